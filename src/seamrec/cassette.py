@@ -1,0 +1,256 @@
+"""Cassette files: one per test, msgpack, versioned, written atomically.
+
+A cassette is two msgpack objects: a header ``{"format": "seamrec-cassette", "version": 1}``
+then the body::
+
+    {"test": node id,
+     "shapes": [shape, ...],                  # table of distinct shapes
+     "calls": [[seam, caller, index, args_shape, outcome, result_shape, args, result], ...],
+     "runs": {seam: [[args_shape, outcome, result_shape, count], ...]}}
+
+Payload trees stay as raw msgpack trees (``ExtType`` values) in memory, so an unchanged
+cassette re-dumps to the same bytes; ``codec.unpack(codec.pack(tree))`` gives views.
+``calls`` holds full payloads for the first ``payload_calls`` calls of each seam, in the
+order they happened; ``runs`` holds the shape of every call of each seam, run-length
+encoded, so a hot seam with 100,000 calls of one shape costs one entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgpack
+
+from seamrec.codec import pack
+from seamrec.exceptions import CassetteFormatError
+from seamrec.shape import Shape, canonical
+
+FORMAT = "seamrec-cassette"
+VERSION = 1
+SUFFIX = ".msgpack"
+TEMP_SUFFIX = ".seamrec-tmp"
+MAX_FILE_BYTES = 256 * 1024 * 1024
+OUTCOMES = ("return", "raise", "yield")
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One recorded call with full payloads (`args` and `result` are encoded trees)."""
+
+    seam: str
+    caller: str
+    index: int
+    args_shape: Shape
+    outcome: str
+    result_shape: Shape
+    args: Any
+    result: Any
+
+
+@dataclass(frozen=True)
+class Run:
+    """`count` consecutive calls of one seam with the same shapes."""
+
+    args_shape: Shape
+    outcome: str
+    result_shape: Shape
+    count: int
+
+
+@dataclass
+class Cassette:
+    """Everything one test sent across its seams."""
+
+    test: str
+    calls: list[Call] = field(default_factory=list)
+    runs: dict[str, list[Run]] = field(default_factory=dict)
+
+    def call_count(self) -> int:
+        """How many calls were recorded across all seams."""
+        return sum(run.count for runs in self.runs.values() for run in runs)
+
+    def shapes_at(self, seam: str) -> Iterator[tuple[Shape, str, Shape]]:
+        """The (args shape, outcome, result shape) of every call of `seam`, in order."""
+        for run in self.runs.get(seam, []):
+            for _ in range(run.count):
+                yield run.args_shape, run.outcome, run.result_shape
+
+    def detail(self, seam: str, index: int) -> Call | None:
+        """The full payloads of call `index` (0-based) of `seam`, if they were kept."""
+        for call in self.calls:
+            if call.seam == seam and call.index == index:
+                return call
+        return None
+
+    def signature(self) -> tuple[Any, ...]:
+        """What a re-record must change before the file is rewritten: shapes, not values."""
+        runs = tuple(
+            (seam, tuple((canonical(r.args_shape), r.outcome, canonical(r.result_shape), r.count)
+                         for r in seam_runs))
+            for seam, seam_runs in self.runs.items()
+        )
+        callers = tuple((c.seam, c.caller) for c in self.calls)
+        return (self.test, runs, callers)
+
+
+def cassette_path(cassette_dir: Path, nodeid: str) -> Path:
+    """Where the cassette of a test lives: mirrors the test file's path, one file per test."""
+    file_part, _, rest = nodeid.partition("::")
+    stem = file_part[:-3] if file_part.endswith(".py") else file_part
+    folder = cassette_dir.joinpath(*[_safe(p) for p in stem.split("/") if p not in ("", ".", "..")])
+    name = rest.replace("::", ".") or "module"
+    safe = _safe(name)
+    if safe != name or len(safe) > 120:
+        digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+        safe = f"{safe[:100]}-{digest}"
+    return folder / f"{safe}{SUFFIX}"
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]]")
+
+
+def _safe(part: str) -> str:
+    return _UNSAFE.sub("_", part)
+
+
+def dump(cassette: Cassette) -> bytes:
+    """The canonical bytes of a cassette."""
+    table: dict[Shape, int] = {}
+
+    def ref(shape: Shape) -> int:
+        return table.setdefault(shape, len(table))
+
+    calls = [
+        [c.seam, c.caller, c.index, ref(c.args_shape), c.outcome, ref(c.result_shape), c.args,
+         c.result]
+        for c in cassette.calls
+    ]
+    runs = {
+        seam: [[ref(r.args_shape), r.outcome, ref(r.result_shape), r.count] for r in seam_runs]
+        for seam, seam_runs in cassette.runs.items()
+    }
+    header = pack({"format": FORMAT, "version": VERSION})
+    body = pack({"test": cassette.test, "shapes": list(table), "calls": calls, "runs": runs})
+    return header + body
+
+
+def load(path: Path) -> Cassette:
+    """Read a cassette, or raise CassetteFormatError naming the file and what is wrong."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CassetteFormatError(f"cannot be read ({exc.strerror})", path=path) from exc
+    return loads(data, path=path)
+
+
+def loads(data: bytes, *, path: Path) -> Cassette:
+    """Parse cassette bytes; every problem becomes a CassetteFormatError."""
+    if not data:
+        raise CassetteFormatError("is empty", path=path)
+    if len(data) > MAX_FILE_BYTES:
+        raise CassetteFormatError(f"is larger than {MAX_FILE_BYTES} bytes", path=path)
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=len(data))
+    unpacker.feed(data)
+    try:
+        header = unpacker.unpack()
+    except Exception as exc:
+        raise CassetteFormatError(f"is not a seamrec cassette ({_why(exc)})", path=path) from exc
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise CassetteFormatError("is not a seamrec cassette (no seamrec header)", path=path)
+    if header.get("version") != VERSION:
+        raise CassetteFormatError(
+            f"has format version {header.get('version')!r}; this seamrec reads version "
+            f"{VERSION}",
+            path=path,
+        )
+    try:
+        body = unpacker.unpack()
+    except Exception as exc:
+        raise CassetteFormatError(f"is truncated or corrupt ({_why(exc)})", path=path) from exc
+    try:
+        unpacker.unpack()
+    except msgpack.OutOfData:
+        pass
+    except Exception as exc:
+        raise CassetteFormatError(f"has corrupt trailing data ({_why(exc)})", path=path) from exc
+    else:
+        raise CassetteFormatError("has unexpected trailing data", path=path)
+    try:
+        return _from_body(body)
+    except (KeyError, TypeError, ValueError, IndexError, RecursionError) as exc:
+        raise CassetteFormatError(f"has an invalid structure ({_why(exc)})", path=path) from exc
+
+
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _from_body(body: Any) -> Cassette:
+    if not isinstance(body, dict):
+        raise TypeError("body is not a map")
+    test = _typed(body["test"], str)
+    shapes = [_to_shape(s) for s in _typed(body["shapes"], list)]
+    calls = []
+    for entry in _typed(body["calls"], list):
+        seam, caller, index, args_ref, outcome, result_ref, args, result = _typed(entry, list)
+        calls.append(
+            Call(_typed(seam, str), _typed(caller, str), _typed(index, int), shapes[args_ref],
+                 _outcome(outcome), shapes[result_ref], args, result)
+        )
+    runs: dict[str, list[Run]] = {}
+    for seam, seam_runs in _typed(body["runs"], dict).items():
+        runs[_typed(seam, str)] = [
+            Run(shapes[a], _outcome(o), shapes[r], _positive(c))
+            for a, o, r, c in _typed(seam_runs, list)
+        ]
+    return Cassette(test=test, calls=calls, runs=runs)
+
+
+def _outcome(value: object) -> str:
+    if value not in OUTCOMES:
+        raise ValueError(f"unknown outcome {value!r}")
+    return str(value)
+
+
+def _positive(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"bad count {value!r}")
+    return value
+
+
+def _typed(value: object, cls: type[_T]) -> _T:
+    if not isinstance(value, cls) or isinstance(value, bool):
+        raise TypeError(f"expected {cls.__name__}, found {type(value).__name__}")
+    return value
+
+
+def _to_shape(value: Any) -> Shape:
+    if isinstance(value, str):
+        return value  # type: ignore[return-value]  # names inside shapes stay strings
+    if isinstance(value, list):
+        return tuple(_to_shape(v) for v in value)
+    raise TypeError(f"bad shape element {type(value).__name__}")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the new one, never part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+

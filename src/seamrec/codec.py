@@ -1,0 +1,437 @@
+"""Type-faithful payloads: Python values to msgpack trees (with ext types) and back to views.
+
+Encoding keeps every type that matters at a seam (tuple vs list, int vs bool, Decimal,
+aware datetimes, dataclasses, rows, enums, exceptions...) and never stores a memory
+address. It reads only data (``__dict__``, slots, items, row columns): no properties, no
+iterators. Limits cut deep, cyclic and large values with a visible ``CutView`` marker.
+Sets are sorted by their encoded bytes, so the bytes never depend on ``PYTHONHASHSEED``.
+
+Decoding never imports or instantiates anything but the fixed types below: user classes
+come back as ``ObjectView``/``EnumView``/... that carry the recorded type path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+import enum
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import msgpack
+
+from seamrec.config import Limits
+from seamrec.shape import (
+    Kind,
+    dataclass_fields,
+    kind_of,
+    object_fields,
+    read_fields,
+    read_row,
+    read_slots,
+    slot_names,
+    type_path,
+)
+
+INT64_MIN = -(2**63)
+UINT64_MAX = 2**64 - 1
+
+
+class Ext(enum.IntEnum):
+    """msgpack ext type codes of the payload format (never renumber; add new ones)."""
+
+    TUPLE = 1
+    SET = 2
+    FROZENSET = 3
+    BIGINT = 4
+    DECIMAL = 5
+    DATETIME = 6
+    DATE = 7
+    TIME = 8
+    TIMEDELTA = 9
+    UUID = 10
+    ENUM = 11
+    MAP = 12
+    TYPED_COLLECTION = 13
+    NAMEDTUPLE = 14
+    OBJECT = 15
+    ROW = 16
+    EXCEPTION = 17
+    OPAQUE = 18
+    SELF = 19
+    CUT = 20
+    COMPLEX = 21
+    BYTEARRAY = 22
+    LEAF_SUBCLASS = 23
+    REDACTED = 24
+
+
+@dataclasses.dataclass(frozen=True)
+class ObjectView:
+    """A recorded dataclass, plain object or namedtuple: its type path and fields."""
+
+    type_path: str
+    fields: tuple[tuple[str, Any], ...]
+    kind: str = "object"
+
+    def get(self, name: str) -> Any:
+        """The recorded value of one field."""
+        return dict(self.fields)[name]
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v!r}" for k, v in self.fields)
+        return f"{self.type_path}({inner})"
+
+
+@dataclasses.dataclass(frozen=True)
+class RowView:
+    """A recorded database row: its type path, column names and values."""
+
+    type_path: str
+    columns: tuple[str, ...]
+    values: tuple[Any, ...]
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{c}={v!r}" for c, v in zip(self.columns, self.values, strict=True))
+        return f"{self.type_path}({inner})"
+
+
+@dataclasses.dataclass(frozen=True)
+class TypedCollectionView:
+    """A recorded subclass of dict/list/set/tuple (OrderedDict, deque, Counter...)."""
+
+    type_path: str
+    items: Any
+
+    def __repr__(self) -> str:
+        return f"{self.type_path}({self.items!r})"
+
+
+@dataclasses.dataclass(frozen=True)
+class EnumView:
+    """A recorded Enum member."""
+
+    type_path: str
+    name: str
+    value: Any
+
+    def __repr__(self) -> str:
+        return f"{self.type_path}.{self.name}"
+
+
+@dataclasses.dataclass(frozen=True)
+class ExceptionView:
+    """A recorded exception: type path, args and message."""
+
+    type_path: str
+    args: tuple[Any, ...]
+    message: str
+
+    def __repr__(self) -> str:
+        return f"{self.type_path}({self.message!r})"
+
+
+@dataclasses.dataclass(frozen=True)
+class OpaqueView:
+    """A value recorded by type only (connections, files, functions, mocks...)."""
+
+    type_path: str
+
+    def __repr__(self) -> str:
+        return f"<{self.type_path}>"
+
+
+@dataclasses.dataclass(frozen=True)
+class SelfView:
+    """The `self`/`cls` argument, recorded as its type name."""
+
+    type_path: str
+
+    def __repr__(self) -> str:
+        return f"<self: {self.type_path}>"
+
+
+@dataclasses.dataclass(frozen=True)
+class LeafSubclassView:
+    """A value of a subclass of str/int/float/bytes, with its type path."""
+
+    type_path: str
+    value: Any
+
+    def __repr__(self) -> str:
+        return f"{self.type_path}({self.value!r})"
+
+
+@dataclasses.dataclass(frozen=True)
+class CutView:
+    """Where a value was cut by a limit: reason ('depth', 'cycle', 'items', 'str'...)."""
+
+    reason: str
+    detail: Any = None
+
+    def __repr__(self) -> str:
+        return f"<cut: {self.reason} {self.detail!r}>" if self.detail is not None else (
+            f"<cut: {self.reason}>"
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class RedactedView:
+    """A value replaced at write time; keeps its type path so shapes still compare."""
+
+    type_path: str
+
+    def __repr__(self) -> str:
+        return f"<redacted {self.type_path}>"
+
+
+def pack(tree: object) -> bytes:
+    """msgpack bytes of an encoded tree."""
+    return msgpack.packb(tree, use_bin_type=True)
+
+
+def _ext(code: Ext, inner: object) -> msgpack.ExtType:
+    return msgpack.ExtType(int(code), pack(inner))
+
+
+Encoder = Callable[[object], Any]
+
+
+def make_encoder(limits: Limits) -> Encoder:
+    """Build `encode(value) -> tree` bounded by `limits` (depth, items, string length)."""
+    max_depth, max_items, max_str = limits.max_depth, limits.max_items, limits.max_str
+    active: set[int] = set()
+
+    def cut(reason: str, detail: object = None) -> msgpack.ExtType:
+        return _ext(Ext.CUT, [reason, detail])
+
+    def encode(value: Any, depth: int) -> Any:
+        cls = type(value)
+        if value is None or cls is bool or cls is float:
+            return value
+        if cls is int:
+            if INT64_MIN <= value <= UINT64_MAX:
+                return value
+            return _ext(Ext.BIGINT, str(value))
+        if cls is str:
+            return value if len(value) <= max_str else cut("str", [len(value), value[:max_str]])
+        if cls is bytes:
+            return value if len(value) <= max_str else cut("bytes", [len(value), value[:max_str]])
+        if depth >= max_depth:
+            return cut("depth", type_path(cls))
+        if id(value) in active:
+            return cut("cycle", type_path(cls))
+        active.add(id(value))
+        try:
+            return encode_composite(value, cls, depth + 1)
+        finally:
+            active.discard(id(value))
+
+    def items(values: Any, depth: int) -> list[Any]:
+        out: list[Any] = []
+        for index, item in enumerate(values):
+            if index >= max_items:
+                out.append(cut("items", len(values) - max_items))
+                break
+            out.append(encode(item, depth))
+        return out
+
+    def pairs(mapping: Mapping[Any, Any], depth: int) -> list[list[Any]]:
+        out: list[list[Any]] = []
+        for index, (key, item) in enumerate(mapping.items()):
+            if index >= max_items:
+                out.append([cut("items", len(mapping) - max_items), None])
+                break
+            out.append([encode(key, depth), encode(item, depth)])
+        return out
+
+    def encode_dict(value: Mapping[Any, Any], depth: int) -> Any:
+        if all(type(k) is str for k in value) and len(value) <= max_items:
+            return {k: encode(v, depth) for k, v in value.items()}
+        return _ext(Ext.MAP, pairs(value, depth))
+
+    def encode_composite(value: Any, cls: type, depth: int) -> Any:
+        if cls is dict:
+            return encode_dict(value, depth)
+        if cls is list:
+            return items(value, depth)
+        if cls is tuple:
+            return _ext(Ext.TUPLE, items(value, depth))
+        kind = kind_of(cls)
+        name = type_path(cls)
+        if kind is Kind.LEAF:
+            return encode_leaf(value, cls, name, depth)
+        if kind is Kind.DATETIME:
+            return _ext(Ext.DATETIME, [value.isoformat(), _tz_key(value.tzinfo)])
+        if kind is Kind.TIME:
+            return _ext(Ext.TIME, [value.isoformat(), _tz_key(value.tzinfo)])
+        if cls is set or cls is frozenset:
+            encoded = sorted(items(value, depth), key=pack)
+            return _ext(Ext.SET if cls is set else Ext.FROZENSET, encoded)
+        if kind is Kind.DICT:
+            return _ext(Ext.TYPED_COLLECTION, [name, "dict", pairs(value, depth)])
+        if kind is Kind.COLL:
+            encoded = items(value, depth)
+            if isinstance(value, set | frozenset):
+                encoded = sorted(encoded, key=pack)
+            return _ext(Ext.TYPED_COLLECTION, [name, "list", encoded])
+        if kind is Kind.TUPLE:
+            return _ext(Ext.TYPED_COLLECTION, [name, "tuple", items(value, depth)])
+        if kind is Kind.NTUPLE:
+            return _ext(Ext.NAMEDTUPLE, [name, list(cls._fields), items(value, depth)])
+        if kind is Kind.ENUM:
+            return _ext(Ext.ENUM, [name, value.name, encode(value.value, depth)])
+        if kind is Kind.EXC:
+            return _ext(Ext.EXCEPTION, [name, items(value.args, depth), _safe_str(value)])
+        if kind is Kind.ROW:
+            columns, values = read_row(value)
+            return _ext(Ext.ROW, [name, list(columns), items(values, depth)])
+        if kind is Kind.DATACLASS:
+            fields = dataclass_fields(cls)
+            values = read_fields(value, fields)
+            return _ext(Ext.OBJECT, [name, {f: encode(v, depth) for f, v in zip(fields, values, strict=True)}])
+        if kind is Kind.OBJECT or kind is Kind.SLOTS:
+            found = object_fields(value) if kind is Kind.OBJECT else read_slots(value, slot_names(cls))
+            return _ext(Ext.OBJECT, [name, {f: encode(v, depth) for f, v in found.items()}])
+        return _ext(Ext.OPAQUE, name)
+
+    def encode_leaf(value: Any, cls: type, name: str, depth: int) -> Any:
+        if cls is decimal.Decimal:
+            return _ext(Ext.DECIMAL, str(value))
+        if cls is dt.date:
+            return _ext(Ext.DATE, value.isoformat())
+        if cls is dt.timedelta:
+            return _ext(Ext.TIMEDELTA, [value.days, value.seconds, value.microseconds])
+        if cls is uuid.UUID:
+            return _ext(Ext.UUID, value.bytes)
+        if cls is complex:
+            return _ext(Ext.COMPLEX, [value.real, value.imag])
+        if cls is bytearray:
+            return _ext(Ext.BYTEARRAY, bytes(value[:max_str]))
+        for base in (bool, int, float, str, bytes, decimal.Decimal, dt.date, uuid.UUID):
+            if isinstance(value, base):
+                return _ext(Ext.LEAF_SUBCLASS, [name, encode(base(value), depth)])
+        return _ext(Ext.OPAQUE, name)
+
+    def encode_value(value: object) -> Any:
+        try:
+            return encode(value, 0)
+        finally:
+            active.clear()
+
+    return encode_value
+
+
+def encode_self(value: object) -> msgpack.ExtType:
+    """`self`/`cls` recorded as its type name only."""
+    cls = value if isinstance(value, type) else type(value)
+    return _ext(Ext.SELF, type_path(cls))
+
+
+def _tz_key(tz: dt.tzinfo | None) -> str | None:
+    if tz is None:
+        return None
+    key = getattr(tz, "key", None)
+    return key if isinstance(key, str) else None
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # a broken __str__ must not break recording
+        return f"<unprintable {type(exc).__name__}>"
+
+
+# ---------------------------------------------------------------------------- decoding
+
+
+def decode_ext(code: int, data: bytes) -> Any:
+    """Turn one ext value back into a view; only fixed types are ever built."""
+    inner = unpack(data)
+    kind = Ext(code)
+    if kind is Ext.TUPLE:
+        return tuple(inner)
+    if kind is Ext.SET:
+        return _hashable_set(inner, set)
+    if kind is Ext.FROZENSET:
+        return _hashable_set(inner, frozenset)
+    if kind is Ext.BIGINT:
+        return int(inner)
+    if kind is Ext.DECIMAL:
+        return decimal.Decimal(inner)
+    if kind is Ext.DATETIME:
+        return dt.datetime.fromisoformat(inner[0])
+    if kind is Ext.DATE:
+        return dt.date.fromisoformat(inner)
+    if kind is Ext.TIME:
+        return dt.time.fromisoformat(inner[0])
+    if kind is Ext.TIMEDELTA:
+        return dt.timedelta(days=inner[0], seconds=inner[1], microseconds=inner[2])
+    if kind is Ext.UUID:
+        return uuid.UUID(bytes=bytes(inner))
+    if kind is Ext.COMPLEX:
+        return complex(inner[0], inner[1])
+    if kind is Ext.BYTEARRAY:
+        return bytearray(inner)
+    if kind is Ext.MAP:
+        return _decode_pairs(inner)
+    if kind is Ext.ENUM:
+        return EnumView(str(inner[0]), str(inner[1]), inner[2])
+    if kind is Ext.TYPED_COLLECTION:
+        name, shape, items = inner
+        if shape == "dict":
+            return TypedCollectionView(str(name), _freeze(_decode_pairs(items)))
+        return TypedCollectionView(str(name), tuple(items))
+    if kind is Ext.NAMEDTUPLE:
+        return ObjectView(str(inner[0]), tuple(zip(inner[1], inner[2], strict=True)), "namedtuple")
+    if kind is Ext.OBJECT:
+        return ObjectView(str(inner[0]), tuple((str(k), v) for k, v in inner[1].items()))
+    if kind is Ext.ROW:
+        return RowView(str(inner[0]), tuple(inner[1]), tuple(inner[2]))
+    if kind is Ext.EXCEPTION:
+        return ExceptionView(str(inner[0]), tuple(inner[1]), str(inner[2]))
+    if kind is Ext.OPAQUE:
+        return OpaqueView(str(inner))
+    if kind is Ext.SELF:
+        return SelfView(str(inner))
+    if kind is Ext.CUT:
+        detail = inner[1]
+        return CutView(str(inner[0]), tuple(detail) if isinstance(detail, list) else detail)
+    if kind is Ext.LEAF_SUBCLASS:
+        return LeafSubclassView(str(inner[0]), inner[1])
+    if kind is Ext.REDACTED:
+        return RedactedView(str(inner))
+    raise ValueError(f"unknown ext code {code}")  # pragma: no cover - Ext(code) raised first
+
+
+def _decode_pairs(items: list[list[Any]]) -> dict[Any, Any]:
+    return {_freeze(k): v for k, v in items}
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable stand-in for a decoded key (lists and dicts become tuples)."""
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return tuple((_freeze(k), _freeze(v)) for k, v in value.items())
+    return value
+
+
+def _hashable_set(items: list[Any], cls: type[set[Any]] | type[frozenset[Any]]) -> Any:
+    return cls(_freeze(i) for i in items)
+
+
+def unpack(data: bytes) -> Any:
+    """Decode msgpack bytes of an encoded tree into views."""
+    return msgpack.unpackb(
+        data, ext_hook=decode_ext, raw=False, strict_map_key=False, use_list=True
+    )
+
+
+def short_repr(value: object) -> str:
+    """A one-line, bounded repr for failure messages."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+

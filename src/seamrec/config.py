@@ -1,0 +1,189 @@
+"""Read and validate the `[tool.seamrec]` table of the pyproject.toml at pytest's rootdir."""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib.util
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from seamrec.exceptions import ConfigError
+
+GLOB_CHARS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class SeamPattern:
+    """A `module:Qualname` pattern; both halves may use `*` globs."""
+
+    text: str
+    module: str
+    qualname: str
+
+    @classmethod
+    def parse(cls, text: str, *, key: str, path: Path | None = None) -> SeamPattern:
+        """Parse `module:Qualname`, raising ConfigError that names `key` on bad syntax."""
+        module, sep, qualname = text.partition(":")
+        if not sep or not module or not qualname:
+            raise ConfigError(
+                f"{text!r} is not of the form 'package.module:Qualname' "
+                "(use '*' globs, e.g. 'shop.notify:NotificationService.send_*')",
+                key=key,
+                value=text,
+                path=path,
+            )
+        return cls(text=text, module=module, qualname=qualname)
+
+    def matches_module(self, module: str) -> bool:
+        """True when this pattern can name callables defined in `module`."""
+        return fnmatch.fnmatchcase(module, self.module)
+
+    def matches(self, module: str, qualname: str) -> bool:
+        """True when `module:qualname` is named by this pattern."""
+        return fnmatch.fnmatchcase(module, self.module) and fnmatch.fnmatchcase(
+            qualname, self.qualname
+        )
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much detail of a payload is stored."""
+
+    payload_calls: int = 10
+    max_depth: int = 32
+    max_items: int = 100
+    max_str: int = 2048
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated `[tool.seamrec]` settings."""
+
+    rootdir: Path
+    cassette_dir: Path
+    boundaries: tuple[str, ...] = ()
+    seams: tuple[SeamPattern, ...] = ()
+    exclude: tuple[SeamPattern, ...] = ()
+    limits: Limits = field(default_factory=Limits)
+    source: Path | None = None
+
+    def module_in_scope(self, module: str) -> bool:
+        """True when callables defined in `module` may be seams."""
+        if any(module == b or module.startswith(b + ".") for b in self.boundaries):
+            return True
+        return any(p.matches_module(module) for p in self.seams)
+
+    def is_seam(self, module: str, qualname: str) -> bool:
+        """True when the callable `module:qualname` is a seam under these settings."""
+        if any(p.matches(module, qualname) for p in self.exclude):
+            return False
+        if any(p.matches(module, qualname) for p in self.seams):
+            return True
+        in_boundary = any(module == b or module.startswith(b + ".") for b in self.boundaries)
+        return in_boundary and not any(part.startswith("_") for part in qualname.split("."))
+
+
+_LIST_KEYS = ("boundaries", "seams", "exclude")
+_INT_KEYS = {"payload_calls": 1, "max_depth": 2, "max_items": 1, "max_str": 16}
+_KNOWN_KEYS = frozenset((*_LIST_KEYS, *_INT_KEYS, "cassette_dir"))
+
+
+def load_settings(rootdir: Path) -> Settings:
+    """Read `[tool.seamrec]` from `rootdir/pyproject.toml` (defaults when absent)."""
+    path = rootdir / "pyproject.toml"
+    if not path.is_file():
+        return Settings(rootdir=rootdir, cassette_dir=rootdir / "cassettes")
+    try:
+        with path.open("rb") as fh:
+            document = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"the file is not valid TOML ({exc})", key="*", path=path) from exc
+    table = document.get("tool", {}).get("seamrec", {})
+    return settings_from_table(table, rootdir=rootdir, path=path)
+
+
+def settings_from_table(
+    table: Mapping[str, object], *, rootdir: Path, path: Path | None = None
+) -> Settings:
+    """Validate a `[tool.seamrec]` table; every error names the key and the bad value."""
+    if not isinstance(table, Mapping):
+        raise ConfigError("must be a table", key="*", value=table, path=path)
+    for key in table:
+        if key not in _KNOWN_KEYS:
+            known = ", ".join(sorted(_KNOWN_KEYS))
+            raise ConfigError(f"unknown key (known keys: {known})", key=key, path=path)
+    lists = {key: _string_list(table, key, path) for key in _LIST_KEYS}
+    for boundary in lists["boundaries"]:
+        if not boundary.replace(".", "").replace("_", "").isalnum() or "*" in boundary:
+            raise ConfigError(
+                f"{boundary!r} is not a dotted module or package name", key="boundaries",
+                value=boundary, path=path,
+            )
+    seams = tuple(SeamPattern.parse(t, key="seams", path=path) for t in lists["seams"])
+    exclude = tuple(SeamPattern.parse(t, key="exclude", path=path) for t in lists["exclude"])
+    limits = Limits(**{key: _positive_int(table, key, low, path) for key, low in _INT_KEYS.items()})
+    cassette_dir = table.get("cassette_dir", "cassettes")
+    if not isinstance(cassette_dir, str) or not cassette_dir.strip():
+        raise ConfigError(
+            "must be a non-empty string path relative to the rootdir, e.g. \"cassettes\"",
+            key="cassette_dir", value=cassette_dir, path=path,
+        )
+    return Settings(
+        rootdir=rootdir,
+        cassette_dir=(rootdir / cassette_dir).resolve(),
+        boundaries=tuple(lists["boundaries"]),
+        seams=seams,
+        exclude=exclude,
+        limits=limits,
+        source=path,
+    )
+
+
+def check_importable(settings: Settings) -> None:
+    """Raise ConfigError for a boundary or pattern whose module cannot be imported."""
+    named: list[tuple[str, str]] = [("boundaries", b) for b in settings.boundaries]
+    named += [("seams", p.module) for p in settings.seams]
+    named += [("exclude", p.module) for p in settings.exclude]
+    for key, module in named:
+        prefix = _static_prefix(module)
+        if not prefix:
+            continue
+        try:
+            found = importlib.util.find_spec(prefix) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            raise ConfigError(
+                f"names module {prefix!r}, which cannot be imported from the rootdir "
+                "(check the spelling, or add its folder to pytest's `pythonpath`)",
+                key=key, value=module, path=settings.source,
+            )
+
+
+def _static_prefix(module: str) -> str:
+    """The dotted part of `module` before its first glob."""
+    parts: list[str] = []
+    for part in module.split("."):
+        if GLOB_CHARS & set(part):
+            break
+        parts.append(part)
+    return ".".join(parts)
+
+
+def _string_list(table: Mapping[str, object], key: str, path: Path | None) -> list[str]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(
+            'must be a list of non-empty strings, e.g. ["shop"]', key=key, value=value, path=path
+        )
+    return list(value)
+
+
+def _positive_int(table: Mapping[str, object], key: str, low: int, path: Path | None) -> int:
+    default: int = getattr(Limits(), key)
+    value = table.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ConfigError(f"must be an integer >= {low}", key=key, value=value, path=path)
+    return value

@@ -1,0 +1,38 @@
+"""The errors seamrec raises, each carrying the object at fault.
+
+    SeamrecError
+    ├── ConfigError          bad [tool.seamrec] key or value (carries key, value, path)
+    └── CassetteError        a cassette that cannot be used (carries path)
+        └── CassetteFormatError   unreadable, truncated or of an unknown format version
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SeamrecError(Exception):
+    """Base class of every error seamrec raises on purpose."""
+
+
+class ConfigError(SeamrecError):
+    """A `[tool.seamrec]` setting is wrong; the message names the key and the fix."""
+
+    def __init__(self, message: str, *, key: str, value: object = None, path: Path | None = None):
+        where = f"{path}: " if path is not None else ""
+        super().__init__(f"{where}[tool.seamrec] {key}: {message}")
+        self.key = key
+        self.value = value
+        self.path = path
+
+
+class CassetteError(SeamrecError):
+    """A cassette file cannot be used; the message names the file."""
+
+    def __init__(self, message: str, *, path: Path):
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+class CassetteFormatError(CassetteError):
+    """A cassette is unreadable, truncated, hand-broken or of an unknown format version."""

@@ -1,0 +1,151 @@
+"""The pytest plugin: options and hooks, each delegating to the session in a few lines."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from seamrec.config import check_importable, load_settings
+from seamrec.exceptions import ConfigError
+from seamrec.report import failure_text, summary_lines
+from seamrec.session import Mode, SeamSession, Stats
+
+SESSION_KEY = pytest.StashKey[SeamSession]()
+CONTROLLER_KEY = pytest.StashKey[tuple[Mode, Stats]]()
+PASSED_KEY = pytest.StashKey[bool]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("seamrec", "seamrec: record and check the payloads at module seams")
+    group.addoption(
+        "--record-seams", action="store_true", default=False,
+        help="record the payloads crossing the configured seams into per-test cassettes",
+    )
+    group.addoption(
+        "--check-seams", action="store_true", default=False,
+        help="fail tests whose seam payloads drifted in shape from their cassettes",
+    )
+
+
+@pytest.hookimpl
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    namespace = early_config.known_args_namespace
+    record, check = namespace.record_seams, namespace.check_seams
+    if record and check:
+        raise pytest.UsageError(
+            "--record-seams and --check-seams cannot be used together: record first, "
+            "then check in a later run"
+        )
+    if not (record or check):
+        return
+    mode = Mode.RECORD if record else Mode.CHECK
+    try:
+        settings = load_settings(early_config.rootpath)
+        check_importable(settings)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    if _is_xdist_controller(namespace):
+        early_config.stash[CONTROLLER_KEY] = (mode, Stats())
+        return
+    session = SeamSession(settings, mode)
+    session.start()
+    early_config.stash[SESSION_KEY] = session
+
+
+def _is_xdist_controller(namespace: Any) -> bool:
+    workers = getattr(namespace, "numprocesses", None)
+    return bool(workers) and workers != "0" and "PYTEST_XDIST_WORKER" not in os.environ
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Generator[
+    None, Any, Any
+]:
+    session = request.config.stash.get(SESSION_KEY, None)
+    if session is None or fixturedef.scope == "function":
+        return (yield)
+    session.pause()  # shared fixtures belong to no single test
+    try:
+        return (yield)
+    finally:
+        session.resume()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[
+    None, object, object
+]:
+    session = item.config.stash.get(SESSION_KEY, None)
+    if session is None:
+        return (yield)
+    item.stash[PASSED_KEY] = True
+    session.begin_test(item.nodeid)
+    try:
+        return (yield)
+    finally:
+        session.finish_test(passed=item.stash[PASSED_KEY])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[
+    None, pytest.TestReport, pytest.TestReport
+]:
+    report = yield
+    session = item.config.stash.get(SESSION_KEY, None)
+    if session is None:
+        return report
+    if report.when == "call":
+        outcome = session.end_test_calls()
+        if outcome.findings or outcome.cassette_error is not None:
+            text = failure_text(outcome)
+            if report.passed:
+                report.outcome = "failed"
+                report.longrepr = text
+            else:
+                report.sections.append(("seamrec", text))
+    if not report.passed:
+        item.stash[PASSED_KEY] = False
+    return report
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    seams = session.config.stash.get(SESSION_KEY, None)
+    if seams is None:
+        return
+    seams.stop()
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["seamrec"] = seams.stats.as_dict()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    controller = node.config.stash.get(CONTROLLER_KEY, None)
+    output = getattr(node, "workeroutput", {}).get("seamrec")
+    if controller is not None and output is not None:
+        controller[1].merge(output)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    session = config.stash.get(SESSION_KEY, None)
+    if session is not None:
+        if hasattr(config, "workeroutput"):
+            return
+        mode, stats = session.mode, session.stats
+    elif CONTROLLER_KEY in config.stash:
+        mode, stats = config.stash[CONTROLLER_KEY]
+    else:
+        return
+    terminalreporter.section("seamrec")
+    for line in summary_lines(mode, stats):
+        terminalreporter.write_line(line)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(SESSION_KEY, None)
+    if session is not None:
+        session.instrumenter.uninstall()

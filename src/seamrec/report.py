@@ -1,0 +1,106 @@
+"""Words for the user: drift failure messages and the terminal summary."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from seamrec.codec import pack, short_repr, unpack
+from seamrec.drift import explain
+from seamrec.session import Mode, Stats, TestOutcome
+from seamrec.tape import Finding
+
+
+def rerecord_command(nodeid: str) -> str:
+    """The exact command that re-records one test."""
+    quoted = f'"{nodeid}"' if not set('"$`\\!') & set(nodeid) else shlex.quote(nodeid)
+    return f"pytest --record-seams {quoted}"
+
+
+def failure_text(outcome: TestOutcome) -> str:
+    """The failure message of a test whose seams drifted or whose cassette is broken."""
+    lines: list[str] = []
+    if outcome.cassette_error is not None:
+        lines.append(f"seamrec cannot use the cassette of {outcome.nodeid}")
+        lines.append(f"  {outcome.cassette_error}")
+    else:
+        lines.append(f"seam drift in {outcome.nodeid}")
+        for finding in outcome.findings:
+            lines.extend(finding_lines(finding))
+    lines.append(f"  re-record: {rerecord_command(outcome.nodeid)}")
+    return "\n".join(lines)
+
+
+def finding_lines(finding: Finding) -> list[str]:
+    """The lines that describe one finding, indented under the test."""
+    total = finding.recorded_total
+    repeat = f", and {finding.count - 1} more like it" if finding.count > 1 else ""
+    if finding.part == "missing":
+        first = finding.index + 1
+        last = finding.index + finding.count
+        span = f"call {first}" if first == last else f"calls {first}-{last}"
+        return [f"  {finding.seam}  call missing  ({span} of {total} recorded no longer happen)"]
+    if finding.part == "unrecorded":
+        extra = f"{finding.count} calls" if finding.count > 1 else "1 call"
+        return [
+            f"  {finding.seam}  unrecorded call  (call {finding.index + 1}; {extra} beyond the "
+            f"{total} recorded)"
+        ]
+    header = f"  {finding.seam}  {finding.part}  (call {finding.index + 1} of {total}{repeat})"
+    if finding.part == "outcome":
+        live = _view(finding.live_payload)
+        example = f"   {short_repr(live)}" if live is not None else ""
+        return [header, f"    outcome changed  {finding.recorded_outcome} → "
+                        f"{finding.live_outcome}{example}"]
+    assert finding.recorded_shape is not None and finding.live_shape is not None
+    changes = explain(
+        finding.recorded_shape, finding.live_shape,
+        *_payload_pair(finding.recorded_payload, finding.live_payload),
+    )
+    return [header, *(f"    {change.render(finding.part)}" for change in changes)]
+
+
+def _payload_pair(recorded: Any, live: Any) -> tuple[Any, ...]:
+    if recorded is None or live is None:
+        return ()
+    return _view(recorded), _view(live)
+
+
+def _view(tree: Any) -> Any:
+    return None if tree is None else unpack(pack(tree))
+
+
+def summary_lines(mode: Mode, stats: Stats) -> list[str]:
+    """The terminal summary of a run."""
+    calls = (f"{stats.calls_recorded} calls recorded" if mode is Mode.RECORD
+             else f"{stats.calls_checked} calls checked")
+    lines = [f"seamrec ({mode.value}): {stats.seams_wrapped} seams wrapped, {calls}"]
+    if mode is Mode.RECORD:
+        kept = len(stats.kept_failed)
+        lines.append(
+            f"cassettes: {stats.written} written, {stats.unchanged} unchanged, "
+            f"{kept} kept because the test failed, {stats.removed} removed (no calls left)"
+        )
+        lines.extend(f"  kept (test failed): {nodeid}" for nodeid in stats.kept_failed)
+    else:
+        lines.append(
+            f"{len(stats.drifted)} tests drifted, {len(stats.unrecorded)} unrecorded, "
+            f"{len(stats.broken)} with unusable cassettes"
+        )
+        lines.extend(f"  drifted: {nodeid}" for nodeid in stats.drifted)
+        lines.extend(f"  unusable cassette: {nodeid}" for nodeid in stats.broken)
+        lines.extend(f"  unrecorded: {nodeid}" for nodeid in stats.unrecorded)
+        if stats.unrecorded:
+            lines.append("  record them with: pytest --record-seams")
+    for seam, holders in stats.unredirected.items():
+        lines.append(
+            f"not recorded when called through {', '.join(holders)}: {seam} "
+            "(captured before seamrec could wrap it)"
+        )
+    lines.extend(
+        f"warning: [tool.seamrec] seams pattern {p!r} matched nothing"
+        for p in stats.unmatched_patterns
+    )
+    lines.extend(f"seamrec internal error (the test was not affected): {e}"
+                 for e in stats.internal_errors[:20])
+    return lines

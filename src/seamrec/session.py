@@ -1,0 +1,356 @@
+"""The run's state: mode, the running test's tape, and the counts for the summary.
+
+The session is the instrumenter's dispatcher: every crossing call lands in
+``SeamSession.crossing``. Whatever goes wrong inside seamrec there is caught, counted
+and reported in the summary; the code under test sees the same return value, the same
+exception object and untouched arguments as without seamrec.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from seamrec.cassette import Cassette, cassette_path, dump, load, write_atomic
+from seamrec.codec import encode_self, make_encoder
+from seamrec.config import Settings
+from seamrec.exceptions import CassetteError
+from seamrec.instrument import Instrumenter, Seam
+from seamrec.shape import args_shape, compatible, make_shape_function, self_shape
+from seamrec.tape import Finding, LiveCall, Tape
+
+_T = TypeVar("_T")
+
+
+class Mode(enum.Enum):
+    """What the run does with crossing calls."""
+
+    RECORD = "record"
+    CHECK = "check"
+
+
+@dataclass
+class Stats:
+    """Counts for the terminal summary; plain data so xdist workers can send them."""
+
+    seams_wrapped: int = 0
+    calls_recorded: int = 0
+    calls_checked: int = 0
+    written: int = 0
+    unchanged: int = 0
+    kept_failed: list[str] = field(default_factory=list)
+    removed: int = 0
+    drifted: list[str] = field(default_factory=list)
+    unrecorded: list[str] = field(default_factory=list)
+    broken: list[str] = field(default_factory=list)
+    internal_errors: list[str] = field(default_factory=list)
+    unredirected: dict[str, list[str]] = field(default_factory=dict)
+    unmatched_patterns: list[str] = field(default_factory=list)
+
+    def merge(self, other: dict[str, Any]) -> None:
+        """Add the counts a worker sent (see `as_dict`)."""
+        for name, value in other.items():
+            mine = getattr(self, name, None)
+            if isinstance(mine, bool) or mine is None:
+                continue
+            if isinstance(mine, int):
+                setattr(self, name, max(mine, value) if name == "seams_wrapped" else mine + value)
+            elif isinstance(mine, list):
+                mine.extend(v for v in value if v not in mine)
+            elif isinstance(mine, dict):
+                for key, holders in value.items():
+                    mine.setdefault(key, [])
+                    mine[key].extend(h for h in holders if h not in mine[key])
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for xdist's workeroutput."""
+        return {
+            name: (list(value) if isinstance(value, list) else
+                   dict(value) if isinstance(value, dict) else value)
+            for name, value in vars(self).items()
+        }
+
+
+@dataclass
+class TestOutcome:
+    """What seamrec says about one finished test."""
+
+    nodeid: str
+    findings: list[Finding] = field(default_factory=list)
+    cassette_error: str | None = None
+    cassette: Path | None = None
+
+
+class SeamSession:
+    """Records or checks the crossing calls of every test of one pytest run."""
+
+    def __init__(self, settings: Settings, mode: Mode) -> None:
+        self.settings = settings
+        self.mode = mode
+        self.stats = Stats()
+        self.tape: Tape | None = None
+        self._paused = 0
+        self._shape_of = make_shape_function(settings.limits.max_depth)
+        self._encode = make_encoder(settings.limits)
+        self.instrumenter = Instrumenter(settings, self)
+        self._cassette_error: str | None = None
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def start(self) -> None:
+        """Wrap the seams (call before conftest.py imports the app)."""
+        self.instrumenter.install()
+
+    def stop(self) -> None:
+        """Unwrap everything and fill the instrumentation part of the stats."""
+        report = self.instrumenter.report
+        self.stats.seams_wrapped = len(report.seams)
+        self.stats.unredirected = {k: sorted(v) for k, v in sorted(report.unredirected.items())}
+        self.stats.internal_errors.extend(report.errors)
+        self.stats.unmatched_patterns = self.unmatched_patterns()
+        self.instrumenter.uninstall()
+
+    def unmatched_patterns(self) -> list[str]:
+        """Explicit `seams` patterns that named no wrapped callable."""
+        seams = self.instrumenter.report.seams.values()
+        return [
+            p.text for p in self.settings.seams
+            if not any(p.matches(s.module, s.qualname) for s in seams)
+        ]
+
+    def pause(self) -> None:
+        """Stop attributing calls to the running test (e.g. in shared fixtures)."""
+        self._paused += 1
+
+    def resume(self) -> None:
+        """Undo one `pause`."""
+        self._paused -= 1
+
+    def begin_test(self, nodeid: str) -> None:
+        """Start a tape for `nodeid`, loading its cassette when checking."""
+        expected: Cassette | None = None
+        self._cassette_error = None
+        if self.mode is Mode.CHECK:
+            path = self.cassette_path(nodeid)
+            if path.exists():
+                try:
+                    expected = load(path)
+                except CassetteError as exc:
+                    self._cassette_error = str(exc)
+        self.tape = Tape(nodeid, expected, self.settings.limits.payload_calls)
+
+    def end_test_calls(self) -> TestOutcome:
+        """Stop the tape at the end of the call phase and judge it."""
+        tape = self.tape
+        if tape is None:
+            return TestOutcome("")
+        self.pause()
+        outcome = TestOutcome(tape.nodeid, cassette=self.cassette_path(tape.nodeid))
+        if self.mode is Mode.CHECK:
+            self.stats.calls_checked += tape.call_count()
+            if self._cassette_error is not None:
+                outcome.cassette_error = self._cassette_error
+                self.stats.broken.append(tape.nodeid)
+            elif tape.expected is None:
+                if tape.call_count():
+                    self.stats.unrecorded.append(tape.nodeid)
+            else:
+                outcome.findings = self._guarded(tape.finish_check, [])
+                if outcome.findings:
+                    self.stats.drifted.append(tape.nodeid)
+        return outcome
+
+    def finish_test(self, passed: bool) -> None:
+        """Write the cassette of a passing test (record mode) and drop the tape."""
+        tape, self.tape = self.tape, None
+        if self._paused:
+            self.resume()
+        if tape is None or self.mode is not Mode.RECORD:
+            return
+        if not passed:
+            if tape.call_count():
+                self.stats.kept_failed.append(tape.nodeid)
+            return
+        self.stats.calls_recorded += tape.call_count()
+        self._guarded(lambda: self._store(tape), None)
+
+    def _store(self, tape: Tape) -> None:
+        path = self.cassette_path(tape.nodeid)
+        if not tape.call_count():
+            if path.exists():
+                path.unlink()
+                self.stats.removed += 1
+            return
+        cassette = tape.to_cassette()
+        if path.exists():
+            try:
+                if load(path).signature() == cassette.signature():
+                    self.stats.unchanged += 1
+                    return
+            except CassetteError:
+                pass  # a broken cassette is simply replaced
+        try:
+            write_atomic(path, dump(cassette))
+        except OSError as exc:
+            self.stats.internal_errors.append(
+                f"{path}: could not be written ({exc.strerror}); check that "
+                f"{self.settings.cassette_dir} is writable"
+            )
+            return
+        self.stats.written += 1
+
+    def cassette_path(self, nodeid: str) -> Path:
+        """Where the cassette of `nodeid` lives."""
+        return cassette_path(self.settings.cassette_dir, nodeid)
+
+    # ---------------------------------------------------------------- hot path
+
+    def crossing(
+        self,
+        seam: Seam,
+        caller: str,
+        wrapped: Callable[..., Any],
+        instance: object,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Handle one call that crossed a seam; behaves exactly like `wrapped(...)`."""
+        tape = self.tape
+        if tape is None or self._paused:
+            return wrapped(*args, **kwargs)
+        call = self._guarded(lambda: self._start(tape, seam, caller, instance, args, kwargs), None)
+        if call is None:
+            return wrapped(*args, **kwargs)
+        try:
+            result = wrapped(*args, **kwargs)
+        except Exception as exc:
+            self._end(tape, call, "raise", exc)
+            raise
+        if seam.kind == "async" and inspect.isawaitable(result):
+            return self._awaited(tape, call, result)
+        if seam.kind == "generator" and inspect.isgenerator(result):
+            call.outcome = "yield"
+            tape.generators.append(call)
+            return self._observed(tape, call, result)
+        self._end(tape, call, "return", result)
+        return result
+
+    def _start(
+        self, tape: Tape, seam: Seam, caller: str, instance: object, args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> LiveCall:
+        index, sequence = tape.allocate(seam.id)
+        names, values = seam.bind(instance, args, kwargs)
+        shape_of = self._shape_of
+        if seam.has_self:
+            shapes = [self_shape(values[0]), *[shape_of(v) for v in values[1:]]]
+        else:
+            shapes = [shape_of(v) for v in values]
+        shape = args_shape(names, shapes)
+        if self.mode is Mode.RECORD:
+            payload = self._args_payload(seam, names, values) if tape.wants_payload(index) else None
+            call = LiveCall(seam.id, caller, index, sequence, shape, payload, None)
+            tape.keep(call)
+            return call
+        expected = tape.expected_at(seam.id, index)
+        call = LiveCall(seam.id, caller, index, sequence, shape, None, expected)
+        if expected is None:
+            if tape.expected is not None:
+                call.args_payload = self._args_payload(seam, names, values)
+                tape.note_unrecorded(call)
+        elif expected[0] != shape and not compatible(expected[0], shape):
+            tape.note_drift(Finding(
+                seam.id, index, "args", expected[0], shape,
+                tape.recorded_payload(seam.id, index, "args"),
+                self._args_payload(seam, names, values),
+                recorded_total=tape.recorded_count(seam.id),
+            ))
+        return call
+
+    def _args_payload(self, seam: Seam, names: tuple[str, ...], values: list[Any]) -> Any:
+        encode = self._encode
+        payload = {}
+        for position, (name, value) in enumerate(zip(names, values, strict=True)):
+            payload[name] = encode_self(value) if seam.has_self and position == 0 else encode(value)
+        return payload
+
+    def _end(self, tape: Tape, call: LiveCall, outcome: str, value: object) -> None:
+        def finish() -> None:
+            call.outcome = outcome
+            call.result_shape = self._shape_of(value)
+            if self.mode is Mode.RECORD:
+                if call.args_payload is not None:
+                    call.result_payload = self._encode(value)
+                return
+            if call.expected is not None:
+                call.result_payload = None
+                expected = call.expected
+                if expected[1] != outcome or (
+                    expected[2] != call.result_shape
+                    and not compatible(expected[2], call.result_shape)
+                ):
+                    call.result_payload = self._encode(value)
+                    tape.check_result(call)
+
+        self._guarded(finish, None)
+
+    async def _awaited(self, tape: Tape, call: LiveCall, awaitable: Any) -> Any:
+        try:
+            result = await awaitable
+        except Exception as exc:
+            self._end(tape, call, "raise", exc)
+            raise
+        self._end(tape, call, "return", result)
+        return result
+
+    def _observed(self, tape: Tape, call: LiveCall, generator: Generator[Any, Any, Any]) -> Generator[
+        Any, Any, Any
+    ]:
+        """Re-yield `generator`'s items, recording each one as the caller consumes it."""
+        keep_payload = call.args_payload is not None and self.mode is Mode.RECORD
+        max_items = self.settings.limits.max_items
+
+        def note(item: object) -> None:
+            def record() -> None:
+                shape = self._shape_of(item)
+                if not call.items or call.items[-1] != shape:
+                    call.items.append(shape)
+                if keep_payload and len(call.item_payloads) < max_items:
+                    call.item_payloads.append(self._encode(item))
+
+            if self.tape is tape:
+                self._guarded(record, None)
+
+        try:
+            item = next(generator)
+        except StopIteration as stop:
+            return stop.value
+        while True:
+            note(item)
+            try:
+                sent = yield item
+            except GeneratorExit:
+                generator.close()
+                raise
+            except BaseException as exc:
+                try:
+                    item = generator.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    item = generator.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+    def _guarded(self, action: Callable[[], _T], fallback: _T) -> _T:
+        try:
+            return action()
+        except Exception as exc:  # seamrec's own failure: report it, never raise it
+            self.stats.internal_errors.append(f"{type(exc).__name__}: {exc}")
+            return fallback
+

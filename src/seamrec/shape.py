@@ -1,0 +1,448 @@
+"""Shapes: the type skeleton of a value (types, keys, element shapes; no values).
+
+A shape is a hashable tuple. Leaves are 1-tuples such as ``("int",)``. Every child
+position of a composite holds a *union*: a tuple of the distinct shapes seen there.
+
+    ("dict", type, keys, unions)         str-keyed mapping; keys in insertion order
+    ("map", type, key_union, value_union) mapping with non-str keys (keys are data)
+    ("coll", type, item_union)           list, set, frozenset, deque (length is data)
+    ("tuple", type, unions)              each position has its own union
+    ("ntuple" | "obj" | "row", type, fields, unions)   namedtuple, dataclass/object, db row
+    ("exc", type, arg_unions)            exception instance
+    ("args", names, unions)              bound arguments of one call
+    ("enum", type) / ("opaque", type) / ("self", type) / ("cut", reason)
+
+``make_shape_function`` builds the hot-path walker: it reads only ``type()``,
+``__dict__``/slots, items and row columns, never evaluates properties and never consumes
+iterators. ``canonical`` sorts keys and unions so that key order is not drift, and
+``compatible`` decides whether a live shape fits a recorded one.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime as dt
+import decimal
+import enum
+import functools
+import sqlite3
+import sys
+import uuid
+from itertools import chain
+from collections.abc import Callable, Mapping
+from types import FunctionType, MappingProxyType, ModuleType
+from typing import Any
+from unittest import mock
+
+Shape = tuple[Any, ...]
+ShapeFunction = Callable[[object], Shape]
+
+LEAF_SHAPES: dict[type, Shape] = {
+    type(None): ("None",),
+    bool: ("bool",),
+    int: ("int",),
+    float: ("float",),
+    complex: ("complex",),
+    str: ("str",),
+    bytes: ("bytes",),
+    bytearray: ("bytearray",),
+    decimal.Decimal: ("Decimal",),
+    dt.date: ("date",),
+    dt.timedelta: ("timedelta",),
+    uuid.UUID: ("UUID",),
+}
+NAIVE_DATETIME: Shape = ("datetime",)
+AWARE_DATETIME: Shape = ("datetime+tz",)
+NAIVE_TIME: Shape = ("time",)
+AWARE_TIME: Shape = ("time+tz",)
+CYCLE: Shape = ("cut", "cycle")
+TOO_DEEP: Shape = ("cut", "depth")
+TOO_LARGE: Shape = ("cut", "size")
+
+COLLECTION_TYPES: frozenset[type] = frozenset(
+    {list, set, frozenset, collections.deque}
+)
+
+
+@functools.cache
+def type_path(cls: type) -> str:
+    """`module.Qualname` of a class; builtins by bare name."""
+    module = cls.__module__
+    if module == "builtins":
+        return cls.__qualname__
+    return f"{module}.{cls.__qualname__}"
+
+
+class Kind(enum.Enum):
+    """How a value of one type is walked; decided once per type."""
+
+    DICT = "dict"
+    COLL = "coll"
+    TUPLE = "tuple"
+    NTUPLE = "ntuple"
+    DATACLASS = "dataclass"
+    OBJECT = "obj"
+    SLOTS = "slots"
+    ROW = "row"
+    EXC = "exc"
+    ENUM = "enum"
+    DATETIME = "datetime"
+    TIME = "time"
+    OPAQUE = "opaque"
+    LEAF = "leaf"
+
+
+_STDLIB_ROOTS = frozenset(sys.stdlib_module_names) | {"builtins"}
+
+
+@functools.cache
+def kind_of(cls: type) -> Kind:
+    """Classify a type once: what part of its instances is data."""
+    if issubclass(cls, mock.NonCallableMock):
+        return Kind.OPAQUE
+    if issubclass(cls, enum.Enum):
+        return Kind.ENUM
+    if issubclass(cls, BaseException):
+        return Kind.EXC
+    if issubclass(cls, dt.datetime):
+        return Kind.DATETIME
+    if issubclass(cls, dt.time):
+        return Kind.TIME
+    if any(issubclass(cls, leaf) for leaf in LEAF_SHAPES if leaf is not type(None)):
+        return Kind.LEAF
+    if issubclass(cls, tuple):
+        return Kind.NTUPLE if hasattr(cls, "_fields") else Kind.TUPLE
+    if cls is sqlite3.Row:
+        return Kind.ROW
+    if issubclass(cls, dict | MappingProxyType):
+        return Kind.DICT
+    if issubclass(cls, list | set | frozenset | collections.deque):
+        return Kind.COLL
+    if dataclasses.is_dataclass(cls):
+        return Kind.DATACLASS
+    if issubclass(cls, type | FunctionType | ModuleType) or callable_only(cls):
+        return Kind.OPAQUE
+    if issubclass(cls, Mapping) or (_has_attr(cls, "keys") and _has_attr(cls, "__getitem__")):
+        return Kind.ROW
+    if cls.__module__.partition(".")[0] in _STDLIB_ROOTS:
+        return Kind.OPAQUE
+    if _has_attr(cls, "__dict__"):
+        return Kind.OBJECT
+    if slot_names(cls):
+        return Kind.SLOTS
+    return Kind.OPAQUE
+
+
+def callable_only(cls: type) -> bool:
+    """Functions, methods and other callables defined in C carry no data of their own."""
+    return cls.__module__ == "builtins" and _has_attr(cls, "__call__")
+
+
+def _has_attr(cls: type, name: str) -> bool:
+    return any(name in vars(base) for base in cls.__mro__)
+
+
+@functools.cache
+def slot_names(cls: type) -> tuple[str, ...]:
+    """Public `__slots__` names declared along the MRO."""
+    names: list[str] = []
+    for base in cls.__mro__:
+        slots = vars(base).get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if not name.startswith("_") and name not in names:
+                names.append(name)
+    return tuple(names)
+
+
+@functools.cache
+def dataclass_fields(cls: type) -> tuple[str, ...]:
+    """The declared field names of a dataclass, in order."""
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def object_fields(value: object) -> dict[str, object]:
+    """Public instance attributes, read from `__dict__` without running properties."""
+    try:
+        attributes = object.__getattribute__(value, "__dict__")
+    except AttributeError:
+        return {}
+    return {k: v for k, v in attributes.items() if type(k) is str and not k.startswith("_")}
+
+
+def read_slots(value: object, names: tuple[str, ...]) -> dict[str, object]:
+    """Values of the set slots among `names`."""
+    fields: dict[str, object] = {}
+    for name in names:
+        try:
+            fields[name] = object.__getattribute__(value, name)
+        except AttributeError:
+            continue
+    return fields
+
+
+def read_row(value: Any) -> tuple[tuple[str, ...], list[object]]:
+    """Columns and values of a row-like object (`keys()` plus item access)."""
+    columns = tuple(str(k) for k in value.keys())
+    if type(value) is sqlite3.Row:
+        return columns, list(value)
+    return columns, [value[k] for k in value.keys()]
+
+
+def make_shape_function(max_depth: int = 32, max_nodes: int = 200_000) -> ShapeFunction:
+    """Build the hot-path shape walker.
+
+    The walker is columnar: the elements of a collection are not walked one by one but
+    as columns (all the values under one key, all the items of all the lists), using
+    C-level ``map``/``zip``. A list of 10,000 rows costs about as much as one row, and a
+    field seen with several types becomes a union, e.g. ``(("str",), ("None",))``.
+    """
+    leaf_unions: dict[type, Shape] = {cls: (shape,) for cls, shape in LEAF_SHAPES.items()}
+    get_leaf_union = leaf_unions.get
+    join = "".join
+    budget = [0]
+
+    def single(value: Any, depth: int) -> Shape:
+        """The union (of one shape) of a single value; the common case, kept lean."""
+        cls = type(value)
+        if cls is dict:
+            if depth >= max_depth:
+                return (TOO_DEEP,)
+            keys = tuple(value)
+            try:
+                join(keys)
+            except TypeError:
+                return (key_value_map([value], "dict", depth),)
+            depth += 1
+            fields = tuple(
+                [get_leaf_union(type(v)) or single(v, depth) for v in value.values()]
+            )
+            return (("dict", "dict", keys, fields),)
+        if cls is list:
+            return (("coll", "list", column(value, depth + 1)),)
+        if cls is tuple:
+            if depth >= max_depth:
+                return (TOO_DEEP,)
+            depth += 1
+            return (("tuple", "tuple", tuple([get_leaf_union(type(v)) or single(v, depth) for v in value])),)
+        return get_leaf_union(cls) or of_class(cls, [value], depth)
+
+    def column(values: list[Any], depth: int) -> Shape:
+        """The union of the shapes of `values`, in first-seen order."""
+        if len(values) == 1:
+            return single(values[0], depth)
+        if depth >= max_depth:
+            return (TOO_DEEP,)
+        budget[0] += 1
+        if budget[0] > max_nodes:
+            return (TOO_LARGE,)
+        classes = set(map(type, values))
+        if len(classes) == 1:
+            return of_class(classes.pop(), values, depth)
+        union: dict[Shape, None] = {}
+        for cls in sorted(classes, key=type_path):
+            members = [v for v in values if type(v) is cls]
+            union.update(dict.fromkeys(of_class(cls, members, depth)))
+        return tuple(union)
+
+    def of_class(cls: type, values: list[Any], depth: int) -> Shape:
+        leaf = get_leaf_union(cls)
+        if leaf is not None:
+            return leaf
+        if cls is dict:
+            return mappings(values, "dict", depth)
+        if cls is list:
+            return (("coll", "list", column(list(chain.from_iterable(values)), depth + 1)),)
+        if cls is tuple:
+            return tuples(values, "tuple", depth)
+        return others(cls, values, depth)
+
+    def mappings(values: list[Any], name: str, depth: int) -> Shape:
+        shapes: list[Shape] = []
+        by_keys = set(map(tuple, values))
+        for keys in by_keys if len(by_keys) == 1 else sort_keysets(by_keys):
+            try:
+                join(keys)
+            except TypeError:
+                return (key_value_map(values, name, depth),)
+            members = values if len(by_keys) == 1 else [v for v in values if tuple(v) == keys]
+            columns = zip(*map(dict.values, members), strict=True) if keys else ()
+            fields = tuple([column(list(c), depth + 1) for c in columns])
+            shapes.append(("dict", name, keys, fields))
+        return tuple(shapes)
+
+    def key_value_map(values: list[Any], name: str, depth: int) -> Shape:
+        keys = list(chain.from_iterable(values))
+        items = list(chain.from_iterable(map(dict.values, values)))
+        return ("map", name, sort_union(column(keys, depth + 1)), column(items, depth + 1))
+
+    def tuples(values: list[Any], name: str, depth: int) -> Shape:
+        by_length = dict.fromkeys(map(len, values))
+        shapes: list[Shape] = []
+        for length in by_length:
+            members = values if len(by_length) == 1 else [v for v in values if len(v) == length]
+            positions = zip(*members, strict=True) if length else ()
+            shapes.append(("tuple", name, tuple([column(list(p), depth + 1) for p in positions])))
+        return tuple(shapes)
+
+    def named(kind: str, name: str, rows: list[tuple[tuple[str, ...], list[Any]]], depth: int) -> Shape:
+        by_fields = dict.fromkeys(fields for fields, _ in rows)
+        shapes: list[Shape] = []
+        for fields in by_fields:
+            members = [values for f, values in rows if f == fields]
+            columns = zip(*members, strict=True) if fields else ()
+            shapes.append((kind, name, fields, tuple([column(list(c), depth + 1) for c in columns])))
+        return tuple(shapes)
+
+    def others(cls: type, values: list[Any], depth: int) -> Shape:
+        kind = kind_of(cls)
+        if kind is Kind.DATETIME:
+            aware = dict.fromkeys(v.tzinfo is not None for v in values)
+            return tuple(AWARE_DATETIME if a else NAIVE_DATETIME for a in aware)
+        if kind is Kind.TIME:
+            aware = dict.fromkeys(v.tzinfo is not None for v in values)
+            return tuple(AWARE_TIME if a else NAIVE_TIME for a in aware)
+        name = type_path(cls)
+        if kind is Kind.DICT:
+            return mappings([dict(v) for v in values], name, depth)
+        if kind is Kind.COLL:
+            items = column(list(chain.from_iterable(values)), depth + 1)
+            if issubclass(cls, set | frozenset):
+                items = sort_union(items)
+            return (("coll", name, items),)
+        if kind is Kind.TUPLE:
+            return tuples(values, name, depth)
+        if kind is Kind.NTUPLE:
+            return named("ntuple", name, [(tuple(cls._fields), list(v)) for v in values], depth)
+        if kind is Kind.DATACLASS:
+            fields = dataclass_fields(cls)
+            return named("obj", name, [(fields, read_fields(v, fields)) for v in values], depth)
+        if kind is Kind.OBJECT or kind is Kind.SLOTS:
+            rows = [object_fields(v) if kind is Kind.OBJECT else read_slots(v, slot_names(cls))
+                    for v in values]
+            return named("obj", name, [(tuple(r), list(r.values())) for r in rows], depth)
+        if kind is Kind.ROW:
+            return named("row", name, [read_row(v) for v in values], depth)
+        if kind is Kind.EXC:
+            return tuple(dict.fromkeys(
+                ("exc", name, t[2]) for t in tuples([v.args for v in values], "args", depth)
+            ))
+        if kind is Kind.ENUM:
+            return (("enum", name),)
+        if kind is Kind.LEAF:
+            return (leaf_of_subclass(cls),)
+        return (("opaque", name),)
+
+    def shape_of(value: object) -> Shape:
+        budget[0] = 0
+        return single(value, 0)[0]
+
+    return shape_of
+
+
+def sort_keysets(keysets: set[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Key tuples in a hash-seed independent order."""
+    return sorted(keysets, key=repr)
+
+
+def sort_union(union: Shape) -> Shape:
+    """A union in sorted order, for unordered containers (set order is hash-dependent)."""
+    return tuple(sorted(union)) if len(union) > 1 else union
+
+
+def read_fields(value: object, names: tuple[str, ...]) -> list[object]:
+    """Field values of a dataclass instance read without running properties."""
+    values: list[object] = []
+    for name in names:
+        try:
+            values.append(object.__getattribute__(value, name))
+        except AttributeError:
+            values.append(None)
+    return values
+
+
+@functools.cache
+def leaf_of_subclass(cls: type) -> Shape:
+    """Subclasses of leaf types keep their own name, e.g. ``("str:shop.Sku",)``."""
+    for base in cls.__mro__:
+        if base in LEAF_SHAPES:
+            return (f"{LEAF_SHAPES[base][0]}:{type_path(cls)}",)
+    return ("opaque", type_path(cls))
+
+
+def self_shape(value: object) -> Shape:
+    """`self`/`cls` are recorded as their type name only."""
+    cls = value if isinstance(value, type) else type(value)
+    return ("self", type_path(cls))
+
+
+def args_shape(names: tuple[str, ...], shapes: list[Shape]) -> Shape:
+    """The shape of bound arguments: parameter names, each with a union of one shape."""
+    return ("args", names, tuple([(s,) for s in shapes]))
+
+
+_KEYED = frozenset({"dict", "obj", "row"})
+_POSITIONAL = frozenset({"tuple", "exc"})
+
+
+@functools.lru_cache(maxsize=8192)
+def canonical(shape: Shape) -> Shape:
+    """The same shape with keys and unions sorted, so key order never counts."""
+    kind = shape[0]
+    if len(shape) < 3:
+        return shape
+    if kind in _KEYED:
+        pairs = sorted(zip(shape[2], map(canonical_union, shape[3]), strict=True))
+        return (kind, shape[1], tuple(k for k, _ in pairs), tuple(u for _, u in pairs))
+    if kind == "args":
+        pairs = sorted(zip(shape[1], map(canonical_union, shape[2]), strict=True))
+        return ("args", tuple(k for k, _ in pairs), tuple(u for _, u in pairs))
+    if kind == "ntuple":
+        return (kind, shape[1], shape[2], tuple(map(canonical_union, shape[3])))
+    if kind == "coll":
+        return ("coll", shape[1], canonical_union(shape[2]))
+    if kind == "map":
+        return ("map", shape[1], canonical_union(shape[2]), canonical_union(shape[3]))
+    if kind in _POSITIONAL:
+        return (kind, shape[1], tuple(map(canonical_union, shape[2])))
+    return shape
+
+
+def canonical_union(union: Shape) -> Shape:
+    """A union with canonical members, deduplicated and sorted."""
+    return tuple(sorted(set(map(canonical, union))))
+
+
+def compatible(recorded: Shape, live: Shape) -> bool:
+    """True when `live` fits what was recorded: same shape up to key order, where an empty
+    collection fits anything and a union member is fine if it was recorded somewhere."""
+    if recorded == live:
+        return True
+    return fits(canonical(recorded), canonical(live))
+
+
+def fits(recorded: Shape, live: Shape) -> bool:
+    """`compatible` for shapes that are already canonical."""
+    if recorded == live:
+        return True
+    kind = recorded[0]
+    if kind != live[0] or len(recorded) < 3 or recorded[1] != live[1] and kind != "args":
+        return False
+    if kind in _KEYED or kind == "ntuple":
+        return recorded[2] == live[2] and all(map(fits_union, recorded[3], live[3]))
+    if kind == "args":
+        return recorded[1] == live[1] and all(map(fits_union, recorded[2], live[2]))
+    if kind == "coll":
+        return fits_union(recorded[2], live[2])
+    if kind == "map":
+        return fits_union(recorded[2], live[2]) and fits_union(recorded[3], live[3])
+    if kind in _POSITIONAL:
+        return len(recorded[2]) == len(live[2]) and all(map(fits_union, recorded[2], live[2]))
+    return False
+
+
+def fits_union(recorded: Shape, live: Shape) -> bool:
+    """Every live member fits a recorded one; an empty side (an empty collection) fits."""
+    if recorded == live or not recorded or not live:
+        return True
+    return all(any(fits(r, member) for r in recorded) for member in live)
