@@ -93,8 +93,13 @@ class Cassette:
     def signature(self) -> tuple[Any, ...]:
         """What a re-record must change before the file is rewritten: shapes, not values."""
         runs = tuple(
-            (seam, tuple((canonical(r.args_shape), r.outcome, canonical(r.result_shape), r.count)
-                         for r in seam_runs))
+            (
+                seam,
+                tuple(
+                    (canonical(r.args_shape), r.outcome, canonical(r.result_shape), r.count)
+                    for r in seam_runs
+                ),
+            )
             for seam, seam_runs in self.runs.items()
         )
         callers = tuple((c.seam, c.caller) for c in self.calls)
@@ -129,8 +134,16 @@ def dump(cassette: Cassette) -> bytes:
         return table.setdefault(shape, len(table))
 
     calls = [
-        [c.seam, c.caller, c.index, ref(c.args_shape), c.outcome, ref(c.result_shape), c.args,
-         c.result]
+        [
+            c.seam,
+            c.caller,
+            c.index,
+            ref(c.args_shape),
+            c.outcome,
+            ref(c.result_shape),
+            c.args,
+            c.result,
+        ]
         for c in cassette.calls
     ]
     runs = {
@@ -167,8 +180,7 @@ def loads(data: bytes, *, path: Path) -> Cassette:
         raise CassetteFormatError("is not a seamrec cassette (no seamrec header)", path=path)
     if header.get("version") != VERSION:
         raise CassetteFormatError(
-            f"has format version {header.get('version')!r}; this seamrec reads version "
-            f"{VERSION}",
+            f"has format version {header.get('version')!r}; this seamrec reads version {VERSION}",
             path=path,
         )
     try:
@@ -202,8 +214,16 @@ def _from_body(body: Any) -> Cassette:
     for entry in _typed(body["calls"], list):
         seam, caller, index, args_ref, outcome, result_ref, args, result = _typed(entry, list)
         calls.append(
-            Call(_typed(seam, str), _typed(caller, str), _typed(index, int), shapes[args_ref],
-                 _outcome(outcome), shapes[result_ref], args, result)
+            Call(
+                _typed(seam, str),
+                _typed(caller, str),
+                _typed(index, int),
+                shapes[args_ref],
+                _outcome(outcome),
+                shapes[result_ref],
+                args,
+                result,
+            )
         )
     runs: dict[str, list[Run]] = {}
     for seam, seam_runs in _typed(body["runs"], dict).items():
@@ -253,4 +273,3 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-

@@ -18,7 +18,7 @@ import decimal
 import enum
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import msgpack
 
@@ -172,8 +172,10 @@ class CutView:
     detail: Any = None
 
     def __repr__(self) -> str:
-        return f"<cut: {self.reason} {self.detail!r}>" if self.detail is not None else (
-            f"<cut: {self.reason}>"
+        return (
+            f"<cut: {self.reason} {self.detail!r}>"
+            if self.detail is not None
+            else (f"<cut: {self.reason}>")
         )
 
 
@@ -280,7 +282,8 @@ def make_encoder(limits: Limits) -> Encoder:
         if kind is Kind.TUPLE:
             return _ext(Ext.TYPED_COLLECTION, [name, "tuple", items(value, depth)])
         if kind is Kind.NTUPLE:
-            return _ext(Ext.NAMEDTUPLE, [name, list(cls._fields), items(value, depth)])
+            names = list(cast(Any, cls)._fields)
+            return _ext(Ext.NAMEDTUPLE, [name, names, items(value, depth)])
         if kind is Kind.ENUM:
             return _ext(Ext.ENUM, [name, value.name, encode(value.value, depth)])
         if kind is Kind.EXC:
@@ -290,10 +293,12 @@ def make_encoder(limits: Limits) -> Encoder:
             return _ext(Ext.ROW, [name, list(columns), items(values, depth)])
         if kind is Kind.DATACLASS:
             fields = dataclass_fields(cls)
-            values = read_fields(value, fields)
-            return _ext(Ext.OBJECT, [name, {f: encode(v, depth) for f, v in zip(fields, values, strict=True)}])
+            found = dict(zip(fields, read_fields(value, fields), strict=True))
+            return _ext(Ext.OBJECT, [name, {f: encode(v, depth) for f, v in found.items()}])
         if kind is Kind.OBJECT or kind is Kind.SLOTS:
-            found = object_fields(value) if kind is Kind.OBJECT else read_slots(value, slot_names(cls))
+            found = (
+                object_fields(value) if kind is Kind.OBJECT else read_slots(value, slot_names(cls))
+            )
             return _ext(Ext.OBJECT, [name, {f: encode(v, depth) for f, v in found.items()}])
         return _ext(Ext.OPAQUE, name)
 
@@ -310,10 +315,10 @@ def make_encoder(limits: Limits) -> Encoder:
             return _ext(Ext.COMPLEX, [value.real, value.imag])
         if cls is bytearray:
             return _ext(Ext.BYTEARRAY, bytes(value[:max_str]))
-        for base in (bool, int, float, str, bytes, decimal.Decimal, dt.date, uuid.UUID):
-            if isinstance(value, base):
-                return _ext(Ext.LEAF_SUBCLASS, [name, encode(base(value), depth)])
-        return _ext(Ext.OPAQUE, name)
+        plain = _plain_leaf(value)
+        if plain is None:
+            return _ext(Ext.OPAQUE, name)
+        return _ext(Ext.LEAF_SUBCLASS, [name, encode(plain, depth)])
 
     def encode_value(value: object) -> Any:
         try:
@@ -322,6 +327,25 @@ def make_encoder(limits: Limits) -> Encoder:
             active.clear()
 
     return encode_value
+
+
+def _plain_leaf(value: object) -> object:
+    """The value of a str/int/float/... subclass instance as its plain base type."""
+    if isinstance(value, bool | int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    if isinstance(value, decimal.Decimal):
+        return decimal.Decimal(str(value))
+    if isinstance(value, dt.date):
+        return dt.date(value.year, value.month, value.day)
+    if isinstance(value, uuid.UUID):
+        return uuid.UUID(int=value.int)
+    return None
 
 
 def encode_self(value: object) -> msgpack.ExtType:
@@ -434,4 +458,3 @@ def short_repr(value: object) -> str:
     """A one-line, bounded repr for failure messages."""
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
-

@@ -118,8 +118,10 @@ def settings_from_table(
     for boundary in lists["boundaries"]:
         if not boundary.replace(".", "").replace("_", "").isalnum() or "*" in boundary:
             raise ConfigError(
-                f"{boundary!r} is not a dotted module or package name", key="boundaries",
-                value=boundary, path=path,
+                f"{boundary!r} is not a dotted module or package name",
+                key="boundaries",
+                value=boundary,
+                path=path,
             )
     seams = tuple(SeamPattern.parse(t, key="seams", path=path) for t in lists["seams"])
     exclude = tuple(SeamPattern.parse(t, key="exclude", path=path) for t in lists["exclude"])
@@ -127,8 +129,10 @@ def settings_from_table(
     cassette_dir = table.get("cassette_dir", "cassettes")
     if not isinstance(cassette_dir, str) or not cassette_dir.strip():
         raise ConfigError(
-            "must be a non-empty string path relative to the rootdir, e.g. \"cassettes\"",
-            key="cassette_dir", value=cassette_dir, path=path,
+            'must be a non-empty string path relative to the rootdir, e.g. "cassettes"',
+            key="cassette_dir",
+            value=cassette_dir,
+            path=path,
         )
     return Settings(
         rootdir=rootdir,
@@ -158,7 +162,9 @@ def check_importable(settings: Settings) -> None:
             raise ConfigError(
                 f"names module {prefix!r}, which cannot be imported from the rootdir "
                 "(check the spelling, or add its folder to pytest's `pythonpath`)",
-                key=key, value=module, path=settings.source,
+                key=key,
+                value=module,
+                path=settings.source,
             )
 
 

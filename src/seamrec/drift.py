@@ -91,9 +91,7 @@ def explain(
     return sorted(changes, key=lambda c: (repr(c.segments), c.kind))
 
 
-def _type_change(
-    segments: list[Any], old: Any, new: Any, old_view: Any, new_view: Any
-) -> Change:
+def _type_change(segments: list[Any], old: Any, new: Any, old_view: Any, new_view: Any) -> Change:
     old_at, new_at = _navigate(old_view, segments), _navigate(new_view, segments)
     return Change(
         "type changed",

@@ -1,9 +1,9 @@
 """The errors seamrec raises, each carrying the object at fault.
 
-    SeamrecError
-    ├── ConfigError          bad [tool.seamrec] key or value (carries key, value, path)
-    └── CassetteError        a cassette that cannot be used (carries path)
-        └── CassetteFormatError   unreadable, truncated or of an unknown format version
+SeamrecError
+├── ConfigError          bad [tool.seamrec] key or value (carries key, value, path)
+└── CassetteError        a cassette that cannot be used (carries path)
+    └── CassetteFormatError   unreadable, truncated or of an unknown format version
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ class SeamrecError(Exception):
 class ConfigError(SeamrecError):
     """A `[tool.seamrec]` setting is wrong; the message names the key and the fix."""
 
-    def __init__(self, message: str, *, key: str, value: object = None, path: Path | None = None):
+    def __init__(
+        self, message: str, *, key: str, value: object = None, path: Path | None = None
+    ) -> None:
         where = f"{path}: " if path is not None else ""
         super().__init__(f"{where}[tool.seamrec] {key}: {message}")
         self.key = key
@@ -29,7 +31,7 @@ class ConfigError(SeamrecError):
 class CassetteError(SeamrecError):
     """A cassette file cannot be used; the message names the file."""
 
-    def __init__(self, message: str, *, path: Path):
+    def __init__(self, message: str, *, path: Path) -> None:
         super().__init__(f"{path}: {message}")
         self.path = path
 

@@ -10,6 +10,7 @@ closure cell, a bound method, a partial) is reported by name, never silently unr
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib.abc
 import importlib.machinery
@@ -18,7 +19,7 @@ import sys
 import types
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import wrapt
 
@@ -37,9 +38,9 @@ class Seam:
     positional: tuple[str, ...]
     var_positional: str | None
 
-    def bind(self, instance: object, args: Sequence[object], kwargs: dict[str, object]) -> tuple[
-        tuple[str, ...], list[object]
-    ]:
+    def bind(
+        self, instance: object, args: Sequence[object], kwargs: dict[str, object]
+    ) -> tuple[tuple[str, ...], list[object]]:
         """Names and values of the arguments, as `f(1, 2)` and `f(a=1, b=2)` agree on."""
         positional = self.positional
         if self.has_self:
@@ -56,7 +57,7 @@ class Seam:
             names += positional
             values.extend(args[: len(positional)])
             names += (self.var_positional or "*args",)
-            values.append(tuple(args[len(positional):]))
+            values.append(tuple(args[len(positional) :]))
         if kwargs:
             names += tuple(kwargs)
             values.extend(kwargs.values())
@@ -77,7 +78,13 @@ class Dispatcher(Protocol):
     ) -> Any: ...
 
 
-class SeamWrapper(wrapt.FunctionWrapper):  # type: ignore[misc]
+if TYPE_CHECKING:
+    _FunctionWrapper = wrapt.FunctionWrapper[..., Any]
+else:
+    _FunctionWrapper = wrapt.FunctionWrapper
+
+
+class SeamWrapper(_FunctionWrapper):
     """A wrapt FunctionWrapper that knows its seam and survives copy and pickle."""
 
     def __init__(self, wrapped: Any, wrapper: Any, seam: Seam) -> None:
@@ -87,7 +94,8 @@ class SeamWrapper(wrapt.FunctionWrapper):  # type: ignore[misc]
     @property
     def seam(self) -> Seam:
         """The seam this wrapper records."""
-        return self._self_seam  # type: ignore[no-any-return]
+        seam: Seam = self._self_seam
+        return seam
 
     def __copy__(self) -> SeamWrapper:
         return self
@@ -171,7 +179,9 @@ class Instrumenter:
             self.report.errors.append(f"instrumenting {module.__name__}: {exc!r}")
 
     def _wrap(self, module: str, original: object) -> SeamWrapper | None:
-        function = original.__func__ if isinstance(original, classmethod | staticmethod) else original
+        function = (
+            original.__func__ if isinstance(original, classmethod | staticmethod) else original
+        )
         qualname = getattr(function, "__qualname__", "")
         if "<locals>" in qualname or not self.settings.is_seam(module, qualname):
             return None
@@ -190,7 +200,9 @@ class Instrumenter:
         depth = self._depth
 
         def seam_wrapper(
-            wrapped: Callable[..., Any], instance: object, args: tuple[Any, ...],
+            wrapped: Callable[..., Any],
+            instance: object,
+            args: tuple[Any, ...],
             kwargs: dict[str, Any],
         ) -> Any:
             caller = getframe(depth).f_globals.get("__name__", "?")
@@ -267,10 +279,8 @@ def _restore_attribute(owner: object, name: str, value: object) -> Callable[[], 
 
 def _restore_item(container: Any, key: Any, value: object) -> Callable[[], None]:
     def restore() -> None:
-        try:
+        with contextlib.suppress(IndexError, KeyError, TypeError):
             container[key] = value
-        except (IndexError, KeyError, TypeError):
-            pass
 
     return restore
 
@@ -286,7 +296,9 @@ def _candidates(module: types.ModuleType) -> Iterable[tuple[object, str, object]
             yield module, attr, value
 
 
-def _class_candidates(cls: type, module: str, seen: set[int]) -> Iterable[tuple[object, str, object]]:
+def _class_candidates(
+    cls: type, module: str, seen: set[int]
+) -> Iterable[tuple[object, str, object]]:
     if id(cls) in seen:
         return
     seen.add(id(cls))
@@ -329,8 +341,13 @@ def _describe(module: str, qualname: str, function: Any, original: object) -> Se
     else:
         kind = "function"
     return Seam(
-        id=f"{module}:{qualname}", module=module, qualname=qualname, kind=kind,
-        has_self=has_self, positional=tuple(positional), var_positional=var_positional,
+        id=f"{module}:{qualname}",
+        module=module,
+        qualname=qualname,
+        kind=kind,
+        has_self=has_self,
+        positional=tuple(positional),
+        var_positional=var_positional,
     )
 
 
@@ -366,8 +383,10 @@ def _describe_holder(referrer: object) -> str:
     if isinstance(referrer, types.MethodType):
         return f"a bound method of {type(referrer.__self__).__qualname__}"
     cls = type(referrer)
-    return f"a {cls.__module__}.{cls.__qualname__}" if cls.__module__ != "builtins" else (
-        f"a {cls.__qualname__}"
+    return (
+        f"a {cls.__module__}.{cls.__qualname__}"
+        if cls.__module__ != "builtins"
+        else (f"a {cls.__qualname__}")
     )
 
 

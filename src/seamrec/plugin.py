@@ -21,11 +21,15 @@ PASSED_KEY = pytest.StashKey[bool]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("seamrec", "seamrec: record and check the payloads at module seams")
     group.addoption(
-        "--record-seams", action="store_true", default=False,
+        "--record-seams",
+        action="store_true",
+        default=False,
         help="record the payloads crossing the configured seams into per-test cassettes",
     )
     group.addoption(
-        "--check-seams", action="store_true", default=False,
+        "--check-seams",
+        action="store_true",
+        default=False,
         help="fail tests whose seam payloads drifted in shape from their cassettes",
     )
 
@@ -61,9 +65,9 @@ def _is_xdist_controller(namespace: Any) -> bool:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Generator[
-    None, Any, Any
-]:
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> Generator[None, Any, Any]:
     session = request.config.stash.get(SESSION_KEY, None)
     if session is None or fixturedef.scope == "function":
         return (yield)
@@ -75,9 +79,9 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.Fix
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[
-    None, object, object
-]:
+def pytest_runtest_protocol(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
     session = item.config.stash.get(SESSION_KEY, None)
     if session is None:
         return (yield)
@@ -90,9 +94,9 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[
-    None, pytest.TestReport, pytest.TestReport
-]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     session = item.config.stash.get(SESSION_KEY, None)
     if session is None:

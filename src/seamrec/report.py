@@ -50,11 +50,15 @@ def finding_lines(finding: Finding) -> list[str]:
     if finding.part == "outcome":
         live = _view(finding.live_payload)
         example = f"   {short_repr(live)}" if live is not None else ""
-        return [header, f"    outcome changed  {finding.recorded_outcome} → "
-                        f"{finding.live_outcome}{example}"]
-    assert finding.recorded_shape is not None and finding.live_shape is not None
+        return [
+            header,
+            f"    outcome changed  {finding.recorded_outcome} → {finding.live_outcome}{example}",
+        ]
+    if finding.recorded_shape is None or finding.live_shape is None:
+        return [header]
     changes = explain(
-        finding.recorded_shape, finding.live_shape,
+        finding.recorded_shape,
+        finding.live_shape,
         *_payload_pair(finding.recorded_payload, finding.live_payload),
     )
     return [header, *(f"    {change.render(finding.part)}" for change in changes)]
@@ -72,8 +76,11 @@ def _view(tree: Any) -> Any:
 
 def summary_lines(mode: Mode, stats: Stats) -> list[str]:
     """The terminal summary of a run."""
-    calls = (f"{stats.calls_recorded} calls recorded" if mode is Mode.RECORD
-             else f"{stats.calls_checked} calls checked")
+    calls = (
+        f"{stats.calls_recorded} calls recorded"
+        if mode is Mode.RECORD
+        else f"{stats.calls_checked} calls checked"
+    )
     lines = [f"seamrec ({mode.value}): {stats.seams_wrapped} seams wrapped, {calls}"]
     if mode is Mode.RECORD:
         kept = len(stats.kept_failed)
@@ -101,6 +108,8 @@ def summary_lines(mode: Mode, stats: Stats) -> list[str]:
         f"warning: [tool.seamrec] seams pattern {p!r} matched nothing"
         for p in stats.unmatched_patterns
     )
-    lines.extend(f"seamrec internal error (the test was not affected): {e}"
-                 for e in stats.internal_errors[:20])
+    lines.extend(
+        f"seamrec internal error (the test was not affected): {e}"
+        for e in stats.internal_errors[:20]
+    )
     return lines

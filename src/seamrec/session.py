@@ -69,8 +69,13 @@ class Stats:
     def as_dict(self) -> dict[str, Any]:
         """Plain data for xdist's workeroutput."""
         return {
-            name: (list(value) if isinstance(value, list) else
-                   dict(value) if isinstance(value, dict) else value)
+            name: (
+                list(value)
+                if isinstance(value, list)
+                else dict(value)
+                if isinstance(value, dict)
+                else value
+            )
             for name, value in vars(self).items()
         }
 
@@ -118,7 +123,8 @@ class SeamSession:
         """Explicit `seams` patterns that named no wrapped callable."""
         seams = self.instrumenter.report.seams.values()
         return [
-            p.text for p in self.settings.seams
+            p.text
+            for p in self.settings.seams
             if not any(p.matches(s.module, s.qualname) for s in seams)
         ]
 
@@ -240,7 +246,12 @@ class SeamSession:
         return result
 
     def _start(
-        self, tape: Tape, seam: Seam, caller: str, instance: object, args: tuple[Any, ...],
+        self,
+        tape: Tape,
+        seam: Seam,
+        caller: str,
+        instance: object,
+        args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> LiveCall:
         index, sequence = tape.allocate(seam.id)
@@ -263,12 +274,18 @@ class SeamSession:
                 call.args_payload = self._args_payload(seam, names, values)
                 tape.note_unrecorded(call)
         elif expected[0] != shape and not compatible(expected[0], shape):
-            tape.note_drift(Finding(
-                seam.id, index, "args", expected[0], shape,
-                tape.recorded_payload(seam.id, index, "args"),
-                self._args_payload(seam, names, values),
-                recorded_total=tape.recorded_count(seam.id),
-            ))
+            tape.note_drift(
+                Finding(
+                    seam.id,
+                    index,
+                    "args",
+                    expected[0],
+                    shape,
+                    tape.recorded_payload(seam.id, index, "args"),
+                    self._args_payload(seam, names, values),
+                    recorded_total=tape.recorded_count(seam.id),
+                )
+            )
         return call
 
     def _args_payload(self, seam: Seam, names: tuple[str, ...], values: list[Any]) -> Any:
@@ -307,9 +324,9 @@ class SeamSession:
         self._end(tape, call, "return", result)
         return result
 
-    def _observed(self, tape: Tape, call: LiveCall, generator: Generator[Any, Any, Any]) -> Generator[
-        Any, Any, Any
-    ]:
+    def _observed(
+        self, tape: Tape, call: LiveCall, generator: Generator[Any, Any, Any]
+    ) -> Generator[Any, Any, Any]:
         """Re-yield `generator`'s items, recording each one as the caller consumes it."""
         keep_payload = call.args_payload is not None and self.mode is Mode.RECORD
         max_items = self.settings.limits.max_items
@@ -353,4 +370,3 @@ class SeamSession:
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.stats.internal_errors.append(f"{type(exc).__name__}: {exc}")
             return fallback
-

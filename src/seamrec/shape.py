@@ -29,13 +29,14 @@ import functools
 import sqlite3
 import sys
 import uuid
-from itertools import chain
 from collections.abc import Callable, Mapping
+from itertools import chain
 from types import FunctionType, MappingProxyType, ModuleType
-from typing import Any
+from typing import Any, TypeVar, cast
 from unittest import mock
 
 Shape = tuple[Any, ...]
+_T = TypeVar("_T")
 ShapeFunction = Callable[[object], Shape]
 
 LEAF_SHAPES: dict[type, Shape] = {
@@ -60,12 +61,25 @@ CYCLE: Shape = ("cut", "cycle")
 TOO_DEEP: Shape = ("cut", "depth")
 TOO_LARGE: Shape = ("cut", "size")
 
-COLLECTION_TYPES: frozenset[type] = frozenset(
-    {list, set, frozenset, collections.deque}
-)
+COLLECTION_TYPES: frozenset[type] = frozenset({list, set, frozenset, collections.deque})
 
 
-@functools.cache
+def per_type(compute: Callable[[type], _T]) -> Callable[[type], _T]:
+    """Cache a fact about a class (classes are few; instances are many)."""
+    cache: dict[type, _T] = {}
+
+    def lookup(cls: type) -> _T:
+        try:
+            return cache[cls]
+        except KeyError:
+            value = cache[cls] = compute(cls)
+            return value
+
+    lookup.__doc__ = compute.__doc__
+    return lookup
+
+
+@per_type
 def type_path(cls: type) -> str:
     """`module.Qualname` of a class; builtins by bare name."""
     module = cls.__module__
@@ -96,7 +110,7 @@ class Kind(enum.Enum):
 _STDLIB_ROOTS = frozenset(sys.stdlib_module_names) | {"builtins"}
 
 
-@functools.cache
+@per_type
 def kind_of(cls: type) -> Kind:
     """Classify a type once: what part of its instances is data."""
     if issubclass(cls, mock.NonCallableMock):
@@ -143,7 +157,7 @@ def _has_attr(cls: type, name: str) -> bool:
     return any(name in vars(base) for base in cls.__mro__)
 
 
-@functools.cache
+@per_type
 def slot_names(cls: type) -> tuple[str, ...]:
     """Public `__slots__` names declared along the MRO."""
     names: list[str] = []
@@ -155,7 +169,7 @@ def slot_names(cls: type) -> tuple[str, ...]:
     return tuple(names)
 
 
-@functools.cache
+@per_type
 def dataclass_fields(cls: type) -> tuple[str, ...]:
     """The declared field names of a dataclass, in order."""
     return tuple(f.name for f in dataclasses.fields(cls))
@@ -183,10 +197,11 @@ def read_slots(value: object, names: tuple[str, ...]) -> dict[str, object]:
 
 def read_row(value: Any) -> tuple[tuple[str, ...], list[object]]:
     """Columns and values of a row-like object (`keys()` plus item access)."""
-    columns = tuple(str(k) for k in value.keys())
+    keys = list(value.keys())  # rows iterate over values, not keys
+    columns = tuple(str(k) for k in keys)
     if type(value) is sqlite3.Row:
         return columns, list(value)
-    return columns, [value[k] for k in value.keys()]
+    return columns, [value[k] for k in keys]
 
 
 def make_shape_function(max_depth: int = 32, max_nodes: int = 200_000) -> ShapeFunction:
@@ -214,9 +229,7 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 200_000) -> ShapeF
             except TypeError:
                 return (key_value_map([value], "dict", depth),)
             depth += 1
-            fields = tuple(
-                [get_leaf_union(type(v)) or single(v, depth) for v in value.values()]
-            )
+            fields = tuple([get_leaf_union(type(v)) or single(v, depth) for v in value.values()])
             return (("dict", "dict", keys, fields),)
         if cls is list:
             return (("coll", "list", column(value, depth + 1)),)
@@ -224,7 +237,13 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 200_000) -> ShapeF
             if depth >= max_depth:
                 return (TOO_DEEP,)
             depth += 1
-            return (("tuple", "tuple", tuple([get_leaf_union(type(v)) or single(v, depth) for v in value])),)
+            return (
+                (
+                    "tuple",
+                    "tuple",
+                    tuple([get_leaf_union(type(v)) or single(v, depth) for v in value]),
+                ),
+            )
         return get_leaf_union(cls) or of_class(cls, [value], depth)
 
     def column(values: list[Any], depth: int) -> Shape:
@@ -285,13 +304,17 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 200_000) -> ShapeF
             shapes.append(("tuple", name, tuple([column(list(p), depth + 1) for p in positions])))
         return tuple(shapes)
 
-    def named(kind: str, name: str, rows: list[tuple[tuple[str, ...], list[Any]]], depth: int) -> Shape:
+    def named(
+        kind: str, name: str, rows: list[tuple[tuple[str, ...], list[Any]]], depth: int
+    ) -> Shape:
         by_fields = dict.fromkeys(fields for fields, _ in rows)
         shapes: list[Shape] = []
         for fields in by_fields:
             members = [values for f, values in rows if f == fields]
             columns = zip(*members, strict=True) if fields else ()
-            shapes.append((kind, name, fields, tuple([column(list(c), depth + 1) for c in columns])))
+            shapes.append(
+                (kind, name, fields, tuple([column(list(c), depth + 1) for c in columns]))
+            )
         return tuple(shapes)
 
     def others(cls: type, values: list[Any], depth: int) -> Shape:
@@ -313,20 +336,25 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 200_000) -> ShapeF
         if kind is Kind.TUPLE:
             return tuples(values, name, depth)
         if kind is Kind.NTUPLE:
-            return named("ntuple", name, [(tuple(cls._fields), list(v)) for v in values], depth)
+            fields = tuple(cast(Any, cls)._fields)
+            return named("ntuple", name, [(fields, list(v)) for v in values], depth)
         if kind is Kind.DATACLASS:
             fields = dataclass_fields(cls)
             return named("obj", name, [(fields, read_fields(v, fields)) for v in values], depth)
         if kind is Kind.OBJECT or kind is Kind.SLOTS:
-            rows = [object_fields(v) if kind is Kind.OBJECT else read_slots(v, slot_names(cls))
-                    for v in values]
+            rows = [
+                object_fields(v) if kind is Kind.OBJECT else read_slots(v, slot_names(cls))
+                for v in values
+            ]
             return named("obj", name, [(tuple(r), list(r.values())) for r in rows], depth)
         if kind is Kind.ROW:
             return named("row", name, [read_row(v) for v in values], depth)
         if kind is Kind.EXC:
-            return tuple(dict.fromkeys(
-                ("exc", name, t[2]) for t in tuples([v.args for v in values], "args", depth)
-            ))
+            return tuple(
+                dict.fromkeys(
+                    ("exc", name, t[2]) for t in tuples([v.args for v in values], "args", depth)
+                )
+            )
         if kind is Kind.ENUM:
             return (("enum", name),)
         if kind is Kind.LEAF:
@@ -335,7 +363,8 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 200_000) -> ShapeF
 
     def shape_of(value: object) -> Shape:
         budget[0] = 0
-        return single(value, 0)[0]
+        shape: Shape = single(value, 0)[0]
+        return shape
 
     return shape_of
 
@@ -361,7 +390,7 @@ def read_fields(value: object, names: tuple[str, ...]) -> list[object]:
     return values
 
 
-@functools.cache
+@per_type
 def leaf_of_subclass(cls: type) -> Shape:
     """Subclasses of leaf types keep their own name, e.g. ``("str:shop.Sku",)``."""
     for base in cls.__mro__:
@@ -426,7 +455,7 @@ def fits(recorded: Shape, live: Shape) -> bool:
     if recorded == live:
         return True
     kind = recorded[0]
-    if kind != live[0] or len(recorded) < 3 or recorded[1] != live[1] and kind != "args":
+    if kind != live[0] or len(recorded) < 3 or (recorded[1] != live[1] and kind != "args"):
         return False
     if kind in _KEYED or kind == "ntuple":
         return recorded[2] == live[2] and all(map(fits_union, recorded[3], live[3]))

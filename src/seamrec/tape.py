@@ -105,16 +105,26 @@ class Tape:
             if finding is None:
                 total = self.recorded_count(call.seam)
                 self._unrecorded[call.seam] = Finding(
-                    call.seam, call.index, "unrecorded", live_shape=call.args_shape,
-                    live_payload=call.args_payload, recorded_total=total,
+                    call.seam,
+                    call.index,
+                    "unrecorded",
+                    live_shape=call.args_shape,
+                    live_payload=call.args_payload,
+                    recorded_total=total,
                 )
             else:
                 finding.count += 1
 
     def note_drift(self, finding: Finding) -> None:
         """Keep the first finding of each kind of drift per seam; count the repeats."""
-        key = (finding.seam, finding.part, finding.recorded_shape, finding.live_shape,
-               finding.recorded_outcome, finding.live_outcome)
+        key = (
+            finding.seam,
+            finding.part,
+            finding.recorded_shape,
+            finding.live_shape,
+            finding.recorded_outcome,
+            finding.live_outcome,
+        )
         with self._lock:
             known = self._finding_keys.get(key)
             if known is None:
@@ -136,17 +146,35 @@ class Tape:
             return
         _, outcome, result_shape = expected
         if outcome != call.outcome:
-            self.note_drift(Finding(
-                call.seam, call.index, "outcome", result_shape, call.result_shape,
-                self.recorded_payload(call.seam, call.index, "result"), call.result_payload,
-                outcome, call.outcome, recorded_total=self.recorded_count(call.seam),
-            ))
+            self.note_drift(
+                Finding(
+                    call.seam,
+                    call.index,
+                    "outcome",
+                    result_shape,
+                    call.result_shape,
+                    self.recorded_payload(call.seam, call.index, "result"),
+                    call.result_payload,
+                    outcome,
+                    call.outcome,
+                    recorded_total=self.recorded_count(call.seam),
+                )
+            )
         elif result_shape != call.result_shape and not compatible(result_shape, call.result_shape):
-            self.note_drift(Finding(
-                call.seam, call.index, outcome, result_shape, call.result_shape,
-                self.recorded_payload(call.seam, call.index, "result"), call.result_payload,
-                outcome, call.outcome, recorded_total=self.recorded_count(call.seam),
-            ))
+            self.note_drift(
+                Finding(
+                    call.seam,
+                    call.index,
+                    outcome,
+                    result_shape,
+                    call.result_shape,
+                    self.recorded_payload(call.seam, call.index, "result"),
+                    call.result_payload,
+                    outcome,
+                    call.outcome,
+                    recorded_total=self.recorded_count(call.seam),
+                )
+            )
 
     def recorded_payload(self, seam: str, index: int, part: str) -> Any:
         """The recorded args or result tree of one call, when its detail was kept."""
@@ -168,9 +196,15 @@ class Tape:
                 recorded = self.recorded_count(seam)
                 live = self._counts.get(seam, 0)
                 if live < recorded:
-                    findings.append(Finding(
-                        seam, live, "missing", count=recorded - live, recorded_total=recorded,
-                    ))
+                    findings.append(
+                        Finding(
+                            seam,
+                            live,
+                            "missing",
+                            count=recorded - live,
+                            recorded_total=recorded,
+                        )
+                    )
         return findings
 
     def to_cassette(self) -> Cassette:
@@ -183,16 +217,28 @@ class Tape:
             outcome = call.outcome or "return"
             runs = cassette.runs.setdefault(call.seam, [])
             last = runs[-1] if runs else None
-            if (last is not None and last.args_shape == call.args_shape
-                    and last.outcome == outcome and last.result_shape == call.result_shape):
+            if (
+                last is not None
+                and last.args_shape == call.args_shape
+                and last.outcome == outcome
+                and last.result_shape == call.result_shape
+            ):
                 runs[-1] = Run(last.args_shape, outcome, last.result_shape, last.count + 1)
             else:
                 runs.append(Run(call.args_shape, outcome, call.result_shape, 1))
             if call.args_payload is not None:
-                cassette.calls.append(Call(
-                    call.seam, call.caller, call.index, call.args_shape, outcome,
-                    call.result_shape, call.args_payload, call.result_payload,
-                ))
+                cassette.calls.append(
+                    Call(
+                        call.seam,
+                        call.caller,
+                        call.index,
+                        call.args_shape,
+                        outcome,
+                        call.result_shape,
+                        call.args_payload,
+                        call.result_payload,
+                    )
+                )
         return cassette
 
     def call_count(self) -> int:
