@@ -104,7 +104,8 @@ class SeamWrapper(_FunctionWrapper):
         return self
 
     def __reduce_ex__(self, protocol: Any) -> Any:
-        return self.__wrapped__.__reduce_ex__(protocol)
+        # Pickled by reference, like the function itself: unpickling finds the wrapper.
+        return self._self_seam.qualname
 
 
 @dataclass
