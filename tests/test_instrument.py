@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from seamrec.codec import raw_tree
 from seamrec.config import settings_from_table
 from seamrec.instrument import SeamWrapper
 from seamrec.session import Mode, SeamSession
@@ -55,7 +56,7 @@ def recorded_seams(session: SeamSession, action: Callable[[], object]) -> list[t
     tape = session.tape
     assert tape is not None
     action()
-    calls = sorted(tape.calls, key=lambda call: call.sequence)
+    calls = sorted(tape.details, key=lambda call: call.sequence)
     session.finish_test(passed=False)
     return [(call.seam, call.caller) for call in calls]
 
@@ -251,7 +252,7 @@ def test_async_seams_record_the_awaited_result_and_generators_what_was_consumed(
     assert ["k"] == asyncio.run(repo.Repo().fetch("k"))
     stream = repo.Repo().stream(5)
     assert {"i": 0} == next(stream)
-    cassette = tape.to_cassette()
+    cassette = tape.to_cassette(raw_tree)
     session.finish_test(passed=False)
     fetch, gen = cassette.calls
     assert ("return", ("coll", "list", (("str",),))) == (fetch.outcome, fetch.result_shape)

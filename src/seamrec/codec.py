@@ -250,8 +250,8 @@ def make_encoder(limits: Limits) -> Encoder:
         return out
 
     def encode_dict(value: Mapping[Any, Any], depth: int) -> Any:
-        if all(type(k) is str for k in value) and len(value) <= max_items:
-            return {k: encode(v, depth) for k, v in value.items()}
+        if len(value) <= max_items:
+            return {encode(k, depth): encode(v, depth) for k, v in value.items()}
         return _ext(Ext.MAP, pairs(value, depth))
 
     def encode_composite(value: Any, cls: type, depth: int) -> Any:
@@ -346,6 +346,45 @@ def _plain_leaf(value: object) -> object:
     if isinstance(value, uuid.UUID):
         return uuid.UUID(int=value.int)
     return None
+
+
+MAX_FAST_PAYLOAD = 64 * 1024
+
+
+class SelfRef:
+    """Stands for the `self`/`cls` argument in a payload: only its type is recorded."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
+Packer = Callable[[object], bytes]
+
+
+def make_packer(limits: Limits) -> Packer:
+    """Build `pack_payload(value) -> bytes`: msgpack's C packer walks dicts, lists and
+    scalars; the other types go through the Python encoder. Cyclic or large payloads
+    (over 64 KiB packed) are encoded by the Python encoder alone, which cuts them."""
+    encode_tree = make_encoder(limits)
+    packb = msgpack.packb
+
+    def default(value: object) -> Any:
+        if type(value) is SelfRef:
+            return encode_self(value.value)
+        return encode_tree(value)
+
+    def pack_payload(value: object) -> bytes:
+        try:
+            data: bytes = packb(value, default=default, strict_types=True, use_bin_type=True)
+        except (ValueError, OverflowError, TypeError, RecursionError):
+            return pack(encode_tree(value))
+        if len(data) > MAX_FAST_PAYLOAD:
+            return pack(encode_tree(value))
+        return data
+
+    return pack_payload
 
 
 def encode_self(value: object) -> msgpack.ExtType:
@@ -445,6 +484,13 @@ def _freeze(value: Any) -> Any:
 
 def _hashable_set(items: list[Any], cls: type[set[Any]] | type[frozenset[Any]]) -> Any:
     return cls(_freeze(i) for i in items)
+
+
+def raw_tree(data: bytes | None) -> Any:
+    """Payload bytes as a tree with ext values left packed (what cassettes store)."""
+    if data is None:
+        return None
+    return msgpack.unpackb(data, raw=False, strict_map_key=False)
 
 
 def unpack(data: bytes) -> Any:

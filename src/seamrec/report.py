@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from seamrec.codec import pack, short_repr, unpack
+from seamrec.codec import short_repr, unpack
 from seamrec.drift import explain
 from seamrec.session import Mode, Stats, TestOutcome
 from seamrec.tape import Finding
@@ -64,14 +64,22 @@ def finding_lines(finding: Finding) -> list[str]:
     return [header, *(f"    {change.render(finding.part)}" for change in changes)]
 
 
-def _payload_pair(recorded: Any, live: Any) -> tuple[Any, ...]:
+def _payload_pair(recorded: bytes | None, live: bytes | None) -> tuple[Any, ...]:
     if recorded is None or live is None:
         return ()
-    return _view(recorded), _view(live)
+    try:
+        return unpack(recorded), unpack(live)
+    except Exception:  # a payload that does not decode still leaves the shape explanation
+        return ()
 
 
-def _view(tree: Any) -> Any:
-    return None if tree is None else unpack(pack(tree))
+def _view(data: bytes | None) -> Any:
+    if data is None:
+        return None
+    try:
+        return unpack(data)
+    except Exception:  # shown as missing rather than failing the report
+        return None
 
 
 def summary_lines(mode: Mode, stats: Stats) -> list[str]:

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from seamrec.cassette import Cassette, cassette_path, dump, load, write_atomic
-from seamrec.codec import encode_self, make_encoder
+from seamrec.codec import SelfRef, make_packer, raw_tree
 from seamrec.config import Settings
+from seamrec.conform import ArgsCheck, Check, compile_args, compile_value
 from seamrec.exceptions import CassetteError
 from seamrec.instrument import Instrumenter, Seam
-from seamrec.shape import args_shape, compatible, make_shape_function, self_shape
+from seamrec.shape import Shape, args_shape, compatible, make_shape_function, self_shape
 from seamrec.tape import Finding, LiveCall, Tape
 
 _T = TypeVar("_T")
@@ -90,6 +91,18 @@ class TestOutcome:
     cassette: Path | None = None
 
 
+class _LastShapes:
+    """The previous call's shapes of one seam, with strict checks to reuse them."""
+
+    __slots__ = ("args_check", "args_shape", "result_check", "result_shape")
+
+    def __init__(self) -> None:
+        self.args_shape: Shape = ()
+        self.args_check: ArgsCheck | None = None
+        self.result_shape: Shape = ()
+        self.result_check: Check | None = None
+
+
 class SeamSession:
     """Records or checks the crossing calls of every test of one pytest run."""
 
@@ -100,7 +113,10 @@ class SeamSession:
         self.tape: Tape | None = None
         self._paused = 0
         self._shape_of = make_shape_function(settings.limits.max_depth)
-        self._encode = make_encoder(settings.limits)
+        self._pack = make_packer(settings.limits)
+        self._last: dict[str, _LastShapes] = {}
+        self._fit_args: dict[int, tuple[Shape, ArgsCheck | None]] = {}
+        self._fit_values: dict[int, tuple[Shape, Check | None]] = {}
         self.instrumenter = Instrumenter(settings, self)
         self._cassette_error: str | None = None
 
@@ -191,7 +207,7 @@ class SeamSession:
                 path.unlink()
                 self.stats.removed += 1
             return
-        cassette = tape.to_cassette()
+        cassette = tape.to_cassette(raw_tree)
         if path.exists():
             try:
                 if load(path).signature() == cassette.signature():
@@ -228,14 +244,19 @@ class SeamSession:
         tape = self.tape
         if tape is None or self._paused:
             return wrapped(*args, **kwargs)
-        call = self._guarded(lambda: self._start(tape, seam, caller, instance, args, kwargs), None)
-        if call is None:
+        try:
+            call = self._start(tape, seam, caller, instance, args, kwargs)
+        except Exception as exc:  # seamrec's own failure: report it, never raise it
+            self._internal_error(exc)
             return wrapped(*args, **kwargs)
         try:
             result = wrapped(*args, **kwargs)
         except Exception as exc:
             self._end(tape, call, "raise", exc)
             raise
+        if seam.kind == "function":
+            self._end(tape, call, "return", result)
+            return result
         if seam.kind == "async" and inspect.isawaitable(result):
             return self._awaited(tape, call, result)
         if seam.kind == "generator" and inspect.isgenerator(result):
@@ -256,64 +277,106 @@ class SeamSession:
     ) -> LiveCall:
         index, sequence = tape.allocate(seam.id)
         names, values = seam.bind(instance, args, kwargs)
-        shape_of = self._shape_of
-        if seam.has_self:
-            shapes = [self_shape(values[0]), *[shape_of(v) for v in values[1:]]]
-        else:
-            shapes = [shape_of(v) for v in values]
-        shape = args_shape(names, shapes)
         if self.mode is Mode.RECORD:
-            payload = self._args_payload(seam, names, values) if tape.wants_payload(index) else None
+            last = self._last.get(seam.id)
+            if last is None:
+                last = self._last[seam.id] = _LastShapes()
+            if last.args_check is not None and last.args_check(names, values):
+                shape = last.args_shape
+            else:
+                shape = last.args_shape = self._args_shape(seam, names, values)
+                last.args_check = compile_args(shape, self._shape_of, strict=True)
+            payload = self._pack_args(seam, names, values) if tape.wants_payload(index) else None
             call = LiveCall(seam.id, caller, index, sequence, shape, payload, None)
-            tape.keep(call)
+            if payload is not None:
+                tape.keep_detail(call)
             return call
         expected = tape.expected_at(seam.id, index)
-        call = LiveCall(seam.id, caller, index, sequence, shape, None, expected)
         if expected is None:
+            call = LiveCall(seam.id, caller, index, sequence, (), None, None)
             if tape.expected is not None:
-                call.args_payload = self._args_payload(seam, names, values)
+                call.args_shape = self._args_shape(seam, names, values)
+                call.args_payload = self._pack_args(seam, names, values)
                 tape.note_unrecorded(call)
-        elif expected[0] != shape and not compatible(expected[0], shape):
-            tape.note_drift(
-                Finding(
-                    seam.id,
-                    index,
-                    "args",
-                    expected[0],
-                    shape,
-                    tape.recorded_payload(seam.id, index, "args"),
-                    self._args_payload(seam, names, values),
-                    recorded_total=tape.recorded_count(seam.id),
+            return call
+        call = LiveCall(seam.id, caller, index, sequence, expected[0], None, expected)
+        if not self._args_fit(expected[0], names, values):
+            shape = self._args_shape(seam, names, values)
+            if not compatible(expected[0], shape):
+                call.args_shape = shape
+                tape.note_drift(
+                    Finding(
+                        seam.id,
+                        index,
+                        "args",
+                        expected[0],
+                        shape,
+                        tape.recorded_payload(seam.id, index, "args"),
+                        self._pack_args(seam, names, values),
+                        recorded_total=tape.recorded_count(seam.id),
+                    )
                 )
-            )
         return call
 
-    def _args_payload(self, seam: Seam, names: tuple[str, ...], values: list[Any]) -> Any:
-        encode = self._encode
-        payload = {}
-        for position, (name, value) in enumerate(zip(names, values, strict=True)):
-            payload[name] = encode_self(value) if seam.has_self and position == 0 else encode(value)
-        return payload
+    def _args_shape(self, seam: Seam, names: tuple[str, ...], values: list[Any]) -> Shape:
+        shape_of = self._shape_of
+        if seam.has_self:
+            return args_shape(names, [self_shape(values[0]), *map(shape_of, values[1:])])
+        return args_shape(names, list(map(shape_of, values)))
+
+    def _pack_args(self, seam: Seam, names: tuple[str, ...], values: list[Any]) -> bytes:
+        if seam.has_self:
+            values = [SelfRef(values[0]), *values[1:]]
+        return self._pack(dict(zip(names, values, strict=True)))
+
+    def _args_fit(self, expected: Shape, names: tuple[str, ...], values: list[Any]) -> bool:
+        cached = self._fit_args.get(id(expected))
+        if cached is None or cached[0] is not expected:
+            cached = (expected, compile_args(expected, self._shape_of))
+            self._fit_args[id(expected)] = cached
+        check = cached[1]
+        return check is not None and check(names, values)
+
+    def _value_fits(self, expected: Shape, value: object) -> bool:
+        cached = self._fit_values.get(id(expected))
+        if cached is None or cached[0] is not expected:
+            cached = (expected, compile_value(expected, self._shape_of))
+            self._fit_values[id(expected)] = cached
+        check = cached[1]
+        return check is not None and check([value])
 
     def _end(self, tape: Tape, call: LiveCall, outcome: str, value: object) -> None:
-        def finish() -> None:
-            call.outcome = outcome
-            call.result_shape = self._shape_of(value)
+        try:
             if self.mode is Mode.RECORD:
-                if call.args_payload is not None:
-                    call.result_payload = self._encode(value)
-                return
-            if call.expected is not None:
-                call.result_payload = None
-                expected = call.expected
-                if expected[1] != outcome or (
-                    expected[2] != call.result_shape
-                    and not compatible(expected[2], call.result_shape)
-                ):
-                    call.result_payload = self._encode(value)
-                    tape.check_result(call)
+                self._end_record(tape, call, outcome, value)
+            else:
+                self._end_check(tape, call, outcome, value)
+        except Exception as exc:  # seamrec's own failure: report it, never raise it
+            self._internal_error(exc)
 
-        self._guarded(finish, None)
+    def _end_record(self, tape: Tape, call: LiveCall, outcome: str, value: object) -> None:
+        call.outcome = outcome
+        last = self._last[call.seam]
+        if last.result_check is not None and last.result_check([value]):
+            shape = last.result_shape
+        else:
+            shape = last.result_shape = self._shape_of(value)
+            last.result_check = compile_value(shape, self._shape_of, strict=True)
+        call.result_shape = shape
+        if call.args_payload is not None:
+            call.result_payload = self._pack(value)
+        tape.commit(call.seam, call.index, (call.args_shape, outcome, shape))
+
+    def _end_check(self, tape: Tape, call: LiveCall, outcome: str, value: object) -> None:
+        call.outcome = outcome
+        expected = call.expected
+        if expected is None:
+            return
+        if expected[1] == outcome and self._value_fits(expected[2], value):
+            return
+        call.result_shape = self._shape_of(value)
+        call.result_payload = self._pack(value)
+        tape.check_result(call)
 
     async def _awaited(self, tape: Tape, call: LiveCall, awaitable: Any) -> Any:
         try:
@@ -332,15 +395,16 @@ class SeamSession:
         max_items = self.settings.limits.max_items
 
         def note(item: object) -> None:
-            def record() -> None:
+            if self.tape is not tape:
+                return
+            try:
                 shape = self._shape_of(item)
                 if not call.items or call.items[-1] != shape:
                     call.items.append(shape)
                 if keep_payload and len(call.item_payloads) < max_items:
-                    call.item_payloads.append(self._encode(item))
-
-            if self.tape is tape:
-                self._guarded(record, None)
+                    call.item_payloads.append(self._pack(item))
+            except Exception as exc:  # seamrec's own failure: report it, never raise it
+                self._internal_error(exc)
 
         try:
             item = next(generator)
@@ -363,6 +427,9 @@ class SeamSession:
                     item = generator.send(sent)
                 except StopIteration as stop:
                     return stop.value
+
+    def _internal_error(self, exc: Exception) -> None:
+        self.stats.internal_errors.append(f"{type(exc).__name__}: {exc}")
 
     def _guarded(self, action: Callable[[], _T], fallback: _T) -> _T:
         try:

@@ -29,7 +29,7 @@ import functools
 import sqlite3
 import sys
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from itertools import chain
 from types import FunctionType, MappingProxyType, ModuleType
 from typing import Any, TypeVar, cast
@@ -228,23 +228,34 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 200_000) -> ShapeF
                 join(keys)
             except TypeError:
                 return (key_value_map([value], "dict", depth),)
-            depth += 1
-            fields = tuple([get_leaf_union(type(v)) or single(v, depth) for v in value.values()])
-            return (("dict", "dict", keys, fields),)
+            return (("dict", "dict", keys, members(value.values(), depth + 1)),)
         if cls is list:
             return (("coll", "list", column(value, depth + 1)),)
         if cls is tuple:
             if depth >= max_depth:
                 return (TOO_DEEP,)
-            depth += 1
-            return (
-                (
-                    "tuple",
-                    "tuple",
-                    tuple([get_leaf_union(type(v)) or single(v, depth) for v in value]),
-                ),
-            )
+            return (("tuple", "tuple", members(value, depth + 1)),)
         return get_leaf_union(cls) or of_class(cls, [value], depth)
+
+    def members(values: Iterable[Any], depth: int) -> Shape:
+        """The union of each value: leaves found by C-level map, the rest walked."""
+        unions = tuple(map(get_leaf_union, map(type, values)))
+        if None not in unions:
+            return unions
+        found = list(unions)
+        index = 0
+        for value in values:
+            if found[index] is None:
+                found[index] = single(value, depth)
+            index += 1
+        return tuple(found)
+
+    def columns_of(rows: Iterable[Iterable[Any]], depth: int) -> Shape:
+        """The union of each column of `rows` (rows of equal length)."""
+        unions: list[Shape] = []
+        for values in zip(*rows, strict=True):
+            unions.append(column(list(values), depth))
+        return tuple(unions)
 
     def column(values: list[Any], depth: int) -> Shape:
         """The union of the shapes of `values`, in first-seen order."""
@@ -284,9 +295,8 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 200_000) -> ShapeF
                 join(keys)
             except TypeError:
                 return (key_value_map(values, name, depth),)
-            members = values if len(by_keys) == 1 else [v for v in values if tuple(v) == keys]
-            columns = zip(*map(dict.values, members), strict=True) if keys else ()
-            fields = tuple([column(list(c), depth + 1) for c in columns])
+            rows = values if len(by_keys) == 1 else [v for v in values if tuple(v) == keys]
+            fields = columns_of(map(dict.values, rows), depth + 1) if keys else ()
             shapes.append(("dict", name, keys, fields))
         return tuple(shapes)
 
@@ -299,9 +309,8 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 200_000) -> ShapeF
         by_length = dict.fromkeys(map(len, values))
         shapes: list[Shape] = []
         for length in by_length:
-            members = values if len(by_length) == 1 else [v for v in values if len(v) == length]
-            positions = zip(*members, strict=True) if length else ()
-            shapes.append(("tuple", name, tuple([column(list(p), depth + 1) for p in positions])))
+            rows = values if len(by_length) == 1 else [v for v in values if len(v) == length]
+            shapes.append(("tuple", name, columns_of(rows, depth + 1) if length else ()))
         return tuple(shapes)
 
     def named(
@@ -310,11 +319,8 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 200_000) -> ShapeF
         by_fields = dict.fromkeys(fields for fields, _ in rows)
         shapes: list[Shape] = []
         for fields in by_fields:
-            members = [values for f, values in rows if f == fields]
-            columns = zip(*members, strict=True) if fields else ()
-            shapes.append(
-                (kind, name, fields, tuple([column(list(c), depth + 1) for c in columns]))
-            )
+            matching = [values for f, values in rows if f == fields]
+            shapes.append((kind, name, fields, columns_of(matching, depth + 1) if fields else ()))
         return tuple(shapes)
 
     def others(cls: type, values: list[Any], depth: int) -> Shape:
@@ -407,7 +413,7 @@ def self_shape(value: object) -> Shape:
 
 def args_shape(names: tuple[str, ...], shapes: list[Shape]) -> Shape:
     """The shape of bound arguments: parameter names, each with a union of one shape."""
-    return ("args", names, tuple([(s,) for s in shapes]))
+    return ("args", names, tuple(zip(shapes)))
 
 
 _KEYED = frozenset({"dict", "obj", "row"})

@@ -1,18 +1,21 @@
 """One test's crossing calls: recorded into a cassette, or checked against one.
 
 A ``Tape`` is fed by the session from inside the seam wrappers, possibly from several
-threads at once; index allocation happens under a lock, so no call is lost and each
-call of a seam gets its own position. Everything here is called on the hot path and is
-kept free of deepdiff; a drift only stores what is needed to explain it later.
+threads at once: positions are handed out under a lock, so no call is lost and each call
+of a seam has its own position. Shapes of every call are kept run-length encoded as the
+calls end (a hot seam with 100,000 calls of one shape holds one run); full payloads are
+kept only for the first ``payload_calls`` calls of each seam. Nothing here imports
+deepdiff: a drift only stores what is needed to explain it later.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from seamrec.cassette import Call, Cassette, Run
+from seamrec.codec import pack
 from seamrec.shape import Shape, compatible
 
 UNFINISHED: Shape = ("cut", "unfinished")
@@ -27,30 +30,54 @@ class Finding:
     part: str  # "args" | "return" | "raise" | "yield" | "outcome" | "missing" | "unrecorded"
     recorded_shape: Shape | None = None
     live_shape: Shape | None = None
-    recorded_payload: Any = None
-    live_payload: Any = None
+    recorded_payload: bytes | None = None
+    live_payload: bytes | None = None
     recorded_outcome: str = ""
     live_outcome: str = ""
     count: int = 1
     recorded_total: int = 0
 
 
-@dataclass
 class LiveCall:
     """A call in flight: what is known from its start until it ends."""
 
-    seam: str
-    caller: str
-    index: int
-    sequence: int
-    args_shape: Shape
-    args_payload: Any
-    expected: tuple[Shape, str, Shape] | None
-    outcome: str = ""
-    result_shape: Shape = UNFINISHED
-    result_payload: Any = None
-    items: list[Shape] = field(default_factory=list)
-    item_payloads: list[Any] = field(default_factory=list)
+    __slots__ = (
+        "args_payload",
+        "args_shape",
+        "caller",
+        "expected",
+        "index",
+        "item_payloads",
+        "items",
+        "outcome",
+        "result_payload",
+        "result_shape",
+        "seam",
+        "sequence",
+    )
+
+    def __init__(
+        self,
+        seam: str,
+        caller: str,
+        index: int,
+        sequence: int,
+        args_shape: Shape,
+        args_payload: bytes | None,
+        expected: tuple[Shape, str, Shape] | None,
+    ) -> None:
+        self.seam = seam
+        self.caller = caller
+        self.index = index
+        self.sequence = sequence
+        self.args_shape = args_shape
+        self.args_payload = args_payload
+        self.expected = expected
+        self.outcome = ""
+        self.result_shape: Shape = UNFINISHED
+        self.result_payload: bytes | None = None
+        self.items: list[Shape] = []
+        self.item_payloads: list[bytes] = []
 
 
 class Tape:
@@ -60,15 +87,18 @@ class Tape:
         self.nodeid = nodeid
         self.expected = expected
         self.payload_calls = payload_calls
-        self.calls: list[LiveCall] = []
+        self.details: list[LiveCall] = []
+        self.generators: list[LiveCall] = []
         self.findings: list[Finding] = []
+        self.runs: dict[str, list[list[Any]]] = {}
         self._counts: dict[str, int] = {}
+        self._committed: dict[str, int] = {}
+        self._waiting: dict[str, dict[int, tuple[Shape, str, Shape]]] = {}
         self._sequence = 0
         self._lock = threading.Lock()
         self._expected_cache: dict[str, list[tuple[Shape, str, Shape]]] = {}
         self._finding_keys: dict[tuple[Any, ...], Finding] = {}
         self._unrecorded: dict[str, Finding] = {}
-        self.generators: list[LiveCall] = []
 
     def allocate(self, seam: str) -> tuple[int, int]:
         """Next position of `seam` in this test and the global sequence number."""
@@ -76,12 +106,48 @@ class Tape:
             index = self._counts.get(seam, 0)
             self._counts[seam] = index + 1
             sequence = self._sequence
-            self._sequence += 1
+            self._sequence = sequence + 1
             return index, sequence
 
     def wants_payload(self, index: int) -> bool:
         """Full payloads are kept for the first `payload_calls` calls of each seam."""
         return index < self.payload_calls
+
+    def keep_detail(self, call: LiveCall) -> None:
+        """Keep a call's full payloads for the cassette."""
+        with self._lock:
+            self.details.append(call)
+
+    def commit(self, seam: str, index: int, shapes: tuple[Shape, str, Shape]) -> None:
+        """Add the shapes of call `index` of `seam` to its runs, in position order."""
+        with self._lock:
+            done = self._committed.get(seam, 0)
+            if index != done:
+                self._waiting.setdefault(seam, {})[index] = shapes
+                return
+            self._append(seam, shapes)
+            done += 1
+            waiting = self._waiting.get(seam)
+            while waiting and done in waiting:
+                self._append(seam, waiting.pop(done))
+                done += 1
+            self._committed[seam] = done
+
+    def _append(self, seam: str, shapes: tuple[Shape, str, Shape]) -> None:
+        runs = self.runs.get(seam)
+        if runs is None:
+            self.runs[seam] = [[*shapes, 1]]
+            return
+        last = runs[-1]
+        args, outcome, result = shapes
+        if (
+            (last[0] is args or last[0] == args)
+            and last[1] == outcome
+            and (last[2] is result or last[2] == result)
+        ):
+            last[3] += 1
+        else:
+            runs.append([args, outcome, result, 1])
 
     def expected_at(self, seam: str, index: int) -> tuple[Shape, str, Shape] | None:
         """What the cassette recorded for call `index` of `seam`, if anything."""
@@ -93,24 +159,18 @@ class Tape:
             self._expected_cache[seam] = shapes
         return shapes[index] if index < len(shapes) else None
 
-    def keep(self, call: LiveCall) -> None:
-        """Remember a call for the cassette (record mode)."""
-        with self._lock:
-            self.calls.append(call)
-
     def note_unrecorded(self, call: LiveCall) -> None:
         """A live call with no recording at its position."""
         with self._lock:
             finding = self._unrecorded.get(call.seam)
             if finding is None:
-                total = self.recorded_count(call.seam)
                 self._unrecorded[call.seam] = Finding(
                     call.seam,
                     call.index,
                     "unrecorded",
                     live_shape=call.args_shape,
                     live_payload=call.args_payload,
-                    recorded_total=total,
+                    recorded_total=self.recorded_count(call.seam),
                 )
             else:
                 finding.count += 1
@@ -139,51 +199,40 @@ class Tape:
             return 0
         return sum(run.count for run in self.expected.runs.get(seam, []))
 
+    def recorded_payload(self, seam: str, index: int, part: str) -> bytes | None:
+        """The recorded args or result of one call, packed, when its detail was kept."""
+        if self.expected is None:
+            return None
+        detail = self.expected.detail(seam, index)
+        if detail is None:
+            return None
+        return pack(detail.args if part == "args" else detail.result)
+
     def check_result(self, call: LiveCall) -> None:
         """Compare how a call ended with what was recorded at its position."""
         expected = call.expected
         if expected is None:
             return
         _, outcome, result_shape = expected
-        if outcome != call.outcome:
-            self.note_drift(
-                Finding(
-                    call.seam,
-                    call.index,
-                    "outcome",
-                    result_shape,
-                    call.result_shape,
-                    self.recorded_payload(call.seam, call.index, "result"),
-                    call.result_payload,
-                    outcome,
-                    call.outcome,
-                    recorded_total=self.recorded_count(call.seam),
-                )
+        if outcome == call.outcome and (
+            result_shape == call.result_shape or compatible(result_shape, call.result_shape)
+        ):
+            return
+        part = "outcome" if outcome != call.outcome else outcome
+        self.note_drift(
+            Finding(
+                call.seam,
+                call.index,
+                part,
+                result_shape,
+                call.result_shape,
+                self.recorded_payload(call.seam, call.index, "result"),
+                call.result_payload,
+                outcome,
+                call.outcome,
+                recorded_total=self.recorded_count(call.seam),
             )
-        elif result_shape != call.result_shape and not compatible(result_shape, call.result_shape):
-            self.note_drift(
-                Finding(
-                    call.seam,
-                    call.index,
-                    outcome,
-                    result_shape,
-                    call.result_shape,
-                    self.recorded_payload(call.seam, call.index, "result"),
-                    call.result_payload,
-                    outcome,
-                    call.outcome,
-                    recorded_total=self.recorded_count(call.seam),
-                )
-            )
-
-    def recorded_payload(self, seam: str, index: int, part: str) -> Any:
-        """The recorded args or result tree of one call, when its detail was kept."""
-        if self.expected is None:
-            return None
-        detail = self.expected.detail(seam, index)
-        if detail is None:
-            return None
-        return detail.args if part == "args" else detail.result
+        )
 
     def finish_check(self) -> list[Finding]:
         """All findings, including recorded calls that no longer happen."""
@@ -198,48 +247,46 @@ class Tape:
                 if live < recorded:
                     findings.append(
                         Finding(
-                            seam,
-                            live,
-                            "missing",
-                            count=recorded - live,
-                            recorded_total=recorded,
+                            seam, live, "missing", count=recorded - live, recorded_total=recorded
                         )
                     )
         return findings
 
-    def to_cassette(self) -> Cassette:
-        """The cassette of everything recorded, calls in the order they started."""
+    def to_cassette(self, decode: Any) -> Cassette:
+        """The cassette of everything recorded; `decode` turns payload bytes into trees."""
+        for call in self.generators:
+            call.result_shape = yield_shape(call.items)
+            self.commit(call.seam, call.index, (call.args_shape, "yield", call.result_shape))
+        for seam, count in self._counts.items():
+            waiting = self._waiting.pop(seam, {})
+            for index in range(self._committed.get(seam, 0), count):
+                self._append(seam, waiting.get(index, (UNFINISHED, "return", UNFINISHED)))
+            self._committed[seam] = count
         cassette = Cassette(test=self.nodeid)
-        for call in sorted(self.calls, key=lambda c: c.sequence):
+        for seam in sorted(self.runs, key=self._first_sequence):
+            cassette.runs[seam] = [Run(a, o, r, c) for a, o, r, c in self.runs[seam]]
+        for call in sorted(self.details, key=lambda c: c.sequence):
+            result: Any = None
             if call.outcome == "yield":
-                call.result_shape = yield_shape(call.items)
-                call.result_payload = call.item_payloads if call.args_payload is not None else None
-            outcome = call.outcome or "return"
-            runs = cassette.runs.setdefault(call.seam, [])
-            last = runs[-1] if runs else None
-            if (
-                last is not None
-                and last.args_shape == call.args_shape
-                and last.outcome == outcome
-                and last.result_shape == call.result_shape
-            ):
-                runs[-1] = Run(last.args_shape, outcome, last.result_shape, last.count + 1)
-            else:
-                runs.append(Run(call.args_shape, outcome, call.result_shape, 1))
-            if call.args_payload is not None:
-                cassette.calls.append(
-                    Call(
-                        call.seam,
-                        call.caller,
-                        call.index,
-                        call.args_shape,
-                        outcome,
-                        call.result_shape,
-                        call.args_payload,
-                        call.result_payload,
-                    )
+                result = [decode(item) for item in call.item_payloads]
+            elif call.result_payload is not None:
+                result = decode(call.result_payload)
+            cassette.calls.append(
+                Call(
+                    call.seam,
+                    call.caller,
+                    call.index,
+                    call.args_shape,
+                    call.outcome or "return",
+                    call.result_shape,
+                    decode(call.args_payload),
+                    result,
                 )
+            )
         return cassette
+
+    def _first_sequence(self, seam: str) -> int:
+        return min((c.sequence for c in self.details if c.seam == seam), default=1 << 62)
 
     def call_count(self) -> int:
         """How many crossing calls this test made."""
