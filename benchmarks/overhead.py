@@ -42,9 +42,10 @@ CALLEE = """
 def payload_of_size(target: int) -> dict[str, Any]:
     """Typical service data: nested dicts, a list of rows, a datetime, a tuple."""
     created = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
-    order = {"id": 1, "total": 12.5, "sku": ("A-1", 2), "status": "paid", "note": None}
+    order = {"id": 1, "total": 12.5, "sku": "A-1", "status": "paid", "note": None}
     user = {"id": 42, "name": "Ada Lovelace", "email": "ada@example.com", "created_at": created}
-    value: dict[str, Any] = {"user": user, "orders": [], "meta": {"page": 1, "next": "/p/2"}}
+    meta = {"page": 1, "next": "/p/2", "sort": ("created_at", "desc")}
+    value: dict[str, Any] = {"user": user, "orders": [], "meta": meta}
     import msgpack
 
     while len(msgpack.packb(value, default=str)) < target:

@@ -34,7 +34,8 @@ def failure_text(outcome: TestOutcome) -> str:
 def finding_lines(finding: Finding) -> list[str]:
     """The lines that describe one finding, indented under the test."""
     total = finding.recorded_total
-    repeat = f", and {finding.count - 1} more like it" if finding.count > 1 else ""
+    more = finding.count - 1
+    repeat = f"; {more} more call{'s' if more > 1 else ''} drifted the same way" if more else ""
     if finding.part == "missing":
         first = finding.index + 1
         last = finding.index + finding.count
