@@ -178,7 +178,8 @@ def loads(data: bytes, *, path: Path) -> Cassette:
         raise CassetteFormatError(f"is not a seamrec cassette ({_why(exc)})", path=path) from exc
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise CassetteFormatError("is not a seamrec cassette (no seamrec header)", path=path)
-    if header.get("version") != VERSION:
+    version = header.get("version")
+    if type(version) is not int or version != VERSION:
         raise CassetteFormatError(
             f"has format version {header.get('version')!r}; this seamrec reads version {VERSION}",
             path=path,
@@ -187,14 +188,8 @@ def loads(data: bytes, *, path: Path) -> Cassette:
         body = unpacker.unpack()
     except Exception as exc:
         raise CassetteFormatError(f"is truncated or corrupt ({_why(exc)})", path=path) from exc
-    try:
-        unpacker.unpack()
-    except msgpack.OutOfData:
-        pass
-    except Exception as exc:
-        raise CassetteFormatError(f"has corrupt trailing data ({_why(exc)})", path=path) from exc
-    else:
-        raise CassetteFormatError("has unexpected trailing data", path=path)
+    if unpacker.tell() != len(data):
+        raise CassetteFormatError("has unexpected trailing data after the body", path=path)
     try:
         return _from_body(body)
     except (KeyError, TypeError, ValueError, IndexError, RecursionError) as exc:
@@ -218,9 +213,9 @@ def _from_body(body: Any) -> Cassette:
                 _typed(seam, str),
                 _typed(caller, str),
                 _typed(index, int),
-                shapes[args_ref],
+                shapes[_ref(args_ref, shapes)],
                 _outcome(outcome),
-                shapes[result_ref],
+                shapes[_ref(result_ref, shapes)],
                 args,
                 result,
             )
@@ -228,7 +223,7 @@ def _from_body(body: Any) -> Cassette:
     runs: dict[str, list[Run]] = {}
     for seam, seam_runs in _typed(body["runs"], dict).items():
         runs[_typed(seam, str)] = [
-            Run(shapes[a], _outcome(o), shapes[r], _positive(c))
+            Run(shapes[_ref(a, shapes)], _outcome(o), shapes[_ref(r, shapes)], _positive(c))
             for a, o, r, c in _typed(seam_runs, list)
         ]
     return Cassette(test=test, calls=calls, runs=runs)
@@ -238,6 +233,12 @@ def _outcome(value: object) -> str:
     if value not in OUTCOMES:
         raise ValueError(f"unknown outcome {value!r}")
     return str(value)
+
+
+def _ref(value: object, shapes: list[Shape]) -> int:
+    if type(value) is not int or not 0 <= value < len(shapes):
+        raise ValueError(f"bad shape reference {value!r}")
+    return value
 
 
 def _positive(value: object) -> int:

@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import decimal
 import enum
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, cast
@@ -104,6 +105,11 @@ class TypedCollectionView:
 
     type_path: str
     items: Any
+    mapping: bool = dataclasses.field(default=False, compare=False)
+
+    def as_python(self) -> Any:
+        """The items as a dict (for mappings) or as they are."""
+        return dict(self.items) if self.mapping else self.items
 
     def __repr__(self) -> str:
         return f"{self.type_path}({self.items!r})"
@@ -231,6 +237,13 @@ def make_encoder(limits: Limits) -> Encoder:
         finally:
             active.discard(id(value))
 
+    def unordered(values: Any, depth: int) -> list[Any]:
+        """Set items sorted by their bytes before the cut, so the seed never matters."""
+        encoded = sorted((encode(item, depth) for item in values), key=pack)
+        if len(encoded) > max_items:
+            return [*encoded[:max_items], cut("items", len(encoded) - max_items)]
+        return encoded
+
     def items(values: Any, depth: int) -> list[Any]:
         out: list[Any] = []
         for index, item in enumerate(values):
@@ -270,14 +283,12 @@ def make_encoder(limits: Limits) -> Encoder:
         if kind is Kind.TIME:
             return _ext(Ext.TIME, [value.isoformat(), _tz_key(value.tzinfo)])
         if cls is set or cls is frozenset:
-            encoded = sorted(items(value, depth), key=pack)
-            return _ext(Ext.SET if cls is set else Ext.FROZENSET, encoded)
+            return _ext(Ext.SET if cls is set else Ext.FROZENSET, unordered(value, depth))
         if kind is Kind.DICT:
             return _ext(Ext.TYPED_COLLECTION, [name, "dict", pairs(value, depth)])
         if kind is Kind.COLL:
-            encoded = items(value, depth)
-            if isinstance(value, set | frozenset):
-                encoded = sorted(encoded, key=pack)
+            unsorted = isinstance(value, set | frozenset)
+            encoded = unordered(value, depth) if unsorted else items(value, depth)
             return _ext(Ext.TYPED_COLLECTION, [name, "list", encoded])
         if kind is Kind.TUPLE:
             return _ext(Ext.TYPED_COLLECTION, [name, "tuple", items(value, depth)])
@@ -400,11 +411,16 @@ def _tz_key(tz: dt.tzinfo | None) -> str | None:
     return key if isinstance(key, str) else None
 
 
+_ADDRESS = re.compile(r" at 0x[0-9A-Fa-f]+")
+
+
 def _safe_str(exc: BaseException) -> str:
+    """The exception's message without memory addresses (they change every run)."""
     try:
-        return str(exc)
+        text = str(exc)
     except Exception:  # a broken __str__ must not break recording
         return f"<unprintable {type(exc).__name__}>"
+    return _ADDRESS.sub("", text)
 
 
 # ---------------------------------------------------------------------------- decoding
@@ -445,7 +461,8 @@ def decode_ext(code: int, data: bytes) -> Any:
     if kind is Ext.TYPED_COLLECTION:
         name, shape, items = inner
         if shape == "dict":
-            return TypedCollectionView(str(name), _freeze(_decode_pairs(items)))
+            pairs = tuple(_decode_pairs(items).items())
+            return TypedCollectionView(str(name), pairs, mapping=True)
         return TypedCollectionView(str(name), tuple(items))
     if kind is Ext.NAMEDTUPLE:
         return ObjectView(str(inner[0]), tuple(zip(inner[1], inner[2], strict=True)), "namedtuple")

@@ -94,13 +94,16 @@ def load_settings(rootdir: Path) -> Settings:
     """Read `[tool.seamrec]` from `rootdir/pyproject.toml` (defaults when absent)."""
     path = rootdir / "pyproject.toml"
     if not path.is_file():
-        return Settings(rootdir=rootdir, cassette_dir=rootdir / "cassettes")
+        return Settings(rootdir=rootdir, cassette_dir=(rootdir / "cassettes").resolve())
     try:
         with path.open("rb") as fh:
             document = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"the file is not valid TOML ({exc})", key="*", path=path) from exc
-    table = document.get("tool", {}).get("seamrec", {})
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError("[tool] must be a table", key="*", value=tool, path=path)
+    table = tool.get("seamrec", {})
     return settings_from_table(table, rootdir=rootdir, path=path)
 
 
@@ -116,7 +119,7 @@ def settings_from_table(
             raise ConfigError(f"unknown key (known keys: {known})", key=key, path=path)
     lists = {key: _string_list(table, key, path) for key in _LIST_KEYS}
     for boundary in lists["boundaries"]:
-        if not boundary.replace(".", "").replace("_", "").isalnum() or "*" in boundary:
+        if not all(part.isidentifier() for part in boundary.split(".")):
             raise ConfigError(
                 f"{boundary!r} is not a dotted module or package name",
                 key="boundaries",

@@ -245,12 +245,28 @@ def render_path(root: str, segments: Sequence[Any]) -> str:
 def _with_example(change: Change, recorded_payload: Any, live_payload: Any) -> Change:
     if change.kind != "type changed":
         return change
-    old = _navigate_payload(recorded_payload, change.segments)
-    new = _navigate_payload(live_payload, change.segments)
+    old = _example(_candidates(recorded_payload, change.segments), change.old)
+    new = _example(_candidates(live_payload, change.segments), change.new)
     if old is _MISSING or new is _MISSING:
         return change
     example = f"{short_repr(old)} → {short_repr(new)}"
     return Change(change.kind, change.segments, change.old, change.new, (), example)
+
+
+def _example(candidates: list[Any], type_name: str) -> Any:
+    """The first candidate of the described type (else the first one)."""
+    for candidate in candidates:
+        if _type_name(candidate) in type_name.split(" | "):
+            return candidate
+    return candidates[0] if candidates else _MISSING
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "None"
+    if isinstance(value, ObjectView | RowView | TypedCollectionView):
+        return value.type_path
+    return type(value).__name__
 
 
 def _navigate(view: Any, segments: Sequence[Any]) -> Any:
@@ -262,23 +278,35 @@ def _navigate(view: Any, segments: Sequence[Any]) -> Any:
     return view
 
 
-def _navigate_payload(value: Any, segments: Sequence[Any]) -> Any:
+def _candidates(value: Any, segments: Sequence[Any], limit: int = 50) -> list[Any]:
+    """The values at a path; `[*]` fans out to every element (up to `limit`)."""
+    found = [value]
     for segment in segments:
-        value = _step(value, segment)
-        if value is _MISSING:
-            return _MISSING
-    return value
+        following: list[Any] = []
+        for item in found:
+            if segment == ITEMS_KEY:
+                following.extend(_elements(item))
+            else:
+                step = _step(item, segment)
+                if step is not _MISSING:
+                    following.append(step)
+        found = following[:limit]
+    return found
+
+
+def _elements(value: Any) -> list[Any]:
+    if isinstance(value, TypedCollectionView):
+        value = value.as_python()
+    if isinstance(value, dict):
+        return list(value.values())
+    if isinstance(value, list | tuple | set | frozenset):
+        return list(value)
+    return []
 
 
 def _step(value: Any, segment: Any) -> Any:
     if isinstance(value, TypedCollectionView):
-        value = value.items
-    if segment == ITEMS_KEY:
-        if isinstance(value, dict):
-            return next(iter(value.values()), _MISSING)
-        if isinstance(value, list | tuple | set | frozenset):
-            return next(iter(value), _MISSING)
-        return _MISSING
+        value = value.as_python()
     if isinstance(segment, str) and segment.startswith("."):
         name = segment[1:]
         if isinstance(value, ObjectView):

@@ -60,6 +60,7 @@ AWARE_TIME: Shape = ("time+tz",)
 CYCLE: Shape = ("cut", "cycle")
 TOO_DEEP: Shape = ("cut", "depth")
 TOO_LARGE: Shape = ("cut", "size")
+CYCLE_CHECK_DEPTH = 4
 
 COLLECTION_TYPES: frozenset[type] = frozenset({list, set, frozenset, collections.deque})
 
@@ -204,7 +205,7 @@ def read_row(value: Any) -> tuple[tuple[str, ...], list[object]]:
     return columns, [value[k] for k in keys]
 
 
-def make_shape_function(max_depth: int = 32, max_nodes: int = 200_000) -> ShapeFunction:
+def make_shape_function(max_depth: int = 32, max_nodes: int = 1_000_000) -> ShapeFunction:
     """Build the hot-path shape walker.
 
     The walker is columnar: the elements of a collection are not walked one by one but
@@ -216,13 +217,32 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 200_000) -> ShapeF
     get_leaf_union = leaf_unions.get
     join = "".join
     budget = [0]
+    active: set[int] = set()
 
     def single(value: Any, depth: int) -> Shape:
         """The union (of one shape) of a single value; the common case, kept lean."""
         cls = type(value)
+        leaf = get_leaf_union(cls)
+        if leaf is not None:
+            return leaf
+        if depth >= max_depth:
+            return (TOO_DEEP,)
+        budget[0] += 1
+        if budget[0] > max_nodes:
+            return (TOO_LARGE,)
+        if depth < CYCLE_CHECK_DEPTH:
+            return container(value, cls, depth)
+        key = id(value)
+        if key in active:
+            return (CYCLE,)
+        active.add(key)
+        try:
+            return container(value, cls, depth)
+        finally:
+            active.discard(key)
+
+    def container(value: Any, cls: type, depth: int) -> Shape:
         if cls is dict:
-            if depth >= max_depth:
-                return (TOO_DEEP,)
             keys = tuple(value)
             try:
                 join(keys)
@@ -232,10 +252,8 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 200_000) -> ShapeF
         if cls is list:
             return (("coll", "list", column(value, depth + 1)),)
         if cls is tuple:
-            if depth >= max_depth:
-                return (TOO_DEEP,)
             return (("tuple", "tuple", members(value, depth + 1)),)
-        return get_leaf_union(cls) or of_class(cls, [value], depth)
+        return of_class(cls, [value], depth)
 
     def members(values: Iterable[Any], depth: int) -> Shape:
         """The union of each value: leaves found by C-level map, the rest walked."""
@@ -263,7 +281,7 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 200_000) -> ShapeF
             return single(values[0], depth)
         if depth >= max_depth:
             return (TOO_DEEP,)
-        budget[0] += 1
+        budget[0] += len(values)
         if budget[0] > max_nodes:
             return (TOO_LARGE,)
         classes = set(map(type, values))
@@ -337,7 +355,7 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 200_000) -> ShapeF
         if kind is Kind.COLL:
             items = column(list(chain.from_iterable(values)), depth + 1)
             if issubclass(cls, set | frozenset):
-                items = sort_union(items)
+                items = canonical_union(items)  # set order follows the hash seed
             return (("coll", name, items),)
         if kind is Kind.TUPLE:
             return tuples(values, name, depth)
@@ -369,7 +387,10 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 200_000) -> ShapeF
 
     def shape_of(value: object) -> Shape:
         budget[0] = 0
-        shape: Shape = single(value, 0)[0]
+        try:
+            shape: Shape = single(value, 0)[0]
+        finally:
+            active.clear()
         return shape
 
     return shape_of
