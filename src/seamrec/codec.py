@@ -136,7 +136,7 @@ class ExceptionView:
     message: str
 
     def __repr__(self) -> str:
-        return f"{self.type_path}({self.message!r})"
+        return f"{self.type_path}({', '.join(map(repr, self.args))})"
 
 
 @dataclasses.dataclass(frozen=True)

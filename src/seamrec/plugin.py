@@ -60,8 +60,21 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
 
 
 def _is_xdist_controller(namespace: Any) -> bool:
+    """An early guess (a nested run inherits PYTEST_XDIST_WORKER); `pytest_configure`
+    settles it once xdist has decided."""
     workers = getattr(namespace, "numprocesses", None)
     return bool(workers) and workers != "0" and "PYTEST_XDIST_WORKER" not in os.environ
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    session = config.stash.get(SESSION_KEY, None)
+    distributed = config.getoption("dist", "no") != "no" and not config.getoption("collectonly")
+    if session is None or hasattr(config, "workerinput") or not distributed:
+        return
+    session.instrumenter.uninstall()  # this process only hands tests to its workers
+    del config.stash[SESSION_KEY]
+    config.stash[CONTROLLER_KEY] = (session.mode, Stats())
 
 
 @pytest.hookimpl(wrapper=True)

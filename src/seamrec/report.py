@@ -50,7 +50,7 @@ def finding_lines(finding: Finding) -> list[str]:
     header = f"  {finding.seam}  {finding.part}  (call {finding.index + 1} of {total}{repeat})"
     if finding.part == "outcome":
         live = _view(finding.live_payload)
-        example = f"   {short_repr(live)}" if live is not None else ""
+        example = f"   {short_repr(live)}" if live is not _NO_VIEW else ""
         return [
             header,
             f"    outcome changed  {finding.recorded_outcome} → {finding.live_outcome}{example}",
@@ -74,13 +74,16 @@ def _payload_pair(recorded: bytes | None, live: bytes | None) -> tuple[Any, ...]
         return ()
 
 
+_NO_VIEW = object()
+
+
 def _view(data: bytes | None) -> Any:
     if data is None:
-        return None
+        return _NO_VIEW
     try:
         return unpack(data)
     except Exception:  # shown as missing rather than failing the report
-        return None
+        return _NO_VIEW
 
 
 def summary_lines(mode: Mode, stats: Stats) -> list[str]:
