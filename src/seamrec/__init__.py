@@ -1,7 +1,22 @@
 """seamrec: record the payloads that cross the seams between your modules, and fail the
 test whose seam drifted in format."""
 
-from seamrec.exceptions import CassetteError, CassetteFormatError, ConfigError, SeamrecError
+from seamrec.exceptions import (
+    CassetteError,
+    CassetteFormatError,
+    ConfigError,
+    ReplayError,
+    SeamrecError,
+)
+from seamrec.matching import SeamMismatch, assert_matches
 
-__all__ = ["CassetteError", "CassetteFormatError", "ConfigError", "SeamrecError"]
+__all__ = [
+    "CassetteError",
+    "CassetteFormatError",
+    "ConfigError",
+    "ReplayError",
+    "SeamMismatch",
+    "SeamrecError",
+    "assert_matches",
+]
 __version__ = "0.1.0"

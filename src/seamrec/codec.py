@@ -195,9 +195,37 @@ class RedactedView:
         return f"<redacted {self.type_path}>"
 
 
+class PackerPool:
+    """Reusable msgpack Packers: building one per call costs a large buffer each time.
+
+    Packing is re-entered from ``default`` hooks (an ext value packs its inner tree), so
+    each nested or concurrent use takes its own Packer from the free list.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._free: list[msgpack.Packer] = []
+
+    def pack(self, value: object) -> bytes:
+        """msgpack bytes of `value`."""
+        free = self._free
+        packer = free.pop() if free else msgpack.Packer(**self._options)
+        try:
+            data: bytes = packer.pack(value)
+        except BaseException:
+            packer = msgpack.Packer(**self._options)  # its buffer may hold a partial value
+            raise
+        finally:
+            free.append(packer)
+        return data
+
+
+_TREES = PackerPool(use_bin_type=True)
+
+
 def pack(tree: object) -> bytes:
     """msgpack bytes of an encoded tree."""
-    return msgpack.packb(tree, use_bin_type=True)
+    return _TREES.pack(tree)
 
 
 def _ext(code: Ext, inner: object) -> msgpack.ExtType:
@@ -298,7 +326,8 @@ def make_encoder(limits: Limits) -> Encoder:
         if kind is Kind.ENUM:
             return _ext(Ext.ENUM, [name, value.name, encode(value.value, depth)])
         if kind is Kind.EXC:
-            return _ext(Ext.EXCEPTION, [name, items(value.args, depth), _safe_str(value)])
+            public = {f: encode(v, depth) for f, v in object_fields(value).items()}
+            return _ext(Ext.EXCEPTION, [name, items(value.args, depth), _safe_str(value), public])
         if kind is Kind.ROW:
             columns, values = read_row(value)
             return _ext(Ext.ROW, [name, list(columns), items(values, depth)])
@@ -379,16 +408,17 @@ def make_packer(limits: Limits) -> Packer:
     scalars; the other types go through the Python encoder. Cyclic or large payloads
     (over 64 KiB packed) are encoded by the Python encoder alone, which cuts them."""
     encode_tree = make_encoder(limits)
-    packb = msgpack.packb
 
     def default(value: object) -> Any:
         if type(value) is SelfRef:
             return encode_self(value.value)
         return encode_tree(value)
 
+    packers = PackerPool(default=default, strict_types=True, use_bin_type=True)
+
     def pack_payload(value: object) -> bytes:
         try:
-            data: bytes = packb(value, default=default, strict_types=True, use_bin_type=True)
+            data = packers.pack(value)
         except (ValueError, OverflowError, TypeError, RecursionError):
             return pack(encode_tree(value))
         if len(data) > MAX_FAST_PAYLOAD:

@@ -68,6 +68,9 @@ class Settings:
     exclude: tuple[SeamPattern, ...] = ()
     limits: Limits = field(default_factory=Limits)
     source: Path | None = None
+    replay: tuple[SeamPattern, ...] = ()
+    replay_types: tuple[str, ...] = ()
+    replay_missing: str = "fail"
 
     def module_in_scope(self, module: str) -> bool:
         """True when callables defined in `module` may be seams."""
@@ -79,15 +82,18 @@ class Settings:
         """True when the callable `module:qualname` is a seam under these settings."""
         if any(p.matches(module, qualname) for p in self.exclude):
             return False
+        if any(part.startswith("__") and part.endswith("__") for part in qualname.split(".")):
+            return False  # constructors and other dunders are never seams
         if any(p.matches(module, qualname) for p in self.seams):
             return True
         in_boundary = any(module == b or module.startswith(b + ".") for b in self.boundaries)
         return in_boundary and not any(part.startswith("_") for part in qualname.split("."))
 
 
-_LIST_KEYS = ("boundaries", "seams", "exclude")
+_LIST_KEYS = ("boundaries", "seams", "exclude", "replay", "replay_types")
 _INT_KEYS = {"payload_calls": 1, "max_depth": 2, "max_items": 1, "max_str": 16}
-_KNOWN_KEYS = frozenset((*_LIST_KEYS, *_INT_KEYS, "cassette_dir"))
+_KNOWN_KEYS = frozenset((*_LIST_KEYS, *_INT_KEYS, "cassette_dir", "replay_missing"))
+REPLAY_MISSING = ("fail", "call")
 
 
 def load_settings(rootdir: Path) -> Settings:
@@ -129,6 +135,16 @@ def settings_from_table(
     seams = tuple(SeamPattern.parse(t, key="seams", path=path) for t in lists["seams"])
     exclude = tuple(SeamPattern.parse(t, key="exclude", path=path) for t in lists["exclude"])
     limits = Limits(**{key: _positive_int(table, key, low, path) for key, low in _INT_KEYS.items()})
+    replay = tuple(SeamPattern.parse(t, key="replay", path=path) for t in lists["replay"])
+    replay_missing = table.get("replay_missing", "fail")
+    if replay_missing not in REPLAY_MISSING:
+        raise ConfigError(
+            'must be "fail" (a call beyond the recording fails the test) or "call" (it '
+            "reaches the real callee)",
+            key="replay_missing",
+            value=replay_missing,
+            path=path,
+        )
     cassette_dir = table.get("cassette_dir", "cassettes")
     if not isinstance(cassette_dir, str) or not cassette_dir.strip():
         raise ConfigError(
@@ -145,7 +161,34 @@ def settings_from_table(
         exclude=exclude,
         limits=limits,
         source=path,
+        replay=replay,
+        replay_types=tuple(lists["replay_types"]),
+        replay_missing=str(replay_missing),
     )
+
+
+def replay_patterns(settings: Settings, option: str | None) -> tuple[SeamPattern, ...]:
+    """The seams to replay: `--replay-seams=PATTERNS` if given, else `replay` from config."""
+    if option is None:
+        return ()
+    if not option:
+        if not settings.replay:
+            raise ConfigError(
+                "is empty, so --replay-seams has nothing to replay: list patterns such as "
+                '["shop.repository:*Repo.*"] or pass --replay-seams=PATTERNS',
+                key="replay",
+                path=settings.source,
+            )
+        return settings.replay
+    parts = [p.strip() for p in option.split(",") if p.strip()]
+    if not all(":" in p for p in parts):
+        raise ConfigError(
+            f"--replay-seams got {option!r}, which is not a list of module:Qualname patterns "
+            "(write --replay-seams=PATTERNS, or put test paths before --replay-seams)",
+            key="replay",
+            value=option,
+        )
+    return tuple(SeamPattern.parse(p, key="replay") for p in parts)
 
 
 def check_importable(settings: Settings) -> None:
@@ -153,6 +196,7 @@ def check_importable(settings: Settings) -> None:
     named: list[tuple[str, str]] = [("boundaries", b) for b in settings.boundaries]
     named += [("seams", p.module) for p in settings.seams]
     named += [("exclude", p.module) for p in settings.exclude]
+    named += [("replay", p.module) for p in settings.replay]
     for key, module in named:
         prefix = _static_prefix(module)
         if not prefix:

@@ -38,3 +38,13 @@ class CassetteError(SeamrecError):
 
 class CassetteFormatError(CassetteError):
     """A cassette is unreadable, truncated, hand-broken or of an unknown format version."""
+
+
+class ReplayError(SeamrecError):
+    """A replayed seam cannot give back its recorded outcome; raised in the code under
+    test only where the real callee would have been called, and also fails the test."""
+
+    def __init__(self, message: str, *, type_path: str = "", seam: str = "") -> None:
+        super().__init__(message)
+        self.type_path = type_path
+        self.seam = seam

@@ -11,6 +11,7 @@ closure cell, a bound method, a partial) is reported by name, never silently unr
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import importlib.abc
 import importlib.machinery
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import wrapt
 
-from seamrec.config import Settings
+from seamrec.config import SeamPattern, Settings
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,16 @@ class Instrumenter:
         """Instrument imported modules in scope and hook future imports."""
         self._finder = _SeamFinder(self)
         sys.meta_path.insert(0, self._finder)
+        for name, module in list(sys.modules.items()):
+            if isinstance(module, types.ModuleType) and self.settings.module_in_scope(name):
+                self.instrument_module(module)
+
+    def extend(self, patterns: tuple[SeamPattern, ...]) -> None:
+        """Also wrap the seams named by `patterns` (for markers found at collection)."""
+        fresh = tuple(p for p in patterns if p not in self.settings.seams)
+        if not fresh:
+            return
+        self.settings = dataclasses.replace(self.settings, seams=self.settings.seams + fresh)
         for name, module in list(sys.modules.items()):
             if isinstance(module, types.ModuleType) and self.settings.module_in_scope(name):
                 self.instrument_module(module)
@@ -304,6 +315,8 @@ def _class_candidates(
         return
     seen.add(id(cls))
     for attr, value in list(vars(cls).items()):
+        if type(value) is SeamWrapper:
+            continue  # already wrapped (a proxy passes isinstance checks for what it wraps)
         if isinstance(value, type) and value.__module__ == module:
             if value.__qualname__.startswith(cls.__qualname__ + "."):
                 yield from _class_candidates(value, module, seen)
@@ -312,7 +325,7 @@ def _class_candidates(
 
 
 def _is_function_like(value: object) -> bool:
-    if isinstance(value, SeamWrapper):
+    if type(value) is SeamWrapper:
         return False
     if isinstance(value, types.FunctionType):
         return True

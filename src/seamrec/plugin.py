@@ -8,14 +8,40 @@ from typing import Any
 
 import pytest
 
-from seamrec.config import check_importable, load_settings
+from seamrec.config import SeamPattern, check_importable, load_settings, replay_patterns
 from seamrec.exceptions import ConfigError
+from seamrec.matching import SeamsFixture
 from seamrec.report import failure_text, summary_lines
 from seamrec.session import Mode, SeamSession, Stats
 
 SESSION_KEY = pytest.StashKey[SeamSession]()
 CONTROLLER_KEY = pytest.StashKey[tuple[Mode, Stats]]()
 PASSED_KEY = pytest.StashKey[bool]()
+REPLAY_KEY = pytest.StashKey[tuple[SeamPattern, ...]]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Read `@pytest.mark.seams(replay=...)` and wrap what the markers replay."""
+    if config.getoption("record_seams") or CONTROLLER_KEY in config.stash:
+        return
+    wanted: list[SeamPattern] = []
+    for item in items:
+        texts = [t for mark in item.iter_markers("seams") for t in mark.kwargs.get("replay", ())]
+        if texts:
+            try:
+                patterns = tuple(SeamPattern.parse(t, key="seams(replay=...)") for t in texts)
+            except ConfigError as exc:
+                raise pytest.UsageError(f"{item.nodeid}: {exc}") from exc
+            item.stash[REPLAY_KEY] = patterns
+            wanted.extend(p for p in patterns if p not in wanted)
+    if not wanted:
+        return
+    session = config.stash.get(SESSION_KEY, None)
+    if session is None:
+        session = SeamSession(load_settings(config.rootpath), Mode.REPLAY)
+        session.start()
+        config.stash[SESSION_KEY] = session
+    session.replay_also(tuple(wanted))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -32,29 +58,40 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="fail tests whose seam payloads drifted in shape from their cassettes",
     )
+    group.addoption(
+        "--replay-seams",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="PATTERNS",
+        help="answer the seams matched by [tool.seamrec] replay (or by the comma-separated "
+        "module:Qualname PATTERNS given here) from the cassettes instead of calling them",
+    )
 
 
 @pytest.hookimpl
 def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     namespace = early_config.known_args_namespace
-    record, check = namespace.record_seams, namespace.check_seams
-    if record and check:
+    record, check, replay = namespace.record_seams, namespace.check_seams, namespace.replay_seams
+    if record and (check or replay is not None):
+        other = "--check-seams" if check else "--replay-seams"
         raise pytest.UsageError(
-            "--record-seams and --check-seams cannot be used together: record first, "
-            "then check in a later run"
+            f"--record-seams and {other} cannot be used together: record first, then "
+            "check or replay in a later run"
         )
-    if not (record or check):
+    if not (record or check or replay is not None):
         return
-    mode = Mode.RECORD if record else Mode.CHECK
+    mode = Mode.RECORD if record else Mode.CHECK if check else Mode.REPLAY
     try:
         settings = load_settings(early_config.rootpath)
         check_importable(settings)
+        patterns = replay_patterns(settings, replay)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from exc
     if _is_xdist_controller(namespace):
         early_config.stash[CONTROLLER_KEY] = (mode, Stats())
         return
-    session = SeamSession(settings, mode)
+    session = SeamSession(settings, mode, patterns)
     session.start()
     early_config.stash[SESSION_KEY] = session
 
@@ -68,6 +105,11 @@ def _is_xdist_controller(namespace: Any) -> bool:
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "seams(replay=[patterns]): answer these seams from the test's cassette in any run "
+        "that is not recording",
+    )
     session = config.stash.get(SESSION_KEY, None)
     distributed = config.getoption("dist", "no") != "no" and not config.getoption("collectonly")
     if session is None or hasattr(config, "workerinput") or not distributed:
@@ -99,7 +141,7 @@ def pytest_runtest_protocol(
     if session is None:
         return (yield)
     item.stash[PASSED_KEY] = True
-    session.begin_test(item.nodeid)
+    session.begin_test(item.nodeid, item.stash.get(REPLAY_KEY, ()))
     try:
         return (yield)
     finally:
@@ -166,3 +208,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(SESSION_KEY, None)
     if session is not None:
         session.instrumenter.uninstall()
+
+
+@pytest.fixture
+def seams(request: pytest.FixtureRequest) -> SeamsFixture:
+    """`seams.assert_matches(fake, "pkg.mod:Cls.method", part="return")` checks a
+    hand-written fake against what the real seam was recorded with."""
+    return SeamsFixture(load_settings(request.config.rootpath))

@@ -24,7 +24,9 @@ def failure_text(outcome: TestOutcome) -> str:
         lines.append(f"seamrec cannot use the cassette of {outcome.nodeid}")
         lines.append(f"  {outcome.cassette_error}")
     else:
-        lines.append(f"seam drift in {outcome.nodeid}")
+        replay_only = all(f.part == "replay" for f in outcome.findings)
+        title = "seam replay failed in" if replay_only else "seam drift in"
+        lines.append(f"{title} {outcome.nodeid}")
         for finding in outcome.findings:
             lines.extend(finding_lines(finding))
     lines.append(f"  re-record: {rerecord_command(outcome.nodeid)}")
@@ -41,6 +43,8 @@ def finding_lines(finding: Finding) -> list[str]:
         last = finding.index + finding.count
         span = f"call {first}" if first == last else f"calls {first}-{last}"
         return [f"  {finding.seam}  call missing  ({span} of {total} recorded no longer happen)"]
+    if finding.part == "replay":
+        return [f"  {finding.seam}  replay failed", f"    {finding.message}"]
     if finding.part == "unrecorded":
         extra = f"{finding.count} calls" if finding.count > 1 else "1 call"
         return [
@@ -93,6 +97,8 @@ def summary_lines(mode: Mode, stats: Stats) -> list[str]:
         if mode is Mode.RECORD
         else f"{stats.calls_checked} calls checked"
     )
+    if stats.calls_replayed:
+        calls += f", {stats.calls_replayed} calls replayed"
     lines = [f"seamrec ({mode.value}): {stats.seams_wrapped} seams wrapped, {calls}"]
     if mode is Mode.RECORD:
         kept = len(stats.kept_failed)

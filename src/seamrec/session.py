@@ -8,6 +8,7 @@ exception object and untouched arguments as without seamrec.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import inspect
 from collections.abc import Callable, Generator
@@ -15,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from seamrec.cassette import Cassette, cassette_path, dump, load, write_atomic
+from seamrec.cassette import Call, Cassette, cassette_path, dump, load, write_atomic
 from seamrec.codec import SelfRef, make_packer, raw_tree
-from seamrec.config import Settings
+from seamrec.config import SeamPattern, Settings
 from seamrec.conform import ArgsCheck, Check, compile_args, compile_value
-from seamrec.exceptions import CassetteError
+from seamrec.exceptions import CassetteError, ReplayError
 from seamrec.instrument import Instrumenter, Seam
+from seamrec.rebuild import Rebuilder, TypeResolver
 from seamrec.shape import Shape, args_shape, compatible, make_shape_function, self_shape
 from seamrec.tape import Finding, LiveCall, Tape
 
@@ -32,6 +34,7 @@ class Mode(enum.Enum):
 
     RECORD = "record"
     CHECK = "check"
+    REPLAY = "replay"  # only replayed seams are touched; the rest run untouched
 
 
 @dataclass
@@ -41,6 +44,7 @@ class Stats:
     seams_wrapped: int = 0
     calls_recorded: int = 0
     calls_checked: int = 0
+    calls_replayed: int = 0
     written: int = 0
     unchanged: int = 0
     kept_failed: list[str] = field(default_factory=list)
@@ -91,6 +95,39 @@ class TestOutcome:
     cassette: Path | None = None
 
 
+def rerecord_hint(nodeid: str) -> str:
+    """The command that records one test."""
+    return f'pytest --record-seams "{nodeid}"'
+
+
+def replayed_outcome(kind: str, outcome: str, value: Any) -> Any:
+    """The recorded outcome in the form the seam's caller expects."""
+    if outcome == "raise":
+        if isinstance(value, BaseException):
+            raise value
+        raise ReplayError(f"the recorded exception is a {type(value).__name__}")
+    if outcome == "yield":
+        return _replayed_items(value)
+    if kind == "async":
+        return _replayed_awaitable(value)
+    return value
+
+
+def _replayed_items(items: list[Any]) -> Generator[Any, None, None]:
+    yield from items
+
+
+async def _replayed_awaitable(value: Any) -> Any:
+    return value
+
+
+def _wrapping_scope(settings: Settings, mode: Mode, replay: tuple[SeamPattern, ...]) -> Settings:
+    """What the instrumenter wraps: replayed seams only, or the boundaries plus them."""
+    if mode is Mode.REPLAY:
+        return dataclasses.replace(settings, boundaries=(), seams=replay)
+    return dataclasses.replace(settings, seams=settings.seams + replay)
+
+
 class _LastShapes:
     """The previous call's shapes of one seam, with strict checks to reuse them."""
 
@@ -106,9 +143,13 @@ class _LastShapes:
 class SeamSession:
     """Records or checks the crossing calls of every test of one pytest run."""
 
-    def __init__(self, settings: Settings, mode: Mode) -> None:
+    def __init__(
+        self, settings: Settings, mode: Mode, replay: tuple[SeamPattern, ...] = ()
+    ) -> None:
         self.settings = settings
         self.mode = mode
+        self.replay = replay
+        self._rebuilder = Rebuilder(TypeResolver(settings.module_in_scope, settings.replay_types))
         self.stats = Stats()
         self.tape: Tape | None = None
         self._paused = 0
@@ -117,7 +158,7 @@ class SeamSession:
         self._last: dict[str, _LastShapes] = {}
         self._fit_args: dict[int, tuple[Shape, ArgsCheck | None]] = {}
         self._fit_values: dict[int, tuple[Shape, Check | None]] = {}
-        self.instrumenter = Instrumenter(settings, self)
+        self.instrumenter = Instrumenter(_wrapping_scope(settings, mode, replay), self)
         self._cassette_error: str | None = None
 
     # ---------------------------------------------------------------- lifecycle
@@ -152,18 +193,23 @@ class SeamSession:
         """Undo one `pause`."""
         self._paused -= 1
 
-    def begin_test(self, nodeid: str) -> None:
-        """Start a tape for `nodeid`, loading its cassette when checking."""
+    def replay_also(self, patterns: tuple[SeamPattern, ...]) -> None:
+        """Wrap the seams that test markers ask to replay, if not wrapped yet."""
+        self.instrumenter.extend(patterns)
+
+    def begin_test(self, nodeid: str, replay: tuple[SeamPattern, ...] = ()) -> None:
+        """Start a tape for `nodeid`, loading its cassette when checking or replaying."""
         expected: Cassette | None = None
         self._cassette_error = None
-        if self.mode is Mode.CHECK:
+        replay = () if self.mode is Mode.RECORD else self.replay + replay
+        if self.mode is Mode.CHECK or replay:
             path = self.cassette_path(nodeid)
             if path.exists():
                 try:
                     expected = load(path)
                 except CassetteError as exc:
                     self._cassette_error = str(exc)
-        self.tape = Tape(nodeid, expected, self.settings.limits.payload_calls)
+        self.tape = Tape(nodeid, expected, self.settings.limits.payload_calls, replay)
 
     def end_test_calls(self) -> TestOutcome:
         """Stop the tape at the end of the call phase and judge it."""
@@ -172,18 +218,25 @@ class SeamSession:
             return TestOutcome("")
         self.pause()
         outcome = TestOutcome(tape.nodeid, cassette=self.cassette_path(tape.nodeid))
-        if self.mode is Mode.CHECK:
-            self.stats.calls_checked += tape.call_count()
-            if self._cassette_error is not None:
-                outcome.cassette_error = self._cassette_error
-                self.stats.broken.append(tape.nodeid)
-            elif tape.expected is None:
-                if tape.call_count():
-                    self.stats.unrecorded.append(tape.nodeid)
-            else:
-                outcome.findings = self._guarded(tape.finish_check, [])
-                if outcome.findings:
-                    self.stats.drifted.append(tape.nodeid)
+        if self.mode is Mode.RECORD:
+            return outcome
+        self.stats.calls_checked += tape.call_count() - tape.replayed
+        self.stats.calls_replayed += tape.replayed
+        judged = self.mode is Mode.CHECK or bool(tape.replay)
+        if not judged:
+            return outcome
+        if self._cassette_error is not None:
+            outcome.cassette_error = self._cassette_error
+            self.stats.broken.append(tape.nodeid)
+        elif tape.expected is None:
+            outcome.findings = list(tape.findings)
+            if tape.call_count() and self.mode is Mode.CHECK:
+                self.stats.unrecorded.append(tape.nodeid)
+        else:
+            everything = self.mode is Mode.CHECK
+            outcome.findings = self._guarded(lambda: tape.finish_check(everything), [])
+        if outcome.findings:
+            self.stats.drifted.append(tape.nodeid)
         return outcome
 
     def finish_test(self, passed: bool) -> None:
@@ -244,8 +297,12 @@ class SeamSession:
         tape = self.tape
         if tape is None or self._paused:
             return wrapped(*args, **kwargs)
+        if tape.replay and tape.replays(seam.id):
+            return self._replay(tape, seam, caller, wrapped, instance, args, kwargs)
+        if self.mode is Mode.REPLAY:
+            return wrapped(*args, **kwargs)
         try:
-            call = self._start(tape, seam, caller, instance, args, kwargs)
+            call = self._start(tape, seam, caller, instance, args, kwargs, self.mode is Mode.RECORD)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self._internal_error(exc)
             return wrapped(*args, **kwargs)
@@ -274,10 +331,11 @@ class SeamSession:
         instance: object,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
+        record: bool,
     ) -> LiveCall:
         index, sequence = tape.allocate(seam.id)
         names, values = seam.bind(instance, args, kwargs)
-        if self.mode is Mode.RECORD:
+        if record:
             last = self._last.get(seam.id)
             if last is None:
                 last = self._last[seam.id] = _LastShapes()
@@ -294,7 +352,7 @@ class SeamSession:
         expected = tape.expected_at(seam.id, index)
         if expected is None:
             call = LiveCall(seam.id, caller, index, sequence, (), None, None)
-            if tape.expected is not None:
+            if tape.expected is not None and not tape.replays(seam.id):
                 call.args_shape = self._args_shape(seam, names, values)
                 call.args_payload = self._pack_args(seam, names, values)
                 tape.note_unrecorded(call)
@@ -317,6 +375,58 @@ class SeamSession:
                     )
                 )
         return call
+
+    def _replay(
+        self,
+        tape: Tape,
+        seam: Seam,
+        caller: str,
+        wrapped: Callable[..., Any],
+        instance: object,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Give back the recorded outcome instead of calling the seam."""
+        try:
+            call = self._start(tape, seam, caller, instance, args, kwargs, False)
+            detail = self._replayable(tape, seam, call.index)
+        except ReplayError as exc:
+            if exc.seam == "missing" and self.settings.replay_missing == "call":
+                return wrapped(*args, **kwargs)
+            tape.note_replay_error(seam.id, exc)
+            raise
+        tape.replayed += 1
+        try:
+            value = self._rebuilder.rebuild(detail.result)
+        except ReplayError as exc:
+            tape.note_replay_error(seam.id, exc, narrow=True)
+            raise
+        return replayed_outcome(seam.kind, detail.outcome, value)
+
+    def _replayable(self, tape: Tape, seam: Seam, index: int) -> Call:
+        if tape.expected is None:
+            raise ReplayError(
+                f"{seam.id} cannot be replayed: {tape.nodeid} has no cassette; record it "
+                f"first with {rerecord_hint(tape.nodeid)}",
+                seam="",
+            )
+        detail = tape.expected.detail(seam.id, index)
+        if detail is not None:
+            return detail
+        total = tape.recorded_count(seam.id)
+        if index >= total:
+            raise ReplayError(
+                f"{seam.id} call {index + 1} was not recorded ({total} recorded): the code "
+                'now makes more calls; re-record, or set replay_missing = "call" to let '
+                "such calls reach the real callee",
+                seam="missing",
+            )
+        raise ReplayError(
+            f"{seam.id} call {index + 1} kept no payload (only the first "
+            f"{self.settings.limits.payload_calls} calls of a seam do); raise payload_calls "
+            "in [tool.seamrec] and re-record",
+            seam="",
+        )
 
     def _args_shape(self, seam: Seam, names: tuple[str, ...], values: list[Any]) -> Shape:
         shape_of = self._shape_of
