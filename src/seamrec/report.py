@@ -92,13 +92,14 @@ def _view(data: bytes | None) -> Any:
 
 def summary_lines(mode: Mode, stats: Stats) -> list[str]:
     """The terminal summary of a run."""
-    calls = (
-        f"{stats.calls_recorded} calls recorded"
-        if mode is Mode.RECORD
-        else f"{stats.calls_checked} calls checked"
-    )
-    if stats.calls_replayed:
-        calls += f", {stats.calls_replayed} calls replayed"
+    counts = {
+        Mode.RECORD: [f"{stats.calls_recorded} calls recorded"],
+        Mode.CHECK: [f"{stats.calls_checked} calls checked"],
+        Mode.REPLAY: [],
+    }[mode]
+    if stats.calls_replayed or mode is Mode.REPLAY:
+        counts.append(f"{stats.calls_replayed} calls replayed")
+    calls = ", ".join(counts)
     lines = [f"seamrec ({mode.value}): {stats.seams_wrapped} seams wrapped, {calls}"]
     if mode is Mode.RECORD:
         kept = len(stats.kept_failed)
@@ -108,8 +109,9 @@ def summary_lines(mode: Mode, stats: Stats) -> list[str]:
         )
         lines.extend(f"  kept (test failed): {nodeid}" for nodeid in stats.kept_failed)
     else:
+        unrecorded = f", {len(stats.unrecorded)} unrecorded" if mode is Mode.CHECK else ""
         lines.append(
-            f"{len(stats.drifted)} tests drifted, {len(stats.unrecorded)} unrecorded, "
+            f"{len(stats.drifted)} tests drifted{unrecorded}, "
             f"{len(stats.broken)} with unusable cassettes"
         )
         lines.extend(f"  drifted: {nodeid}" for nodeid in stats.drifted)
