@@ -197,7 +197,7 @@ def test_check_reports_a_call_that_no_longer_happens_and_a_call_never_recorded(
     result.stdout.fnmatch_lines(drift_report(
         ORDERS,
         "  app.repo:order_rows  unrecorded call  (call 2; 1 call beyond the 1 recorded)",
-        "  app.repo:get_user  call missing  (call 1 of 1 recorded no longer happen)",
+        "  app.repo:get_user  call missing  (call 1 of 1 recorded no longer happens)",
     ), consecutive=True)
 
 

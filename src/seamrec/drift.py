@@ -178,9 +178,9 @@ def shape_view(shape: Shape) -> Any:
     if kind == "args":
         return {name: union_view(u) for name, u in zip(shape[1], shape[2], strict=True)}
     view: dict[Any, Any] = {TYPE_KEY: shape[1]}
-    if kind == "dict":
+    if kind in ("dict", "row"):  # rows are read by key, too: row["price"]
         view.update({k: union_view(u) for k, u in zip(shape[2], shape[3], strict=True)})
-    elif kind in ("obj", "row", "ntuple"):
+    elif kind in ("obj", "ntuple"):
         view.update({f".{k}": union_view(u) for k, u in zip(shape[2], shape[3], strict=True)})
     elif kind == "coll":
         view[ITEMS_KEY] = union_view(shape[2])
@@ -316,6 +316,8 @@ def _step(value: Any, segment: Any) -> Any:
         return _MISSING
     if segment == ARGS_KEY:
         return value.args if isinstance(value, ExceptionView) else _MISSING
+    if isinstance(value, RowView):
+        return dict(zip(value.columns, value.values, strict=True)).get(segment, _MISSING)
     if isinstance(value, dict):
         return value.get(segment, _MISSING)
     if isinstance(segment, int) and isinstance(value, tuple | list) and segment < len(value):

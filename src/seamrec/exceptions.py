@@ -22,7 +22,8 @@ class ConfigError(SeamrecError):
         self, message: str, *, key: str, value: object = None, path: Path | None = None
     ) -> None:
         where = f"{path}: " if path is not None else ""
-        super().__init__(f"{where}[tool.seamrec] {key}: {message}")
+        got = f" (got {value!r})" if value is not None and repr(value) not in message else ""
+        super().__init__(f"{where}[tool.seamrec] {key}: {message}{got}")
         self.key = key
         self.value = value
         self.path = path

@@ -41,8 +41,12 @@ def finding_lines(finding: Finding) -> list[str]:
     if finding.part == "missing":
         first = finding.index + 1
         last = finding.index + finding.count
-        span = f"call {first}" if first == last else f"calls {first}-{last}"
-        return [f"  {finding.seam}  call missing  ({span} of {total} recorded no longer happen)"]
+        span = (
+            f"call {first} of {total} recorded no longer happens"
+            if first == last
+            else (f"calls {first}-{last} of {total} recorded no longer happen")
+        )
+        return [f"  {finding.seam}  call missing  ({span})"]
     if finding.part == "replay":
         return [f"  {finding.seam}  replay failed", f"    {finding.message}"]
     if finding.part == "unrecorded":
@@ -105,13 +109,19 @@ def summary_lines(mode: Mode, stats: Stats) -> list[str]:
         kept = len(stats.kept_failed)
         lines.append(
             f"cassettes: {stats.written} written, {stats.unchanged} unchanged, "
-            f"{kept} kept because the test failed, {stats.removed} removed (no calls left)"
+            f"{kept} kept because the test failed"
         )
         lines.extend(f"  kept (test failed): {nodeid}" for nodeid in stats.kept_failed)
+        if stats.idle:
+            lines.append(
+                f"{_count(len(stats.idle), 'test')} crossed no seam this time; their old "
+                "cassettes were left in place (delete them if the change is intended):"
+            )
+            lines.extend(f"  {nodeid}" for nodeid in stats.idle)
     else:
         unrecorded = f", {len(stats.unrecorded)} unrecorded" if mode is Mode.CHECK else ""
         lines.append(
-            f"{len(stats.drifted)} tests drifted{unrecorded}, "
+            f"{_count(len(stats.drifted), 'test')} drifted{unrecorded}, "
             f"{len(stats.broken)} with unusable cassettes"
         )
         lines.extend(f"  drifted: {nodeid}" for nodeid in stats.drifted)
@@ -124,6 +134,8 @@ def summary_lines(mode: Mode, stats: Stats) -> list[str]:
             f"not recorded when called through {', '.join(holders)}: {seam} "
             "(captured before seamrec could wrap it)"
         )
+    if not stats.seams_wrapped:
+        lines.append("warning: no seams were wrapped; check boundaries and seams in [tool.seamrec]")
     lines.extend(
         f"warning: [tool.seamrec] seams pattern {p!r} matched nothing"
         for p in stats.unmatched_patterns
@@ -133,3 +145,7 @@ def summary_lines(mode: Mode, stats: Stats) -> list[str]:
         for e in stats.internal_errors[:20]
     )
     return lines
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

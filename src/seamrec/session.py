@@ -48,7 +48,7 @@ class Stats:
     written: int = 0
     unchanged: int = 0
     kept_failed: list[str] = field(default_factory=list)
-    removed: int = 0
+    idle: list[str] = field(default_factory=list)
     drifted: list[str] = field(default_factory=list)
     unrecorded: list[str] = field(default_factory=list)
     broken: list[str] = field(default_factory=list)
@@ -256,9 +256,8 @@ class SeamSession:
     def _store(self, tape: Tape) -> None:
         path = self.cassette_path(tape.nodeid)
         if not tape.call_count():
-            if path.exists():
-                path.unlink()
-                self.stats.removed += 1
+            if path.exists():  # never delete: a misconfigured run would wipe every cassette
+                self.stats.idle.append(tape.nodeid)
             return
         cassette = tape.to_cassette(raw_tree)
         if path.exists():
