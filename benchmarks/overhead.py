@@ -101,7 +101,7 @@ def measure(size: int, calls: int, repeat: int) -> dict[str, tuple[float, float]
             recorder.begin_test(node)
             crossing(settings.limits.payload_calls)
             results["record"] = median_us(crossing, calls, repeat)
-            recorder.finish_test(passed=True)
+            recorder.finish_test("passed")
 
             detail_calls = settings.limits.payload_calls
 
@@ -109,12 +109,12 @@ def measure(size: int, calls: int, repeat: int) -> dict[str, tuple[float, float]
                 for _ in range(n // detail_calls):
                     recorder.begin_test("bench.py::detail")
                     crossing(detail_calls)
-                    recorder.finish_test(passed=False)
+                    recorder.finish_test("failed")
 
             results["record+detail"] = median_us(record_with_detail, detail_calls * 50, repeat)
             recorder.begin_test(node)
             crossing(calls * repeat + 10)
-            recorder.finish_test(passed=True)
+            recorder.finish_test("passed")
         finally:
             recorder.stop()
         checker = SeamSession(settings, Mode.CHECK)
@@ -123,7 +123,7 @@ def measure(size: int, calls: int, repeat: int) -> dict[str, tuple[float, float]
             checker.begin_test(node)
             results["check"] = median_us(crossing, calls, repeat)
             outcome = checker.end_test_calls()
-            checker.finish_test(passed=True)
+            checker.finish_test("passed")
             assert not [f for f in outcome.findings if f.part != "missing"], outcome.findings
         finally:
             checker.stop()

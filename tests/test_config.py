@@ -203,7 +203,9 @@ def test_config_error_from_a_table_names_the_pyproject_path(tmp_path: Path) -> N
     with pytest.raises(ConfigError) as info:
         settings_from_table({"max_depth": "deep"}, rootdir=tmp_path, path=path)
 
-    assert f"{path}: [tool.seamrec] max_depth: must be an integer >= 2" == str(info.value)
+    assert f"{path}: [tool.seamrec] max_depth: must be an integer >= 2 (got 'deep')" == str(
+        info.value
+    )
     assert path == info.value.path
 
 

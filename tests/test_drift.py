@@ -238,7 +238,7 @@ def test_sqlite_row_column_type_change_is_reported_at_the_column() -> None:
     finally:
         conn.close()
 
-    assert ["type changed  return.total  int → str   5 → '5.00'"] == rendered(old, new)
+    assert ["type changed  return['total']  int → str   5 → '5.00'"] == rendered(old, new)
 
 
 class OrderMissing(LookupError):

@@ -39,6 +39,8 @@ TEMP_SUFFIX = ".seamrec-tmp"
 MAX_FILE_BYTES = 256 * 1024 * 1024
 OUTCOMES = ("return", "raise", "yield")
 _T = TypeVar("_T")
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
 @dataclass(frozen=True)
@@ -204,7 +206,7 @@ def _from_body(body: Any) -> Cassette:
     if not isinstance(body, dict):
         raise TypeError("body is not a map")
     test = _typed(body["test"], str)
-    shapes = [_to_shape(s) for s in _typed(body["shapes"], list)]
+    shapes = [_valid_shape(s) for s in _typed(body["shapes"], list)]
     calls = []
     for entry in _typed(body["calls"], list):
         seam, caller, index, args_ref, outcome, result_ref, args, result = _typed(entry, list)
@@ -253,6 +255,14 @@ def _typed(value: object, cls: type[_T]) -> _T:
     return value
 
 
+def _valid_shape(value: Any) -> Shape:
+    """A shape from the table: a non-empty tuple whose first item is a kind tag."""
+    shape = _to_shape(value)
+    if not isinstance(shape, tuple) or not shape or not isinstance(shape[0], str):
+        raise ValueError(f"bad shape {value!r:.60}")
+    return shape
+
+
 def _to_shape(value: Any) -> Shape:
     if isinstance(value, str):
         return value  # type: ignore[return-value]  # names inside shapes stay strings
@@ -266,6 +276,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; cassettes are shared files
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -50,6 +50,8 @@ def compile_args(
     shape: Shape, shape_of: ShapeFunction, *, strict: bool = False
 ) -> ArgsCheck | None:
     """A check of bound arguments (names and values) against an ("args", ...) shape."""
+    if shape[:1] != ("args",):
+        return None
     try:
         checks = [
             _self_check(u[0]) if u and u[0][0] == "self" else _union(u, shape_of, strict)

@@ -245,19 +245,22 @@ def render_path(root: str, segments: Sequence[Any]) -> str:
 def _with_example(change: Change, recorded_payload: Any, live_payload: Any) -> Change:
     if change.kind != "type changed":
         return change
-    old = _example(_candidates(recorded_payload, change.segments), change.old)
-    new = _example(_candidates(live_payload, change.segments), change.new)
+    old = _example(_candidates(recorded_payload, change.segments), change.old, change.new)
+    new = _example(_candidates(live_payload, change.segments), change.new, change.old)
     if old is _MISSING or new is _MISSING:
         return change
     example = f"{short_repr(old)} → {short_repr(new)}"
     return Change(change.kind, change.segments, change.old, change.new, (), example)
 
 
-def _example(candidates: list[Any], type_name: str) -> Any:
-    """The first candidate of the described type (else the first one)."""
-    for candidate in candidates:
-        if _type_name(candidate) in type_name.split(" | "):
-            return candidate
+def _example(candidates: list[Any], type_name: str, other: str) -> Any:
+    """A candidate of a type this side has and the other lacks, else of this side's type,
+    else the first one."""
+    mine, theirs = type_name.split(" | "), other.split(" | ")
+    for wanted in ([t for t in mine if t not in theirs], mine):
+        for candidate in candidates:
+            if _type_name(candidate) in wanted:
+                return candidate
     return candidates[0] if candidates else _MISSING
 
 

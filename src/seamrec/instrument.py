@@ -143,6 +143,7 @@ class Instrumenter:
         self.report = Report()
         self._undo: list[Callable[[], None]] = []
         self._finder: _SeamFinder | None = None
+        self._seen: set[str] = set()
         self._depth = caller_frame_depth()
 
     def install(self) -> None:
@@ -172,8 +173,24 @@ class Instrumenter:
             undo()
         self._undo.clear()
 
+    def catch_up(self) -> None:
+        """Instrument modules in scope that were imported without passing our hook."""
+        for name in self.unseen_modules():
+            self.instrument_module(sys.modules[name])
+
+    def unseen_modules(self) -> list[str]:
+        """Modules in scope that are imported but were never instrumented."""
+        return sorted(
+            name
+            for name, module in list(sys.modules.items())
+            if isinstance(module, types.ModuleType)
+            and name not in self._seen
+            and self.settings.module_in_scope(name)
+        )
+
     def instrument_module(self, module: types.ModuleType) -> None:
         """Wrap the seams defined in `module`, then redirect aliases to them."""
+        self._seen.add(module.__name__)
         try:
             candidates = list(_candidates(module))
             replaced: list[tuple[object, str, object, SeamWrapper]] = []
@@ -218,7 +235,7 @@ class Instrumenter:
             kwargs: dict[str, Any],
         ) -> Any:
             caller = getframe(depth).f_globals.get("__name__", "?")
-            if caller == home:
+            if caller == home or caller.startswith("seamrec."):  # seamrec reading a value
                 return wrapped(*args, **kwargs)
             return dispatcher.crossing(seam, caller, wrapped, instance, args, kwargs)
 
@@ -235,13 +252,20 @@ class Instrumenter:
                 continue
             if isinstance(referrer, dict):
                 self._redirect_in_dict(referrer, wrapped)
+                self._report_holder(referrer, wrapped)
             elif isinstance(referrer, list):
                 self._redirect_in_list(referrer, wrapped)
             elif not _is_benign(referrer):
-                for original, wrapper in wrapped.values():
-                    if _holds(referrer, original):
-                        holder = _describe_holder(referrer)
-                        self.report.unredirected.setdefault(wrapper.seam.id, set()).add(holder)
+                self._report_holder(referrer, wrapped)
+
+    def _report_holder(
+        self, referrer: object, wrapped: dict[int, tuple[object, SeamWrapper]]
+    ) -> None:
+        """Name the seams that `referrer` still reaches without the wrapper."""
+        for original, wrapper in wrapped.values():
+            if _holds(referrer, original):
+                holder = _describe_holder(referrer)
+                self.report.unredirected.setdefault(wrapper.seam.id, set()).add(holder)
 
     def _redirect_in_dict(
         self, mapping: dict[Any, Any], wrapped: dict[int, tuple[object, SeamWrapper]]
@@ -365,10 +389,15 @@ def _describe(module: str, qualname: str, function: Any, original: object) -> Se
     )
 
 
+_PROXY_TYPES = (wrapt.ObjectProxy, wrapt.FunctionWrapper, wrapt.BoundFunctionWrapper)
+
+
 def _is_benign(referrer: object) -> bool:
     """Referrers that hold an original without being a way to call it behind our back."""
-    if isinstance(referrer, wrapt.ObjectProxy | classmethod | staticmethod | types.ModuleType):
+    if isinstance(referrer, classmethod | staticmethod | types.ModuleType):
         return True
+    if issubclass(type(referrer), _PROXY_TYPES):
+        return True  # our own wrappers (and other wrapt proxies) call through to it
     if isinstance(referrer, types.FunctionType | type):
         return True  # `__wrapped__` chains and class bodies we already rewrote
     return isinstance(referrer, tuple) and _is_mro_or_signature(referrer)
@@ -379,19 +408,15 @@ def _is_mro_or_signature(value: tuple[Any, ...]) -> bool:
 
 
 def _holds(referrer: object, original: object) -> bool:
-    if isinstance(referrer, tuple | set | frozenset):
-        return any(item is original for item in referrer)
-    if isinstance(referrer, types.CellType):
-        try:
-            return referrer.cell_contents is original
-        except ValueError:
-            return False
-    if isinstance(referrer, types.MethodType):
-        return referrer.__func__ is original
-    return True
+    """Whether `referrer` itself (not something it contains) refers to `original`."""
+    if isinstance(referrer, dict):
+        return any(key is original for key in referrer)  # values were redirected
+    return any(item is original for item in gc.get_referents(referrer))
 
 
 def _describe_holder(referrer: object) -> str:
+    if isinstance(referrer, dict):
+        return "a dict key"
     if isinstance(referrer, types.CellType):
         return "a closure variable"
     if isinstance(referrer, types.MethodType):

@@ -16,7 +16,7 @@ from seamrec.session import Mode, SeamSession, Stats
 
 SESSION_KEY = pytest.StashKey[SeamSession]()
 CONTROLLER_KEY = pytest.StashKey[tuple[Mode, Stats]]()
-PASSED_KEY = pytest.StashKey[bool]()
+OUTCOME_KEY = pytest.StashKey[str]()
 REPLAY_KEY = pytest.StashKey[tuple[SeamPattern, ...]]()
 
 
@@ -119,6 +119,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[CONTROLLER_KEY] = (session.mode, Stats())
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    seams = session.config.stash.get(SESSION_KEY, None)
+    if seams is not None:
+        seams.catch_up()  # modules imported behind another import hook
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_fixture_setup(
     fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
@@ -140,12 +146,12 @@ def pytest_runtest_protocol(
     session = item.config.stash.get(SESSION_KEY, None)
     if session is None:
         return (yield)
-    item.stash[PASSED_KEY] = True
+    item.stash[OUTCOME_KEY] = "passed"
     session.begin_test(item.nodeid, item.stash.get(REPLAY_KEY, ()))
     try:
         return (yield)
     finally:
-        session.finish_test(passed=item.stash[PASSED_KEY])
+        session.finish_test(item.stash[OUTCOME_KEY])
 
 
 @pytest.hookimpl(wrapper=True)
@@ -165,8 +171,10 @@ def pytest_runtest_makereport(
                 report.longrepr = text
             else:
                 report.sections.append(("seamrec", text))
-    if not report.passed:
-        item.stash[PASSED_KEY] = False
+    if report.failed:
+        item.stash[OUTCOME_KEY] = "failed"
+    elif report.skipped and item.stash[OUTCOME_KEY] == "passed":
+        item.stash[OUTCOME_KEY] = "skipped"  # skip, xfail: nothing to write, nothing kept
     return report
 
 

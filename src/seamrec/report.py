@@ -136,10 +136,7 @@ def summary_lines(mode: Mode, stats: Stats) -> list[str]:
         )
     if not stats.seams_wrapped:
         lines.append("warning: no seams were wrapped; check boundaries and seams in [tool.seamrec]")
-    lines.extend(
-        f"warning: [tool.seamrec] seams pattern {p!r} matched nothing"
-        for p in stats.unmatched_patterns
-    )
+    lines.extend(f"warning: {warning}" for warning in stats.warnings)
     lines.extend(
         f"seamrec internal error (the test was not affected): {e}"
         for e in stats.internal_errors[:20]

@@ -54,7 +54,7 @@ class Stats:
     broken: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
     unredirected: dict[str, list[str]] = field(default_factory=dict)
-    unmatched_patterns: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def merge(self, other: dict[str, Any]) -> None:
         """Add the counts a worker sent (see `as_dict`)."""
@@ -167,23 +167,41 @@ class SeamSession:
         """Wrap the seams (call before conftest.py imports the app)."""
         self.instrumenter.install()
 
+    def catch_up(self) -> None:
+        """Wrap modules in scope that were imported behind seamrec's import hook."""
+        self.instrumenter.catch_up()
+
     def stop(self) -> None:
         """Unwrap everything and fill the instrumentation part of the stats."""
         report = self.instrumenter.report
         self.stats.seams_wrapped = len(report.seams)
         self.stats.unredirected = {k: sorted(v) for k, v in sorted(report.unredirected.items())}
         self.stats.internal_errors.extend(report.errors)
-        self.stats.unmatched_patterns = self.unmatched_patterns()
+        self.stats.warnings = self.warnings()
         self.instrumenter.uninstall()
 
-    def unmatched_patterns(self) -> list[str]:
-        """Explicit `seams` patterns that named no wrapped callable."""
-        seams = self.instrumenter.report.seams.values()
-        return [
-            p.text
-            for p in self.settings.seams
-            if not any(p.matches(s.module, s.qualname) for s in seams)
+    def warnings(self) -> list[str]:
+        """Configuration that wrapped nothing, and modules seamrec never got to see."""
+        seams = list(self.instrumenter.report.seams.values())
+        found: list[str] = []
+        for key, patterns in (("seams", self.settings.seams), ("exclude", self.settings.exclude)):
+            found += [
+                f"[tool.seamrec] {key} pattern {p.text!r} matched nothing"
+                for p in patterns
+                if not any(p.matches(s.module, s.qualname) for s in seams)
+            ]
+        found += [
+            f"[tool.seamrec] boundary {b!r} wrapped no public callable"
+            for b in self.settings.boundaries
+            if self.mode is not Mode.REPLAY
+            and not any(s.module == b or s.module.startswith(b + ".") for s in seams)
         ]
+        found += [
+            f"module {name} was imported without seamrec seeing it (after the tests started, "
+            "behind another import hook); its seams were not recorded"
+            for name in self.instrumenter.unseen_modules()
+        ]
+        return found
 
     def pause(self) -> None:
         """Stop attributing calls to the running test (e.g. in shared fixtures)."""
@@ -239,15 +257,16 @@ class SeamSession:
             self.stats.drifted.append(tape.nodeid)
         return outcome
 
-    def finish_test(self, passed: bool) -> None:
-        """Write the cassette of a passing test (record mode) and drop the tape."""
+    def finish_test(self, outcome: str) -> None:
+        """Write the cassette of a passed test (record mode) and drop the tape; `outcome`
+        is "passed", "failed" or "skipped" (skips and xfails write and keep nothing)."""
         tape, self.tape = self.tape, None
         if self._paused:
             self.resume()
         if tape is None or self.mode is not Mode.RECORD:
             return
-        if not passed:
-            if tape.call_count():
+        if outcome != "passed":
+            if outcome == "failed" and tape.call_count():
                 self.stats.kept_failed.append(tape.nodeid)
             return
         self.stats.calls_recorded += tape.call_count()
@@ -305,6 +324,8 @@ class SeamSession:
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self._internal_error(exc)
             return wrapped(*args, **kwargs)
+        if seam.kind == "async":
+            return self._awaited(tape, call, wrapped, args, kwargs, seam)
         try:
             result = wrapped(*args, **kwargs)
         except Exception as exc:
@@ -313,8 +334,6 @@ class SeamSession:
         if seam.kind == "function":
             self._end(tape, call, "return", result)
             return result
-        if seam.kind == "async" and inspect.isawaitable(result):
-            return self._awaited(tape, call, result)
         if seam.kind == "generator" and inspect.isgenerator(result):
             call.outcome = "yield"
             tape.generators.append(call)
@@ -487,14 +506,33 @@ class SeamSession:
         call.result_payload = self._pack(value)
         tape.check_result(call)
 
-    async def _awaited(self, tape: Tape, call: LiveCall, awaitable: Any) -> Any:
-        try:
-            result = await awaitable
-        except Exception as exc:
-            self._end(tape, call, "raise", exc)
-            raise
-        self._end(tape, call, "return", result)
-        return result
+    def _awaited(
+        self,
+        tape: Tape,
+        call: LiveCall,
+        wrapped: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        seam: Seam,
+    ) -> Any:
+        """A coroutine that calls the seam when it is first awaited, and records the result.
+
+        The real coroutine is created only then, so a wrapper that is closed or cancelled
+        before it starts leaves no never-awaited coroutine behind."""
+
+        async def seam_call() -> Any:
+            try:
+                result = await wrapped(*args, **kwargs)
+            except Exception as exc:
+                self._end(tape, call, "raise", exc)
+                raise
+            self._end(tape, call, "return", result)
+            return result
+
+        coroutine: Any = seam_call()
+        coroutine.__name__ = seam.qualname.rpartition(".")[2]
+        coroutine.__qualname__ = seam.qualname
+        return coroutine
 
     def _observed(
         self, tape: Tape, call: LiveCall, generator: Generator[Any, Any, Any]
@@ -515,10 +553,19 @@ class SeamSession:
             except Exception as exc:  # seamrec's own failure: report it, never raise it
                 self._internal_error(exc)
 
+        def failed(exc: Exception) -> None:
+            if self.tape is tape:
+                call.outcome = "raise"
+                tape.generators.remove(call)
+                self._end(tape, call, "raise", exc)
+
         try:
             item = next(generator)
         except StopIteration as stop:
             return stop.value
+        except Exception as exc:
+            failed(exc)
+            raise
         while True:
             note(item)
             try:
@@ -531,11 +578,18 @@ class SeamSession:
                     item = generator.throw(exc)
                 except StopIteration as stop:
                     return stop.value
+                except Exception as raised:
+                    if raised is not exc:
+                        failed(raised)
+                    raise
             else:
                 try:
                     item = generator.send(sent)
                 except StopIteration as stop:
                     return stop.value
+                except Exception as exc:
+                    failed(exc)
+                    raise
 
     def _internal_error(self, exc: Exception) -> None:
         self.stats.internal_errors.append(f"{type(exc).__name__}: {exc}")

@@ -285,10 +285,12 @@ class Tape:
         for call in self.generators:
             call.result_shape = yield_shape(call.items)
             self.commit(call.seam, call.index, (call.args_shape, "yield", call.result_shape))
+        started = {(c.seam, c.index): c.args_shape for c in self.details}
         for seam, count in self._counts.items():
             waiting = self._waiting.pop(seam, {})
             for index in range(self._committed.get(seam, 0), count):
-                self._append(seam, waiting.get(index, (UNFINISHED, "return", UNFINISHED)))
+                unfinished = (started.get((seam, index), UNFINISHED), "return", UNFINISHED)
+                self._append(seam, waiting.get(index, unfinished))
             self._committed[seam] = count
         cassette = Cassette(test=self.nodeid)
         for seam in sorted(self.runs, key=self._first_sequence):
