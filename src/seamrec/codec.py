@@ -408,11 +408,15 @@ def make_packer(limits: Limits) -> Packer:
     scalars; the other types go through the Python encoder. Cyclic or large payloads
     (over 64 KiB packed) are encoded by the Python encoder alone, which cuts them."""
     encode_tree = make_encoder(limits)
+    # Inside the fast path the total size is the limit: values are not cut item by item.
+    encode_whole = make_encoder(
+        dataclasses.replace(limits, max_items=MAX_FAST_PAYLOAD, max_str=MAX_FAST_PAYLOAD)
+    )
 
     def default(value: object) -> Any:
         if type(value) is SelfRef:
             return encode_self(value.value)
-        return encode_tree(value)
+        return encode_whole(value)
 
     packers = PackerPool(default=default, strict_types=True, use_bin_type=True)
 

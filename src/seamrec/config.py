@@ -71,6 +71,9 @@ class Settings:
     replay: tuple[SeamPattern, ...] = ()
     replay_types: tuple[str, ...] = ()
     replay_missing: str = "fail"
+    redact: tuple[str, ...] = ()
+    redact_paths: tuple[str, ...] = ()
+    redact_values: bool = True
 
     def module_in_scope(self, module: str) -> bool:
         """True when callables defined in `module` may be seams."""
@@ -90,10 +93,13 @@ class Settings:
         return in_boundary and not any(part.startswith("_") for part in qualname.split("."))
 
 
-_LIST_KEYS = ("boundaries", "seams", "exclude", "replay", "replay_types")
+_LIST_KEYS = ("boundaries", "seams", "exclude", "replay", "replay_types", "redact", "redact_paths")
 _INT_KEYS = {"payload_calls": 1, "max_depth": 2, "max_items": 1, "max_str": 16}
-_KNOWN_KEYS = frozenset((*_LIST_KEYS, *_INT_KEYS, "cassette_dir", "replay_missing"))
+_KNOWN_KEYS = frozenset(
+    (*_LIST_KEYS, *_INT_KEYS, "cassette_dir", "replay_missing", "redact_values")
+)
 REPLAY_MISSING = ("fail", "call")
+PARTS = ("args", "return", "raise", "yield")
 
 
 def load_settings(rootdir: Path) -> Settings:
@@ -145,6 +151,20 @@ def settings_from_table(
             value=replay_missing,
             path=path,
         )
+    redact_values = table.get("redact_values", True)
+    if not isinstance(redact_values, bool):
+        raise ConfigError(
+            "must be true or false", key="redact_values", value=redact_values, path=path
+        )
+    for rule in lists["redact_paths"]:
+        if rule.count(":") != 2 or rule.split(":")[2].split(".")[0] not in PARTS:
+            raise ConfigError(
+                f"{rule!r} is not of the form 'module:Qualname:part' with part args.<name>, "
+                "return, raise or yield (then .key steps), e.g. 'shop.auth:*:args.password'",
+                key="redact_paths",
+                value=rule,
+                path=path,
+            )
     cassette_dir = table.get("cassette_dir", "cassettes")
     if not isinstance(cassette_dir, str) or not cassette_dir.strip():
         raise ConfigError(
@@ -164,6 +184,9 @@ def settings_from_table(
         replay=replay,
         replay_types=tuple(lists["replay_types"]),
         replay_missing=str(replay_missing),
+        redact=tuple(lists["redact"]),
+        redact_paths=tuple(lists["redact_paths"]),
+        redact_values=redact_values,
     )
 
 

@@ -115,7 +115,7 @@ class Rebuilder:
             return self._typed_collection(*inner)
         if kind is Ext.NAMEDTUPLE:
             cls = self._resolver.resolve(inner[0])
-            return cls(*self.rebuild(inner[2]))
+            return tuple.__new__(cls, self.rebuild(inner[2]))
         if kind is Ext.OBJECT:
             return self._object(inner[0], inner[1])
         if kind is Ext.ROW:
@@ -124,7 +124,17 @@ class Rebuilder:
             return self._exception(inner)
         if kind is Ext.LEAF_SUBCLASS:
             cls = self._resolver.resolve(inner[0])
-            return cls(self.rebuild(inner[1]))
+            plain = self.rebuild(inner[1])
+            for base in (bool, int, float, str, bytes):
+                if issubclass(cls, base):
+                    return base.__new__(cls, plain)
+            return cls(plain)
+        if kind is Ext.REDACTED:
+            raise ReplayError(
+                f"a recorded {inner} was redacted when it was recorded and cannot be given "
+                "back; narrow the replay patterns so that this seam runs for real",
+                type_path=str(inner),
+            )
         if kind is Ext.OPAQUE:
             raise ReplayError(
                 f"a recorded {inner} cannot be rebuilt (only its type was recorded)",
@@ -144,8 +154,26 @@ class Rebuilder:
             pairs = [(self.rebuild(k), self.rebuild(v)) for k, v in items]
             if cls is collections.defaultdict:
                 return collections.defaultdict(None, pairs)
-            return cls(pairs)
-        return cls(self.rebuild(items))
+            if cls is collections.Counter:
+                return collections.Counter(dict(pairs))
+            if cls.__module__ == "collections":
+                return cls(pairs)
+            value = cls.__new__(cls)  # a user's dict subclass: no __init__ runs
+            dict.update(value, pairs)
+            return value
+        values = self.rebuild(items)
+        if cls.__module__ == "collections":
+            return cls(values)
+        for base, fill in ((list, list.extend), (set, set.update)):
+            if issubclass(cls, base):
+                value = cls.__new__(cls)
+                fill(value, values)
+                return value
+        if issubclass(cls, tuple | frozenset):
+            return cls.__new__(cls, values)
+        raise ReplayError(
+            f"a recorded {path} is not a collection seamrec can build", type_path=path
+        )
 
     def _object(self, path: str, fields: dict[str, Any]) -> Any:
         cls: Any = self._resolver.resolve(path)
@@ -187,8 +215,8 @@ class Rebuilder:
 
 
 def _datetime(inner: list[Any], _: Callable[[Any], Any]) -> dt.datetime:
-    value = dt.datetime.fromisoformat(inner[0])
-    return value.replace(tzinfo=zoneinfo.ZoneInfo(inner[1])) if inner[1] else value
+    value = dt.datetime.fromisoformat(inner[0])  # carries the recorded UTC offset
+    return value.astimezone(zoneinfo.ZoneInfo(inner[1])) if inner[1] else value
 
 
 def _time(inner: list[Any], _: Callable[[Any], Any]) -> dt.time:

@@ -125,6 +125,7 @@ def summary_lines(mode: Mode, stats: Stats) -> list[str]:
             f"{len(stats.broken)} with unusable cassettes"
         )
         lines.extend(f"  drifted: {nodeid}" for nodeid in stats.drifted)
+        lines.extend(f"  replay failed: {nodeid}" for nodeid in stats.replay_failed)
         lines.extend(f"  unusable cassette: {nodeid}" for nodeid in stats.broken)
         lines.extend(f"  unrecorded: {nodeid}" for nodeid in stats.unrecorded)
         if stats.unrecorded:

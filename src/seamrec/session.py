@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from seamrec.cassette import Call, Cassette, cassette_path, dump, load, write_atomic
-from seamrec.codec import SelfRef, make_packer, raw_tree
+from seamrec.codec import SelfRef, make_packer, pack, raw_tree
 from seamrec.config import SeamPattern, Settings
 from seamrec.conform import ArgsCheck, Check, compile_args, compile_value
 from seamrec.exceptions import CassetteError, ReplayError
 from seamrec.instrument import Instrumenter, Seam
 from seamrec.rebuild import Rebuilder, TypeResolver
+from seamrec.redact import PathRule, Redactor
 from seamrec.shape import Shape, args_shape, compatible, make_shape_function, self_shape
 from seamrec.tape import Finding, LiveCall, Tape
 
@@ -50,6 +51,7 @@ class Stats:
     kept_failed: list[str] = field(default_factory=list)
     idle: list[str] = field(default_factory=list)
     drifted: list[str] = field(default_factory=list)
+    replay_failed: list[str] = field(default_factory=list)
     unrecorded: list[str] = field(default_factory=list)
     broken: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
@@ -102,14 +104,16 @@ def rerecord_hint(nodeid: str) -> str:
 
 def replayed_outcome(kind: str, outcome: str, value: Any) -> Any:
     """The recorded outcome in the form the seam's caller expects."""
-    if outcome == "raise":
-        if isinstance(value, BaseException):
-            raise value
+    if outcome == "raise" and not isinstance(value, BaseException):
         raise ReplayError(f"the recorded exception is a {type(value).__name__}")
+    if kind == "async":
+        return _replayed_awaitable(outcome, value)
+    if kind == "generator" and outcome == "raise":
+        return _replayed_failure(value)  # a generator raises when first iterated
+    if outcome == "raise":
+        raise value
     if outcome == "yield":
         return _replayed_items(value)
-    if kind == "async":
-        return _replayed_awaitable(value)
     return value
 
 
@@ -117,7 +121,14 @@ def _replayed_items(items: list[Any]) -> Generator[Any, None, None]:
     yield from items
 
 
-async def _replayed_awaitable(value: Any) -> Any:
+def _replayed_failure(error: BaseException) -> Generator[Any, None, None]:
+    raise error
+    yield  # pragma: no cover - makes this a generator function
+
+
+async def _replayed_awaitable(outcome: str, value: Any) -> Any:
+    if outcome == "raise":
+        raise value
     return value
 
 
@@ -254,7 +265,11 @@ class SeamSession:
             everything = self.mode is Mode.CHECK
             outcome.findings = self._guarded(lambda: tape.finish_check(everything), [])
         if outcome.findings:
-            self.stats.drifted.append(tape.nodeid)
+            replay_only = all(f.part == "replay" for f in outcome.findings)
+            (self.stats.replay_failed if replay_only else self.stats.drifted).append(tape.nodeid)
+            outcome.findings = self._guarded(
+                lambda: self._redacted_findings(outcome.findings), outcome.findings
+            )
         return outcome
 
     def finish_test(self, outcome: str) -> None:
@@ -278,7 +293,7 @@ class SeamSession:
             if path.exists():  # never delete: a misconfigured run would wipe every cassette
                 self.stats.idle.append(tape.nodeid)
             return
-        cassette = tape.to_cassette(raw_tree)
+        cassette = self._redacted(tape.to_cassette(raw_tree))
         if path.exists():
             try:
                 if load(path).signature() == cassette.signature():
@@ -295,6 +310,36 @@ class SeamSession:
             )
             return
         self.stats.written += 1
+
+    def _redactor(self) -> Redactor:
+        settings = self.settings
+        rules = [PathRule.parse(text) for text in settings.redact_paths]
+        return Redactor(settings.redact, rules, settings.redact_values)
+
+    def _redacted(self, cassette: Cassette) -> Cassette:
+        """The cassette with every secret replaced by a typed placeholder."""
+        redactor = self._redactor()
+        for call in cassette.calls:
+            redactor.collect(call.seam, call.args, call.result, call.outcome)
+        for index, call in enumerate(cassette.calls):
+            args, result = redactor.scrub_call(call.seam, call.args, call.result, call.outcome)
+            cassette.calls[index] = dataclasses.replace(call, args=args, result=result)
+        return cassette
+
+    def _redacted_findings(self, findings: list[Finding]) -> list[Finding]:
+        """Findings whose example payloads cannot show a secret in a CI log."""
+        redactor = self._redactor()
+        for finding in findings:
+            for name in ("recorded_payload", "live_payload"):
+                data = getattr(finding, name)
+                if data is not None:
+                    redactor.collect(finding.seam, raw_tree(data), None, "")
+        for finding in findings:
+            for name in ("recorded_payload", "live_payload"):
+                data = getattr(finding, name)
+                if data is not None:
+                    setattr(finding, name, pack(redactor.scrub(raw_tree(data))))
+        return findings
 
     def cassette_path(self, nodeid: str) -> Path:
         """Where the cassette of `nodeid` lives."""
@@ -413,12 +458,16 @@ class SeamSession:
                 return wrapped(*args, **kwargs)
             tape.note_replay_error(seam.id, exc)
             raise
-        tape.replayed += 1
         try:
             value = self._rebuilder.rebuild(detail.result)
         except ReplayError as exc:
             tape.note_replay_error(seam.id, exc, narrow=True)
             raise
+        except Exception as exc:  # a recorded value that no longer fits its class
+            error = ReplayError(f"cannot rebuild the recorded outcome of {seam.id}: {exc!r}")
+            tape.note_replay_error(seam.id, error, narrow=True)
+            raise error from exc
+        tape.replayed += 1
         return replayed_outcome(seam.kind, detail.outcome, value)
 
     def _replayable(self, tape: Tape, seam: Seam, index: int) -> Call:
