@@ -425,18 +425,9 @@ class SeamSession:
             shape = self._args_shape(seam, names, values)
             if not compatible(expected[0], shape):
                 call.args_shape = shape
-                tape.note_drift(
-                    Finding(
-                        seam.id,
-                        index,
-                        "args",
-                        expected[0],
-                        shape,
-                        tape.recorded_payload(seam.id, index, "args"),
-                        self._pack_args(seam, names, values),
-                        recorded_total=tape.recorded_count(seam.id),
-                    )
-                )
+                call.args_payload = self._pack_args(seam, names, values)
+                call.args_drift = True
+                tape.hold(call)
         return call
 
     def _replay(
@@ -550,10 +541,14 @@ class SeamSession:
         if expected is None:
             return
         if expected[1] == outcome and self._value_fits(expected[2], value):
+            call.result_shape = expected[2]
             return
         call.result_shape = self._shape_of(value)
+        if expected[1] == outcome and compatible(expected[2], call.result_shape):
+            return
         call.result_payload = self._pack(value)
-        tape.check_result(call)
+        call.result_drift = True
+        tape.hold(call)
 
     def _awaited(
         self,

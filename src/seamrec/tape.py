@@ -44,14 +44,17 @@ class LiveCall:
     """A call in flight: what is known from its start until it ends."""
 
     __slots__ = (
+        "args_drift",
         "args_payload",
         "args_shape",
         "caller",
         "expected",
+        "held",
         "index",
         "item_payloads",
         "items",
         "outcome",
+        "result_drift",
         "result_payload",
         "result_shape",
         "seam",
@@ -80,6 +83,9 @@ class LiveCall:
         self.result_payload: bytes | None = None
         self.items: list[Shape] = []
         self.item_payloads: list[bytes] = []
+        self.args_drift = False
+        self.result_drift = False
+        self.held = False
 
 
 class Tape:
@@ -110,6 +116,7 @@ class Tape:
         self._expected_cache: dict[str, list[tuple[Shape, str, Shape]]] = {}
         self._finding_keys: dict[tuple[Any, ...], Finding] = {}
         self._unrecorded: dict[str, Finding] = {}
+        self._held: list[LiveCall] = []
 
     def allocate(self, seam: str) -> tuple[int, int]:
         """Next position of `seam` in this test and the global sequence number."""
@@ -233,8 +240,68 @@ class Tape:
             return None
         return pack(detail.args if part == "args" else detail.result)
 
+    def hold(self, call: LiveCall) -> None:
+        """Keep a call that does not fit its position; `settle` decides if it drifted."""
+        with self._lock:
+            if not call.held:
+                call.held = True
+                self._held.append(call)
+
+    def settle(self) -> None:
+        """Turn held calls into findings, unless they only changed places.
+
+        Where concurrency or a changed call order moves calls of one seam around, the
+        held calls of the seam are matched as a multiset: each must fit a different
+        recorded call among the held positions (same outcome, compatible shapes)."""
+        by_seam: dict[str, list[LiveCall]] = {}
+        for call in self._held:
+            by_seam.setdefault(call.seam, []).append(call)
+        for calls in by_seam.values():
+            unused = [call.expected for call in calls]
+            for call in calls:
+                match = next((e for e in unused if e is not None and _fits_call(e, call)), None)
+                if match is not None:
+                    unused.remove(match)
+                else:
+                    self._report(call)
+
+    def _report(self, call: LiveCall) -> None:
+        expected = call.expected
+        if expected is None:
+            return
+        total = self.recorded_count(call.seam)
+        if call.args_drift:
+            self.note_drift(
+                Finding(
+                    call.seam,
+                    call.index,
+                    "args",
+                    expected[0],
+                    call.args_shape,
+                    self.recorded_payload(call.seam, call.index, "args"),
+                    call.args_payload,
+                    recorded_total=total,
+                )
+            )
+        if call.result_drift:
+            outcome = expected[1]
+            self.note_drift(
+                Finding(
+                    call.seam,
+                    call.index,
+                    "outcome" if outcome != call.outcome else outcome,
+                    expected[2],
+                    call.result_shape,
+                    self.recorded_payload(call.seam, call.index, "result"),
+                    call.result_payload,
+                    outcome,
+                    call.outcome,
+                    recorded_total=total,
+                )
+            )
+
     def check_result(self, call: LiveCall) -> None:
-        """Compare how a call ended with what was recorded at its position."""
+        """Compare how a generator call ended with what was recorded at its position."""
         expected = call.expected
         if expected is None:
             return
@@ -243,21 +310,8 @@ class Tape:
             result_shape == call.result_shape or compatible(result_shape, call.result_shape)
         ):
             return
-        part = "outcome" if outcome != call.outcome else outcome
-        self.note_drift(
-            Finding(
-                call.seam,
-                call.index,
-                part,
-                result_shape,
-                call.result_shape,
-                self.recorded_payload(call.seam, call.index, "result"),
-                call.result_payload,
-                outcome,
-                call.outcome,
-                recorded_total=self.recorded_count(call.seam),
-            )
-        )
+        call.result_drift = True
+        self.hold(call)
 
     def finish_check(self, everything: bool = True) -> list[Finding]:
         """All findings, including recorded calls that no longer happen (of every seam,
@@ -265,6 +319,7 @@ class Tape:
         for call in self.generators:
             call.result_shape = yield_shape(call.items)
             self.check_result(call)
+        self.settle()
         findings = list(self.findings) + list(self._unrecorded.values())
         if self.expected is not None:
             for seam in self.expected.runs:
@@ -321,6 +376,15 @@ class Tape:
     def call_count(self) -> int:
         """How many crossing calls this test made."""
         return sum(self._counts.values())
+
+
+def _fits_call(expected: tuple[Shape, str, Shape], call: LiveCall) -> bool:
+    args, outcome, result = expected
+    if not compatible(args, call.args_shape):
+        return False
+    if not call.outcome:  # never finished (a coroutine never awaited): arguments only
+        return True
+    return outcome == call.outcome and compatible(result, call.result_shape)
 
 
 def yield_shape(items: list[Shape]) -> Shape:
