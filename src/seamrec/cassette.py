@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import msgpack
 
-from seamrec.codec import pack
+from seamrec.codec import Ext, pack
 from seamrec.exceptions import CassetteFormatError
 from seamrec.shape import Shape, canonical
 
@@ -194,7 +194,7 @@ def loads(data: bytes, *, path: Path) -> Cassette:
         raise CassetteFormatError("has unexpected trailing data after the body", path=path)
     try:
         return _from_body(body)
-    except (KeyError, TypeError, ValueError, IndexError, RecursionError) as exc:
+    except Exception as exc:  # any way a hand-edited or damaged body fails to be ours
         raise CassetteFormatError(f"has an invalid structure ({_why(exc)})", path=path) from exc
 
 
@@ -218,8 +218,8 @@ def _from_body(body: Any) -> Cassette:
                 shapes[_ref(args_ref, shapes)],
                 _outcome(outcome),
                 shapes[_ref(result_ref, shapes)],
-                args,
-                result,
+                _payload(args),
+                _payload(result),
             )
         )
     runs: dict[str, list[Run]] = {}
@@ -235,6 +235,22 @@ def _outcome(value: object) -> str:
     if value not in OUTCOMES:
         raise ValueError(f"unknown outcome {value!r}")
     return str(value)
+
+
+def _payload(tree: Any) -> Any:
+    """A payload tree whose ext values are all of known kinds and decode (data only)."""
+    pending = [tree]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, msgpack.ExtType):
+            Ext(item.code)  # ValueError for an unknown kind
+            pending.append(msgpack.unpackb(item.data, raw=False, strict_map_key=False))
+    return tree
 
 
 def _ref(value: object, shapes: list[Shape]) -> int:

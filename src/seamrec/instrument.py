@@ -81,12 +81,30 @@ class Dispatcher(Protocol):
 
 if TYPE_CHECKING:
     _FunctionWrapper = wrapt.FunctionWrapper[..., Any]
+    _BoundFunctionWrapper = wrapt.BoundFunctionWrapper[..., Any]
 else:
     _FunctionWrapper = wrapt.FunctionWrapper
+    _BoundFunctionWrapper = wrapt.BoundFunctionWrapper
+
+
+class SeamBoundWrapper(_BoundFunctionWrapper):
+    """A wrapped method bound to its instance; pickles and copies like a bound method."""
+
+    def __copy__(self) -> SeamBoundWrapper:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> SeamBoundWrapper:
+        return self
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        method: Any = self.__wrapped__  # the real bound method: __self__ is instance or class
+        return getattr, (method.__self__, method.__name__)
 
 
 class SeamWrapper(_FunctionWrapper):
     """A wrapt FunctionWrapper that knows its seam and survives copy and pickle."""
+
+    __bound_function_wrapper__ = SeamBoundWrapper
 
     def __init__(self, wrapped: Any, wrapper: Any, seam: Seam) -> None:
         super().__init__(wrapped, wrapper)

@@ -17,6 +17,7 @@ from seamrec.session import Mode, SeamSession, Stats
 SESSION_KEY = pytest.StashKey[SeamSession]()
 CONTROLLER_KEY = pytest.StashKey[tuple[Mode, Stats]]()
 OUTCOME_KEY = pytest.StashKey[str]()
+BEFORE_KEY = pytest.StashKey[dict[str, Any]]()
 REPLAY_KEY = pytest.StashKey[tuple[SeamPattern, ...]]()
 
 
@@ -89,11 +90,30 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from exc
     if _is_xdist_controller(namespace):
-        early_config.stash[CONTROLLER_KEY] = (mode, Stats())
+        _become_controller(early_config, mode)
         return
     session = SeamSession(settings, mode, patterns)
     session.start()
     early_config.stash[SESSION_KEY] = session
+
+
+class _TestTally:
+    """On the xdist controller: adds up what each worker's tests did, as they finish, so
+    a crashed worker loses only the test it was running."""
+
+    def __init__(self, stats: Stats) -> None:
+        self.stats = stats
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, value in report.user_properties:
+            if name == "seamrec" and isinstance(value, dict):
+                self.stats.merge(value)
+
+
+def _become_controller(config: pytest.Config, mode: Mode) -> None:
+    stats = Stats()
+    config.stash[CONTROLLER_KEY] = (mode, stats)
+    config.pluginmanager.register(_TestTally(stats), "seamrec-xdist-tally")
 
 
 def _is_xdist_controller(namespace: Any) -> bool:
@@ -116,7 +136,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     session.instrumenter.uninstall()  # this process only hands tests to its workers
     del config.stash[SESSION_KEY]
-    config.stash[CONTROLLER_KEY] = (session.mode, Stats())
+    _become_controller(config, session.mode)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -147,11 +167,12 @@ def pytest_runtest_protocol(
     if session is None:
         return (yield)
     item.stash[OUTCOME_KEY] = "passed"
+    item.stash[BEFORE_KEY] = session.stats.as_dict()
     session.begin_test(item.nodeid, item.stash.get(REPLAY_KEY, ()))
     try:
         return (yield)
     finally:
-        session.finish_test(item.stash[OUTCOME_KEY])
+        session.finish_test(item.stash[OUTCOME_KEY])  # no-op if the teardown report did it
 
 
 @pytest.hookimpl(wrapper=True)
@@ -175,18 +196,27 @@ def pytest_runtest_makereport(
         item.stash[OUTCOME_KEY] = "failed"
     elif report.skipped and item.stash[OUTCOME_KEY] == "passed":
         item.stash[OUTCOME_KEY] = "skipped"  # skip, xfail: nothing to write, nothing kept
+    if report.when == "teardown":
+        session.finish_test(item.stash[OUTCOME_KEY])
+        if hasattr(item.config, "workerinput"):  # the controller sums tests as they end
+            delta = session.stats.delta(item.stash[BEFORE_KEY])
+            report.user_properties.append(("seamrec", delta))
     return report
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     seams = session.config.stash.get(SESSION_KEY, None)
+    controller = session.config.stash.get(CONTROLLER_KEY, None)
+    stats = seams.stats if seams is not None else controller[1] if controller else None
+    if stats is not None and stats.write_errors and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a record that did not land
     if seams is None:
         return
     seams.stop()
     workeroutput = getattr(session.config, "workeroutput", None)
-    if workeroutput is not None:
-        workeroutput["seamrec"] = seams.stats.as_dict()
+    if workeroutput is not None:  # per-test counts went with each test's report
+        workeroutput["seamrec"] = seams.stats.instrumentation()
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -135,12 +135,13 @@ def summary_lines(mode: Mode, stats: Stats) -> list[str]:
             f"not recorded when called through {', '.join(holders)}: {seam} "
             "(captured before seamrec could wrap it)"
         )
+    lines.extend(f"error: {error}" for error in stats.write_errors)
     if not stats.seams_wrapped:
         lines.append("warning: no seams were wrapped; check boundaries and seams in [tool.seamrec]")
     lines.extend(f"warning: {warning}" for warning in stats.warnings)
     lines.extend(
         f"seamrec internal error (the test was not affected): {e}"
-        for e in stats.internal_errors[:20]
+        for e in [*stats.instrumentation_errors, *stats.internal_errors][:20]
     )
     return lines
 

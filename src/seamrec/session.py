@@ -55,6 +55,8 @@ class Stats:
     unrecorded: list[str] = field(default_factory=list)
     broken: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
+    instrumentation_errors: list[str] = field(default_factory=list)
+    write_errors: list[str] = field(default_factory=list)
     unredirected: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -73,6 +75,24 @@ class Stats:
                     mine.setdefault(key, [])
                     mine[key].extend(h for h in holders if h not in mine[key])
 
+    def delta(self, before: dict[str, Any]) -> dict[str, Any]:
+        """What changed since `before` (an `as_dict`), for the xdist controller."""
+        changed: dict[str, Any] = {}
+        for name, value in self.as_dict().items():
+            if name in _INSTRUMENTATION:
+                continue
+            if isinstance(value, int):
+                if value != before[name]:
+                    changed[name] = value - before[name]
+            elif isinstance(value, list) and len(value) > len(before[name]):
+                changed[name] = value[len(before[name]) :]
+        return changed
+
+    def instrumentation(self) -> dict[str, Any]:
+        """The counts that belong to the whole worker rather than to a test."""
+        everything = self.as_dict()
+        return {name: everything[name] for name in _INSTRUMENTATION}
+
     def as_dict(self) -> dict[str, Any]:
         """Plain data for xdist's workeroutput."""
         return {
@@ -85,6 +105,9 @@ class Stats:
             )
             for name, value in vars(self).items()
         }
+
+
+_INSTRUMENTATION = ("seams_wrapped", "unredirected", "warnings", "instrumentation_errors")
 
 
 @dataclass
@@ -187,7 +210,7 @@ class SeamSession:
         report = self.instrumenter.report
         self.stats.seams_wrapped = len(report.seams)
         self.stats.unredirected = {k: sorted(v) for k, v in sorted(report.unredirected.items())}
-        self.stats.internal_errors.extend(report.errors)
+        self.stats.instrumentation_errors.extend(report.errors)
         self.stats.warnings = self.warnings()
         self.instrumenter.uninstall()
 
@@ -304,9 +327,9 @@ class SeamSession:
         try:
             write_atomic(path, dump(cassette))
         except OSError as exc:
-            self.stats.internal_errors.append(
-                f"{path}: could not be written ({exc.strerror}); check that "
-                f"{self.settings.cassette_dir} is writable"
+            self.stats.write_errors.append(
+                f"{path}: could not be written ({exc.strerror}); make "
+                f"{self.settings.cassette_dir} writable and record again"
             )
             return
         self.stats.written += 1
