@@ -135,6 +135,7 @@ class Report:
     unredirected: dict[str, set[str]] = field(default_factory=dict)
     redirected: int = 0
     errors: list[str] = field(default_factory=list)
+    considered: set[tuple[str, str]] = field(default_factory=set)
 
 
 def caller_frame_depth() -> int:
@@ -230,6 +231,7 @@ class Instrumenter:
             original.__func__ if isinstance(original, classmethod | staticmethod) else original
         )
         qualname = getattr(function, "__qualname__", "")
+        self.report.considered.add((module, qualname))
         if "<locals>" in qualname or not self.settings.is_seam(module, qualname):
             return None
         if isinstance(function, SeamWrapper):

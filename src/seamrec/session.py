@@ -217,13 +217,17 @@ class SeamSession:
     def warnings(self) -> list[str]:
         """Configuration that wrapped nothing, and modules seamrec never got to see."""
         seams = list(self.instrumenter.report.seams.values())
-        found: list[str] = []
-        for key, patterns in (("seams", self.settings.seams), ("exclude", self.settings.exclude)):
-            found += [
-                f"[tool.seamrec] {key} pattern {p.text!r} matched nothing"
-                for p in patterns
-                if not any(p.matches(s.module, s.qualname) for s in seams)
-            ]
+        considered = self.instrumenter.report.considered
+        found = [
+            f"[tool.seamrec] seams pattern {p.text!r} matched nothing"
+            for p in self.settings.seams
+            if not any(p.matches(s.module, s.qualname) for s in seams)
+        ]
+        found += [
+            f"[tool.seamrec] exclude pattern {p.text!r} matched nothing"
+            for p in self.settings.exclude
+            if not any(p.matches(module, qualname) for module, qualname in considered)
+        ]
         found += [
             f"[tool.seamrec] boundary {b!r} wrapped no public callable"
             for b in self.settings.boundaries
