@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import msgpack
 
-from seamrec.codec import Ext, pack
+from seamrec.codec import pack, unpack
 from seamrec.exceptions import CassetteFormatError
 from seamrec.shape import Shape, canonical
 
@@ -238,18 +238,8 @@ def _outcome(value: object) -> str:
 
 
 def _payload(tree: Any) -> Any:
-    """A payload tree whose ext values are all of known kinds and decode (data only)."""
-    pending = [tree]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, list):
-            pending.extend(item)
-        elif isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, msgpack.ExtType):
-            Ext(item.code)  # ValueError for an unknown kind
-            pending.append(msgpack.unpackb(item.data, raw=False, strict_map_key=False))
+    """A payload tree that decodes into views (data only; raises if it does not)."""
+    unpack(pack(tree))
     return tree
 
 
@@ -272,11 +262,56 @@ def _typed(value: object, cls: type[_T]) -> _T:
 
 
 def _valid_shape(value: Any) -> Shape:
-    """A shape from the table: a non-empty tuple whose first item is a kind tag."""
+    """A shape from the table, checked against the grammar in `seamrec.shape`."""
     shape = _to_shape(value)
-    if not isinstance(shape, tuple) or not shape or not isinstance(shape[0], str):
-        raise ValueError(f"bad shape {value!r:.60}")
+    _check_shape(shape)
     return shape
+
+
+_NAMED_KINDS = frozenset({"dict", "obj", "row", "ntuple"})
+_TYPED_KINDS = frozenset({"enum", "opaque", "self", "cut"})
+
+
+def _check_shape(shape: Any) -> None:
+    if not isinstance(shape, tuple) or not shape or not isinstance(shape[0], str):
+        raise ValueError(f"bad shape {shape!r:.60}")
+    kind, size = shape[0], len(shape)
+    if size == 1:
+        return
+    names_ok = size > 1 and isinstance(shape[1], str)
+    if kind in _TYPED_KINDS and size == 2 and names_ok:
+        return
+    if kind in _NAMED_KINDS and size == 4 and names_ok:
+        _check_names(shape[2], len(shape[3]))
+        _check_unions(shape[3])
+    elif kind == "args" and size == 3:
+        _check_names(shape[1], len(shape[2]))
+        _check_unions(shape[2])
+    elif kind == "map" and size == 4 and names_ok:
+        _check_unions((shape[2], shape[3]))
+    elif kind == "coll" and size == 3 and names_ok:
+        _check_unions((shape[2],))
+    elif kind in ("tuple", "exc") and size == 3 and names_ok:
+        _check_unions(shape[2])
+    else:
+        raise ValueError(f"bad {kind!r} shape {shape!r:.60}")
+
+
+def _check_names(names: Any, count: int) -> None:
+    if not isinstance(names, tuple) or len(names) != count:
+        raise ValueError(f"bad names {names!r:.60}")
+    if not all(isinstance(name, str) for name in names):
+        raise ValueError(f"bad names {names!r:.60}")
+
+
+def _check_unions(unions: Any) -> None:
+    if not isinstance(unions, tuple):
+        raise ValueError(f"bad unions {unions!r:.60}")
+    for union in unions:
+        if not isinstance(union, tuple):
+            raise ValueError(f"bad union {union!r:.60}")
+        for member in union:
+            _check_shape(member)
 
 
 def _to_shape(value: Any) -> Shape:

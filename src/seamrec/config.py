@@ -157,7 +157,8 @@ def settings_from_table(
             "must be true or false", key="redact_values", value=redact_values, path=path
         )
     for rule in lists["redact_paths"]:
-        if rule.count(":") != 2 or rule.split(":")[2].split(".")[0] not in PARTS:
+        pieces = rule.split(":")
+        if len(pieces) != 3 or not all(pieces) or pieces[2].split(".")[0] not in PARTS:
             raise ConfigError(
                 f"{rule!r} is not of the form 'module:Qualname:part' with part args.<name>, "
                 "return, raise or yield (then .key steps), e.g. 'shop.auth:*:args.password'",

@@ -11,6 +11,7 @@ closure cell, a bound method, a partial) is reported by name, never silently unr
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import gc
 import importlib.abc
@@ -93,12 +94,22 @@ class SeamBoundWrapper(_BoundFunctionWrapper):
     def __copy__(self) -> SeamBoundWrapper:
         return self
 
-    def __deepcopy__(self, memo: dict[int, object]) -> SeamBoundWrapper:
-        return self
+    def __deepcopy__(self, memo: dict[int, object]) -> Any:
+        """Like a bound method: the copy is bound to a deep copy of the instance."""
+        owner = self._receiver()
+        if owner is None or isinstance(owner, type):
+            return self
+        return getattr(copy.deepcopy(owner, memo), self.__name__)
 
     def __reduce_ex__(self, protocol: Any) -> Any:
-        method: Any = self.__wrapped__  # the real bound method: __self__ is instance or class
-        return getattr, (method.__self__, method.__name__)
+        owner = self._receiver()
+        if owner is None:
+            owner = getattr(self, "_self_owner", None)  # a staticmethod read from its class
+        return getattr, (owner, self.__name__)
+
+    def _receiver(self) -> Any:
+        """The instance or class the method is bound to (None for a staticmethod)."""
+        return getattr(self.__wrapped__, "__self__", None)
 
 
 class SeamWrapper(_FunctionWrapper):

@@ -11,7 +11,7 @@ import pytest
 from seamrec.config import SeamPattern, check_importable, load_settings, replay_patterns
 from seamrec.exceptions import ConfigError
 from seamrec.matching import SeamsFixture
-from seamrec.report import failure_text, summary_lines
+from seamrec.report import safe_failure_text, summary_lines
 from seamrec.session import Mode, SeamSession, Stats
 
 SESSION_KEY = pytest.StashKey[SeamSession]()
@@ -171,6 +171,9 @@ def pytest_runtest_protocol(
     session.begin_test(item.nodeid, item.stash.get(REPLAY_KEY, ()))
     try:
         return (yield)
+    except BaseException:  # Ctrl-C or an exit mid-test: never write what was half-run
+        item.stash[OUTCOME_KEY] = "failed"
+        raise
     finally:
         session.finish_test(item.stash[OUTCOME_KEY])  # no-op if the teardown report did it
 
@@ -186,7 +189,7 @@ def pytest_runtest_makereport(
     if report.when == "call":
         outcome = session.end_test_calls()
         if outcome.findings or outcome.cassette_error is not None:
-            text = failure_text(outcome)
+            text = safe_failure_text(outcome)
             if report.passed:
                 report.outcome = "failed"
                 report.longrepr = text

@@ -67,7 +67,7 @@ class PathRule:
             )
         steps = tuple(part.split("."))
         if steps[0] not in ("args", "return", "raise", "yield"):
-            raise ValueError(f"{text!r}: the part must start with args, return or raise")
+            raise ValueError(f"{text!r}: the part must start with args, return, raise or yield")
         return cls(SeamPattern(f"{module}:{qualname}", module, qualname), steps)
 
 
@@ -122,6 +122,15 @@ class Redactor:
             return self._scrub_ext(tree)
         return tree
 
+    def scrub_shape(self, shape: Any) -> Any:
+        """A shape whose key names that are secrets (a token used as a dict key) are
+        replaced by the placeholder; `shape.fits` treats it as matching any key."""
+        if isinstance(shape, str):
+            return PLACEHOLDER if shape in self._secrets else shape
+        if isinstance(shape, tuple):
+            return tuple(self.scrub_shape(part) for part in shape)
+        return shape
+
     def _matching(self, seam: str) -> list[PathRule]:
         module, _, qualname = seam.partition(":")
         return [rule for rule in self._paths if rule.seam.matches(module, qualname)]
@@ -138,9 +147,27 @@ class Redactor:
                     self._collect(value)
         elif isinstance(tree, msgpack.ExtType) and tree.code in (Ext.ROW, Ext.NAMEDTUPLE):
             _, columns, values = _inner(tree)
-            self._collect(dict(zip(columns, values, strict=False)))
+            self._collect_pairs(zip(columns, values, strict=False))
+        elif isinstance(tree, msgpack.ExtType) and tree.code == Ext.MAP:
+            self._collect_pairs(_inner(tree))
+        elif isinstance(tree, msgpack.ExtType) and tree.code == Ext.TYPED_COLLECTION:
+            _, kind, items = _inner(tree)
+            if kind == "dict":
+                self._collect_pairs(items)
+            else:
+                self._collect(items)
+        elif isinstance(tree, msgpack.ExtType) and tree.code == Ext.OBJECT:
+            self._collect(_inner(tree)[1])
         elif isinstance(tree, msgpack.ExtType) and tree.code in _CONTAINERS:
             self._collect(_inner(tree))
+
+    def _collect_pairs(self, pairs: Iterable[Any]) -> None:
+        for pair in pairs:
+            key, value = pair
+            if self.sensitive(key):
+                self._remember(value)
+            else:
+                self._collect(value)
 
     def _remember(self, tree: Any) -> None:
         if isinstance(tree, str | bytes) and len(tree) >= 4:
@@ -152,7 +179,12 @@ class Redactor:
             for value in tree.values():
                 self._remember(value)
         elif isinstance(tree, msgpack.ExtType) and tree.code in _CONTAINERS:
-            self._remember(_inner(tree))
+            inner = _inner(tree)
+            if tree.code == Ext.TYPED_COLLECTION and inner[1] == "dict":
+                inner = [value for _, value in inner[2]]  # a mapping's values, not its keys
+            elif tree.code in _NAMED:  # [type path, (names,) values...]: only the values
+                inner = inner[-1] if tree.code != Ext.EXCEPTION else inner[1:2]
+            self._remember(inner)
 
     def _scrub_text(self, text: str) -> str:
         for secret in sorted(self._secrets, key=len, reverse=True):
@@ -163,6 +195,8 @@ class Redactor:
         return text
 
     def _placeholder(self, tree: Any) -> msgpack.ExtType:
+        if isinstance(tree, msgpack.ExtType) and tree.code == Ext.REDACTED:
+            return tree
         if isinstance(tree, msgpack.ExtType):
             name = _EXT_NAMES.get(Ext(tree.code)) or _type_of_ext(tree)
         else:
@@ -179,6 +213,11 @@ class Redactor:
             inner = [inner[0], *self._scrub_named(tree.code, inner[1:])]
         elif tree.code == Ext.EXCEPTION:
             inner = [inner[0], self.scrub(inner[1]), *self.scrub(inner[2:])]
+        elif tree.code == Ext.MAP:
+            inner = [
+                [self.scrub(k), self._placeholder(v) if self.sensitive(k) else self.scrub(v)]
+                for k, v in inner
+            ]
         else:
             inner = self.scrub(inner)
         return msgpack.ExtType(tree.code, pack(inner))
@@ -217,6 +256,9 @@ _CONTAINERS = frozenset(
         Ext.EXCEPTION,
         Ext.ENUM,
     }
+)
+_NAMED = frozenset(
+    {Ext.OBJECT, Ext.ROW, Ext.NAMEDTUPLE, Ext.ENUM, Ext.TYPED_COLLECTION, Ext.EXCEPTION}
 )
 _EXT_NAMES = {
     Ext.TUPLE: "tuple",

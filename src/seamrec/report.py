@@ -17,6 +17,20 @@ def rerecord_command(nodeid: str) -> str:
     return f"pytest --record-seams {quoted}"
 
 
+def safe_failure_text(outcome: TestOutcome) -> str:
+    """`failure_text`, or a plainer message if explaining fails (a damaged cassette must
+    fail its own test, never the whole run)."""
+    try:
+        return failure_text(outcome)
+    except Exception as exc:
+        seams = ", ".join(sorted({f.seam for f in outcome.findings}))
+        return (
+            f"seam drift in {outcome.nodeid}\n  at {seams} (the drift could not be explained: "
+            f"{type(exc).__name__}: {exc}; the cassette may be damaged)\n"
+            f"  re-record: {rerecord_command(outcome.nodeid)}"
+        )
+
+
 def failure_text(outcome: TestOutcome) -> str:
     """The failure message of a test whose seams drifted or whose cassette is broken."""
     lines: list[str] = []

@@ -162,16 +162,26 @@ def _wrapping_scope(settings: Settings, mode: Mode, replay: tuple[SeamPattern, .
     return dataclasses.replace(settings, seams=settings.seams + replay)
 
 
-class _LastShapes:
-    """The previous call's shapes of one seam, with strict checks to reuse them."""
+class _Bound:
+    """A call's bound arguments, kept unpacked until a drift needs them."""
 
-    __slots__ = ("args_check", "args_shape", "result_check", "result_shape")
+    __slots__ = ("names", "seam", "values")
+
+    def __init__(self, seam: Seam, names: tuple[str, ...], values: list[Any]) -> None:
+        self.seam = seam
+        self.names = names
+        self.values = values
+
+
+class _LastShapes:
+    """The previous call's shapes of one seam, each paired with the strict check that
+    reuses it; a pair is replaced as one tuple, so threads never mix two calls' shapes."""
+
+    __slots__ = ("args", "result")
 
     def __init__(self) -> None:
-        self.args_shape: Shape = ()
-        self.args_check: ArgsCheck | None = None
-        self.result_shape: Shape = ()
-        self.result_check: Check | None = None
+        self.args: tuple[Shape, ArgsCheck | None] = ((), None)
+        self.result: tuple[Shape, Check | None] = ((), None)
 
 
 class SeamSession:
@@ -326,8 +336,8 @@ class SeamSession:
                 if load(path).signature() == cassette.signature():
                     self.stats.unchanged += 1
                     return
-            except CassetteError:
-                pass  # a broken cassette is simply replaced
+            except Exception:  # a broken cassette, however broken, is simply replaced
+                pass
         try:
             write_atomic(path, dump(cassette))
         except OSError as exc:
@@ -350,16 +360,29 @@ class SeamSession:
             redactor.collect(call.seam, call.args, call.result, call.outcome)
         for index, call in enumerate(cassette.calls):
             args, result = redactor.scrub_call(call.seam, call.args, call.result, call.outcome)
-            cassette.calls[index] = dataclasses.replace(call, args=args, result=result)
+            cassette.calls[index] = dataclasses.replace(
+                call,
+                args=args,
+                result=result,
+                args_shape=redactor.scrub_shape(call.args_shape),
+                result_shape=redactor.scrub_shape(call.result_shape),
+            )
+        for runs in cassette.runs.values():
+            for index, run in enumerate(runs):
+                runs[index] = dataclasses.replace(
+                    run,
+                    args_shape=redactor.scrub_shape(run.args_shape),
+                    result_shape=redactor.scrub_shape(run.result_shape),
+                )
         return cassette
 
     def _redacted_findings(self, findings: list[Finding]) -> list[Finding]:
         """Findings whose example payloads cannot show a secret in a CI log."""
         redactor = self._redactor()
         for finding in findings:
-            for name in ("recorded_payload", "live_payload"):
+            for name in ("recorded_payload", "live_payload", "context"):
                 data = getattr(finding, name)
-                if data is not None:
+                if isinstance(data, bytes):
                     redactor.collect(finding.seam, raw_tree(data), None, "")
         for finding in findings:
             for name in ("recorded_payload", "live_payload"):
@@ -429,11 +452,10 @@ class SeamSession:
             last = self._last.get(seam.id)
             if last is None:
                 last = self._last[seam.id] = _LastShapes()
-            if last.args_check is not None and last.args_check(names, values):
-                shape = last.args_shape
-            else:
-                shape = last.args_shape = self._args_shape(seam, names, values)
-                last.args_check = compile_args(shape, self._shape_of, strict=True)
+            shape, check = last.args
+            if check is None or not check(names, values):
+                shape = self._args_shape(seam, names, values)
+                last.args = (shape, compile_args(shape, self._shape_of, strict=True))
             payload = self._pack_args(seam, names, values) if tape.wants_payload(index) else None
             call = LiveCall(seam.id, caller, index, sequence, shape, payload, None)
             if payload is not None:
@@ -448,6 +470,7 @@ class SeamSession:
                 tape.note_unrecorded(call)
             return call
         call = LiveCall(seam.id, caller, index, sequence, expected[0], None, expected)
+        call.args_context = _Bound(seam, names, values)
         if not self._args_fit(expected[0], names, values):
             shape = self._args_shape(seam, names, values)
             if not compatible(expected[0], shape):
@@ -552,11 +575,10 @@ class SeamSession:
     def _end_record(self, tape: Tape, call: LiveCall, outcome: str, value: object) -> None:
         call.outcome = outcome
         last = self._last[call.seam]
-        if last.result_check is not None and last.result_check([value]):
-            shape = last.result_shape
-        else:
-            shape = last.result_shape = self._shape_of(value)
-            last.result_check = compile_value(shape, self._shape_of, strict=True)
+        shape, check = last.result
+        if check is None or not check([value]):
+            shape = self._shape_of(value)
+            last.result = (shape, compile_value(shape, self._shape_of, strict=True))
         call.result_shape = shape
         if call.args_payload is not None:
             call.result_payload = self._pack(value)
@@ -575,6 +597,9 @@ class SeamSession:
             return
         call.result_payload = self._pack(value)
         call.result_drift = True
+        bound = call.args_context
+        if isinstance(bound, _Bound):  # packed only now: the drift report redacts with it
+            call.args_context = self._pack_args(bound.seam, bound.names, bound.values)
         tape.hold(call)
 
     def _awaited(

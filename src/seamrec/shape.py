@@ -493,7 +493,9 @@ def fits(recorded: Shape, live: Shape) -> bool:
     if kind != live[0] or len(recorded) < 3 or (recorded[1] != live[1] and kind != "args"):
         return False
     if kind in _KEYED or kind == "ntuple":
-        return recorded[2] == live[2] and all(map(fits_union, recorded[3], live[3]))
+        if recorded[2] != live[2]:
+            return REDACTED_KEY in recorded[2] and _fits_redacted(recorded, live)
+        return all(map(fits_union, recorded[3], live[3]))
     if kind == "args":
         return recorded[1] == live[1] and all(map(fits_union, recorded[2], live[2]))
     if kind == "coll":
@@ -503,6 +505,37 @@ def fits(recorded: Shape, live: Shape) -> bool:
     if kind in _POSITIONAL:
         return len(recorded[2]) == len(live[2]) and all(map(fits_union, recorded[2], live[2]))
     return False
+
+
+REDACTED_KEY = "<redacted>"
+
+
+def _fits_redacted(recorded: Shape, live: Shape) -> bool:
+    """Keys redacted at record time (secrets used as keys) each match one other live key."""
+    known: dict[str, Shape] = {}
+    wildcards: list[Shape] = []
+    for key, union in zip(recorded[2], recorded[3], strict=True):
+        if key == REDACTED_KEY:
+            wildcards.append(union)
+        else:
+            known[key] = union
+    extra: list[Shape] = []
+    seen: set[str] = set()
+    for key, union in zip(live[2], live[3], strict=True):
+        if key in known:
+            seen.add(key)
+            if not fits_union(known[key], union):
+                return False
+        else:
+            extra.append(union)
+    if seen != set(known) or len(extra) != len(wildcards):
+        return False
+    for union in extra:
+        partner = next((w for w in wildcards if fits_union(w, union)), None)
+        if partner is None:
+            return False
+        wildcards.remove(partner)
+    return True
 
 
 def fits_union(recorded: Shape, live: Shape) -> bool:

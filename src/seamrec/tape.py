@@ -11,7 +11,9 @@ deepdiff: a drift only stores what is needed to explain it later.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from seamrec.cassette import Call, Cassette, Run
@@ -38,12 +40,14 @@ class Finding:
     count: int = 1
     recorded_total: int = 0
     message: str = ""
+    context: bytes | None = None  # the live call's arguments, so secrets in them are known
 
 
 class LiveCall:
     """A call in flight: what is known from its start until it ends."""
 
     __slots__ = (
+        "args_context",
         "args_drift",
         "args_payload",
         "args_shape",
@@ -84,6 +88,7 @@ class LiveCall:
         self.items: list[Shape] = []
         self.item_payloads: list[bytes] = []
         self.args_drift = False
+        self.args_context: object = None  # bound arguments, packed once a drift needs them
         self.result_drift = False
         self.held = False
 
@@ -113,7 +118,7 @@ class Tape:
         self._waiting: dict[str, dict[int, tuple[Shape, str, Shape]]] = {}
         self._sequence = 0
         self._lock = threading.Lock()
-        self._expected_cache: dict[str, list[tuple[Shape, str, Shape]]] = {}
+        self._expected_cache: dict[str, tuple[list[int], list[Run]]] = {}
         self._finding_keys: dict[tuple[Any, ...], Finding] = {}
         self._unrecorded: dict[str, Finding] = {}
         self._held: list[LiveCall] = []
@@ -181,14 +186,20 @@ class Tape:
             runs.append([args, outcome, result, 1])
 
     def expected_at(self, seam: str, index: int) -> tuple[Shape, str, Shape] | None:
-        """What the cassette recorded for call `index` of `seam`, if anything."""
+        """What the cassette recorded for call `index` of `seam`, if anything (found by
+        bisecting the runs: a run of 10**12 calls costs nothing to look into)."""
         if self.expected is None:
             return None
-        shapes = self._expected_cache.get(seam)
-        if shapes is None:
-            shapes = list(self.expected.shapes_at(seam))
-            self._expected_cache[seam] = shapes
-        return shapes[index] if index < len(shapes) else None
+        cached = self._expected_cache.get(seam)
+        if cached is None:
+            runs = self.expected.runs.get(seam, [])
+            ends = list(accumulate(run.count for run in runs))
+            cached = self._expected_cache[seam] = (ends, runs)
+        ends, runs = cached
+        if not ends or index >= ends[-1]:
+            return None
+        run = runs[bisect_right(ends, index)]
+        return run.args_shape, run.outcome, run.result_shape
 
     def note_unrecorded(self, call: LiveCall) -> None:
         """A live call with no recording at its position."""
@@ -297,6 +308,7 @@ class Tape:
                     outcome,
                     call.outcome,
                     recorded_total=total,
+                    context=call.args_payload or _packed(call.args_context),
                 )
             )
 
@@ -376,6 +388,10 @@ class Tape:
     def call_count(self) -> int:
         """How many crossing calls this test made."""
         return sum(self._counts.values())
+
+
+def _packed(context: object) -> bytes | None:
+    return context if isinstance(context, bytes) else None
 
 
 def _fits_call(expected: tuple[Shape, str, Shape], call: LiveCall) -> bool:
