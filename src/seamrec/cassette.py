@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import msgpack
 
-from seamrec.codec import pack, unpack
+from seamrec.codec import Ext, pack, unpack
 from seamrec.exceptions import CassetteFormatError
 from seamrec.shape import Shape, canonical
 
@@ -105,7 +105,25 @@ class Cassette:
             for seam, seam_runs in self.runs.items()
         )
         callers = tuple((c.seam, c.caller) for c in self.calls)
-        return (self.test, runs, callers)
+        cut = any(_has_cut(c.args) or _has_cut(c.result) for c in self.calls)
+        return (self.test, runs, callers, cut)
+
+
+def _has_cut(tree: Any) -> bool:
+    """Whether a payload was cut by a limit (then a re-record with higher limits must
+    rewrite the file even though no shape changed)."""
+    pending = [tree]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, msgpack.ExtType):
+            if item.code == Ext.CUT:
+                return True
+            pending.append(msgpack.unpackb(item.data, raw=False, strict_map_key=False))
+    return False
 
 
 def cassette_path(cassette_dir: Path, nodeid: str) -> Path:
