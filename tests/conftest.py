@@ -139,7 +139,7 @@ def get_orders(user_id: int) -> dict[str, object]:
     return {"status": 200, "body": service.order_summary(user_id)}
 '''
 
-TESTS = '''\
+TESTS = """\
 from app.api import ROUTES, get_profile
 
 
@@ -153,7 +153,7 @@ def test_unknown_user():
 
 def test_orders_by_route():
     assert ROUTES["orders"](1)["body"]["count"] == 2
-'''
+"""
 
 
 @dataclass
@@ -201,24 +201,40 @@ class LayeredApp:
         }
 
 
-@pytest.fixture
-def layered_app(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> LayeredApp:
-    """The layered app with three passing tests (10 crossing calls), nothing recorded yet."""
+def isolate_inner_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make an inner pytest run a fresh invocation with fresh bytecode."""
     # Edited modules must be re-read from source: a .pyc written in the same second as
     # the previous version of the file could be taken as up to date.
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
-    # The inner run is a fresh invocation, not part of the xdist run this test may be in
-    # (test_xdist.py has the one test that keeps these variables on purpose).
+    # The inner run is not part of the xdist run this test may be in (test_xdist.py has
+    # the one test that keeps these variables on purpose).
     for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
         monkeypatch.delenv(name, raising=False)
+
+
+def fresh_project(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]
+) -> LayeredApp:
+    """A project for inner pytest runs, made of `files` (path -> source)."""
+    isolate_inner_run(monkeypatch)
     app = LayeredApp(pytester)
-    app.write("pyproject.toml", PYPROJECT)
-    app.write("app/__init__.py", "")
-    app.write("app/repo.py", REPO)
-    app.write("app/service.py", SERVICE)
-    app.write("app/api.py", API)
-    app.write("tests/test_api.py", TESTS)
+    for path, source in files.items():
+        app.write(path, source)
     return app
+
+
+@pytest.fixture
+def layered_app(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> LayeredApp:
+    """The layered app with three passing tests (10 crossing calls), nothing recorded yet."""
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "app/__init__.py": "",
+        "app/repo.py": REPO,
+        "app/service.py": SERVICE,
+        "app/api.py": API,
+        "tests/test_api.py": TESTS,
+    }
+    return fresh_project(pytester, monkeypatch, files)
 
 
 def seamrec_summary(result: pytest.RunResult) -> list[str]:

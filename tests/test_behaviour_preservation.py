@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from conftest import LayeredApp, seamrec_summary
+from conftest import LayeredApp, fresh_project, seamrec_summary
 from seamrec.cassette import load
 
 PYPROJECT = """\
@@ -539,18 +539,16 @@ MODES = {"no flag": (), "record": ("--record-seams",), "check": ("--check-seams"
 @pytest.fixture
 def awkward_app(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> LayeredApp:
     """A project whose boundary is the awkward app, with its tests (nothing recorded)."""
-    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
-    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
-        monkeypatch.delenv(name, raising=False)
-    app = LayeredApp(pytester)
-    app.write("pyproject.toml", PYPROJECT)
-    app.write("app/__init__.py", "")
-    app.write("app/awkward.py", AWKWARD)
-    app.write("app/base.py", BASE)
-    app.write("app/derived.py", DERIVED)
-    app.write("tests/conftest.py", CONFTEST)
-    app.write("tests/test_awkward.py", TESTS)
-    return app
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "app/__init__.py": "",
+        "app/awkward.py": AWKWARD,
+        "app/base.py": BASE,
+        "app/derived.py": DERIVED,
+        "tests/conftest.py": CONFTEST,
+        "tests/test_awkward.py": TESTS,
+    }
+    return fresh_project(pytester, monkeypatch, files)
 
 
 def failed_tests(result: pytest.RunResult) -> list[str]:

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 import seamrec
+from conftest import isolate_inner_run
 from seamrec.config import Settings, settings_from_table
 from seamrec.matching import SeamMismatch, SeamsFixture, assert_matches
 from seamrec.session import Mode, SeamSession
@@ -378,8 +379,7 @@ def test_stale_fake(seams):
 def test_the_seams_fixture_checks_fakes_with_the_runs_configuration(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
-        monkeypatch.delenv(name, raising=False)
+    isolate_inner_run(monkeypatch)
     root = pytester.path
     monkeypatch.syspath_prepend(str(root))
     write_package(root)

@@ -37,11 +37,14 @@ def test_check_reports_a_renamed_key_while_the_apps_tests_pass(layered_app: Laye
 
     result.assert_outcomes(passed=1, failed=2)
     assert 1 == result.ret
-    result.stdout.fnmatch_lines(drift_report(
-        PROFILE,
-        "  app.repo:get_user  return  (call 1 of 1)",
-        "    key renamed?  return['email'] → return['email_address']   (str)",
-    ), consecutive=True)
+    result.stdout.fnmatch_lines(
+        drift_report(
+            PROFILE,
+            "  app.repo:get_user  return  (call 1 of 1)",
+            "    key renamed?  return['email'] → return['email_address']   (str)",
+        ),
+        consecutive=True,
+    )
     assert [
         "seamrec (check): 9 seams wrapped, 10 calls checked",
         "2 tests drifted, 0 unrecorded, 0 with unusable cassettes",
@@ -54,49 +57,65 @@ def test_check_reports_a_unix_int_timestamp_that_became_an_iso_string(
     layered_app: LayeredApp,
 ) -> None:
     layered_app.record()
-    layered_app.edit("app/repo.py", "int(time.time() * 1_000_000)",
-                     'time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())')
+    layered_app.edit(
+        "app/repo.py",
+        "int(time.time() * 1_000_000)",
+        'time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())',
+    )
 
     result = layered_app.check()
 
     result.assert_outcomes(passed=1, failed=2)
-    result.stdout.fnmatch_lines(drift_report(
-        PROFILE,
-        "  app.repo:get_user  return  (call 1 of 1)",
-        "    type changed  return[[]'created_at'[]]  int → str   1* → '20*-*-*T*:*:*Z'",
-    ), consecutive=True)
+    result.stdout.fnmatch_lines(
+        drift_report(
+            PROFILE,
+            "  app.repo:get_user  return  (call 1 of 1)",
+            "    type changed  return[[]'created_at'[]]  int → str   1* → '20*-*-*T*:*:*Z'",
+        ),
+        consecutive=True,
+    )
 
 
 def test_check_reports_a_list_of_tuples_that_became_a_list_of_dicts(
     layered_app: LayeredApp,
 ) -> None:
     layered_app.record()
-    layered_app.edit("app/repo.py", "    return rows\n",
-                     '    return [{"id": id_, "total": total} for id_, total in rows]\n')
+    layered_app.edit(
+        "app/repo.py",
+        "    return rows\n",
+        '    return [{"id": id_, "total": total} for id_, total in rows]\n',
+    )
 
     result = layered_app.check()
 
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(drift_report(
-        ORDERS,
-        "  app.repo:order_rows  return  (call 1 of 1)",
-        "    type changed  return[[]*[]]  tuple → dict   (10, 250) → {'id': 10, 'total': 250}",
-    ), consecutive=True)
+    result.stdout.fnmatch_lines(
+        drift_report(
+            ORDERS,
+            "  app.repo:order_rows  return  (call 1 of 1)",
+            "    type changed  return[[]*[]]  tuple → dict   (10, 250) → {'id': 10, 'total': 250}",
+        ),
+        consecutive=True,
+    )
 
 
 def test_check_reports_a_removed_nested_key(layered_app: LayeredApp) -> None:
     layered_app.record()
-    layered_app.edit("app/repo.py", '"address": {"zip": zip_code, "city": city}',
-                     '"address": {"city": city}')
+    layered_app.edit(
+        "app/repo.py", '"address": {"zip": zip_code, "city": city}', '"address": {"city": city}'
+    )
 
     result = layered_app.check()
 
     result.assert_outcomes(passed=1, failed=2)
-    result.stdout.fnmatch_lines(drift_report(
-        PROFILE,
-        "  app.repo:get_user  return  (call 1 of 1)",
-        "    key removed   return['address']['zip']   (was str)",
-    ), consecutive=True)
+    result.stdout.fnmatch_lines(
+        drift_report(
+            PROFILE,
+            "  app.repo:get_user  return  (call 1 of 1)",
+            "    key removed   return['address']['zip']   (was str)",
+        ),
+        consecutive=True,
+    )
 
 
 def test_check_reports_a_changed_exception_type(layered_app: LayeredApp) -> None:
@@ -106,11 +125,14 @@ def test_check_reports_a_changed_exception_type(layered_app: LayeredApp) -> None
     result = layered_app.check()
 
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(drift_report(
-        UNKNOWN_USER,
-        "  app.repo:get_user  raise  (call 1 of 1)",
-        "    type changed  raise  KeyError → IndexError*",
-    ), consecutive=True)
+    result.stdout.fnmatch_lines(
+        drift_report(
+            UNKNOWN_USER,
+            "  app.repo:get_user  raise  (call 1 of 1)",
+            "    type changed  raise  KeyError → IndexError*",
+        ),
+        consecutive=True,
+    )
 
 
 def test_check_reports_an_argument_whose_type_changed(layered_app: LayeredApp) -> None:
@@ -120,33 +142,43 @@ def test_check_reports_an_argument_whose_type_changed(layered_app: LayeredApp) -
     result = layered_app.check()
 
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(drift_report(
-        ORDERS,
-        "  app.repo:order_rows  args  (call 1 of 1)",
-        "    type changed  args.user_id  int → str   1 → '1'",
-    ), consecutive=True)
+    result.stdout.fnmatch_lines(
+        drift_report(
+            ORDERS,
+            "  app.repo:order_rows  args  (call 1 of 1)",
+            "    type changed  args.user_id  int → str   1 → '1'",
+        ),
+        consecutive=True,
+    )
 
 
 def test_check_reports_an_exception_that_became_a_return(layered_app: LayeredApp) -> None:
     layered_app.record()
     layered_app.edit("app/repo.py", "raise KeyError(user_id)", "return None  # type: ignore")
-    layered_app.edit("app/service.py", '    return {"id"',
-                     '    if user is None:\n        return None\n    return {"id"')
+    layered_app.edit(
+        "app/service.py",
+        '    return {"id"',
+        '    if user is None:\n        return None\n    return {"id"',
+    )
 
     result = layered_app.check()
 
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(drift_report(
-        UNKNOWN_USER,
-        "  app.repo:get_user  outcome  (call 1 of 1)",
-        "    outcome changed  raise → return*",
-    ), consecutive=True)
+    result.stdout.fnmatch_lines(
+        drift_report(
+            UNKNOWN_USER,
+            "  app.repo:get_user  outcome  (call 1 of 1)",
+            "    outcome changed  raise → return*",
+        ),
+        consecutive=True,
+    )
 
 
 def test_check_passes_when_only_values_changed(layered_app: LayeredApp) -> None:
     layered_app.record()
-    layered_app.edit("app/repo.py", "'ada@example.org', '10115', 'Berlin'",
-                     "'ada@example.com', '75001', 'Paris'")
+    layered_app.edit(
+        "app/repo.py", "'ada@example.org', '10115', 'Berlin'", "'ada@example.com', '75001', 'Paris'"
+    )
 
     result = layered_app.check()
 
@@ -162,8 +194,9 @@ def test_check_passes_when_positional_arguments_are_now_passed_by_keyword(
     layered_app: LayeredApp,
 ) -> None:
     layered_app.record()
-    layered_app.edit("app/service.py", "order_rows(user_id, 2)",
-                     "order_rows(user_id=user_id, limit=2)")
+    layered_app.edit(
+        "app/service.py", "order_rows(user_id, 2)", "order_rows(user_id=user_id, limit=2)"
+    )
 
     result = layered_app.check()
 
@@ -173,10 +206,12 @@ def test_check_passes_when_positional_arguments_are_now_passed_by_keyword(
 
 def test_check_passes_when_dict_keys_come_in_another_order(layered_app: LayeredApp) -> None:
     layered_app.record()
-    layered_app.edit("app/repo.py", '"id": id_,\n        "name": name,',
-                     '"name": name,\n        "id": id_,')
-    layered_app.edit("app/repo.py", '{"zip": zip_code, "city": city}',
-                     '{"city": city, "zip": zip_code}')
+    layered_app.edit(
+        "app/repo.py", '"id": id_,\n        "name": name,', '"name": name,\n        "id": id_,'
+    )
+    layered_app.edit(
+        "app/repo.py", '{"zip": zip_code, "city": city}', '{"city": city, "zip": zip_code}'
+    )
 
     result = layered_app.check()
 
@@ -188,29 +223,38 @@ def test_check_reports_a_call_that_no_longer_happens_and_a_call_never_recorded(
     layered_app: LayeredApp,
 ) -> None:
     layered_app.record()
-    layered_app.edit("app/service.py", "get_user(user_id)  # unknown users raise",
-                     "order_rows(user_id, 1)  # a cheaper existence check")
+    layered_app.edit(
+        "app/service.py",
+        "get_user(user_id)  # unknown users raise",
+        "order_rows(user_id, 1)  # a cheaper existence check",
+    )
 
     result = layered_app.check()
 
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(drift_report(
-        ORDERS,
-        "  app.repo:order_rows  unrecorded call  (call 2; 1 call beyond the 1 recorded)",
-        "  app.repo:get_user  call missing  (call 1 of 1 recorded no longer happens)",
-    ), consecutive=True)
+    result.stdout.fnmatch_lines(
+        drift_report(
+            ORDERS,
+            "  app.repo:order_rows  unrecorded call  (call 2; 1 call beyond the 1 recorded)",
+            "  app.repo:get_user  call missing  (call 1 of 1 recorded no longer happens)",
+        ),
+        consecutive=True,
+    )
 
 
 def test_a_test_without_a_cassette_is_listed_as_unrecorded_and_not_failed(
     layered_app: LayeredApp,
 ) -> None:
     layered_app.record()
-    layered_app.write("tests/test_new.py", """
+    layered_app.write(
+        "tests/test_new.py",
+        """
         from app.service import order_summary
 
         def test_summary():
             assert {"count": 2} == order_summary(1)
-    """)
+    """,
+    )
 
     result = layered_app.check()
 
@@ -243,12 +287,15 @@ def test_an_unusable_cassette_fails_only_its_own_test_and_says_how_to_re_record(
     result = layered_app.check()
 
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines([
-        "_* test_profile _*",
-        f"seamrec cannot use the cassette of {PROFILE}",
-        f"  {cassette.resolve()}: {problem}",
-        f'  re-record: pytest --record-seams "{PROFILE}"',
-    ], consecutive=True)
+    result.stdout.fnmatch_lines(
+        [
+            "_* test_profile _*",
+            f"seamrec cannot use the cassette of {PROFILE}",
+            f"  {cassette.resolve()}: {problem}",
+            f'  re-record: pytest --record-seams "{PROFILE}"',
+        ],
+        consecutive=True,
+    )
     assert [
         "0 tests drifted, 0 unrecorded, 1 with unusable cassettes",
         f"  unusable cassette: {PROFILE}",
@@ -259,16 +306,18 @@ def test_both_options_together_are_a_usage_error_naming_both(layered_app: Layere
     result = layered_app.run("--record-seams", "--check-seams")
 
     assert 4 == result.ret
-    result.stderr.fnmatch_lines([
-        "ERROR: --record-seams and --check-seams cannot be used together*"
-    ])
+    result.stderr.fnmatch_lines(
+        ["ERROR: --record-seams and --check-seams cannot be used together*"]
+    )
     assert not layered_app.cassettes.exists()
 
 
 def test_check_passes_for_unchanged_async_and_partly_consumed_generator_seams(
     layered_app: LayeredApp,
 ) -> None:
-    layered_app.write("tests/test_streams.py", """
+    layered_app.write(
+        "tests/test_streams.py",
+        """
         import asyncio
         from app import repo
 
@@ -282,7 +331,8 @@ def test_check_passes_for_unchanged_async_and_partly_consumed_generator_seams(
 
         def test_the_generator_was_not_drained_afterwards():
             assert [10, 11] == repo.FETCHED
-    """)
+    """,
+    )
     layered_app.record("tests/test_streams.py")
 
     result = layered_app.check("tests/test_streams.py")
@@ -297,7 +347,9 @@ def test_check_passes_for_unchanged_async_and_partly_consumed_generator_seams(
 def test_check_reports_drift_behind_an_async_seam_and_a_generator_seam(
     layered_app: LayeredApp,
 ) -> None:
-    layered_app.write("tests/test_streams.py", """
+    layered_app.write(
+        "tests/test_streams.py",
+        """
         import asyncio
         from app import repo
 
@@ -307,7 +359,8 @@ def test_check_reports_drift_behind_an_async_seam_and_a_generator_seam(
         def test_first_two_orders():
             orders = repo.iter_orders(1)
             assert 2 == len([next(orders), next(orders)])
-    """)
+    """,
+    )
     layered_app.record("tests/test_streams.py")
     layered_app.edit("app/repo.py", '"email": email', '"email_address": email')
     layered_app.edit("app/repo.py", "        yield row\n", "        yield list(row)\n")
@@ -315,16 +368,22 @@ def test_check_reports_drift_behind_an_async_seam_and_a_generator_seam(
     result = layered_app.check("tests/test_streams.py")
 
     result.assert_outcomes(failed=2)
-    result.stdout.fnmatch_lines(drift_report(
-        "tests/test_streams.py::test_fetch_user",
-        "  app.repo:fetch_user  return  (call 1 of 1)",
-        "    key renamed?  return['email'] → return['email_address']   (str)",
-    ), consecutive=True)
-    result.stdout.fnmatch_lines(drift_report(
-        "tests/test_streams.py::test_first_two_orders",
-        "  app.repo:iter_orders  yield  (call 1 of 1)",
-        "    type changed  yield[[]*[]]  tuple → list*",
-    ), consecutive=True)
+    result.stdout.fnmatch_lines(
+        drift_report(
+            "tests/test_streams.py::test_fetch_user",
+            "  app.repo:fetch_user  return  (call 1 of 1)",
+            "    key renamed?  return['email'] → return['email_address']   (str)",
+        ),
+        consecutive=True,
+    )
+    result.stdout.fnmatch_lines(
+        drift_report(
+            "tests/test_streams.py::test_first_two_orders",
+            "  app.repo:iter_orders  yield  (call 1 of 1)",
+            "    type changed  yield[[]*[]]  tuple → list*",
+        ),
+        consecutive=True,
+    )
 
 
 def test_a_handler_registered_in_a_dict_at_import_time_is_recorded_and_checked(
@@ -337,19 +396,25 @@ def test_a_handler_registered_in_a_dict_at_import_time_is_recorded_and_checked(
         ("app.repo:get_user", "app.service", "return"),
         ("app.repo:order_rows", "app.service", "return"),
     ] == crossings(layered_app.cassettes / "tests" / "test_api" / "test_orders_by_route.msgpack")
-    layered_app.edit("app/service.py", 'return {"count": len(rows)}',
-                     'return {"count": len(rows), "total": sum(total for _, total in rows)}')
+    layered_app.edit(
+        "app/service.py",
+        'return {"count": len(rows)}',
+        'return {"count": len(rows), "total": sum(total for _, total in rows)}',
+    )
 
     result = layered_app.check()
 
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(drift_report(
-        ORDERS,
-        "  app.service:order_summary  return  (call 1 of 1)",
-        "    key added     return['total']   (int)",
-        "  app.api:get_orders  return  (call 1 of 1)",
-        "    key added     return['body']['total']   (int)",
-    ), consecutive=True)
+    result.stdout.fnmatch_lines(
+        drift_report(
+            ORDERS,
+            "  app.service:order_summary  return  (call 1 of 1)",
+            "    key added     return['total']   (int)",
+            "  app.api:get_orders  return  (call 1 of 1)",
+            "    key added     return['body']['total']   (int)",
+        ),
+        consecutive=True,
+    )
 
 
 def test_a_function_imported_by_name_before_seamrec_started_is_recorded_and_checked(
@@ -370,8 +435,11 @@ def test_a_function_imported_by_name_before_seamrec_started_is_recorded_and_chec
     result = layered_app.check("-p", "preload")
 
     result.assert_outcomes(passed=1, failed=2)
-    result.stdout.fnmatch_lines(drift_report(
-        PROFILE,
-        "  app.repo:get_user  return  (call 1 of 1)",
-        "    key renamed?  return['email'] → return['email_address']   (str)",
-    ), consecutive=True)
+    result.stdout.fnmatch_lines(
+        drift_report(
+            PROFILE,
+            "  app.repo:get_user  return  (call 1 of 1)",
+            "    key renamed?  return['email'] → return['email_address']   (str)",
+        ),
+        consecutive=True,
+    )

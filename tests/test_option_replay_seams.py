@@ -18,7 +18,7 @@ import re
 
 import pytest
 
-from conftest import LayeredApp, crossings, seamrec_summary
+from conftest import LayeredApp, crossings, isolate_inner_run, seamrec_summary
 
 PYPROJECT = """\
 [tool.pytest.ini_options]
@@ -381,8 +381,7 @@ def store_app(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Sto
     # As in the `layered_app` fixture: edited modules must be re-read from source, and the
     # inner run is a fresh invocation, not part of the xdist run this test may be in.
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
-    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
-        monkeypatch.delenv(name, raising=False)
+    isolate_inner_run(monkeypatch)
     app = StoreApp(pytester)
     app.write("pyproject.toml", PYPROJECT)
     app.write("store/__init__.py", "")
