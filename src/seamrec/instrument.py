@@ -21,7 +21,7 @@ import sys
 import types
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import wrapt
 
@@ -251,9 +251,10 @@ class Instrumenter:
         if seam is None:
             return None
         self.report.seams[seam.id] = seam
-        return SeamWrapper(original, self._wrapper_for(seam), seam)
+        home_globals = getattr(inspect.unwrap(cast(Any, function)), "__globals__", None)
+        return SeamWrapper(original, self._wrapper_for(seam, home_globals), seam)
 
-    def _wrapper_for(self, seam: Seam) -> Callable[..., Any]:
+    def _wrapper_for(self, seam: Seam, home_globals: object) -> Callable[..., Any]:
         home = seam.module
         dispatcher = self.dispatcher
         getframe = sys._getframe
@@ -265,7 +266,10 @@ class Instrumenter:
             args: tuple[Any, ...],
             kwargs: dict[str, Any],
         ) -> Any:
-            caller = getframe(depth).f_globals.get("__name__", "?")
+            scope = getframe(depth).f_globals
+            if scope is home_globals:  # a call inside the module: the cheapest check first
+                return wrapped(*args, **kwargs)
+            caller = scope.get("__name__", "?")
             if caller == home or caller.startswith("seamrec."):  # seamrec reading a value
                 return wrapped(*args, **kwargs)
             return dispatcher.crossing(seam, caller, wrapped, instance, args, kwargs)
