@@ -164,7 +164,11 @@ def _tzinfo(value: Any) -> object:
 
 def _per_value_check(union: Shape, shape_of: ShapeFunction) -> Check:
     def check(column: list[Any]) -> bool:
-        return all(any(compatible(m, shape_of(v)) for m in union) for v in column)
+        for value in column:
+            live = shape_of(value)
+            if not any(compatible(member, live) for member in union):
+                return False
+        return True
 
     return check
 

@@ -214,8 +214,6 @@ def describe(view: Any) -> str:
         name = str(view.get(TYPE_KEY, "dict"))
         if name in ("list", "set", "frozenset", "tuple") and ITEMS_KEY in view:
             return f"{name}[{describe(view[ITEMS_KEY])}]"
-        if name == "list" and ITEMS_KEY in view:
-            return f"list[{describe(view[ITEMS_KEY])}]"
         return name
     if isinstance(view, list):
         return " | ".join(describe(v) for v in view)

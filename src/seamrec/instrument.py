@@ -180,9 +180,7 @@ class Instrumenter:
         """Instrument imported modules in scope and hook future imports."""
         self._finder = _SeamFinder(self)
         sys.meta_path.insert(0, self._finder)
-        for name, module in list(sys.modules.items()):
-            if isinstance(module, types.ModuleType) and self.settings.module_in_scope(name):
-                self.instrument_module(module)
+        self.catch_up()
 
     def extend(self, patterns: tuple[SeamPattern, ...]) -> None:
         """Also wrap the seams named by `patterns` (for markers found at collection)."""

@@ -162,17 +162,6 @@ def _wrapping_scope(settings: Settings, mode: Mode, replay: tuple[SeamPattern, .
     return dataclasses.replace(settings, seams=settings.seams + replay)
 
 
-class _Bound:
-    """A call's bound arguments, kept unpacked until a drift needs them."""
-
-    __slots__ = ("names", "seam", "values")
-
-    def __init__(self, seam: Seam, names: tuple[str, ...], values: list[Any]) -> None:
-        self.seam = seam
-        self.names = names
-        self.values = values
-
-
 class _LastShapes:
     """The previous call's shapes of one seam, each paired with the strict check that
     reuses it; a pair is replaced as one tuple, so threads never mix two calls' shapes."""
@@ -470,7 +459,7 @@ class SeamSession:
                 tape.note_unrecorded(call)
             return call
         call = LiveCall(seam.id, caller, index, sequence, expected[0], None, expected)
-        call.args_context = _Bound(seam, names, values)
+        call.args_context = (seam, names, values)  # a tuple: cheap on the hot path
         if not self._args_fit(expected[0], names, values):
             shape = self._args_shape(seam, names, values)
             if not compatible(expected[0], shape):
@@ -598,8 +587,8 @@ class SeamSession:
         call.result_payload = self._pack(value)
         call.result_drift = True
         bound = call.args_context
-        if isinstance(bound, _Bound):  # packed only now: the drift report redacts with it
-            call.args_context = self._pack_args(bound.seam, bound.names, bound.values)
+        if isinstance(bound, tuple):  # packed only now: the drift report redacts with it
+            call.args_context = self._pack_args(*bound)
         tape.hold(call)
 
     def _awaited(
@@ -694,5 +683,5 @@ class SeamSession:
         try:
             return action()
         except Exception as exc:  # seamrec's own failure: report it, never raise it
-            self.stats.internal_errors.append(f"{type(exc).__name__}: {exc}")
+            self._internal_error(exc)
             return fallback

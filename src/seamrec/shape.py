@@ -62,8 +62,6 @@ TOO_DEEP: Shape = ("cut", "depth")
 TOO_LARGE: Shape = ("cut", "size")
 CYCLE_CHECK_DEPTH = 4
 
-COLLECTION_TYPES: frozenset[type] = frozenset({list, set, frozenset, collections.deque})
-
 
 def per_type(compute: Callable[[type], _T]) -> Callable[[type], _T]:
     """Cache a fact about a class (classes are few; instances are many)."""
