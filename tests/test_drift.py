@@ -253,7 +253,7 @@ def test_changed_exception_type_is_one_type_change() -> None:
 
 
 def test_changed_exception_arg_type_is_reported_at_the_arg() -> None:
-    assert ["type changed  raise<args>[0]  int → str   7 → 'seven'"] == rendered(
+    assert ["type changed  raise.args[0]  int → str   7 → 'seven'"] == rendered(
         OrderMissing(7), OrderMissing("seven"), root="raise"
     )
 
@@ -320,7 +320,7 @@ def test_render_of_each_kind_at_the_args_root() -> None:
 
 
 def test_render_path_formats_every_segment_kind() -> None:
-    assert "return['a'][0][*].field<keys><values><args>[1]" == render_path(
+    assert "return['a'][0][*].field.keys().values().args[1]" == render_path(
         "return", ("a", 0, "<items>", ".field", "<keys>", "<values>", "<args>", 1)
     )
     assert "yield" == render_path("yield", ())

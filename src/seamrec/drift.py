@@ -30,6 +30,7 @@ KEYS_KEY = "<keys>"
 VALUES_KEY = "<values>"
 ARGS_KEY = "<args>"
 _MISSING = object()
+_SEGMENT_TEXT = {KEYS_KEY: ".keys()", VALUES_KEY: ".values()", ARGS_KEY: ".args"}
 
 
 @dataclass(frozen=True)
@@ -231,8 +232,8 @@ def render_path(root: str, segments: Sequence[Any]) -> str:
     for segment in rest:
         if segment == ITEMS_KEY:
             parts.append("[*]")
-        elif segment in (KEYS_KEY, VALUES_KEY, ARGS_KEY):
-            parts.append(f"{segment}")
+        elif segment in _SEGMENT_TEXT:
+            parts.append(_SEGMENT_TEXT[segment])
         elif isinstance(segment, str) and segment.startswith("."):
             parts.append(segment)
         else:

@@ -49,3 +49,8 @@ class ReplayError(SeamrecError):
         super().__init__(message)
         self.type_path = type_path
         self.seam = seam
+
+
+class UsageError(SeamrecError):
+    """The `seamrec` command was given something it cannot use (not a git repository,
+    an unknown revision or seam id); the message says which and how to fix it."""

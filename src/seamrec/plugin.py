@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 
+from seamrec.changes import finding_changes
 from seamrec.config import SeamPattern, check_importable, load_settings, replay_patterns
 from seamrec.exceptions import ConfigError
 from seamrec.matching import SeamsFixture
-from seamrec.report import safe_failure_text, summary_lines
+from seamrec.record_end import RecordEnd, after_recording, run_scopes
+from seamrec.report import record_end_lines, safe_failure_text, summary_lines
+from seamrec.run_report import RunObserver, report_format, write_report
 from seamrec.session import Mode, SeamSession, Stats
 
 SESSION_KEY = pytest.StashKey[SeamSession]()
@@ -19,6 +22,8 @@ CONTROLLER_KEY = pytest.StashKey[tuple[Mode, Stats]]()
 OUTCOME_KEY = pytest.StashKey[str]()
 BEFORE_KEY = pytest.StashKey[dict[str, Any]]()
 REPLAY_KEY = pytest.StashKey[tuple[SeamPattern, ...]]()
+OBSERVER_KEY = pytest.StashKey[RunObserver]()
+END_KEY = pytest.StashKey[RecordEnd]()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -67,6 +72,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATTERNS",
         help="answer the seams matched by [tool.seamrec] replay (or by the comma-separated "
         "module:Qualname PATTERNS given here) from the cassettes instead of calling them",
+    )
+    group.addoption(
+        "--seams-report",
+        default=None,
+        metavar="PATH",
+        help="write the run's seam changes to PATH: JSON if it ends in .json, Markdown if .md",
     )
 
 
@@ -130,7 +141,15 @@ def pytest_configure(config: pytest.Config) -> None:
         "seams(replay=[patterns]): answer these seams from the test's cassette in any run "
         "that is not recording",
     )
+    report_path = config.getoption("seams_report")
+    if report_path is not None and report_format(report_path) is None:
+        raise pytest.UsageError(
+            f"--seams-report={report_path}: the file name must end in .json or .md"
+        )
     session = config.stash.get(SESSION_KEY, None)
+    observer = RunObserver()
+    config.stash[OBSERVER_KEY] = observer
+    config.pluginmanager.register(observer, "seamrec-run-observer")
     distributed = config.getoption("dist", "no") != "no" and not config.getoption("collectonly")
     if session is None or hasattr(config, "workerinput") or not distributed:
         return
@@ -188,6 +207,9 @@ def pytest_runtest_makereport(
         return report
     if report.when == "call":
         outcome = session.end_test_calls()
+        if outcome.findings and item.config.getoption("seams_report") is not None:
+            changes = [c.to_record() for f in outcome.findings for c in finding_changes(f)]
+            report.user_properties.append(("seamrec_changes", changes))
         if outcome.findings or outcome.cassette_error is not None:
             text = safe_failure_text(outcome)
             if report.passed:
@@ -214,20 +236,53 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     stats = seams.stats if seams is not None else controller[1] if controller else None
     if stats is not None and stats.write_errors and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a record that did not land
+    observer = session.config.stash.get(OBSERVER_KEY, None)
+    mode = seams.mode if seams is not None else controller[0] if controller else None
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None and observer is not None:
+        workeroutput["seamrec_deselected"] = observer.deselected
+    elif observer is not None and stats is not None:
+        _finish_run(session, mode, stats, observer)
     if seams is None:
         return
     seams.stop()
-    workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # per-test counts went with each test's report
         workeroutput["seamrec"] = seams.stats.instrumentation()
+
+
+def _finish_run(
+    session: pytest.Session, mode: Mode | None, stats: Stats, observer: RunObserver
+) -> None:
+    """Contract files and stale cassettes after recording; the --seams-report file."""
+    config = session.config
+    settings = load_settings(config.rootpath)
+    if mode is Mode.RECORD:
+        scopes = run_scopes(session, observer.deselected)
+        try:
+            end = after_recording(settings.rootdir, settings.cassette_dir, observer.ran, scopes)
+        except OSError as exc:
+            stats.write_errors.append(f"cannot write the contract files: {exc}")
+        else:
+            config.stash[END_KEY] = end
+    report_path = config.getoption("seams_report")
+    if report_path is not None:
+        target = config.invocation_params.dir / report_path
+        try:
+            write_report(target, observer, mode)
+        except OSError as exc:
+            stats.write_errors.append(f"--seams-report={report_path}: {exc.strerror or exc}")
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: object) -> None:
     controller = node.config.stash.get(CONTROLLER_KEY, None)
-    output = getattr(node, "workeroutput", {}).get("seamrec")
+    workeroutput = getattr(node, "workeroutput", {})
+    output = workeroutput.get("seamrec")
     if controller is not None and output is not None:
         controller[1].merge(output)
+    observer = node.config.stash.get(OBSERVER_KEY, None)
+    if observer is not None and workeroutput.get("seamrec_deselected"):
+        observer.deselected = True
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -241,8 +296,19 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     else:
         return
     terminalreporter.section("seamrec")
-    for line in summary_lines(mode, stats):
+    lines = summary_lines(mode, stats)
+    end = config.stash.get(END_KEY, None)
+    if end is not None:
+        lines += record_end_lines(end, config.rootpath)
+    for line in lines:
         terminalreporter.write_line(line)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        observer = items[0].config.stash.get(OBSERVER_KEY, None)
+        if observer is not None:
+            observer.deselected = True
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

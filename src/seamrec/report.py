@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 from typing import Any
 
 from seamrec.codec import short_repr, unpack
 from seamrec.drift import explain
+from seamrec.record_end import RecordEnd
 from seamrec.session import Mode, Stats, TestOutcome
 from seamrec.tape import Finding
 
@@ -160,3 +162,32 @@ def summary_lines(mode: Mode, stats: Stats) -> list[str]:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def record_end_lines(end: RecordEnd, rootdir: Path) -> list[str]:
+    """What the end of a recording run did to the contract files and found stale."""
+    update = end.contracts
+    lines = [
+        f"contracts: {len(update.written)} written, {update.unchanged} unchanged, "
+        f"{len(update.removed)} removed"
+    ]
+    lines += [f"  written: {relative_to_root(p, rootdir)}" for p in update.written]
+    lines += [f"  removed: {relative_to_root(p, rootdir)}" for p in update.removed]
+    lines += [f"warning: left out of the contracts: {error}" for error in end.unreadable]
+    if not end.full_run:
+        lines.append("stale cassettes: not looked for (only part of the suite ran)")
+    elif end.stale:
+        lines.append(
+            f"{_count(len(end.stale), 'stale cassette')} (their tests no longer exist; "
+            "`seamrec prune --yes` deletes them):"
+        )
+        lines += [f"  {relative_to_root(path, rootdir)}  ({test})" for path, test in end.stale]
+    return lines
+
+
+def relative_to_root(path: Path, root: Path) -> str:
+    """`path` relative to `root` when it is inside it, for messages."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,261 @@
+"""How seam contracts changed between two sets of cassettes, grouped by seam.
+
+Used by ``seamrec diff`` (a git revision against the working tree) and by
+``--seams-report`` (the recorded shapes against the live ones of a checking run), so a
+reviewer reads the same words in both. A change is *breaking* when a consumer that
+relied on the old contract can fail: a key or field removed or renamed, a type changed,
+a key that is now sometimes missing, a seam or its calls gone, an outcome changed. It
+is *additive* when old consumers keep working: new keys, new seams, more calls.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from seamrec.cassette import Cassette
+from seamrec.contract import Entry, PathKey, SeamContract, contracts_of
+from seamrec.tape import Finding
+
+BREAKING_KINDS = frozenset(
+    {
+        "seam removed",
+        "key removed",
+        "key renamed?",
+        "type changed",
+        "now optional",
+        "calls removed",
+        "outcome changed",
+        "replay failed",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of one seam; `tests` says in how many tests it shows."""
+
+    seam: str
+    kind: str
+    path: str = ""
+    old: str = ""
+    new: str = ""
+    tests: int = 0
+    detail: str = ""
+
+    @property
+    def breaking(self) -> bool:
+        return self.kind in BREAKING_KINDS
+
+    def describe(self) -> str:
+        """The change in one line, without the seam."""
+        if self.kind == "key renamed?":
+            text = f"{self.path} → {self.new}   ({self.old})"
+        elif self.kind == "type changed":
+            text = f"{self.path}  {self.old} → {self.new}"
+        elif self.kind == "key removed":
+            text = f"{self.path}   (was {self.old})"
+        elif self.kind in ("key added", "now optional", "now required"):
+            text = f"{self.path}   ({self.new or self.old})"
+        elif self.old or self.new:
+            text = f"{self.old} → {self.new}"
+        else:
+            text = ""
+        extras = [e for e in (self.detail, _in_tests(self.tests)) if e]
+        return f"{text}   [{'; '.join(extras)}]" if extras and text else text or "; ".join(extras)
+
+    def to_dict(self) -> dict[str, Any]:
+        """For JSON output: the fields and whether the change is breaking."""
+        return {**asdict(self), "breaking": self.breaking}
+
+    def to_record(self) -> dict[str, Any]:
+        """Plain data that travels in a test report (xdist) and comes back by `from_record`."""
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Change:
+        return cls(**{name: record[name] for name in _FIELDS if name in record})
+
+
+_FIELDS = ("seam", "kind", "path", "old", "new", "tests", "detail")
+
+
+@dataclass
+class SeamChanges:
+    """Every change of one seam."""
+
+    seam: str
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def breaking(self) -> bool:
+        return any(c.breaking for c in self.changes)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Per-test contracts of a set of cassettes (one side of a comparison)."""
+
+    tests: dict[str, dict[str, SeamContract]]
+
+    @classmethod
+    def of(cls, cassettes: Iterable[Cassette]) -> Snapshot:
+        return cls({c.test: contracts_of(c) for c in cassettes})
+
+    def merged(self) -> dict[str, SeamContract]:
+        total: dict[str, SeamContract] = {}
+        for contracts in self.tests.values():
+            for seam, contract in contracts.items():
+                total.setdefault(seam, SeamContract(seam)).merge(contract)
+        return total
+
+
+def compare(base: Snapshot, head: Snapshot) -> list[SeamChanges]:
+    """What changed from `base` to `head`, grouped by seam, breaking seams first."""
+    old_seams, new_seams = base.merged(), head.merged()
+    shared_tests = sorted(set(base.tests) & set(head.tests))
+    repeats: Counter[tuple[str, str, str]] = Counter()
+    for test in shared_tests:
+        before, after = base.tests[test], head.tests[test]
+        for seam in set(before) & set(after):
+            for change in contract_changes(seam, before[seam], after[seam]):
+                repeats[(seam, change.kind, change.path)] += 1
+    grouped: dict[str, SeamChanges] = {}
+    for seam in sorted(set(old_seams) | set(new_seams)):
+        group = grouped.setdefault(seam, SeamChanges(seam))
+        if seam not in new_seams:
+            group.changes.append(
+                Change(seam, "seam removed", detail=_was_in(old_seams[seam].tests))
+            )
+            continue
+        if seam not in old_seams:
+            group.changes.append(Change(seam, "seam added", detail=_was_in(new_seams[seam].tests)))
+            continue
+        for change in contract_changes(seam, old_seams[seam], new_seams[seam]):
+            count = repeats[(seam, change.kind, change.path)]
+            group.changes.append(Change(**{**asdict(change), "tests": count}))
+        group.changes += _call_changes(seam, base, head, shared_tests)
+    found = [g for g in grouped.values() if g.changes]
+    return sorted(found, key=lambda g: (not g.breaking, g.seam))
+
+
+def contract_changes(seam: str, old: SeamContract, new: SeamContract) -> list[Change]:
+    """The path-level changes from one contract of a seam to another."""
+    before = {e.key: e for e in old.entries()}
+    after = {e.key: e for e in new.entries()}
+    removed = _topmost(k for k in before if k not in after)
+    added = _topmost(k for k in after if k not in before)
+    changes: list[Change] = []
+    for key in list(removed):
+        partner = _rename_partner(before[key], [after[k] for k in added])
+        if partner is not None:
+            added.remove(partner.key)
+            removed.remove(key)
+            changes.append(
+                Change(seam, "key renamed?", before[key].path, _types(before[key]), partner.path)
+            )
+    changes += [Change(seam, "key removed", before[k].path, old=_types(before[k])) for k in removed]
+    for key in added:
+        entry = after[key]
+        extra = "optional" if entry.optional else ""
+        changes.append(Change(seam, "key added", entry.path, new=_types(entry), detail=extra))
+    for key in before.keys() & after.keys():
+        was, now = before[key], after[key]
+        if was.types != now.types:
+            changes.append(Change(seam, "type changed", was.path, _types(was), _types(now)))
+        if was.optional != now.optional:
+            kind = "now optional" if now.optional else "now required"
+            changes.append(Change(seam, kind, was.path, new=_types(now)))
+    return sorted(changes, key=lambda c: (not c.breaking, c.path, c.kind))
+
+
+def _call_changes(
+    seam: str, base: Snapshot, head: Snapshot, shared_tests: list[str]
+) -> list[Change]:
+    fewer: list[str] = []
+    more: list[str] = []
+    for test in shared_tests:
+        was = base.tests[test].get(seam)
+        now = head.tests[test].get(seam)
+        old_count, new_count = was.calls if was else 0, now.calls if now else 0
+        if new_count < old_count:
+            fewer.append(f"{test}: {old_count} → {new_count}")
+        elif new_count > old_count:
+            more.append(f"{test}: {old_count} → {new_count}")
+    changes = []
+    if fewer:
+        changes.append(Change(seam, "calls removed", tests=len(fewer), detail=_listed(fewer)))
+    if more:
+        changes.append(Change(seam, "calls added", tests=len(more), detail=_listed(more)))
+    return changes
+
+
+def _topmost(keys: Iterable[PathKey]) -> list[PathKey]:
+    """Drop keys under another key of the set: a removed key's children go with it."""
+    wanted = sorted(keys, key=len)
+    chosen: list[PathKey] = []
+    for key in wanted:
+        if not any(key[: len(c)] == c for c in chosen):
+            chosen.append(key)
+    return sorted(chosen, key=repr)
+
+
+def _rename_partner(gone: Entry, candidates: list[Entry]) -> Entry | None:
+    """The one added key next to `gone` with the same types, if there is exactly one."""
+    same = [e for e in candidates if e.parent == gone.parent and e.types == gone.types]
+    return same[0] if len(same) == 1 else None
+
+
+def _types(entry: Entry) -> str:
+    return " | ".join(entry.types)
+
+
+def _in_tests(count: int) -> str:
+    return "" if count == 0 else f"in {count} test{'s' if count != 1 else ''}"
+
+
+def _was_in(tests: set[str]) -> str:
+    return _listed(sorted(tests))
+
+
+def _listed(items: list[str], limit: int = 3) -> str:
+    shown = ", ".join(items[:limit])
+    return shown if len(items) <= limit else f"{shown}, and {len(items) - limit} more"
+
+
+def finding_changes(finding: Finding) -> list[Change]:
+    """The changes one drift finding of a checking or replaying run stands for."""
+    seam, part = finding.seam, finding.part
+    if part == "missing":
+        detail = f"{finding.count} of {finding.recorded_total} recorded calls no longer happen"
+        return [Change(seam, "calls removed", detail=detail)]
+    if part == "unrecorded":
+        detail = f"{finding.count} call(s) beyond the {finding.recorded_total} recorded"
+        return [Change(seam, "calls added", detail=detail)]
+    if part == "replay":
+        return [Change(seam, "replay failed", detail=finding.message)]
+    if part == "outcome":
+        was, now = finding.recorded_outcome, finding.live_outcome
+        return [Change(seam, "outcome changed", old=was, new=now)]
+    if finding.recorded_shape is None or finding.live_shape is None:
+        return [Change(seam, "type changed", part)]
+    old, new = SeamContract(seam), SeamContract(seam)
+    old.add_shape(part, finding.recorded_shape)
+    new.add_shape(part, finding.live_shape)
+    return contract_changes(seam, old, new) or [Change(seam, "type changed", part)]
+
+
+def group_reported(changes: Iterable[tuple[str, Change]]) -> list[SeamChanges]:
+    """Changes reported by tests (test id, change), the same change counted once per test."""
+    tests: dict[Change, set[str]] = {}
+    for test, change in changes:
+        tests.setdefault(change, set()).add(test)
+    grouped: dict[str, SeamChanges] = {}
+    for change, where in tests.items():
+        counted = Change(**{**asdict(change), "tests": len(where)})
+        grouped.setdefault(change.seam, SeamChanges(change.seam)).changes.append(counted)
+    for group in grouped.values():
+        group.changes.sort(key=lambda c: (not c.breaking, c.path, c.kind, c.detail))
+    return sorted(grouped.values(), key=lambda g: (not g.breaking, g.seam))

@@ -1,0 +1,213 @@
+"""The `seamrec` command: show, diff, prune, map and git-setup over the cassettes.
+
+Every subcommand reads `[tool.seamrec]` of the project (the nearest directory upwards
+with a pyproject.toml, or `--root`) like the pytest plugin does. Bad input is one line
+on stderr and exit status 2; `diff` exits 1 when a change is breaking.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from seamrec.cassette import SUFFIX, Cassette, load
+from seamrec.changes import SeamChanges, Snapshot, compare
+from seamrec.config import Settings, load_settings
+from seamrec.contract import merged, read_cassettes
+from seamrec.exceptions import CassetteError, SeamrecError, UsageError
+from seamrec.gitrev import cassettes_at, in_repo, repo_root, resolve, set_config
+from seamrec.report import relative_to_root
+from seamrec.review import FORMATS, render
+from seamrec.seammap import mermaid
+from seamrec.show import cassette_json, cassette_text
+from seamrec.stale import find_stale
+
+EXIT_BREAKING = 1
+EXIT_ERROR = 2
+DIFF_DRIVER = "seamrec"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.handler(args)
+    except SeamrecError as exc:
+        print(f"seamrec: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(f"seamrec: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return status
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seamrec", description="Review the seams recorded by `pytest --record-seams`."
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="the project directory whose pyproject.toml has [tool.seamrec] "
+        "(default: the nearest one above the current directory)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    show = commands.add_parser(
+        "show", help="a cassette as readable text (a git textconv driver), or one seam's contract"
+    )
+    show.add_argument("target", metavar="PATH|SEAM", help="a cassette file, or a seam id mod:Qual")
+    show.add_argument("--format", choices=("text", "json"), default="text")
+    show.set_defaults(handler=_show)
+
+    diff = commands.add_parser(
+        "diff", help="how the seams changed since a git revision; exit 1 if a change is breaking"
+    )
+    diff.add_argument("--base", default="HEAD", help="the git revision to compare with (HEAD)")
+    diff.add_argument("--format", choices=FORMATS, default="text")
+    diff.set_defaults(handler=_diff)
+
+    prune = commands.add_parser("prune", help="list (--yes: delete) cassettes of removed tests")
+    prune.add_argument("--yes", action="store_true", help="delete them")
+    prune.set_defaults(handler=_prune)
+
+    graph = commands.add_parser("map", help="the seams as a Mermaid graph")
+    graph.add_argument("--base", default=None, help="highlight seams changed since this revision")
+    graph.add_argument(
+        "--report", type=Path, default=None, help="highlight seams drifted in a --seams-report JSON"
+    )
+    graph.add_argument("--format", choices=("text", "markdown"), default="text")
+    graph.set_defaults(handler=_map)
+
+    setup = commands.add_parser(
+        "git-setup", help="make git diff and git log -p show cassettes through seamrec show"
+    )
+    setup.set_defaults(handler=_git_setup)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    root = args.root if args.root is not None else _project_root(Path.cwd())
+    if not root.is_dir():
+        raise UsageError(f"--root {root}: no such directory")
+    return load_settings(root.resolve())
+
+
+def _project_root(start: Path) -> Path:
+    for folder in (start, *start.parents):
+        if (folder / "pyproject.toml").is_file():
+            return folder
+    return start
+
+
+def _show(args: argparse.Namespace) -> int:
+    target = Path(args.target)
+    if target.is_file() or target.suffix == SUFFIX:
+        cassette = load(target)
+        print(cassette_json(cassette) if args.format == "json" else cassette_text(cassette), end="")
+        return 0
+    if ":" not in args.target:
+        raise UsageError(f"{args.target}: no such cassette file, and not a seam id (mod:Qualname)")
+    contracts = merged(c for _, c in _working_tree(_settings(args))[0])
+    contract = contracts.get(args.target)
+    if contract is None:
+        close = difflib.get_close_matches(args.target, list(contracts), n=1)
+        hint = f"; did you mean {close[0]}?" if close else "; `seamrec map` lists every seam"
+        raise UsageError(f"unknown seam id {args.target!r}: no cassette recorded it{hint}")
+    if args.format == "json":
+        print(json.dumps({"seam": contract.seam, "contract": contract.lines()}, indent=2))
+    else:
+        print("\n".join(contract.lines()))
+    return 0
+
+
+def _working_tree(settings: Settings) -> tuple[list[tuple[Path, Cassette]], list[CassetteError]]:
+    cassettes, errors = read_cassettes(settings.cassette_dir)
+    for error in errors:
+        print(f"seamrec: warning: skipped {error}", file=sys.stderr)
+    return cassettes, errors
+
+
+def _changes_since(settings: Settings, base: str) -> list[SeamChanges]:
+    root = repo_root(settings.rootdir)
+    commit = resolve(root, base)
+    before, errors = cassettes_at(root, commit, settings.cassette_dir)
+    for error in errors:
+        print(f"seamrec: warning: skipped {error}", file=sys.stderr)
+    after = [c for _, c in _working_tree(settings)[0]]
+    return compare(Snapshot.of(before), Snapshot.of(after))
+
+
+def _diff(args: argparse.Namespace) -> int:
+    groups = _changes_since(_settings(args), args.base)
+    print(render(groups, f"seamrec diff {args.base} → working tree", args.format), end="")
+    return EXIT_BREAKING if any(g.breaking for g in groups) else 0
+
+
+def _prune(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    report = find_stale(settings.rootdir, settings.cassette_dir)
+    for error in report.unreadable:
+        print(f"seamrec: warning: skipped {error}", file=sys.stderr)
+    for file in report.uncollectable:
+        print(f"seamrec: warning: {file} does not collect; its cassettes are kept", file=sys.stderr)
+    verb = "deleted" if args.yes else "stale"
+    for path, test in report.stale:
+        if args.yes:
+            path.unlink(missing_ok=True)
+        print(f"{verb}: {relative_to_root(path, settings.rootdir)}  ({test})")
+    if not report.stale:
+        print("no stale cassettes")
+    elif not args.yes:
+        print(f"{len(report.stale)} stale cassette(s); `seamrec prune --yes` deletes them")
+    return 0
+
+
+def _map(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    contracts = merged(c for _, c in _working_tree(settings)[0])
+    highlight: set[str] = set()
+    if args.base is not None:
+        highlight |= {g.seam for g in _changes_since(settings, args.base)}
+    if args.report is not None:
+        highlight |= _reported_seams(args.report)
+    graph = mermaid(contracts, highlight, settings.boundaries)
+    print(f"```mermaid\n{graph}```\n" if args.format == "markdown" else graph, end="")
+    return 0
+
+
+def _reported_seams(path: Path) -> set[str]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        return {str(group["seam"]) for group in document["seams"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(
+            f"--report {path}: not a seamrec JSON report ({type(exc).__name__}: {exc}); "
+            "write one with pytest --check-seams --seams-report=seams.json"
+        ) from None
+
+
+def _git_setup(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    root = repo_root(settings.rootdir)
+    folder = in_repo(root, settings.cassette_dir)
+    line = f"{folder}/**/*{SUFFIX} diff={DIFF_DRIVER}"
+    attributes = root / ".gitattributes"
+    existing = attributes.read_text(encoding="utf-8") if attributes.is_file() else ""
+    if line not in existing.splitlines():
+        separator = "" if not existing or existing.endswith("\n") else "\n"
+        attributes.write_text(f"{existing}{separator}{line}\n", encoding="utf-8")
+        print(f"added to {attributes}: {line}")
+    else:
+        print(f"{attributes} already has: {line}")
+    command = f"{shlex.quote(sys.executable)} -m seamrec show"
+    set_config(root, f"diff.{DIFF_DRIVER}.textconv", command)
+    print(f"git config diff.{DIFF_DRIVER}.textconv {command!r} (this clone only)")
+    return 0

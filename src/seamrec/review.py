@@ -1,0 +1,91 @@
+"""Words for a reviewer: seam changes as text, Markdown (a PR comment) or JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from seamrec.changes import Change, SeamChanges
+
+FORMATS = ("text", "markdown", "json")
+
+
+def render(groups: Sequence[SeamChanges], title: str, fmt: str) -> str:
+    """`groups` in the format `fmt` ("text", "markdown" or "json")."""
+    if fmt == "json":
+        return as_json(groups, title)
+    if fmt == "markdown":
+        return as_markdown(groups, title)
+    return as_text(groups, title)
+
+
+def headline(groups: Sequence[SeamChanges]) -> str:
+    breaking = sum(c.breaking for g in groups for c in g.changes)
+    additive = sum(not c.breaking for g in groups for c in g.changes)
+    if not groups:
+        return "no seam changed shape"
+    seams = f"{len(groups)} seam{'s' if len(groups) != 1 else ''}"
+    changes = f"change{'s' if additive != 1 else ''}"
+    return f"{breaking} breaking, {additive} additive {changes} in {seams}"
+
+
+def as_text(groups: Sequence[SeamChanges], title: str) -> str:
+    lines = [f"{title}: {headline(groups)}"]
+    for group in groups:
+        lines += ["", group.seam]
+        for change in group.changes:
+            mark = "BREAKING" if change.breaking else "additive"
+            lines.append(f"  {mark}  {change.kind:<15} {change.describe()}".rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def as_markdown(groups: Sequence[SeamChanges], title: str) -> str:
+    lines = [f"### {_md(title)}", "", f"**{headline(groups)}**"]
+    for group in groups:
+        icon = "🔴" if group.breaking else "🟢"
+        lines += ["", f"#### {icon} `{group.seam}`", ""]
+        lines += ["| | change | where | details |", "|---|---|---|---|"]
+        for change in group.changes:
+            mark = "**breaking**" if change.breaking else "additive"
+            where = f"`{change.path}`" if change.path else ""
+            lines.append(f"| {mark} | {change.kind} | {_md(where)} | {_md(_details(change))} |")
+    return "\n".join(lines) + "\n"
+
+
+def as_json(groups: Sequence[SeamChanges], title: str) -> str:
+    document = {
+        "title": title,
+        "breaking": sum(c.breaking for g in groups for c in g.changes),
+        "additive": sum(not c.breaking for g in groups for c in g.changes),
+        "seams": [
+            {
+                "seam": g.seam,
+                "breaking": g.breaking,
+                "changes": [c.to_dict() for c in g.changes],
+            }
+            for g in groups
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _details(change: Change) -> str:
+    if change.kind == "key renamed?":
+        return f"→ `{change.new}` ({change.old}) {_tests(change.tests)}".strip()
+    parts = []
+    if change.old or change.new:
+        parts.append(" → ".join(p for p in (change.old, change.new) if p))
+    if change.detail:
+        parts.append(change.detail)
+    if change.tests:
+        parts.append(_tests(change.tests))
+    return "; ".join(parts)
+
+
+def _tests(count: int) -> str:
+    return f"in {count} test{'s' if count != 1 else ''}" if count else ""
+
+
+def _md(text: str) -> str:
+    """Table-cell safe: pipes and newlines would break the Markdown table."""
+    return text.replace("|", "\\|").replace("\n", " ")

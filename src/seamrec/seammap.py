@@ -1,0 +1,43 @@
+"""The seams as a Mermaid graph: modules as nodes, seams as edges with call counts."""
+
+from __future__ import annotations
+
+from seamrec.contract import SeamContract, module_of
+
+HIGHLIGHT = "stroke:#d73a49,stroke-width:3px,color:#d73a49"
+OUTSIDE = "tests and other callers"
+
+
+def mermaid(
+    contracts: dict[str, SeamContract], highlight: set[str], boundaries: tuple[str, ...] = ()
+) -> str:
+    """A `flowchart LR` of caller module → callee module per seam; `highlight`ed seams red.
+    Callers outside `boundaries` (tests, conftest) are drawn as one node. The count on an
+    edge is the seam's calls over all tests and callers."""
+
+    def node_of(caller: str) -> str:
+        inside = any(caller == b or caller.startswith(f"{b}.") for b in boundaries)
+        return caller if inside or not boundaries else OUTSIDE
+
+    callers = {node_of(caller) for c in contracts.values() for caller in c.callers}
+    modules = sorted({module_of(s) for s in contracts} | callers)
+    node = {module: f"m{i}" for i, module in enumerate(modules)}
+    lines = ["flowchart LR"]
+    lines += [f'  {node[m]}["{_label(m)}"]' for m in modules]
+    highlighted: list[int] = []
+    edge = 0
+    for seam in sorted(contracts):
+        contract = contracts[seam]
+        label = _label(f"{seam.partition(':')[2]} ({contract.calls} calls)")
+        for caller in sorted({node_of(c) for c in contract.callers}):
+            lines.append(f'  {node[caller]} -->|"{label}"| {node[module_of(seam)]}')
+            if seam in highlight:
+                highlighted.append(edge)
+            edge += 1
+    if highlighted:
+        lines.append(f"  linkStyle {','.join(map(str, highlighted))} {HIGHLIGHT}")
+    return "\n".join(lines) + "\n"
+
+
+def _label(text: str) -> str:
+    return text.replace('"', "#quot;")

@@ -1,0 +1,63 @@
+"""A cassette as stable, readable text (also what `git diff` shows through textconv)."""
+
+from __future__ import annotations
+
+import json
+import pprint
+from typing import Any
+
+from seamrec.cassette import VERSION, Cassette
+from seamrec.codec import pack, unpack
+from seamrec.contract import contracts_of
+
+
+def cassette_text(cassette: Cassette) -> str:
+    """Every seam of the cassette: its shapes as contract lines, then the kept payloads."""
+    contracts = contracts_of(cassette)
+    lines = [
+        f"seamrec cassette (format {VERSION})",
+        f"test: {cassette.test}",
+        f"calls: {cassette.call_count()} across {len(contracts)} seam{_s(len(contracts))}",
+    ]
+    for seam in sorted(contracts):
+        contract = contracts[seam]
+        lines += ["", f"## {seam}  ({contract.calls} call{_s(contract.calls)})"]
+        lines.append(f"called by: {', '.join(sorted(contract.callers))}")
+        lines += [f"  {entry.line()}" for entry in contract.entries()]
+        kept = [c for c in cassette.calls if c.seam == seam]
+        for call in kept:
+            lines.append(f"call {call.index + 1} from {call.caller}: {call.outcome}")
+            lines += _payload_lines("args", call.args)
+            lines += _payload_lines(call.outcome, call.result)
+        if contract.calls > len(kept):
+            rest = contract.calls - len(kept)
+            lines.append(f"({rest} more call{_s(rest)}: shapes only)")
+    return "\n".join(lines) + "\n"
+
+
+def cassette_json(cassette: Cassette) -> str:
+    """The cassette's seams, shapes and call counts as JSON (no payload values)."""
+    contracts = contracts_of(cassette)
+    document = {
+        "test": cassette.test,
+        "calls": cassette.call_count(),
+        "seams": {
+            seam: {
+                "calls": contracts[seam].calls,
+                "callers": sorted(contracts[seam].callers),
+                "contract": [e.line() for e in contracts[seam].entries()],
+            }
+            for seam in sorted(contracts)
+        },
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _payload_lines(label: str, tree: Any) -> list[str]:
+    text = pprint.pformat(unpack(pack(tree)), width=96, sort_dicts=False)
+    first, *rest = text.splitlines()
+    return [f"  {label}: {first}", *(f"  {' ' * len(label)}  {line}" for line in rest)]
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"

@@ -1,0 +1,102 @@
+"""Stale cassettes: recordings of tests that no longer exist."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from seamrec.cassette import Cassette
+from seamrec.contract import read_cassettes
+from seamrec.exceptions import CassetteError
+
+
+@dataclass
+class StaleReport:
+    """Which cassettes are stale, and which test files could not be checked."""
+
+    stale: list[tuple[Path, str]] = field(default_factory=list)  # (cassette, its test id)
+    uncollectable: list[str] = field(default_factory=list)  # test files that failed to collect
+    unreadable: list[CassetteError] = field(default_factory=list)
+
+
+def test_file(nodeid: str) -> str:
+    """The test file part of a node id."""
+    return nodeid.partition("::")[0]
+
+
+def in_scope(nodeid: str, scopes: Iterable[str]) -> bool:
+    """Whether a test lies under one of `scopes` (rootdir-relative paths; "" is everything)."""
+    file = test_file(nodeid)
+    for scope in scopes:
+        scope = scope.strip("/")
+        if scope in ("", ".") or file == scope or file.startswith(scope + "/"):
+            return True
+    return False
+
+
+def stale_in_run(
+    rootdir: Path, cassettes: list[tuple[Path, Cassette]], collected: set[str], scopes: list[str]
+) -> list[tuple[Path, str]]:
+    """Cassettes inside the run's scope whose test is gone: its file no longer exists, or
+    other tests of its file ran and it was not among them (a file skipped or ignored as a
+    whole proves nothing)."""
+    ran_files = {test_file(nodeid) for nodeid in collected}
+    stale = []
+    for path, cassette in cassettes:
+        if cassette.test in collected or not in_scope(cassette.test, scopes):
+            continue
+        file = test_file(cassette.test)
+        if file in ran_files or not (rootdir / file).exists():
+            stale.append((path, cassette.test))
+    return stale
+
+
+def find_stale(rootdir: Path, cassette_dir: Path) -> StaleReport:
+    """Collect the test files the cassettes name (with pytest, in a subprocess) and report
+    the cassettes whose test is gone. A file that fails to collect keeps its cassettes."""
+    cassettes, errors = read_cassettes(cassette_dir)
+    report = StaleReport(unreadable=errors)
+    files = sorted({test_file(c.test) for _, c in cassettes})
+    present = [f for f in files if (rootdir / f).is_file()]
+    collected, failed = collect(rootdir, present)
+    report.uncollectable = failed
+    for path, cassette in cassettes:
+        file = test_file(cassette.test)
+        if file in failed:
+            continue
+        if file not in present or cassette.test not in collected:
+            report.stale.append((path, cassette.test))
+    return report
+
+
+def collect(rootdir: Path, files: list[str]) -> tuple[set[str], list[str]]:
+    """The node ids pytest collects from `files`, and the files that failed to collect."""
+    if not files:
+        return set(), []
+    ids, ok = _collect_ids(rootdir, files)
+    if ok:
+        return ids, []
+    collected: set[str] = set()
+    failed = []
+    for file in files:  # find which file is broken; keep the cassettes of that one
+        file_ids, file_ok = _collect_ids(rootdir, [file])
+        if file_ok:
+            collected |= file_ids
+        else:
+            failed.append(file)
+    return collected, failed
+
+
+def _collect_ids(rootdir: Path, files: list[str]) -> tuple[set[str], bool]:
+    command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    done = subprocess.run(
+        [*command, "--", *files], cwd=rootdir, capture_output=True, text=True, env=env, check=False
+    )
+    prefixes = tuple(f"{file}::" for file in files)
+    ids = {line.strip() for line in done.stdout.splitlines() if line.startswith(prefixes)}
+    return ids, done.returncode in (0, 5)
