@@ -587,6 +587,7 @@ def test_the_awkward_callees_behave_the_same_without_seamrec_recording_and_check
     assert sorted(set(tests) - set(crossing_nothing)) == cassettes
     assert [
         f"cassettes: {len(cassettes)} written, 0 unchanged, 0 kept because the test failed",
+        "contracts: 3 written, 0 unchanged, 0 removed",
         "not recorded when called through a functools.partial: app.awkward:scale "
         "(captured before seamrec could wrap it)",
     ] == seamrec_summary(results["record"])[1:]

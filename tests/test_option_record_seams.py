@@ -24,6 +24,7 @@ def test_record_writes_one_cassette_per_test_at_the_path_mirroring_the_test_file
     assert [
         "seamrec (record): 9 seams wrapped, 10 calls recorded",
         "cassettes: 3 written, 0 unchanged, 0 kept because the test failed",
+        "contracts: 3 written, 0 unchanged, 0 removed",
     ] == seamrec_summary(result)
 
 
@@ -90,6 +91,7 @@ def test_re_recording_unchanged_shapes_leaves_the_files_byte_identical_though_a_
     assert [
         "seamrec (record): 9 seams wrapped, 10 calls recorded",
         "cassettes: 0 written, 3 unchanged, 0 kept because the test failed",
+        "contracts: 0 written, 3 unchanged, 0 removed",
     ] == seamrec_summary(again)
     # A fresh recording does carry the new created_at value, so the files could differ.
     shutil.rmtree(layered_app.cassettes)
@@ -117,6 +119,7 @@ def test_a_failing_test_keeps_its_old_cassette_and_the_summary_says_so(
         "seamrec (record): 9 seams wrapped, 7 calls recorded",
         "cassettes: 1 written, 1 unchanged, 1 kept because the test failed",
         "  kept (test failed): tests/test_api.py::test_profile",
+        "contracts: 1 written, 2 unchanged, 0 removed",
     ] == seamrec_summary(result)
 
 

@@ -229,7 +229,9 @@ def test_no_byte_of_any_secret_reaches_any_file_under_the_cassette_dir(
     )
     assert [] == [line for line in seamrec_summary(record) if "internal error" in line]
     files = list(files_under(secret_app.cassettes))
-    assert 4 == len(files)
+    cassettes = [path for path in files if path.suffix == ".msgpack"]
+    contracts = [path for path in files if path.parent.name == "contracts"]
+    assert (4, len(files) - 4) == (len(cassettes), len(contracts))  # secrets in neither
 
     leaks = [
         leak

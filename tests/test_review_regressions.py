@@ -369,6 +369,7 @@ def test_modules_imported_behind_another_import_hook_are_instrumented_after_coll
     assert [
         "seamrec (record): 9 seams wrapped, 10 calls recorded",
         "cassettes: 3 written, 0 unchanged, 0 kept because the test failed",
+        "contracts: 3 written, 0 unchanged, 0 removed",
     ] == seamrec_summary(result)
 
 
@@ -444,6 +445,7 @@ def test_a_test_that_stops_crossing_seams_keeps_its_cassette_and_is_listed(
         "1 test crossed no seam this time; their old cassettes were left in place "
         "(delete them if the change is intended):",
         "  tests/test_api.py::test_unknown_user",
+        "contracts: 0 written, 3 unchanged, 0 removed",
     ] == seamrec_summary(result)
 
 
@@ -473,7 +475,10 @@ def test_skipped_and_xfailed_tests_are_not_reported_as_kept_because_the_test_fai
 
     result.assert_outcomes(skipped=1, xfailed=1)
     summary = seamrec_summary(result)
-    assert ["cassettes: 0 written, 0 unchanged, 0 kept because the test failed"] == summary[1:]
+    assert [
+        "cassettes: 0 written, 0 unchanged, 0 kept because the test failed",
+        "contracts: 0 written, 0 unchanged, 0 removed",
+    ] == summary[1:]
     assert not layered_app.cassettes.exists()
 
 

@@ -57,6 +57,7 @@ def test_a_parallel_record_writes_the_same_bytes_as_a_serial_record(
     expected = [
         "seamrec (record): 9 seams wrapped, 31 calls recorded",
         "cassettes: 9 written, 0 unchanged, 0 kept because the test failed",
+        "contracts: 3 written, 0 unchanged, 0 removed",
     ]
     assert expected == seamrec_summary(serial)
     assert expected == seamrec_summary(parallel)
@@ -74,6 +75,7 @@ def test_a_parallel_re_record_of_unchanged_shapes_rewrites_nothing(
     assert [
         "seamrec (record): 9 seams wrapped, 31 calls recorded",
         "cassettes: 0 written, 9 unchanged, 0 kept because the test failed",
+        "contracts: 0 written, 3 unchanged, 0 removed",
     ] == seamrec_summary(again)
 
 
@@ -125,4 +127,5 @@ def test_a_parallel_run_started_from_inside_an_xdist_worker_still_sums_up_its_wo
     assert [
         "seamrec (record): 9 seams wrapped, 31 calls recorded",
         "cassettes: 9 written, 0 unchanged, 0 kept because the test failed",
+        "contracts: 3 written, 0 unchanged, 0 removed",
     ] == seamrec_summary(result)

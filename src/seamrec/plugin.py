@@ -13,7 +13,7 @@ from seamrec.config import SeamPattern, check_importable, load_settings, replay_
 from seamrec.exceptions import ConfigError
 from seamrec.matching import SeamsFixture
 from seamrec.record_end import RecordEnd, after_recording, run_scopes
-from seamrec.report import record_end_lines, safe_failure_text, summary_lines
+from seamrec.report import safe_failure_text, summary_lines
 from seamrec.run_report import RunObserver, report_format, write_report
 from seamrec.session import Mode, SeamSession, Stats
 
@@ -234,15 +234,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     seams = session.config.stash.get(SESSION_KEY, None)
     controller = session.config.stash.get(CONTROLLER_KEY, None)
     stats = seams.stats if seams is not None else controller[1] if controller else None
-    if stats is not None and stats.write_errors and session.exitstatus == pytest.ExitCode.OK:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a record that did not land
     observer = session.config.stash.get(OBSERVER_KEY, None)
     mode = seams.mode if seams is not None else controller[0] if controller else None
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None and observer is not None:
         workeroutput["seamrec_deselected"] = observer.deselected
-    elif observer is not None and stats is not None:
-        _finish_run(session, mode, stats, observer)
+    elif observer is not None:
+        _finish_run(session, mode, stats if stats is not None else Stats(), observer)
+    if stats is not None and stats.write_errors and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a record that did not land
     if seams is None:
         return
     seams.stop()
@@ -270,7 +270,13 @@ def _finish_run(
         try:
             write_report(target, observer, mode)
         except OSError as exc:
-            stats.write_errors.append(f"--seams-report={report_path}: {exc.strerror or exc}")
+            error = f"--seams-report={report_path}: cannot write it ({exc})"
+            stats.write_errors.append(error)
+            if mode is None:  # no seamrec summary in this run: say it here
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+                reporter = config.pluginmanager.get_plugin("terminalreporter")
+                if reporter is not None:
+                    reporter.write_line(f"seamrec: error: {error}")
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -296,11 +302,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     else:
         return
     terminalreporter.section("seamrec")
-    lines = summary_lines(mode, stats)
-    end = config.stash.get(END_KEY, None)
-    if end is not None:
-        lines += record_end_lines(end, config.rootpath)
-    for line in lines:
+    for line in summary_lines(mode, stats, config.stash.get(END_KEY, None)):
         terminalreporter.write_line(line)
 
 

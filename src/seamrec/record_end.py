@@ -29,6 +29,7 @@ _FILTERS = (
 class RecordEnd:
     """What `after_recording` did, for the terminal summary."""
 
+    rootdir: Path
     contracts: ContractUpdate = field(default_factory=ContractUpdate)
     stale: list[tuple[Path, str]] = field(default_factory=list)
     full_run: bool = False
@@ -60,7 +61,7 @@ def after_recording(
 ) -> RecordEnd:
     """Rewrite the contract files from every cassette; find stale ones if the run was full."""
     cassettes, errors = read_cassettes(cassette_dir)
-    end = RecordEnd(unreadable=errors, full_run=scopes is not None)
+    end = RecordEnd(rootdir, unreadable=errors, full_run=scopes is not None)
     end.contracts = write_contracts(cassette_dir, [c for _, c in cassettes])
     if scopes is not None:
         end.stale = stale_in_run(rootdir, cassettes, collected, scopes)

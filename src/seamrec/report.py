@@ -108,8 +108,8 @@ def _view(data: bytes | None) -> Any:
         return _NO_VIEW
 
 
-def summary_lines(mode: Mode, stats: Stats) -> list[str]:
-    """The terminal summary of a run."""
+def summary_lines(mode: Mode, stats: Stats, end: RecordEnd | None = None) -> list[str]:
+    """The terminal summary of a run (`end`: what the end of a recording run did)."""
     counts = {
         Mode.RECORD: [f"{stats.calls_recorded} calls recorded"],
         Mode.CHECK: [f"{stats.calls_checked} calls checked"],
@@ -132,6 +132,8 @@ def summary_lines(mode: Mode, stats: Stats) -> list[str]:
                 "cassettes were left in place (delete them if the change is intended):"
             )
             lines.extend(f"  {nodeid}" for nodeid in stats.idle)
+        if end is not None:
+            lines += record_end_lines(end)
     else:
         unrecorded = f", {len(stats.unrecorded)} unrecorded" if mode is Mode.CHECK else ""
         lines.append(
@@ -164,14 +166,13 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def record_end_lines(end: RecordEnd, rootdir: Path) -> list[str]:
+def record_end_lines(end: RecordEnd) -> list[str]:
     """What the end of a recording run did to the contract files and found stale."""
-    update = end.contracts
+    update, rootdir = end.contracts, end.rootdir
     lines = [
         f"contracts: {len(update.written)} written, {update.unchanged} unchanged, "
         f"{len(update.removed)} removed"
     ]
-    lines += [f"  written: {relative_to_root(p, rootdir)}" for p in update.written]
     lines += [f"  removed: {relative_to_root(p, rootdir)}" for p in update.removed]
     lines += [f"warning: left out of the contracts: {error}" for error in end.unreadable]
     if not end.full_run:

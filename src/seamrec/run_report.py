@@ -39,8 +39,8 @@ def report_format(path: str) -> str | None:
 def write_report(target: Path, observer: RunObserver, mode: Mode | None) -> None:
     """Write the report atomically (a half-written report is never left behind)."""
     fmt = report_format(str(target)) or "json"
-    run = mode.value if mode is not None else "plain"
-    title = f"seamrec: seam changes found by pytest ({run} run)"
+    run = f"{mode.value} run" if mode is not None else "no seamrec mode: nothing was checked"
+    title = f"seamrec: seam changes found by pytest ({run})"
     text = render(group_reported(observer.changes), title, fmt)
     target.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(target, text.encode())
