@@ -132,7 +132,6 @@ def test_paths_name_list_items_object_fields_exception_args_and_arguments() -> N
     ] == entry_lines(contract)
 
 
-@pytest.mark.xfail(reason="src bug: [*] counts as a key the dict lacked", strict=True)
 def test_the_items_of_a_list_are_not_optional_when_a_dict_was_seen_at_the_same_path() -> None:
     """`?` is for keys some records lacked; list items are no key of the dict seen beside
     the list (its own keys are not marked `?` for the list lacking them either)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import shlex
 import sys
 from collections.abc import Sequence
@@ -38,6 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status: int = args.handler(args)
+    except BrokenPipeError:  # `seamrec show ... | head`: the reader stopped, not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except SeamrecError as exc:
         print(f"seamrec: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -51,34 +55,40 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seamrec", description="Review the seams recorded by `pytest --record-seams`."
     )
-    parser.add_argument(
-        "--root",
-        type=Path,
-        default=None,
-        help="the project directory whose pyproject.toml has [tool.seamrec] "
-        "(default: the nearest one above the current directory)",
+    root_help = (
+        "the project directory whose pyproject.toml has [tool.seamrec] "
+        "(default: the nearest one above the current directory)"
     )
+    parser.add_argument("--root", type=Path, default=None, help=root_help)
+    common = argparse.ArgumentParser(add_help=False)  # --root after the command works too
+    common.add_argument("--root", type=Path, default=argparse.SUPPRESS, help=root_help)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     show = commands.add_parser(
-        "show", help="a cassette as readable text (a git textconv driver), or one seam's contract"
+        "show",
+        parents=[common],
+        help="a cassette as readable text (a git textconv driver), or one seam's contract",
     )
     show.add_argument("target", metavar="PATH|SEAM", help="a cassette file, or a seam id mod:Qual")
     show.add_argument("--format", choices=("text", "json"), default="text")
     show.set_defaults(handler=_show)
 
     diff = commands.add_parser(
-        "diff", help="how the seams changed since a git revision; exit 1 if a change is breaking"
+        "diff",
+        parents=[common],
+        help="how the seams changed since a git revision; exit 1 if a change is breaking",
     )
     diff.add_argument("--base", default="HEAD", help="the git revision to compare with (HEAD)")
     diff.add_argument("--format", choices=FORMATS, default="text")
     diff.set_defaults(handler=_diff)
 
-    prune = commands.add_parser("prune", help="list (--yes: delete) cassettes of removed tests")
+    prune = commands.add_parser(
+        "prune", parents=[common], help="list (--yes: delete) cassettes of removed tests"
+    )
     prune.add_argument("--yes", action="store_true", help="delete them")
     prune.set_defaults(handler=_prune)
 
-    graph = commands.add_parser("map", help="the seams as a Mermaid graph")
+    graph = commands.add_parser("map", parents=[common], help="the seams as a Mermaid graph")
     graph.add_argument("--base", default=None, help="highlight seams changed since this revision")
     graph.add_argument(
         "--report", type=Path, default=None, help="highlight seams drifted in a --seams-report JSON"
@@ -87,7 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     graph.set_defaults(handler=_map)
 
     setup = commands.add_parser(
-        "git-setup", help="make git diff and git log -p show cassettes through seamrec show"
+        "git-setup",
+        parents=[common],
+        help="make git diff and git log -p show cassettes through seamrec show",
     )
     setup.set_defaults(handler=_git_setup)
     return parser

@@ -91,7 +91,8 @@ class SeamContract:
             if key == ("args",):
                 continue  # the argument names are the lines below it
             parent = self.paths.get(key[:-1])
-            optional = parent is not None and len(key) > 1 and stat.present < parent.records
+            keyed = len(key) > 1 and stat.present > 0  # a key or field, not `[*]` or `[0]`
+            optional = keyed and parent is not None and stat.present < parent.records
             entries.append(Entry(key, _sorted_types(stat.types), optional))
         return sorted(entries, key=lambda e: _order(e.key))
 

@@ -41,9 +41,17 @@ def resolve(root: Path, rev: str) -> str:
     try:
         return _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
     except UsageError:
+        pass
+    try:
+        _git(root, "rev-parse", "--verify", "--quiet", "HEAD")
+    except UsageError:
         raise UsageError(
-            f"unknown revision {rev!r}: give a branch, tag or commit, e.g. --base origin/main"
+            f"unknown revision {rev!r}: the repository has no commits yet; "
+            "commit the cassettes first"
         ) from None
+    raise UsageError(
+        f"unknown revision {rev!r}: give a branch, tag or commit, e.g. --base origin/main"
+    )
 
 
 def in_repo(root: Path, cassette_dir: Path) -> str:

@@ -28,7 +28,9 @@ def mermaid(
     edge = 0
     for seam in sorted(contracts):
         contract = contracts[seam]
-        label = _label(f"{seam.partition(':')[2]} ({contract.calls} calls)")
+        label = _label(
+            f"{seam.partition(':')[2]} ({contract.calls} call{'s' if contract.calls != 1 else ''})"
+        )
         for caller in sorted({node_of(c) for c in contract.callers}):
             lines.append(f'  {node[caller]} -->|"{label}"| {node[module_of(seam)]}')
             if seam in highlight:

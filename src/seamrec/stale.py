@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from seamrec.cassette import Cassette
+from seamrec.collector import OUTPUT_ENV
 from seamrec.contract import read_cassettes
 from seamrec.exceptions import CassetteError
 
@@ -57,18 +60,20 @@ def stale_in_run(
 
 def find_stale(rootdir: Path, cassette_dir: Path) -> StaleReport:
     """Collect the test files the cassettes name (with pytest, in a subprocess) and report
-    the cassettes whose test is gone. A file that fails to collect keeps its cassettes."""
+    the cassettes whose test is gone: its file no longer exists, or the file collects other
+    tests but not this one. A file that fails to collect, or collects no test at all
+    (skipped as a whole), keeps its cassettes."""
     cassettes, errors = read_cassettes(cassette_dir)
     report = StaleReport(unreadable=errors)
     files = sorted({test_file(c.test) for _, c in cassettes})
     present = [f for f in files if (rootdir / f).is_file()]
     collected, failed = collect(rootdir, present)
     report.uncollectable = failed
+    files_with_tests = {test_file(nodeid) for nodeid in collected}
     for path, cassette in cassettes:
         file = test_file(cassette.test)
-        if file in failed:
-            continue
-        if file not in present or cassette.test not in collected:
+        gone = file not in present
+        if gone or (file in files_with_tests and cassette.test not in collected):
             report.stale.append((path, cassette.test))
     return report
 
@@ -92,11 +97,19 @@ def collect(rootdir: Path, files: list[str]) -> tuple[set[str], list[str]]:
 
 
 def _collect_ids(rootdir: Path, files: list[str]) -> tuple[set[str], bool]:
-    command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
-    done = subprocess.run(
-        [*command, "--", *files], cwd=rootdir, capture_output=True, text=True, env=env, check=False
-    )
-    prefixes = tuple(f"{file}::" for file in files)
-    ids = {line.strip() for line in done.stdout.splitlines() if line.startswith(prefixes)}
-    return ids, done.returncode in (0, 5)
+    """Run `pytest --collect-only` with seamrec's collector plugin on `files`."""
+    with tempfile.TemporaryDirectory(prefix="seamrec-collect-") as folder:
+        output = Path(folder) / "ids.json"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+        env[OUTPUT_ENV] = str(output)
+        command = [sys.executable, "-m", "pytest", "--collect-only", "-p", "seamrec.collector"]
+        done = subprocess.run(
+            [*command, "-p", "no:cacheprovider", "--", *files],
+            cwd=rootdir,
+            capture_output=True,
+            env=env,
+            check=False,
+        )
+        if done.returncode not in (0, 5) or not output.is_file():
+            return set(), False
+        return set(json.loads(output.read_text(encoding="utf-8"))), True
