@@ -494,12 +494,18 @@ def test_prune_lists_the_cassette_of_a_deleted_test_and_yes_deletes_only_that(
     ] == listed.stdout.splitlines()
     assert (recorded_app.root / UNKNOWN_USER).is_file()
 
+    contracts = recorded_app.cassettes / "contracts"
+    assert "tests/test_api.py::test_unknown_user" in (contracts / "app.repo.txt").read_text()
+
     deleted = seamrec(recorded_app.root, "prune", "--yes")
 
     assert 0 == deleted.returncode
-    assert [
-        f"deleted: {UNKNOWN_USER}  (tests/test_api.py::test_unknown_user)"
-    ] == deleted.stdout.splitlines()
+    assert f"deleted: {UNKNOWN_USER}  (tests/test_api.py::test_unknown_user)" == (
+        deleted.stdout.splitlines()[0]
+    )
+    assert "contract updated: cassettes/contracts/app.repo.txt" in deleted.stdout.splitlines()
+    every_contract = "".join(p.read_text() for p in contracts.glob("*.txt"))
+    assert "test_unknown_user" not in every_contract
     assert [
         "tests/test_api/test_orders_by_route.msgpack",
         "tests/test_api/test_profile.msgpack",
@@ -740,3 +746,59 @@ def test_seamrec_without_a_command_prints_the_usage_and_exits_2(
     assert done.stderr.startswith("usage: seamrec ")
     assert "seamrec: error: the following arguments are required: COMMAND" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_root_after_the_command_works_like_before_it(
+    recorded_app: LayeredApp, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`seamrec show SEAM --root DIR` is read the same as `seamrec --root DIR show SEAM`."""
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    root = str(recorded_app.root)
+
+    before = seamrec(elsewhere, "--root", root, "show", "app.repo:get_user")
+    after = seamrec(elsewhere, "show", "app.repo:get_user", "--root", root)
+
+    assert (0, before.stdout) == (after.returncode, after.stdout)
+    assert after.stdout.startswith("## app.repo:get_user")
+
+
+def test_diff_in_a_repository_without_commits_says_to_commit_first(
+    recorded_app: LayeredApp,
+) -> None:
+    """`HEAD` of a fresh repository is no unknown revision the user mistyped."""
+    git(recorded_app.root, "init", "-q")
+
+    done = seamrec(recorded_app.root, "diff")
+
+    assert_usage_error(done, "the repository has no commits yet; commit the cassettes first")
+
+
+def test_show_into_a_reader_that_stops_early_is_no_error(recorded_app: LayeredApp) -> None:
+    """`seamrec show CASSETTE | head` ends quietly when the reader stops: here the reader
+    (`true`) is gone before seamrec writes a byte."""
+    command = f"{shlex.quote(sys.executable)} -m seamrec show {PROFILE} | true"
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command],
+        cwd=recorded_app.root,
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        check=False,
+    )
+
+    assert (0, "") == (done.returncode, done.stderr)
+
+
+def test_prune_counts_tests_the_project_deselects_by_default_as_existing(
+    recorded_app: LayeredApp,
+) -> None:
+    """A test deselected by the project's own `addopts` (-m, -k) still exists."""
+    recorded_app.edit(
+        "pyproject.toml",
+        'testpaths = ["tests"]',
+        'testpaths = ["tests"]\naddopts = ["-k", "not order_summary"]',
+    )
+
+    done = seamrec(recorded_app.root, "prune")
+
+    assert (0, "no stale cassettes\n") == (done.returncode, done.stdout)

@@ -280,10 +280,22 @@ def _typed(value: object, cls: type[_T]) -> _T:
 
 
 def _valid_shape(value: Any) -> Shape:
-    """A shape from the table, checked against the grammar in `seamrec.shape`."""
+    """A shape from the table, checked against the grammar in `seamrec.shape`. Shapes
+    repeat across a suite's cassettes: one already checked is not checked again, and the
+    same object is returned for it (less memory, faster comparisons)."""
     shape = _to_shape(value)
+    known = _CHECKED.get(shape)
+    if known is not None:
+        return known
     _check_shape(shape)
+    if len(_CHECKED) >= _CHECKED_MAX:
+        _CHECKED.clear()
+    _CHECKED[shape] = shape
     return shape
+
+
+_CHECKED: dict[Shape, Shape] = {}
+_CHECKED_MAX = 20_000
 
 
 _NAMED_KINDS = frozenset({"dict", "obj", "row", "ntuple"})

@@ -120,6 +120,8 @@ def compare(base: Snapshot, head: Snapshot) -> list[SeamChanges]:
     for test in shared_tests:
         before, after = base.tests[test], head.tests[test]
         for seam in set(before) & set(after):
+            if before[seam].paths == after[seam].paths:
+                continue  # most tests of a change did not change
             for change in contract_changes(seam, before[seam], after[seam]):
                 repeats[(seam, change.kind, change.path)] += 1
     grouped: dict[str, SeamChanges] = {}
@@ -133,7 +135,8 @@ def compare(base: Snapshot, head: Snapshot) -> list[SeamChanges]:
         if seam not in old_seams:
             group.changes.append(Change(seam, "seam added", detail=_was_in(new_seams[seam].tests)))
             continue
-        for change in contract_changes(seam, old_seams[seam], new_seams[seam]):
+        same = old_seams[seam].paths == new_seams[seam].paths
+        for change in [] if same else contract_changes(seam, old_seams[seam], new_seams[seam]):
             count = repeats[(seam, change.kind, change.path)]
             group.changes.append(Change(**{**asdict(change), "tests": count}))
         group.changes += _call_changes(seam, base, head, shared_tests)

@@ -19,7 +19,7 @@ from pathlib import Path
 from seamrec.cassette import SUFFIX, Cassette, load
 from seamrec.changes import SeamChanges, Snapshot, compare
 from seamrec.config import Settings, load_settings
-from seamrec.contract import merged, read_cassettes
+from seamrec.contract import merged, read_cassettes, write_contracts
 from seamrec.exceptions import CassetteError, SeamrecError, UsageError
 from seamrec.gitrev import cassettes_at, in_repo, repo_root, resolve, set_config
 from seamrec.report import relative_to_root
@@ -179,6 +179,11 @@ def _prune(args: argparse.Namespace) -> int:
         print("no stale cassettes")
     elif not args.yes:
         print(f"{len(report.stale)} stale cassette(s); `seamrec prune --yes` deletes them")
+    else:  # the contracts must no longer list the deleted tests
+        remaining = [c for _, c in read_cassettes(settings.cassette_dir)[0]]
+        update = write_contracts(settings.cassette_dir, remaining)
+        for path in [*update.written, *update.removed]:
+            print(f"contract updated: {relative_to_root(path, settings.rootdir)}")
     return 0
 
 
