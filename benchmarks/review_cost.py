@@ -17,8 +17,9 @@ from pathlib import Path
 
 from common import summary, write_json
 
+from seamrec.cassette import read_cassettes
 from seamrec.changes import Snapshot, compare
-from seamrec.contract import merged, read_cassettes, render_files
+from seamrec.contract import merged, render_files
 from seamrec.show import cassette_text
 
 BENCH = Path(__file__).resolve().parent
@@ -36,7 +37,7 @@ def main() -> None:
     timings: dict[str, list[float]] = {"read": [], "contracts": [], "compare": [], "show": []}
     for _ in range(args.repeat):
         start = time.perf_counter()
-        found, errors = read_cassettes(args.cassettes)
+        found, errors = read_cassettes(args.cassettes, payloads=False)
         cassettes = [c for _, c in found]
         read = time.perf_counter()
         files = render_files(merged(cassettes))

@@ -150,7 +150,9 @@ def edges(graph: str) -> list[tuple[str, str, int, str]]:
     return [
         (labels[caller], seam, int(calls), labels[callee])
         for caller, seam, calls, callee in re.findall(
-            r'^  (m\d+) -->\|"(\S+) \((\d+) calls?\)"\| (m\d+)$', graph, re.MULTILINE
+            r'^  (m\d+) -->\|"(\S+) \((\d+) calls?(?:, all callers)?\)"\| (m\d+)$',
+            graph,
+            re.MULTILINE,
         )
     ]
 
@@ -379,7 +381,7 @@ def test_diff_renders_the_change_as_markdown_and_as_json(recorded_app: LayeredAp
         "| | change | where | details |",
         "|---|---|---|---|",
         "| **breaking** | key renamed? | `return['email']` | "
-        "→ `return['email_address']` (str) in 3 tests |",
+        "→ `return['email_address']` (str); in 3 tests |",
     ] == lines[lines.index("#### 🔴 `app.repo:get_user`") + 2 :]
     document = json.loads(as_json.stdout)
     assert (1, 0) == (document["breaking"], document["additive"])
@@ -389,10 +391,12 @@ def test_diff_renders_the_change_as_markdown_and_as_json(recorded_app: LayeredAp
     assert {
         "kind": "key renamed?",
         "path": "return['email']",
-        "new": "return['email_address']",
+        "old": "str",
+        "new": "str",
+        "to_path": "return['email_address']",
         "tests": 3,
         "breaking": True,
-    } == {k: change[k] for k in ("kind", "path", "new", "tests", "breaking")}
+    } == {k: change[k] for k in ("kind", "path", "old", "new", "to_path", "tests", "breaking")}
 
 
 def test_diff_of_an_added_key_only_is_additive_and_exits_0(recorded_app: LayeredApp) -> None:
@@ -500,8 +504,9 @@ def test_prune_lists_the_cassette_of_a_deleted_test_and_yes_deletes_only_that(
     deleted = seamrec(recorded_app.root, "prune", "--yes")
 
     assert 0 == deleted.returncode
-    assert f"deleted: {UNKNOWN_USER}  (tests/test_api.py::test_unknown_user)" == (
-        deleted.stdout.splitlines()[0]
+    assert (
+        f"deleted: {UNKNOWN_USER}  (tests/test_api.py::test_unknown_user)"
+        == (deleted.stdout.splitlines()[0])
     )
     assert "contract updated: cassettes/contracts/app.repo.txt" in deleted.stdout.splitlines()
     every_contract = "".join(p.read_text() for p in contracts.glob("*.txt"))
@@ -711,7 +716,7 @@ def test_root_points_the_commands_at_a_project_from_another_directory(
     recorded_app: LayeredApp, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """From a directory outside the project, `--root` finds its settings, cassettes and
-    repository; without it the same command finds no cassettes."""
+    repository; without it the same command finds no project."""
     commit_all(recorded_app.root, "recorded")
     rename_email_and_record(recorded_app)
     elsewhere = tmp_path_factory.mktemp("elsewhere")
@@ -726,7 +731,7 @@ def test_root_points_the_commands_at_a_project_from_another_directory(
     assert 1 == diffed.returncode
     assert "key renamed?    return['email'] → return['email_address']" in diffed.stdout
     assert (0, "no stale cassettes\n") == (pruned.returncode, pruned.stdout)
-    assert_usage_error(lost, "unknown seam id 'app.repo:get_user'")
+    assert_usage_error(lost, "no pyproject.toml", "or point --root at it")
 
 
 def test_root_that_is_no_directory_is_a_one_line_error(pytester: pytest.Pytester) -> None:

@@ -70,17 +70,19 @@ def test_json_report_counts_a_renamed_key_once_per_test_it_drifted_in(
         "kind": "key renamed?",
         "path": "return['email']",
         "old": "str",
-        "new": "return['email_address']",
+        "new": "str",
+        "to_path": "return['email_address']",
         "tests": 5,
         "detail": "",
         "breaking": True,
+        "category": "breaking",
     } == change
     # the report names the path the way the failure message of each drifted test does
     result.stdout.fnmatch_lines(
         [
             "seam drift in tests/test_repeated.py::test_profile_repeatedly[[]3[]]",
             f"  {GET_USER}  return  (call 1 of 3; 2 more calls drifted the same way)",
-            f"    key renamed?  {change['path']} → {change['new']}   ({change['old']})",
+            f"    key renamed?  {change['path']} → {change['to_path']}   ({change['old']})",
         ],
         consecutive=True,
     )
@@ -106,7 +108,7 @@ def test_markdown_report_has_a_title_a_heading_per_seam_and_a_breaking_row(
     assert headings[0].endswith(f" `{GET_USER}`")
     rows = [line for line in lines if line.startswith("| **breaking** |")]
     assert [
-        "| **breaking** | key renamed? | `return['email']` | → `return['email_address']` (str) "
+        "| **breaking** | key renamed? | `return['email']` | → `return['email_address']` (str); "
         "in 2 tests |"
     ] == rows
     assert not text.lstrip().startswith("{")
@@ -136,7 +138,9 @@ def test_json_report_gives_old_and_new_type_of_a_changed_type(layered_app: Layer
                 "new": "str",
                 "tests": 2,
                 "detail": "",
+                "to_path": "",
                 "breaking": True,
+                "category": "breaking",
             }
         ]
     } == changes_by_seam(document)

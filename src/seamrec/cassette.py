@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import msgpack
 
 from seamrec.codec import Ext, pack, unpack
-from seamrec.exceptions import CassetteFormatError
+from seamrec.exceptions import CassetteError, CassetteFormatError
 from seamrec.shape import Shape, canonical
 
 FORMAT = "seamrec-cassette"
@@ -175,17 +175,40 @@ def dump(cassette: Cassette) -> bytes:
     return header + body
 
 
-def load(path: Path) -> Cassette:
+def load(path: Path, *, payloads: bool = True) -> Cassette:
     """Read a cassette, or raise CassetteFormatError naming the file and what is wrong."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise CassetteFormatError(f"cannot be read ({exc.strerror})", path=path) from exc
-    return loads(data, path=path)
+    return loads(data, path=path, payloads=payloads)
 
 
-def loads(data: bytes, *, path: Path) -> Cassette:
-    """Parse cassette bytes; every problem becomes a CassetteFormatError."""
+def cassette_files(cassette_dir: Path) -> list[Path]:
+    """Every cassette under `cassette_dir`, in a stable order."""
+    if not cassette_dir.is_dir():
+        return []
+    return sorted(p for p in cassette_dir.rglob(f"*{SUFFIX}") if p.is_file())
+
+
+def read_cassettes(
+    cassette_dir: Path, *, payloads: bool = True
+) -> tuple[list[tuple[Path, Cassette]], list[CassetteError]]:
+    """The readable cassettes under `cassette_dir` with their paths, and the errors of the
+    others (`payloads=False`: see `loads`)."""
+    cassettes, errors = [], []
+    for path in cassette_files(cassette_dir):
+        try:
+            cassettes.append((path, load(path, payloads=payloads)))
+        except CassetteError as exc:
+            errors.append(exc)
+    return cassettes, errors
+
+
+def loads(data: bytes, *, path: Path, payloads: bool = True) -> Cassette:
+    """Parse cassette bytes; every problem becomes a CassetteFormatError. With
+    `payloads=False` the payload trees are not decoded to check them (contracts, diffs and
+    maps read only shapes, runs and callers: several times faster on a large suite)."""
     if not data:
         raise CassetteFormatError("is empty", path=path)
     if len(data) > MAX_FILE_BYTES:
@@ -211,7 +234,7 @@ def loads(data: bytes, *, path: Path) -> Cassette:
     if unpacker.tell() != len(data):
         raise CassetteFormatError("has unexpected trailing data after the body", path=path)
     try:
-        return _from_body(body)
+        return _from_body(body, payloads)
     except Exception as exc:  # any way a hand-edited or damaged body fails to be ours
         raise CassetteFormatError(f"has an invalid structure ({_why(exc)})", path=path) from exc
 
@@ -220,7 +243,7 @@ def _why(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-def _from_body(body: Any) -> Cassette:
+def _from_body(body: Any, payloads: bool = True) -> Cassette:
     if not isinstance(body, dict):
         raise TypeError("body is not a map")
     test = _typed(body["test"], str)
@@ -236,8 +259,8 @@ def _from_body(body: Any) -> Cassette:
                 shapes[_ref(args_ref, shapes)],
                 _outcome(outcome),
                 shapes[_ref(result_ref, shapes)],
-                _payload(args),
-                _payload(result),
+                _payload(args) if payloads else args,
+                _payload(result) if payloads else result,
             )
         )
     runs: dict[str, list[Run]] = {}
@@ -350,6 +373,14 @@ def _to_shape(value: Any) -> Shape:
     if isinstance(value, list):
         return tuple(_to_shape(v) for v in value)
     raise TypeError(f"bad shape element {type(value).__name__}")
+
+
+def display_path(path: Path, root: Path) -> str:
+    """`path` relative to `root` when it lies inside it, for messages."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

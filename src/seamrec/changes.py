@@ -2,21 +2,25 @@
 
 Used by ``seamrec diff`` (a git revision against the working tree) and by
 ``--seams-report`` (the recorded shapes against the live ones of a checking run), so a
-reviewer reads the same words in both. A change is *breaking* when a consumer that
-relied on the old contract can fail: a key or field removed or renamed, a type changed,
-a key that is now sometimes missing, a seam or its calls gone, an outcome changed. It
-is *additive* when old consumers keep working: new keys, new seams, more calls.
+reviewer reads the same words in both. A change is *breaking* when code that relied on
+the old contract can fail: a key, field or tuple position removed or renamed, a type
+changed or widened, a key that is now sometimes missing, a seam or its calls gone, a
+seam that now raises or no longer returns. It is *additive* (old code keeps working)
+for new keys, new seams, more calls, a narrowed type (`dict | None` → `dict`), a seam
+that no longer raises. A change explained only by tests that were deleted is
+"no longer exercised": coverage was lost, the format did not change.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from seamrec.cassette import Cassette
-from seamrec.contract import Entry, PathKey, SeamContract, contracts_of
+from seamrec.contract import Entry, PathKey, SeamContract, contracts_of, merge_all
+from seamrec.drift import ITEMS_KEY
 from seamrec.tape import Finding
 
 BREAKING_KINDS = frozenset(
@@ -24,18 +28,25 @@ BREAKING_KINDS = frozenset(
         "seam removed",
         "key removed",
         "key renamed?",
+        "position removed",
+        "position added",
         "type changed",
         "now optional",
+        "now raises",
+        "no longer returns",
+        "no longer yields",
         "calls removed",
         "outcome changed",
         "replay failed",
     }
 )
+_VERBS = {"return": "returns", "raise": "raises", "yield": "yields"}
 
 
 @dataclass(frozen=True)
 class Change:
-    """One change of one seam; `tests` says in how many tests it shows."""
+    """One change of one seam; `tests` says in how many tests it shows. `old` and `new`
+    are types; a probable rename also has the new path in `to_path`."""
 
     seam: str
     kind: str
@@ -44,31 +55,37 @@ class Change:
     new: str = ""
     tests: int = 0
     detail: str = ""
+    to_path: str = ""
 
     @property
     def breaking(self) -> bool:
         return self.kind in BREAKING_KINDS
 
+    @property
+    def category(self) -> str:
+        """ "breaking", "additive", or "coverage" (only deleted tests had it)."""
+        if self.breaking:
+            return "breaking"
+        return "coverage" if self.kind == "no longer exercised" else "additive"
+
     def describe(self) -> str:
         """The change in one line, without the seam."""
-        if self.kind == "key renamed?":
-            text = f"{self.path} → {self.new}   ({self.old})"
-        elif self.kind == "type changed":
-            text = f"{self.path}  {self.old} → {self.new}"
-        elif self.kind == "key removed":
+        if self.to_path:
+            text = f"{self.path} → {self.to_path}   ({self.old})"
+        elif self.old and self.new:
+            text = f"{self.path}  {self.old} → {self.new}".strip()
+        elif self.old:
             text = f"{self.path}   (was {self.old})"
-        elif self.kind in ("key added", "now optional", "now required"):
-            text = f"{self.path}   ({self.new or self.old})"
-        elif self.old or self.new:
-            text = f"{self.old} → {self.new}"
+        elif self.new:
+            text = f"{self.path}   ({self.new})"
         else:
-            text = ""
-        extras = [e for e in (self.detail, _in_tests(self.tests)) if e]
+            text = self.path
+        extras = [e for e in (self.detail, in_tests(self.tests)) if e]
         return f"{text}   [{'; '.join(extras)}]" if extras and text else text or "; ".join(extras)
 
     def to_dict(self) -> dict[str, Any]:
         """For JSON output: the fields and whether the change is breaking."""
-        return {**asdict(self), "breaking": self.breaking}
+        return {**asdict(self), "breaking": self.breaking, "category": self.category}
 
     def to_record(self) -> dict[str, Any]:
         """Plain data that travels in a test report (xdist) and comes back by `from_record`."""
@@ -79,7 +96,7 @@ class Change:
         return cls(**{name: record[name] for name in _FIELDS if name in record})
 
 
-_FIELDS = ("seam", "kind", "path", "old", "new", "tests", "detail")
+_FIELDS = ("seam", "kind", "path", "old", "new", "tests", "detail", "to_path")
 
 
 @dataclass
@@ -105,17 +122,43 @@ class Snapshot:
         return cls({c.test: contracts_of(c) for c in cassettes})
 
     def merged(self) -> dict[str, SeamContract]:
-        total: dict[str, SeamContract] = {}
-        for contracts in self.tests.values():
-            for seam, contract in contracts.items():
-                total.setdefault(seam, SeamContract(seam)).merge(contract)
-        return total
+        return merge_all(self.tests.values())
 
 
 def compare(base: Snapshot, head: Snapshot) -> list[SeamChanges]:
     """What changed from `base` to `head`, grouped by seam, breaking seams first."""
     old_seams, new_seams = base.merged(), head.merged()
     shared_tests = sorted(set(base.tests) & set(head.tests))
+    still_run = Snapshot({t: base.tests[t] for t in shared_tests}).merged()
+    repeats = _per_test_repeats(base, head, shared_tests)
+    grouped: dict[str, SeamChanges] = {}
+    for seam in sorted(set(old_seams) | set(new_seams)):
+        group = grouped.setdefault(seam, SeamChanges(seam))
+        if seam not in old_seams:
+            group.changes.append(Change(seam, "seam added", tests=len(new_seams[seam].tests)))
+            continue
+        if seam not in new_seams:
+            group.changes.append(_seam_gone(seam, old_seams[seam], still_run.get(seam)))
+            continue
+        old, new = old_seams[seam], new_seams[seam]
+        changes = [] if old.paths == new.paths else contract_changes(seam, old, new)
+        kept = still_run.get(seam, SeamContract(seam))
+        explained = {(c.kind, c.path) for c in contract_changes(seam, kept, new)}
+        for change in changes:
+            if (change.kind, change.path) in explained:
+                count = repeats[(seam, change.kind, change.path)]
+                group.changes.append(replace(change, tests=count))
+            else:  # only deleted tests had what is gone: coverage, not format
+                group.changes.append(_no_longer_exercised(change))
+        group.changes += _call_changes(seam, base, head, shared_tests)
+    found = [g for g in grouped.values() if g.changes]
+    return sorted(found, key=lambda g: (not g.breaking, g.seam))
+
+
+def _per_test_repeats(
+    base: Snapshot, head: Snapshot, shared_tests: list[str]
+) -> Counter[tuple[str, str, str]]:
+    """In how many tests each (seam, kind, path) change shows."""
     repeats: Counter[tuple[str, str, str]] = Counter()
     for test in shared_tests:
         before, after = base.tests[test], head.tests[test]
@@ -124,54 +167,80 @@ def compare(base: Snapshot, head: Snapshot) -> list[SeamChanges]:
                 continue  # most tests of a change did not change
             for change in contract_changes(seam, before[seam], after[seam]):
                 repeats[(seam, change.kind, change.path)] += 1
-    grouped: dict[str, SeamChanges] = {}
-    for seam in sorted(set(old_seams) | set(new_seams)):
-        group = grouped.setdefault(seam, SeamChanges(seam))
-        if seam not in new_seams:
-            group.changes.append(
-                Change(seam, "seam removed", detail=_was_in(old_seams[seam].tests))
-            )
-            continue
-        if seam not in old_seams:
-            group.changes.append(Change(seam, "seam added", detail=_was_in(new_seams[seam].tests)))
-            continue
-        same = old_seams[seam].paths == new_seams[seam].paths
-        for change in [] if same else contract_changes(seam, old_seams[seam], new_seams[seam]):
-            count = repeats[(seam, change.kind, change.path)]
-            group.changes.append(Change(**{**asdict(change), "tests": count}))
-        group.changes += _call_changes(seam, base, head, shared_tests)
-    found = [g for g in grouped.values() if g.changes]
-    return sorted(found, key=lambda g: (not g.breaking, g.seam))
+    return repeats
+
+
+def _seam_gone(seam: str, old: SeamContract, kept: SeamContract | None) -> Change:
+    """A seam no test calls any more: breaking if a test that still exists used to."""
+    if kept is None:
+        return Change(
+            seam,
+            "no longer exercised",
+            detail=f"only deleted tests called it: {_was_in(old.tests)}",
+        )
+    return Change(seam, "seam removed", tests=len(kept.tests), detail=_was_in(kept.tests))
+
+
+def _no_longer_exercised(change: Change) -> Change:
+    return Change(
+        change.seam,
+        "no longer exercised",
+        change.path,
+        old=change.old,
+        detail=f"{change.kind}, but only in deleted tests",
+    )
 
 
 def contract_changes(seam: str, old: SeamContract, new: SeamContract) -> list[Change]:
     """The path-level changes from one contract of a seam to another."""
     before = {e.key: e for e in old.entries()}
     after = {e.key: e for e in new.entries()}
-    removed = _topmost(k for k in before if k not in after)
-    added = _topmost(k for k in after if k not in before)
+    retyped = [k for k in before.keys() & after.keys() if before[k].types != after[k].types]
+    removed = _topmost(k for k in before if k not in after and not _under(k, retyped))
+    added = _topmost(k for k in after if k not in before and not _under(k, retyped))
     changes: list[Change] = []
     for key in list(removed):
         partner = _rename_partner(before[key], [after[k] for k in added])
         if partner is not None:
             added.remove(partner.key)
             removed.remove(key)
-            changes.append(
-                Change(seam, "key renamed?", before[key].path, _types(before[key]), partner.path)
-            )
-    changes += [Change(seam, "key removed", before[k].path, old=_types(before[k])) for k in removed]
+            types = _types(before[key])
+            path, to_path = before[key].path, partner.path
+            changes.append(Change(seam, "key renamed?", path, types, types, to_path=to_path))
+    for key in removed:
+        kind = _path_kind(key, "removed")
+        changes.append(Change(seam, kind, before[key].path, old=_types(before[key])))
     for key in added:
         entry = after[key]
         extra = "optional" if entry.optional else ""
-        changes.append(Change(seam, "key added", entry.path, new=_types(entry), detail=extra))
+        kind = _path_kind(key, "added")
+        changes.append(Change(seam, kind, entry.path, new=_types(entry), detail=extra))
+    for key in retyped:
+        was, now = before[key], after[key]
+        kind = "type narrowed" if set(now.types) < set(was.types) else "type changed"
+        changes.append(Change(seam, kind, was.path, _types(was), _types(now)))
     for key in before.keys() & after.keys():
         was, now = before[key], after[key]
-        if was.types != now.types:
-            changes.append(Change(seam, "type changed", was.path, _types(was), _types(now)))
         if was.optional != now.optional:
             kind = "now optional" if now.optional else "now required"
             changes.append(Change(seam, kind, was.path, new=_types(now)))
     return sorted(changes, key=lambda c: (not c.breaking, c.path, c.kind))
+
+
+def _path_kind(key: PathKey, how: str) -> str:
+    """ "key removed", "position added", or for a whole outcome "now raises" /
+    "no longer returns"."""
+    if len(key) == 1:
+        verb = _VERBS.get(key[0], key[0])
+        return f"now {verb}" if how == "added" else f"no longer {verb}"
+    if key[-1] == ITEMS_KEY:  # a list that had no items now has some, or the reverse
+        return f"items {how}"
+    return f"{'position' if isinstance(key[-1], int) else 'key'} {how}"
+
+
+def _under(key: PathKey, parents: list[PathKey]) -> bool:
+    """Whether `key` lies below one of `parents` (a retyped value's insides say no more)."""
+    return any(len(key) > len(p) and key[: len(p)] == p for p in parents)
 
 
 def _call_changes(
@@ -215,7 +284,8 @@ def _types(entry: Entry) -> str:
     return " | ".join(entry.types)
 
 
-def _in_tests(count: int) -> str:
+def in_tests(count: int) -> str:
+    """`in 3 tests`, or nothing for no count."""
     return "" if count == 0 else f"in {count} test{'s' if count != 1 else ''}"
 
 

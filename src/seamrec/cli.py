@@ -16,13 +16,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from seamrec.cassette import SUFFIX, Cassette, load
+from seamrec import __version__
+from seamrec.cassette import SUFFIX, Cassette, display_path, load, read_cassettes, write_atomic
 from seamrec.changes import SeamChanges, Snapshot, compare
 from seamrec.config import Settings, load_settings
-from seamrec.contract import merged, read_cassettes, write_contracts
+from seamrec.contract import merged, write_contracts
 from seamrec.exceptions import CassetteError, SeamrecError, UsageError
 from seamrec.gitrev import cassettes_at, in_repo, repo_root, resolve, set_config
-from seamrec.report import relative_to_root
 from seamrec.review import FORMATS, render
 from seamrec.seammap import mermaid
 from seamrec.show import cassette_json, cassette_text
@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         "(default: the nearest one above the current directory)"
     )
     parser.add_argument("--root", type=Path, default=None, help=root_help)
+    parser.add_argument("--version", action="version", version=f"seamrec {__version__}")
     common = argparse.ArgumentParser(add_help=False)  # --root after the command works too
     common.add_argument("--root", type=Path, default=argparse.SUPPRESS, help=root_help)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -113,10 +114,17 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _project_root(start: Path) -> Path:
+    """The nearest directory with a pyproject.toml (or another pytest config file)."""
     for folder in (start, *start.parents):
-        if (folder / "pyproject.toml").is_file():
+        if any((folder / name).is_file() for name in _PROJECT_FILES):
             return folder
-    return start
+    raise UsageError(
+        f"no pyproject.toml (nor pytest.ini, tox.ini, setup.cfg) in {start} or above it: "
+        "run seamrec in your project, or point --root at it"
+    )
+
+
+_PROJECT_FILES = ("pyproject.toml", "pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg")
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -127,34 +135,44 @@ def _show(args: argparse.Namespace) -> int:
         return 0
     if ":" not in args.target:
         raise UsageError(f"{args.target}: no such cassette file, and not a seam id (mod:Qualname)")
-    contracts = merged(c for _, c in _working_tree(_settings(args))[0])
+    contracts = merged(_working_tree(_settings(args)))
     contract = contracts.get(args.target)
     if contract is None:
-        close = difflib.get_close_matches(args.target, list(contracts), n=1)
+        close = difflib.get_close_matches(args.target, list(contracts), n=1, cutoff=0.8)
         hint = f"; did you mean {close[0]}?" if close else "; `seamrec map` lists every seam"
         raise UsageError(f"unknown seam id {args.target!r}: no cassette recorded it{hint}")
+    lines = contract.lines()
+    lines.insert(1, f"called by: {', '.join(sorted(contract.callers))}")
     if args.format == "json":
-        print(json.dumps({"seam": contract.seam, "contract": contract.lines()}, indent=2))
+        print(json.dumps({"seam": contract.seam, "contract": lines}, indent=2))
     else:
-        print("\n".join(contract.lines()))
+        print("\n".join(lines))
     return 0
 
 
-def _working_tree(settings: Settings) -> tuple[list[tuple[Path, Cassette]], list[CassetteError]]:
-    cassettes, errors = read_cassettes(settings.cassette_dir)
+def _working_tree(settings: Settings) -> list[Cassette]:
+    """The readable cassettes on disk (shapes only); the others are warned about."""
+    cassettes, errors = read_cassettes(settings.cassette_dir, payloads=False)
+    _warn_skipped(errors)
+    return [c for _, c in cassettes]
+
+
+def _warn_skipped(errors: list[CassetteError]) -> None:
     for error in errors:
         print(f"seamrec: warning: skipped {error}", file=sys.stderr)
-    return cassettes, errors
 
 
 def _changes_since(settings: Settings, base: str) -> list[SeamChanges]:
     root = repo_root(settings.rootdir)
     commit = resolve(root, base)
     before, errors = cassettes_at(root, commit, settings.cassette_dir)
-    for error in errors:
-        print(f"seamrec: warning: skipped {error}", file=sys.stderr)
-    after = [c for _, c in _working_tree(settings)[0]]
-    return compare(Snapshot.of(before), Snapshot.of(after))
+    _warn_skipped(errors)
+    if not before and not settings.cassette_dir.is_dir():
+        raise UsageError(
+            f"no cassettes in {settings.cassette_dir}, neither in {base} nor on disk: "
+            "record with pytest --record-seams, or set cassette_dir in [tool.seamrec]"
+        )
+    return compare(Snapshot.of(before), Snapshot.of(_working_tree(settings)))
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -166,30 +184,35 @@ def _diff(args: argparse.Namespace) -> int:
 def _prune(args: argparse.Namespace) -> int:
     settings = _settings(args)
     report = find_stale(settings.rootdir, settings.cassette_dir)
-    for error in report.unreadable:
-        print(f"seamrec: warning: skipped {error}", file=sys.stderr)
+    _warn_skipped(report.unreadable)
+    for test in report.other_parameters:
+        print(
+            f"seamrec: warning: kept {test}: its test function still exists, but not with "
+            "these parameters here (delete the cassette by hand if they are gone for good)",
+            file=sys.stderr,
+        )
     for file in report.uncollectable:
         print(f"seamrec: warning: {file} does not collect; its cassettes are kept", file=sys.stderr)
     verb = "deleted" if args.yes else "stale"
     for path, test in report.stale:
         if args.yes:
             path.unlink(missing_ok=True)
-        print(f"{verb}: {relative_to_root(path, settings.rootdir)}  ({test})")
+        print(f"{verb}: {display_path(path, settings.rootdir)}  ({test})")
     if not report.stale:
         print("no stale cassettes")
     elif not args.yes:
         print(f"{len(report.stale)} stale cassette(s); `seamrec prune --yes` deletes them")
-    else:  # the contracts must no longer list the deleted tests
-        remaining = [c for _, c in read_cassettes(settings.cassette_dir)[0]]
-        update = write_contracts(settings.cassette_dir, remaining)
+    elif not report.unreadable:  # the contracts must no longer list the deleted tests
+        remaining, _ = read_cassettes(settings.cassette_dir, payloads=False)
+        update = write_contracts(settings.cassette_dir, [c for _, c in remaining])
         for path in [*update.written, *update.removed]:
-            print(f"contract updated: {relative_to_root(path, settings.rootdir)}")
+            print(f"contract updated: {display_path(path, settings.rootdir)}")
     return 0
 
 
 def _map(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    contracts = merged(c for _, c in _working_tree(settings)[0])
+    contracts = merged(_working_tree(settings))
     highlight: set[str] = set()
     if args.base is not None:
         highlight |= {g.seam for g in _changes_since(settings, args.base)}
@@ -220,7 +243,7 @@ def _git_setup(args: argparse.Namespace) -> int:
     existing = attributes.read_text(encoding="utf-8") if attributes.is_file() else ""
     if line not in existing.splitlines():
         separator = "" if not existing or existing.endswith("\n") else "\n"
-        attributes.write_text(f"{existing}{separator}{line}\n", encoding="utf-8")
+        write_atomic(attributes, f"{existing}{separator}{line}\n".encode())
         print(f"added to {attributes}: {line}")
     else:
         print(f"{attributes} already has: {line}")

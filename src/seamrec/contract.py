@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seamrec.cassette import SUFFIX, Cassette, load, write_atomic
+from seamrec.cassette import Cassette, write_atomic
 from seamrec.drift import ARGS_KEY, ITEMS_KEY, KEYS_KEY, VALUES_KEY, render_path
-from seamrec.exceptions import CassetteError
 from seamrec.shape import Shape
 
 CONTRACTS_DIR = "contracts"
@@ -88,8 +87,8 @@ class SeamContract:
         """The contract's lines, parents before children, in a stable order."""
         entries = []
         for key, stat in self.paths.items():
-            if key == ("args",):
-                continue  # the argument names are the lines below it
+            if key == ("args",) or not stat.types:
+                continue  # argument names are the lines below; an empty list has no items
             parent = self.paths.get(key[:-1])
             keyed = len(key) > 1 and stat.present > 0  # a key or field, not `[*]` or `[0]`
             optional = keyed and parent is not None and stat.present < parent.records
@@ -97,12 +96,15 @@ class SeamContract:
         return sorted(entries, key=lambda e: _order(e.key))
 
     def lines(self) -> list[str]:
-        """The contract as text lines (a block of a contract file)."""
-        lines = [f"## {self.seam}", f"called by: {', '.join(sorted(self.callers))}"]
-        lines += [f"  {entry.line()}" for entry in self.entries()]
-        lines.append("tests:")
+        """The contract as text lines (a block of a contract file). Callers are left out:
+        they are known from the first `payload_calls` calls only, which may vary."""
+        lines = [f"## {self.seam}", *self.path_lines(), "tests:"]
         lines += [f"  {test}" for test in sorted(self.tests)]
         return lines
+
+    def path_lines(self) -> list[str]:
+        """One indented line per path."""
+        return [f"  {entry.line()}" for entry in self.entries()]
 
 
 def contracts_of(cassette: Cassette) -> dict[str, SeamContract]:
@@ -127,9 +129,14 @@ def contracts_of(cassette: Cassette) -> dict[str, SeamContract]:
 
 def merged(cassettes: Iterable[Cassette]) -> dict[str, SeamContract]:
     """Every seam's contract over all the given cassettes."""
+    return merge_all(contracts_of(cassette) for cassette in cassettes)
+
+
+def merge_all(per_test: Iterable[dict[str, SeamContract]]) -> dict[str, SeamContract]:
+    """Every seam's contract over the contracts of several tests."""
     total: dict[str, SeamContract] = {}
-    for cassette in cassettes:
-        for seam, contract in contracts_of(cassette).items():
+    for contracts in per_test:
+        for seam, contract in contracts.items():
             total.setdefault(seam, SeamContract(seam)).merge(contract)
     return total
 
@@ -163,27 +170,6 @@ def contracts_dir(cassette_dir: Path) -> Path:
 
 def contract_file(cassette_dir: Path, module: str) -> Path:
     return contracts_dir(cassette_dir) / f"{module}{CONTRACT_SUFFIX}"
-
-
-def cassette_files(cassette_dir: Path) -> list[Path]:
-    """Every cassette under `cassette_dir`, in a stable order."""
-    if not cassette_dir.is_dir():
-        return []
-    return sorted(p for p in cassette_dir.rglob(f"*{SUFFIX}") if p.is_file())
-
-
-def read_cassettes(
-    cassette_dir: Path,
-) -> tuple[list[tuple[Path, Cassette]], list[CassetteError]]:
-    """The readable cassettes under `cassette_dir` with their paths, and the errors of the
-    others."""
-    cassettes, errors = [], []
-    for path in cassette_files(cassette_dir):
-        try:
-            cassettes.append((path, load(path)))
-        except CassetteError as exc:
-            errors.append(exc)
-    return cassettes, errors
 
 
 @dataclass

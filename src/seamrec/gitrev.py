@@ -29,7 +29,7 @@ def repo_root(start: Path) -> Path:
     except UsageError as exc:
         raise UsageError(
             f"{start} is not inside a git repository (git said: {exc}); "
-            "run seamrec diff from your project's checkout"
+            "run seamrec in your project's git checkout, or point --root at it"
         ) from exc
     return Path(out.decode().strip()).resolve()
 

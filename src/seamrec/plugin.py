@@ -12,9 +12,8 @@ from seamrec.changes import finding_changes
 from seamrec.config import SeamPattern, check_importable, load_settings, replay_patterns
 from seamrec.exceptions import ConfigError
 from seamrec.matching import SeamsFixture
-from seamrec.record_end import RecordEnd, after_recording, run_scopes
 from seamrec.report import safe_failure_text, summary_lines
-from seamrec.run_report import RunObserver, report_format, write_report
+from seamrec.run_end import CHANGES_PROPERTY, RecordEnd, RunObserver, finish_run, report_format
 from seamrec.session import Mode, SeamSession, Stats
 
 SESSION_KEY = pytest.StashKey[SeamSession]()
@@ -90,6 +89,11 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"--record-seams and {other} cannot be used together: record first, then "
             "check or replay in a later run"
+        )
+    if record and namespace.seams_report is not None:
+        raise pytest.UsageError(
+            "--seams-report reports what --check-seams or --replay-seams found; a record run "
+            "accepts every change (see them with: seamrec diff)"
         )
     if not (record or check or replay is not None):
         return
@@ -209,7 +213,7 @@ def pytest_runtest_makereport(
         outcome = session.end_test_calls()
         if outcome.findings and item.config.getoption("seams_report") is not None:
             changes = [c.to_record() for f in outcome.findings for c in finding_changes(f)]
-            report.user_properties.append(("seamrec_changes", changes))
+            report.user_properties.append((CHANGES_PROPERTY, changes))
         if outcome.findings or outcome.cassette_error is not None:
             text = safe_failure_text(outcome)
             if report.passed:
@@ -239,8 +243,13 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None and observer is not None:
         workeroutput["seamrec_deselected"] = observer.deselected
-    elif observer is not None:
-        _finish_run(session, mode, stats if stats is not None else Stats(), observer)
+    elif observer is not None and (mode is not None or _reporting(session)):
+        if stats is None:  # no seamrec option, but --seams-report: it gets the summary
+            stats = Stats()
+            session.config.stash[CONTROLLER_KEY] = (Mode.REPLAY, stats)
+        end = finish_run(session, mode, stats, observer)
+        if end is not None:
+            session.config.stash[END_KEY] = end
     if stats is not None and stats.write_errors and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a record that did not land
     if seams is None:
@@ -250,33 +259,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         workeroutput["seamrec"] = seams.stats.instrumentation()
 
 
-def _finish_run(
-    session: pytest.Session, mode: Mode | None, stats: Stats, observer: RunObserver
-) -> None:
-    """Contract files and stale cassettes after recording; the --seams-report file."""
-    config = session.config
-    settings = load_settings(config.rootpath)
-    if mode is Mode.RECORD:
-        scopes = run_scopes(session, observer.deselected)
-        try:
-            end = after_recording(settings.rootdir, settings.cassette_dir, observer.ran, scopes)
-        except OSError as exc:
-            stats.write_errors.append(f"cannot write the contract files: {exc}")
-        else:
-            config.stash[END_KEY] = end
-    report_path = config.getoption("seams_report")
-    if report_path is not None:
-        target = config.invocation_params.dir / report_path
-        try:
-            write_report(target, observer, mode)
-        except OSError as exc:
-            error = f"--seams-report={report_path}: cannot write it ({exc})"
-            stats.write_errors.append(error)
-            if mode is None:  # no seamrec summary in this run: say it here
-                session.exitstatus = pytest.ExitCode.TESTS_FAILED
-                reporter = config.pluginmanager.get_plugin("terminalreporter")
-                if reporter is not None:
-                    reporter.write_line(f"seamrec: error: {error}")
+def _reporting(session: pytest.Session) -> bool:
+    return session.config.getoption("seams_report") is not None
 
 
 @pytest.hookimpl(optionalhook=True)

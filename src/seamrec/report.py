@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import shlex
-from pathlib import Path
 from typing import Any
 
+from seamrec.cassette import display_path
 from seamrec.codec import short_repr, unpack
 from seamrec.drift import explain
-from seamrec.record_end import RecordEnd
+from seamrec.run_end import RecordEnd
 from seamrec.session import Mode, Stats, TestOutcome
 from seamrec.tape import Finding
 
@@ -168,27 +168,28 @@ def _count(number: int, noun: str) -> str:
 
 def record_end_lines(end: RecordEnd) -> list[str]:
     """What the end of a recording run did to the contract files and found stale."""
-    update, rootdir = end.contracts, end.rootdir
-    lines = [
-        f"contracts: {len(update.written)} written, {update.unchanged} unchanged, "
-        f"{len(update.removed)} removed"
-    ]
-    lines += [f"  removed: {relative_to_root(p, rootdir)}" for p in update.removed]
-    lines += [f"warning: left out of the contracts: {error}" for error in end.unreadable]
+    update, rootdir, stale = end.contracts, end.rootdir, end.stale
+    if end.unreadable:
+        lines = ["contracts: not updated, a cassette cannot be read (see the error below)"]
+    else:
+        lines = [
+            f"contracts: {len(update.written)} written, {update.unchanged} unchanged, "
+            f"{len(update.removed)} removed"
+        ]
+    lines += [f"  removed: {display_path(p, rootdir)}" for p in update.removed]
     if not end.full_run:
         lines.append("stale cassettes: not looked for (only part of the suite ran)")
-    elif end.stale:
+        return lines
+    if stale.stale:
         lines.append(
-            f"{_count(len(end.stale), 'stale cassette')} (their tests no longer exist; "
+            f"{_count(len(stale.stale), 'stale cassette')} (their tests no longer exist; "
             "`seamrec prune --yes` deletes them):"
         )
-        lines += [f"  {relative_to_root(path, rootdir)}  ({test})" for path, test in end.stale]
+        lines += [f"  {display_path(path, rootdir)}  ({test})" for path, test in stale.stale]
+    if stale.other_parameters:
+        lines.append(
+            "kept, their test functions exist with other parameters here "
+            "(delete by hand if these parameters are gone for good):"
+        )
+        lines += [f"  {test}" for test in stale.other_parameters]
     return lines
-
-
-def relative_to_root(path: Path, root: Path) -> str:
-    """`path` relative to `root` when it is inside it, for messages."""
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from seamrec.changes import Change, SeamChanges
+from seamrec.changes import Change, SeamChanges, in_tests
 
 FORMATS = ("text", "markdown", "json")
 
@@ -20,13 +20,22 @@ def render(groups: Sequence[SeamChanges], title: str, fmt: str) -> str:
 
 
 def headline(groups: Sequence[SeamChanges]) -> str:
-    breaking = sum(c.breaking for g in groups for c in g.changes)
-    additive = sum(not c.breaking for g in groups for c in g.changes)
+    """`2 breaking, 1 additive change in 2 seams` (and what is no longer exercised)."""
     if not groups:
         return "no seam changed shape"
+    breaking, additive, coverage = (_count(groups, c) for c in ("breaking", "additive", "coverage"))
     seams = f"{len(groups)} seam{'s' if len(groups) != 1 else ''}"
     changes = f"change{'s' if additive != 1 else ''}"
-    return f"{breaking} breaking, {additive} additive {changes} in {seams}"
+    lost = f", {coverage} no longer exercised" if coverage else ""
+    return f"{breaking} breaking, {additive} additive {changes}{lost} in {seams}"
+
+
+def _count(groups: Sequence[SeamChanges], category: str) -> int:
+    return sum(c.category == category for g in groups for c in g.changes)
+
+
+_TEXT_MARKS = {"breaking": "BREAKING", "additive": "additive", "coverage": "coverage"}
+_MARKDOWN_MARKS = {"breaking": "**breaking**", "additive": "additive", "coverage": "coverage"}
 
 
 def as_text(groups: Sequence[SeamChanges], title: str) -> str:
@@ -34,7 +43,7 @@ def as_text(groups: Sequence[SeamChanges], title: str) -> str:
     for group in groups:
         lines += ["", group.seam]
         for change in group.changes:
-            mark = "BREAKING" if change.breaking else "additive"
+            mark = _TEXT_MARKS[change.category]
             lines.append(f"  {mark}  {change.kind:<15} {change.describe()}".rstrip())
     return "\n".join(lines) + "\n"
 
@@ -46,7 +55,7 @@ def as_markdown(groups: Sequence[SeamChanges], title: str) -> str:
         lines += ["", f"#### {icon} `{group.seam}`", ""]
         lines += ["| | change | where | details |", "|---|---|---|---|"]
         for change in group.changes:
-            mark = "**breaking**" if change.breaking else "additive"
+            mark = _MARKDOWN_MARKS[change.category]
             where = f"`{change.path}`" if change.path else ""
             lines.append(f"| {mark} | {change.kind} | {_md(where)} | {_md(_details(change))} |")
     return "\n".join(lines) + "\n"
@@ -55,8 +64,9 @@ def as_markdown(groups: Sequence[SeamChanges], title: str) -> str:
 def as_json(groups: Sequence[SeamChanges], title: str) -> str:
     document = {
         "title": title,
-        "breaking": sum(c.breaking for g in groups for c in g.changes),
-        "additive": sum(not c.breaking for g in groups for c in g.changes),
+        "breaking": _count(groups, "breaking"),
+        "additive": _count(groups, "additive"),
+        "coverage": _count(groups, "coverage"),
         "seams": [
             {
                 "seam": g.seam,
@@ -70,20 +80,16 @@ def as_json(groups: Sequence[SeamChanges], title: str) -> str:
 
 
 def _details(change: Change) -> str:
-    if change.kind == "key renamed?":
-        return f"→ `{change.new}` ({change.old}) {_tests(change.tests)}".strip()
     parts = []
-    if change.old or change.new:
+    if change.to_path:
+        parts.append(f"→ `{change.to_path}` ({change.old})")
+    elif change.old or change.new:
         parts.append(" → ".join(p for p in (change.old, change.new) if p))
     if change.detail:
         parts.append(change.detail)
     if change.tests:
-        parts.append(_tests(change.tests))
+        parts.append(in_tests(change.tests))
     return "; ".join(parts)
-
-
-def _tests(count: int) -> str:
-    return f"in {count} test{'s' if count != 1 else ''}" if count else ""
 
 
 def _md(text: str) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pprint
+from collections.abc import Iterable
 from typing import Any
 
 from seamrec.cassette import VERSION, Cassette
@@ -23,7 +25,7 @@ def cassette_text(cassette: Cassette) -> str:
         contract = contracts[seam]
         lines += ["", f"## {seam}  ({contract.calls} call{_s(contract.calls)})"]
         lines.append(f"called by: {', '.join(sorted(contract.callers))}")
-        lines += [f"  {entry.line()}" for entry in contract.entries()]
+        lines += contract.path_lines()
         kept = [c for c in cassette.calls if c.seam == seam]
         for call in kept:
             lines.append(f"call {call.index + 1} from {call.caller}: {call.outcome}")
@@ -54,9 +56,40 @@ def cassette_json(cassette: Cassette) -> str:
 
 
 def _payload_lines(label: str, tree: Any) -> list[str]:
-    text = pprint.pformat(unpack(pack(tree)), width=96, sort_dicts=False)
+    text = pprint.pformat(_stable(unpack(pack(tree))), width=96, sort_dicts=False)
     first, *rest = text.splitlines()
     return [f"  {label}: {first}", *(f"  {' ' * len(label)}  {line}" for line in rest)]
+
+
+class _ShownSet:
+    """A set shown with its members in a fixed order (a set's own repr follows the hash
+    seed, and textconv output must not change between runs)."""
+
+    def __init__(self, members: Iterable[Any], frozen: bool) -> None:
+        self.members = sorted((_stable(m) for m in members), key=repr)
+        self.frozen = frozen
+
+    def __repr__(self) -> str:
+        inner = "{" + ", ".join(map(repr, self.members)) + "}" if self.members else ""
+        if self.frozen:
+            return f"frozenset({inner})"
+        return inner or "set()"
+
+
+def _stable(value: Any) -> Any:
+    """`value` with every set replaced by a `_ShownSet`, inside containers and views."""
+    if isinstance(value, (set, frozenset)):
+        return _ShownSet(value, isinstance(value, frozenset))
+    if isinstance(value, dict):
+        return {k: _stable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_stable(v) for v in value]
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(_stable(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _stable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return dataclasses.replace(value, **changes)
+    return value
 
 
 def _s(count: int) -> str:

@@ -11,17 +11,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from seamrec.cassette import Cassette
+from seamrec.cassette import Cassette, read_cassettes
 from seamrec.collector import OUTPUT_ENV
-from seamrec.contract import read_cassettes
 from seamrec.exceptions import CassetteError
 
 
 @dataclass
 class StaleReport:
-    """Which cassettes are stale, and which test files could not be checked."""
+    """Which cassettes are stale, and which could not be judged."""
 
     stale: list[tuple[Path, str]] = field(default_factory=list)  # (cassette, its test id)
+    other_parameters: list[str] = field(default_factory=list)  # kept: the function exists
     uncollectable: list[str] = field(default_factory=list)  # test files that failed to collect
     unreadable: list[CassetteError] = field(default_factory=list)
 
@@ -29,6 +29,13 @@ class StaleReport:
 def test_file(nodeid: str) -> str:
     """The test file part of a node id."""
     return nodeid.partition("::")[0]
+
+
+def test_function(nodeid: str) -> str:
+    """A node id without its parameters: `f.py::test_x[a-1]` → `f.py::test_x`."""
+    head, sep, last = nodeid.rpartition("::")
+    name = last.split("[", 1)[0]
+    return f"{head}{sep}{name}"
 
 
 def in_scope(nodeid: str, scopes: Iterable[str]) -> bool:
@@ -41,40 +48,50 @@ def in_scope(nodeid: str, scopes: Iterable[str]) -> bool:
     return False
 
 
-def stale_in_run(
-    rootdir: Path, cassettes: list[tuple[Path, Cassette]], collected: set[str], scopes: list[str]
-) -> list[tuple[Path, str]]:
-    """Cassettes inside the run's scope whose test is gone: its file no longer exists, or
-    other tests of its file ran and it was not among them (a file skipped or ignored as a
-    whole proves nothing)."""
-    ran_files = {test_file(nodeid) for nodeid in collected}
-    stale = []
+def judge(
+    rootdir: Path, cassettes: Iterable[tuple[Path, Cassette]], existing: set[str]
+) -> StaleReport:
+    """Which cassettes belong to tests that are gone, given the test ids that exist.
+
+    A cassette is stale when its test file is gone, or when the file has tests but not this
+    one. A file without any existing test (skipped or ignored as a whole, or not
+    collected) proves nothing. A parametrized test whose function still exists with other
+    parameters is kept and listed apart: parameters can depend on the machine."""
+    files_with_tests = {test_file(nodeid) for nodeid in existing}
+    functions = {test_function(nodeid) for nodeid in existing}
+    report = StaleReport()
     for path, cassette in cassettes:
-        if cassette.test in collected or not in_scope(cassette.test, scopes):
+        test = cassette.test
+        file = test_file(test)
+        if test in existing:
             continue
-        file = test_file(cassette.test)
-        if file in ran_files or not (rootdir / file).exists():
-            stale.append((path, cassette.test))
-    return stale
+        if (rootdir / file).exists() and file not in files_with_tests:
+            continue
+        if test_function(test) in functions:
+            report.other_parameters.append(test)
+        else:
+            report.stale.append((path, test))
+    return report
+
+
+def stale_in_run(
+    rootdir: Path, cassettes: list[tuple[Path, Cassette]], ran: set[str], scopes: list[str]
+) -> StaleReport:
+    """`judge` for the cassettes inside a full record run's scope, by the tests that ran."""
+    return judge(rootdir, [(p, c) for p, c in cassettes if in_scope(c.test, scopes)], ran)
 
 
 def find_stale(rootdir: Path, cassette_dir: Path) -> StaleReport:
-    """Collect the test files the cassettes name (with pytest, in a subprocess) and report
-    the cassettes whose test is gone: its file no longer exists, or the file collects other
-    tests but not this one. A file that fails to collect, or collects no test at all
-    (skipped as a whole), keeps its cassettes."""
-    cassettes, errors = read_cassettes(cassette_dir)
-    report = StaleReport(unreadable=errors)
+    """Collect the test files the cassettes name (with pytest, in a subprocess) and `judge`
+    them. A file that fails to collect keeps its cassettes and is listed."""
+    cassettes, errors = read_cassettes(cassette_dir, payloads=False)
     files = sorted({test_file(c.test) for _, c in cassettes})
     present = [f for f in files if (rootdir / f).is_file()]
     collected, failed = collect(rootdir, present)
+    judged = [(p, c) for p, c in cassettes if test_file(c.test) not in failed]
+    report = judge(rootdir, judged, collected)
     report.uncollectable = failed
-    files_with_tests = {test_file(nodeid) for nodeid in collected}
-    for path, cassette in cassettes:
-        file = test_file(cassette.test)
-        gone = file not in present
-        if gone or (file in files_with_tests and cassette.test not in collected):
-            report.stale.append((path, cassette.test))
+    report.unreadable = errors
     return report
 
 
