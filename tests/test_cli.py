@@ -807,3 +807,23 @@ def test_prune_counts_tests_the_project_deselects_by_default_as_existing(
     done = seamrec(recorded_app.root, "prune")
 
     assert (0, "no stale cassettes\n") == (done.returncode, done.stdout)
+
+
+def test_diff_warns_when_the_contract_files_do_not_match_the_cassettes(
+    recorded_app: LayeredApp,
+) -> None:
+    """A hand-edited or stale contract file would mislead the reviewer: diff says so."""
+    commit_all(recorded_app.root, "recorded")
+    contract = recorded_app.cassettes / "contracts" / "app.repo.txt"
+    contract.write_text(contract.read_text().replace("return['email']: str", "return: str"))
+
+    done = seamrec(recorded_app.root, "diff")
+
+    assert (0, "seamrec diff HEAD → working tree: no seam changed shape\n") == (
+        done.returncode,
+        done.stdout,
+    )
+    assert [
+        "seamrec: warning: cassettes/contracts/app.repo.txt does not match the cassettes; "
+        "record again (pytest --record-seams) to rewrite it"
+    ] == done.stderr.splitlines()

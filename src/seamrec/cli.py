@@ -152,9 +152,14 @@ def _show(args: argparse.Namespace) -> int:
 
 def _working_tree(settings: Settings) -> list[Cassette]:
     """The readable cassettes on disk (shapes only); the others are warned about."""
+    return _read_working_tree(settings)[0]
+
+
+def _read_working_tree(settings: Settings) -> tuple[list[Cassette], bool]:
+    """The readable cassettes on disk, and whether every one could be read."""
     cassettes, errors = read_cassettes(settings.cassette_dir, payloads=False)
     _warn_skipped(errors)
-    return [c for _, c in cassettes]
+    return [c for _, c in cassettes], not errors
 
 
 def _warn_skipped(errors: list[CassetteError]) -> None:
@@ -162,7 +167,10 @@ def _warn_skipped(errors: list[CassetteError]) -> None:
         print(f"seamrec: warning: skipped {error}", file=sys.stderr)
 
 
-def _changes_since(settings: Settings, base: str) -> list[SeamChanges]:
+def _changes_since(
+    settings: Settings, base: str, after: list[Cassette] | None = None
+) -> list[SeamChanges]:
+    """The seam changes from `base` to the working tree (`after`, read here if not given)."""
     root = repo_root(settings.rootdir)
     commit = resolve(root, base)
     before, errors = cassettes_at(root, commit, settings.cassette_dir)
@@ -172,13 +180,29 @@ def _changes_since(settings: Settings, base: str) -> list[SeamChanges]:
             f"no cassettes in {settings.cassette_dir}, neither in {base} nor on disk: "
             "record with pytest --record-seams, or set cassette_dir in [tool.seamrec]"
         )
-    return compare(Snapshot.of(before), Snapshot.of(_working_tree(settings)))
+    after = _working_tree(settings) if after is None else after
+    return compare(Snapshot.of(before), Snapshot.of(after))
 
 
 def _diff(args: argparse.Namespace) -> int:
-    groups = _changes_since(_settings(args), args.base)
+    settings = _settings(args)
+    after, complete = _read_working_tree(settings)
+    groups = _changes_since(settings, args.base, after)
     print(render(groups, f"seamrec diff {args.base} → working tree", args.format), end="")
+    if complete:  # with a cassette unreadable, the contracts cannot be judged
+        _warn_outdated_contracts(settings, after)
     return EXIT_BREAKING if any(g.breaking for g in groups) else 0
+
+
+def _warn_outdated_contracts(settings: Settings, cassettes: list[Cassette]) -> None:
+    """The committed contract files are the PR's readable diff: say if they lag behind."""
+    update = write_contracts(settings.cassette_dir, cassettes, dry_run=True)
+    for path in [*update.written, *update.removed]:
+        print(
+            f"seamrec: warning: {display_path(path, settings.rootdir)} does not match the "
+            "cassettes; record again (pytest --record-seams) to rewrite it",
+            file=sys.stderr,
+        )
 
 
 def _prune(args: argparse.Namespace) -> int:

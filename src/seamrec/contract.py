@@ -181,9 +181,12 @@ class ContractUpdate:
     removed: list[Path] = field(default_factory=list)
 
 
-def write_contracts(cassette_dir: Path, cassettes: Iterable[Cassette]) -> ContractUpdate:
+def write_contracts(
+    cassette_dir: Path, cassettes: Iterable[Cassette], *, dry_run: bool = False
+) -> ContractUpdate:
     """Bring the contract files in line with `cassettes` (all of `cassette_dir`'s);
-    files whose text is unchanged stay byte-identical."""
+    files whose text is unchanged stay byte-identical. `dry_run`: only say what would
+    be written or removed (are the committed contracts up to date?)."""
     update = ContractUpdate()
     texts = render_files(merged(cassettes))
     for module, text in texts.items():
@@ -191,11 +194,13 @@ def write_contracts(cassette_dir: Path, cassettes: Iterable[Cassette]) -> Contra
         if _read_text(path) == text:
             update.unchanged += 1
             continue
-        write_atomic(path, text.encode())
+        if not dry_run:
+            write_atomic(path, text.encode())
         update.written.append(path)
     for path in _contract_files(cassette_dir):
         if path.name[: -len(CONTRACT_SUFFIX)] not in texts:
-            path.unlink()
+            if not dry_run:
+                path.unlink()
             update.removed.append(path)
     return update
 
