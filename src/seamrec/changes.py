@@ -7,7 +7,8 @@ the old contract can fail: a key, field or tuple position removed or renamed, a 
 changed or widened, a key that is now sometimes missing, a seam or its calls gone, a
 seam that now raises or no longer returns. It is *additive* (old code keeps working)
 for new keys, new seams, more calls, a narrowed type (`dict | None` → `dict`), a seam
-that no longer raises. A change explained only by tests that were deleted is
+that no longer raises, a list that now has items or no longer has any (an empty list
+fits anything when checking). A change explained only by tests that were deleted is
 "no longer exercised": coverage was lost, the format did not change.
 """
 
@@ -141,32 +142,47 @@ def compare(base: Snapshot, head: Snapshot) -> list[SeamChanges]:
             group.changes.append(_seam_gone(seam, old_seams[seam], still_run.get(seam)))
             continue
         old, new = old_seams[seam], new_seams[seam]
-        changes = [] if old.paths == new.paths else contract_changes(seam, old, new)
-        kept = still_run.get(seam, SeamContract(seam))
-        explained = {(c.kind, c.path) for c in contract_changes(seam, kept, new)}
-        for change in changes:
-            if (change.kind, change.path) in explained:
-                count = repeats[(seam, change.kind, change.path)]
-                group.changes.append(replace(change, tests=count))
-            else:  # only deleted tests had what is gone: coverage, not format
-                group.changes.append(_no_longer_exercised(change))
+        if old.paths != new.paths:
+            changes = _seam_changes(seam, old, still_run.get(seam), new)
+            group.changes += [replace(c, tests=repeats[(seam, c.path)]) for c in changes]
         group.changes += _call_changes(seam, base, head, shared_tests)
     found = [g for g in grouped.values() if g.changes]
     return sorted(found, key=lambda g: (not g.breaking, g.seam))
 
 
+def _seam_changes(
+    seam: str, old: SeamContract, kept: SeamContract | None, new: SeamContract
+) -> list[Change]:
+    """The format changes of a seam, seen from the tests that still exist (`kept`: the
+    old contract over those), then what only deleted tests had ("no longer exercised")."""
+    if kept is None:  # only deleted tests called it before: nothing to hold it to
+        return [
+            c if not c.breaking else _no_longer_exercised(c)
+            for c in contract_changes(seam, old, new)
+        ]
+    changes = contract_changes(seam, kept, new)
+    mentioned = {c.path for c in changes} | {c.to_path for c in changes}
+    lost = [c for c in contract_changes(seam, old, kept) if c.path not in mentioned]
+    changes += [_no_longer_exercised(c) for c in lost]
+    return sorted(changes, key=lambda c: (_RANK[c.category], c.path, c.kind))
+
+
+_RANK = {"breaking": 0, "additive": 1, "coverage": 2}
+
+
 def _per_test_repeats(
     base: Snapshot, head: Snapshot, shared_tests: list[str]
-) -> Counter[tuple[str, str, str]]:
-    """In how many tests each (seam, kind, path) change shows."""
-    repeats: Counter[tuple[str, str, str]] = Counter()
+) -> Counter[tuple[str, str]]:
+    """In how many tests a change shows at each (seam, path)."""
+    repeats: Counter[tuple[str, str]] = Counter()
     for test in shared_tests:
         before, after = base.tests[test], head.tests[test]
         for seam in set(before) & set(after):
             if before[seam].paths == after[seam].paths:
                 continue  # most tests of a change did not change
-            for change in contract_changes(seam, before[seam], after[seam]):
-                repeats[(seam, change.kind, change.path)] += 1
+            changes = contract_changes(seam, before[seam], after[seam])
+            for path in {c.path for c in changes}:
+                repeats[(seam, path)] += 1
     return repeats
 
 
@@ -196,8 +212,10 @@ def contract_changes(seam: str, old: SeamContract, new: SeamContract) -> list[Ch
     before = {e.key: e for e in old.entries()}
     after = {e.key: e for e in new.entries()}
     retyped = [k for k in before.keys() & after.keys() if before[k].types != after[k].types]
-    removed = _topmost(k for k in before if k not in after and not _under(k, retyped))
-    added = _topmost(k for k in after if k not in before and not _under(k, retyped))
+    # below a value that became something else entirely (dict → tuple), keys say no more
+    replaced = [k for k in retyped if not set(before[k].types) & set(after[k].types)]
+    removed = _topmost(k for k in before if k not in after and not _under(k, replaced))
+    added = _topmost(k for k in after if k not in before and not _under(k, replaced))
     changes: list[Change] = []
     for key in list(removed):
         partner = _rename_partner(before[key], [after[k] for k in added])
