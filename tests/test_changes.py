@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from seamrec.cassette import Cassette, Run
 from seamrec.changes import (
     Change,
