@@ -102,46 +102,72 @@ def test_an_unreadable_cassette_leaves_every_contract_file_byte_identical_and_fa
     assert pytest.ExitCode.TESTS_FAILED == result.ret
     assert {"app.api.txt", "app.repo.txt", "app.service.txt"} == set(before)
     assert before == contract_files(layered_app)
-    summary = seamrec_summary(result)
-    assert "cassettes: 1 written, 0 unchanged, 0 kept because the test failed" in summary
-    assert "contracts: not updated, a cassette cannot be read (see the error below)" in summary
-    [error] = [line for line in summary if line.startswith("error:")]
+    lines = summary(result)
+    assert "cassettes: 1 written, 0 unchanged, 0 kept because the test failed" in lines
+    assert "contracts: not updated, a cassette cannot be read (see the error below)" in lines
+    [error] = [line for line in lines if line.startswith("error:")]
     assert "tests/test_api/test_unknown_user.msgpack: " in error
     assert error.endswith("the contract files were left as they were (fix or re-record it)")
 
 
 # ------------------------------------ 3. an interrupted record run calls nothing stale
 
-INTERRUPT = """
+INTERRUPT = """\
 def test_interrupt():
     raise KeyboardInterrupt
+
+
+"""
+EXIT_WITH_0 = """\
+def test_exit():
+    pytest.exit("enough for today", returncode=0)
+
+
 """
 
 
 def test_a_record_run_interrupted_by_ctrl_c_calls_no_cassette_stale(
     layered_app: LayeredApp,
 ) -> None:
-    """Ctrl-C stops a run before some tests ran: none of their cassettes, nor the deleted
-    test's, is listed as stale. The same suite run in full lists exactly the deleted one."""
+    """Ctrl-C stops a run after test_profile, before test_orders_by_route (same file) and
+    test_orders.py ran: none of their cassettes, nor the deleted test_unknown_user's, is
+    listed as stale. The same suite run in full lists exactly the deleted test's."""
     layered_app.write("tests/test_orders.py", EXTRA_TESTS)
     layered_app.record().assert_outcomes(passed=4)
-    layered_app.edit("tests/test_api.py", UNKNOWN_USER_TEST, "")
-    layered_app.write("tests/test_interrupt.py", INTERRUPT)  # runs before test_orders.py
+    layered_app.edit("tests/test_api.py", UNKNOWN_USER_TEST, INTERRUPT)
 
     interrupted = layered_app.record()
-    (layered_app.root / "tests/test_interrupt.py").unlink()
+    layered_app.edit("tests/test_api.py", INTERRUPT, "")
     full = layered_app.record()
 
     assert pytest.ExitCode.INTERRUPTED == interrupted.ret
-    assert [] == lines_with(interrupted, "test_order_summary")
-    assert [] == lines_with(interrupted, "test_unknown_user")
+    interrupted.stdout.fnmatch_lines(["tests/test_api.py .", "*KeyboardInterrupt*"])
     assert [NOT_LOOKED_FOR] == lines_with(interrupted, "stale")
+    for test in ("test_orders_by_route", "test_order_summary", "test_unknown_user"):
+        assert [] == lines_with(interrupted, test)
     assert (layered_app.root / ORDER_SUMMARY).is_file()
     full.assert_outcomes(passed=3)
     assert [
         "1 stale cassette (their tests no longer exist; `seamrec prune --yes` deletes them):",
         f"  {UNKNOWN_USER}  (tests/test_api.py::test_unknown_user)",
     ] == lines_with(full, "stale") + lines_with(full, "test_unknown_user")
+
+
+def test_a_record_run_stopped_by_pytest_exit_with_status_0_calls_no_cassette_stale(
+    layered_app: LayeredApp,
+) -> None:
+    """`pytest.exit(..., returncode=0)` in test_api.py stops the run after test_profile:
+    test_orders_by_route did not run, so its cassette must not be called stale."""
+    layered_app.record().assert_outcomes(passed=3)
+    layered_app.edit("tests/test_api.py", UNKNOWN_USER_TEST, EXIT_WITH_0)
+    layered_app.edit("tests/test_api.py", "from app.api", "import pytest\nfrom app.api")
+
+    stopped = layered_app.record()
+
+    assert pytest.ExitCode.OK == stopped.ret
+    stopped.stdout.fnmatch_lines(["tests/test_api.py .", "*Exit: enough for today*"])
+    assert [] == lines_with(stopped, "test_orders_by_route")
+    assert [NOT_LOOKED_FOR] == lines_with(stopped, "stale")
 
 
 # ------------------------- 4. parameters that depend on the machine are never stale
@@ -215,6 +241,27 @@ def test_a_parameter_missing_on_this_machine_is_kept_until_its_function_is_delet
     ] == listed.stdout.splitlines()
 
 
+def test_a_parameter_id_with_a_double_colon_missing_here_is_kept_by_prune(
+    layered_app: LayeredApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Like test_param[b] above, but the parameter id is `mod::b`: `prune --yes` without
+    EXTRA must keep its cassette (its function still exists), not delete it."""
+    layered_app.write("tests/test_param.py", PARAMETRIZED.replace('["b"]', '["mod::b"]'))
+    monkeypatch.setenv("EXTRA", "1")
+    layered_app.record("tests/test_param.py").assert_outcomes(passed=2)
+    monkeypatch.delenv("EXTRA")
+    folder = layered_app.cassettes / "tests/test_param"
+    assert ["test_param[a].msgpack", "test_param[mod.b].msgpack"] == sorted(
+        path.name for path in folder.iterdir()
+    )
+
+    pruned = seamrec(layered_app.root, "prune", "--yes")
+
+    assert 0 == pruned.returncode
+    assert (folder / "test_param[mod.b].msgpack").is_file(), pruned.stdout
+    assert "no stale cassettes\n" == pruned.stdout
+
+
 # ------------------------------------------- 5. `seamrec show` ignores the hash seed
 
 SETS = """
@@ -232,6 +279,7 @@ def test_tags():
     assert "kiwi" in tags()["set"]
 """
 SEEDS = ("0", "1", "2", "3", "4", "5")
+SETS_CASSETTE = "cassettes/tests/test_sets/test_tags.msgpack"
 
 
 def test_show_prints_the_same_bytes_under_any_hash_seed_for_sets_of_mixed_values(
@@ -243,16 +291,12 @@ def test_show_prints_the_same_bytes_under_any_hash_seed_for_sets_of_mixed_values
     layered_app.write("app/sets.py", SETS)
     layered_app.write("tests/test_sets.py", SET_TEST)
     layered_app.record("tests/test_sets.py").assert_outcomes(passed=1)
-    cassette = "cassettes/tests/test_sets/test_tags.msgpack"
 
-    shown = {}
     orders = set()
     for seed in SEEDS:
         monkeypatch.setenv("PYTHONHASHSEED", seed)
-        done = seamrec(layered_app.root, "show", cassette)
-        assert (0, "") == (done.returncode, done.stderr)
-        shown[seed] = done.stdout
         orders.add(python_repr('{"kiwi", "apple", "fig", "plum", "date", "lime"}'))
+    shown = shown_under_each_seed(layered_app, SETS_CASSETTE, monkeypatch)
 
     assert len(orders) > 1, "the seeds must change a set's order for this test to prove anything"
     assert 1 == len(set(shown.values())), shown
@@ -260,6 +304,43 @@ def test_show_prints_the_same_bytes_under_any_hash_seed_for_sets_of_mixed_values
     assert "## app.sets:tags  (1 call)" in text
     for member in ("'kiwi'", "'apple'", "('pair', 2)", "b'raw'", "'plum'", "-2", "('t', 'u')"):
         assert member in text
+
+
+KEYED_BY_SETS = """
+def tags():
+    return {
+        frozenset({"kiwi", "apple", "fig", "plum", "lime"}): 1,
+        ("t", frozenset({"a", "b", "c", "d"})): 2,
+    }
+"""
+
+
+def test_show_prints_the_same_bytes_under_any_hash_seed_for_a_dict_keyed_by_frozensets(
+    layered_app: LayeredApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dict whose keys are data (a map) may have frozensets, or tuples holding them, as
+    keys: `seamrec show` must print those in a fixed order too."""
+    layered_app.write("app/sets.py", KEYED_BY_SETS)
+    layered_app.write("tests/test_sets.py", SET_TEST.replace('"kiwi" in tags()["set"]', "tags()"))
+    layered_app.record("tests/test_sets.py").assert_outcomes(passed=1)
+
+    shown = shown_under_each_seed(layered_app, SETS_CASSETTE, monkeypatch)
+
+    assert "'kiwi'" in shown["0"]
+    assert 1 == len(set(shown.values())), shown
+
+
+def shown_under_each_seed(
+    app: LayeredApp, cassette: str, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    """`seamrec show CASSETTE`'s output under each of SEEDS."""
+    shown = {}
+    for seed in SEEDS:
+        monkeypatch.setenv("PYTHONHASHSEED", seed)
+        done = seamrec(app.root, "show", cassette)
+        assert (0, "") == (done.returncode, done.stderr)
+        shown[seed] = done.stdout
+    return shown
 
 
 def python_repr(expression: str) -> str:
@@ -440,4 +521,7 @@ def test_contract_files_name_no_callers_and_survive_xdist_and_a_smaller_payload_
         caller for seam, caller, _ in crossings(cassette) if seam == "app.fmt:tag"
     ]
     assert contracts == contract_files(layered_app)
-    assert "contracts: 0 written, 5 unchanged, 0 removed" in seamrec_summary(fewer_payloads)
+    assert [
+        "cassettes: 1 written, 3 unchanged, 0 kept because the test failed",
+        "contracts: 0 written, 5 unchanged, 0 removed",
+    ] == summary(fewer_payloads)[1:3]

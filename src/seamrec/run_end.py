@@ -45,7 +45,11 @@ class RunObserver:
     def __init__(self) -> None:
         self.ran: set[str] = set()
         self.deselected = False
+        self.interrupted = False  # Ctrl-C or pytest.exit(): whatever its exit status
         self.changes: list[tuple[str, Change]] = []
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        self.interrupted = True
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.ran.add(report.nodeid)
@@ -74,7 +78,7 @@ def finish_run(
     end = None
     if mode is Mode.RECORD:
         settings = load_settings(config.rootpath)  # already validated by this run
-        scopes = run_scopes(session, observer.deselected)
+        scopes = None if observer.interrupted else run_scopes(session, observer.deselected)
         try:
             end = after_recording(settings.rootdir, settings.cassette_dir, observer.ran, scopes)
         except OSError as exc:

@@ -69,6 +69,12 @@ class _ShownSet:
         self.members = sorted((_stable(m) for m in members), key=repr)
         self.frozen = frozen
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ShownSet) and repr(self) == repr(other)
+
+    def __hash__(self) -> int:
+        return hash(repr(self))  # it can be a dict key, as a frozenset can
+
     def __repr__(self) -> str:
         inner = "{" + ", ".join(map(repr, self.members)) + "}" if self.members else ""
         if self.frozen:
@@ -81,7 +87,7 @@ def _stable(value: Any) -> Any:
     if isinstance(value, (set, frozenset)):
         return _ShownSet(value, isinstance(value, frozenset))
     if isinstance(value, dict):
-        return {k: _stable(v) for k, v in value.items()}
+        return {_stable(k): _stable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_stable(v) for v in value]
     if isinstance(value, tuple) and not hasattr(value, "_fields"):

@@ -32,10 +32,9 @@ def test_file(nodeid: str) -> str:
 
 
 def test_function(nodeid: str) -> str:
-    """A node id without its parameters: `f.py::test_x[a-1]` → `f.py::test_x`."""
-    head, sep, last = nodeid.rpartition("::")
-    name = last.split("[", 1)[0]
-    return f"{head}{sep}{name}"
+    """A node id without its parameters: `f.py::test_x[a-1]` → `f.py::test_x` (the
+    parameter id may itself hold `::`; only it can hold `[`)."""
+    return nodeid.split("[", 1)[0]
 
 
 def in_scope(nodeid: str, scopes: Iterable[str]) -> bool:
