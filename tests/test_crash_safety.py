@@ -176,6 +176,11 @@ def versions(cassettes: Path) -> dict[str, str]:
         name = path.relative_to(cassettes).as_posix()
         if path.is_dir() or path.name.endswith(TEMP_SUFFIX):
             continue  # a temporary file a kill left behind is allowed
+        if path.parent.name == "contracts" and path.suffix == ".txt":
+            text = path.read_text()  # written atomically too: whole, or the old file
+            if not (text.startswith("# seamrec contract") and text.endswith("\n")):
+                problems.append(f"{name}: a partly written contract file")
+            continue
         if not path.name.endswith(".msgpack"):
             problems.append(f"{name}: unexpected file")
             continue
