@@ -136,12 +136,12 @@ def test_a_removed_key_takes_its_children_with_it() -> None:
     assert rows(groups) == [("key removed", "return['user']", "dict", "", 1, "breaking")]
 
 
-def test_an_argument_removed_is_a_breaking_key_removal_under_args() -> None:
-    """Argument paths read `args.name`; a parameter that is gone is "key removed"."""
+def test_an_argument_removed_is_a_breaking_argument_removal() -> None:
+    """Argument paths read `args.name`; a parameter that is gone is "argument removed"."""
     before = Run(args_shape(("user_id", "lang"), [("int",), ("str",)]), "return", ("int",), 1)
     after = Run(ARGS, "return", ("int",), 1)
     groups = diff([cassette(T1, before)], [cassette(T1, after)])
-    assert rows(groups) == [("key removed", "args.lang", "str", "", 1, "breaking")]
+    assert rows(groups) == [("argument removed", "args.lang", "str", "", 1, "breaking")]
 
 
 # -------------------------------------------------------------------------- types
@@ -302,10 +302,11 @@ def test_an_optional_key_becoming_required_is_additive() -> None:
 
 
 def test_a_key_one_test_lost_while_another_kept_it_counts_that_test() -> None:
-    """T1 loses `name`, T2 keeps it: "now optional" shows in one test (T1), so tests == 1."""
+    """T1 loses `name`, T2 keeps it: the merged contract only makes `name` optional, but
+    test by test it is a key removed, in one test."""
     base = [cassette(T1, ret({"id": 1, "name": "a"})), cassette(T2, ret({"id": 1, "name": "b"}))]
     head = [cassette(T1, ret({"id": 1})), cassette(T2, ret({"id": 1, "name": "b"}))]
-    assert rows(diff(base, head)) == [("now optional", "return['name']", "", "str", 1, "breaking")]
+    assert rows(diff(base, head)) == [("key removed", "return['name']", "str", "", 1, "breaking")]
 
 
 # -------------------------------------------------------------------- coverage
@@ -424,7 +425,7 @@ def test_a_change_counts_only_the_tests_that_show_it() -> None:
     base = [cassette(t, ret({"id": 1})) for t in (T1, T2, T3)]
     head = [cassette(T1, ret({"id": "1"})), cassette(T2, ret({"id": "1"})), base[2]]
     groups = diff(base, head)
-    assert ("type changed", "return['id']", "int", "int | str", 2, "breaking") in rows(groups)
+    assert ("type changed", "return['id']", "int", "str", 2, "breaking") in rows(groups)
 
 
 def test_calls_removed_and_added_name_each_test_with_its_counts() -> None:
@@ -525,9 +526,16 @@ def test_finding_changes_for_missing_and_unrecorded_calls() -> None:
 
 
 def test_finding_changes_for_an_outcome_and_a_replay_failure() -> None:
-    """An outcome drift keeps both outcomes; a replay failure keeps its message."""
+    """An outcome drift keeps both outcomes and says which way it went (as `diff` does);
+    a replay failure keeps its message."""
     outcome = Finding(SEAM, 0, "outcome", recorded_outcome="return", live_outcome="raise")
-    assert finding_changes(outcome) == [Change(SEAM, "outcome changed", old="return", new="raise")]
+    assert finding_changes(outcome) == [Change(SEAM, "now raises", "raise", "return", "raise")]
+    assert "breaking" == finding_changes(outcome)[0].category
+    back = Finding(SEAM, 0, "outcome", recorded_outcome="raise", live_outcome="return")
+    [change] = finding_changes(back)
+    assert ("no longer raises", "additive") == (change.kind, change.category)
+    items = Finding(SEAM, 0, "outcome", recorded_outcome="return", live_outcome="yield")
+    assert finding_changes(items) == [Change(SEAM, "outcome changed", old="return", new="yield")]
     replay = Finding(SEAM, 0, "replay", message="no recorded call 3")
     [change] = finding_changes(replay)
     assert (change.kind, change.detail, change.category) == (
@@ -548,10 +556,10 @@ def test_finding_changes_for_return_shapes_use_the_contract_words() -> None:
 
 
 def test_finding_changes_for_argument_shapes() -> None:
-    """An argument the live call passes that was not recorded is "key added" under args."""
+    """An argument the live call passes that was not recorded is "argument added"."""
     live = args_shape(("user_id", "lang"), [("int",), ("str",)])
     changes = finding_changes(finding("args", ARGS, live))
-    assert changes == [Change(SEAM, "key added", "args.lang", new="str")]
+    assert changes == [Change(SEAM, "argument added", "args.lang", new="str")]
 
 
 def test_finding_changes_without_shapes_or_with_no_contract_difference() -> None:
@@ -635,7 +643,7 @@ def test_the_markdown_report_marks_breaking_bold_and_coverage_plainly() -> None:
         "**1 breaking, 0 additive changes, 2 no longer exercised in 2 seams**",
     ]
     assert f"#### 🔴 `{SEAM}`" in lines
-    assert f"#### 🟢 `{OTHER}`" in lines
+    assert f"#### ⚪ `{OTHER}`" in lines  # only coverage changes
     assert "| **breaking** | key removed | `return['name']` | str; in 1 test |" in lines
     assert (
         "| coverage | no longer exercised | `return['extra']` | "
@@ -645,3 +653,45 @@ def test_the_markdown_report_marks_breaking_bold_and_coverage_plainly() -> None:
     assert "| **breaking** | type changed | `return` | str → str \\| None; in 1 test |" in (
         render(widened, "t", "markdown").splitlines()
     )
+
+
+def test_a_key_one_test_lost_is_breaking_although_another_test_still_has_it() -> None:
+    """Merged over both tests `error` never disappears; test by test, T1 lost it."""
+    base = [cassette(T1, ret({"status": 404, "error": "gone"})), cassette(T2, ret({"error": "x"}))]
+    head = [cassette(T1, ret({"status": 404, "detail": "gone"})), cassette(T2, ret({"error": "x"}))]
+    groups = diff(base, head)
+    assert [("key renamed?", "return['error']", "str", "str", 1, "breaking")] == rows(groups)
+    assert "return['detail']" == groups[0].changes[0].to_path
+
+
+def test_what_only_a_new_test_shows_is_newly_exercised_not_breaking() -> None:
+    """A new test that makes a seam raise changes coverage, not the format."""
+    base = [cassette(T1, ret({"id": 1}))]
+    head = [cassette(T1, ret({"id": 1})), cassette(T2, raised(KeyError("k")))]
+    groups = diff(base, head)
+    [change] = groups[0].changes
+    assert ("newly exercised", "raise", "coverage") == (change.kind, change.path, change.category)
+    assert "now raises, seen only in new tests" == change.detail
+    assert not groups[0].breaking
+
+
+def test_a_seam_whose_tests_were_all_renamed_is_compared_over_all_of_them() -> None:
+    """Renamed test, changed return type: the change keeps its real severity, with a note."""
+    base = [cassette(T1, ret(None))]
+    head = [cassette(T2, ret(True))]
+    [change] = diff(base, head)[0].changes
+    assert ("type changed", "return", "None", "bool", "breaking") == (
+        change.kind,
+        change.path,
+        change.old,
+        change.new,
+        change.category,
+    )
+    assert "its tests were replaced" in change.detail
+
+
+def test_an_emptied_list_in_a_kept_test_is_no_change() -> None:
+    """`[{...}]` → `[]`: an empty list says nothing about its items' format."""
+    base = [cassette(T1, ret([{"id": 1}]))]
+    head = [cassette(T1, ret([]))]
+    assert [] == rows(diff(base, head))

@@ -525,3 +525,66 @@ def test_contract_files_name_no_callers_and_survive_xdist_and_a_smaller_payload_
         "cassettes: 1 written, 3 unchanged, 0 kept because the test failed",
         "contracts: 0 written, 5 unchanged, 0 removed",
     ] == summary(fewer_payloads)[1:3]
+
+
+# ------------------------------------------- 11. what other plugins and conftests may do
+
+ODD_PROPERTIES = """\
+from app.api import get_profile
+
+
+def test_odd_user_property(request):
+    request.node.user_properties.append(("key", "value", "a third item"))
+    assert get_profile(1)["status"] == 200
+"""
+DROPS_ORDERS = """\
+def pytest_collection_modifyitems(items):
+    items[:] = [item for item in items if "orders" not in item.nodeid]
+"""
+
+
+def test_a_plain_run_is_untouched_by_user_properties_seamrec_does_not_understand(
+    layered_app: LayeredApp,
+) -> None:
+    """seamrec looks at nothing in a run without its options, even odd user properties."""
+    layered_app.write("tests/test_odd.py", ODD_PROPERTIES)
+
+    plain = layered_app.run("tests/test_odd.py")
+    checked = layered_app.run("tests/test_odd.py", "--seams-report=r.json")
+
+    plain.assert_outcomes(passed=1)
+    checked.assert_outcomes(passed=1)
+    assert "INTERNALERROR" not in plain.stdout.str() + checked.stdout.str()
+
+
+def test_tests_a_conftest_drops_silently_are_neither_stale_nor_pruned(
+    layered_app: LayeredApp,
+) -> None:
+    """A conftest that filters items without pytest_deselected (a "skip slow tests" hook)
+    makes a partial run; `seamrec prune` still counts those tests as existing."""
+    layered_app.record().assert_outcomes(passed=3)
+    layered_app.write("tests/conftest.py", DROPS_ORDERS)
+
+    recording = layered_app.record()
+    pruned = seamrec(layered_app.root, "prune")
+
+    recording.assert_outcomes(passed=2)
+    assert [NOT_LOOKED_FOR] == lines_with(recording, "stale")
+    assert (0, "no stale cassettes\n") == (pruned.returncode, pruned.stdout)
+
+
+def test_diff_leaves_an_unreadable_cassette_out_on_both_sides_and_says_so(
+    layered_app: LayeredApp,
+) -> None:
+    """A damaged cassette does not make its test look deleted: it is left out of the
+    comparison, and the output (not only stderr) names it."""
+    layered_app.record().assert_outcomes(passed=3)
+    commit_all(layered_app.root, "recorded")
+    (layered_app.root / UNKNOWN_USER).write_bytes(b"not a cassette")
+
+    done = seamrec(layered_app.root, "diff", "--format", "markdown")
+
+    assert 0 == done.returncode
+    assert "**no seam changed shape**" in done.stdout
+    assert f"> ⚠️ left out of the comparison: {layered_app.root / UNKNOWN_USER}" in done.stdout
+    assert "no longer exercised" not in done.stdout

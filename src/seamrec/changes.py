@@ -29,6 +29,7 @@ BREAKING_KINDS = frozenset(
         "seam removed",
         "key removed",
         "key renamed?",
+        "argument removed",
         "position removed",
         "position added",
         "type changed",
@@ -39,8 +40,10 @@ BREAKING_KINDS = frozenset(
         "calls removed",
         "outcome changed",
         "replay failed",
+        "drift",
     }
 )
+_COVERAGE_KINDS = frozenset({"no longer exercised", "newly exercised"})
 _VERBS = {"return": "returns", "raise": "raises", "yield": "yields"}
 
 
@@ -67,7 +70,7 @@ class Change:
         """ "breaking", "additive", or "coverage" (only deleted tests had it)."""
         if self.breaking:
             return "breaking"
-        return "coverage" if self.kind == "no longer exercised" else "additive"
+        return "coverage" if self.kind in _COVERAGE_KINDS else "additive"
 
     def describe(self) -> str:
         """The change in one line, without the seam."""
@@ -127,63 +130,76 @@ class Snapshot:
 
 
 def compare(base: Snapshot, head: Snapshot) -> list[SeamChanges]:
-    """What changed from `base` to `head`, grouped by seam, breaking seams first."""
-    old_seams, new_seams = base.merged(), head.merged()
-    shared_tests = sorted(set(base.tests) & set(head.tests))
-    still_run = Snapshot({t: base.tests[t] for t in shared_tests}).merged()
-    repeats = _per_test_repeats(base, head, shared_tests)
+    """What changed from `base` to `head`, grouped by seam, breaking seams first.
+
+    Format changes are found test by test, over the tests on both sides, and counted:
+    a merged contract would hide a key one test lost while another test still has it.
+    What only deleted tests had is "no longer exercised", what only new tests show is
+    "newly exercised" (coverage). A seam no test on both sides calls is compared over all
+    its tests, with a note that its tests were replaced."""
+    shared = sorted(set(base.tests) & set(head.tests))
+    old_all, new_all = base.merged(), head.merged()
+    old_shared = merge_all(base.tests[t] for t in shared)
+    new_shared = merge_all(head.tests[t] for t in shared)
+    per_test = _per_test_changes(base, head, shared)
     grouped: dict[str, SeamChanges] = {}
-    for seam in sorted(set(old_seams) | set(new_seams)):
+    for seam in sorted(set(old_all) | set(new_all)):
         group = grouped.setdefault(seam, SeamChanges(seam))
-        if seam not in old_seams:
-            group.changes.append(Change(seam, "seam added", tests=len(new_seams[seam].tests)))
+        if seam not in old_all:
+            group.changes.append(Change(seam, "seam added", tests=len(new_all[seam].tests)))
             continue
-        if seam not in new_seams:
-            group.changes.append(_seam_gone(seam, old_seams[seam], still_run.get(seam)))
+        if seam not in new_all:
+            group.changes.append(_seam_gone(seam, old_all[seam], old_shared.get(seam)))
             continue
-        old, new = old_seams[seam], new_seams[seam]
-        if old.paths != new.paths:
-            changes = _seam_changes(seam, old, still_run.get(seam), new)
-            group.changes += [replace(c, tests=repeats[(seam, c.path)]) for c in changes]
-        group.changes += _call_changes(seam, base, head, shared_tests)
+        if seam in old_shared and seam in new_shared:
+            changes = [replace(c, tests=n) for c, n in per_test.get(seam, Counter()).items()]
+            changes += _coverage(
+                seam, old_all[seam], old_shared[seam], new_shared[seam], new_all[seam], changes
+            )
+        else:  # every test calling it was added or deleted (renamed tests?)
+            replaced = "its tests were replaced: compared over all of them"
+            changes = [
+                replace(c, detail="; ".join(d for d in (c.detail, replaced) if d))
+                for c in contract_changes(seam, old_all[seam], new_all[seam])
+            ]
+        group.changes += sorted(changes, key=lambda c: (_RANK[c.category], c.path, c.kind))
+        group.changes += _call_changes(seam, base, head, shared)
     found = [g for g in grouped.values() if g.changes]
     return sorted(found, key=lambda g: (not g.breaking, g.seam))
-
-
-def _seam_changes(
-    seam: str, old: SeamContract, kept: SeamContract | None, new: SeamContract
-) -> list[Change]:
-    """The format changes of a seam, seen from the tests that still exist (`kept`: the
-    old contract over those), then what only deleted tests had ("no longer exercised")."""
-    if kept is None:  # only deleted tests called it before: nothing to hold it to
-        return [
-            c if not c.breaking else _no_longer_exercised(c)
-            for c in contract_changes(seam, old, new)
-        ]
-    changes = contract_changes(seam, kept, new)
-    mentioned = {c.path for c in changes} | {c.to_path for c in changes}
-    lost = [c for c in contract_changes(seam, old, kept) if c.path not in mentioned]
-    changes += [_no_longer_exercised(c) for c in lost]
-    return sorted(changes, key=lambda c: (_RANK[c.category], c.path, c.kind))
 
 
 _RANK = {"breaking": 0, "additive": 1, "coverage": 2}
 
 
-def _per_test_repeats(
-    base: Snapshot, head: Snapshot, shared_tests: list[str]
-) -> Counter[tuple[str, str]]:
-    """In how many tests a change shows at each (seam, path)."""
-    repeats: Counter[tuple[str, str]] = Counter()
-    for test in shared_tests:
+def _per_test_changes(
+    base: Snapshot, head: Snapshot, shared: list[str]
+) -> dict[str, Counter[Change]]:
+    """Each seam's changes in the tests on both sides, with how many tests show each."""
+    found: dict[str, Counter[Change]] = {}
+    for test in shared:
         before, after = base.tests[test], head.tests[test]
         for seam in set(before) & set(after):
             if before[seam].paths == after[seam].paths:
                 continue  # most tests of a change did not change
-            changes = contract_changes(seam, before[seam], after[seam])
-            for path in {c.path for c in changes}:
-                repeats[(seam, path)] += 1
-    return repeats
+            counter = found.setdefault(seam, Counter())
+            counter.update(contract_changes(seam, before[seam], after[seam]))
+    return found
+
+
+def _coverage(
+    seam: str,
+    old_all: SeamContract,
+    old_shared: SeamContract,
+    new_shared: SeamContract,
+    new_all: SeamContract,
+    changes: list[Change],
+) -> list[Change]:
+    """What only deleted tests had, and what only new tests show, at paths the format
+    changes do not already mention."""
+    mentioned = {c.path for c in changes} | {c.to_path for c in changes}
+    lost = [c for c in contract_changes(seam, old_all, old_shared) if c.path not in mentioned]
+    gained = [c for c in contract_changes(seam, new_shared, new_all) if c.path not in mentioned]
+    return [_no_longer_exercised(c) for c in lost] + [_newly_exercised(c) for c in gained]
 
 
 def _seam_gone(seam: str, old: SeamContract, kept: SeamContract | None) -> Change:
@@ -195,6 +211,17 @@ def _seam_gone(seam: str, old: SeamContract, kept: SeamContract | None) -> Chang
             detail=f"only deleted tests called it: {_was_in(old.tests)}",
         )
     return Change(seam, "seam removed", tests=len(kept.tests), detail=_was_in(kept.tests))
+
+
+def _newly_exercised(change: Change) -> Change:
+    return Change(
+        change.seam,
+        "newly exercised",
+        change.path,
+        old=change.old,
+        new=change.new,
+        detail=f"{change.kind}, seen only in new tests",
+    )
 
 
 def _no_longer_exercised(change: Change) -> Change:
@@ -214,7 +241,16 @@ def contract_changes(seam: str, old: SeamContract, new: SeamContract) -> list[Ch
     retyped = [k for k in before.keys() & after.keys() if before[k].types != after[k].types]
     # below a value that became something else entirely (dict → tuple), keys say no more
     replaced = [k for k in retyped if not set(before[k].types) & set(after[k].types)]
-    removed = _topmost(k for k in before if k not in after and not _under(k, replaced))
+    # a list that is now empty says nothing about the format of its items
+    emptied = [k for k in before if k not in after and k[-1] == ITEMS_KEY]
+    removed = _topmost(
+        k
+        for k in before
+        if k not in after
+        and not _under(k, replaced)
+        and k not in emptied
+        and not _under(k, emptied)
+    )
     added = _topmost(k for k in after if k not in before and not _under(k, replaced))
     changes: list[Change] = []
     for key in list(removed):
@@ -253,6 +289,8 @@ def _path_kind(key: PathKey, how: str) -> str:
         return f"now {verb}" if how == "added" else f"no longer {verb}"
     if key[-1] == ITEMS_KEY:  # a list that had no items now has some, or the reverse
         return f"items {how}"
+    if len(key) == 2 and key[0] == "args":
+        return f"argument {how}"
     return f"{'position' if isinstance(key[-1], int) else 'key'} {how}"
 
 
@@ -327,6 +365,10 @@ def finding_changes(finding: Finding) -> list[Change]:
         return [Change(seam, "replay failed", detail=finding.message)]
     if part == "outcome":
         was, now = finding.recorded_outcome, finding.live_outcome
+        if now == "raise":
+            return [Change(seam, "now raises", "raise", was, now)]
+        if was == "raise":
+            return [Change(seam, "no longer raises", "raise", was, now)]
         return [Change(seam, "outcome changed", old=was, new=now)]
     if finding.recorded_shape is None or finding.live_shape is None:
         return [Change(seam, "type changed", part)]

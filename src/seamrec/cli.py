@@ -14,6 +14,7 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from seamrec import __version__
@@ -152,14 +153,9 @@ def _show(args: argparse.Namespace) -> int:
 
 def _working_tree(settings: Settings) -> list[Cassette]:
     """The readable cassettes on disk (shapes only); the others are warned about."""
-    return _read_working_tree(settings)[0]
-
-
-def _read_working_tree(settings: Settings) -> tuple[list[Cassette], bool]:
-    """The readable cassettes on disk, and whether every one could be read."""
     cassettes, errors = read_cassettes(settings.cassette_dir, payloads=False)
     _warn_skipped(errors)
-    return [c for _, c in cassettes], not errors
+    return [c for _, c in cassettes]
 
 
 def _warn_skipped(errors: list[CassetteError]) -> None:
@@ -167,31 +163,49 @@ def _warn_skipped(errors: list[CassetteError]) -> None:
         print(f"seamrec: warning: skipped {error}", file=sys.stderr)
 
 
-def _changes_since(
-    settings: Settings, base: str, after: list[Cassette] | None = None
-) -> list[SeamChanges]:
-    """The seam changes from `base` to the working tree (`after`, read here if not given)."""
+@dataclass
+class _Comparison:
+    """`seamrec diff`'s result: the changes, what was left out, the working tree's cassettes."""
+
+    groups: list[SeamChanges]
+    notes: list[str]
+    after: list[Cassette]
+
+
+def _changes_since(settings: Settings, base: str) -> _Comparison:
+    """The seam changes from `base` to the working tree. A cassette unreadable on either
+    side is left out on both (its test would look deleted or new) and named in a note."""
     root = repo_root(settings.rootdir)
     commit = resolve(root, base)
-    before, errors = cassettes_at(root, commit, settings.cassette_dir)
-    _warn_skipped(errors)
-    if not before and not settings.cassette_dir.is_dir():
+    before, before_errors = cassettes_at(root, commit, settings.cassette_dir)
+    found, after_errors = read_cassettes(settings.cassette_dir, payloads=False)
+    if not before and not found and not settings.cassette_dir.is_dir():
         raise UsageError(
             f"no cassettes in {settings.cassette_dir}, neither in {base} nor on disk: "
             "record with pytest --record-seams, or set cassette_dir in [tool.seamrec]"
         )
-    after = _working_tree(settings) if after is None else after
-    return compare(Snapshot.of(before), Snapshot.of(after))
+    after = {in_repo(root, path): cassette for path, cassette in found}
+    unreadable = {in_repo(root, e.path): f"{e} (working tree)" for e in after_errors}
+    unreadable |= {name: f"{e} (at {base})" for name, e in before_errors.items()}
+    notes = [f"left out of the comparison: {why}" for _, why in sorted(unreadable.items())]
+    for note in notes:
+        print(f"seamrec: warning: {note}", file=sys.stderr)
+    groups = compare(
+        Snapshot.of(c for name, c in before.items() if name not in unreadable),
+        Snapshot.of(c for name, c in after.items() if name not in unreadable),
+    )
+    complete = not after_errors
+    return _Comparison(groups, notes, list(after.values()) if complete else [])
 
 
 def _diff(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    after, complete = _read_working_tree(settings)
-    groups = _changes_since(settings, args.base, after)
-    print(render(groups, f"seamrec diff {args.base} → working tree", args.format), end="")
-    if complete:  # with a cassette unreadable, the contracts cannot be judged
-        _warn_outdated_contracts(settings, after)
-    return EXIT_BREAKING if any(g.breaking for g in groups) else 0
+    comparison = _changes_since(settings, args.base)
+    title = f"seamrec diff {args.base} → working tree"
+    print(render(comparison.groups, title, args.format, comparison.notes), end="")
+    if comparison.after:  # with a cassette unreadable, the contracts cannot be judged
+        _warn_outdated_contracts(settings, comparison.after)
+    return EXIT_BREAKING if any(g.breaking for g in comparison.groups) else 0
 
 
 def _warn_outdated_contracts(settings: Settings, cassettes: list[Cassette]) -> None:
@@ -239,7 +253,7 @@ def _map(args: argparse.Namespace) -> int:
     contracts = merged(_working_tree(settings))
     highlight: set[str] = set()
     if args.base is not None:
-        highlight |= {g.seam for g in _changes_since(settings, args.base)}
+        highlight |= {g.seam for g in _changes_since(settings, args.base).groups}
     if args.report is not None:
         highlight |= _reported_seams(args.report)
     graph = mermaid(contracts, highlight, settings.boundaries)

@@ -66,16 +66,18 @@ def in_repo(root: Path, cassette_dir: Path) -> str:
 
 def cassettes_at(
     root: Path, commit: str, cassette_dir: Path
-) -> tuple[list[Cassette], list[CassetteError]]:
-    """The cassettes under `cassette_dir` in `commit`, and the errors of unreadable ones."""
+) -> tuple[dict[str, Cassette], dict[str, CassetteError]]:
+    """The cassettes under `cassette_dir` in `commit`, and the errors of unreadable ones,
+    by their path in the repository."""
     folder = in_repo(root, cassette_dir)
     listing = _git(root, "ls-tree", "-r", "-z", "--name-only", commit, "--", folder)
     names = sorted(n for n in listing.decode().split("\0") if n.endswith(SUFFIX))
     if not names:
-        return [], []
+        return {}, {}
     request = "".join(f"{commit}:{name}\n" for name in names).encode()
     output = _git(root, "cat-file", "--batch", stdin=request)
-    cassettes, errors = [], []
+    cassettes: dict[str, Cassette] = {}
+    errors: dict[str, CassetteError] = {}
     offset = 0
     for name in names:
         header_end = output.index(b"\n", offset)
@@ -83,9 +85,9 @@ def cassettes_at(
         data = output[header_end + 1 : header_end + 1 + size]
         offset = header_end + 1 + size + 1
         try:
-            cassettes.append(loads(data, path=Path(f"{commit[:12]}:{name}")))
+            cassettes[name] = loads(data, path=Path(f"{commit[:12]}:{name}"), payloads=False)
         except CassetteError as exc:
-            errors.append(exc)
+            errors[name] = exc
     return cassettes, errors
 
 

@@ -8,12 +8,18 @@ from typing import Any
 
 import pytest
 
-from seamrec.changes import finding_changes
 from seamrec.config import SeamPattern, check_importable, load_settings, replay_patterns
 from seamrec.exceptions import ConfigError
 from seamrec.matching import SeamsFixture
 from seamrec.report import safe_failure_text, summary_lines
-from seamrec.run_end import CHANGES_PROPERTY, RecordEnd, RunObserver, finish_run, report_format
+from seamrec.run_end import (
+    CHANGES_ATTRIBUTE,
+    RecordEnd,
+    RunObserver,
+    finish_run,
+    report_format,
+    safe_change_records,
+)
 from seamrec.session import Mode, SeamSession, Stats
 
 SESSION_KEY = pytest.StashKey[SeamSession]()
@@ -22,7 +28,9 @@ OUTCOME_KEY = pytest.StashKey[str]()
 BEFORE_KEY = pytest.StashKey[dict[str, Any]]()
 REPLAY_KEY = pytest.StashKey[tuple[SeamPattern, ...]]()
 OBSERVER_KEY = pytest.StashKey[RunObserver]()
+STATS_ATTRIBUTE = "seamrec_stats"  # a test report's seamrec counts (xdist workers)
 END_KEY = pytest.StashKey[RecordEnd]()
+PLAIN_ERRORS_KEY = pytest.StashKey[list[str]]()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -120,9 +128,9 @@ class _TestTally:
         self.stats = stats
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        for name, value in report.user_properties:
-            if name == "seamrec" and isinstance(value, dict):
-                self.stats.merge(value)
+        counts = getattr(report, STATS_ATTRIBUTE, None)
+        if isinstance(counts, dict):
+            self.stats.merge(counts)
 
 
 def _become_controller(config: pytest.Config, mode: Mode) -> None:
@@ -151,9 +159,10 @@ def pytest_configure(config: pytest.Config) -> None:
             f"--seams-report={report_path}: the file name must end in .json or .md"
         )
     session = config.stash.get(SESSION_KEY, None)
-    observer = RunObserver()
-    config.stash[OBSERVER_KEY] = observer
-    config.pluginmanager.register(observer, "seamrec-run-observer")
+    if session is not None or CONTROLLER_KEY in config.stash or report_path is not None:
+        observer = RunObserver()
+        config.stash[OBSERVER_KEY] = observer
+        config.pluginmanager.register(observer, "seamrec-run-observer")
     distributed = config.getoption("dist", "no") != "no" and not config.getoption("collectonly")
     if session is None or hasattr(config, "workerinput") or not distributed:
         return
@@ -212,8 +221,7 @@ def pytest_runtest_makereport(
     if report.when == "call":
         outcome = session.end_test_calls()
         if outcome.findings and item.config.getoption("seams_report") is not None:
-            changes = [c.to_record() for f in outcome.findings for c in finding_changes(f)]
-            report.user_properties.append((CHANGES_PROPERTY, changes))
+            setattr(report, CHANGES_ATTRIBUTE, safe_change_records(outcome.findings))
         if outcome.findings or outcome.cassette_error is not None:
             text = safe_failure_text(outcome)
             if report.passed:
@@ -229,7 +237,7 @@ def pytest_runtest_makereport(
         session.finish_test(item.stash[OUTCOME_KEY])
         if hasattr(item.config, "workerinput"):  # the controller sums tests as they end
             delta = session.stats.delta(item.stash[BEFORE_KEY])
-            report.user_properties.append(("seamrec", delta))
+            setattr(report, STATS_ATTRIBUTE, delta)  # travels to the controller, not to junitxml
     return report
 
 
@@ -244,9 +252,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if workeroutput is not None and observer is not None:
         workeroutput["seamrec_deselected"] = observer.deselected
     elif observer is not None and (mode is not None or _reporting(session)):
-        if stats is None:  # no seamrec option, but --seams-report: it gets the summary
+        if stats is None:  # no seamrec option, but --seams-report: errors still count
             stats = Stats()
-            session.config.stash[CONTROLLER_KEY] = (Mode.REPLAY, stats)
+            session.config.stash[PLAIN_ERRORS_KEY] = stats.write_errors
         end = finish_run(session, mode, stats, observer)
         if end is not None:
             session.config.stash[END_KEY] = end
@@ -284,6 +292,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     elif CONTROLLER_KEY in config.stash:
         mode, stats = config.stash[CONTROLLER_KEY]
     else:
+        for error in config.stash.get(PLAIN_ERRORS_KEY, []):
+            terminalreporter.write_line(f"seamrec: error: {error}")
         return
     terminalreporter.section("seamrec")
     for line in summary_lines(mode, stats, config.stash.get(END_KEY, None)):

@@ -10,13 +10,14 @@ from seamrec.changes import Change, SeamChanges, in_tests
 FORMATS = ("text", "markdown", "json")
 
 
-def render(groups: Sequence[SeamChanges], title: str, fmt: str) -> str:
-    """`groups` in the format `fmt` ("text", "markdown" or "json")."""
+def render(groups: Sequence[SeamChanges], title: str, fmt: str, notes: Sequence[str] = ()) -> str:
+    """`groups` in the format `fmt` ("text", "markdown" or "json"); `notes` say what the
+    comparison had to leave out."""
     if fmt == "json":
-        return as_json(groups, title)
+        return as_json(groups, title, notes)
     if fmt == "markdown":
-        return as_markdown(groups, title)
-    return as_text(groups, title)
+        return as_markdown(groups, title, notes)
+    return as_text(groups, title, notes)
 
 
 def headline(groups: Sequence[SeamChanges]) -> str:
@@ -34,12 +35,14 @@ def _count(groups: Sequence[SeamChanges], category: str) -> int:
     return sum(c.category == category for g in groups for c in g.changes)
 
 
+_ICON_ORDER = ("breaking", "additive", "coverage")
+_ICONS = {"breaking": "🔴", "additive": "🟡", "coverage": "⚪"}
 _TEXT_MARKS = {"breaking": "BREAKING", "additive": "additive", "coverage": "coverage"}
 _MARKDOWN_MARKS = {"breaking": "**breaking**", "additive": "additive", "coverage": "coverage"}
 
 
-def as_text(groups: Sequence[SeamChanges], title: str) -> str:
-    lines = [f"{title}: {headline(groups)}"]
+def as_text(groups: Sequence[SeamChanges], title: str, notes: Sequence[str] = ()) -> str:
+    lines = [f"{title}: {headline(groups)}", *(f"note: {note}" for note in notes)]
     for group in groups:
         lines += ["", group.seam]
         for change in group.changes:
@@ -48,10 +51,11 @@ def as_text(groups: Sequence[SeamChanges], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def as_markdown(groups: Sequence[SeamChanges], title: str) -> str:
+def as_markdown(groups: Sequence[SeamChanges], title: str, notes: Sequence[str] = ()) -> str:
     lines = [f"### {_md(title)}", "", f"**{headline(groups)}**"]
+    lines += [f"\n> ⚠️ {_md(note)}" for note in notes]
     for group in groups:
-        icon = "🔴" if group.breaking else "🟢"
+        icon = _ICONS[min((c.category for c in group.changes), key=_ICON_ORDER.index)]
         lines += ["", f"#### {icon} `{group.seam}`", ""]
         lines += ["| | change | where | details |", "|---|---|---|---|"]
         for change in group.changes:
@@ -61,9 +65,10 @@ def as_markdown(groups: Sequence[SeamChanges], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def as_json(groups: Sequence[SeamChanges], title: str) -> str:
+def as_json(groups: Sequence[SeamChanges], title: str, notes: Sequence[str] = ()) -> str:
     document = {
         "title": title,
+        "notes": list(notes),
         "breaking": _count(groups, "breaking"),
         "additive": _count(groups, "additive"),
         "coverage": _count(groups, "coverage"),

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from seamrec.cassette import read_cassettes, write_atomic
-from seamrec.changes import Change, group_reported
+from seamrec.changes import Change, finding_changes, group_reported
 from seamrec.config import load_settings
 from seamrec.contract import ContractUpdate, write_contracts
 from seamrec.exceptions import CassetteError
 from seamrec.review import render
 from seamrec.session import Mode, Stats
 from seamrec.stale import StaleReport, stale_in_run
+from seamrec.tape import Finding
 
 REPORT_FORMATS = {".json": "json", ".md": "markdown", ".markdown": "markdown"}
-CHANGES_PROPERTY = "seamrec_changes"
+CHANGES_ATTRIBUTE = "seamrec_changes"  # on a test report; xdist carries it to the controller
 # Options that run part of the suite: with any of them, a missing test is not evidence.
 _FILTERS = (
     "keyword",
@@ -46,6 +48,7 @@ class RunObserver:
         self.ran: set[str] = set()
         self.deselected = False
         self.interrupted = False  # Ctrl-C or pytest.exit(): whatever its exit status
+        self.collected = 0
         self.changes: list[tuple[str, Change]] = []
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
@@ -53,9 +56,18 @@ class RunObserver:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.ran.add(report.nodeid)
-        for name, value in report.user_properties:
-            if name == CHANGES_PROPERTY and isinstance(value, list):
-                self.changes += [(report.nodeid, Change.from_record(v)) for v in value]
+        records = getattr(report, CHANGES_ATTRIBUTE, None)
+        if isinstance(records, list):
+            self.changes += [(report.nodeid, Change.from_record(r)) for r in records]
+
+    def pytest_itemcollected(self, item: pytest.Item) -> None:
+        self.collected += 1
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Items a plugin dropped without saying so (no pytest_deselected) make a partial
+        run all the same."""
+        if self.collected > len(session.items):
+            self.deselected = True
 
 
 @dataclass
@@ -134,9 +146,23 @@ def after_recording(
     return end
 
 
+def safe_change_records(findings: list[Finding]) -> list[dict[str, Any]]:
+    """The changes of a test's findings as plain data; a finding seamrec cannot describe
+    becomes a plain "drift" entry rather than an error in the run."""
+    records = []
+    for finding in findings:
+        try:
+            records += [c.to_record() for c in finding_changes(finding)]
+        except Exception as exc:
+            detail = f"could not be described: {type(exc).__name__}: {exc}"
+            records.append(Change(finding.seam, "drift", finding.part, detail=detail).to_record())
+    return records
+
+
 def report_format(path: str) -> str | None:
-    """ "json" or "markdown" by the file suffix, None if neither."""
-    return REPORT_FORMATS.get(Path(path).suffix.lower())
+    """The report format, "json" or "markdown", by the file suffix; None if neither."""
+    lowered = path.lower()
+    return next((fmt for suffix, fmt in REPORT_FORMATS.items() if lowered.endswith(suffix)), None)
 
 
 def write_report(target: Path, observer: RunObserver, mode: Mode | None) -> None:
