@@ -827,3 +827,27 @@ def test_diff_warns_when_the_contract_files_do_not_match_the_cassettes(
         "seamrec: warning: cassettes/contracts/app.repo.txt does not match the cassettes; "
         "record again (pytest --record-seams) to rewrite it"
     ] == done.stderr.splitlines()
+
+
+def test_show_of_a_directory_is_a_one_line_error(recorded_app: LayeredApp) -> None:
+    """`seamrec show cassettes` names the directory and what to give instead."""
+    done = seamrec(recorded_app.root, "show", "cassettes")
+
+    assert_usage_error(done, "cassettes is a directory: give one cassette file, or a seam id")
+
+
+def test_prune_yes_with_an_unreadable_cassette_keeps_the_contracts_and_says_so(
+    recorded_app: LayeredApp,
+) -> None:
+    """Contracts rebuilt without a cassette would lose its lines: they stay, with a warning."""
+    recorded_app.edit("tests/test_api.py", UNKNOWN_USER_TEST, "")
+    (recorded_app.root / ORDER_SUMMARY).write_bytes(b"damaged")
+    contracts = recorded_app.cassettes / "contracts"
+    before = {p.name: p.read_bytes() for p in contracts.iterdir()}
+
+    done = seamrec(recorded_app.root, "prune", "--yes")
+
+    assert 0 == done.returncode
+    assert f"deleted: {UNKNOWN_USER}  (tests/test_api.py::test_unknown_user)" in done.stdout
+    assert "the contract files were not rewritten" in done.stderr
+    assert before == {p.name: p.read_bytes() for p in contracts.iterdir()}

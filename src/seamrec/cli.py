@@ -130,6 +130,8 @@ _PROJECT_FILES = ("pyproject.toml", "pytest.ini", ".pytest.ini", "tox.ini", "set
 
 def _show(args: argparse.Namespace) -> int:
     target = Path(args.target)
+    if target.is_dir():
+        raise UsageError(f"{target} is a directory: give one cassette file, or a seam id")
     if target.is_file() or target.suffix == SUFFIX:
         cassette = load(target)
         print(cassette_json(cassette) if args.format == "json" else cassette_text(cassette), end="")
@@ -240,7 +242,13 @@ def _prune(args: argparse.Namespace) -> int:
         print("no stale cassettes")
     elif not args.yes:
         print(f"{len(report.stale)} stale cassette(s); `seamrec prune --yes` deletes them")
-    elif not report.unreadable:  # the contracts must no longer list the deleted tests
+    elif report.unreadable:
+        print(
+            "seamrec: warning: the contract files were not rewritten (a cassette cannot be "
+            "read); re-record to bring them up to date",
+            file=sys.stderr,
+        )
+    else:  # the contracts must no longer list the deleted tests
         remaining, _ = read_cassettes(settings.cassette_dir, payloads=False)
         update = write_contracts(settings.cassette_dir, [c for _, c in remaining])
         for path in [*update.written, *update.removed]:
