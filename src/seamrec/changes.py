@@ -214,24 +214,16 @@ def _seam_gone(seam: str, old: SeamContract, kept: SeamContract | None) -> Chang
 
 
 def _newly_exercised(change: Change) -> Change:
-    return Change(
-        change.seam,
-        "newly exercised",
-        change.path,
-        old=change.old,
-        new=change.new,
-        detail=f"{change.kind}, seen only in new tests",
-    )
+    return _as_coverage(change, "newly exercised", "seen only in new tests")
 
 
 def _no_longer_exercised(change: Change) -> Change:
-    return Change(
-        change.seam,
-        "no longer exercised",
-        change.path,
-        old=change.old,
-        detail=f"{change.kind}, but only in deleted tests",
-    )
+    return _as_coverage(replace(change, new=""), "no longer exercised", "but only in deleted tests")
+
+
+def _as_coverage(change: Change, kind: str, why: str) -> Change:
+    """A change that tests added or deleted explain: coverage, its own kind in the detail."""
+    return replace(change, kind=kind, to_path="", tests=0, detail=f"{change.kind}, {why}")
 
 
 def contract_changes(seam: str, old: SeamContract, new: SeamContract) -> list[Change]:
