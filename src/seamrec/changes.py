@@ -168,7 +168,8 @@ def compare(base: Snapshot, head: Snapshot) -> list[SeamChanges]:
     return sorted(found, key=lambda g: (not g.breaking, g.seam))
 
 
-_RANK = {"breaking": 0, "additive": 1, "coverage": 2}
+CATEGORIES = ("breaking", "additive", "coverage")  # in the order they are listed
+_RANK = {category: rank for rank, category in enumerate(CATEGORIES)}
 
 
 def _per_test_changes(
@@ -250,26 +251,26 @@ def contract_changes(seam: str, old: SeamContract, new: SeamContract) -> list[Ch
         if partner is not None:
             added.remove(partner.key)
             removed.remove(key)
-            types = _types(before[key])
+            types = before[key].type_text
             path, to_path = before[key].path, partner.path
             changes.append(Change(seam, "key renamed?", path, types, types, to_path=to_path))
     for key in removed:
         kind = _path_kind(key, "removed")
-        changes.append(Change(seam, kind, before[key].path, old=_types(before[key])))
+        changes.append(Change(seam, kind, before[key].path, old=before[key].type_text))
     for key in added:
         entry = after[key]
         extra = "optional" if entry.optional else ""
         kind = _path_kind(key, "added")
-        changes.append(Change(seam, kind, entry.path, new=_types(entry), detail=extra))
+        changes.append(Change(seam, kind, entry.path, new=entry.type_text, detail=extra))
     for key in retyped:
         was, now = before[key], after[key]
         kind = "type narrowed" if set(now.types) < set(was.types) else "type changed"
-        changes.append(Change(seam, kind, was.path, _types(was), _types(now)))
+        changes.append(Change(seam, kind, was.path, was.type_text, now.type_text))
     for key in before.keys() & after.keys():
         was, now = before[key], after[key]
         if was.optional != now.optional:
             kind = "now optional" if now.optional else "now required"
-            changes.append(Change(seam, kind, was.path, new=_types(now)))
+            changes.append(Change(seam, kind, was.path, new=now.type_text))
     return sorted(changes, key=lambda c: (not c.breaking, c.path, c.kind))
 
 
@@ -314,10 +315,9 @@ def _call_changes(
 
 def _topmost(keys: Iterable[PathKey]) -> list[PathKey]:
     """Drop keys under another key of the set: a removed key's children go with it."""
-    wanted = sorted(keys, key=len)
     chosen: list[PathKey] = []
-    for key in wanted:
-        if not any(key[: len(c)] == c for c in chosen):
+    for key in sorted(keys, key=len):
+        if not _under(key, chosen):
             chosen.append(key)
     return sorted(chosen, key=repr)
 
@@ -326,10 +326,6 @@ def _rename_partner(gone: Entry, candidates: list[Entry]) -> Entry | None:
     """The one added key next to `gone` with the same types, if there is exactly one."""
     same = [e for e in candidates if e.parent == gone.parent and e.types == gone.types]
     return same[0] if len(same) == 1 else None
-
-
-def _types(entry: Entry) -> str:
-    return " | ".join(entry.types)
 
 
 def in_tests(count: int) -> str:
@@ -377,7 +373,7 @@ def group_reported(changes: Iterable[tuple[str, Change]]) -> list[SeamChanges]:
         tests.setdefault(change, set()).add(test)
     grouped: dict[str, SeamChanges] = {}
     for change, where in tests.items():
-        counted = Change(**{**asdict(change), "tests": len(where)})
+        counted = replace(change, tests=len(where))
         grouped.setdefault(change.seam, SeamChanges(change.seam)).changes.append(counted)
     for group in grouped.values():
         group.changes.sort(key=lambda c: (not c.breaking, c.path, c.kind, c.detail))

@@ -167,11 +167,13 @@ def _warn_skipped(errors: list[CassetteError]) -> None:
 
 @dataclass
 class _Comparison:
-    """`seamrec diff`'s result: the changes, what was left out, the working tree's cassettes."""
+    """`seamrec diff`'s result: the changes, what was left out, the working tree's readable
+    cassettes, and whether every one of them could be read."""
 
     groups: list[SeamChanges]
     notes: list[str]
     after: list[Cassette]
+    complete: bool
 
 
 def _changes_since(settings: Settings, base: str) -> _Comparison:
@@ -196,8 +198,7 @@ def _changes_since(settings: Settings, base: str) -> _Comparison:
         Snapshot.of(c for name, c in before.items() if name not in unreadable),
         Snapshot.of(c for name, c in after.items() if name not in unreadable),
     )
-    complete = not after_errors
-    return _Comparison(groups, notes, list(after.values()) if complete else [])
+    return _Comparison(groups, notes, list(after.values()), complete=not after_errors)
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -205,7 +206,7 @@ def _diff(args: argparse.Namespace) -> int:
     comparison = _changes_since(settings, args.base)
     title = f"seamrec diff {args.base} → working tree"
     print(render(comparison.groups, title, args.format, comparison.notes), end="")
-    if comparison.after:  # with a cassette unreadable, the contracts cannot be judged
+    if comparison.complete:  # with a cassette unreadable, the contracts cannot be judged
         _warn_outdated_contracts(settings, comparison.after)
     return EXIT_BREAKING if any(g.breaking for g in comparison.groups) else 0
 
@@ -258,10 +259,14 @@ def _prune(args: argparse.Namespace) -> int:
 
 def _map(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    contracts = merged(_working_tree(settings))
     highlight: set[str] = set()
-    if args.base is not None:
-        highlight |= {g.seam for g in _changes_since(settings, args.base).groups}
+    if args.base is not None:  # the comparison has read the working tree already
+        comparison = _changes_since(settings, args.base)
+        cassettes = comparison.after
+        highlight |= {g.seam for g in comparison.groups}
+    else:
+        cassettes = _working_tree(settings)
+    contracts = merged(cassettes)
     if args.report is not None:
         highlight |= _reported_seams(args.report)
     graph = mermaid(contracts, highlight, settings.boundaries)

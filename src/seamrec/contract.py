@@ -3,9 +3,9 @@
 A contract flattens shapes into one line per path, in the path syntax of the drift
 messages (``return['user']['email']: str``). Merging many shapes keeps every type seen
 at a path (``str | None``) and marks a key ``?`` when some recorded value at its parent
-did not have it. Contracts hold no values and no call counts, so their text changes only
-when a shape changes (or when the set of tests or callers of a seam changes): committed
-next to the cassettes, their diff in a pull request *is* the format change.
+did not have it. Contracts hold no values, call counts or callers, so their text changes
+only when a shape changes (or when the set of tests of a seam changes): committed next to
+the cassettes, their diff in a pull request *is* the format change.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ CONTRACT_SUFFIX = ".txt"
 HEADER = "# seamrec contract"
 ROOTS = ("args", "return", "raise", "yield")
 _RECORDS = ("dict", "obj", "ntuple", "row", "args")
-_DECORATED = {"self": "self", "enum": "enum", "opaque": "opaque", "map": "map"}
+_DECORATED = frozenset({"self", "enum", "opaque", "map"})  # shown as `type (kind)`
 PathKey = tuple[Any, ...]  # (root, *segments) as in `drift.render_path`
 
 
@@ -53,8 +53,12 @@ class Entry:
     def parent(self) -> PathKey:
         return self.key[:-1]
 
+    @property
+    def type_text(self) -> str:
+        return " | ".join(self.types)
+
     def line(self) -> str:
-        return f"{self.path}{'?' if self.optional else ''}: {' | '.join(self.types)}"
+        return f"{self.path}{'?' if self.optional else ''}: {self.type_text}"
 
 
 @dataclass
@@ -261,7 +265,7 @@ def type_name(shape: Shape) -> str:
     if kind == "coll" and shape[1] == "yield":
         return "generator"  # the items it yielded are the `yield[*]` lines
     if kind in _DECORATED:
-        return f"{shape[1]} ({_DECORATED[kind]})"
+        return f"{shape[1]} ({kind})"
     return str(shape[1])
 
 

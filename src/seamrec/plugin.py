@@ -251,7 +251,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None and observer is not None:
         workeroutput["seamrec_deselected"] = observer.deselected
-    elif observer is not None and (mode is not None or _reporting(session)):
+    elif observer is not None:  # registered only in seamrec runs or with --seams-report
         if stats is None:  # no seamrec option, but --seams-report: errors still count
             stats = Stats()
             session.config.stash[PLAIN_ERRORS_KEY] = stats.write_errors
@@ -265,10 +265,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     seams.stop()
     if workeroutput is not None:  # per-test counts went with each test's report
         workeroutput["seamrec"] = seams.stats.instrumentation()
-
-
-def _reporting(session: pytest.Session) -> bool:
-    return session.config.getoption("seams_report") is not None
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -298,13 +294,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     terminalreporter.section("seamrec")
     for line in summary_lines(mode, stats, config.stash.get(END_KEY, None)):
         terminalreporter.write_line(line)
-
-
-def pytest_deselected(items: list[pytest.Item]) -> None:
-    if items:
-        observer = items[0].config.stash.get(OBSERVER_KEY, None)
-        if observer is not None:
-            observer.deselected = True
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

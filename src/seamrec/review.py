@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from seamrec.changes import Change, SeamChanges, in_tests
+from seamrec.changes import CATEGORIES, Change, SeamChanges, in_tests
 
 FORMATS = ("text", "markdown", "json")
 
@@ -24,7 +24,7 @@ def headline(groups: Sequence[SeamChanges]) -> str:
     """`2 breaking, 1 additive change in 2 seams` (and what is no longer exercised)."""
     if not groups:
         return "no seam changed shape"
-    breaking, additive, coverage = (_count(groups, c) for c in ("breaking", "additive", "coverage"))
+    breaking, additive, coverage = (_count(groups, c) for c in CATEGORIES)
     seams = f"{len(groups)} seam{'s' if len(groups) != 1 else ''}"
     changes = f"change{'s' if additive != 1 else ''}"
     lost = f", {coverage} no longer exercised" if coverage else ""
@@ -35,7 +35,6 @@ def _count(groups: Sequence[SeamChanges], category: str) -> int:
     return sum(c.category == category for g in groups for c in g.changes)
 
 
-_ICON_ORDER = ("breaking", "additive", "coverage")
 _ICONS = {"breaking": "🔴", "additive": "🟡", "coverage": "⚪"}
 _TEXT_MARKS = {"breaking": "BREAKING", "additive": "additive", "coverage": "coverage"}
 _MARKDOWN_MARKS = {"breaking": "**breaking**", "additive": "additive", "coverage": "coverage"}
@@ -55,7 +54,7 @@ def as_markdown(groups: Sequence[SeamChanges], title: str, notes: Sequence[str] 
     lines = [f"### {_md(title)}", "", f"**{headline(groups)}**"]
     lines += [f"\n> ⚠️ {_md(note)}" for note in notes]
     for group in groups:
-        icon = _ICONS[min((c.category for c in group.changes), key=_ICON_ORDER.index)]
+        icon = _ICONS[min((c.category for c in group.changes), key=CATEGORIES.index)]
         lines += ["", f"#### {icon} `{group.seam}`", ""]
         lines += ["| | change | where | details |", "|---|---|---|---|"]
         for change in group.changes:

@@ -64,8 +64,8 @@ class RunObserver:
         self.collected += 1
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        """Items a plugin dropped without saying so (no pytest_deselected) make a partial
-        run all the same."""
+        """Fewer items than were collected: deselected (-k, -m, --deselect), or dropped by
+        a plugin without saying so. Either way the run is partial."""
         if self.collected > len(session.items):
             self.deselected = True
 
@@ -90,7 +90,7 @@ def finish_run(
     end = None
     if mode is Mode.RECORD:
         settings = load_settings(config.rootpath)  # already validated by this run
-        scopes = None if observer.interrupted else run_scopes(session, observer.deselected)
+        scopes = run_scopes(session, observer)
         try:
             end = after_recording(settings.rootdir, settings.cassette_dir, observer.ran, scopes)
         except OSError as exc:
@@ -109,12 +109,12 @@ def finish_run(
     return end
 
 
-def run_scopes(session: pytest.Session, deselected: bool) -> list[str] | None:
+def run_scopes(session: pytest.Session, observer: RunObserver) -> list[str] | None:
     """The rootdir-relative paths a record run covered completely, or None when the run
     was filtered (-k, -m, --lf, --deselect, --sw, node ids, deselection) or cut short
     (-x, Ctrl-C, an internal error)."""
     config = session.config
-    if deselected or session.shouldstop or session.shouldfail:
+    if observer.deselected or observer.interrupted or session.shouldstop or session.shouldfail:
         return None
     if session.exitstatus not in _COMPLETE:
         return None
