@@ -42,9 +42,10 @@ def invalid(error: ValidationError) -> tuple[dict[str, Any], int]:
 
 def init_app(app: Flask) -> None:
     """Register the error handlers and the blueprints."""
-    from shop.api import orders, users
+    from shop.api import orders, reports, users
 
     app.register_error_handler(NotFound, not_found)
     app.register_error_handler(ValidationError, invalid)
     app.register_blueprint(users.bp)
     app.register_blueprint(orders.bp)
+    app.register_blueprint(reports.bp)
