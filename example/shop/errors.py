@@ -1,8 +1,8 @@
-"""Domain errors shared by every layer of the shop."""
+"""Domain errors shared by every layer of the shop; the API maps them to 404 and 400."""
 
 
 class NotFound(LookupError):
-    """A requested row does not exist."""
+    """A requested user or order does not exist."""
 
 
 class ValidationError(ValueError):

@@ -1,10 +1,14 @@
-"""Domain models: plain dataclasses, enums, named tuples and row shapes."""
+"""Domain models: frozen dataclasses, an enum and named tuples, with computed properties."""
+
+from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import NamedTuple, TypedDict
+from typing import NamedTuple
+
+FREE_SHIPPING_FROM = Decimal("50.00")
 
 
 class OrderStatus(Enum):
@@ -16,7 +20,7 @@ class OrderStatus(Enum):
 
 
 class LineItem(NamedTuple):
-    """One line of an order request."""
+    """One line of an order: what, how many, at which unit price."""
 
     sku: str
     qty: int
@@ -27,43 +31,45 @@ class LineItem(NamedTuple):
         return self.unit_price * self.qty
 
 
+class OrderSummary(NamedTuple):
+    """Counts for the order page and the warehouse export (flags are 0/1, as stored)."""
+
+    lines: int
+    units: int
+    free_shipping: int
+
+
 @dataclass(frozen=True)
 class User:
-    """A registered customer."""
+    """A registered customer; ``created`` is timezone-aware UTC."""
 
     id: int
     name: str
     email: str
-    created_at: datetime
+    created: datetime
 
 
 @dataclass(frozen=True)
 class Order:
-    """A placed order; ``created_at`` is timezone-aware UTC."""
+    """A placed order; ``created`` is timezone-aware UTC."""
 
     id: int
     user_id: int
-    total: Decimal
-    items: tuple[str, ...]
-    created_at: datetime
     status: OrderStatus
+    total: Decimal
+    created: datetime
+    items: tuple[LineItem, ...]
 
+    @property
+    def item_count(self) -> int:
+        """Units ordered over all lines."""
+        return sum(item.qty for item in self.items)
 
-class UserRow(TypedDict):
-    """A user row as returned by the repository."""
-
-    id: int
-    name: str
-    email: str
-    created_at: int
-
-
-class NotificationRow(TypedDict):
-    """A notification row as yielded by the repository."""
-
-    id: int
-    user_id: int
-    kind: str
-    body: str
-    sent: bool
-    created_at: int
+    @property
+    def summary(self) -> OrderSummary:
+        """Line and unit counts, and whether shipping is free (1) or not (0)."""
+        return OrderSummary(
+            lines=len(self.items),
+            units=self.item_count,
+            free_shipping=int(self.total >= FREE_SHIPPING_FROM),
+        )

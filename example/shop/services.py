@@ -1,52 +1,81 @@
-"""Business services layered on top of the repositories."""
+"""Business rules between the views and a repository (sqlite3 or SQLAlchemy)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from shop.errors import ValidationError
-from shop.models import LineItem, NotificationRow, Order, OrderStatus, User, UserRow
-from shop.repository import NotificationRepo, OrderRepo, UserRepo
+from shop.errors import NotFound, ValidationError
+from shop.mail import Mailer, welcome_email
+from shop.models import LineItem, Order, OrderStatus, User
 
 _CENT = Decimal("0.01")
 
 
-def _from_unix(ts: int) -> datetime:
-    return datetime.fromtimestamp(ts, tz=UTC)
+class Row(Protocol):
+    """A database row read by column name (`sqlite3.Row`, SQLAlchemy `RowMapping`)."""
+
+    def __getitem__(self, key: str, /) -> Any:
+        """The value of column ``key``."""
 
 
-def _to_user(row: UserRow) -> User:
-    return User(row["id"], row["name"], row["email"], _from_unix(row["created_at"]))
+class UserStore(Protocol):
+    """What the services need from a users repository."""
+
+    def add(self, name: str, email: str) -> int:
+        """Insert a user and return the new id."""
+
+    def get(self, user_id: int) -> Row | None:
+        """The user's row (id, name, email, created), or None."""
+
+    def find_by_email(self, email: str) -> Row | None:
+        """The row of the user with this address, or None."""
 
 
-def _to_order(values: Sequence[Any]) -> Order:
-    order_id, user_id, total, items, status, created_at = values
-    return Order(
-        id=order_id,
-        user_id=user_id,
-        total=Decimal(total),
-        items=tuple(items.split(",")),
-        created_at=datetime.fromisoformat(created_at),
-        status=OrderStatus(status),
-    )
+class OrderStore(Protocol):
+    """What the services need from an orders repository."""
+
+    def add(self, user_id: int, status: str, total: str, items: Sequence[LineItem]) -> int:
+        """Insert an order with its lines and return the new id."""
+
+    def get(self, order_id: int) -> Row | None:
+        """The order's row (id, user_id, status, total, created), or None."""
+
+    def lines(self, order_id: int) -> Sequence[Row]:
+        """The order's lines (sku, qty, unit_price)."""
+
+    def for_user(self, user_id: int) -> Sequence[Row]:
+        """The user's orders, oldest first."""
+
+
+def _utc(value: datetime) -> datetime:
+    """A stored timestamp (naive UTC) as an aware datetime."""
+    return value.replace(tzinfo=UTC)
+
+
+def order_total(items: Sequence[LineItem]) -> Decimal:
+    """The sum of the lines' subtotals, rounded to cents."""
+    return sum((item.subtotal() for item in items), Decimal(0)).quantize(_CENT)
 
 
 class UserService:
-    """Registration and lookup of users."""
+    """Sign-up and lookup of users."""
 
-    def __init__(self, users: UserRepo) -> None:
+    def __init__(self, users: UserStore, mailer: Mailer) -> None:
         self._users = users
+        self._mailer = mailer
 
-    def get_user(self, user_id: int) -> User:
-        """Return the user or raise NotFound."""
-        return _to_user(self._users.get_user(user_id))
+    def get(self, user_id: int) -> User:
+        """The user, or NotFound."""
+        row = self._users.get(user_id)
+        if row is None:
+            raise NotFound(f"user {user_id} not found")
+        return User(row["id"], row["name"], row["email"], _utc(row["created"]))
 
     def register(self, name: str, email: str) -> User:
-        """Validate and create a user."""
+        """Validate and create a user, and send them the welcome e-mail."""
         name, email = name.strip(), email.strip().lower()
         if not name:
             raise ValidationError("name is required")
@@ -54,72 +83,54 @@ class UserService:
             raise ValidationError(f"invalid email {email!r}")
         if self._users.find_by_email(email) is not None:
             raise ValidationError(f"email {email!r} already registered")
-        return self.get_user(self._users.add_user(name, email))
+        user = self.get(self._users.add(name, email))
+        self._mailer.send(welcome_email(user))
+        return user
 
 
 class OrderService:
-    """Order placement and queries."""
+    """Placing and reading orders."""
 
-    def __init__(self, orders: OrderRepo, users: UserRepo) -> None:
+    def __init__(self, orders: OrderStore, users: UserStore) -> None:
         self._orders = orders
         self._users = users
 
-    def create_order(self, user_id: int, lines: Sequence[LineItem]) -> Order:
-        """Validate line items, price them and persist a pending order."""
-        if not lines:
-            raise ValidationError("an order needs at least one line item")
-        self._users.get_user(user_id)  # raises NotFound for unknown users
-        skus = tuple(self._checked_sku(line) for line in lines)
-        total = sum((line.subtotal() for line in lines), Decimal(0)).quantize(_CENT)
-        order_id = self._orders.insert_order(
-            user_id, total, skus, OrderStatus.PENDING, datetime.now(UTC)
+    def place(self, user_id: int, items: Sequence[LineItem]) -> Order:
+        """Validate the lines, compute the total and store a pending order."""
+        if not items:
+            raise ValidationError("an order needs at least one item")
+        for item in items:
+            if not item.sku.strip() or item.qty <= 0 or item.unit_price < 0:
+                raise ValidationError(f"invalid item {item.sku!r}")
+        if self._users.get(user_id) is None:
+            raise NotFound(f"user {user_id} not found")
+        total = order_total(items)
+        order_id = self._orders.add(user_id, OrderStatus.PENDING.value, str(total), items)
+        return self.get(order_id)
+
+    def get(self, order_id: int) -> Order:
+        """The order with its lines, or NotFound."""
+        row = self._orders.get(order_id)
+        if row is None:
+            raise NotFound(f"order {order_id} not found")
+        return self._order(row)
+
+    def for_user(self, user_id: int) -> list[Order]:
+        """The orders of an existing user, oldest first."""
+        if self._users.get(user_id) is None:
+            raise NotFound(f"user {user_id} not found")
+        return [self._order(row) for row in self._orders.for_user(user_id)]
+
+    def _order(self, row: Row) -> Order:
+        items = tuple(
+            LineItem(line["sku"], line["qty"], Decimal(line["unit_price"]))
+            for line in self._orders.lines(row["id"])
         )
-        return _to_order(tuple(self._orders.get_order(order_id)))
-
-    def order_total(self, order_id: int) -> Decimal:
-        """Return the stored total of an order."""
-        return self._orders.get_total(order_id)
-
-    def orders_for_user(self, user_id: int) -> list[Order]:
-        """Return all orders of an existing user, oldest first."""
-        self._users.get_user(user_id)
-        return [_to_order(row) for row in self._orders.list_orders(user_id)]
-
-    @staticmethod
-    def _checked_sku(line: LineItem) -> str:
-        sku = OrderRepo.normalize_sku(line.sku)
-        if not sku or "," in sku:
-            raise ValidationError(f"invalid sku {line.sku!r}")
-        if line.qty <= 0 or line.unit_price < 0:
-            raise ValidationError(f"invalid quantity or price for {sku}")
-        return sku
-
-
-class NotificationService:
-    """Queueing and delivery of user notifications."""
-
-    def __init__(self, notifications: NotificationRepo, users: UserRepo) -> None:
-        self._notifications = notifications
-        self._users = users
-
-    def send_welcome(self, user_id: int) -> int:
-        """Queue a welcome message for an existing user."""
-        user = self._users.get_user(user_id)
-        return self._notifications.add(user_id, "welcome", f"Welcome, {user['name']}!")
-
-    async def send_async(self, user_id: int, body: str) -> int:
-        """Hand ``body`` to an (simulated) async transport, then queue it."""
-        self._users.get_user(user_id)
-        await asyncio.sleep(0)
-        return self._notifications.add(user_id, "message", body)
-
-    def pending(self, user_id: int) -> list[NotificationRow]:
-        """Return the user's undelivered notifications."""
-        return [n for n in self._notifications.iter_notifications(user_id) if not n["sent"]]
-
-    def deliver_all(self, user_id: int) -> int:
-        """Mark every pending notification as sent; return how many."""
-        pending = self.pending(user_id)
-        for note in pending:
-            self._notifications.mark_sent(note["id"])
-        return len(pending)
+        return Order(
+            id=row["id"],
+            user_id=row["user_id"],
+            status=OrderStatus(row["status"]),
+            total=Decimal(row["total"]),
+            created=_utc(row["created"]),
+            items=items,
+        )

@@ -1,36 +1,48 @@
-"""User registration and lookup through the API and the service."""
+"""Users through the API: sign-up, lookup, the welcome e-mail and the errors."""
+
+from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from shop import UserService, api
+from flask import Flask
+from flask.testing import FlaskClient
+
+from shop.api import user_service
+from shop.mail import Email
 
 
-def test_register_and_fetch_user(app: api.Services) -> None:
-    created = api.handle(app, "POST /users", {"name": " Bob ", "email": "Bob@Example.com"})
-    assert 201 == created["status"]
-    user_id = created["user"]["id"]
+def test_register_and_fetch_user(client: FlaskClient, outbox: list[Email]) -> None:
+    created = client.post("/api/users", json={"name": " Bob ", "email": "Bob@Example.com"})
+    assert 201 == created.status_code
+    user = created.get_json()
 
-    fetched = api.handle(app, "GET /users", {"user_id": user_id})
+    fetched = client.get(f"/api/users/{user['id']}")
 
-    assert 200 == fetched["status"]
-    assert {"id": user_id, "name": "Bob", "email": "bob@example.com"} == {
-        k: fetched["user"][k] for k in ("id", "name", "email")
-    }
-    assert created["user"]["created_at"] == fetched["user"]["created_at"]
-
-
-def test_missing_user_is_404(app: api.Services) -> None:
-    response = api.handle(app, "GET /users", {"user_id": 999})
-    assert {"status": 404, "error": "user 999 not found"} == response
+    assert 200 == fetched.status_code
+    assert user == fetched.get_json()
+    assert ("Bob", "bob@example.com") == (user["name"], user["email"])
+    assert UTC == datetime.fromisoformat(user["created"]).tzinfo
+    assert [("bob@example.com", "Welcome to the shop")] == [(m["to"], m["subject"]) for m in outbox]
 
 
-def test_duplicate_email_is_rejected(app: api.Services, alice: int) -> None:
-    response = api.handle(app, "POST /users", {"name": "Eve", "email": "ALICE@example.com"})
-    assert {"status": 400, "error": "email 'alice@example.com' already registered"} == response
+def test_missing_user_is_404(client: FlaskClient) -> None:
+    response = client.get("/api/users/999")
+    assert (404, {"error": "user 999 not found"}) == (response.status_code, response.get_json())
 
 
-def test_service_returns_aware_created_at(app: api.Services, alice: int) -> None:
-    assert isinstance(app.users, UserService)
-    user = app.users.get_user(alice)
-    assert ("Alice", UTC) == (user.name, user.created_at.tzinfo)
-    assert user.created_at <= datetime.now(UTC)  # also true of replayed, recorded values
+def test_duplicate_email_is_rejected(client: FlaskClient, alice: int) -> None:
+    response = client.post("/api/users", json={"name": "Eve", "email": "ALICE@example.com"})
+    assert 400 == response.status_code
+    assert {"error": "email 'alice@example.com' already registered"} == response.get_json()
+
+
+def test_invalid_email_is_rejected(client: FlaskClient, outbox: list[Email]) -> None:
+    response = client.post("/api/users", json={"name": "Eve", "email": "eve.example.com"})
+    assert (400, []) == (response.status_code, outbox)
+
+
+def test_service_returns_an_aware_created_timestamp(app: Flask, alice: int) -> None:
+    with app.app_context():
+        user = user_service().get(alice)
+    assert ("Alice", UTC) == (user.name, user.created.tzinfo)
+    assert user.created <= datetime.now(UTC)  # also true of replayed, recorded values
