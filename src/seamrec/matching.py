@@ -15,7 +15,7 @@ from seamrec.cassette import SUFFIX, Cassette, load
 from seamrec.config import Settings, load_settings
 from seamrec.drift import explain
 from seamrec.exceptions import CassetteError
-from seamrec.shape import Shape, compatible, make_shape_function
+from seamrec.shape import Classifier, Shape, compatible, make_shape_function
 
 PARTS = ("return", "raise", "yield")
 
@@ -58,7 +58,9 @@ def assert_matches(
             f"no recording of {seam} ({part}) under {settings.cassette_dir}: record a test "
             "that calls it for real with pytest --record-seams"
         )
-    live = make_shape_function(settings.limits.max_depth)(value)
+    live = make_shape_function(
+        settings.limits.max_depth, classifier=Classifier.from_settings(settings)
+    )(value)
     if any(compatible(shape, live) for shape in recorded):
         return
     closest = min(recorded, key=lambda shape: len(explain(shape, live)))

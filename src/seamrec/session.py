@@ -24,7 +24,14 @@ from seamrec.exceptions import CassetteError, ReplayError
 from seamrec.instrument import Instrumenter, Seam
 from seamrec.rebuild import Rebuilder, TypeResolver
 from seamrec.redact import PathRule, Redactor
-from seamrec.shape import Shape, args_shape, compatible, make_shape_function, self_shape
+from seamrec.shape import (
+    Classifier,
+    Shape,
+    args_shape,
+    compatible,
+    make_shape_function,
+    self_shape,
+)
 from seamrec.tape import Finding, LiveCall, Tape
 
 _T = TypeVar("_T")
@@ -186,8 +193,9 @@ class SeamSession:
         self.stats = Stats()
         self.tape: Tape | None = None
         self._paused = 0
-        self._shape_of = make_shape_function(settings.limits.max_depth)
-        self._pack = make_packer(settings.limits)
+        classifier = Classifier.from_settings(settings)  # one for shapes and payloads
+        self._shape_of = make_shape_function(settings.limits.max_depth, classifier=classifier)
+        self._pack = make_packer(settings.limits, classifier)
         self._last: dict[str, _LastShapes] = {}
         self._fit_args: dict[int, tuple[Shape, ArgsCheck | None]] = {}
         self._fit_values: dict[int, tuple[Shape, Check | None]] = {}
