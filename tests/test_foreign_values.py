@@ -1,0 +1,221 @@
+"""End to end: framework objects are recorded by type, data is walked, and everything
+recorded checks clean right after (a Flask app factory, SQLAlchemy rows on a real
+in-memory SQLite engine, expression objects whose fields hold sets)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import LayeredApp, fresh_project, payload
+from seamrec.cassette import load
+from seamrec.codec import OpaqueView
+
+PYPROJECT = """\
+[tool.pytest.ini_options]
+pythonpath = ["."]
+testpaths = ["tests"]
+
+[tool.seamrec]
+boundaries = ["shop"]
+"""
+
+FACTORY = '''\
+"""The app factory, in the Flask tutorial's shape."""
+
+from flask import Flask
+
+
+def create_app(test_config: dict[str, object] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(SECRET_KEY="dev", DATABASE="/tmp/shop.sqlite")
+    if test_config is not None:
+        app.config.update(test_config)
+
+    @app.get("/hello")
+    def hello() -> str:
+        return "Hello"
+
+    return app
+'''
+
+FACTORY_TESTS = """\
+from shop import create_app
+
+
+def test_hello():
+    app = create_app({"TESTING": True})
+    assert app.test_client().get("/hello").data == b"Hello"
+
+
+def test_config():
+    assert create_app({"TESTING": True}).testing
+"""
+
+
+@pytest.fixture
+def flask_shop(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> LayeredApp:
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "shop/__init__.py": FACTORY,
+        "tests/test_factory.py": FACTORY_TESTS,
+    }
+    return fresh_project(pytester, monkeypatch, files)
+
+
+def contract_lines(app: LayeredApp, module: str) -> list[str]:
+    text = (app.cassettes / "contracts" / f"{module}.txt").read_text()
+    return [line.strip() for line in text.splitlines() if line.startswith("  ")]
+
+
+def test_an_app_returned_by_a_factory_is_one_contract_line(flask_shop: LayeredApp) -> None:
+    flask_shop.record().assert_outcomes(passed=2)
+
+    lines = contract_lines(flask_shop, "shop")
+
+    assert [
+        "args.test_config: dict",
+        "args.test_config['TESTING']: bool",
+        "return: flask.app.Flask (opaque)",
+        "tests/test_factory.py::test_config",
+        "tests/test_factory.py::test_hello",
+    ] == lines
+    cassette = load(flask_shop.cassettes / "tests" / "test_factory" / "test_hello.msgpack")
+    assert OpaqueView("flask.app.Flask") == payload(cassette.calls[0].result)
+
+
+def test_a_new_config_key_and_a_new_flask_attribute_raise_nothing(
+    flask_shop: LayeredApp,
+) -> None:
+    flask_shop.record().assert_outcomes(passed=2)
+    flask_shop.edit(
+        "shop/__init__.py",
+        'DATABASE="/tmp/shop.sqlite")',
+        'DATABASE="/tmp/other.sqlite", MAX_FORM_MEMORY_SIZE=500_000)\n'
+        "    app.new_framework_attribute = {'added': 'in a release'}",
+    )
+
+    result = flask_shop.check()
+
+    result.assert_outcomes(passed=2)
+    assert 0 == result.ret
+
+
+ROWS = '''\
+"""Orders read through SQLAlchemy 2 on an in-memory SQLite database."""
+
+import sqlalchemy as sa
+
+_engine = sa.create_engine("sqlite://")
+with _engine.begin() as connection:
+    connection.execute(sa.text("CREATE TABLE orders (id INTEGER, total NUMERIC)"))
+    connection.execute(sa.text("INSERT INTO orders VALUES (1, 250), (2, 990)"))
+
+
+def order_rows() -> list[sa.Row[tuple[int, int]]]:
+    with _engine.connect() as connection:
+        return list(connection.execute(sa.text("SELECT id, total FROM orders")).fetchall())
+
+
+def engine() -> sa.Engine:
+    return _engine
+'''
+
+ROWS_TESTS = """\
+from shop import orders
+
+
+def test_totals():
+    assert [250, 990] == [int(row.total) for row in orders.order_rows()]
+
+
+def test_engine():
+    assert orders.engine().dialect.name == "sqlite"
+"""
+
+
+@pytest.fixture
+def sqlalchemy_shop(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> LayeredApp:
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "shop/__init__.py": "",
+        "shop/orders.py": ROWS,
+        "tests/test_orders.py": ROWS_TESTS,
+    }
+    return fresh_project(pytester, monkeypatch, files)
+
+
+def test_sqlalchemy_rows_are_walked_and_the_engine_is_one_line(
+    sqlalchemy_shop: LayeredApp,
+) -> None:
+    sqlalchemy_shop.record().assert_outcomes(passed=2)
+
+    lines = contract_lines(sqlalchemy_shop, "shop.orders")
+
+    assert "return: sqlalchemy.engine.base.Engine (opaque)" in lines
+    assert "return[*]: sqlalchemy.engine.row.Row" in lines
+    assert "return[*]['total']: int" in lines
+    sqlalchemy_shop.check().assert_outcomes(passed=2)
+
+
+def test_a_row_column_whose_type_changed_is_drift(sqlalchemy_shop: LayeredApp) -> None:
+    sqlalchemy_shop.record().assert_outcomes(passed=2)
+    sqlalchemy_shop.edit(
+        "shop/orders.py", "SELECT id, total FROM", "SELECT id, total * 1.5 AS total FROM"
+    )
+
+    result = sqlalchemy_shop.check()
+
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*shop.orders:order_rows*", "*total*int*float*"])
+
+
+EXPRESSIONS = '''\
+"""A query builder whose expression objects hold sets, as SQLAlchemy's do."""
+
+
+class Column:
+    def __init__(self, name: str, table: str) -> None:
+        self.name = name
+        self.table = table
+        self.tags = {"indexed", table}
+
+
+class Select:
+    def __init__(self, columns: set[Column]) -> None:
+        self.columns = columns
+        self.froms = frozenset(column.table for column in columns)
+        self.by_table = {column.table: {column} for column in columns}
+
+
+def compile_select(statement: Select, seen: set[Column]) -> dict[Column, str]:
+    return {column: f"{column.table}.{column.name}" for column in statement.columns | seen}
+'''
+
+EXPRESSION_TESTS = """\
+from shop.sql import Column, Select, compile_select
+
+
+def test_compile():
+    id_, name = Column("id", "users"), Column("name", "users")
+    compiled = compile_select(Select({id_, name}), {id_})
+    assert sorted(compiled.values()) == ["users.id", "users.name"]
+"""
+
+
+def test_a_seam_receiving_expression_objects_with_set_fields_checks_clean(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "shop/__init__.py": "",
+        "shop/sql.py": EXPRESSIONS,
+        "tests/test_sql.py": EXPRESSION_TESTS,
+    }
+    app = fresh_project(pytester, monkeypatch, files)
+    app.record().assert_outcomes(passed=1)
+
+    result = app.check()
+
+    result.assert_outcomes(passed=1)
+    result.stdout.no_fnmatch_line("*invalid structure*")
+    assert 0 == result.ret
