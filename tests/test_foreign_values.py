@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import LayeredApp, fresh_project, payload
+from conftest import LayeredApp, fresh_project, payload, seamrec_summary
 from seamrec.cassette import load
 from seamrec.codec import OpaqueView
 
@@ -219,3 +219,48 @@ def test_a_seam_receiving_expression_objects_with_set_fields_checks_clean(
     result.assert_outcomes(passed=1)
     result.stdout.no_fnmatch_line("*invalid structure*")
     assert 0 == result.ret
+
+
+BIG = '''\
+"""A report too large to record in full."""
+
+
+def big_report() -> dict[str, object]:
+    return {"rows": [[i, str(i)] for i in range(150_000)]}
+
+
+def small_report() -> dict[str, object]:
+    return {"rows": [[1, "1"]]}
+'''
+
+BIG_TESTS = """\
+from shop.report import big_report, small_report
+
+
+def test_reports():
+    assert len(big_report()["rows"]) == 150_000
+    assert small_report()["rows"] == [[1, "1"]]
+"""
+
+
+def test_a_payload_over_the_budget_is_cut_and_named_once_in_the_summary(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "shop/__init__.py": "",
+        "shop/report.py": BIG,
+        "tests/test_report.py": BIG_TESTS,
+    }
+    app = fresh_project(pytester, monkeypatch, files)
+
+    recorded = app.record()
+
+    recorded.assert_outcomes(passed=1)
+    warnings = [line for line in seamrec_summary(recorded) if "budget" in line]
+    assert [
+        "warning: 1 seam passed a payload over the per-call budget; recorded with a "
+        "<cut: budget> marker: shop.report:big_report"
+    ] == warnings
+    assert "<cut: budget>" in (app.cassettes / "contracts" / "shop.report.txt").read_text()
+    app.check().assert_outcomes(passed=1)

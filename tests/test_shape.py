@@ -561,9 +561,7 @@ def test_service_object_referencing_itself_is_walked_one_level() -> None:
     value.name = value  # type: ignore[assignment]
 
     plain = f"{HERE}.Plain"
-    assert ("obj", plain, ("name", "count"), ((("opaque", plain),), (("int",),))) == shape_of(
-        value
-    )
+    assert ("obj", plain, ("name", "count"), ((("opaque", plain),), (("int",),))) == shape_of(value)
 
 
 @dataclasses.dataclass

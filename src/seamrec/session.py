@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from seamrec.cassette import Call, Cassette, cassette_path, dump, load, write_atomic
+from seamrec.cassette import (
+    Call,
+    Cassette,
+    budget_cut_seams,
+    cassette_path,
+    dump,
+    load,
+    write_atomic,
+)
 from seamrec.codec import SelfRef, make_packer, pack, raw_tree
 from seamrec.config import SeamPattern, Settings
 from seamrec.conform import ArgsCheck, Check, compile_args, compile_value
@@ -62,6 +70,7 @@ class Stats:
     unrecorded: list[str] = field(default_factory=list)
     broken: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
+    budget_cut: list[str] = field(default_factory=list)  # seams with a payload over budget
     instrumentation_errors: list[str] = field(default_factory=list)
     write_errors: list[str] = field(default_factory=list)
     unredirected: dict[str, list[str]] = field(default_factory=dict)
@@ -328,6 +337,8 @@ class SeamSession:
                 self.stats.idle.append(tape.nodeid)
             return
         cassette = self._redacted(tape.to_cassette(raw_tree))
+        cut = [s for s in budget_cut_seams(cassette) if s not in self.stats.budget_cut]
+        self.stats.budget_cut.extend(cut)
         if path.exists():
             try:
                 if load(path).signature() == cassette.signature():
