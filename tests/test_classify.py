@@ -370,3 +370,47 @@ def test_an_encoding_over_its_budget_is_cut_with_a_visible_marker() -> None:
 
     assert "budget" == decoded[-1].reason
     assert [0] == decoded[0]
+
+
+# ------------------------------------------------------------------ lazy results
+
+
+@pytest.fixture(scope="module")
+def book_model() -> Any:
+    """A Django model (settings configured once, in memory; no query ever runs)."""
+    import django  # type: ignore[import-untyped]
+    from django.conf import settings  # type: ignore[import-untyped]
+    from django.db import models  # type: ignore[import-untyped]
+
+    if not settings.configured:
+        settings.configure(
+            INSTALLED_APPS=["django.contrib.contenttypes"],
+            DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+        )
+        django.setup()
+
+    class Book(models.Model):  # type: ignore[misc]
+        title = models.CharField(max_length=100)
+
+        class Meta:
+            app_label = "contenttypes"
+
+    return Book
+
+
+def test_a_queryset_is_opaque_with_what_it_will_yield_and_never_runs(book_model: Any) -> None:
+    instances = book_model.objects.filter(title="x")
+    values = book_model.objects.values("id", "title")
+    values_list = book_model.objects.values_list("id", "title")
+
+    shapes = [shape_in(APP, q) for q in (instances, values, values_list)]
+
+    queryset = "django.db.models.query.QuerySet"
+    book = f"{HERE}.book_model.<locals>.Book"
+    assert [
+        ("opaque", f"{queryset}[{book}, ModelIterable]"),
+        ("opaque", f"{queryset}[{book}, ValuesIterable: id, title]"),
+        ("opaque", f"{queryset}[{book}, ValuesListIterable: id, title]"),
+    ] == shapes
+    assert OpaqueView(shapes[1][1]) == decoded_in(APP, values)
+    assert [None, None, None] == [q._result_cache for q in (instances, values, values_list)]

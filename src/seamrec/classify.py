@@ -89,6 +89,7 @@ class Kind(enum.Enum):
     DATETIME = "datetime"
     TIME = "time"
     OPAQUE = "opaque"
+    LAZY = "lazy"  # an unevaluated query result: opaque, named with its static description
     LEAF = "leaf"
 
 
@@ -185,6 +186,8 @@ def standard_kind(cls: type) -> Kind | None:
     stdlib objects; None for a class whose kind depends on the boundaries."""
     if issubclass(cls, mock.NonCallableMock):
         return Kind.OPAQUE
+    if _django_queryset(cls):
+        return Kind.LAZY
     if issubclass(cls, enum.Enum):
         return Kind.ENUM
     if issubclass(cls, BaseException):
@@ -236,6 +239,32 @@ def sa_row(cls: type) -> bool:
         and not isinstance(_static(cls, "_fields"), tuple)
         and any(base.__name__ in ("Row", "BaseRow") for base in cls.__mro__)
     )
+
+
+def _django_queryset(cls: type) -> bool:
+    return any(
+        base.__name__ == "QuerySet" and base.__module__.startswith("django.")
+        for base in cls.__mro__
+    )
+
+
+def lazy_description(value: object) -> str:
+    """The type path of an unevaluated query result with what it will yield, read from
+    its `__dict__` without running it: `QuerySet[shop.models.Book, ValuesIterable: id,
+    title]`. A change from `values()` to `values_list()` or to model instances shows."""
+    name = type_path(type(value))
+    try:
+        state = object.__getattribute__(value, "__dict__")
+    except AttributeError:
+        return name
+    model, iterable, fields = state.get("model"), state.get("_iterable_class"), state.get("_fields")
+    parts = [type_path(model) if isinstance(model, type) else "?"]
+    if isinstance(iterable, type):
+        parts.append(iterable.__name__)
+    described = ", ".join(parts)
+    if isinstance(fields, tuple) and all(type(f) is str for f in fields):
+        described += ": " + ", ".join(fields)
+    return f"{name}[{described}]"
 
 
 def _lazy_proxy(cls: type) -> bool:

@@ -29,6 +29,7 @@ from seamrec.classify import (
     Kind,
     declared_fields,
     instance_fields,
+    lazy_description,
     mapping_items,
     object_fields,
     read_fields,
@@ -400,6 +401,8 @@ def make_encoder(
         if kind is Kind.OBJECT or kind is Kind.SLOTS:
             found = instance_fields(value, kind)
             return _ext(Ext.OBJECT, [name, fields(found, depth, shallow)])
+        if kind is Kind.LAZY:
+            return _ext(Ext.OPAQUE, lazy_description(value))
         return _ext(Ext.OPAQUE, name)
 
     def encode_leaf(value: Any, cls: type, name: str, depth: int) -> Any:

@@ -39,6 +39,7 @@ from seamrec.classify import (
     Kind,
     declared_fields,
     instance_fields,
+    lazy_description,
     mapping_items,
     object_fields,
     per_type,
@@ -365,6 +366,8 @@ def _walker(
             return (("enum", name),)
         if kind is Kind.LEAF:
             return (leaf_of_subclass(cls),)
+        if kind is Kind.LAZY:
+            return tuple(dict.fromkeys(("opaque", lazy_description(v)) for v in values))
         return (("opaque", name),)
 
     return single, service_columns
