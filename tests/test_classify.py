@@ -414,3 +414,19 @@ def test_a_queryset_is_opaque_with_what_it_will_yield_and_never_runs(book_model:
     ] == shapes
     assert OpaqueView(shapes[1][1]) == decoded_in(APP, values)
     assert [None, None, None] == [q._result_cache for q in (instances, values, values_list)]
+
+
+def test_jinja2s_template_cache_is_a_map_and_keeps_its_order() -> None:
+    from jinja2.utils import LRUCache as JinjaCache
+
+    cache = JinjaCache(10)
+    cache[(WeakKeyed(), "index.html")] = "index"
+    cache[(WeakKeyed(), "base.html")] = "base"
+    before = list(cache.keys())
+
+    shape = shape_in(OTHER, cache)
+    decoded_in(OTHER, cache)
+
+    assert ("map", "jinja2.utils.LRUCache") == shape[:2]
+    assert "0x" not in repr(shape)
+    assert before == list(cache.keys())
