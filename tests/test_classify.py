@@ -430,3 +430,47 @@ def test_jinja2s_template_cache_is_a_map_and_keeps_its_order() -> None:
     assert ("map", "jinja2.utils.LRUCache") == shape[:2]
     assert "0x" not in repr(shape)
     assert before == list(cache.keys())
+
+
+# ------------------------------------------------------------------ ORM entities
+
+
+class Base(sqlalchemy.orm.DeclarativeBase):
+    pass
+
+
+class Author(Base):
+    __tablename__ = "authors"
+    id: sqlalchemy.orm.Mapped[int] = sqlalchemy.orm.mapped_column(primary_key=True)
+    name: sqlalchemy.orm.Mapped[str]
+    books: sqlalchemy.orm.Mapped[list["Book"]] = sqlalchemy.orm.relationship()
+
+
+class Book(Base):
+    __tablename__ = "books"
+    id: sqlalchemy.orm.Mapped[int] = sqlalchemy.orm.mapped_column(primary_key=True)
+    author_id: sqlalchemy.orm.Mapped[int] = sqlalchemy.orm.mapped_column(
+        sa.ForeignKey("authors.id")
+    )
+
+
+def test_an_orm_entity_records_its_loaded_columns_and_never_loads_anything() -> None:
+    engine = sa.create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with sqlalchemy.orm.Session(engine) as session:
+        session.add(Author(id=1, name="Ann", books=[Book(id=1)]))
+        session.commit()
+        author = session.get(Author, 1)
+        assert author is not None
+        loaded = shape_in(OTHER, author)
+        author.books  # noqa: B018 - loads the relationship into the instance __dict__
+        after_reading_books = shape_in(OTHER, author)
+        session.expire(author)
+        expired = shape_in(OTHER, author)
+        assert "name" not in vars(author)  # recording loaded nothing
+    engine.dispose()
+
+    author_path = f"{HERE}.Author"
+    assert ("obj", author_path, ("id", "name"), ((("int",),), (("str",),))) == loaded
+    assert loaded == after_reading_books
+    assert ("obj", author_path, (), ()) == expired

@@ -26,7 +26,7 @@ import sys
 import uuid
 from collections.abc import Callable, Mapping
 from types import FunctionType, MappingProxyType, ModuleType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from unittest import mock
 
 _T = TypeVar("_T")
@@ -89,6 +89,7 @@ class Kind(enum.Enum):
     DATETIME = "datetime"
     TIME = "time"
     OPAQUE = "opaque"
+    ORM = "orm"  # an ORM entity: its declared columns that are loaded
     LAZY = "lazy"  # an unevaluated query result: opaque, named with its static description
     LEAF = "leaf"
 
@@ -210,6 +211,8 @@ def standard_kind(cls: type) -> Kind | None:
         return Kind.DICT
     if issubclass(cls, list | set | frozenset | collections.deque):
         return Kind.COLL
+    if orm_columns(cls) is not None:
+        return Kind.ORM
     if declared_fields(cls) is not None:
         return Kind.DATACLASS
     if issubclass(cls, type | FunctionType | ModuleType) or callable_only(cls):
@@ -325,6 +328,31 @@ def _is_pydantic(cls: type) -> bool:
         base.__name__ == "BaseModel" and base.__module__.startswith("pydantic")
         for base in cls.__mro__
     )
+
+
+@per_type
+def orm_columns(cls: type) -> tuple[str, ...] | None:
+    """The column attributes of a SQLAlchemy-mapped class (from its mapper, not from an
+    instance), or None for other classes."""
+    mapper = _static(cls, "__mapper__")
+    kind = type(mapper)
+    if kind.__name__ != "Mapper" or not kind.__module__.startswith("sqlalchemy."):
+        return None
+    try:
+        return tuple(str(p.key) for p in cast(Any, mapper).column_attrs)
+    except Exception:  # an unconfigurable mapper: the class is recorded like others
+        return None
+
+
+def orm_fields(value: object) -> dict[str, object]:
+    """The loaded column values of an ORM entity, read from its `__dict__`: an expired
+    or deferred column is left out rather than loaded, and relationships (loaded lazily,
+    like a cache) are never fields."""
+    try:
+        state = object.__getattribute__(value, "__dict__")
+    except AttributeError:
+        return {}
+    return {name: state[name] for name in orm_columns(type(value)) or () if name in state}
 
 
 @per_type

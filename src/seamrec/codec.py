@@ -32,6 +32,7 @@ from seamrec.classify import (
     lazy_description,
     mapping_items,
     object_fields,
+    orm_fields,
     read_fields,
     read_row,
     type_path,
@@ -394,6 +395,8 @@ def make_encoder(
             declared = declared_fields(cls) or ()
             found = dict(zip(declared, read_fields(value, declared), strict=True))
             return _ext(Ext.OBJECT, [name, fields(found, depth, shallow)])
+        if kind is Kind.ORM:
+            return _ext(Ext.OBJECT, [name, fields(orm_fields(value), depth, shallow)])
         if kind is Kind.SERVICE:
             if shallow:
                 return _ext(Ext.OPAQUE, name)  # a service is never walked into from another

@@ -42,6 +42,7 @@ from seamrec.classify import (
     lazy_description,
     mapping_items,
     object_fields,
+    orm_fields,
     per_type,
     read_fields,
     read_row,
@@ -343,6 +344,9 @@ def _walker(
         if kind is Kind.DATACLASS:
             fields = dataclass_fields(cls)
             return named("obj", name, [(fields, read_fields(v, fields)) for v in values], depth)
+        if kind is Kind.ORM:
+            found = [orm_fields(v) for v in values]
+            return named("obj", name, [(tuple(r), list(r.values())) for r in found], depth)
         if kind is Kind.SERVICE:
             if shallow:
                 return (("opaque", name),)  # a service is never walked into from another
