@@ -474,3 +474,34 @@ def test_an_orm_entity_records_its_loaded_columns_and_never_loads_anything() -> 
     assert ("obj", author_path, ("id", "name"), ((("int",),), (("str",),))) == loaded
     assert loaded == after_reading_books
     assert ("obj", author_path, (), ()) == expired
+
+
+class BrokenMapping:
+    """A mapping-like class of the app whose keys() fails."""
+
+    def keys(self) -> list[str]:
+        raise RuntimeError("not now")
+
+    def __getitem__(self, key: str) -> int:
+        return 1
+
+
+def test_a_mapping_that_cannot_be_read_is_opaque_in_shape_and_payload() -> None:
+    assert ("opaque", f"{HERE}.BrokenMapping") == shape_in(APP, BrokenMapping())
+    assert OpaqueView(f"{HERE}.BrokenMapping") == decoded_in(APP, BrokenMapping())
+
+
+def test_a_mapping_like_class_of_the_app_with_name_keys_is_a_record() -> None:
+    class Settings:
+        def __init__(self) -> None:
+            self._values = {"debug": True, "workers": 4}
+
+        def keys(self) -> list[str]:
+            return list(self._values)
+
+        def __getitem__(self, key: str) -> object:
+            return self._values[key]
+
+    shape = shape_in(APP, Settings())
+
+    assert ("dict", f"{HERE}.{Settings.__qualname__}", ("debug", "workers")) == shape[:3]

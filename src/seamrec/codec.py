@@ -371,8 +371,14 @@ def make_encoder(
         if cls is set or cls is frozenset:
             code = Ext.SET if cls is set else Ext.FROZENSET
             return _ext(code, unordered(value, depth, shallow))
-        if kind is Kind.DICT or kind is Kind.MAPPING or kind is Kind.ENVIRON:
+        if kind is Kind.DICT or kind is Kind.ENVIRON:
             return _ext(Ext.TYPED_COLLECTION, [name, "dict", pairs(value, depth, shallow)])
+        if kind is Kind.MAPPING:
+            try:
+                readable = dict(mapping_items(value))
+            except Exception:  # a mapping that cannot be read is recorded by type, as in
+                return _ext(Ext.OPAQUE, name)  # its shape
+            return _ext(Ext.TYPED_COLLECTION, [name, "dict", pairs(readable, depth, shallow)])
         if kind is Kind.COLL:
             unsorted = isinstance(value, set | frozenset)
             encoded = unordered(value, depth, shallow) if unsorted else items(value, depth, shallow)
