@@ -17,7 +17,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm
 
 from seamrec.classify import Classifier, Kind
-from seamrec.codec import ObjectView, OpaqueView, make_encoder, pack, unpack
+from seamrec.codec import ObjectView, OpaqueView, make_encoder, make_packer, pack, unpack
 from seamrec.config import Limits
 from seamrec.shape import Shape, make_shape_function
 
@@ -241,6 +241,18 @@ def test_a_boundary_service_payload_agrees_with_its_shape() -> None:
 
     assert OpaqueView(f"{HERE}.Service") == view.get("peer")
     assert ["a"] == view.get("tags")
+
+
+def test_the_fast_packer_walks_services_as_the_shape_does() -> None:
+    service = Service()
+    service.peer = Service()
+    pack_payload = make_packer(Limits(), APP)
+
+    view = unpack(pack_payload({"svc": service, "items": [service]}))
+
+    assert OpaqueView(f"{HERE}.Service") == view["svc"].get("peer")
+    assert OpaqueView(f"{HERE}.Service") == view["items"][0].get("peer")
+    assert OpaqueView(f"{HERE}.Service") == unpack(make_packer(Limits(), OTHER)(service))
 
 
 def test_services_inside_data_are_walked_one_level() -> None:
