@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from seamrec.cassette import SUFFIX, Cassette, load
+from seamrec.classify import Classifier
 from seamrec.config import Settings, load_settings
 from seamrec.drift import explain
 from seamrec.exceptions import CassetteError
-from seamrec.shape import Classifier, Shape, compatible, make_shape_function
+from seamrec.shape import Shape, compatible, make_shape_function
 
 PARTS = ("return", "raise", "yield")
 

@@ -25,6 +25,7 @@ from seamrec.cassette import (
     load,
     write_atomic,
 )
+from seamrec.classify import Classifier
 from seamrec.codec import SelfRef, make_packer, pack, raw_tree
 from seamrec.config import SeamPattern, Settings
 from seamrec.conform import ArgsCheck, Check, compile_args, compile_value
@@ -33,7 +34,6 @@ from seamrec.instrument import Instrumenter, Seam
 from seamrec.rebuild import Rebuilder, TypeResolver
 from seamrec.redact import PathRule, Redactor
 from seamrec.shape import (
-    Classifier,
     Shape,
     args_shape,
     compatible,

@@ -35,41 +35,23 @@ from typing import Any, cast
 
 from seamrec.classify import (
     DEFAULT,
-    Classifier,
-    Kind,
     declared_fields,
     instance_fields,
     lazy_description,
     mapping_items,
-    object_fields,
     orm_fields,
-    per_type,
     read_fields,
-    read_row,
-    read_slots,
-    slot_names,
-    type_path,
 )
 
-__all__ = [
-    "Classifier",
-    "Kind",
-    "Shape",
-    "ShapeFunction",
-    "args_shape",
-    "canonical",
-    "compatible",
-    "kind_of",
-    "make_shape_function",
-    "object_fields",
-    "per_type",
-    "read_fields",
-    "read_row",
-    "read_slots",
-    "self_shape",
-    "slot_names",
-    "type_path",
-]
+# Re-exported: these lived here before classification got its own module.
+from seamrec.classify import Classifier as Classifier
+from seamrec.classify import Kind as Kind
+from seamrec.classify import object_fields as object_fields
+from seamrec.classify import per_type as per_type
+from seamrec.classify import read_row as read_row
+from seamrec.classify import read_slots as read_slots
+from seamrec.classify import slot_names as slot_names
+from seamrec.classify import type_path as type_path
 
 Shape = tuple[Any, ...]
 ShapeFunction = Callable[[object], Shape]
