@@ -26,8 +26,11 @@ import sys
 import uuid
 from collections.abc import Callable, Mapping
 from types import FunctionType, MappingProxyType, ModuleType
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from unittest import mock
+
+if TYPE_CHECKING:
+    from seamrec.config import Settings
 
 _T = TypeVar("_T")
 
@@ -120,13 +123,9 @@ class Classifier:
         self._kinds: dict[type, Kind] = {}
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Classifier:
+    def from_settings(cls, settings: Settings) -> Classifier:
         """The classifier of a run's `Settings` (boundaries and type overrides)."""
-        return cls(
-            tuple(settings.boundaries),
-            tuple(getattr(settings, "record_types", ())),
-            tuple(getattr(settings, "opaque_types", ())),
-        )
+        return cls(settings.boundaries, settings.record_types, settings.opaque_types)
 
     def kind(self, cls: type) -> Kind:
         """How values of `cls` are walked (cached)."""
