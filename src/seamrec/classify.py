@@ -1,16 +1,17 @@
 """Which part of a value is data: one decision per class, shared by the shape walker and
 the codec so that a shape and its payload always agree.
 
-Data types are walked: the standard types, rows (``sqlite3.Row``, SQLAlchemy ``Row``),
-mappings, dataclasses, namedtuples, attrs classes and pydantic models (declared fields).
-An object of a class defined in the boundaries that is not a data type is a *service*
-(an app, a repository, a client): recorded by type and its fields, never walked into
-other services. Anything else defined outside the boundaries is *opaque*: its type path
-only. ``record_types``/``opaque_types`` override per type path or module prefix.
+Data types are walked wherever they are defined: the standard types, rows
+(``sqlite3.Row``, SQLAlchemy ``Row``), mappings, dataclasses, namedtuples, attrs classes,
+pydantic models (declared fields) and SQLAlchemy entities (loaded columns). An object of
+a class defined in the boundaries that is not a data type is a *service* (an app, a
+repository, a client): recorded by type and its fields, never walked into other services.
+Anything else defined outside the boundaries is *opaque*: its type path only (an
+unevaluated Django ``QuerySet`` adds what it will yield). ``record_types`` and
+``opaque_types`` override per type path or module prefix.
 
 Classification never touches an instance: it reads ``type()``, the class ``__dict__``
-along the MRO and ``issubclass`` against concrete classes.
-"""
+along the MRO and ``issubclass`` against concrete classes."""
 
 from __future__ import annotations
 
@@ -97,7 +98,6 @@ class Kind(enum.Enum):
     LEAF = "leaf"
 
 
-OBJECT_KINDS = frozenset({Kind.OBJECT, Kind.SLOTS, Kind.SERVICE})
 _STDLIB_ROOTS = frozenset(sys.stdlib_module_names) | {"builtins"}
 _ENVIRON_TYPES: tuple[type, ...] = (type(os.environ),)
 _CACHED_DESCRIPTORS = frozenset({"cached_property", "cachedproperty", "reify", "lazy_property"})

@@ -2,12 +2,16 @@
 
 Encoding keeps every type that matters at a seam (tuple vs list, int vs bool, Decimal,
 aware datetimes, dataclasses, rows, enums, exceptions...) and never stores a memory
-address. It reads only data (``__dict__``, slots, items, row columns): no properties, no
-iterators. Limits cut deep, cyclic and large values with a visible ``CutView`` marker.
+address. What is data is decided by the same ``seamrec.classify.Classifier`` as the
+shape: foreign objects are opaque, service objects are stored one level deep. It reads
+only data (``__dict__``, slots, items, row columns): no properties, no iterators. Limits
+cut deep, cyclic, large and over-budget values with a visible ``CutView`` marker.
 Sets are sorted by their encoded bytes, so the bytes never depend on ``PYTHONHASHSEED``.
 
 Decoding never imports or instantiates anything but the fixed types below: user classes
-come back as ``ObjectView``/``EnumView``/... that carry the recorded type path.
+come back as ``ObjectView``/``EnumView``/... that carry the recorded type path. Views hash
+by their content, so a recorded object whose fields hold lists or sets still works as a
+set member or a dict key, as the live object did.
 """
 
 from __future__ import annotations
