@@ -264,3 +264,146 @@ def test_a_payload_over_the_budget_is_cut_and_named_once_in_the_summary(
     ] == warnings
     assert "<cut: budget>" in (app.cassettes / "contracts" / "shop.report.txt").read_text()
     app.check().assert_outcomes(passed=1)
+
+
+ENVIRON = '''\
+"""Settings read from the environment."""
+
+import os
+from collections.abc import Mapping
+
+
+def database_url(environ: Mapping[str, str]) -> str:
+    return environ.get("DATABASE_URL", "sqlite://")
+'''
+
+ENVIRON_TESTS = """\
+import os
+
+from shop.settings import database_url
+
+
+def test_default_url():
+    assert database_url(os.environ) == "sqlite://"
+"""
+
+
+def test_os_environ_passed_to_a_seam_is_a_map_so_a_new_variable_is_not_drift(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "shop/__init__.py": "",
+        "shop/settings.py": ENVIRON,
+        "tests/test_settings.py": ENVIRON_TESTS,
+    }
+    app = fresh_project(pytester, monkeypatch, files)
+    app.record().assert_outcomes(passed=1)
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
+
+    result = app.check()
+
+    result.assert_outcomes(passed=1)
+    assert "args.environ: os._Environ (map)" in contract_lines(app, "shop.settings")
+
+
+UNIT_OF_WORK = '''\
+"""Handlers, a unit of work and a repository, in the architecture-patterns style."""
+
+import dataclasses
+
+import sqlalchemy as sa
+import sqlalchemy.orm
+
+
+@dataclasses.dataclass(frozen=True)
+class OrderLine:
+    orderid: str
+    sku: str
+    qty: int
+
+
+class Batch:
+    def __init__(self, ref: str, sku: str, qty: int) -> None:
+        self.reference = ref
+        self.sku = sku
+        self.purchased_quantity = qty
+        self._allocations: set[OrderLine] = set()
+        self.allocations = self._allocations
+
+
+class Product:
+    def __init__(self, sku: str, batches: list[Batch]) -> None:
+        self.sku = sku
+        self.batches = batches
+        self.version_number = 0
+
+
+class Repository:
+    def __init__(self, session: sa.orm.Session) -> None:
+        self.session = session
+        self.seen: set[Product] = set()
+
+    def get(self, sku: str) -> Product:
+        product = Product(sku, [Batch("b1", sku, 100)])
+        self.seen.add(product)
+        return product
+
+
+class UnitOfWork:
+    def __init__(self) -> None:
+        self.engine = sa.create_engine("sqlite://")
+        self.session = sa.orm.Session(self.engine)
+        self.products = Repository(self.session)
+        self.committed = False
+
+    def commit(self) -> None:
+        self.committed = True
+
+
+def allocate(line: OrderLine, uow: UnitOfWork) -> str:
+    product = uow.products.get(line.sku)
+    batch = product.batches[0]
+    batch.allocations.add(line)
+    uow.commit()
+    return batch.reference
+
+
+def seen_products(uow: UnitOfWork) -> set[Product]:
+    return uow.products.seen
+'''
+
+UNIT_OF_WORK_TESTS = """\
+from shop.handlers import OrderLine, UnitOfWork, allocate, seen_products
+
+
+def test_allocate():
+    uow = UnitOfWork()
+    assert allocate(OrderLine("o1", "LAMP", 10), uow) == "b1"
+    assert uow.committed
+    assert len(seen_products(uow)) == 1
+"""
+
+
+def test_a_handler_receiving_a_unit_of_work_records_it_shallowly_and_checks_clean(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "shop/__init__.py": "",
+        "shop/handlers.py": UNIT_OF_WORK,
+        "tests/test_handlers.py": UNIT_OF_WORK_TESTS,
+    }
+    app = fresh_project(pytester, monkeypatch, files)
+    app.record().assert_outcomes(passed=1)
+
+    result = app.check()
+
+    result.assert_outcomes(passed=1)
+    lines = contract_lines(app, "shop.handlers")
+    assert "args.uow.products: shop.handlers.Repository (opaque)" in lines
+    assert "args.uow.session: sqlalchemy.orm.session.Session (opaque)" in lines
+    assert "return[*].batches[*]: shop.handlers.Batch (opaque)" in lines
+    assert "args.uow.engine: sqlalchemy.engine.base.Engine (opaque)" in lines
+    assert not [line for line in lines if "dialect" in line or "uow.engine." in line]
+    assert len(lines) < 30
