@@ -209,6 +209,17 @@ def test_record_types_walks_a_foreign_class_and_opaque_types_hides_a_data_type()
     assert OpaqueView(f"{HERE}.Point") == decoded_in(hide, Point(1, 2))
 
 
+def test_record_types_walks_your_own_plain_class_as_data_into_nested_objects() -> None:
+    entities = Classifier(boundaries=(HERE,), record_types=(f"{HERE}.Service",))
+    service = Service()
+    service.peer = Service()
+
+    fields = dict(zip(*shape_in(entities, service)[2:], strict=True))
+
+    assert "obj" == fields["peer"][0][0]
+    assert "svc" == decoded_in(entities, service).get("peer").get("name")
+
+
 def test_the_longer_override_wins() -> None:
     both = Classifier(("shop",), record_types=(f"{HERE}.Service",), opaque_types=(HERE,))
 
