@@ -227,6 +227,29 @@ def test_boundary_that_is_not_a_dotted_name_names_key_and_value(
     assert "is not a dotted module or package name" in str(error)
 
 
+@pytest.mark.parametrize("key", ["record_types", "opaque_types"])
+@pytest.mark.parametrize("name", ["flask:Flask", "shop.*", "shop api", "shop."])
+def test_type_override_that_is_not_a_type_path_names_key_and_value(
+    tmp_path: Path, key: str, name: str
+) -> None:
+    error = config_error({key: ["flask", name]}, tmp_path)
+
+    assert key == error.key
+    assert name == error.value
+    assert "is not a type path or module prefix" in str(error)
+
+
+def test_type_overrides_are_read(tmp_path: Path) -> None:
+    table = {"record_types": ["flask.config.Config"], "opaque_types": ["shop.models"]}
+
+    settings = settings_from_table(table, rootdir=tmp_path)
+
+    assert (("flask.config.Config",), ("shop.models",)) == (
+        settings.record_types,
+        settings.opaque_types,
+    )
+
+
 @pytest.mark.parametrize("key", ["seams", "exclude"])
 @pytest.mark.parametrize("text", ["shop.api", "shop.api:", ":handle", "shop.api.handle"])
 def test_seam_pattern_without_module_colon_qualname_names_key_and_value(

@@ -556,16 +556,30 @@ def test_self_containing_list_with_other_items_is_cut() -> None:
     assert {"cycle", "depth"} & cut_reasons(shape_of(value))
 
 
-def test_object_referencing_itself_is_cut_without_recursion_error() -> None:
+def test_service_object_referencing_itself_is_walked_one_level() -> None:
     value = Plain()
     value.name = value  # type: ignore[assignment]
+
+    plain = f"{HERE}.Plain"
+    assert ("obj", plain, ("name", "count"), ((("opaque", plain),), (("int",),))) == shape_of(value)
+
+
+@dataclasses.dataclass
+class Linked:
+    next: Any
+    size: int
+
+
+def test_data_object_referencing_itself_is_cut_without_recursion_error() -> None:
+    value = Linked(None, 1)
+    value.next = value
 
     assert {"cycle", "depth"} & cut_reasons(shape_of(value))
 
 
-def test_mutually_referencing_objects_are_cut_without_recursion_error() -> None:
-    first, second = Plain(), Plain()
-    first.name, second.name = second, first  # type: ignore[assignment]
+def test_mutually_referencing_data_objects_are_cut_without_recursion_error() -> None:
+    first, second = Linked(None, 1), Linked(None, 2)
+    first.next, second.next = second, first
 
     assert {"cycle", "depth"} & cut_reasons(shape_of(first))
 
@@ -610,7 +624,7 @@ def test_nesting_beyond_max_depth_is_cut(wrap: Any) -> None:
 def test_node_budget_cuts_huge_values() -> None:
     walker = make_shape_function(max_nodes=10)  # values visited per call
 
-    assert "size" in cut_reasons(walker({f"k{i}": [i, i] for i in range(50)}))
+    assert "budget" in cut_reasons(walker({f"k{i}": [i, i] for i in range(50)}))
     assert set() == cut_reasons(walker({"a": [1, 2], "b": [3, 4]}))  # budget is per call
 
 

@@ -109,7 +109,37 @@ class Cassette:
         return (self.test, runs, callers, cut)
 
 
-def _has_cut(tree: Any) -> bool:
+BUDGET_CUT: Shape = ("cut", "budget")
+
+
+def budget_cut_seams(cassette: Cassette) -> list[str]:
+    """The seams of `cassette` with a payload cut by the per-call budget (in its shape or
+    in its stored payload), for the summary."""
+    seams = [
+        seam
+        for seam, runs in cassette.runs.items()
+        if any(_holds(r.args_shape, BUDGET_CUT) or _holds(r.result_shape, BUDGET_CUT) for r in runs)
+    ]
+    for call in cassette.calls:
+        if call.seam not in seams and (
+            _has_cut(call.args, "budget") or _has_cut(call.result, "budget")
+        ):
+            seams.append(call.seam)
+    return seams
+
+
+def _holds(shape: Any, part: Shape) -> bool:
+    pending = [shape]
+    while pending:
+        item = pending.pop()
+        if item == part:
+            return True
+        if isinstance(item, tuple):
+            pending.extend(child for child in item if isinstance(child, tuple))
+    return False
+
+
+def _has_cut(tree: Any, reason: str | None = None) -> bool:
     """Whether a payload was cut by a limit (then a re-record with higher limits must
     rewrite the file even though no shape changed)."""
     pending = [tree]
@@ -120,9 +150,10 @@ def _has_cut(tree: Any) -> bool:
         elif isinstance(item, dict):
             pending.extend(item.values())
         elif isinstance(item, msgpack.ExtType):
-            if item.code == Ext.CUT:
+            inner = msgpack.unpackb(item.data, raw=False, strict_map_key=False)
+            if item.code == Ext.CUT and (reason is None or inner[:1] == [reason]):
                 return True
-            pending.append(msgpack.unpackb(item.data, raw=False, strict_map_key=False))
+            pending.append(inner)
     return False
 
 

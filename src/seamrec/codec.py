@@ -2,12 +2,16 @@
 
 Encoding keeps every type that matters at a seam (tuple vs list, int vs bool, Decimal,
 aware datetimes, dataclasses, rows, enums, exceptions...) and never stores a memory
-address. It reads only data (``__dict__``, slots, items, row columns): no properties, no
-iterators. Limits cut deep, cyclic and large values with a visible ``CutView`` marker.
+address. What is data is decided by the same ``seamrec.classify.Classifier`` as the
+shape: foreign objects are opaque, service objects are stored one level deep. It reads
+only data (``__dict__``, slots, items, row columns): no properties, no iterators. Limits
+cut deep, cyclic, large and over-budget values with a visible ``CutView`` marker.
 Sets are sorted by their encoded bytes, so the bytes never depend on ``PYTHONHASHSEED``.
 
 Decoding never imports or instantiates anything but the fixed types below: user classes
-come back as ``ObjectView``/``EnumView``/... that carry the recorded type path.
+come back as ``ObjectView``/``EnumView``/... that carry the recorded type path. Views hash
+by their content, so a recorded object whose fields hold lists or sets still works as a
+set member or a dict key, as the live object did.
 """
 
 from __future__ import annotations
@@ -23,18 +27,21 @@ from typing import Any, cast
 
 import msgpack
 
-from seamrec.config import Limits
-from seamrec.shape import (
+from seamrec.classify import (
+    DEFAULT,
+    Classifier,
     Kind,
-    dataclass_fields,
-    kind_of,
+    declared_fields,
+    instance_fields,
+    lazy_description,
+    mapping_items,
     object_fields,
+    orm_fields,
     read_fields,
     read_row,
-    read_slots,
-    slot_names,
     type_path,
 )
+from seamrec.config import Limits
 
 INT64_MIN = -(2**63)
 UINT64_MAX = 2**64 - 1
@@ -67,6 +74,28 @@ class Ext(enum.IntEnum):
     BYTEARRAY = 22
     LEAF_SUBCLASS = 23
     REDACTED = 24
+    SURROGATE_STR = 25  # a str holding lone surrogates (not UTF-8): its surrogatepass bytes
+
+
+def _hash_key(value: Any) -> Any:
+    """A hashable stand-in for a decoded value (lists, dicts and sets inside views)."""
+    if isinstance(value, list | tuple):
+        return tuple(map(_hash_key, value))
+    if isinstance(value, dict):
+        return frozenset((_hash_key(k), _hash_key(v)) for k, v in value.items())
+    if isinstance(value, set):
+        return frozenset(value)
+    return value
+
+
+def _view_hash(self: Any) -> int:
+    """Views hash by their content, deeply: a recorded object whose fields hold lists,
+    dicts or sets can be a set member or a dict key, as the live object was."""
+    return hash((type(self).__name__, *(_hash_key(getattr(self, f.name)) for f in _compared(self))))
+
+
+def _compared(view: Any) -> tuple[dataclasses.Field[Any], ...]:
+    return tuple(f for f in dataclasses.fields(view) if f.compare)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +110,8 @@ class ObjectView:
         """The recorded value of one field."""
         return dict(self.fields)[name]
 
+    __hash__ = _view_hash
+
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={v!r}" for k, v in self.fields)
         return f"{self.type_path}({inner})"
@@ -93,6 +124,8 @@ class RowView:
     type_path: str
     columns: tuple[str, ...]
     values: tuple[Any, ...]
+
+    __hash__ = _view_hash
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{c}={v!r}" for c, v in zip(self.columns, self.values, strict=True))
@@ -111,6 +144,8 @@ class TypedCollectionView:
         """The items as a dict (for mappings) or as they are."""
         return dict(self.items) if self.mapping else self.items
 
+    __hash__ = _view_hash
+
     def __repr__(self) -> str:
         return f"{self.type_path}({self.items!r})"
 
@@ -123,6 +158,8 @@ class EnumView:
     name: str
     value: Any
 
+    __hash__ = _view_hash
+
     def __repr__(self) -> str:
         return f"{self.type_path}.{self.name}"
 
@@ -134,6 +171,8 @@ class ExceptionView:
     type_path: str
     args: tuple[Any, ...]
     message: str
+
+    __hash__ = _view_hash
 
     def __repr__(self) -> str:
         return f"{self.type_path}({', '.join(map(repr, self.args))})"
@@ -166,6 +205,8 @@ class LeafSubclassView:
     type_path: str
     value: Any
 
+    __hash__ = _view_hash
+
     def __repr__(self) -> str:
         return f"{self.type_path}({self.value!r})"
 
@@ -176,6 +217,8 @@ class CutView:
 
     reason: str
     detail: Any = None
+
+    __hash__ = _view_hash
 
     def __repr__(self) -> str:
         return (
@@ -235,15 +278,25 @@ def _ext(code: Ext, inner: object) -> msgpack.ExtType:
 Encoder = Callable[[object], Any]
 
 
-def make_encoder(limits: Limits) -> Encoder:
-    """Build `encode(value) -> tree` bounded by `limits` (depth, items, string length)."""
+ENCODE_BUDGET = 20_000  # composite values encoded per payload before it is cut
+
+
+def make_encoder(
+    limits: Limits, classifier: Classifier | None = None, max_nodes: int = ENCODE_BUDGET
+) -> Encoder:
+    """Build `encode(value) -> tree` bounded by `limits` (depth, items, string length) and
+    by `max_nodes` composite values per call. `classifier` decides what is data; give the
+    shape walker the same one. Inside a service object's fields other services are
+    opaque, as in the shape."""
     max_depth, max_items, max_str = limits.max_depth, limits.max_items, limits.max_str
+    kind_of = (classifier or DEFAULT).kind
     active: set[int] = set()
+    budget = [0]
 
     def cut(reason: str, detail: object = None) -> msgpack.ExtType:
         return _ext(Ext.CUT, [reason, detail])
 
-    def encode(value: Any, depth: int) -> Any:
+    def encode(value: Any, depth: int, shallow: bool = False) -> Any:
         cls = type(value)
         if value is None or cls is bool or cls is float:
             return value
@@ -252,56 +305,65 @@ def make_encoder(limits: Limits) -> Encoder:
                 return value
             return _ext(Ext.BIGINT, str(value))
         if cls is str:
-            return value if len(value) <= max_str else cut("str", [len(value), value[:max_str]])
+            if len(value) > max_str:
+                return cut("str", [len(value), _text(value[:max_str])])
+            return value if value.isascii() else _text(value)
         if cls is bytes:
             return value if len(value) <= max_str else cut("bytes", [len(value), value[:max_str]])
         if depth >= max_depth:
             return cut("depth", type_path(cls))
         if id(value) in active:
             return cut("cycle", type_path(cls))
+        budget[0] += 1
+        if budget[0] > max_nodes:
+            return cut("budget", type_path(cls))
         active.add(id(value))
         try:
-            return encode_composite(value, cls, depth + 1)
+            return encode_composite(value, cls, depth + 1, shallow)
         finally:
             active.discard(id(value))
 
-    def unordered(values: Any, depth: int) -> list[Any]:
+    def unordered(values: Any, depth: int, shallow: bool) -> list[Any]:
         """Set items sorted by their bytes before the cut, so the seed never matters."""
-        encoded = sorted((encode(item, depth) for item in values), key=pack)
+        encoded = sorted((encode(item, depth, shallow) for item in values), key=pack)
         if len(encoded) > max_items:
             return [*encoded[:max_items], cut("items", len(encoded) - max_items)]
         return encoded
 
-    def items(values: Any, depth: int) -> list[Any]:
+    def items(values: Any, depth: int, shallow: bool) -> list[Any]:
         out: list[Any] = []
         for index, item in enumerate(values):
             if index >= max_items:
                 out.append(cut("items", len(values) - max_items))
                 break
-            out.append(encode(item, depth))
+            out.append(encode(item, depth, shallow))
         return out
 
-    def pairs(mapping: Mapping[Any, Any], depth: int) -> list[list[Any]]:
+    def pairs(mapping: Any, depth: int, shallow: bool) -> list[list[Any]]:
+        found = mapping.items() if type(mapping) is dict else mapping_items(mapping)
         out: list[list[Any]] = []
-        for index, (key, item) in enumerate(mapping.items()):
+        for index, (key, item) in enumerate(found):
             if index >= max_items:
-                out.append([cut("items", len(mapping) - max_items), None])
+                out.append([cut("items", len(found) - max_items), None])
                 break
-            out.append([encode(key, depth), encode(item, depth)])
+            out.append([encode(key, depth, shallow), encode(item, depth, shallow)])
         return out
 
-    def encode_dict(value: Mapping[Any, Any], depth: int) -> Any:
+    def encode_dict(value: Mapping[Any, Any], depth: int, shallow: bool) -> Any:
         if len(value) <= max_items:
-            return {encode(k, depth): encode(v, depth) for k, v in value.items()}
-        return _ext(Ext.MAP, pairs(value, depth))
+            return {encode(k, depth, shallow): encode(v, depth, shallow) for k, v in value.items()}
+        return _ext(Ext.MAP, pairs(value, depth, shallow))
 
-    def encode_composite(value: Any, cls: type, depth: int) -> Any:
+    def fields(found: Mapping[str, Any], depth: int, shallow: bool) -> dict[str, Any]:
+        return {f: encode(v, depth, shallow) for f, v in found.items()}
+
+    def encode_composite(value: Any, cls: type, depth: int, shallow: bool) -> Any:
         if cls is dict:
-            return encode_dict(value, depth)
+            return encode_dict(value, depth, shallow)
         if cls is list:
-            return items(value, depth)
+            return items(value, depth, shallow)
         if cls is tuple:
-            return _ext(Ext.TUPLE, items(value, depth))
+            return _ext(Ext.TUPLE, items(value, depth, shallow))
         kind = kind_of(cls)
         name = type_path(cls)
         if kind is Kind.LEAF:
@@ -311,35 +373,49 @@ def make_encoder(limits: Limits) -> Encoder:
         if kind is Kind.TIME:
             return _ext(Ext.TIME, [value.isoformat(), _tz_key(value.tzinfo)])
         if cls is set or cls is frozenset:
-            return _ext(Ext.SET if cls is set else Ext.FROZENSET, unordered(value, depth))
-        if kind is Kind.DICT:
-            return _ext(Ext.TYPED_COLLECTION, [name, "dict", pairs(value, depth)])
+            code = Ext.SET if cls is set else Ext.FROZENSET
+            return _ext(code, unordered(value, depth, shallow))
+        if kind is Kind.DICT or kind is Kind.ENVIRON:
+            return _ext(Ext.TYPED_COLLECTION, [name, "dict", pairs(value, depth, shallow)])
+        if kind is Kind.MAPPING:
+            try:
+                readable = dict(mapping_items(value))
+            except Exception:  # a mapping that cannot be read is recorded by type, as in
+                return _ext(Ext.OPAQUE, name)  # its shape
+            return _ext(Ext.TYPED_COLLECTION, [name, "dict", pairs(readable, depth, shallow)])
         if kind is Kind.COLL:
             unsorted = isinstance(value, set | frozenset)
-            encoded = unordered(value, depth) if unsorted else items(value, depth)
+            encoded = unordered(value, depth, shallow) if unsorted else items(value, depth, shallow)
             return _ext(Ext.TYPED_COLLECTION, [name, "list", encoded])
         if kind is Kind.TUPLE:
-            return _ext(Ext.TYPED_COLLECTION, [name, "tuple", items(value, depth)])
+            return _ext(Ext.TYPED_COLLECTION, [name, "tuple", items(value, depth, shallow)])
         if kind is Kind.NTUPLE:
             names = list(cast(Any, cls)._fields)
-            return _ext(Ext.NAMEDTUPLE, [name, names, items(value, depth)])
+            return _ext(Ext.NAMEDTUPLE, [name, names, items(value, depth, shallow)])
         if kind is Kind.ENUM:
-            return _ext(Ext.ENUM, [name, value.name, encode(value.value, depth)])
+            return _ext(Ext.ENUM, [name, value.name, encode(value.value, depth, shallow)])
         if kind is Kind.EXC:
-            public = {f: encode(v, depth) for f, v in object_fields(value).items()}
-            return _ext(Ext.EXCEPTION, [name, items(value.args, depth), _safe_str(value), public])
+            public = fields(object_fields(value), depth, True)
+            args = items(value.args, depth, shallow)
+            return _ext(Ext.EXCEPTION, [name, args, _text(_safe_str(value)), public])
         if kind is Kind.ROW:
             columns, values = read_row(value)
-            return _ext(Ext.ROW, [name, list(columns), items(values, depth)])
+            return _ext(Ext.ROW, [name, list(columns), items(values, depth, shallow)])
         if kind is Kind.DATACLASS:
-            fields = dataclass_fields(cls)
-            found = dict(zip(fields, read_fields(value, fields), strict=True))
-            return _ext(Ext.OBJECT, [name, {f: encode(v, depth) for f, v in found.items()}])
+            declared = declared_fields(cls) or ()
+            found = dict(zip(declared, read_fields(value, declared), strict=True))
+            return _ext(Ext.OBJECT, [name, fields(found, depth, shallow)])
+        if kind is Kind.ORM:
+            return _ext(Ext.OBJECT, [name, fields(orm_fields(value), depth, shallow)])
+        if kind is Kind.SERVICE:
+            if shallow:
+                return _ext(Ext.OPAQUE, name)  # a service is never walked into from another
+            return _ext(Ext.OBJECT, [name, fields(instance_fields(value, kind), depth, True)])
         if kind is Kind.OBJECT or kind is Kind.SLOTS:
-            found = (
-                object_fields(value) if kind is Kind.OBJECT else read_slots(value, slot_names(cls))
-            )
-            return _ext(Ext.OBJECT, [name, {f: encode(v, depth) for f, v in found.items()}])
+            found = instance_fields(value, kind)
+            return _ext(Ext.OBJECT, [name, fields(found, depth, shallow)])
+        if kind is Kind.LAZY:
+            return _ext(Ext.OPAQUE, lazy_description(value))
         return _ext(Ext.OPAQUE, name)
 
     def encode_leaf(value: Any, cls: type, name: str, depth: int) -> Any:
@@ -361,12 +437,22 @@ def make_encoder(limits: Limits) -> Encoder:
         return _ext(Ext.LEAF_SUBCLASS, [name, encode(plain, depth)])
 
     def encode_value(value: object) -> Any:
+        budget[0] = 0
         try:
             return encode(value, 0)
         finally:
             active.clear()
 
     return encode_value
+
+
+def _text(value: str) -> Any:
+    """A str as msgpack can store it: lone surrogates (not valid UTF-8) go in an ext."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return _ext(Ext.SURROGATE_STR, value.encode("utf-8", "surrogatepass"))
+    return value
 
 
 def _plain_leaf(value: object) -> object:
@@ -403,14 +489,16 @@ class SelfRef:
 Packer = Callable[[object], bytes]
 
 
-def make_packer(limits: Limits) -> Packer:
+def make_packer(limits: Limits, classifier: Classifier | None = None) -> Packer:
     """Build `pack_payload(value) -> bytes`: msgpack's C packer walks dicts, lists and
     scalars; the other types go through the Python encoder. Cyclic or large payloads
-    (over 64 KiB packed) are encoded by the Python encoder alone, which cuts them."""
-    encode_tree = make_encoder(limits)
+    (over 64 KiB packed) are encoded by the Python encoder alone, which cuts them.
+    `classifier`: the one the shape walker uses (see `make_encoder`)."""
+    encode_tree = make_encoder(limits, classifier)
     # Inside the fast path the total size is the limit: values are not cut item by item.
     encode_whole = make_encoder(
-        dataclasses.replace(limits, max_items=MAX_FAST_PAYLOAD, max_str=MAX_FAST_PAYLOAD)
+        dataclasses.replace(limits, max_items=MAX_FAST_PAYLOAD, max_str=MAX_FAST_PAYLOAD),
+        classifier,
     )
 
     def default(value: object) -> Any:
@@ -517,6 +605,8 @@ def decode_ext(code: int, data: bytes) -> Any:
         return LeafSubclassView(str(inner[0]), inner[1])
     if kind is Ext.REDACTED:
         return RedactedView(str(inner))
+    if kind is Ext.SURROGATE_STR:
+        return bytes(inner).decode("utf-8", "surrogatepass")
     raise ValueError(f"unknown ext code {code}")  # pragma: no cover - Ext(code) raised first
 
 

@@ -74,6 +74,8 @@ class Settings:
     redact: tuple[str, ...] = ()
     redact_paths: tuple[str, ...] = ()
     redact_values: bool = True
+    record_types: tuple[str, ...] = ()
+    opaque_types: tuple[str, ...] = ()
 
     def module_in_scope(self, module: str) -> bool:
         """True when callables defined in `module` may be seams."""
@@ -93,7 +95,17 @@ class Settings:
         return in_boundary and not any(part.startswith("_") for part in qualname.split("."))
 
 
-_LIST_KEYS = ("boundaries", "seams", "exclude", "replay", "replay_types", "redact", "redact_paths")
+_LIST_KEYS = (
+    "boundaries",
+    "seams",
+    "exclude",
+    "replay",
+    "replay_types",
+    "redact",
+    "redact_paths",
+    "record_types",
+    "opaque_types",
+)
 _INT_KEYS = {"payload_calls": 1, "max_depth": 2, "max_items": 1, "max_str": 16}
 _KNOWN_KEYS = frozenset(
     (*_LIST_KEYS, *_INT_KEYS, "cassette_dir", "replay_missing", "redact_values")
@@ -138,6 +150,16 @@ def settings_from_table(
                 value=boundary,
                 path=path,
             )
+    for key in ("record_types", "opaque_types"):
+        for name in lists[key]:
+            if not all(part.isidentifier() for part in name.split(".")):
+                raise ConfigError(
+                    f"{name!r} is not a type path or module prefix (e.g. "
+                    '"sqlalchemy.orm.Session" or "flask")',
+                    key=key,
+                    value=name,
+                    path=path,
+                )
     seams = tuple(SeamPattern.parse(t, key="seams", path=path) for t in lists["seams"])
     exclude = tuple(SeamPattern.parse(t, key="exclude", path=path) for t in lists["exclude"])
     limits = Limits(**{key: _positive_int(table, key, low, path) for key, low in _INT_KEYS.items()})
@@ -188,6 +210,8 @@ def settings_from_table(
         redact=tuple(lists["redact"]),
         redact_paths=tuple(lists["redact_paths"]),
         redact_values=redact_values,
+        record_types=tuple(lists["record_types"]),
+        opaque_types=tuple(lists["opaque_types"]),
     )
 
 

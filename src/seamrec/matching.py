@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from seamrec.cassette import SUFFIX, Cassette, load
+from seamrec.classify import Classifier
 from seamrec.config import Settings, load_settings
 from seamrec.drift import explain
 from seamrec.exceptions import CassetteError
@@ -58,7 +59,9 @@ def assert_matches(
             f"no recording of {seam} ({part}) under {settings.cassette_dir}: record a test "
             "that calls it for real with pytest --record-seams"
         )
-    live = make_shape_function(settings.limits.max_depth)(value)
+    live = make_shape_function(
+        settings.limits.max_depth, classifier=Classifier.from_settings(settings)
+    )(value)
     if any(compatible(shape, live) for shape in recorded):
         return
     closest = min(recorded, key=lambda shape: len(explain(shape, live)))

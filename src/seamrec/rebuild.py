@@ -158,6 +158,11 @@ class Rebuilder:
                 return collections.Counter(dict(pairs))
             if cls.__module__ == "collections":
                 return cls(pairs)
+            if not issubclass(cls, dict):
+                raise ReplayError(
+                    f"a recorded {path} is a mapping seamrec cannot build (not a dict)",
+                    type_path=path,
+                )
             value = cls.__new__(cls)  # a user's dict subclass: no __init__ runs
             dict.update(value, pairs)
             return value
@@ -237,4 +242,5 @@ _SIMPLE: dict[Ext, Callable[[Any, Callable[[Any], Any]], Any]] = {
     Ext.UUID: lambda inner, _: uuid.UUID(bytes=bytes(inner)),
     Ext.COMPLEX: lambda inner, _: complex(inner[0], inner[1]),
     Ext.BYTEARRAY: lambda inner, _: bytearray(inner),
+    Ext.SURROGATE_STR: lambda inner, _: bytes(inner).decode("utf-8", "surrogatepass"),
 }

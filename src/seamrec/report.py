@@ -152,6 +152,11 @@ def summary_lines(mode: Mode, stats: Stats, end: RecordEnd | None = None) -> lis
             "(captured before seamrec could wrap it)"
         )
     lines.extend(f"error: {error}" for error in stats.write_errors)
+    if stats.budget_cut:
+        lines.append(
+            f"warning: {_count(len(stats.budget_cut), 'seam')} passed a payload over the "
+            "per-call budget; recorded with a <cut: budget> marker: " + ", ".join(stats.budget_cut)
+        )
     if not stats.seams_wrapped:
         lines.append("warning: no seams were wrapped; check boundaries and seams in [tool.seamrec]")
     lines.extend(f"warning: {warning}" for warning in stats.warnings)

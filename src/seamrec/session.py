@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from seamrec.cassette import Call, Cassette, cassette_path, dump, load, write_atomic
+from seamrec.cassette import (
+    Call,
+    Cassette,
+    budget_cut_seams,
+    cassette_path,
+    dump,
+    load,
+    write_atomic,
+)
+from seamrec.classify import Classifier
 from seamrec.codec import SelfRef, make_packer, pack, raw_tree
 from seamrec.config import SeamPattern, Settings
 from seamrec.conform import ArgsCheck, Check, compile_args, compile_value
@@ -24,7 +33,13 @@ from seamrec.exceptions import CassetteError, ReplayError
 from seamrec.instrument import Instrumenter, Seam
 from seamrec.rebuild import Rebuilder, TypeResolver
 from seamrec.redact import PathRule, Redactor
-from seamrec.shape import Shape, args_shape, compatible, make_shape_function, self_shape
+from seamrec.shape import (
+    Shape,
+    args_shape,
+    compatible,
+    make_shape_function,
+    self_shape,
+)
 from seamrec.tape import Finding, LiveCall, Tape
 
 _T = TypeVar("_T")
@@ -55,6 +70,7 @@ class Stats:
     unrecorded: list[str] = field(default_factory=list)
     broken: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
+    budget_cut: list[str] = field(default_factory=list)  # seams with a payload over budget
     instrumentation_errors: list[str] = field(default_factory=list)
     write_errors: list[str] = field(default_factory=list)
     unredirected: dict[str, list[str]] = field(default_factory=dict)
@@ -186,8 +202,9 @@ class SeamSession:
         self.stats = Stats()
         self.tape: Tape | None = None
         self._paused = 0
-        self._shape_of = make_shape_function(settings.limits.max_depth)
-        self._pack = make_packer(settings.limits)
+        classifier = Classifier.from_settings(settings)  # one for shapes and payloads
+        self._shape_of = make_shape_function(settings.limits.max_depth, classifier=classifier)
+        self._pack = make_packer(settings.limits, classifier)
         self._last: dict[str, _LastShapes] = {}
         self._fit_args: dict[int, tuple[Shape, ArgsCheck | None]] = {}
         self._fit_values: dict[int, tuple[Shape, Check | None]] = {}
@@ -320,6 +337,8 @@ class SeamSession:
                 self.stats.idle.append(tape.nodeid)
             return
         cassette = self._redacted(tape.to_cassette(raw_tree))
+        cut = [s for s in budget_cut_seams(cassette) if s not in self.stats.budget_cut]
+        self.stats.budget_cut.extend(cut)
         if path.exists():
             try:
                 if load(path).signature() == cassette.signature():

@@ -12,6 +12,10 @@ position of a composite holds a *union*: a tuple of the distinct shapes seen the
     ("args", names, unions)              bound arguments of one call
     ("enum", type) / ("opaque", type) / ("self", type) / ("cut", reason)
 
+What is data is decided per class by ``seamrec.classify``: objects of classes outside the
+boundaries are ``("opaque", type)``, service objects of the app are walked one level, and
+a walk that runs out of its budget is cut with ``("cut", "budget")``.
+
 ``make_shape_function`` builds the hot-path walker: it reads only ``type()``,
 ``__dict__``/slots, items and row columns, never evaluates properties and never consumes
 iterators. ``canonical`` sorts keys and unions so that key order is not drift, and
@@ -21,23 +25,37 @@ iterators. ``canonical`` sorts keys and unions so that key order is not drift, a
 from __future__ import annotations
 
 import collections
-import dataclasses
 import datetime as dt
 import decimal
-import enum
 import functools
-import sqlite3
-import sys
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from itertools import chain
-from types import FunctionType, MappingProxyType, ModuleType
-from typing import Any, TypeVar, cast
-from unittest import mock
+from typing import Any, cast
+
+from seamrec.classify import (
+    DEFAULT,
+    declared_fields,
+    instance_fields,
+    lazy_description,
+    mapping_items,
+    orm_fields,
+    read_fields,
+)
+
+# Re-exported: these lived here before classification got its own module.
+from seamrec.classify import Classifier as Classifier
+from seamrec.classify import Kind as Kind
+from seamrec.classify import object_fields as object_fields
+from seamrec.classify import per_type as per_type
+from seamrec.classify import read_row as read_row
+from seamrec.classify import read_slots as read_slots
+from seamrec.classify import slot_names as slot_names
+from seamrec.classify import type_path as type_path
 
 Shape = tuple[Any, ...]
-_T = TypeVar("_T")
 ShapeFunction = Callable[[object], Shape]
+ServiceColumns = Callable[[str, list[tuple[str, ...]], list[list[Any]], int], Shape]
 
 LEAF_SHAPES: dict[type, Shape] = {
     type(None): ("None",),
@@ -59,164 +77,83 @@ NAIVE_TIME: Shape = ("time",)
 AWARE_TIME: Shape = ("time+tz",)
 CYCLE: Shape = ("cut", "cycle")
 TOO_DEEP: Shape = ("cut", "depth")
-TOO_LARGE: Shape = ("cut", "size")
+TOO_LARGE: Shape = ("cut", "budget")
 CYCLE_CHECK_DEPTH = 4
+SHAPE_BUDGET = 200_000  # values visited per call before the walk is cut
 
-
-def per_type(compute: Callable[[type], _T]) -> Callable[[type], _T]:
-    """Cache a fact about a class (classes are few; instances are many)."""
-    cache: dict[type, _T] = {}
-
-    def lookup(cls: type) -> _T:
-        try:
-            return cache[cls]
-        except KeyError:
-            value = cache[cls] = compute(cls)
-            return value
-
-    lookup.__doc__ = compute.__doc__
-    return lookup
-
-
-@per_type
-def type_path(cls: type) -> str:
-    """`module.Qualname` of a class; builtins by bare name."""
-    module = cls.__module__
-    if module == "builtins":
-        return cls.__qualname__
-    return f"{module}.{cls.__qualname__}"
-
-
-class Kind(enum.Enum):
-    """How a value of one type is walked; decided once per type."""
-
-    DICT = "dict"
-    COLL = "coll"
-    TUPLE = "tuple"
-    NTUPLE = "ntuple"
-    DATACLASS = "dataclass"
-    OBJECT = "obj"
-    SLOTS = "slots"
-    ROW = "row"
-    EXC = "exc"
-    ENUM = "enum"
-    DATETIME = "datetime"
-    TIME = "time"
-    OPAQUE = "opaque"
-    LEAF = "leaf"
-
-
-_STDLIB_ROOTS = frozenset(sys.stdlib_module_names) | {"builtins"}
-
-
-@per_type
-def kind_of(cls: type) -> Kind:
-    """Classify a type once: what part of its instances is data."""
-    if issubclass(cls, mock.NonCallableMock):
-        return Kind.OPAQUE
-    if issubclass(cls, enum.Enum):
-        return Kind.ENUM
-    if issubclass(cls, BaseException):
-        return Kind.EXC
-    if issubclass(cls, dt.datetime):
-        return Kind.DATETIME
-    if issubclass(cls, dt.time):
-        return Kind.TIME
-    if any(issubclass(cls, leaf) for leaf in LEAF_SHAPES if leaf is not type(None)):
-        return Kind.LEAF
-    if issubclass(cls, tuple):
-        return Kind.NTUPLE if hasattr(cls, "_fields") else Kind.TUPLE
-    if cls is sqlite3.Row:
-        return Kind.ROW
-    if issubclass(cls, dict | MappingProxyType):
-        return Kind.DICT
-    if issubclass(cls, list | set | frozenset | collections.deque):
-        return Kind.COLL
-    if dataclasses.is_dataclass(cls):
-        return Kind.DATACLASS
-    if issubclass(cls, type | FunctionType | ModuleType) or callable_only(cls):
-        return Kind.OPAQUE
-    if issubclass(cls, Mapping) or (_has_attr(cls, "keys") and _has_attr(cls, "__getitem__")):
-        return Kind.ROW
-    if cls.__module__.partition(".")[0] in _STDLIB_ROOTS:
-        return Kind.OPAQUE
-    if _has_attr(cls, "__dict__"):
-        return Kind.OBJECT
-    if slot_names(cls):
-        return Kind.SLOTS
-    return Kind.OPAQUE
-
-
-def callable_only(cls: type) -> bool:
-    """Functions, methods and other callables defined in C carry no data of their own."""
-    return cls.__module__ == "builtins" and _has_attr(cls, "__call__")
-
-
-def _has_attr(cls: type, name: str) -> bool:
-    return any(name in vars(base) for base in cls.__mro__)
-
-
-@per_type
-def slot_names(cls: type) -> tuple[str, ...]:
-    """Public `__slots__` names declared along the MRO."""
-    names: list[str] = []
-    for base in cls.__mro__:
-        slots = vars(base).get("__slots__", ())
-        for name in (slots,) if isinstance(slots, str) else slots:
-            if not name.startswith("_") and name not in names:
-                names.append(name)
-    return tuple(names)
+kind_of = DEFAULT.kind  # the classification without settings (every class is the app's)
 
 
 @per_type
 def dataclass_fields(cls: type) -> tuple[str, ...]:
-    """The declared field names of a dataclass, in order."""
-    return tuple(f.name for f in dataclasses.fields(cls))
+    """The declared field names of a dataclass, attrs class or pydantic model, in order."""
+    return declared_fields(cls) or ()
 
 
-def object_fields(value: object) -> dict[str, object]:
-    """Public instance attributes, read from `__dict__` without running properties."""
-    try:
-        attributes = object.__getattribute__(value, "__dict__")
-    except AttributeError:
-        return {}
-    return {k: v for k, v in attributes.items() if type(k) is str and not k.startswith("_")}
-
-
-def read_slots(value: object, names: tuple[str, ...]) -> dict[str, object]:
-    """Values of the set slots among `names`."""
-    fields: dict[str, object] = {}
-    for name in names:
-        try:
-            fields[name] = object.__getattribute__(value, name)
-        except AttributeError:
-            continue
-    return fields
-
-
-def read_row(value: Any) -> tuple[tuple[str, ...], list[object]]:
-    """Columns and values of a row-like object (`keys()` plus item access)."""
-    keys = list(value.keys())  # rows iterate over values, not keys
-    columns = tuple(str(k) for k in keys)
-    if type(value) is sqlite3.Row:
-        return columns, list(value)
-    return columns, [value[k] for k in keys]
-
-
-def make_shape_function(max_depth: int = 32, max_nodes: int = 1_000_000) -> ShapeFunction:
+def make_shape_function(
+    max_depth: int = 32,
+    max_nodes: int = SHAPE_BUDGET,
+    classifier: Classifier | None = None,
+    on_cut: Callable[[str], None] | None = None,
+) -> ShapeFunction:
     """Build the hot-path shape walker.
 
     The walker is columnar: the elements of a collection are not walked one by one but
     as columns (all the values under one key, all the items of all the lists), using
     C-level ``map``/``zip``. A list of 10,000 rows costs about as much as one row, and a
     field seen with several types becomes a union, e.g. ``(("str",), ("None",))``.
+
+    `classifier` decides what is data (the codec must get the same one); service objects
+    are walked one level: inside their fields, other services are opaque. `on_cut` is
+    told once per call when the walk ran out of its `max_nodes` budget.
     """
+    kind = (classifier or DEFAULT).kind
+    budget = [0, False]
+    active: set[int] = set()
+    service_fields: list[ServiceColumns] = []
+
+    def over_budget() -> Shape:
+        if not budget[1]:
+            budget[1] = True
+            if on_cut is not None:
+                on_cut("budget")
+        return (TOO_LARGE,)
+
+    deep = _walker(max_depth, max_nodes, kind, budget, active, over_budget, service_fields, False)
+    shallow = _walker(max_depth, max_nodes, kind, budget, active, over_budget, service_fields, True)
+    service_fields.append(shallow[1])
+    single = deep[0]
+
+    def shape_of(value: object) -> Shape:
+        budget[0] = 0
+        budget[1] = False
+        try:
+            shape: Shape = single(value, 0)[0]
+        finally:
+            active.clear()
+        return shape
+
+    return shape_of
+
+
+def _walker(
+    max_depth: int,
+    max_nodes: int,
+    kind_of_class: Callable[[type], Kind],
+    budget: list[Any],
+    active: set[int],
+    over_budget: Callable[[], Shape],
+    service_fields: list[ServiceColumns],
+    shallow: bool,
+) -> tuple[
+    Callable[[Any, int], Shape],
+    ServiceColumns,
+]:
+    """The walking functions of one mode: `shallow` inside a service object's fields."""
     leaf_unions: dict[type, Shape] = {cls: (shape,) for cls, shape in LEAF_SHAPES.items()}
     get_leaf_union = leaf_unions.get
     join = "".join
     is_identifier = str.isidentifier
-    budget = [0]
-    active: set[int] = set()
 
     def single(value: Any, depth: int) -> Shape:
         """The union (of one shape) of a single value; the common case, kept lean."""
@@ -228,7 +165,7 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 1_000_000) -> Shap
             return (TOO_DEEP,)
         budget[0] += 1
         if budget[0] > max_nodes:
-            return (TOO_LARGE,)
+            return over_budget()
         if depth < CYCLE_CHECK_DEPTH:
             return container(value, cls, depth)
         key = id(value)
@@ -284,7 +221,7 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 1_000_000) -> Shap
             return (TOO_DEEP,)
         budget[0] += len(values)
         if budget[0] > max_nodes:
-            return (TOO_LARGE,)
+            return over_budget()
         classes = set(map(type, values))
         if len(classes) == 1:
             return of_class(classes.pop(), values, depth)
@@ -306,7 +243,7 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 1_000_000) -> Shap
             return tuples(values, "tuple", depth)
         return others(cls, values, depth)
 
-    def mappings(values: list[Any], name: str, depth: int, is_counter: bool = False) -> Shape:
+    def mappings(values: list[Any], name: str, depth: int, is_map: bool = False) -> Shape:
         shapes: list[Shape] = []
         by_keys = set(map(tuple, values))
         for keys in by_keys if len(by_keys) == 1 else sort_keysets(by_keys):
@@ -314,7 +251,7 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 1_000_000) -> Shap
                 join(keys)
             except TypeError:
                 return (key_value_map(values, name, depth),)
-            if not all(map(is_identifier, keys)) or is_counter:
+            if not all(map(is_identifier, keys)) or is_map:
                 return (key_value_map(values, name, depth),)
             rows = values if len(by_keys) == 1 else [v for v in values if tuple(v) == keys]
             fields = columns_of(map(dict.values, rows), depth + 1) if keys else ()
@@ -337,15 +274,29 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 1_000_000) -> Shap
     def named(
         kind: str, name: str, rows: list[tuple[tuple[str, ...], list[Any]]], depth: int
     ) -> Shape:
-        by_fields = dict.fromkeys(fields for fields, _ in rows)
+        return named_columns(kind, name, [f for f, _ in rows], [v for _, v in rows], depth)
+
+    def named_columns(
+        kind: str, name: str, fields: list[tuple[str, ...]], rows: list[list[Any]], depth: int
+    ) -> Shape:
+        by_fields = dict.fromkeys(fields)
         shapes: list[Shape] = []
-        for fields in by_fields:
-            matching = [values for f, values in rows if f == fields]
-            shapes.append((kind, name, fields, columns_of(matching, depth + 1) if fields else ()))
+        for names in by_fields:
+            matching = (
+                rows
+                if len(by_fields) == 1
+                else [v for f, v in zip(fields, rows, strict=True) if f == names]
+            )
+            shapes.append((kind, name, names, columns_of(matching, depth + 1) if names else ()))
         return tuple(shapes)
 
+    def service_columns(
+        name: str, fields: list[tuple[str, ...]], rows: list[list[Any]], depth: int
+    ) -> Shape:
+        return named_columns("obj", name, fields, rows, depth)
+
     def others(cls: type, values: list[Any], depth: int) -> Shape:
-        kind = kind_of(cls)
+        kind = kind_of_class(cls)
         if kind is Kind.DATETIME:
             aware = dict.fromkeys(v.tzinfo is not None for v in values)
             return tuple(AWARE_DATETIME if a else NAIVE_DATETIME for a in aware)
@@ -356,6 +307,12 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 1_000_000) -> Shap
         if kind is Kind.DICT:
             counter = issubclass(cls, collections.Counter)  # its keys are always data
             return mappings([dict(v) for v in values], name, depth, counter)
+        if kind is Kind.MAPPING or kind is Kind.ENVIRON:
+            try:
+                rows = [dict(mapping_items(v)) for v in values]
+            except Exception:  # a mapping that cannot be read is recorded by type
+                return (("opaque", name),)
+            return mappings(rows, name, depth, kind is Kind.ENVIRON)
         if kind is Kind.COLL:
             items = column(list(chain.from_iterable(values)), depth + 1)
             if issubclass(cls, set | frozenset):
@@ -369,12 +326,20 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 1_000_000) -> Shap
         if kind is Kind.DATACLASS:
             fields = dataclass_fields(cls)
             return named("obj", name, [(fields, read_fields(v, fields)) for v in values], depth)
+        if kind is Kind.ORM:
+            found = [orm_fields(v) for v in values]
+            return named("obj", name, [(tuple(r), list(r.values())) for r in found], depth)
+        if kind is Kind.SERVICE:
+            if shallow:
+                return (("opaque", name),)  # a service is never walked into from another
+            found = [instance_fields(v, kind) for v in values]
+            fields_of = service_fields[0]
+            return fields_of(
+                name, [tuple(r) for r in found], [list(r.values()) for r in found], depth
+            )
         if kind is Kind.OBJECT or kind is Kind.SLOTS:
-            rows = [
-                object_fields(v) if kind is Kind.OBJECT else read_slots(v, slot_names(cls))
-                for v in values
-            ]
-            return named("obj", name, [(tuple(r), list(r.values())) for r in rows], depth)
+            found = [instance_fields(v, kind) for v in values]
+            return named("obj", name, [(tuple(r), list(r.values())) for r in found], depth)
         if kind is Kind.ROW:
             return named("row", name, [read_row(v) for v in values], depth)
         if kind is Kind.EXC:
@@ -387,17 +352,11 @@ def make_shape_function(max_depth: int = 32, max_nodes: int = 1_000_000) -> Shap
             return (("enum", name),)
         if kind is Kind.LEAF:
             return (leaf_of_subclass(cls),)
+        if kind is Kind.LAZY:
+            return tuple(dict.fromkeys(("opaque", lazy_description(v)) for v in values))
         return (("opaque", name),)
 
-    def shape_of(value: object) -> Shape:
-        budget[0] = 0
-        try:
-            shape: Shape = single(value, 0)[0]
-        finally:
-            active.clear()
-        return shape
-
-    return shape_of
+    return single, service_columns
 
 
 def sort_keysets(keysets: set[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -408,17 +367,6 @@ def sort_keysets(keysets: set[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 def sort_union(union: Shape) -> Shape:
     """A union in sorted order, for unordered containers (set order is hash-dependent)."""
     return tuple(sorted(union)) if len(union) > 1 else union
-
-
-def read_fields(value: object, names: tuple[str, ...]) -> list[object]:
-    """Field values of a dataclass instance read without running properties."""
-    values: list[object] = []
-    for name in names:
-        try:
-            values.append(object.__getattribute__(value, name))
-        except AttributeError:
-            values.append(None)
-    return values
 
 
 @per_type
