@@ -184,11 +184,16 @@ def pytest_fixture_setup(
     session = request.config.stash.get(SESSION_KEY, None)
     if session is None or fixturedef.scope == "function":
         return (yield)
-    session.pause()  # shared fixtures belong to no single test
+    # Shared fixtures belong to no single test, in setup and in teardown alike: the
+    # fixture's finalizers run between these two (last in, first out), whenever pytest
+    # tears it down (after the last test of its scope, or before a new parameter).
+    fixturedef.addfinalizer(session.resume)
+    session.pause()
     try:
         return (yield)
     finally:
         session.resume()
+        fixturedef.addfinalizer(session.pause)
 
 
 @pytest.hookimpl(wrapper=True)

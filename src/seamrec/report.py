@@ -146,6 +146,12 @@ def summary_lines(mode: Mode, stats: Stats, end: RecordEnd | None = None) -> lis
         lines.extend(f"  unrecorded: {nodeid}" for nodeid in stats.unrecorded)
         if stats.unrecorded:
             lines.append("  record them with: pytest --record-seams")
+    if stats.calls_outside:
+        verb = {Mode.RECORD: "recorded", Mode.CHECK: "checked", Mode.REPLAY: "replayed"}[mode]
+        lines.append(
+            f"{_count(stats.calls_outside, 'call')} outside tests, not {verb} (imports, "
+            "collection, shared fixtures, teardown: they belong to no single test)"
+        )
     for seam, holders in stats.unredirected.items():
         lines.append(
             f"not recorded when called through {', '.join(holders)}: {seam} "

@@ -8,12 +8,14 @@ exception object and untouched arguments as without seamrec.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import inspect
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from threading import get_ident
 from typing import Any, TypeVar
 
 from seamrec.cassette import Call, Cassette, cassette_path, dump, load, write_atomic
@@ -46,6 +48,7 @@ class Stats:
     calls_recorded: int = 0
     calls_checked: int = 0
     calls_replayed: int = 0
+    calls_outside: int = 0  # imports, collection, shared fixtures: credited to no test
     written: int = 0
     unchanged: int = 0
     kept_failed: list[str] = field(default_factory=list)
@@ -107,7 +110,13 @@ class Stats:
         }
 
 
-_INSTRUMENTATION = ("seams_wrapped", "unredirected", "warnings", "instrumentation_errors")
+_INSTRUMENTATION = (
+    "seams_wrapped",
+    "unredirected",
+    "warnings",
+    "instrumentation_errors",
+    "calls_outside",
+)
 
 
 @dataclass
@@ -185,7 +194,9 @@ class SeamSession:
         self._rebuilder = Rebuilder(TypeResolver(settings.module_in_scope, settings.replay_types))
         self.stats = Stats()
         self.tape: Tape | None = None
-        self._paused = 0
+        self._paused = 0  # shared fixtures, and the test's own teardown phase
+        self._test_paused = False
+        self._importing: dict[int, int] = {}  # thread id -> modules it is executing
         self._shape_of = make_shape_function(settings.limits.max_depth)
         self._pack = make_packer(settings.limits)
         self._last: dict[str, _LastShapes] = {}
@@ -248,6 +259,19 @@ class SeamSession:
         """Undo one `pause`."""
         self._paused -= 1
 
+    @contextlib.contextmanager
+    def importing(self) -> Iterator[None]:
+        """While a module in scope runs its module-level code (an import, even one a test
+        triggers), the calls made on this thread belong to no test."""
+        ident = get_ident()
+        self._importing[ident] = self._importing.get(ident, 0) + 1
+        try:
+            yield
+        finally:
+            left = self._importing.pop(ident) - 1
+            if left:
+                self._importing[ident] = left
+
     def replay_also(self, patterns: tuple[SeamPattern, ...]) -> None:
         """Wrap the seams that test markers ask to replay, if not wrapped yet."""
         self.instrumenter.extend(patterns)
@@ -271,7 +295,9 @@ class SeamSession:
         tape = self.tape
         if tape is None:
             return TestOutcome("")
-        self.pause()
+        if not self._test_paused:
+            self._test_paused = True
+            self.pause()
         outcome = TestOutcome(tape.nodeid, cassette=self.cassette_path(tape.nodeid))
         if self.mode is Mode.RECORD:
             return outcome
@@ -302,7 +328,8 @@ class SeamSession:
         """Write the cassette of a passed test (record mode) and drop the tape; `outcome`
         is "passed", "failed" or "skipped" (skips and xfails write and keep nothing)."""
         tape, self.tape = self.tape, None
-        if self._paused:
+        if self._test_paused:
+            self._test_paused = False
             self.resume()
         if tape is None or self.mode is not Mode.RECORD:
             return
@@ -397,7 +424,8 @@ class SeamSession:
     ) -> Any:
         """Handle one call that crossed a seam; behaves exactly like `wrapped(...)`."""
         tape = self.tape
-        if tape is None or self._paused:
+        if tape is None or self._paused or (self._importing and get_ident() in self._importing):
+            self.stats.calls_outside += 1
             return wrapped(*args, **kwargs)
         if tape.replay and tape.replays(seam.id):
             return self._replay(tape, seam, caller, wrapped, instance, args, kwargs)
