@@ -121,15 +121,21 @@ def summary_lines(mode: Mode, stats: Stats, end: RecordEnd | None = None) -> lis
     lines = [f"seamrec ({mode.value}): {stats.seams_wrapped} seams wrapped, {calls}"]
     if mode is Mode.RECORD:
         kept = len(stats.kept_failed)
+        removed = (
+            f", {len(stats.removed)} removed (the test crosses no seam any more)"
+            if stats.removed
+            else ""
+        )
         lines.append(
             f"cassettes: {stats.written} written, {stats.unchanged} unchanged, "
-            f"{kept} kept because the test failed"
+            f"{kept} kept because the test failed{removed}"
         )
         lines.extend(f"  kept (test failed): {nodeid}" for nodeid in stats.kept_failed)
+        lines.extend(f"  removed: {nodeid}" for nodeid in stats.removed)
         if stats.idle:
             lines.append(
                 f"{_count(len(stats.idle), 'test')} crossed no seam this time; their old "
-                "cassettes were left in place (delete them if the change is intended):"
+                "cassettes were left in place, as no seam was wrapped at all:"
             )
             lines.extend(f"  {nodeid}" for nodeid in stats.idle)
         if end is not None:

@@ -53,6 +53,7 @@ class Stats:
     unchanged: int = 0
     kept_failed: list[str] = field(default_factory=list)
     idle: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # passed, crosses no seam any more
     drifted: list[str] = field(default_factory=list)
     replay_failed: list[str] = field(default_factory=list)
     unrecorded: list[str] = field(default_factory=list)
@@ -343,8 +344,8 @@ class SeamSession:
     def _store(self, tape: Tape) -> None:
         path = self.cassette_path(tape.nodeid)
         if not tape.call_count():
-            if path.exists():  # never delete: a misconfigured run would wipe every cassette
-                self.stats.idle.append(tape.nodeid)
+            if path.exists():
+                self._remove(path, tape.nodeid)
             return
         cassette = self._redacted(tape.to_cassette(raw_tree))
         if path.exists():
@@ -363,6 +364,23 @@ class SeamSession:
             )
             return
         self.stats.written += 1
+
+    def _remove(self, path: Path, nodeid: str) -> None:
+        """Delete the cassette of a passed test that crosses no seam any more, so the next
+        check is clean; unless nothing was wrapped at all (a misconfigured run would
+        otherwise wipe every cassette)."""
+        if not self.instrumenter.report.seams:
+            self.stats.idle.append(nodeid)
+            return
+        try:
+            path.unlink()
+        except OSError as exc:
+            self.stats.write_errors.append(
+                f"{path}: could not be removed ({exc.strerror}); its test crosses no seam any "
+                "more, delete it by hand"
+            )
+            return
+        self.stats.removed.append(nodeid)
 
     def _redactor(self) -> Redactor:
         settings = self.settings
