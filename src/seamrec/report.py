@@ -67,8 +67,9 @@ def finding_lines(finding: Finding) -> list[str]:
         return [f"  {finding.seam}  replay failed", f"    {finding.message}"]
     if finding.part == "unrecorded":
         extra = f"{finding.count} calls" if finding.count > 1 else "1 call"
+        where = "beyond" if finding.index >= total else "not among"
         return [
-            f"  {finding.seam}  unrecorded call  (call {finding.index + 1}; {extra} beyond the "
+            f"  {finding.seam}  unrecorded call  (call {finding.index + 1}; {extra} {where} the "
             f"{total} recorded)"
         ]
     header = f"  {finding.seam}  {finding.part}  (call {finding.index + 1} of {total}{repeat})"
