@@ -28,6 +28,8 @@ import wrapt
 
 from seamrec.config import SeamPattern, Settings
 
+__tracebackhide__ = True  # pytest shows no frame of the seam wrappers in a traceback
+
 
 @dataclass(frozen=True)
 class Seam:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from seamrec.config import SeamPattern, check_importable, load_settings, replay_patterns
-from seamrec.exceptions import ConfigError
+from seamrec.exceptions import ConfigError, ReplayError
 from seamrec.matching import SeamsFixture
 from seamrec.report import safe_failure_text, summary_lines
 from seamrec.run_end import (
@@ -229,7 +229,8 @@ def pytest_runtest_makereport(
             setattr(report, CHANGES_ATTRIBUTE, safe_change_records(outcome.findings))
         if outcome.findings or outcome.cassette_error is not None:
             text = safe_failure_text(outcome)
-            if report.passed:
+            replay_failed = call.excinfo is not None and call.excinfo.errisinstance(ReplayError)
+            if report.passed or replay_failed:  # a replay failure is said once, by seamrec
                 report.outcome = "failed"
                 report.longrepr = text
             else:

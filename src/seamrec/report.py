@@ -64,7 +64,10 @@ def finding_lines(finding: Finding) -> list[str]:
         )
         return [f"  {finding.seam}  call missing  ({span})"]
     if finding.part == "replay":
-        return [f"  {finding.seam}  replay failed", f"    {finding.message}"]
+        return [
+            f"  {finding.seam}  replay failed",
+            *(f"    {m}" for m in finding.message.split("\n")),
+        ]
     if finding.part == "unrecorded":
         extra = f"{finding.count} calls" if finding.count > 1 else "1 call"
         where = "beyond" if finding.index >= total else "not among"

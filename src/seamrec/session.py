@@ -24,12 +24,13 @@ from seamrec.config import SeamPattern, Settings
 from seamrec.conform import ArgsCheck, Check, compile_args, compile_value
 from seamrec.exceptions import CassetteError, ReplayError
 from seamrec.instrument import Instrumenter, Seam
-from seamrec.rebuild import Rebuilder, TypeResolver
+from seamrec.rebuild import Rebuilder, RebuildError, TypeResolver
 from seamrec.redact import PathRule, Redactor
 from seamrec.shape import Shape, args_shape, compatible, make_shape_function, self_shape
 from seamrec.tape import Finding, LiveCall, Tape
 
 _T = TypeVar("_T")
+__tracebackhide__ = True  # pytest shows no frame of this module in a test's traceback
 
 
 class Mode(enum.Enum):
@@ -532,17 +533,13 @@ class SeamSession:
         except ReplayError as exc:
             if exc.seam == "missing" and self.settings.replay_missing == "call":
                 return wrapped(*args, **kwargs)
-            tape.note_replay_error(seam.id, exc)
-            raise
+            tape.note_replay_error(seam.id, str(exc))
+            raise exc.with_traceback(None) from None  # seamrec's own frames say nothing
         try:
-            value = self._rebuilder.rebuild(detail.result)
-        except ReplayError as exc:
-            tape.note_replay_error(seam.id, exc, narrow=True)
-            raise
-        except Exception as exc:  # a recorded value that no longer fits its class
-            error = ReplayError(f"cannot rebuild the recorded outcome of {seam.id}: {exc!r}")
-            tape.note_replay_error(seam.id, error, narrow=True)
-            raise error from exc
+            value = self._rebuilder.rebuild(detail.result, detail.outcome)
+        except RebuildError as exc:
+            tape.note_replay_error(seam.id, f"{exc.where}: {exc.what}\nfix: {exc.fix}")
+            raise exc.with_traceback(None) from None
         tape.replayed += 1
         return replayed_outcome(seam.kind, detail.outcome, value)
 

@@ -145,10 +145,10 @@ class Tape:
             known = self._replays[seam] = any(p.matches(module, qualname) for p in self.replay)
         return known
 
-    def note_replay_error(self, seam: str, error: Exception, *, narrow: bool = False) -> None:
-        """A replayed call that could not give back its recorded outcome."""
-        hint = "; narrow the replay patterns so that this seam runs for real" if narrow else ""
-        self.note_drift(Finding(seam, 0, "replay", message=f"{error}{hint}"))
+    def note_replay_error(self, seam: str, message: str) -> None:
+        """A replayed call that could not give back its recorded outcome: `message` says
+        what and how to fix it (lines)."""
+        self.note_drift(Finding(seam, 0, "replay", message=message))
 
     def wants_payload(self, index: int) -> bool:
         """Full payloads are kept for the first `payload_calls` calls of each seam."""
