@@ -1,6 +1,6 @@
 """Replay failures read like the rest of seamrec: one short `replay failed` section naming
 the seam, the value and the fix, said once, with no traceback from seamrec's own modules;
-SQLAlchemy mapped objects are rebuilt so that the ORM accepts them."""
+SQLAlchemy mapped objects and Django models are rebuilt so that the ORM accepts them."""
 
 from __future__ import annotations
 
@@ -185,3 +185,102 @@ def test_a_replayed_sqlalchemy_mapped_object_is_one_the_orm_accepts(orm_app: Lay
 
     result.assert_outcomes(passed=2)
     assert "2 calls replayed" in result.stdout.str()
+
+
+DJANGO_CONFTEST = """\
+import django
+import pytest
+from django.conf import settings
+
+settings.configure(
+    INSTALLED_APPS=["library"],
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    DEFAULT_AUTO_FIELD="django.db.models.AutoField",
+)
+django.setup()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tables():
+    from django.db import connection
+
+    from library.models import Author, Book
+
+    with connection.schema_editor() as editor:
+        editor.create_model(Author)
+        editor.create_model(Book)
+    ada = Author.objects.create(id=1, name="Ada")
+    Book.objects.create(id=7, title="Notes", author=ada)
+"""
+
+DJANGO_MODELS = """\
+from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=50)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+"""
+
+DJANGO_SELECTORS = """\
+from library.models import Book
+
+REAL_CALLS: list[int] = []
+
+
+def book(book_id: int) -> Book:
+    REAL_CALLS.append(book_id)
+    return Book.objects.get(id=book_id)
+"""
+
+DJANGO_SERVICE = """\
+from library.selectors import book
+
+
+def describe(book_id: int) -> str:
+    found = book(book_id)
+    found.title = found.title.upper()
+    found.save()  # an UPDATE: Django takes it for a row from the database
+    return f"{found.pk}: {found.title} by {found.author.name}"
+"""
+
+DJANGO_TESTS = """\
+from pathlib import Path
+
+from library.models import Book
+from library.selectors import REAL_CALLS
+from library.service import describe
+
+
+def test_describe():
+    assert "7: NOTES by Ada" == describe(7)
+    assert 1 == Book.objects.count()
+    Path("real_calls.txt").write_text(str(REAL_CALLS))
+"""
+
+
+def test_a_replayed_django_model_with_a_foreign_key_is_one_django_accepts(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("django")
+    files = {
+        "pyproject.toml": PYPROJECT.replace('["app"]', '["library"]'),
+        "library/__init__.py": "",
+        "library/models.py": DJANGO_MODELS,
+        "library/selectors.py": DJANGO_SELECTORS,
+        "library/service.py": DJANGO_SERVICE,
+        "tests/conftest.py": DJANGO_CONFTEST,
+        "tests/test_library.py": DJANGO_TESTS,
+    }
+    app = fresh_project(pytester, monkeypatch, files)
+    app.record().assert_outcomes(passed=1)
+
+    result = app.run("--replay-seams=library.selectors:book")
+
+    result.assert_outcomes(passed=1)
+    assert "[]" == (app.root / "real_calls.txt").read_text()  # the selector was not called
+    assert "1 calls replayed" in result.stdout.str()

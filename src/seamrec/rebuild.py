@@ -241,13 +241,7 @@ class Rebuilder:
         if manager is not None:
             return self._mapped(manager, fields, where)
         if _is_django_model(cls):
-            raise RebuildError(
-                f"a recorded {path} is a Django model instance, which replay cannot rebuild "
-                "so that Django accepts it",
-                f"{NARROW} (or replay a seam that returns plain data, e.g. a dict or "
-                "dataclass built from the model)",
-                type_path=path,
-            )
+            return self._django(cls, fields, where)
         value = object.__new__(cls)
         for name, item in fields.items():
             object.__setattr__(value, name, self._inside(item, f"{where}.{name}"))
@@ -272,6 +266,21 @@ class Rebuilder:
             else:
                 rebuilt = self._inside(item, part)
             setattr(value, name, rebuilt)
+        return value
+
+    def _django(self, cls: Any, fields: dict[str, Any], where: str) -> Any:
+        """A Django model instance as `Model.from_db` leaves one: its recorded field
+        values in its `__dict__` (no `__init__`, no signal) and a `_state` saying it came
+        from the database, so its managers, related fields and `save()` work."""
+        state_class: Any = importlib.import_module("django.db.models.base").ModelState
+        value = cls.__new__(cls)
+        for name, item in fields.items():
+            if not name.startswith("_"):
+                value.__dict__[name] = self._inside(item, f"{where}.{name}")
+        state = state_class()
+        state.adding = False
+        state.db = "default"
+        value.__dict__["_state"] = state
         return value
 
     def _orm_collection(self, tree: msgpack.ExtType, where: str) -> Any:
