@@ -3,9 +3,10 @@
 Cassettes are data: rebuilding constructs values and nothing else. Only a fixed list of
 standard-library types, classes defined in the configured boundaries, and type paths
 listed in ``replay_types`` may be built; objects are created without running their
-``__init__`` (``object.__new__`` and the recorded fields), exceptions with their recorded
-args. Anything else — an opaque connection, a cut value, a type that is not allowed —
-raises ``ReplayError`` naming the type and the fix.
+``__init__`` (``object.__new__`` and the recorded fields; SQLAlchemy mapped objects through
+their class manager, Django models with the ``_state`` of a loaded row), exceptions with
+their recorded args. Anything else — an opaque connection, a cut value, a redacted value,
+a type that is not allowed — raises ``RebuildError`` naming where it is and the fix.
 """
 
 from __future__ import annotations
