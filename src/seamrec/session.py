@@ -282,6 +282,9 @@ class SeamSession:
         """Start a tape for `nodeid`, loading its cassette when checking or replaying."""
         expected: Cassette | None = None
         self._cassette_error = None
+        if self._test_paused:  # the previous test never finished (an internal error)
+            self._test_paused = False
+            self.resume()
         replay = () if self.mode is Mode.RECORD else self.replay + replay
         if self.mode is Mode.CHECK or replay:
             path = self.cassette_path(nodeid)
