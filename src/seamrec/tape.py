@@ -281,8 +281,8 @@ class Tape:
         for call in self._held:
             by_seam.setdefault(call.seam, []).append(call)
         recorded_order = list(self.expected.runs) if self.expected is not None else []
-        seams = list(by_seam)  # drifts are reported in the order they were seen
-        seams = list(dict.fromkeys([*seams, *recorded_order, *self._counts]))
+        # held seams first: drifts are reported in the order they were seen
+        seams = list(dict.fromkeys([*by_seam, *recorded_order, *self._counts]))
         unrecorded: list[Finding] = []
         missing: list[Finding] = []
         for seam in seams:
