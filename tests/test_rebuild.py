@@ -25,13 +25,23 @@ from typing import Any, NamedTuple
 
 import msgpack
 import pytest
+import sqlalchemy
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import ForeignKey, create_engine, select
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    selectinload,
+)
 
 from seamrec.codec import make_packer, raw_tree
 from seamrec.config import Limits
 from seamrec.exceptions import ReplayError
-from seamrec.rebuild import Rebuilder, TypeResolver
+from seamrec.rebuild import Rebuilder, RebuildError, TypeResolver
 from seamrec.shape import make_shape_function
 
 HERE = __name__
@@ -714,3 +724,64 @@ def test_a_bytearray_is_given_back_as_bytes_though_its_shape_stays_bytearray() -
     # drift) still says "bytearray", only the replayed value is bytes.
     assert b"ab\x00" == rebuilt(bytearray(b"ab\x00"))
     assert ("bytearray",) == make_shape_function()(bytearray(b"ab\x00"))
+
+
+# ------------------------------------------------------- where a failure is, and ORM objects
+
+
+def test_a_value_that_cannot_be_rebuilt_is_named_by_its_place_and_the_fix_said_once() -> None:
+    tree = tree_of({"user": {"tags": [1, sqlite3.connect(":memory:")]}})
+
+    with pytest.raises(RebuildError) as error:
+        rebuilder().rebuild(tree, "return")
+
+    assert "return['user']['tags'][1]" == error.value.where
+    assert "narrow the replay patterns so that this seam runs for real" == error.value.fix
+    assert 1 == str(error.value).count("narrow the replay patterns")
+    assert str(error.value).startswith("return['user']['tags'][1]: a recorded sqlite3.")
+
+
+class OrmBase(DeclarativeBase):
+    pass
+
+
+class Shelf(OrmBase):
+    __tablename__ = "shelves"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str]
+    books: Mapped[list[Book]] = relationship(back_populates="shelf")
+
+
+class Book(OrmBase):
+    __tablename__ = "books"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shelf_id: Mapped[int] = mapped_column(ForeignKey("shelves.id"))
+    title: Mapped[str]
+    shelf: Mapped[Shelf] = relationship(back_populates="books")
+
+
+def loaded_shelf() -> Shelf:
+    """A shelf with two books, loaded from SQLite and detached, as a repository returns it."""
+    engine = create_engine("sqlite://")
+    OrmBase.metadata.create_all(engine)
+    with Session(engine) as session:
+        session.add(Shelf(id=1, label="new", books=[Book(id=1, title="A"), Book(id=2, title="B")]))
+        session.commit()
+    with Session(engine, expire_on_commit=False) as session:
+        query = select(Shelf).options(selectinload(Shelf.books))
+        return session.scalars(query).one()
+
+
+def test_a_sqlalchemy_mapped_object_is_rebuilt_as_a_transient_object_the_orm_accepts() -> None:
+    shelf = rebuilder().rebuild(tree_of(loaded_shelf()), "return")
+
+    assert type(shelf) is Shelf
+    assert sqlalchemy.inspect(shelf).transient
+    assert ("new", ["A", "B"]) == (shelf.label, [book.title for book in shelf.books])
+    assert all(type(book) is Book and book.shelf is shelf for book in shelf.books)
+    engine = create_engine("sqlite://")
+    OrmBase.metadata.create_all(engine)
+    with Session(engine) as session:
+        session.add(shelf)
+        session.commit()
+        assert ["A", "B"] == list(session.scalars(select(Book.title).order_by(Book.id)))

@@ -421,10 +421,10 @@ def test_no_boundaries_at_all_warns_that_no_seams_were_wrapped(layered_app: Laye
     assert not layered_app.cassettes.exists()
 
 
-# -------------------------------------------------------- 7. record never deletes a cassette
+# -------------------------------------- 7. record removes the cassette of a seamless test
 
 
-def test_a_test_that_stops_crossing_seams_keeps_its_cassette_and_is_listed(
+def test_a_test_that_stops_crossing_seams_loses_its_cassette_and_is_listed(
     layered_app: LayeredApp,
 ) -> None:
     layered_app.record()
@@ -438,14 +438,14 @@ def test_a_test_that_stops_crossing_seams_keeps_its_cassette_and_is_listed(
     result = layered_app.record()
 
     result.assert_outcomes(passed=3)
+    del before["tests/test_api/test_unknown_user.msgpack"]
     assert before == layered_app.recorded()
     assert [
         "seamrec (record): 9 seams wrapped, 7 calls recorded",
-        "cassettes: 0 written, 2 unchanged, 0 kept because the test failed",
-        "1 test crossed no seam this time; their old cassettes were left in place "
-        "(delete them if the change is intended):",
-        "  tests/test_api.py::test_unknown_user",
-        "contracts: 0 written, 3 unchanged, 0 removed",
+        "cassettes: 0 written, 2 unchanged, 0 kept because the test failed, 1 removed "
+        "(the test crosses no seam any more)",
+        "  removed: tests/test_api.py::test_unknown_user",
+        "contracts: 3 written, 0 unchanged, 0 removed",  # its calls left the contracts
     ] == seamrec_summary(result)
 
 

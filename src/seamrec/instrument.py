@@ -20,12 +20,15 @@ import inspect
 import sys
 import types
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import wrapt
 
 from seamrec.config import SeamPattern, Settings
+
+__tracebackhide__ = True  # pytest shows no frame of the seam wrappers in a traceback
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,10 @@ class Dispatcher(Protocol):
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Any: ...
+
+    def importing(self) -> AbstractContextManager[None]:
+        """Entered while a module in scope executes its module-level code."""
+        ...
 
 
 if TYPE_CHECKING:
@@ -495,7 +502,8 @@ class _InstrumentingLoader(importlib.abc.Loader):
         return self._loader.create_module(spec)  # type: ignore[no-any-return]
 
     def exec_module(self, module: types.ModuleType) -> None:
-        self._loader.exec_module(module)
+        with self._instrumenter.dispatcher.importing():  # import-time calls: no test's
+            self._loader.exec_module(module)
         self._instrumenter.instrument_module(module)
 
     def __getattr__(self, name: str) -> Any:

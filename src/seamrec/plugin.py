@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from seamrec.config import SeamPattern, check_importable, load_settings, replay_patterns
-from seamrec.exceptions import ConfigError
+from seamrec.exceptions import ConfigError, ReplayError
 from seamrec.matching import SeamsFixture
 from seamrec.report import safe_failure_text, summary_lines
 from seamrec.run_end import (
@@ -184,11 +184,16 @@ def pytest_fixture_setup(
     session = request.config.stash.get(SESSION_KEY, None)
     if session is None or fixturedef.scope == "function":
         return (yield)
-    session.pause()  # shared fixtures belong to no single test
+    # Shared fixtures belong to no single test, in setup and in teardown alike: the
+    # fixture's finalizers run between these two (last in, first out), whenever pytest
+    # tears it down (after the last test of its scope, or before a new parameter).
+    fixturedef.addfinalizer(session.resume)
+    session.pause()
     try:
         return (yield)
     finally:
         session.resume()
+        fixturedef.addfinalizer(session.pause)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -224,7 +229,8 @@ def pytest_runtest_makereport(
             setattr(report, CHANGES_ATTRIBUTE, safe_change_records(outcome.findings))
         if outcome.findings or outcome.cassette_error is not None:
             text = safe_failure_text(outcome)
-            if report.passed:
+            replay_failed = call.excinfo is not None and call.excinfo.errisinstance(ReplayError)
+            if report.passed or replay_failed:  # a replay failure is said once, by seamrec
                 report.outcome = "failed"
                 report.longrepr = text
             else:

@@ -3,9 +3,10 @@
 Cassettes are data: rebuilding constructs values and nothing else. Only a fixed list of
 standard-library types, classes defined in the configured boundaries, and type paths
 listed in ``replay_types`` may be built; objects are created without running their
-``__init__`` (``object.__new__`` and the recorded fields), exceptions with their recorded
-args. Anything else — an opaque connection, a cut value, a type that is not allowed —
-raises ``ReplayError`` naming the type and the fix.
+``__init__`` (``object.__new__`` and the recorded fields; SQLAlchemy mapped objects through
+their class manager, Django models with the ``_state`` of a loaded row), exceptions with
+their recorded args. Anything else — an opaque connection, a cut value, a redacted value,
+a type that is not allowed — raises ``RebuildError`` naming where it is and the fix.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import dataclasses
 import datetime as dt
 import decimal
 import importlib
+import inspect
 import sqlite3
 import uuid
 import zoneinfo
@@ -35,6 +37,34 @@ STDLIB_TYPES: dict[str, type] = {
     "sqlite3.Row": sqlite3.Row,
 }
 STDLIB_EXCEPTION_MODULES = ("builtins", "sqlite3", "json.decoder", "decimal", "zoneinfo")
+NARROW = "narrow the replay patterns so that this seam runs for real"
+# What SQLAlchemy keeps a mapped relationship in; rebuilt as the plain collection, which
+# the mapped attribute adapts when it is set.
+ORM_COLLECTIONS = {
+    "sqlalchemy.orm.collections.InstrumentedList": "list",
+    "sqlalchemy.orm.collections.InstrumentedSet": "set",
+    "sqlalchemy.orm.collections.InstrumentedDict": "dict",
+}
+
+
+class RebuildError(ReplayError):
+    """A recorded value that cannot be given back: `where` in the outcome (`return['a']`),
+    `what` went wrong and the `fix`, each said once."""
+
+    def __init__(self, what: str, fix: str, *, type_path: str = "", where: str = "") -> None:
+        super().__init__(
+            f"{where}: {what}; {fix}" if where else f"{what}; {fix}", type_path=type_path
+        )
+        self.what = what
+        self.fix = fix
+        self.where = where
+
+    def at(self, where: str) -> RebuildError:
+        """The same error, placed at `where` (set once, by the innermost value)."""
+        if not self.where:
+            self.where = where
+            self.args = (f"{where}: {self.what}; {self.fix}",)
+        return self
 
 
 class TypeResolver:
@@ -72,10 +102,10 @@ class TypeResolver:
                 if exception_module and not issubclass(target, BaseException):
                     continue
                 return target
-        raise ReplayError(
+        raise RebuildError(
             f"cannot rebuild a recorded {path}: only standard types and classes of the "
-            f'configured boundaries are built; allow it with replay_types = ["{path}"] '
-            "in [tool.seamrec]",
+            "configured boundaries are built",
+            f'allow it with replay_types = ["{path}"] in [tool.seamrec]',
             type_path=path,
         )
 
@@ -91,67 +121,98 @@ class Rebuilder:
     def __init__(self, resolver: TypeResolver) -> None:
         self._resolver = resolver
 
-    def rebuild(self, tree: Any) -> Any:
-        """A fresh value equal in type and content to what was recorded."""
+    def rebuild(self, tree: Any, where: str = "") -> Any:
+        """A fresh value equal in type and content to what was recorded; `where` names the
+        value (`return`) in a RebuildError, which then also says where inside it."""
+        try:
+            return self._rebuild(tree, where or "the value")
+        except RebuildError as error:
+            raise error.at(where or "the value") from None
+        except ReplayError:
+            raise
+        except Exception as exc:  # a recorded value that no longer fits its class
+            raise RebuildError(
+                f"the recorded value no longer fits its class ({type(exc).__name__}: {exc})",
+                f"re-record, or {NARROW}",
+                where=where or "the value",
+            ) from None
+
+    def _rebuild(self, tree: Any, where: str = "") -> Any:
         if isinstance(tree, list):
-            return [self.rebuild(item) for item in tree]
+            return [self._inside(item, f"{where}[{i}]") for i, item in enumerate(tree)]
         if isinstance(tree, dict):
-            return {self.rebuild(k): self.rebuild(v) for k, v in tree.items()}
+            return {
+                self._inside(k, where): self._inside(v, f"{where}[{_key(k)}]")
+                for k, v in tree.items()
+            }
         if isinstance(tree, msgpack.ExtType):
-            return self._ext(tree.code, msgpack.unpackb(tree.data, raw=False, strict_map_key=False))
+            inner = msgpack.unpackb(tree.data, raw=False, strict_map_key=False)
+            return self._ext(tree.code, inner, where)
         return tree
 
-    def _ext(self, code: int, inner: Any) -> Any:
+    def _inside(self, tree: Any, where: str) -> Any:
+        """`_rebuild` of a part, naming its place in an error (innermost place wins)."""
+        try:
+            return self._rebuild(tree, where)
+        except RebuildError as error:
+            raise (error.at(where) if where else error) from None
+
+    def _ext(self, code: int, inner: Any, where: str) -> Any:
         kind = Ext(code)
         simple = _SIMPLE.get(kind)
         if simple is not None:
-            return simple(inner, self.rebuild)
+            return simple(inner, lambda tree: self._inside(tree, where))
         if kind is Ext.MAP:
-            return {self.rebuild(k): self.rebuild(v) for k, v in inner}
+            return {
+                self._inside(k, where): self._inside(v, f"{where}[{_key(k)}]") for k, v in inner
+            }
         if kind is Ext.ENUM:
             cls: Any = self._resolver.resolve(inner[0])
             return cls[inner[1]]
         if kind is Ext.TYPED_COLLECTION:
-            return self._typed_collection(*inner)
+            return self._typed_collection(*inner, where=where)
         if kind is Ext.NAMEDTUPLE:
             cls = self._resolver.resolve(inner[0])
-            return tuple.__new__(cls, self.rebuild(inner[2]))
+            return tuple.__new__(cls, self._inside(inner[2], where))
         if kind is Ext.OBJECT:
-            return self._object(inner[0], inner[1])
+            return self._object(inner[0], inner[1], where)
         if kind is Ext.ROW:
-            return self._row(inner[0], inner[1], self.rebuild(inner[2]))
+            return self._row(inner[0], inner[1], self._inside(inner[2], where))
         if kind is Ext.EXCEPTION:
-            return self._exception(inner)
+            return self._exception(inner, where)
         if kind is Ext.LEAF_SUBCLASS:
             cls = self._resolver.resolve(inner[0])
-            plain = self.rebuild(inner[1])
+            plain = self._inside(inner[1], where)
             for base in (bool, int, float, str, bytes):
                 if issubclass(cls, base):
                     return base.__new__(cls, plain)
             return cls(plain)
         if kind is Ext.REDACTED:
-            raise ReplayError(
-                f"a recorded {inner} was redacted when it was recorded and cannot be given "
-                "back; narrow the replay patterns so that this seam runs for real",
+            raise RebuildError(
+                f"the recorded {inner} was redacted when it was recorded and cannot be given back",
+                f"{NARROW}, or stop redacting this field if it holds no secret",
                 type_path=str(inner),
             )
         if kind is Ext.OPAQUE:
-            raise ReplayError(
+            raise RebuildError(
                 f"a recorded {inner} cannot be rebuilt (only its type was recorded)",
+                NARROW,
                 type_path=str(inner),
             )
         if kind is Ext.CUT:
-            raise ReplayError(
-                f"a recorded value was cut by a limit ({inner[0]}) and cannot be rebuilt; "
+            raise RebuildError(
+                f"a recorded value was cut by a limit ({inner[0]}) and cannot be rebuilt",
                 "raise max_depth/max_items/max_str in [tool.seamrec] and re-record",
                 type_path=str(inner[0]),
             )
-        raise ReplayError(f"a recorded value of kind {kind.name} cannot be rebuilt", type_path="")
+        raise RebuildError(f"a recorded value of kind {kind.name} cannot be rebuilt", NARROW)
 
-    def _typed_collection(self, path: str, shape: str, items: Any) -> Any:
+    def _typed_collection(self, path: str, shape: str, items: Any, *, where: str) -> Any:
         cls: Any = self._resolver.resolve(path)
         if shape == "dict":
-            pairs = [(self.rebuild(k), self.rebuild(v)) for k, v in items]
+            pairs = [
+                (self._inside(k, where), self._inside(v, f"{where}[{_key(k)}]")) for k, v in items
+            ]
             if cls is collections.defaultdict:
                 return collections.defaultdict(None, pairs)
             if cls is collections.Counter:
@@ -166,7 +227,7 @@ class Rebuilder:
             value = cls.__new__(cls)  # a user's dict subclass: no __init__ runs
             dict.update(value, pairs)
             return value
-        values = self.rebuild(items)
+        values = self._inside(items, where)
         if cls.__module__ == "collections":
             return cls(values)
         for base, fill in ((list, list.extend), (set, set.update)):
@@ -176,23 +237,67 @@ class Rebuilder:
                 return value
         if issubclass(cls, tuple | frozenset):
             return cls.__new__(cls, values)
-        raise ReplayError(
-            f"a recorded {path} is not a collection seamrec can build", type_path=path
+        raise RebuildError(
+            f"a recorded {path} is not a collection seamrec can build", NARROW, type_path=path
         )
 
-    def _object(self, path: str, fields: dict[str, Any]) -> Any:
+    def _object(self, path: str, fields: dict[str, Any], where: str) -> Any:
         cls: Any = self._resolver.resolve(path)
+        manager = _sqlalchemy_manager(cls)
+        if manager is not None:
+            return self._mapped(manager, fields, where)
+        if _is_django_model(cls):
+            return self._django(cls, fields, where)
         value = object.__new__(cls)
         for name, item in fields.items():
-            object.__setattr__(value, name, self.rebuild(item))
+            object.__setattr__(value, name, self._inside(item, f"{where}.{name}"))
         if dataclasses.is_dataclass(cls):
             for field in dataclasses.fields(cls):
                 if field.name not in fields:
-                    raise ReplayError(
-                        f"a recorded {path} lacks its field {field.name!r}; re-record",
+                    raise RebuildError(
+                        f"a recorded {path} lacks its field {field.name!r}",
+                        "re-record",
                         type_path=path,
                     )
         return value
+
+    def _mapped(self, manager: Any, fields: dict[str, Any], where: str) -> Any:
+        """A SQLAlchemy mapped object, made by its class manager (so it has its instance
+        state) and filled through the mapped attributes, as a transient object."""
+        value = manager.new_instance()
+        for name, item in fields.items():
+            part = f"{where}.{name}"
+            if _orm_collection(item) is not None:
+                rebuilt: Any = self._orm_collection(item, part)
+            else:
+                rebuilt = self._inside(item, part)
+            setattr(value, name, rebuilt)
+        return value
+
+    def _django(self, cls: Any, fields: dict[str, Any], where: str) -> Any:
+        """A Django model instance as `Model.from_db` leaves one: its recorded field
+        values in its `__dict__` (no `__init__`, no signal) and a `_state` saying it came
+        from the database, so its managers, related fields and `save()` work."""
+        state_class: Any = importlib.import_module("django.db.models.base").ModelState
+        value = cls.__new__(cls)
+        for name, item in fields.items():
+            if not name.startswith("_"):
+                value.__dict__[name] = self._inside(item, f"{where}.{name}")
+        state = state_class()
+        state.adding = False
+        state.db = "default"
+        value.__dict__["_state"] = state
+        return value
+
+    def _orm_collection(self, tree: msgpack.ExtType, where: str) -> Any:
+        path, _, items = msgpack.unpackb(tree.data, raw=False, strict_map_key=False)
+        plain = ORM_COLLECTIONS[path]
+        if plain == "dict":
+            return {
+                self._inside(k, where): self._inside(v, f"{where}[{_key(k)}]") for k, v in items
+            }
+        values = self._inside(items, where)
+        return set(values) if plain == "set" else list(values)
 
     def _row(self, path: str, columns: list[str], values: list[Any]) -> Any:
         if path != "sqlite3.Row":
@@ -207,16 +312,48 @@ class Rebuilder:
             connection.close()
         return row
 
-    def _exception(self, inner: list[Any]) -> BaseException:
-        path, args = inner[0], self.rebuild(inner[1])
+    def _exception(self, inner: list[Any], where: str) -> BaseException:
+        path, args = inner[0], self._inside(inner[1], f"{where}.args")
         cls: Any = self._resolver.resolve(path)
         if not issubclass(cls, BaseException):
-            raise ReplayError(f"{path} is not an exception class", type_path=path)
+            raise RebuildError(f"{path} is not an exception class", NARROW, type_path=path)
         exc: BaseException = cls.__new__(cls, *args)
         exc.args = tuple(args)
         for name, item in (inner[3] if len(inner) > 3 else {}).items():
-            setattr(exc, name, self.rebuild(item))
+            setattr(exc, name, self._inside(item, f"{where}.{name}"))
         return exc
+
+
+def _key(key: Any) -> str:
+    """A dict key as it reads in a path: `'name'`, `3` (other keys by their type)."""
+    return repr(key) if type(key) in (str, int, bool, float) or key is None else "…"
+
+
+def _sqlalchemy_manager(cls: type) -> Any:
+    """The class manager of a SQLAlchemy mapped class (set in its `__dict__` by the
+    mapping), or None; read statically, nothing of SQLAlchemy runs."""
+    manager = inspect.getattr_static(cls, "_sa_class_manager", None)
+    if manager is None or type(manager).__module__ != "sqlalchemy.orm.instrumentation":
+        return None
+    return manager
+
+
+def _is_django_model(cls: type) -> bool:
+    return any(
+        base.__module__ == "django.db.models.base" and base.__name__ == "Model"
+        for base in cls.__mro__
+    )
+
+
+def _orm_collection(tree: Any) -> str | None:
+    """The plain collection a recorded SQLAlchemy relationship collection becomes."""
+    if type(tree) is not msgpack.ExtType or tree.code != Ext.TYPED_COLLECTION:
+        return None
+    try:
+        path = msgpack.unpackb(tree.data, raw=False, strict_map_key=False)[0]
+    except Exception:
+        return None
+    return ORM_COLLECTIONS.get(path) if type(path) is str else None
 
 
 def _datetime(inner: list[Any], _: Callable[[Any], Any]) -> dt.datetime:

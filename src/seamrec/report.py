@@ -64,11 +64,15 @@ def finding_lines(finding: Finding) -> list[str]:
         )
         return [f"  {finding.seam}  call missing  ({span})"]
     if finding.part == "replay":
-        return [f"  {finding.seam}  replay failed", f"    {finding.message}"]
+        return [
+            f"  {finding.seam}  replay failed",
+            *(f"    {m}" for m in finding.message.split("\n")),
+        ]
     if finding.part == "unrecorded":
         extra = f"{finding.count} calls" if finding.count > 1 else "1 call"
+        where = "beyond" if finding.index >= total else "not among"
         return [
-            f"  {finding.seam}  unrecorded call  (call {finding.index + 1}; {extra} beyond the "
+            f"  {finding.seam}  unrecorded call  (call {finding.index + 1}; {extra} {where} the "
             f"{total} recorded)"
         ]
     header = f"  {finding.seam}  {finding.part}  (call {finding.index + 1} of {total}{repeat})"
@@ -121,15 +125,21 @@ def summary_lines(mode: Mode, stats: Stats, end: RecordEnd | None = None) -> lis
     lines = [f"seamrec ({mode.value}): {stats.seams_wrapped} seams wrapped, {calls}"]
     if mode is Mode.RECORD:
         kept = len(stats.kept_failed)
+        removed = (
+            f", {len(stats.removed)} removed (the test crosses no seam any more)"
+            if stats.removed
+            else ""
+        )
         lines.append(
             f"cassettes: {stats.written} written, {stats.unchanged} unchanged, "
-            f"{kept} kept because the test failed"
+            f"{kept} kept because the test failed{removed}"
         )
         lines.extend(f"  kept (test failed): {nodeid}" for nodeid in stats.kept_failed)
+        lines.extend(f"  removed: {nodeid}" for nodeid in stats.removed)
         if stats.idle:
             lines.append(
                 f"{_count(len(stats.idle), 'test')} crossed no seam this time; their old "
-                "cassettes were left in place (delete them if the change is intended):"
+                "cassettes were left in place, as no seam was wrapped at all:"
             )
             lines.extend(f"  {nodeid}" for nodeid in stats.idle)
         if end is not None:
@@ -146,6 +156,12 @@ def summary_lines(mode: Mode, stats: Stats, end: RecordEnd | None = None) -> lis
         lines.extend(f"  unrecorded: {nodeid}" for nodeid in stats.unrecorded)
         if stats.unrecorded:
             lines.append("  record them with: pytest --record-seams")
+    if stats.calls_outside:
+        verb = {Mode.RECORD: "recorded", Mode.CHECK: "checked", Mode.REPLAY: "replayed"}[mode]
+        lines.append(
+            f"{_count(stats.calls_outside, 'call')} outside tests, not {verb} (imports, "
+            "collection, shared fixtures, teardown: they belong to no single test)"
+        )
     for seam, holders in stats.unredirected.items():
         lines.append(
             f"not recorded when called through {', '.join(holders)}: {seam} "

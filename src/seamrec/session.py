@@ -8,12 +8,14 @@ exception object and untouched arguments as without seamrec.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import inspect
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from threading import get_ident
 from typing import Any, TypeVar
 
 from seamrec.cassette import (
@@ -31,7 +33,7 @@ from seamrec.config import SeamPattern, Settings
 from seamrec.conform import ArgsCheck, Check, compile_args, compile_value
 from seamrec.exceptions import CassetteError, ReplayError
 from seamrec.instrument import Instrumenter, Seam
-from seamrec.rebuild import Rebuilder, TypeResolver
+from seamrec.rebuild import Rebuilder, RebuildError, TypeResolver
 from seamrec.redact import PathRule, Redactor
 from seamrec.shape import (
     Shape,
@@ -43,6 +45,7 @@ from seamrec.shape import (
 from seamrec.tape import Finding, LiveCall, Tape
 
 _T = TypeVar("_T")
+__tracebackhide__ = True  # pytest shows no frame of this module in a test's traceback
 
 
 class Mode(enum.Enum):
@@ -61,10 +64,12 @@ class Stats:
     calls_recorded: int = 0
     calls_checked: int = 0
     calls_replayed: int = 0
+    calls_outside: int = 0  # imports, collection, shared fixtures: credited to no test
     written: int = 0
     unchanged: int = 0
     kept_failed: list[str] = field(default_factory=list)
     idle: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # passed, crosses no seam any more
     drifted: list[str] = field(default_factory=list)
     replay_failed: list[str] = field(default_factory=list)
     unrecorded: list[str] = field(default_factory=list)
@@ -123,7 +128,13 @@ class Stats:
         }
 
 
-_INSTRUMENTATION = ("seams_wrapped", "unredirected", "warnings", "instrumentation_errors")
+_INSTRUMENTATION = (
+    "seams_wrapped",
+    "unredirected",
+    "warnings",
+    "instrumentation_errors",
+    "calls_outside",
+)
 
 
 @dataclass
@@ -201,7 +212,9 @@ class SeamSession:
         self._rebuilder = Rebuilder(TypeResolver(settings.module_in_scope, settings.replay_types))
         self.stats = Stats()
         self.tape: Tape | None = None
-        self._paused = 0
+        self._paused = 0  # shared fixtures, and the test's own teardown phase
+        self._test_paused = False
+        self._importing: dict[int, int] = {}  # thread id -> modules it is executing
         classifier = Classifier.from_settings(settings)  # one for shapes and payloads
         self._shape_of = make_shape_function(settings.limits.max_depth, classifier=classifier)
         self._pack = make_packer(settings.limits, classifier)
@@ -265,6 +278,19 @@ class SeamSession:
         """Undo one `pause`."""
         self._paused -= 1
 
+    @contextlib.contextmanager
+    def importing(self) -> Iterator[None]:
+        """While a module in scope runs its module-level code (an import, even one a test
+        triggers), the calls made on this thread belong to no test."""
+        ident = get_ident()
+        self._importing[ident] = self._importing.get(ident, 0) + 1
+        try:
+            yield
+        finally:
+            left = self._importing.pop(ident) - 1
+            if left:
+                self._importing[ident] = left
+
     def replay_also(self, patterns: tuple[SeamPattern, ...]) -> None:
         """Wrap the seams that test markers ask to replay, if not wrapped yet."""
         self.instrumenter.extend(patterns)
@@ -273,6 +299,9 @@ class SeamSession:
         """Start a tape for `nodeid`, loading its cassette when checking or replaying."""
         expected: Cassette | None = None
         self._cassette_error = None
+        if self._test_paused:  # the previous test never finished (an internal error)
+            self._test_paused = False
+            self.resume()
         replay = () if self.mode is Mode.RECORD else self.replay + replay
         if self.mode is Mode.CHECK or replay:
             path = self.cassette_path(nodeid)
@@ -288,7 +317,9 @@ class SeamSession:
         tape = self.tape
         if tape is None:
             return TestOutcome("")
-        self.pause()
+        if not self._test_paused:
+            self._test_paused = True
+            self.pause()
         outcome = TestOutcome(tape.nodeid, cassette=self.cassette_path(tape.nodeid))
         if self.mode is Mode.RECORD:
             return outcome
@@ -319,7 +350,8 @@ class SeamSession:
         """Write the cassette of a passed test (record mode) and drop the tape; `outcome`
         is "passed", "failed" or "skipped" (skips and xfails write and keep nothing)."""
         tape, self.tape = self.tape, None
-        if self._paused:
+        if self._test_paused:
+            self._test_paused = False
             self.resume()
         if tape is None or self.mode is not Mode.RECORD:
             return
@@ -333,8 +365,8 @@ class SeamSession:
     def _store(self, tape: Tape) -> None:
         path = self.cassette_path(tape.nodeid)
         if not tape.call_count():
-            if path.exists():  # never delete: a misconfigured run would wipe every cassette
-                self.stats.idle.append(tape.nodeid)
+            if path.exists():
+                self._remove(path, tape.nodeid)
             return
         cassette = self._redacted(tape.to_cassette(raw_tree))
         cut = [s for s in budget_cut_seams(cassette) if s not in self.stats.budget_cut]
@@ -355,6 +387,23 @@ class SeamSession:
             )
             return
         self.stats.written += 1
+
+    def _remove(self, path: Path, nodeid: str) -> None:
+        """Delete the cassette of a passed test that crosses no seam any more, so the next
+        check is clean; unless nothing was wrapped at all (a misconfigured run would
+        otherwise wipe every cassette)."""
+        if not self.instrumenter.report.seams:
+            self.stats.idle.append(nodeid)
+            return
+        try:
+            path.unlink()
+        except OSError as exc:
+            self.stats.write_errors.append(
+                f"{path}: could not be removed ({exc.strerror}); its test crosses no seam any "
+                "more, delete it by hand"
+            )
+            return
+        self.stats.removed.append(nodeid)
 
     def _redactor(self) -> Redactor:
         settings = self.settings
@@ -416,7 +465,8 @@ class SeamSession:
     ) -> Any:
         """Handle one call that crossed a seam; behaves exactly like `wrapped(...)`."""
         tape = self.tape
-        if tape is None or self._paused:
+        if tape is None or self._paused or (self._importing and get_ident() in self._importing):
+            self.stats.calls_outside += 1
             return wrapped(*args, **kwargs)
         if tape.replay and tape.replays(seam.id):
             return self._replay(tape, seam, caller, wrapped, instance, args, kwargs)
@@ -505,17 +555,13 @@ class SeamSession:
         except ReplayError as exc:
             if exc.seam == "missing" and self.settings.replay_missing == "call":
                 return wrapped(*args, **kwargs)
-            tape.note_replay_error(seam.id, exc)
-            raise
+            tape.note_replay_error(seam.id, str(exc))
+            raise exc.with_traceback(None) from None  # seamrec's own frames say nothing
         try:
-            value = self._rebuilder.rebuild(detail.result)
-        except ReplayError as exc:
-            tape.note_replay_error(seam.id, exc, narrow=True)
-            raise
-        except Exception as exc:  # a recorded value that no longer fits its class
-            error = ReplayError(f"cannot rebuild the recorded outcome of {seam.id}: {exc!r}")
-            tape.note_replay_error(seam.id, error, narrow=True)
-            raise error from exc
+            value = self._rebuilder.rebuild(detail.result, detail.outcome)
+        except RebuildError as exc:
+            tape.note_replay_error(seam.id, f"{exc.where}: {exc.what}\nfix: {exc.fix}")
+            raise exc.with_traceback(None) from None
         tape.replayed += 1
         return replayed_outcome(seam.kind, detail.outcome, value)
 
@@ -596,9 +642,12 @@ class SeamSession:
         call.outcome = outcome
         expected = call.expected
         if expected is None:
+            if call.extra:  # beyond the recording: its shape aligns it at test end
+                call.result_shape = self._shape_of(value)
+                call.result_payload = self._pack(value)
             return
         if expected[1] == outcome and self._value_fits(expected[2], value):
-            call.result_shape = expected[2]
+            call.result_shape = self._shape_of(value) if call.held else expected[2]
             return
         call.result_shape = self._shape_of(value)
         if expected[1] == outcome and compatible(expected[2], call.result_shape):

@@ -16,12 +16,15 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
+from seamrec.align import align
 from seamrec.cassette import Call, Cassette, Run
 from seamrec.codec import pack
 from seamrec.config import SeamPattern
 from seamrec.shape import Shape, compatible
 
 UNFINISHED: Shape = ("cut", "unfinished")
+EXTRAS_KEPT = 1000  # calls beyond the recording kept per seam to align them; then by position
+ALIGNED_CALLS = 100_000  # a seam with more calls than this in a test is matched by position
 
 
 @dataclass
@@ -53,6 +56,7 @@ class LiveCall:
         "args_shape",
         "caller",
         "expected",
+        "extra",
         "held",
         "index",
         "item_payloads",
@@ -91,6 +95,7 @@ class LiveCall:
         self.args_context: object = None  # bound arguments, packed once a drift needs them
         self.result_drift = False
         self.held = False
+        self.extra = False  # a call beyond the recording, kept for the alignment
 
 
 class Tape:
@@ -122,6 +127,7 @@ class Tape:
         self._finding_keys: dict[tuple[Any, ...], Finding] = {}
         self._unrecorded: dict[str, Finding] = {}
         self._held: list[LiveCall] = []
+        self._extras: dict[str, dict[int, LiveCall]] = {}
 
     def allocate(self, seam: str) -> tuple[int, int]:
         """Next position of `seam` in this test and the global sequence number."""
@@ -140,10 +146,10 @@ class Tape:
             known = self._replays[seam] = any(p.matches(module, qualname) for p in self.replay)
         return known
 
-    def note_replay_error(self, seam: str, error: Exception, *, narrow: bool = False) -> None:
-        """A replayed call that could not give back its recorded outcome."""
-        hint = "; narrow the replay patterns so that this seam runs for real" if narrow else ""
-        self.note_drift(Finding(seam, 0, "replay", message=f"{error}{hint}"))
+    def note_replay_error(self, seam: str, message: str) -> None:
+        """A replayed call that could not give back its recorded outcome: `message` says
+        what and how to fix it (lines)."""
+        self.note_drift(Finding(seam, 0, "replay", message=message))
 
     def wants_payload(self, index: int) -> bool:
         """Full payloads are kept for the first `payload_calls` calls of each seam."""
@@ -204,6 +210,10 @@ class Tape:
     def note_unrecorded(self, call: LiveCall) -> None:
         """A live call with no recording at its position."""
         with self._lock:
+            extras = self._extras.setdefault(call.seam, {})
+            if len(extras) < EXTRAS_KEPT:
+                call.extra = True
+                extras[call.index] = call
             finding = self._unrecorded.get(call.seam)
             if finding is None:
                 self._unrecorded[call.seam] = Finding(
@@ -258,23 +268,155 @@ class Tape:
                 call.held = True
                 self._held.append(call)
 
-    def settle(self) -> None:
-        """Turn held calls into findings, unless they only changed places.
+    def settle(self, everything: bool = True) -> tuple[list[Finding], list[Finding]]:
+        """Turn held calls into findings; the unrecorded and missing calls besides.
 
-        Where concurrency or a changed call order moves calls of one seam around, the
-        held calls of the seam are matched as a multiset: each must fit a different
-        recorded call among the held positions (same outcome, compatible shapes)."""
+        A seam whose calls all fit their positions costs nothing here. Otherwise its live
+        calls are aligned with the recorded ones like lines in a diff (`seamrec.align`),
+        so one extra or missing call is reported once as itself; calls that only changed
+        places (threads, a changed order) fit a different recorded call and pass. A seam
+        too long to align falls back to matching by position, the held calls matched as a
+        multiset."""
         by_seam: dict[str, list[LiveCall]] = {}
         for call in self._held:
             by_seam.setdefault(call.seam, []).append(call)
-        for calls in by_seam.values():
-            unused = [call.expected for call in calls]
-            for call in calls:
-                match = next((e for e in unused if e is not None and _fits_call(e, call)), None)
-                if match is not None:
-                    unused.remove(match)
-                else:
-                    self._report(call)
+        recorded_order = list(self.expected.runs) if self.expected is not None else []
+        # held seams first: drifts are reported in the order they were seen
+        seams = list(dict.fromkeys([*by_seam, *recorded_order, *self._counts]))
+        unrecorded: list[Finding] = []
+        missing: list[Finding] = []
+        for seam in seams:
+            if not everything and not self.replays(seam):
+                continue
+            held = by_seam.get(seam, [])
+            live, recorded = self._counts.get(seam, 0), self.recorded_count(seam)
+            if not held and live == recorded:
+                continue
+            if recorded and self._aligned(seam, held, live, recorded, unrecorded, missing):
+                continue
+            self._by_position(held)
+            if seam in self._unrecorded:
+                unrecorded.append(self._unrecorded[seam])
+            if live < recorded:
+                missing.append(
+                    Finding(seam, live, "missing", count=recorded - live, recorded_total=recorded)
+                )
+        seen = list(self._unrecorded)
+        unrecorded.sort(key=lambda f: seen.index(f.seam) if f.seam in seen else len(seen))
+        missing.sort(key=lambda f: recorded_order.index(f.seam))
+        return unrecorded, missing
+
+    def _by_position(self, held: list[LiveCall]) -> None:
+        """Held calls matched as a multiset against the recordings at their positions."""
+        unused = [call.expected for call in held]
+        for call in held:
+            match = next((e for e in unused if e is not None and _fits_call(e, call)), None)
+            if match is not None:
+                unused.remove(match)
+            else:
+                self._report(call)
+
+    def _aligned(
+        self,
+        seam: str,
+        held: list[LiveCall],
+        live: int,
+        recorded: int,
+        unrecorded: list[Finding],
+        missing: list[Finding],
+    ) -> bool:
+        """Align the calls of `seam` and note what differs; False if it cannot be done."""
+        extras = self._extras.get(seam, {})
+        if live > recorded and len(extras) < live - recorded:
+            return False  # not every call beyond the recording was kept
+        if max(live, recorded) > ALIGNED_CALLS:
+            return False
+        odd: dict[int, LiveCall] = {call.index: call for call in held}
+        odd.update(extras)
+        rec = [self.expected_at(seam, j) for j in range(recorded)]
+
+        def live_at(i: int) -> tuple[Shape, str, Shape] | None:
+            call = odd.get(i)
+            if call is None:
+                return rec[i] if i < recorded else None
+            return call.args_shape, call.outcome, call.result_shape
+
+        shapes = [live_at(i) for i in range(live)]
+        alignment = align(
+            live,
+            recorded,
+            lambda i, j: _fits_shapes(rec[j], shapes[i]),
+            head=min(odd, default=live),
+        )
+        if alignment is None:
+            return False
+        for i, j in alignment.changed:
+            self._report_pair(seam, odd.get(i), shapes[i], j, rec[j], recorded)
+        for first, count in _blocks(alignment.extra):
+            call = odd.get(first)
+            shape = shapes[first]
+            unrecorded.append(
+                Finding(
+                    seam,
+                    first,
+                    "unrecorded",
+                    live_shape=shape[0] if shape is not None else None,
+                    live_payload=call.args_payload if call is not None else None,
+                    count=count,
+                    recorded_total=recorded,
+                )
+            )
+        for first, count in _blocks(alignment.missing):
+            missing.append(Finding(seam, first, "missing", count=count, recorded_total=recorded))
+        return True
+
+    def _report_pair(
+        self,
+        seam: str,
+        call: LiveCall | None,
+        shapes: tuple[Shape, str, Shape] | None,
+        index: int,
+        expected: tuple[Shape, str, Shape] | None,
+        total: int,
+    ) -> None:
+        """A live call in the place of recorded call `index` that does not fit it."""
+        if call is not None and call.index == index:
+            self._report(call)
+            return
+        if shapes is None or expected is None:
+            return
+        args, outcome, result = shapes
+        if not compatible(expected[0], args):
+            self.note_drift(
+                Finding(
+                    seam,
+                    index,
+                    "args",
+                    expected[0],
+                    args,
+                    self.recorded_payload(seam, index, "args"),
+                    call.args_payload if call is not None else None,
+                    recorded_total=total,
+                )
+            )
+        if outcome and (expected[1] != outcome or not compatible(expected[2], result)):
+            self.note_drift(
+                Finding(
+                    seam,
+                    index,
+                    "outcome" if expected[1] != outcome else outcome,
+                    expected[2],
+                    result,
+                    self.recorded_payload(seam, index, "result"),
+                    call.result_payload if call is not None else None,
+                    expected[1],
+                    outcome,
+                    recorded_total=total,
+                    context=call.args_payload or _packed(call.args_context)
+                    if call is not None
+                    else None,
+                )
+            )
 
     def _report(self, call: LiveCall) -> None:
         expected = call.expected
@@ -331,21 +473,8 @@ class Tape:
         for call in self.generators:
             call.result_shape = yield_shape(call.items)
             self.check_result(call)
-        self.settle()
-        findings = list(self.findings) + list(self._unrecorded.values())
-        if self.expected is not None:
-            for seam in self.expected.runs:
-                if not everything and not self.replays(seam):
-                    continue
-                recorded = self.recorded_count(seam)
-                live = self._counts.get(seam, 0)
-                if live < recorded:
-                    findings.append(
-                        Finding(
-                            seam, live, "missing", count=recorded - live, recorded_total=recorded
-                        )
-                    )
-        return findings
+        unrecorded, missing = self.settle(everything)
+        return list(self.findings) + unrecorded + missing
 
     def to_cassette(self, decode: Any) -> Cassette:
         """The cassette of everything recorded; `decode` turns payload bytes into trees."""
@@ -392,6 +521,33 @@ class Tape:
 
 def _packed(context: object) -> bytes | None:
     return context if isinstance(context, bytes) else None
+
+
+def _fits_shapes(
+    expected: tuple[Shape, str, Shape] | None, live: tuple[Shape, str, Shape] | None
+) -> bool:
+    """Whether a live call's shapes fit a recorded call (an unfinished call: its args)."""
+    if expected is None or live is None:
+        return False
+    if expected is live or expected == live:
+        return True
+    args, outcome, result = live
+    if not compatible(expected[0], args):
+        return False
+    if not outcome:
+        return True
+    return outcome == expected[1] and compatible(expected[2], result)
+
+
+def _blocks(indices: list[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive positions as (first, count)."""
+    blocks: list[tuple[int, int]] = []
+    for index in sorted(indices):
+        if blocks and blocks[-1][0] + blocks[-1][1] == index:
+            blocks[-1] = (blocks[-1][0], blocks[-1][1] + 1)
+        else:
+            blocks.append((index, 1))
+    return blocks
 
 
 def _fits_call(expected: tuple[Shape, str, Shape], call: LiveCall) -> bool:
