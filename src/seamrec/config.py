@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import importlib.util
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -74,6 +75,7 @@ class Settings:
     redact: tuple[str, ...] = ()
     redact_paths: tuple[str, ...] = ()
     redact_values: bool = True
+    redact_patterns: tuple[str, ...] = ()
 
     def module_in_scope(self, module: str) -> bool:
         """True when callables defined in `module` may be seams."""
@@ -93,7 +95,16 @@ class Settings:
         return in_boundary and not any(part.startswith("_") for part in qualname.split("."))
 
 
-_LIST_KEYS = ("boundaries", "seams", "exclude", "replay", "replay_types", "redact", "redact_paths")
+_LIST_KEYS = (
+    "boundaries",
+    "seams",
+    "exclude",
+    "replay",
+    "replay_types",
+    "redact",
+    "redact_paths",
+    "redact_patterns",
+)
 _INT_KEYS = {"payload_calls": 1, "max_depth": 2, "max_items": 1, "max_str": 16}
 _KNOWN_KEYS = frozenset(
     (*_LIST_KEYS, *_INT_KEYS, "cassette_dir", "replay_missing", "redact_values")
@@ -166,6 +177,17 @@ def settings_from_table(
                 value=rule,
                 path=path,
             )
+    for pattern in lists["redact_patterns"]:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(
+                f"{pattern!r} is not a regular expression ({exc}); write e.g. "
+                r"'acme_[0-9a-f]{32}', or 'pin=(?P<secret>\d+)' to redact only the group",
+                key="redact_patterns",
+                value=pattern,
+                path=path,
+            ) from None
     cassette_dir = table.get("cassette_dir", "cassettes")
     if not isinstance(cassette_dir, str) or not cassette_dir.strip():
         raise ConfigError(
@@ -188,6 +210,7 @@ def settings_from_table(
         redact=tuple(lists["redact"]),
         redact_paths=tuple(lists["redact_paths"]),
         redact_values=redact_values,
+        redact_patterns=tuple(lists["redact_patterns"]),
     )
 
 
