@@ -37,14 +37,22 @@ _B = r"(?<![A-Za-z0-9_])"  # a token starts here
 _E = r"(?![A-Za-z0-9_])"  # and ends here
 # The key of a `key=value` pair is a credential when it ends with one of these words
 # (`aws_secret_access_key`, `AccountKey`, `Pwd`, `sig`); weak words only as a whole key
-# or after a separator (`db_pwd`, but not `cwd` or `config`).
-_CREDENTIAL_KEY = re.compile(
-    r"(?:pass(?:word|wd|phrase)|secret|token|api[_-]?key|access[_-]?key|account[_-]?key"
-    r"|private[_-]?key|secret[_-]?key|credentials?|signature"
-    r"|(?:^|[_.-])(?:pwd|pass|sig|auth|key))$",
-    re.IGNORECASE,
+# or after a separator (`db_pwd`, but not `cwd` or `config`); `key` alone is data. The key is matched
+# possessively and its ending tested by look-behinds: no backtracking into it.
+_STRONG_WORDS = (
+    *("password", "passwd", "passphrase", "secret", "token", "signature"),
+    *("apikey", "api_key", "api-key", "accesskey", "access_key", "access-key"),
+    *("accountkey", "account_key", "privatekey", "private_key", "secretkey", "secret_key"),
+    *("credential", "credentials"),
 )
-_KEY = r"(?P<k>[A-Za-z0-9_.-]+)"
+_WEAK_WORDS = ("pwd", "pass", "sig", "auth")
+_KEY = (
+    r"(?P<k>[A-Za-z0-9_.-]++)(?i:"
+    + "|".join(f"(?<={word})" for word in _STRONG_WORDS)
+    + "|"
+    + "|".join(f"(?<=[^A-Za-z0-9]{word})|(?<=^{word})" for word in _WEAK_WORDS)
+    + ")"
+)
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 # (kind, pattern): the secret is the named group `s` when there is one, else the match.
@@ -142,16 +150,16 @@ class Detector:
         if self._prefilter and (len(text) < 8 or not _might_hold_a_secret(text)):
             return []
         hits = []
-        for match in self._regex.finditer(text):
-            rule = match.lastgroup or ""
-            kind, group = self._kinds[rule]
+        search, position = self._regex.search, 0
+        while (match := search(text, position)) is not None:
+            kind, group = self._kinds[match.lastgroup or ""]
             start, end = match.span(group) if group else match.span()
             secret = text[start:end]
             if secret.startswith(PLACEHOLDER[:-1]) or not _plausible(kind, secret):
-                continue
-            if kind == "credential pair" and not _CREDENTIAL_KEY.search(match[f"k{rule[1:]}"]):
+                position = match.start() + 1  # not a secret: another rule may match here
                 continue
             hits.append(Hit(kind, start, end))
+            position = max(match.end(), match.start() + 1)
         return hits
 
     def scrub(self, text: str) -> str:
