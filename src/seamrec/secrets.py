@@ -37,8 +37,8 @@ _B = r"(?<![A-Za-z0-9_])"  # a token starts here
 _E = r"(?![A-Za-z0-9_])"  # and ends here
 # The key of a `key=value` pair is a credential when it ends with one of these words
 # (`aws_secret_access_key`, `AccountKey`, `Pwd`, `sig`); weak words only as a whole key
-# or after a separator (`db_pwd`, but not `cwd` or `config`); `key` alone is data. The key is matched
-# possessively and its ending tested by look-behinds: no backtracking into it.
+# or after a separator (`db_pwd`, but not `cwd` or `config`); `key` alone is data. The
+# key is matched possessively and its ending tested by look-behinds: no backtracking.
 _STRONG_WORDS = (
     *("password", "passwd", "passphrase", "secret", "token", "signature"),
     *("apikey", "api_key", "api-key", "accesskey", "access_key", "access-key"),
