@@ -7,11 +7,17 @@ the current defaults again.
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from conftest import LayeredApp
 from seamrec.cassette import TEMP_SUFFIX, load
-from test_cli import commit_all, seamrec
+from test_cli import clean_env, commit_all, seamrec
 from test_cli import isolated_git as isolated_git  # autouse: no outer repository, no config
 
 DB_PASSWORD = "Hunter2Secret"
@@ -257,3 +263,55 @@ def test_redact_yes_rewrites_the_contracts_when_a_key_was_a_secret(
         p for p in leaky_app.cassettes.rglob("*") if p.is_file() and GHP.encode() in p.read_bytes()
     ]
     leaky_app.check().assert_outcomes(passed=3)
+
+
+# ------------------------------------------------- the pre-commit hook and the CI example
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def yaml_value(text: str, key: str) -> str:
+    """The value of the first `key: value` line of a small YAML file (no YAML parser)."""
+    line = next(line for line in text.splitlines() if line.strip().startswith(f"{key}:"))
+    return line.split(":", 1)[1].split(" #")[0].strip()
+
+
+def run_shell(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = clean_env()
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    return subprocess.run(
+        ["bash", "-e", "-c", command], cwd=cwd, capture_output=True, text=True, env=env
+    )
+
+
+def test_the_pre_commit_hook_audits_the_cassettes_and_contracts_it_is_given(
+    leaky_app: LayeredApp,
+) -> None:
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    files = re.compile(yaml_value(hooks, "files"))
+    every = sorted(p.relative_to(leaky_app.root).as_posix() for p in leaky_app.root.rglob("*"))
+    staged = [name for name in every if files.search(name)]
+
+    done = run_shell(f"{yaml_value(hooks, 'entry')} {' '.join(staged)}", leaky_app.root)
+
+    assert "seamrec-audit" == yaml_value(hooks, "- id")
+    assert [LOG_CASSETTE, SETTINGS_CASSETTE, "cassettes/contracts/app.settings.txt"] == sorted(
+        staged, key=lambda name: (name.endswith(".txt"), name)
+    )
+    assert (1, LEAKS) == (done.returncode, done.stdout.splitlines())
+
+
+def test_the_ci_example_fails_on_a_leak_and_passes_once_it_is_scrubbed(
+    leaky_app: LayeredApp,
+) -> None:
+    workflow = (ROOT / "docs" / "ci" / "github-actions-seams.yml").read_text()
+    step = workflow[workflow.index("- name: No secrets in the cassettes") :]
+    command = yaml_value(step, "run")
+
+    failing = run_shell(command, leaky_app.root)
+    seamrec(leaky_app.root, "redact", "--yes")
+    passing = run_shell(command, leaky_app.root)
+
+    assert "seamrec audit" == command
+    assert (1, LEAKS) == (failing.returncode, failing.stdout.splitlines())
+    assert (0, "seamrec audit: nothing secret-like\n") == (passing.returncode, passing.stdout)

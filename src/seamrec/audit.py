@@ -19,7 +19,7 @@ from seamrec.contract import CONTRACT_SUFFIX, contracts_dir
 from seamrec.exceptions import CassetteError, UsageError
 from seamrec.gitrev import repo_root, resolve
 from seamrec.redact import Finding, PathRule, Redactor
-from seamrec.secrets import Detector
+from seamrec.secrets import detector
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def redacted(cassette: Cassette, settings: Settings) -> tuple[Cassette, list[Fin
     redactor = redactor_for(settings)
     cassette = redactor.redact(cassette)
     if settings.redact_values:
-        test = Detector(settings.redact_patterns).scrub(cassette.test)
+        test = detector(settings.redact_patterns).scrub(cassette.test)
         if test != cassette.test:  # a secret in a parametrize id: only audit can say so
             redactor.findings.append(Finding("", "test id", "secret in the test id"))
     return cassette, redactor.findings
@@ -64,13 +64,13 @@ def scan_bytes(data: bytes, name: str, settings: Settings) -> list[Leak]:
 
 
 def _scan_text(text: str, settings: Settings) -> Iterator[Finding]:
-    detector = Detector(settings.redact_patterns)
+    finder = detector(settings.redact_patterns)
     seam = ""
     for number, line in enumerate(text.splitlines(), 1):
         if line.startswith("## "):
             seam = line[3:].strip()
-        for hit in detector.find(line):
-            shown = detector.scrub(line.strip())
+        for hit in finder.find(line):
+            shown = finder.scrub(line.strip())
             path = shown.rpartition(": ")[0] if ": " in shown else f"line {number}"
             yield Finding(seam, path, hit.kind)
 

@@ -36,7 +36,7 @@ import msgpack
 from seamrec.cassette import Cassette
 from seamrec.codec import Ext, pack
 from seamrec.config import SeamPattern
-from seamrec.secrets import PLACEHOLDER, Detector, secret_like
+from seamrec.secrets import PLACEHOLDER, detector, secret_like
 
 # Words that make a key a credential when the key ends with them (qualifiers such as
 # `_id`, `_value`, `_hash` may follow): `db_password`, `X-Api-Key`, `SessionId`.
@@ -130,7 +130,7 @@ class Redactor:
             "".join(key_words(name)) for name in sorted(DEFAULT_NAMES, key=len, reverse=True)
         )
         self._paths = tuple(paths)
-        self._detector = Detector(patterns) if values else None
+        self._detector = detector(tuple(patterns)) if values else None
         self._secrets: set[str] = set()
         self._ordered: list[str] | None = []
         self._names_seen: dict[str, int] = {}

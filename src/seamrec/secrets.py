@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -173,6 +174,12 @@ class Detector:
             last = hit.end
         parts.append(text[last:])
         return "".join(parts)
+
+
+@functools.lru_cache(maxsize=8)
+def detector(extra: tuple[str, ...] = ()) -> Detector:
+    """The detector for these extra patterns, compiled once per process."""
+    return Detector(extra)
 
 
 def _custom(pattern: str) -> str:
