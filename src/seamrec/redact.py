@@ -63,10 +63,14 @@ DEFAULT_NAMES = (
     "cookies",
     "session",
     "sessionid",
-    "dsn",
-    "connection_string",
-    "conn_str",
 )
+# Names of connection strings and URLs: their values keep what is readable, but lose any
+# userinfo (`https://<redacted>@host`), a password or not; other secrets go by value.
+CONNECTION_NAMES = ("dsn", "url", "uri", "connectionstring", "connstr")
+_USERINFO = re.compile(r"(?<=://)[^\s/?#@:<>]+(?=@)")
+NAME = 1  # a default credential name: strings are redacted
+USER_NAME = 2  # a configured name: strings and numbers are redacted
+CONNECTION = 3  # a URL or DSN: the userinfo of a string is redacted
 _QUALIFIERS = frozenset(
     {"id", "value", "values", "hash", "b64", "base64", "hex", "raw", "plain", "text", "data"}
     | {"str", "string", "enc", "encrypted", "old", "new", "current", "confirm", "header"}
@@ -145,8 +149,7 @@ class Redactor:
         return self._rule(key) != 0
 
     def _rule(self, key: object) -> int:
-        """0: an ordinary name; 1: a default credential name (strings are redacted);
-        2: a configured name (strings and numbers are redacted)."""
+        """0 for an ordinary name, else NAME, USER_NAME or CONNECTION."""
         if type(key) is not str:
             return 0
         known = self._names_seen.get(key)
@@ -155,14 +158,16 @@ class Redactor:
         rule = 0
         folded = key.lower().replace("-", "_")
         if any(name in folded for name in self._user_names):
-            rule = 2
+            rule = USER_NAME
         else:
             words = key_words(key)
             while len(words) > 1 and words[-1] in _QUALIFIERS:
                 words.pop()
             joined = "".join(words)
             if any(joined.endswith(name) for name in self._default_names):
-                rule = 1
+                rule = NAME
+            elif any(joined.endswith(name) for name in CONNECTION_NAMES):
+                rule = CONNECTION
         if len(self._names_seen) < 10_000:
             self._names_seen[key] = rule
         return rule
@@ -180,7 +185,8 @@ class Redactor:
 
     def _collect(self, tree: Any) -> None:
         for rule, value in _named_values(tree, self._rule):
-            self._remember(value, rule)
+            if rule != CONNECTION:
+                self._remember(value, rule)
 
     def _remember(self, value: Any, rule: int) -> None:
         """A value under a credential name: remember it if it can be found in text."""
@@ -193,11 +199,11 @@ class Redactor:
                 if isinstance(item, str | bytes):
                     self._remember(item, rule)
             return
-        elif rule == 2 and type(value) in (int, float):
+        elif rule == USER_NAME and type(value) in (int, float):
             value = str(value)
         if not isinstance(value, str):
             return
-        if secret_like(value) if rule == 1 else len(value) >= MIN_KNOWN_SECRET:
+        if secret_like(value) if rule == NAME else len(value) >= MIN_KNOWN_SECRET:
             self._add_secret(value)
 
     def _remember_all(self, tree: Any) -> None:
@@ -278,9 +284,14 @@ class Redactor:
             new_key = self._scrub_text(key, key=True) if isinstance(key, str) else key
             segment = f".{new_key}" if dotted else new_key
             rule = self._rule(key)
-            if rule and _redactable(value, rule):
+            if rule == CONNECTION and type(value) is str:
+                self._where.append(segment)
+                value = _USERINFO.sub(self._userinfo, value)
+                self._where.pop()
+                yield [new_key, self._step(segment, value)]
+            elif rule and rule != CONNECTION and _redactable(value, rule):
                 yield [new_key, self._redact(segment, value, "credential name")]
-            elif rule and isinstance(value, list):  # a list of strings under the name
+            elif rule and rule != CONNECTION and isinstance(value, list):  # strings under it
                 self._where.append(segment)
                 items = [
                     self._redact(i, v, "credential name")
@@ -292,6 +303,12 @@ class Redactor:
                 yield [new_key, items]
             else:
                 yield [new_key, self._step(segment, value)]
+
+    def _userinfo(self, match: re.Match[str]) -> str:
+        if match[0].startswith(PLACEHOLDER[:-1]):
+            return match[0]
+        self._report("URL userinfo")
+        return PLACEHOLDER
 
     def _redact(self, segment: Any, value: Any, kind: str) -> Any:
         placeholder = self._placeholder(value)
@@ -412,9 +429,9 @@ def _redactable(value: Any, rule: int) -> bool:
     if isinstance(value, msgpack.ExtType):
         if value.code == Ext.LEAF_SUBCLASS:
             return _redactable(_inner(value)[1], rule)
-        return value.code == Ext.BYTEARRAY or (rule == 2 and value.code == Ext.BIGINT)
+        return value.code == Ext.BYTEARRAY or (rule == USER_NAME and value.code == Ext.BIGINT)
     kind = type(value)
-    return kind is str or kind is bytes or (rule == 2 and kind in (int, float))
+    return kind is str or kind is bytes or (rule == USER_NAME and kind in (int, float))
 
 
 def _named_values(tree: Any, rule_of: Any) -> Iterable[tuple[int, Any]]:
@@ -449,7 +466,7 @@ def _named_values(tree: Any, rule_of: Any) -> Iterable[tuple[int, Any]]:
                 pending.extend(inner)
         for key, value in pairs:
             rule = rule_of(key)
-            if rule and (_redactable(value, rule) or isinstance(value, list)):
+            if rule and rule != CONNECTION and (_redactable(value, rule) or type(value) is list):
                 yield rule, value
             else:
                 pending.append(value)
