@@ -26,6 +26,7 @@ lists what was replaced (seam, path, kind) without the secrets: `seamrec audit` 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -130,14 +131,11 @@ class Redactor:
         patterns: Iterable[str] = (),
     ) -> None:
         self._user_names = tuple(n.lower().replace("-", "_") for n in names)
-        self._default_names = tuple(
-            "".join(key_words(name)) for name in sorted(DEFAULT_NAMES, key=len, reverse=True)
-        )
         self._paths = tuple(paths)
         self._detector = detector(tuple(patterns)) if values else None
         self._secrets: set[str] = set()
         self._ordered: list[str] | None = []
-        self._names_seen: dict[str, int] = {}
+        self._shapes: dict[Any, Any] = {}
         self.findings: list[Finding] = []
         self._where: list[Any] = []
         self._seam = ""
@@ -152,25 +150,7 @@ class Redactor:
         """0 for an ordinary name, else NAME, USER_NAME or CONNECTION."""
         if type(key) is not str:
             return 0
-        known = self._names_seen.get(key)
-        if known is not None:
-            return known
-        rule = 0
-        folded = key.lower().replace("-", "_")
-        if any(name in folded for name in self._user_names):
-            rule = USER_NAME
-        else:
-            words = key_words(key)
-            while len(words) > 1 and words[-1] in _QUALIFIERS:
-                words.pop()
-            joined = "".join(words)
-            if any(joined.endswith(name) for name in self._default_names):
-                rule = NAME
-            elif any(joined.endswith(name) for name in CONNECTION_NAMES):
-                rule = CONNECTION
-        if len(self._names_seen) < 10_000:
-            self._names_seen[key] = rule
-        return rule
+        return _name_rule(key, self._user_names)
 
     # --------------------------------------------------------- first pass: collect
 
@@ -263,13 +243,19 @@ class Redactor:
     def scrub_shape(self, shape: Any) -> Any:
         """A shape whose key names hold a secret (a token used as a dict key) get the
         placeholder instead; `shape.fits` treats it as matching any key."""
+        known = self._shapes.get(shape)
+        if known is None:
+            known = self._shapes[shape] = self._scrub_shape(shape)
+        return known
+
+    def _scrub_shape(self, shape: Any) -> Any:
         if isinstance(shape, str):
             if shape != PLACEHOLDER and self._scrub_text(shape, report=False) != shape:
                 self._report("a secret used as a key (in the shapes)", "shapes")
                 return PLACEHOLDER
             return shape
         if isinstance(shape, tuple):
-            return tuple(self.scrub_shape(part) for part in shape)
+            return tuple(self._scrub_shape(part) for part in shape)
         return shape
 
     def _step(self, segment: Any, tree: Any) -> Any:
@@ -421,6 +407,28 @@ class Redactor:
     def _matching(self, seam: str) -> list[PathRule]:
         module, _, qualname = seam.partition(":")
         return [rule for rule in self._paths if rule.seam.matches(module, qualname)]
+
+
+_DEFAULT_WORDS = tuple(
+    "".join(key_words(name)) for name in sorted(DEFAULT_NAMES, key=len, reverse=True)
+)
+
+
+@functools.lru_cache(maxsize=65536)
+def _name_rule(key: str, user_names: tuple[str, ...]) -> int:
+    """The rule a key falls under (cached: the same keys recur in every cassette)."""
+    folded = key.lower().replace("-", "_")
+    if any(name in folded for name in user_names):
+        return USER_NAME
+    words = key_words(key)
+    while len(words) > 1 and words[-1] in _QUALIFIERS:
+        words.pop()
+    joined = "".join(words)
+    if any(joined.endswith(name) for name in _DEFAULT_WORDS):
+        return NAME
+    if any(joined.endswith(name) for name in CONNECTION_NAMES):
+        return CONNECTION
+    return 0
 
 
 def _redactable(value: Any, rule: int) -> bool:
