@@ -34,7 +34,8 @@ from seamrec.codec import (
 )
 from seamrec.config import Limits, settings_from_table
 from seamrec.exceptions import ConfigError
-from seamrec.redact import PLACEHOLDER, PathRule, Redactor
+from seamrec.redact import PathRule, Redactor
+from seamrec.secrets import PLACEHOLDER
 
 # ---------------------------------------------------------------- the planted secrets
 

@@ -18,7 +18,7 @@ from seamrec.config import Settings
 from seamrec.contract import CONTRACT_SUFFIX, contracts_dir
 from seamrec.exceptions import CassetteError, UsageError
 from seamrec.gitrev import repo_root, resolve
-from seamrec.redact import Finding, PathRule, Redactor
+from seamrec.redact import Finding, Redactor
 from seamrec.secrets import detector
 
 
@@ -36,15 +36,9 @@ class Leak:
         return f"{self.file}: {self.seam or '-'}: {self.path or '-'}: {self.kind}"
 
 
-def redactor_for(settings: Settings) -> Redactor:
-    """A fresh redactor with the project's rules (one per cassette)."""
-    rules = [PathRule.parse(text) for text in settings.redact_paths]
-    return Redactor(settings.redact, rules, settings.redact_values, settings.redact_patterns)
-
-
 def redacted(cassette: Cassette, settings: Settings) -> tuple[Cassette, list[Finding]]:
     """The cassette scrubbed with the current rules, and what was replaced."""
-    redactor = redactor_for(settings)
+    redactor = Redactor.from_settings(settings)
     cassette = redactor.redact(cassette)
     if settings.redact_values:
         test = detector(settings.redact_patterns).scrub(cassette.test)

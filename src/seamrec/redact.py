@@ -36,7 +36,7 @@ import msgpack
 
 from seamrec.cassette import Cassette
 from seamrec.codec import Ext, pack
-from seamrec.config import SeamPattern
+from seamrec.config import SeamPattern, Settings
 from seamrec.secrets import PLACEHOLDER, detector, secret_like
 
 # Words that make a key a credential when the key ends with them (qualifiers such as
@@ -139,6 +139,12 @@ class Redactor:
         self.findings: list[Finding] = []
         self._where: list[Any] = []
         self._seam = ""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Redactor:
+        """A fresh redactor with the project's rules (one per cassette)."""
+        rules = [PathRule.parse(text) for text in settings.redact_paths]
+        return cls(settings.redact, rules, settings.redact_values, settings.redact_patterns)
 
     # ------------------------------------------------------------------ names
 

@@ -23,7 +23,7 @@ from seamrec.conform import ArgsCheck, Check, compile_args, compile_value
 from seamrec.exceptions import CassetteError, ReplayError
 from seamrec.instrument import Instrumenter, Seam
 from seamrec.rebuild import Rebuilder, TypeResolver
-from seamrec.redact import PathRule, Redactor
+from seamrec.redact import Redactor
 from seamrec.shape import Shape, args_shape, compatible, make_shape_function, self_shape
 from seamrec.tape import Finding, LiveCall, Tape
 
@@ -338,9 +338,7 @@ class SeamSession:
         self.stats.written += 1
 
     def _redactor(self) -> Redactor:
-        settings = self.settings
-        rules = [PathRule.parse(text) for text in settings.redact_paths]
-        return Redactor(settings.redact, rules, settings.redact_values, settings.redact_patterns)
+        return Redactor.from_settings(self.settings)
 
     def _redacted(self, cassette: Cassette) -> Cassette:
         """The cassette with every secret replaced by a typed placeholder."""
