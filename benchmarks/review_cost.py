@@ -72,7 +72,7 @@ def main() -> None:
             took = time.perf_counter() - started
             redact_total += took
             per_cassette.append(took)
-            replaced += len(redactor.findings)
+            replaced += len(redactor.redactions)
         timings["redact"].append(redact_total)
     size = sum(p.stat().st_size for p, _ in found)
     contract_bytes = sum(len(text.encode()) for text in files.values())

@@ -14,7 +14,7 @@ import pytest
 
 from seamrec.codec import ObjectView, RedactedView, make_packer, pack, raw_tree, unpack
 from seamrec.config import Limits
-from seamrec.redact import Finding, Redactor, key_words
+from seamrec.redact import Redaction, Redactor, key_words
 
 pack_payload = make_packer(Limits())
 SEAM = "app.settings:load"
@@ -162,7 +162,7 @@ def test_a_plain_value_under_a_credential_name_is_not_scrubbed_from_other_string
     )
 
 
-def test_findings_name_the_seam_the_path_and_the_kind_never_the_value() -> None:
+def test_redactions_name_the_seam_the_path_and_the_kind_never_the_value() -> None:
     redactor = Redactor()
     args = raw_tree(
         pack_payload({"config": {"password": "pw-Zq8Rw2", "url": "redis://:r3d1s@c/0"}})
@@ -173,8 +173,8 @@ def test_findings_name_the_seam_the_path_and_the_kind_never_the_value() -> None:
     redactor.scrub_call(SEAM, args, result, "raise")
 
     assert [
-        Finding(SEAM, "args.config['password']", "credential name"),
-        Finding(SEAM, "args.config['url']", "URL password"),
-        Finding(SEAM, "raise.args[0]", "value of a credential name"),
-        Finding(SEAM, "raise.message", "value of a credential name"),
-    ] == redactor.findings
+        Redaction(SEAM, "args.config['password']", "credential name"),
+        Redaction(SEAM, "args.config['url']", "URL password"),
+        Redaction(SEAM, "raise.args[0]", "value of a credential name"),
+        Redaction(SEAM, "raise.message", "value of a credential name"),
+    ] == redactor.redactions

@@ -18,7 +18,7 @@ from seamrec.config import Settings
 from seamrec.contract import CONTRACT_SUFFIX, contracts_dir
 from seamrec.exceptions import CassetteError, UsageError
 from seamrec.gitrev import repo_root, resolve
-from seamrec.redact import Finding, Redactor
+from seamrec.redact import Redaction, Redactor
 from seamrec.secrets import detector
 
 
@@ -36,15 +36,15 @@ class Leak:
         return f"{self.file}: {self.seam or '-'}: {self.path or '-'}: {self.kind}"
 
 
-def redacted(cassette: Cassette, settings: Settings) -> tuple[Cassette, list[Finding]]:
+def redacted(cassette: Cassette, settings: Settings) -> tuple[Cassette, list[Redaction]]:
     """The cassette scrubbed with the current rules, and what was replaced."""
     redactor = Redactor.from_settings(settings)
     cassette = redactor.redact(cassette)
     if settings.redact_values:
         test = detector(settings.redact_patterns).scrub(cassette.test)
         if test != cassette.test:  # a secret in a parametrize id: only audit can say so
-            redactor.findings.append(Finding("", "test id", "secret in the test id"))
-    return cassette, redactor.findings
+            redactor.redactions.append(Redaction("", "test id", "secret in the test id"))
+    return cassette, redactor.redactions
 
 
 def scan_bytes(data: bytes, name: str, settings: Settings) -> list[Leak]:
@@ -57,7 +57,7 @@ def scan_bytes(data: bytes, name: str, settings: Settings) -> list[Leak]:
     return _unique(Leak(name, f.seam, f.path, f.kind) for f in findings)
 
 
-def _scan_text(text: str, settings: Settings) -> Iterator[Finding]:
+def _scan_text(text: str, settings: Settings) -> Iterator[Redaction]:
     finder = detector(settings.redact_patterns)
     seam = ""
     for number, line in enumerate(text.splitlines(), 1):
@@ -66,7 +66,7 @@ def _scan_text(text: str, settings: Settings) -> Iterator[Finding]:
         for hit in finder.find(line):
             shown = finder.scrub(line.strip())
             path = shown.rpartition(": ")[0] if ": " in shown else f"line {number}"
-            yield Finding(seam, path, hit.kind)
+            yield Redaction(seam, path, hit.kind)
 
 
 def _unique(leaks: Iterable[Leak]) -> list[Leak]:

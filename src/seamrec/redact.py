@@ -18,7 +18,7 @@ per-call path):
    match, and of every value rules 1-2 found in the same cassette that is secret-like by
    itself (`secrets.secret_like`): ``postgresql://app:<redacted>@db:5432/app``.
 
-Shapes are computed from the live values, so drift checking is unaffected. `findings`
+Shapes are computed from the live values, so drift checking is unaffected. `redactions`
 lists what was replaced (seam, path, kind) without the secrets: `seamrec audit` and
 `seamrec redact` report it.
 """
@@ -83,7 +83,7 @@ _USER_SCALARS = (str, bytes, int, float)
 MIN_KNOWN_SECRET = 4  # a value named by the user shorter than this is not scrubbed in text
 
 
-class Finding(NamedTuple):
+class Redaction(NamedTuple):
     """One secret replaced (or, for `seamrec audit`, to replace): where and what kind."""
 
     seam: str
@@ -136,7 +136,7 @@ class Redactor:
         self._secrets: set[str] = set()
         self._ordered: list[str] | None = []
         self._shapes: dict[Any, Any] = {}
-        self.findings: list[Finding] = []
+        self.redactions: list[Redaction] = []
         self._where: list[Any] = []
         self._seam = ""
 
@@ -342,7 +342,7 @@ class Redactor:
         return data if scrubbed == text else scrubbed.encode("utf-8", "surrogateescape")
 
     def _report(self, kind: str, path: str | None = None) -> None:
-        self.findings.append(Finding(self._seam, path or _render(self._where), kind))
+        self.redactions.append(Redaction(self._seam, path or _render(self._where), kind))
 
     def _placeholder(self, tree: Any) -> Any:
         if isinstance(tree, msgpack.ExtType) and tree.code == Ext.REDACTED:
@@ -388,7 +388,7 @@ class Redactor:
 
     def redact(self, cassette: Cassette) -> Cassette:
         """The cassette with every secret replaced by a placeholder, shapes unchanged (but
-        for key names that are secrets); `findings` says what was replaced."""
+        for key names that are secrets); `redactions` says what was replaced."""
         for call in cassette.calls:
             self.collect(call.seam, call.args, call.result, call.outcome)
         for index, call in enumerate(cassette.calls):
