@@ -168,6 +168,8 @@ ORDINARY = [
     "SKU-12345-XL-BLUE",
     "hello world, this is an ordinary sentence about passwords and tokens",
     "Basic functionality is included in the free plan",
+    "the API uses Bearer authentication; see Authorization: header_docs",
+    "  args.authorization: shop.models.Credentials",
     "token_type=bearer max_tokens=100 expires_in=3600",
     "SELECT * FROM users WHERE password = ? AND token = :token",
     "UPDATE users SET password_hash = %s WHERE id = %s",

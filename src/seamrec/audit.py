@@ -113,7 +113,12 @@ def _added_since(settings: Settings, files: list[Path], base: str) -> list[Leak]
     changed = _changed_files(root, commit)
     leaks: list[Leak] = []
     for file in files:
-        relative = file.resolve().relative_to(root).as_posix()
+        try:
+            relative = file.resolve().relative_to(root).as_posix()
+        except ValueError:
+            raise UsageError(
+                f"{file} is outside the git repository {root}: --base compares files in it"
+            ) from None
         if relative not in changed:
             continue
         name = display_path(file, settings.rootdir)

@@ -120,6 +120,7 @@ RULES: tuple[tuple[str, str], ...] = (
         rf"[\"']{_KEY}[\"']\s*:\s*[\"'](?P<s>[^\"'<>]+)[\"']",
     ),
 )
+_WORDS = re.compile(r"[A-Za-z_]+(?:\.[A-Za-z_]+)*")
 # A key=value "secret" that is a placeholder, a bind parameter or a template is not one.
 _NOT_A_VALUE = re.compile(
     r"[?:@$%{(\[*]|(?i:none|null|nil|true|false|undefined|redacted|x+|\*+|\.+)$"
@@ -215,8 +216,12 @@ def _might_hold_a_secret(text: str) -> bool:
 
 
 def _plausible(kind: str, secret: str) -> bool:
-    if kind == "credential pair" or kind == "Authorization header":
+    if kind == "credential pair":
         return _NOT_A_VALUE.match(secret) is None
+    if kind == "Authorization header" or kind == "Bearer credential":
+        # "Bearer authentication", "authorization: shop.models.Credentials" are prose
+        # and type paths: real credentials have digits or symbols.
+        return _NOT_A_VALUE.match(secret) is None and _WORDS.fullmatch(secret) is None
     if kind == "Basic credential":  # base64 of "user:password"
         try:
             decoded = base64.b64decode(secret + "=" * (-len(secret) % 4), validate=True)
