@@ -172,6 +172,17 @@ def test_a_file_that_is_not_a_cassette_is_an_error(leaky_app: LayeredApp) -> Non
     assert done.stderr.startswith("seamrec: error: junk.msgpack: is not a seamrec cassette")
 
 
+def test_audit_base_of_a_file_outside_the_repository_is_an_error(leaky_app: LayeredApp) -> None:
+    commit_all(leaky_app.root, "recorded")
+    outside = leaky_app.root.parent / "outside.txt"
+    outside.write_text("nothing\n")
+
+    done = seamrec(leaky_app.root, "audit", str(outside), "--base", "HEAD")
+
+    assert (2, "") == (done.returncode, done.stdout)
+    assert done.stderr.startswith(f"seamrec: error: {outside} is outside the git repository")
+
+
 def test_audit_base_reports_only_what_the_working_tree_adds(leaky_app: LayeredApp) -> None:
     commit_all(leaky_app.root, "leaks committed long ago")
     before = seamrec(leaky_app.root, "audit", "--base", "HEAD")

@@ -6,9 +6,13 @@ Every sample token below is made up, with the length and alphabet of the real th
 from __future__ import annotations
 
 import timeit
+from pathlib import Path
 
 import pytest
 
+from seamrec.config import settings_from_table
+from seamrec.exceptions import ConfigError
+from seamrec.redact import Redactor
 from seamrec.secrets import PLACEHOLDER, Detector, secret_like
 
 R = PLACEHOLDER
@@ -275,3 +279,19 @@ def test_every_sample_detect_secrets_flags_is_found() -> None:
 
     assert flagged >= 18
     assert [] == missed
+
+
+def test_redact_patterns_are_read_from_the_settings_and_checked() -> None:
+    settings = settings_from_table(
+        {"redact_patterns": [r"acme_[0-9a-f]{12}"]}, rootdir=Path("/project")
+    )
+    redactor = Redactor.from_settings(settings)
+
+    with pytest.raises(ConfigError) as info:
+        settings_from_table({"redact_patterns": ["acme_(["]}, rootdir=Path("/project"))
+
+    assert f"see {R}" == redactor.scrub("see acme_0123456789ab")
+    assert "redact_patterns" == info.value.key
+    assert str(info.value).startswith(
+        "[tool.seamrec] redact_patterns: 'acme_([' is not a regular expression"
+    )
