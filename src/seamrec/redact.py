@@ -6,11 +6,12 @@ per-call path):
 1. **By name.** A string under a key that names a credential — dict keys, argument
    names, dataclass/object fields and row columns whose last words are ``password``,
    ``secret``, ``token``, ``api_key``, ``access_key``, ``client_secret``, ``passphrase``,
-   ``credentials``, ``authorization``, ``cookie``, ``session``, ``dsn``... — is replaced
-   by a typed placeholder (``RedactedView``): a redacted ``str`` is still a ``str``. Only
+   ``credentials``, ``authorization``, ``cookie``, ``session``... — is replaced by a
+   typed placeholder (``RedactedView``): a redacted ``str`` is still a ``str``. Only
    scalar values are redacted: booleans and numbers stay readable, and an object or dict
    under such a name is walked, not swallowed. Names from the `redact` setting match as
-   parts of keys and also cover numbers.
+   parts of keys and also cover numbers. A URL or DSN under a name ending with ``url``,
+   ``uri``, ``dsn`` or ``connection_string`` loses its userinfo, password or not.
 2. **By seam.** `redact_paths` rules (``"shop.auth:*:args.password"``) redact one part of
    one seam, whatever its type.
 3. **By value.** Strings anywhere (values, dict keys, exception messages, bytes) lose the
