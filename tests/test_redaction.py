@@ -475,7 +475,7 @@ def test_a_configured_name_also_redacts_numbers(value: object, type_name: str) -
         dt.datetime(2024, 1, 2, 3, 4, 5),
         dt.date(2024, 1, 2),
         uuid.UUID(int=7),
-        ("a", 1),
+        (1, 2.5),
         {"a": 1},
     ],
     ids=lambda v: type(v).__name__,

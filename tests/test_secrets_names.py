@@ -87,6 +87,16 @@ def test_names_that_only_mention_a_credential_word_are_not_credentials(key: str)
     assert not Redactor().sensitive(key)
 
 
+def test_a_tuple_or_set_of_strings_under_a_credential_name_keeps_its_type() -> None:
+    value = {"tokens": ("tok-A1b2C3", 7), "api_keys": frozenset({"ak-Zq8Rw2"}), "n": 1}
+
+    assert {
+        "tokens": (RedactedView("str"), 7),
+        "api_keys": frozenset({RedactedView("str")}),
+        "n": 1,
+    } == scrubbed(value)
+
+
 def test_flask_settings_keep_their_flags_and_lose_their_secrets() -> None:
     config = {
         "SECRET_KEY": "dev-Zq8Rw2Lk5N",

@@ -181,8 +181,8 @@ class Redactor:
             value = _inner(value)[1]
         if isinstance(value, bytes):
             value = value.decode("utf-8", "replace")
-        elif isinstance(value, list):  # a list of tokens under a credential name
-            for item in value:
+        elif _items(value) is not None:  # a list, tuple or set of tokens under the name
+            for item in _items(value) or ():
                 if isinstance(item, str | bytes):
                     self._remember(item, rule)
             return
@@ -284,16 +284,19 @@ class Redactor:
                 yield [new_key, self._step(segment, value)]
             elif rule and rule != CONNECTION and _redactable(value, rule):
                 yield [new_key, self._redact(segment, value, "credential name")]
-            elif rule and rule != CONNECTION and isinstance(value, list):  # strings under it
+            elif rule and rule != CONNECTION and _items(value) is not None:  # strings under it
                 self._where.append(segment)
                 items = [
                     self._redact(i, v, "credential name")
                     if _redactable(v, rule)
                     else self._step(i, v)
-                    for i, v in enumerate(value)
+                    for i, v in enumerate(_items(value) or ())
                 ]
                 self._where.pop()
-                yield [new_key, items]
+                if isinstance(value, msgpack.ExtType):  # a tuple or set keeps its type
+                    yield [new_key, msgpack.ExtType(value.code, pack(items))]
+                else:
+                    yield [new_key, items]
             else:
                 yield [new_key, self._step(segment, value)]
 
@@ -431,11 +434,22 @@ def _name_rule(key: str, user_names: tuple[str, ...]) -> int:
     while len(words) > 1 and words[-1] in _QUALIFIERS:
         words.pop()
     joined = "".join(words)
-    if any(joined.endswith(name) for name in _DEFAULT_WORDS):
+    singular = joined[:-1] if joined.endswith("s") else joined  # api_keys, passwords
+    if any(joined.endswith(name) or singular.endswith(name) for name in _DEFAULT_WORDS):
         return NAME
     if any(joined.endswith(name) for name in CONNECTION_NAMES):
         return CONNECTION
     return 0
+
+
+def _items(value: Any) -> list[Any] | None:
+    """The items of a list, tuple, set or frozenset (None for anything else)."""
+    if type(value) is list:
+        return value
+    if isinstance(value, msgpack.ExtType) and value.code in _SEQUENCES:
+        items: list[Any] = _inner(value)
+        return items
+    return None
 
 
 def _redactable(value: Any, rule: int) -> bool:
@@ -481,7 +495,11 @@ def _named_values(tree: Any, rule_of: Any) -> Iterable[tuple[int, Any]]:
                 pending.extend(inner)
         for key, value in pairs:
             rule = rule_of(key)
-            if rule and rule != CONNECTION and (_redactable(value, rule) or type(value) is list):
+            if (
+                rule
+                and rule != CONNECTION
+                and (_redactable(value, rule) or _items(value) is not None)
+            ):
                 yield rule, value
             else:
                 pending.append(value)
@@ -517,6 +535,7 @@ _CONTAINERS = frozenset(
         Ext.ENUM,
     }
 )
+_SEQUENCES = frozenset({Ext.TUPLE, Ext.SET, Ext.FROZENSET})
 _WALKED = _CONTAINERS | {Ext.BYTEARRAY, Ext.LEAF_SUBCLASS}
 _NAMED = frozenset(
     {Ext.OBJECT, Ext.ROW, Ext.NAMEDTUPLE, Ext.ENUM, Ext.TYPED_COLLECTION, Ext.EXCEPTION}
