@@ -4,7 +4,9 @@ Run: .venv/bin/python benchmarks/review_cost.py [--cassettes DIR] [--repeat N] [
 
 Times, per repeat: reading every cassette, building and rendering the contract files (the
 work a `--record-seams` run adds at its end), comparing the set with itself (the work of
-`seamrec diff` once both sides are read) and `seamrec show` text of every cassette.
+`seamrec diff` once both sides are read), `seamrec show` text of every cassette, and
+redacting every cassette with the default rules (the work `--record-seams` does before it
+writes each cassette; the cassettes are read with their payloads outside the timer).
 Default DIR: the sqlite-utils cassettes left by third_party.py if present, else the
 example app's `cassettes/`.
 """
@@ -20,6 +22,7 @@ from common import summary, write_json
 from seamrec.cassette import read_cassettes
 from seamrec.changes import Snapshot, compare
 from seamrec.contract import merged, render_files
+from seamrec.redact import Redactor
 from seamrec.show import cassette_text
 
 BENCH = Path(__file__).resolve().parent
@@ -34,7 +37,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
-    timings: dict[str, list[float]] = {"read": [], "contracts": [], "compare": [], "show": []}
+    timings: dict[str, list[float]] = {
+        "read": [],
+        "contracts": [],
+        "compare": [],
+        "show": [],
+        "redact": [],
+    }
+    per_cassette: list[float] = []
+    replaced = 0
     for _ in range(args.repeat):
         start = time.perf_counter()
         found, errors = read_cassettes(args.cassettes, payloads=False)
@@ -51,6 +62,18 @@ def main() -> None:
         timings["contracts"].append(rendered - read)
         timings["compare"].append(compared - rendered)
         timings["show"].append(done - compared)
+        full, _ = read_cassettes(args.cassettes)
+        redact_total = 0.0
+        replaced = 0
+        for _, cassette in full:
+            redactor = Redactor()
+            started = time.perf_counter()
+            redactor.redact(cassette)
+            took = time.perf_counter() - started
+            redact_total += took
+            per_cassette.append(took)
+            replaced += len(redactor.redactions)
+        timings["redact"].append(redact_total)
     size = sum(p.stat().st_size for p, _ in found)
     contract_bytes = sum(len(text.encode()) for text in files.values())
     print(f"cassettes: {len(found)} files, {size} B ({len(errors)} unreadable) in {args.cassettes}")
@@ -63,6 +86,14 @@ def main() -> None:
             f"{name:<10} median {stats['median'] * 1000:8.1f} ms   "
             f"(min {stats['min'] * 1000:.1f}, max {stats['max'] * 1000:.1f}, n {stats['n']})"
         )
+    per = summary(per_cassette)
+    calls = sum(len(c.calls) for _, c in found)
+    print(
+        f"redact per cassette: median {per['median'] * 1000:.2f} ms, max {per['max'] * 1000:.1f}"
+        f" ms ({calls} calls with payloads; {replaced} values it would replace now)"
+    )
+    results["redact_per_cassette"] = per
+    results["redact_replaced"] = replaced
     write_json(args.json, results)
 
 

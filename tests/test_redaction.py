@@ -34,7 +34,8 @@ from seamrec.codec import (
 )
 from seamrec.config import Limits, settings_from_table
 from seamrec.exceptions import ConfigError
-from seamrec.redact import PLACEHOLDER, PathRule, Redactor
+from seamrec.redact import PathRule, Redactor
+from seamrec.secrets import PLACEHOLDER
 
 # ---------------------------------------------------------------- the planted secrets
 
@@ -45,11 +46,8 @@ SECRETS = {
     "token used as a dict key": "tok_4f9c2e71ab08d5",
     "bearer header": "b3arerTok.9Xk2LmQ7vv",
     "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEiLCJyb2xlIjoiYWRtaW4ifQ.N3q8Vx0cXk2pQ-sig_Zr",
-    "pem private key": (
-        "-----BEGIN RSA PRIVATE KEY-----\n"
-        "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo\n"
-        "4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onL\n"
-        "-----END RSA PRIVATE KEY-----"
+    "pem private key (its body)": (
+        "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo\n4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onL"
     ),
     "configured name (pin)": "739104",
     "redact_paths nickname": "ada-nick-Zx93Qp",
@@ -201,7 +199,12 @@ def test_credentials_in_free_text():
     headers = {{"X-Upstream": "Bearer " + SECRETS["bearer header"], "Accept": "json"}}
     assert 200 == audit.forward({{"headers": headers}})["status"]
     assert audit.log_event("forwarded " + SECRETS["jwt"] + " upstream")
-    assert audit.log_event("rotated the key:\\n" + SECRETS["pem private key"] + "\\ndone")
+    pem = (
+        "-----BEGIN RSA PRIVATE KEY-----\\n"
+        + SECRETS["pem private key (its body)"]
+        + "\\n-----END RSA PRIVATE KEY-----"
+    )
+    assert audit.log_event("rotated the key:\\n" + pem + "\\ndone")
 """
 
 
@@ -305,8 +308,8 @@ EXPECTED_PAYLOADS: dict[tuple[str, str], Any] = {
         {"ok": True, "card": "4242"},
     ),
     (FREE_TEXT, "app.audit:forward"): (
-        {"request": {"headers": {"X-Upstream": "<redacted>", "Accept": "json"}}},
-        {"status": 200, "echo": {"X-Upstream": "<redacted>", "Accept": "json"}},
+        {"request": {"headers": {"X-Upstream": "Bearer <redacted>", "Accept": "json"}}},
+        {"status": 200, "echo": {"X-Upstream": "Bearer <redacted>", "Accept": "json"}},
     ),
 }
 
@@ -439,32 +442,65 @@ class Color(enum.Enum):
     RED = "red"
 
 
+class Token(str):
+    pass
+
+
 @pytest.mark.parametrize(
     ("value", "type_name"),
-    [
-        ("hunter22", "str"),
-        (b"hunter22", "bytes"),
-        (1234, "int"),
-        (12.5, "float"),
-        (True, "bool"),
-        (None, "NoneType"),
-        ({"a": 1}, "dict"),
-        (["a"], "list"),
-        (("a", 1), "tuple"),
-        ({"a"}, "set"),
-        (2**80, "int"),
-        (decimal.Decimal("1.5"), "decimal.Decimal"),
-        (dt.datetime(2024, 1, 2, 3, 4, 5), "datetime.datetime"),
-        (dt.date(2024, 1, 2), "datetime.date"),
-        (uuid.UUID(int=7), "uuid.UUID"),
-        (Point(1, 2), f"{__name__}.Point"),
-        (Account("ada", "k", b""), f"{__name__}.Account"),
-        (Color.RED, f"{__name__}.Color"),
-    ],
-    ids=lambda v: v if isinstance(v, str) else None,
+    [("hunter22", "str"), (b"hunter22", "bytes"), (Token("tok-123"), f"{__name__}.Token")],
+    ids=["str", "bytes", "str-subclass"],
 )
 def test_the_placeholder_keeps_the_type_name(value: object, type_name: str) -> None:
     assert {"password": RedactedView(type_name)} == scrubbed({"password": value})
+
+
+@pytest.mark.parametrize(
+    ("value", "type_name"),
+    [(7391, "int"), (12.5, "float"), (2**80, "int"), ("0785", "str")],
+    ids=["int", "float", "bigint", "str"],
+)
+def test_a_configured_name_also_redacts_numbers(value: object, type_name: str) -> None:
+    assert {"pin": RedactedView(type_name)} == scrubbed({"pin": value}, Redactor(names=["pin"]))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        1234,
+        12.5,
+        True,
+        None,
+        decimal.Decimal("1.5"),
+        dt.datetime(2024, 1, 2, 3, 4, 5),
+        dt.date(2024, 1, 2),
+        uuid.UUID(int=7),
+        (1, 2.5),
+        {"a": 1},
+    ],
+    ids=lambda v: type(v).__name__,
+)
+def test_a_credential_name_keeps_flags_numbers_and_data_readable(value: object) -> None:
+    # SESSION_COOKIE_HTTPONLY = True, max_tokens = 100, token_expiry = a datetime: only
+    # strings under a credential name are secrets.
+    assert {"password": value} == scrubbed({"password": value})
+
+
+def test_an_object_under_a_credential_name_is_walked_not_swallowed() -> None:
+    # A SQLAlchemy Session passed as `session`: its fields decide for themselves.
+    value = {"session": Account("ada", "ak-123456", b""), "tokens": ["tok-A1b2C3", 5]}
+
+    assert {
+        "session": ObjectView(
+            f"{__name__}.Account",
+            (
+                ("name", "ada"),
+                ("api_key", RedactedView("str")),
+                ("private_key", RedactedView("bytes")),
+            ),
+        ),
+        "tokens": [RedactedView("str"), 5],
+    } == scrubbed(value)
 
 
 @pytest.mark.parametrize(
@@ -553,18 +589,22 @@ def test_a_secret_found_under_a_credential_key_is_removed_from_every_string() ->
     } == scrubbed(value)
 
 
-def test_the_type_and_field_names_inside_a_redacted_value_are_not_taken_for_secrets() -> None:
-    # The namedtuple under "session" is replaced as a whole; its own values are secrets,
-    # but its type path and its field names are not, so they must not be scrubbed
-    # elsewhere (here they would turn the key "username" into "<redacted>name").
+def test_the_type_and_field_names_under_a_credential_name_are_not_taken_for_secrets() -> None:
+    # The namedtuple under "session" is walked: its password is a secret, but its type
+    # path, its field names and its user name are not, so they are not scrubbed elsewhere
+    # (here they would turn the key "username" into "<redacted>name").
     value = {
         "session": Credentials("ada-session-user", "pw-123456"),
-        "profile": {"username": "bob", "note": f"a {__name__}.Credentials"},
+        "profile": {"username": "bob", "note": f"a {__name__}.Credentials of ada-session-user"},
     }
 
     assert {
-        "session": RedactedView(f"{__name__}.Credentials"),
-        "profile": {"username": "bob", "note": f"a {__name__}.Credentials"},
+        "session": ObjectView(
+            f"{__name__}.Credentials",
+            (("user", "ada-session-user"), ("password", RedactedView("str"))),
+            "namedtuple",
+        ),
+        "profile": {"username": "bob", "note": f"a {__name__}.Credentials of ada-session-user"},
     } == scrubbed(value)
 
 
@@ -600,26 +640,29 @@ def test_a_secret_under_a_credential_key_of_an_ordered_dict_is_removed_from_text
 
 def test_secrets_are_shared_between_the_calls_of_one_cassette_only() -> None:
     first, second = Redactor(), Redactor()
-    first.collect(SEAM, tree({"password": "pw-of-the-first"}), None, "return")
+    first.collect(SEAM, tree({"password": "pw-0f-the-1st"}), None, "return")
 
-    assert "seen pw-of-the-first" != first.scrub("seen pw-of-the-first")
-    assert "seen pw-of-the-first" == second.scrub("seen pw-of-the-first")
+    assert "seen <redacted>" == first.scrub("seen pw-0f-the-1st")
+    assert "seen pw-0f-the-1st" == second.scrub("seen pw-0f-the-1st")
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Authorization: Bearer abcdef0123456789", "Authorization: <redacted>"),
-        ("bearer abc.DEF-123_456", "<redacted>"),
+        ("Authorization: Bearer abcdef0123456789", "Authorization: Bearer <redacted>"),
+        ("bearer abc.DEF-123_456", "bearer <redacted>"),
         (
             "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2lnbmF0dXJl ok",
             "token <redacted> ok",
         ),
         (
             "key:\n-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBg\n-----END PRIVATE KEY-----\nok",
-            "key:\n<redacted>\nok",
+            "key:\n-----BEGIN PRIVATE KEY-----<redacted>-----END PRIVATE KEY-----\nok",
         ),
-        ("cut -----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIB", "cut <redacted>"),
+        (
+            "cut -----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIB",
+            "cut -----BEGIN EC PRIVATE KEY-----<redacted>",
+        ),
         ("a bear with 12345678", "a bear with 12345678"),
         ("-----BEGIN CERTIFICATE-----\nMIIB", "-----BEGIN CERTIFICATE-----\nMIIB"),
     ],

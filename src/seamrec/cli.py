@@ -1,8 +1,10 @@
-"""The `seamrec` command: show, diff, prune, map and git-setup over the cassettes.
+"""The `seamrec` command: show, diff, prune, map, git-setup, audit and redact over the
+cassettes.
 
 Every subcommand reads `[tool.seamrec]` of the project (the nearest directory upwards
 with a pyproject.toml, or `--root`) like the pytest plugin does. Bad input is one line
-on stderr and exit status 2; `diff` exits 1 when a change is breaking.
+on stderr and exit status 2; `diff` exits 1 when a change is breaking, `audit` when a
+file holds something secret-like, `redact` (without --yes) when it would change a file.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seamrec import __version__
+from seamrec.audit import audit, rewrite
 from seamrec.cassette import SUFFIX, Cassette, display_path, load, read_cassettes, write_atomic
 from seamrec.changes import SeamChanges, Snapshot, compare
 from seamrec.config import Settings, load_settings
@@ -30,6 +33,7 @@ from seamrec.show import cassette_json, cassette_text
 from seamrec.stale import find_stale
 
 EXIT_BREAKING = 1
+EXIT_LEAK = 1
 EXIT_ERROR = 2
 DIFF_DRIVER = "seamrec"
 
@@ -104,6 +108,31 @@ def _parser() -> argparse.ArgumentParser:
         help="make git diff and git log -p show cassettes through seamrec show",
     )
     setup.set_defaults(handler=_git_setup)
+
+    audit_ = commands.add_parser(
+        "audit",
+        parents=[common],
+        help="find secrets in cassettes and contracts on disk; exit 1 if there are any",
+    )
+    audit_.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="cassette or contract files, or folders (default: the cassette dir)",
+    )
+    audit_.add_argument(
+        "--base", default=None, help="only what the working tree adds since this git revision"
+    )
+    audit_.set_defaults(handler=_audit)
+
+    redact = commands.add_parser(
+        "redact",
+        parents=[common],
+        help="list (--yes: scrub in place) the secrets in the cassettes, with the current rules",
+    )
+    redact.add_argument("--yes", action="store_true", help="rewrite the cassettes and contracts")
+    redact.set_defaults(handler=_redact)
     return parser
 
 
@@ -301,4 +330,50 @@ def _git_setup(args: argparse.Namespace) -> int:
     command = f"{shlex.quote(sys.executable)} -m seamrec show"
     set_config(root, f"diff.{DIFF_DRIVER}.textconv", command)
     print(f"git config diff.{DIFF_DRIVER}.textconv {command!r} (this clone only)")
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    leaks = audit(settings, list(args.paths), args.base)
+    for leak in leaks:
+        print(leak.line())
+    since = f" added since {args.base}" if args.base else ""
+    if not leaks:
+        print(f"seamrec audit: nothing secret-like{since}")
+        return 0
+    files = len({leak.file for leak in leaks})
+    print(
+        f"seamrec audit: {len(leaks)} secret-like value(s){since} in {files} file(s); "
+        "add rules to [tool.seamrec] if needed (redact, redact_paths, redact_patterns), "
+        "then scrub with `seamrec redact --yes` and commit",
+        file=sys.stderr,
+    )
+    return EXIT_LEAK
+
+
+def _redact(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    result = rewrite(settings, write=args.yes)
+    _warn_skipped(result.unreadable)
+    verb = "redacted" if args.yes else "would redact"
+    for leak in result.leaks:
+        print(f"{verb}: {leak.line()}")
+    if not result.files:
+        print("seamrec redact: nothing to redact")
+        return 0
+    if not args.yes:
+        print(f"{len(result.files)} cassette(s) hold secrets; `seamrec redact --yes` scrubs them")
+        return EXIT_LEAK
+    if result.unreadable:
+        print(
+            "seamrec: warning: the contract files were not rewritten (a cassette cannot be "
+            "read); re-record to bring them up to date",
+            file=sys.stderr,
+        )
+        return 0
+    remaining, _ = read_cassettes(settings.cassette_dir, payloads=False)
+    update = write_contracts(settings.cassette_dir, [c for _, c in remaining])
+    for path in [*update.written, *update.removed]:
+        print(f"contract updated: {display_path(path, settings.rootdir)}")
     return 0

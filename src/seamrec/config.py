@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import importlib.util
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -76,6 +77,7 @@ class Settings:
     redact_values: bool = True
     record_types: tuple[str, ...] = ()
     opaque_types: tuple[str, ...] = ()
+    redact_patterns: tuple[str, ...] = ()
 
     def module_in_scope(self, module: str) -> bool:
         """True when callables defined in `module` may be seams."""
@@ -105,6 +107,7 @@ _LIST_KEYS = (
     "redact_paths",
     "record_types",
     "opaque_types",
+    "redact_patterns",
 )
 _INT_KEYS = {"payload_calls": 1, "max_depth": 2, "max_items": 1, "max_str": 16}
 _KNOWN_KEYS = frozenset(
@@ -188,6 +191,17 @@ def settings_from_table(
                 value=rule,
                 path=path,
             )
+    for pattern in lists["redact_patterns"]:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(
+                f"{pattern!r} is not a regular expression ({exc}); write e.g. "
+                r"'acme_[0-9a-f]{32}', or 'pin=(?P<secret>\d+)' to redact only the group",
+                key="redact_patterns",
+                value=pattern,
+                path=path,
+            ) from None
     cassette_dir = table.get("cassette_dir", "cassettes")
     if not isinstance(cassette_dir, str) or not cassette_dir.strip():
         raise ConfigError(
@@ -212,6 +226,7 @@ def settings_from_table(
         redact_values=redact_values,
         record_types=tuple(lists["record_types"]),
         opaque_types=tuple(lists["opaque_types"]),
+        redact_patterns=tuple(lists["redact_patterns"]),
     )
 
 

@@ -34,14 +34,8 @@ from seamrec.conform import ArgsCheck, Check, compile_args, compile_value
 from seamrec.exceptions import CassetteError, ReplayError
 from seamrec.instrument import Instrumenter, Seam
 from seamrec.rebuild import Rebuilder, RebuildError, TypeResolver
-from seamrec.redact import PathRule, Redactor
-from seamrec.shape import (
-    Shape,
-    args_shape,
-    compatible,
-    make_shape_function,
-    self_shape,
-)
+from seamrec.redact import Redactor
+from seamrec.shape import Shape, args_shape, compatible, make_shape_function, self_shape
 from seamrec.tape import Finding, LiveCall, Tape
 
 _T = TypeVar("_T")
@@ -406,32 +400,11 @@ class SeamSession:
         self.stats.removed.append(nodeid)
 
     def _redactor(self) -> Redactor:
-        settings = self.settings
-        rules = [PathRule.parse(text) for text in settings.redact_paths]
-        return Redactor(settings.redact, rules, settings.redact_values)
+        return Redactor.from_settings(self.settings)
 
     def _redacted(self, cassette: Cassette) -> Cassette:
         """The cassette with every secret replaced by a typed placeholder."""
-        redactor = self._redactor()
-        for call in cassette.calls:
-            redactor.collect(call.seam, call.args, call.result, call.outcome)
-        for index, call in enumerate(cassette.calls):
-            args, result = redactor.scrub_call(call.seam, call.args, call.result, call.outcome)
-            cassette.calls[index] = dataclasses.replace(
-                call,
-                args=args,
-                result=result,
-                args_shape=redactor.scrub_shape(call.args_shape),
-                result_shape=redactor.scrub_shape(call.result_shape),
-            )
-        for runs in cassette.runs.values():
-            for index, run in enumerate(runs):
-                runs[index] = dataclasses.replace(
-                    run,
-                    args_shape=redactor.scrub_shape(run.args_shape),
-                    result_shape=redactor.scrub_shape(run.result_shape),
-                )
-        return cassette
+        return self._redactor().redact(cassette)
 
     def _redacted_findings(self, findings: list[Finding]) -> list[Finding]:
         """Findings whose example payloads cannot show a secret in a CI log."""
