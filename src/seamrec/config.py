@@ -12,6 +12,7 @@ from pathlib import Path
 from seamrec.exceptions import ConfigError
 
 GLOB_CHARS = frozenset("*?[")
+DATABASES = ("sqlite3", "psycopg")  # DB-API drivers whose queries are seams (`databases`)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Settings:
     redact: tuple[str, ...] = ()
     redact_paths: tuple[str, ...] = ()
     redact_values: bool = True
+    databases: tuple[str, ...] = DATABASES
 
     def module_in_scope(self, module: str) -> bool:
         """True when callables defined in `module` may be seams."""
@@ -96,7 +98,7 @@ class Settings:
 _LIST_KEYS = ("boundaries", "seams", "exclude", "replay", "replay_types", "redact", "redact_paths")
 _INT_KEYS = {"payload_calls": 1, "max_depth": 2, "max_items": 1, "max_str": 16}
 _KNOWN_KEYS = frozenset(
-    (*_LIST_KEYS, *_INT_KEYS, "cassette_dir", "replay_missing", "redact_values")
+    (*_LIST_KEYS, *_INT_KEYS, "cassette_dir", "replay_missing", "redact_values", "databases")
 )
 REPLAY_MISSING = ("fail", "call")
 PARTS = ("args", "return", "raise", "yield")
@@ -166,6 +168,15 @@ def settings_from_table(
                 value=rule,
                 path=path,
             )
+    databases = table.get("databases", list(DATABASES))
+    if not isinstance(databases, list) or not all(d in DATABASES for d in databases):
+        raise ConfigError(
+            f"must be a list of DB-API drivers whose queries are seams, out of "
+            f"{list(DATABASES)} ([] turns the database seam off)",
+            key="databases",
+            value=databases,
+            path=path,
+        )
     cassette_dir = table.get("cassette_dir", "cassettes")
     if not isinstance(cassette_dir, str) or not cassette_dir.strip():
         raise ConfigError(
@@ -188,6 +199,7 @@ def settings_from_table(
         redact=tuple(lists["redact"]),
         redact_paths=tuple(lists["redact_paths"]),
         redact_values=redact_values,
+        databases=tuple(dict.fromkeys(databases)),
     )
 
 

@@ -1,0 +1,584 @@
+"""The database seam: queries sent through DB-API drivers (sqlite3, psycopg), SQLAlchemy's
+included, recorded as crossings of one seam per normalized statement.
+
+``sqlite3.Connection`` and ``Cursor`` are C types whose methods cannot be patched, so the
+drivers' ``connect`` functions are wrapped for the run and hand back ``wrapt`` proxies
+(``isinstance(conn, sqlite3.Connection)`` still holds; every other attribute, context
+manager and setting passes through). A query is recorded only when boundary code caused
+it, directly or through SQLAlchemy, while a test runs; the nearest boundary frame is its
+caller. Its return (result columns, row shapes) is completed from the rows the caller
+fetched — seamrec never fetches, and never consumes an iterator the caller did not — once
+the cursor is exhausted, re-executed, closed, or the test ends.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.util
+import sqlite3
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from types import FrameType, ModuleType
+from typing import TYPE_CHECKING, Any, Protocol
+
+import wrapt
+
+from seamrec.instrument import Seam
+from seamrec.shape import Shape, compatible
+from seamrec.sqlstatement import SEAM_PREFIX, Statement, parse
+from seamrec.tape import Finding
+
+if TYPE_CHECKING:
+    from seamrec.tape import LiveCall, Tape
+
+    _Proxy = wrapt.ObjectProxy[Any]
+else:
+    _Proxy = wrapt.ObjectProxy
+
+DRIVERS = ("sqlite3", "psycopg")
+COLUMN: Shape = ("column",)
+RESULT_TYPE = "sql.Result"  # what a query returns: its columns and the rows fetched
+PAYLOAD_ROWS = 10  # rows kept as the example payload of one query
+_LAYERS = ("seamrec", "sqlalchemy", "psycopg", "psycopg_pool", "sqlite3", "contextlib")
+# SQLAlchemy's own queries when a connection is first made or checked (version, schema,
+# isolation level): they run in whichever test connects first, so they are no seam
+_SETUP_FUNCTIONS = frozenset(
+    {
+        "initialize",
+        "first_connect",
+        "on_connect",
+        "do_ping",
+        "get_isolation_level",
+        "get_default_isolation_level",
+        "_get_server_version_info",
+        "_get_default_schema_name",
+        "_check_unicode_returns",
+    }
+)
+# ...and its reflection (`has_table` before `create_all`, `inspect(engine)`): the
+# dialect's catalog queries, not the app's
+_SETUP_PREFIXES = ("has_", "get_", "_get_", "_load_", "_check", "_set_", "reflect")
+_SETUP_MODULES = ("sqlalchemy.dialects.", "sqlalchemy.engine.reflection")
+_MAX_FRAMES = 400
+SIMILAR = 0.6  # how alike two statements' texts are to be one query that was edited
+WAS = "statement changed, was: "
+_MAX_STATEMENTS = 4096
+
+
+class Recorder(Protocol):
+    """What the database seam needs from the session."""
+
+    def event_wanted(self) -> bool: ...
+
+    def open_event(self, seam: Seam, caller: str, value: object) -> LiveCall | None: ...
+
+    def close_event(
+        self, call: LiveCall, outcome: str, value: object, shape: Shape | None = None
+    ) -> None: ...
+
+    def shape(self, value: object) -> Shape: ...
+
+    def internal_error(self, exc: Exception) -> None: ...
+
+
+class DatabaseSeams:
+    """Wraps the drivers' `connect` for the run and records the queries of boundary code."""
+
+    def __init__(
+        self, recorder: Recorder, drivers: tuple[str, ...], boundaries: tuple[str, ...]
+    ) -> None:
+        self.recorder = recorder
+        self.drivers = drivers
+        self.boundaries = boundaries
+        self._patched: list[tuple[ModuleType, str, Any]] = []
+        self._modules: dict[str, bool | None] = {}  # True boundary, None layer, False other
+        self._statements: dict[tuple[str, str], tuple[Statement, Seam]] = {}
+        self._open: dict[int, _Query] = {}
+        self.unmatched: list[LiveCall] = []  # checked queries whose statement is new
+        self._lock = threading.Lock()
+
+    # ---------------------------------------------------------------- install
+
+    def install(self) -> None:
+        """Wrap `sqlite3.connect` and `psycopg.connect` (the drivers chosen and installed)."""
+        if "sqlite3" in self.drivers:
+            import sqlite3.dbapi2
+
+            for module in (sqlite3, sqlite3.dbapi2):
+                self._patch(module, "connect")
+        if "psycopg" in self.drivers and importlib.util.find_spec("psycopg") is not None:
+            self._patch(importlib.import_module("psycopg"), "connect")
+
+    def _patch(self, module: ModuleType, name: str) -> None:
+        original = vars(module).get(name)
+        if original is None or type(original) is _Connect:
+            return
+        self._patched.append((module, name, original))
+        setattr(module, name, _Connect(original, self))
+
+    def uninstall(self) -> None:
+        """Give the drivers their own `connect` back (connections made stay proxies)."""
+        while self._patched:
+            module, name, original = self._patched.pop()
+            setattr(module, name, original)
+
+    # ---------------------------------------------------------------- queries
+
+    def start(self, sql: object, value: object, many: bool) -> _Query | None:
+        """A query about to be sent, if it is a seam crossing of the running test."""
+        if not self.recorder.event_wanted():
+            return None
+        caller = self.caller(sys._getframe(2))
+        if caller is None:
+            return None
+        found = self._statement(sql, many)
+        if found is None:
+            return None
+        statement, seam = found
+        if many:
+            args: object = [statement.parameters(p) for p in _as_list(value)]
+        else:
+            args = statement.parameters(value)
+        call = self.recorder.open_event(seam, caller, args)
+        if call is None:
+            return None
+        query = _Query(call)
+        with self._lock:
+            self._open[id(query)] = query
+        return query
+
+    def described(self, query: _Query, description: Any) -> None:
+        """The query ran: rows to come under these columns, or nothing (no result set)."""
+        if description is None:
+            self.finish(query)
+            return
+        query.columns = tuple(str(column[0]) for column in description)
+
+    def note(self, query: _Query, rows: list[Any]) -> None:
+        """Rows the caller fetched."""
+        if not rows or query.done:
+            return
+        for shape in self._row_shapes(rows, query.columns):
+            key = shape[:3] if shape[0] == "row" else shape
+            known = query.shapes.get(key)
+            if known is None or known == shape:
+                query.shapes[key] = shape
+            else:
+                merged = tuple(
+                    tuple(dict.fromkeys(a + b)) for a, b in zip(known[3], shape[3], strict=True)
+                )
+                query.shapes[key] = (*shape[:3], merged)
+        room = PAYLOAD_ROWS - len(query.rows)
+        if room > 0:
+            query.rows.extend(_payload_row(row, query.columns) for row in rows[:room])
+
+    def finish(self, query: _Query | None) -> None:
+        """The query's return is complete: record or check it."""
+        if query is None or query.done:
+            return
+        query.done = True
+        with self._lock:
+            self._open.pop(id(query), None)
+        if query.columns is None:
+            self.recorder.close_event(query.call, "return", None)
+        else:
+            names = query.columns
+            columns: Shape = ("row", "columns", names, tuple((COLUMN,) for _ in names))
+            rows: Shape = ("coll", "list", tuple(query.shapes.values()))
+            shape: Shape = ("obj", RESULT_TYPE, ("columns", "rows"), ((columns,), (rows,)))
+            value = {"columns": list(names), "rows": query.rows}
+            self.recorder.close_event(query.call, "return", value, shape)
+        if query.call.expected is None and query.call.args_payload is not None:
+            self.unmatched.append(query.call)  # check mode: a statement not recorded
+
+    def fail(self, query: _Query | None, error: Exception) -> None:
+        """The driver refused the query."""
+        if query is None or query.done:
+            return
+        query.done = True
+        with self._lock:
+            self._open.pop(id(query), None)
+        self.recorder.close_event(query.call, "raise", error)
+
+    def flush(self) -> None:
+        """Complete every query still open (the test ends)."""
+        with self._lock:
+            queries = list(self._open.values())
+        for query in queries:
+            self.finish(query)
+
+    def pair(self, findings: list[Finding], tape: Tape) -> list[Finding]:
+        """Findings where an edited statement (a recorded one no longer run, a new one run
+        instead, their texts alike) is compared as one query: its payload drift, or
+        nothing when only the text changed."""
+        unmatched, self.unmatched = self.unmatched, []
+        first: dict[str, LiveCall] = {}
+        for call in unmatched:
+            first.setdefault(call.seam, call)
+        new = {f.seam: f for f in findings if f.part == "unrecorded" and f.seam in first}
+        gone = {
+            f.seam: f
+            for f in findings
+            if f.part == "missing" and f.index == 0 and f.seam.startswith(SEAM_PREFIX)
+        }
+        scored = sorted(
+            (
+                (difflib.SequenceMatcher(None, old, now).ratio(), old, now)
+                for old in gone
+                for now in new
+                if old.split(" ", 1)[0].upper() == now.split(" ", 1)[0].upper()
+            ),
+            reverse=True,
+        )
+        kept = list(findings)
+        for ratio, old, now in scored:
+            if ratio < SIMILAR or old not in gone or now not in new:
+                continue
+            kept.remove(gone.pop(old))
+            kept.remove(new.pop(now))
+            kept.extend(_compared(tape, old, first[now]))
+        return kept
+
+    # ---------------------------------------------------------------- helpers
+
+    def caller(self, frame: FrameType | None) -> str | None:
+        """The boundary module that caused a query (through database layers only), or
+        None when a test, a fixture or another library sent it."""
+        depth = 0
+        while frame is not None and depth < _MAX_FRAMES:
+            name = frame.f_globals.get("__name__")
+            kind = self._kind(name) if type(name) is str else None
+            if kind is True:
+                return str(name)
+            if kind is False:
+                return None
+            code = frame.f_code.co_name
+            if code in _SETUP_FUNCTIONS or (
+                code.startswith(_SETUP_PREFIXES) and str(name).startswith(_SETUP_MODULES)
+            ):
+                return None
+            frame = frame.f_back
+            depth += 1
+        return None
+
+    def _kind(self, module: str) -> bool | None:
+        kind = self._modules.get(module, False)
+        if kind is not False or module in self._modules:
+            return kind
+        if any(module == b or module.startswith(b + ".") for b in self.boundaries):
+            kind = True
+        elif module.partition(".")[0] in _LAYERS:
+            kind = None
+        self._modules[module] = kind
+        return kind
+
+    def _statement(self, sql: object, many: bool) -> tuple[Statement, Seam] | None:
+        if type(sql) is bytes:
+            sql = sql.decode("utf-8", "replace")
+        if type(sql) is not str:
+            return None  # a psycopg `sql.Composed`: its text needs a connection to render
+        key = (sql, "m" if many else "")
+        found = self._statements.get(key)
+        if found is None:
+            statement = parse(sql)
+            if len(self._statements) >= _MAX_STATEMENTS:
+                self._statements.clear()
+            name = "seq_of_params" if many else "params"
+            seam = Seam(
+                statement.seam_id, "sql", statement.seam_id[4:], "function", False, (name,), None
+            )
+            found = self._statements[key] = (statement, seam)
+        return found if found[0].carries_data else None
+
+    def _row_shapes(self, rows: list[Any], columns: tuple[str, ...] | None) -> list[Shape]:
+        """Each row as a record of its columns (tuples, `sqlite3.Row`, dicts), other row
+        types by their own shape."""
+        by_type: dict[type, list[Any]] = {}
+        for row in rows:
+            by_type.setdefault(type(row), []).append(row)
+        shapes: list[Shape] = []
+        shape_of = self.recorder.shape
+        for cls, group in by_type.items():
+            if cls is tuple or cls is sqlite3.Row:
+                names = columns if columns is not None else ()
+                values = group if cls is tuple else [tuple(row) for row in group]
+                type_name = "tuple" if cls is tuple else "sqlite3.Row"
+            elif cls is dict and all(type(k) is str for row in group for k in row):
+                names = tuple(group[0])
+                if any(tuple(row) != names for row in group):
+                    shapes.extend(shape_of(row) for row in group)
+                    continue
+                values = [tuple(row.values()) for row in group]
+                type_name = "dict"
+            else:
+                whole = shape_of(group)
+                shapes.extend(whole[2] if whole[0] == "coll" else (whole,))
+                continue
+            whole = shape_of(values)
+            for member in whole[2] if whole[0] == "coll" else ():
+                if member[0] == "tuple" and len(member[2]) == len(names):
+                    shapes.append(("row", type_name, names, member[2]))
+                else:
+                    shapes.append(member)
+        return shapes
+
+
+def _compared(tape: Tape, old: str, call: LiveCall) -> list[Finding]:
+    """The drift between the first recorded call of statement `old` and `call`."""
+    expected = tape.expected_at(old, 0)
+    if expected is None:
+        return []
+    args, outcome, result = expected
+    total = tape.recorded_count(old)
+    was = WAS + old
+    found: list[Finding] = []
+    if not compatible(args, call.args_shape):
+        found.append(
+            Finding(
+                call.seam,
+                0,
+                "args",
+                args,
+                call.args_shape,
+                tape.recorded_payload(old, 0, "args"),
+                call.args_payload,
+                recorded_total=total,
+                message=was,
+            )
+        )
+    if outcome != call.outcome or not compatible(result, call.result_shape):
+        found.append(
+            Finding(
+                call.seam,
+                0,
+                "outcome" if outcome != call.outcome else outcome,
+                result,
+                call.result_shape,
+                tape.recorded_payload(old, 0, "result"),
+                call.result_payload,
+                outcome,
+                call.outcome,
+                recorded_total=total,
+                message=was,
+                context=call.args_payload,
+            )
+        )
+    return found
+
+
+class _Query:
+    """One execution being recorded: its call, its columns, the shapes of fetched rows."""
+
+    __slots__ = ("call", "columns", "done", "rows", "shapes")
+
+    def __init__(self, call: LiveCall) -> None:
+        self.call = call
+        self.columns: tuple[str, ...] | None = None
+        self.shapes: dict[Shape, Shape] = {}
+        self.rows: list[Any] = []
+        self.done = False
+
+
+def _as_list(value: object) -> list[Any]:
+    return list(value) if type(value) in (list, tuple) else []  # type: ignore[call-overload]
+
+
+def _payload_row(row: Any, columns: tuple[str, ...] | None) -> Any:
+    cls = type(row)
+    if (cls is tuple or cls is sqlite3.Row) and columns is not None and len(row) == len(columns):
+        return dict(zip(columns, tuple(row), strict=True))
+    return row
+
+
+class _Connect:
+    """A driver's `connect`, handing back a proxy of the connection it made."""
+
+    def __init__(self, original: Callable[..., Any], seams: DatabaseSeams) -> None:
+        self.__wrapped__ = original
+        self._seams = seams
+        self.__doc__ = original.__doc__
+        self.__name__ = "connect"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        connection = self.__wrapped__(*args, **kwargs)
+        return ConnectionProxy(connection, self._seams)
+
+
+class ConnectionProxy(_Proxy):
+    """A DB-API connection whose `execute` shortcuts and cursors record queries."""
+
+    def __init__(self, wrapped: Any, seams: DatabaseSeams) -> None:
+        super().__init__(wrapped)
+        self._self_seams = seams
+
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
+        return CursorProxy(self.__wrapped__.cursor(*args, **kwargs), self._self_seams)
+
+    def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
+        seams: DatabaseSeams = self._self_seams
+        query = _start(seams, sql, args, kwargs, many=False)
+        return _run(seams, query, self.__wrapped__.execute, sql, args, kwargs)
+
+    def executemany(self, sql: Any, seq: Any, *args: Any, **kwargs: Any) -> Any:
+        seams: DatabaseSeams = self._self_seams
+        if type(seq) not in (list, tuple):
+            seq = list(seq)  # the driver reads every item anyway
+        query = _start(seams, sql, (seq,), {}, many=True)
+        return _run(seams, query, self.__wrapped__.executemany, sql, (seq, *args), kwargs)
+
+    def backup(self, target: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(target, ConnectionProxy):
+            target = target.__wrapped__
+        return self.__wrapped__.backup(target, *args, **kwargs)
+
+    def __enter__(self) -> Any:
+        entered = self.__wrapped__.__enter__()
+        return self if entered is self.__wrapped__ else entered
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self.__wrapped__.__exit__(*exc)
+
+
+class CursorProxy(_Proxy):
+    """A DB-API cursor that records what it executes and the rows the caller fetches."""
+
+    def __init__(self, wrapped: Any, seams: DatabaseSeams, query: _Query | None = None) -> None:
+        super().__init__(wrapped)
+        self._self_seams = seams
+        self._self_query = query
+
+    def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
+        seams: DatabaseSeams = self._self_seams
+        seams.finish(self._self_query)
+        self._self_query = query = _start(seams, sql, args, kwargs, many=False)
+        result = _run(seams, query, self.__wrapped__.execute, sql, args, kwargs, self)
+        return self if result is self.__wrapped__ else result
+
+    def executemany(self, sql: Any, seq: Any, *args: Any, **kwargs: Any) -> Any:
+        seams: DatabaseSeams = self._self_seams
+        seams.finish(self._self_query)
+        if type(seq) not in (list, tuple):
+            seq = list(seq)  # the driver reads every item anyway
+        self._self_query = query = _start(seams, sql, (seq,), {}, many=True)
+        result = _run(seams, query, self.__wrapped__.executemany, sql, (seq, *args), kwargs, self)
+        return self if result is self.__wrapped__ else result
+
+    def fetchone(self) -> Any:
+        row = self.__wrapped__.fetchone()
+        query = self._self_query
+        if query is not None:
+            _guarded(self._self_seams, query, [row] if row is not None else None)
+        return row
+
+    def fetchmany(self, *args: Any, **kwargs: Any) -> Any:
+        rows = self.__wrapped__.fetchmany(*args, **kwargs)
+        query = self._self_query
+        if query is not None:
+            _guarded(self._self_seams, query, rows if rows else None)
+        return rows
+
+    def fetchall(self) -> Any:
+        rows = self.__wrapped__.fetchall()
+        query = self._self_query
+        if query is not None:
+            _guarded(self._self_seams, query, rows)
+            _guarded(self._self_seams, query, None)
+        return rows
+
+    def __iter__(self) -> Iterator[Any]:
+        query = self._self_query
+        if query is None:
+            return iter(self.__wrapped__)
+        return self._rows(query)
+
+    def _rows(self, query: _Query) -> Iterator[Any]:
+        for row in self.__wrapped__:
+            _guarded(self._self_seams, query, [row])
+            yield row
+        _guarded(self._self_seams, query, None)
+
+    def __next__(self) -> Any:
+        try:
+            row = next(self.__wrapped__)
+        except StopIteration:
+            _guarded(self._self_seams, self._self_query, None)
+            raise
+        _guarded(self._self_seams, self._self_query, [row])
+        return row
+
+    def close(self) -> Any:
+        _guarded_finish(self._self_seams, self._self_query)
+        return self.__wrapped__.close()
+
+    def __enter__(self) -> Any:
+        entered = self.__wrapped__.__enter__()
+        return self if entered is self.__wrapped__ else entered
+
+    def __exit__(self, *exc: Any) -> Any:
+        _guarded_finish(self._self_seams, self._self_query)
+        return self.__wrapped__.__exit__(*exc)
+
+
+def _start(
+    seams: DatabaseSeams, sql: Any, args: tuple[Any, ...], kwargs: dict[str, Any], many: bool
+) -> _Query | None:
+    try:
+        if many:
+            value = args[0] if args else None
+        else:
+            value = args[0] if args else kwargs.get("params", kwargs.get("parameters"))
+        return seams.start(sql, value, many)
+    except Exception as exc:  # seamrec's own failure: reported, never raised
+        seams.recorder.internal_error(exc)
+        return None
+
+
+def _run(
+    seams: DatabaseSeams,
+    query: _Query | None,
+    method: Callable[..., Any],
+    sql: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    cursor: CursorProxy | None = None,
+) -> Any:
+    """Send the query; an `execute` shortcut's cursor comes back as a proxy."""
+    try:
+        result = method(sql, *args, **kwargs)
+    except Exception as exc:
+        if query is not None:
+            seams.fail(query, exc)
+        raise
+    if cursor is None:
+        description_of = result
+        if result is not None and type(result) is not bool:
+            result = CursorProxy(result, seams, query)
+    else:
+        description_of = cursor.__wrapped__
+    if query is not None:
+        try:
+            seams.described(query, description_of.description)
+        except Exception as exc:  # seamrec's own failure: reported, never raised
+            query.done = True
+            seams.recorder.internal_error(exc)
+    return result
+
+
+def _guarded(seams: DatabaseSeams, query: _Query | None, rows: list[Any] | None) -> None:
+    """Note fetched rows (None: the cursor is exhausted); never raises."""
+    if query is None or query.done:
+        return
+    try:
+        if rows is None:
+            seams.finish(query)
+        else:
+            seams.note(query, list(rows))
+    except Exception as exc:  # seamrec's own failure: reported, never raised
+        query.done = True
+        seams.recorder.internal_error(exc)
+
+
+def _guarded_finish(seams: DatabaseSeams, query: _Query | None) -> None:
+    _guarded(seams, query, None)
