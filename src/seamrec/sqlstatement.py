@@ -279,12 +279,12 @@ def sql_change_lines(changes: Sequence[Any], part: str) -> list[str]:
     in_rows = {
         key
         for c in changes
-        if c.segments[:1] == ("rows",)
+        if c.segments[:1] == (".rows",)
         for key in (c.segments[-1:] + c.renamed_to[-1:])
     }
     lines = []
     for change in changes:
-        if change.segments[:1] == ("columns",) and change.segments[-1] in in_rows:
+        if change.segments[:1] == (".columns",) and change.segments[-1] in in_rows:
             continue
         lines.append(_database_words(change.render(part)))
     return lines
