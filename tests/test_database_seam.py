@@ -8,8 +8,8 @@ SQLite database (and, with the `postgres_dsn` fixture, to a real PostgreSQL serv
 from __future__ import annotations
 
 import pytest
-from conftest import LayeredApp, fresh_project, payload, seamrec_summary
 
+from conftest import LayeredApp, fresh_project, payload, seamrec_summary
 from seamrec.cassette import load
 
 PYPROJECT = """\
@@ -248,7 +248,8 @@ def test_a_column_renamed_by_an_alias_is_reported_with_the_statement(shop: Layer
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "  sql:SELECT id, name, created AS created_at FROM users WHERE id = ?  return  (call 1 of 1)",
+            "  sql:SELECT id, name, created AS created_at FROM users WHERE id = ?  return  "
+            "(call 1 of 1)",
             f"    statement changed, was: {GET_USER}",
             "    column renamed?  return.rows[*]['created'] → ['created_at']   (datetime)",
         ]
