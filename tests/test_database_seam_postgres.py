@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+
 from conftest import LayeredApp, fresh_project, seamrec_summary
 
 PYPROJECT = """\
@@ -196,7 +197,7 @@ def test_generated_parameter_names_never_become_keys_and_hand_written_ones_do(
     shop.record().assert_outcomes(passed=5)
 
     text = (shop.cassettes / "contracts" / "sql.txt").read_text()
-    assert "price_1" not in text and "id_1" not in text and "__0" not in text
+    assert [] == [name for name in ("price_1", "id_1", "__0", "%(") if name in text]
     stock = sections(shop)["sql:SELECT id, sku, price FROM stock WHERE sku = :sku"]
     assert [
         "args.params: dict",
