@@ -18,7 +18,6 @@ import importlib
 import importlib.util
 import sqlite3
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -26,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import wrapt
 
 from seamrec.instrument import Seam
-from seamrec.shape import Shape, compatible
+from seamrec.shape import LEAF_SHAPES, Shape, compatible
 from seamrec.sqlstatement import SEAM_PREFIX, Statement, parse
 from seamrec.tape import Finding
 
@@ -62,6 +61,8 @@ _SETUP_FUNCTIONS = frozenset(
 _SETUP_PREFIXES = ("has_", "get_", "_get_", "_load_", "_check", "_set_", "reflect")
 _SETUP_MODULES = ("sqlalchemy.dialects.", "sqlalchemy.engine.reflection")
 _MAX_FRAMES = 400
+_UNKNOWN = object()
+_LEAF_UNIONS = {cls: (shape,) for cls, shape in LEAF_SHAPES.items()}
 SIMILAR = 0.6  # how alike two statements' texts are to be one query that was edited
 WAS = "statement changed, was: "
 _MAX_STATEMENTS = 4096
@@ -93,11 +94,13 @@ class DatabaseSeams:
         self.drivers = drivers
         self.boundaries = boundaries
         self._patched: list[tuple[ModuleType, str, Any]] = []
-        self._modules: dict[str, bool | None] = {}  # True boundary, None layer, False other
+        self._modules: dict[str, object] = {}  # True boundary, None layer, False other
         self._statements: dict[tuple[str, str], tuple[Statement, Seam]] = {}
         self._open: dict[int, _Query] = {}
         self.unmatched: list[LiveCall] = []  # checked queries whose statement is new
-        self._lock = threading.Lock()
+        self._names: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self._results: dict[tuple[Any, ...], Shape] = {}
+        self._rows: dict[tuple[Any, ...], Shape] = {}
 
     # ---------------------------------------------------------------- install
 
@@ -130,7 +133,7 @@ class DatabaseSeams:
         """A query about to be sent, if it is a seam crossing of the running test."""
         if not self.recorder.event_wanted():
             return None
-        caller = self.caller(sys._getframe(2))
+        caller = self.caller(sys._getframe(3))  # above start, _start and the proxy method
         if caller is None:
             return None
         found = self._statement(sql, many)
@@ -145,8 +148,7 @@ class DatabaseSeams:
         if call is None:
             return None
         query = _Query(call)
-        with self._lock:
-            self._open[id(query)] = query
+        self._open[id(query)] = query  # one dict operation: atomic across threads
         return query
 
     def described(self, query: _Query, description: Any) -> None:
@@ -154,16 +156,24 @@ class DatabaseSeams:
         if description is None:
             self.finish(query)
             return
-        query.columns = tuple(str(column[0]) for column in description)
+        names = tuple([column[0] for column in description])
+        known = self._names.get(names)
+        if known is None:
+            if len(self._names) >= _MAX_STATEMENTS:
+                self._names.clear()
+            known = self._names[names] = tuple(map(str, names))
+        query.columns = known
 
     def note(self, query: _Query, rows: list[Any]) -> None:
         """Rows the caller fetched."""
         if not rows or query.done:
             return
-        for shape in self._row_shapes(rows, query.columns):
+        single = self._leaf_row(rows[0], query.columns) if len(rows) == 1 else None
+        shapes = [single] if single is not None else self._row_shapes(rows, query.columns)
+        for shape in shapes:
             key = shape[:3] if shape[0] == "row" else shape
             known = query.shapes.get(key)
-            if known is None or known == shape:
+            if known is None or known is shape or known == shape:
                 query.shapes[key] = shape
             else:
                 merged = tuple(
@@ -172,23 +182,31 @@ class DatabaseSeams:
                 query.shapes[key] = (*shape[:3], merged)
         room = PAYLOAD_ROWS - len(query.rows)
         if room > 0:
-            query.rows.extend(_payload_row(row, query.columns) for row in rows[:room])
+            query.rows.extend(rows[:room])
 
     def finish(self, query: _Query | None) -> None:
         """The query's return is complete: record or check it."""
         if query is None or query.done:
             return
         query.done = True
-        with self._lock:
-            self._open.pop(id(query), None)
+        self._open.pop(id(query), None)
         if query.columns is None:
             self.recorder.close_event(query.call, "return", None)
         else:
             names = query.columns
-            columns: Shape = ("row", "columns", names, tuple((COLUMN,) for _ in names))
-            rows: Shape = ("coll", "list", tuple(query.shapes.values()))
-            shape: Shape = ("obj", RESULT_TYPE, ("columns", "rows"), ((columns,), (rows,)))
-            value = {"columns": list(names), "rows": query.rows}
+            key = (names, tuple(query.shapes.values()))
+            shape = self._results.get(key)
+            if shape is None:
+                if len(self._results) >= _MAX_STATEMENTS:
+                    self._results.clear()
+                columns: Shape = ("row", "columns", names, tuple((COLUMN,) for _ in names))
+                rows: Shape = ("coll", "list", key[1])
+                shape = ("obj", RESULT_TYPE, ("columns", "rows"), ((columns,), (rows,)))
+                self._results[key] = shape
+            call = query.call
+            wanted = call.args_payload is not None or call.expected is not None
+            fetched = [_payload_row(row, names) for row in query.rows] if wanted else []
+            value = {"columns": list(names), "rows": fetched}
             self.recorder.close_event(query.call, "return", value, shape)
         if query.call.expected is None and query.call.args_payload is not None:
             self.unmatched.append(query.call)  # check mode: a statement not recorded
@@ -198,14 +216,12 @@ class DatabaseSeams:
         if query is None or query.done:
             return
         query.done = True
-        with self._lock:
-            self._open.pop(id(query), None)
+        self._open.pop(id(query), None)
         self.recorder.close_event(query.call, "raise", error)
 
     def flush(self) -> None:
         """Complete every query still open (the test ends)."""
-        with self._lock:
-            queries = list(self._open.values())
+        queries = list(self._open.values())
         for query in queries:
             self.finish(query)
 
@@ -264,9 +280,10 @@ class DatabaseSeams:
         return None
 
     def _kind(self, module: str) -> bool | None:
-        kind = self._modules.get(module, False)
-        if kind is not False or module in self._modules:
-            return kind
+        known = self._modules.get(module, _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known if known is None or type(known) is bool else None
+        kind: bool | None = False
         if any(module == b or module.startswith(b + ".") for b in self.boundaries):
             kind = True
         elif module.partition(".")[0] in _LAYERS:
@@ -291,6 +308,25 @@ class DatabaseSeams:
             )
             found = self._statements[key] = (statement, seam)
         return found if found[0].carries_data else None
+
+    def _leaf_row(self, row: Any, columns: tuple[str, ...] | None) -> Shape | None:
+        """The shape of one tuple or `sqlite3.Row` of plain values (the common case),
+        from a cache keyed by the value types; None for anything else."""
+        cls = type(row)
+        if columns is None or (cls is not tuple and cls is not sqlite3.Row):
+            return None
+        types = tuple(map(type, row))
+        key = (cls, columns, types)
+        shape = self._rows.get(key)
+        if shape is None:
+            unions = tuple(map(_LEAF_UNIONS.get, types))
+            if None in unions or len(unions) != len(columns):
+                return None
+            if len(self._rows) >= _MAX_STATEMENTS:
+                self._rows.clear()
+            name = "tuple" if cls is tuple else "sqlite3.Row"
+            shape = self._rows[key] = ("row", name, columns, unions)
+        return shape
 
     def _row_shapes(self, rows: list[Any], columns: tuple[str, ...] | None) -> list[Shape]:
         """Each row as a record of its columns (tuples, `sqlite3.Row`, dicts), other row

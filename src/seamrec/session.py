@@ -200,6 +200,7 @@ class SeamSession:
         self._cassette_error: str | None = None
         self.database: DatabaseSeams | None = None
         self._db_calls = 0
+        self._db_seen: set[str] = set()
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -431,7 +432,8 @@ class SeamSession:
             self._internal_error(exc)
             return None
         self._db_calls += 1
-        if seam.id not in self.stats.db_statements:
+        if seam.id not in self._db_seen:
+            self._db_seen.add(seam.id)
             self.stats.db_statements.append(seam.id)
         return call
 

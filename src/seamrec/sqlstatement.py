@@ -55,6 +55,7 @@ class Statement:
     slots: tuple[Slot, ...]
     names: tuple[str | int | None, ...]  # per placeholder: a name, a 0-based number, or None
     by_name: bool  # named parameters recorded as a dict (every name written by hand)
+    plain: bool = False  # positional `?` placeholders only, no groups: tuples as they are
 
     @property
     def carries_data(self) -> bool:
@@ -67,6 +68,8 @@ class Statement:
             return ()
         if type(params) is dict or isinstance(params, Mapping):
             return self._named(params)
+        if type(params) is tuple and self.plain and len(params) == len(self.slots):
+            return params
         if isinstance(params, Sequence) and not isinstance(params, str | bytes):
             flat = list(params)
             if any(type(n) is int for n in self.names):
@@ -160,7 +163,8 @@ def parse(sql: str) -> Statement:
         digest = hashlib.sha1(text.encode()).hexdigest()[:8]
         text = f"{text[: MAX_TEXT - 12].rstrip()} … #{digest}"
     slots = _simplify_rows(slots)
-    return Statement(SEAM_PREFIX + text, keyword, tuple(slots), names, by_name)
+    plain = all(slot == 1 for slot in slots) and all(n is None for n in names)
+    return Statement(SEAM_PREFIX + text, keyword, tuple(slots), names, by_name, plain)
 
 
 def _simplify_rows(slots: list[Slot]) -> list[Slot]:
