@@ -2,9 +2,8 @@
 included, recorded as crossings of one seam per normalized statement.
 
 ``sqlite3.Connection`` and ``Cursor`` are C types whose methods cannot be patched, so the
-drivers' ``connect`` functions are wrapped for the run and hand back ``wrapt`` proxies
-(``isinstance(conn, sqlite3.Connection)`` still holds; every other attribute, context
-manager and setting passes through). A query is recorded only when boundary code caused
+drivers' ``connect`` functions are wrapped for the run and hand back proxies
+(`seamrec.dbproxy`) that report here. A query is recorded only when boundary code caused
 it, directly or through SQLAlchemy, while a test runs; the nearest boundary frame is its
 caller. Its return (result columns, row shapes) is completed from the rows the caller
 fetched — seamrec never fetches, and never consumes an iterator the caller did not — once
@@ -18,12 +17,10 @@ import importlib
 import importlib.util
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator
 from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
-import wrapt
-
+from seamrec.dbproxy import Connect
 from seamrec.instrument import Seam
 from seamrec.shape import LEAF_SHAPES, Shape, compatible
 from seamrec.sqlstatement import SEAM_PREFIX, Statement, parse
@@ -32,15 +29,20 @@ from seamrec.tape import Finding
 if TYPE_CHECKING:
     from seamrec.tape import LiveCall, Tape
 
-    _Proxy = wrapt.ObjectProxy[Any]
-else:
-    _Proxy = wrapt.ObjectProxy
-
 DRIVERS = ("sqlite3", "psycopg")
 COLUMN: Shape = ("column",)
 RESULT_TYPE = "sql.Result"  # what a query returns: its columns and the rows fetched
 PAYLOAD_ROWS = 10  # rows kept as the example payload of one query
-_LAYERS = ("seamrec", "sqlalchemy", "psycopg", "psycopg_pool", "sqlite3", "contextlib")
+_LAYERS = (
+    "seamrec",
+    "sqlalchemy",
+    "flask_sqlalchemy",
+    "sqlmodel",
+    "psycopg",
+    "psycopg_pool",
+    "sqlite3",
+    "contextlib",
+)
 # SQLAlchemy's own queries when a connection is first made or checked (version, schema,
 # isolation level): they run in whichever test connects first, so they are no seam
 _SETUP_FUNCTIONS = frozenset(
@@ -96,7 +98,7 @@ class DatabaseSeams:
         self._patched: list[tuple[ModuleType, str, Any]] = []
         self._modules: dict[str, object] = {}  # True boundary, None layer, False other
         self._statements: dict[tuple[str, str], tuple[Statement, Seam]] = {}
-        self._open: dict[int, _Query] = {}
+        self._open: dict[int, Query] = {}
         self.unmatched: list[LiveCall] = []  # checked queries whose statement is new
         self._names: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self._results: dict[tuple[Any, ...], Shape] = {}
@@ -116,10 +118,10 @@ class DatabaseSeams:
 
     def _patch(self, module: ModuleType, name: str) -> None:
         original = vars(module).get(name)
-        if original is None or type(original) is _Connect:
+        if original is None or type(original) is Connect:
             return
         self._patched.append((module, name, original))
-        setattr(module, name, _Connect(original, self))
+        setattr(module, name, Connect(original, self))
 
     def uninstall(self) -> None:
         """Give the drivers their own `connect` back (connections made stay proxies)."""
@@ -129,7 +131,7 @@ class DatabaseSeams:
 
     # ---------------------------------------------------------------- queries
 
-    def start(self, sql: object, value: object, many: bool) -> _Query | None:
+    def start(self, sql: object, value: object, many: bool) -> Query | None:
         """A query about to be sent, if it is a seam crossing of the running test."""
         if not self.recorder.event_wanted():
             return None
@@ -147,11 +149,11 @@ class DatabaseSeams:
         call = self.recorder.open_event(seam, caller, args)
         if call is None:
             return None
-        query = _Query(call)
+        query = Query(call)
         self._open[id(query)] = query  # one dict operation: atomic across threads
         return query
 
-    def described(self, query: _Query, description: Any) -> None:
+    def described(self, query: Query, description: Any) -> None:
         """The query ran: rows to come under these columns, or nothing (no result set)."""
         if description is None:
             self.finish(query)
@@ -164,7 +166,7 @@ class DatabaseSeams:
             known = self._names[names] = tuple(map(str, names))
         query.columns = known
 
-    def note(self, query: _Query, rows: list[Any]) -> None:
+    def note(self, query: Query, rows: list[Any]) -> None:
         """Rows the caller fetched."""
         if not rows or query.done:
             return
@@ -184,7 +186,7 @@ class DatabaseSeams:
         if room > 0:
             query.rows.extend(rows[:room])
 
-    def finish(self, query: _Query | None) -> None:
+    def finish(self, query: Query | None) -> None:
         """The query's return is complete: record or check it."""
         if query is None or query.done:
             return
@@ -211,7 +213,7 @@ class DatabaseSeams:
         if query.call.expected is None and query.call.args_payload is not None:
             self.unmatched.append(query.call)  # check mode: a statement not recorded
 
-    def fail(self, query: _Query | None, error: Exception) -> None:
+    def fail(self, query: Query | None, error: Exception) -> None:
         """The driver refused the query."""
         if query is None or query.done:
             return
@@ -404,7 +406,7 @@ def _compared(tape: Tape, old: str, call: LiveCall) -> list[Finding]:
     return found
 
 
-class _Query:
+class Query:
     """One execution being recorded: its call, its columns, the shapes of fetched rows."""
 
     __slots__ = ("call", "columns", "done", "rows", "shapes")
@@ -426,195 +428,3 @@ def _payload_row(row: Any, columns: tuple[str, ...] | None) -> Any:
     if (cls is tuple or cls is sqlite3.Row) and columns is not None and len(row) == len(columns):
         return dict(zip(columns, tuple(row), strict=True))
     return row
-
-
-class _Connect:
-    """A driver's `connect`, handing back a proxy of the connection it made."""
-
-    def __init__(self, original: Callable[..., Any], seams: DatabaseSeams) -> None:
-        self.__wrapped__ = original
-        self._seams = seams
-        self.__doc__ = original.__doc__
-        self.__name__ = "connect"
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        connection = self.__wrapped__(*args, **kwargs)
-        return ConnectionProxy(connection, self._seams)
-
-
-class ConnectionProxy(_Proxy):
-    """A DB-API connection whose `execute` shortcuts and cursors record queries."""
-
-    def __init__(self, wrapped: Any, seams: DatabaseSeams) -> None:
-        super().__init__(wrapped)
-        self._self_seams = seams
-
-    def cursor(self, *args: Any, **kwargs: Any) -> Any:
-        return CursorProxy(self.__wrapped__.cursor(*args, **kwargs), self._self_seams)
-
-    def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
-        seams: DatabaseSeams = self._self_seams
-        query = _start(seams, sql, args, kwargs, many=False)
-        return _run(seams, query, self.__wrapped__.execute, sql, args, kwargs)
-
-    def executemany(self, sql: Any, seq: Any, *args: Any, **kwargs: Any) -> Any:
-        seams: DatabaseSeams = self._self_seams
-        if type(seq) not in (list, tuple):
-            seq = list(seq)  # the driver reads every item anyway
-        query = _start(seams, sql, (seq,), {}, many=True)
-        return _run(seams, query, self.__wrapped__.executemany, sql, (seq, *args), kwargs)
-
-    def backup(self, target: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(target, ConnectionProxy):
-            target = target.__wrapped__
-        return self.__wrapped__.backup(target, *args, **kwargs)
-
-    def __enter__(self) -> Any:
-        entered = self.__wrapped__.__enter__()
-        return self if entered is self.__wrapped__ else entered
-
-    def __exit__(self, *exc: Any) -> Any:
-        return self.__wrapped__.__exit__(*exc)
-
-
-class CursorProxy(_Proxy):
-    """A DB-API cursor that records what it executes and the rows the caller fetches."""
-
-    def __init__(self, wrapped: Any, seams: DatabaseSeams, query: _Query | None = None) -> None:
-        super().__init__(wrapped)
-        self._self_seams = seams
-        self._self_query = query
-
-    def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
-        seams: DatabaseSeams = self._self_seams
-        seams.finish(self._self_query)
-        self._self_query = query = _start(seams, sql, args, kwargs, many=False)
-        result = _run(seams, query, self.__wrapped__.execute, sql, args, kwargs, self)
-        return self if result is self.__wrapped__ else result
-
-    def executemany(self, sql: Any, seq: Any, *args: Any, **kwargs: Any) -> Any:
-        seams: DatabaseSeams = self._self_seams
-        seams.finish(self._self_query)
-        if type(seq) not in (list, tuple):
-            seq = list(seq)  # the driver reads every item anyway
-        self._self_query = query = _start(seams, sql, (seq,), {}, many=True)
-        result = _run(seams, query, self.__wrapped__.executemany, sql, (seq, *args), kwargs, self)
-        return self if result is self.__wrapped__ else result
-
-    def fetchone(self) -> Any:
-        row = self.__wrapped__.fetchone()
-        query = self._self_query
-        if query is not None:
-            _guarded(self._self_seams, query, [row] if row is not None else None)
-        return row
-
-    def fetchmany(self, *args: Any, **kwargs: Any) -> Any:
-        rows = self.__wrapped__.fetchmany(*args, **kwargs)
-        query = self._self_query
-        if query is not None:
-            _guarded(self._self_seams, query, rows if rows else None)
-        return rows
-
-    def fetchall(self) -> Any:
-        rows = self.__wrapped__.fetchall()
-        query = self._self_query
-        if query is not None:
-            _guarded(self._self_seams, query, rows)
-            _guarded(self._self_seams, query, None)
-        return rows
-
-    def __iter__(self) -> Iterator[Any]:
-        query = self._self_query
-        if query is None:
-            return iter(self.__wrapped__)
-        return self._rows(query)
-
-    def _rows(self, query: _Query) -> Iterator[Any]:
-        for row in self.__wrapped__:
-            _guarded(self._self_seams, query, [row])
-            yield row
-        _guarded(self._self_seams, query, None)
-
-    def __next__(self) -> Any:
-        try:
-            row = next(self.__wrapped__)
-        except StopIteration:
-            _guarded(self._self_seams, self._self_query, None)
-            raise
-        _guarded(self._self_seams, self._self_query, [row])
-        return row
-
-    def close(self) -> Any:
-        _guarded_finish(self._self_seams, self._self_query)
-        return self.__wrapped__.close()
-
-    def __enter__(self) -> Any:
-        entered = self.__wrapped__.__enter__()
-        return self if entered is self.__wrapped__ else entered
-
-    def __exit__(self, *exc: Any) -> Any:
-        _guarded_finish(self._self_seams, self._self_query)
-        return self.__wrapped__.__exit__(*exc)
-
-
-def _start(
-    seams: DatabaseSeams, sql: Any, args: tuple[Any, ...], kwargs: dict[str, Any], many: bool
-) -> _Query | None:
-    try:
-        if many:
-            value = args[0] if args else None
-        else:
-            value = args[0] if args else kwargs.get("params", kwargs.get("parameters"))
-        return seams.start(sql, value, many)
-    except Exception as exc:  # seamrec's own failure: reported, never raised
-        seams.recorder.internal_error(exc)
-        return None
-
-
-def _run(
-    seams: DatabaseSeams,
-    query: _Query | None,
-    method: Callable[..., Any],
-    sql: Any,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    cursor: CursorProxy | None = None,
-) -> Any:
-    """Send the query; an `execute` shortcut's cursor comes back as a proxy."""
-    try:
-        result = method(sql, *args, **kwargs)
-    except Exception as exc:
-        if query is not None:
-            seams.fail(query, exc)
-        raise
-    if cursor is None:
-        description_of = result
-        if result is not None and type(result) is not bool:
-            result = CursorProxy(result, seams, query)
-    else:
-        description_of = cursor.__wrapped__
-    if query is not None:
-        try:
-            seams.described(query, description_of.description)
-        except Exception as exc:  # seamrec's own failure: reported, never raised
-            query.done = True
-            seams.recorder.internal_error(exc)
-    return result
-
-
-def _guarded(seams: DatabaseSeams, query: _Query | None, rows: list[Any] | None) -> None:
-    """Note fetched rows (None: the cursor is exhausted); never raises."""
-    if query is None or query.done:
-        return
-    try:
-        if rows is None:
-            seams.finish(query)
-        else:
-            seams.note(query, list(rows))
-    except Exception as exc:  # seamrec's own failure: reported, never raised
-        query.done = True
-        seams.recorder.internal_error(exc)
-
-
-def _guarded_finish(seams: DatabaseSeams, query: _Query | None) -> None:
-    _guarded(seams, query, None)
