@@ -141,6 +141,15 @@ class CursorProxy(_Proxy):
         _guarded_finish(self._self_seams, self._self_query)
         return self.__wrapped__.close()
 
+    def __del__(self) -> None:
+        """A cursor dropped unexhausted (`conn.execute(...).fetchone()`) ends its query."""
+        try:
+            query = self._self_query
+            if query is not None and not query.done:
+                _guarded_finish(self._self_seams, query)
+        except Exception:  # at interpreter exit the module may be half torn down
+            return
+
     def __enter__(self) -> Any:
         entered = self.__wrapped__.__enter__()
         return self if entered is self.__wrapped__ else entered
