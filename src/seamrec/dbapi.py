@@ -206,7 +206,7 @@ class DatabaseSeams:
                 shape = ("obj", RESULT_TYPE, ("columns", "rows"), ((columns,), (rows,)))
                 self._results[key] = shape
             call = query.call
-            wanted = call.args_payload is not None or call.expected is not None
+            wanted = call.args_payload is not None  # a kept payload (record, or a new statement)
             fetched = [_payload_row(row, names) for row in query.rows] if wanted else []
             value = {"columns": list(names), "rows": fetched}
             self.recorder.close_event(query.call, "return", value, shape)
