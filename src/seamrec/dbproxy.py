@@ -58,7 +58,7 @@ class ConnectionProxy(_Proxy):
         return _run(seams, query, self.__wrapped__.executemany, sql, (seq, *args), kwargs)
 
     def backup(self, target: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(target, ConnectionProxy):
+        if issubclass(type(target), ConnectionProxy):
             target = target.__wrapped__
         return self.__wrapped__.backup(target, *args, **kwargs)
 

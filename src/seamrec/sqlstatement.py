@@ -62,15 +62,16 @@ class Statement:
         """Queries and data changes are seams; DDL, PRAGMA and transaction control are not."""
         return self.keyword in DATA_KEYWORDS
 
-    def parameters(self, params: object) -> object:
+    def parameters(self, params: Any) -> object:
         """The parameters regrouped by the statement's placeholders (see the module doc)."""
         if params is None:
             return ()
-        if type(params) is dict or isinstance(params, Mapping):
+        cls = type(params)  # classes only: a parameter object is never evaluated
+        if cls is dict or issubclass(cls, Mapping):
             return self._named(params)
         if type(params) is tuple and self.plain and len(params) == len(self.slots):
             return params
-        if isinstance(params, Sequence) and not isinstance(params, str | bytes):
+        if issubclass(cls, Sequence) and not issubclass(cls, str | bytes):
             flat = list(params)
             if any(type(n) is int for n in self.names):
                 flat = [flat[n] if type(n) is int and n < len(flat) else None for n in self.names]
