@@ -420,3 +420,36 @@ def test_a_bad_databases_setting_is_a_usage_error(shop: LayeredApp) -> None:
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*databases*['sqlite3', 'psycopg']*"])
+
+
+def test_a_secret_column_is_redacted_in_the_recorded_rows(shop: LayeredApp) -> None:
+    shop.write(
+        "shop/auth.py",
+        """
+        from shop.repo import db
+
+
+        def password_of(user_id):
+            row = db().execute(
+                "SELECT name, 'hunter2-' || name AS password FROM users WHERE id = ?", (user_id,)
+            ).fetchone()
+            return len(row["password"])
+        """,
+    )
+    shop.write(
+        "tests/test_auth.py",
+        """
+        from shop import auth
+
+        def test_password():
+            assert auth.password_of(1) == 11
+        """,
+    )
+
+    shop.record("tests/test_auth.py").assert_outcomes(passed=1)
+
+    cassette = shop.cassettes / "tests" / "test_auth" / "test_password.msgpack"
+    assert b"hunter2" not in cassette.read_bytes()
+    seam = "sql:SELECT name, ? || name AS password FROM users WHERE id = ?"
+    assert seam in {call.seam for call in load(cassette).calls}
+    assert "  return.rows[*]['password']: str" in contract_section(shop, seam)
