@@ -453,3 +453,20 @@ def test_a_secret_column_is_redacted_in_the_recorded_rows(shop: LayeredApp) -> N
     seam = "sql:SELECT name, ? || name AS password FROM users WHERE id = ?"
     assert seam in {call.seam for call in load(cassette).calls}
     assert "  return.rows[*]['password']: str" in contract_section(shop, seam)
+
+
+def test_queries_inside_a_replayed_seam_are_not_reported_missing(shop: LayeredApp) -> None:
+    shop.record().assert_outcomes(passed=4)
+    shop.edit(
+        "tests/test_shop.py",
+        "def test_names():",
+        '@pytest.mark.seams(replay=["shop.repo:names"])\ndef test_names():',
+    )
+    shop.edit("tests/test_shop.py", "import sqlite3\n", "import sqlite3\n\nimport pytest\n")
+
+    result = shop.check()
+
+    result.assert_outcomes(passed=4)
+    assert "seamrec (check): 4 seams wrapped, 2 calls checked, 2 calls replayed" in (
+        seamrec_summary(result)
+    )

@@ -9,7 +9,7 @@ own failures inside a proxy are counted, never raised.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import wrapt
 
@@ -19,6 +19,22 @@ if TYPE_CHECKING:
     _Proxy = wrapt.ObjectProxy[Any]
 else:
     _Proxy = wrapt.ObjectProxy
+
+
+_P = TypeVar("_P", bound=type)
+_DRESSED: dict[tuple[type, type], type] = {}
+
+
+def dressed(proxy: _P, wrapped: object) -> _P:
+    """A subclass of `proxy` named like the class of `wrapped` (module and qualname), so
+    that a connection passed through a seam is recorded as `sqlite3.Connection`, never as
+    seamrec's proxy, whether the database seam is on or off."""
+    cls = type(wrapped)
+    found = _DRESSED.get((proxy, cls))
+    if found is None:
+        namespace = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
+        found = _DRESSED[(proxy, cls)] = type(cls.__name__, (proxy,), namespace)
+    return found  # type: ignore[return-value]
 
 
 class Connect:
@@ -32,7 +48,7 @@ class Connect:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         connection = self.__wrapped__(*args, **kwargs)
-        return ConnectionProxy(connection, self._seams)
+        return dressed(ConnectionProxy, connection)(connection, self._seams)
 
 
 class ConnectionProxy(_Proxy):
@@ -43,7 +59,8 @@ class ConnectionProxy(_Proxy):
         self._self_seams = seams
 
     def cursor(self, *args: Any, **kwargs: Any) -> Any:
-        return CursorProxy(self.__wrapped__.cursor(*args, **kwargs), self._self_seams)
+        cursor = self.__wrapped__.cursor(*args, **kwargs)
+        return dressed(CursorProxy, cursor)(cursor, self._self_seams)
 
     def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
         seams: DatabaseSeams = self._self_seams
@@ -192,7 +209,7 @@ def _run(
     if cursor is None:
         description_of = result
         if result is not None and type(result) is not bool:
-            result = CursorProxy(result, seams, query)
+            result = dressed(CursorProxy, result)(result, seams, query)
     else:
         description_of = cursor.__wrapped__
     if query is not None:

@@ -315,9 +315,9 @@ class SeamSession:
             everything = self.mode is Mode.CHECK
             outcome.findings = self._guarded(lambda: tape.finish_check(everything), [])
             database = self.database
-            if database is not None and database.unmatched:
+            if database is not None:
                 found = outcome.findings
-                outcome.findings = self._guarded(lambda: database.pair(found, tape), found)
+                outcome.findings = self._guarded(lambda: database.settle(found, tape), found)
         if outcome.findings:
             replay_only = all(f.part == "replay" for f in outcome.findings)
             (self.stats.replay_failed if replay_only else self.stats.drifted).append(tape.nodeid)
