@@ -26,11 +26,16 @@ start() {
     local bin dir
     bin="$(find_bin)"
     if [ -z "$bin" ]; then
+        local sudo=""
         if [ "$(id -u)" != "0" ]; then
-            echo "postgres.sh: no PostgreSQL server found; install Debian's postgresql package" >&2
-            exit 1
+            if ! command -v sudo >/dev/null; then
+                echo "postgres.sh: no PostgreSQL server found; install Debian's postgresql package" >&2
+                exit 1
+            fi
+            sudo="sudo"
         fi
-        apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql >&2
+        $sudo apt-get update >&2
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql >&2
         bin="$(find_bin)"
     fi
     dir="$(mktemp -d /tmp/seamrec-pg.XXXXXX)"
