@@ -48,7 +48,11 @@ class Connect:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         connection = self.__wrapped__(*args, **kwargs)
-        return dressed(ConnectionProxy, connection)(connection, self._seams)
+        try:
+            return dressed(ConnectionProxy, connection)(connection, self._seams)
+        except Exception as exc:  # seamrec's own failure: the app gets its connection
+            self._seams.recorder.internal_error(exc)
+            return connection
 
 
 class ConnectionProxy(_Proxy):
