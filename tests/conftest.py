@@ -8,6 +8,7 @@ would change the code.
 
 from __future__ import annotations
 
+import os
 import re
 import textwrap
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ testpaths = ["tests"]
 
 [tool.seamrec]
 boundaries = ["app"]
+databases = []  # these runs count module seams; the database seam has test_database_seam.py
 """
 
 REPO = '''\
@@ -260,3 +262,17 @@ def crossings(cassette: Path) -> list[tuple[str, str, str]]:
 def payload(tree: object) -> Any:
     """A recorded argument or result as a Python value (views for non-plain types)."""
     return unpack(pack(tree))
+
+
+@pytest.fixture
+def postgres_dsn() -> str:
+    """The DSN of a throwaway PostgreSQL server (`.ci/postgres.sh start` exports it).
+
+    Outside CI a missing server skips the test; in CI (`CI` set) it fails the test, so the
+    PostgreSQL tests can never silently stop running there."""
+    dsn = os.environ.get("SEAMREC_PG_DSN", "")
+    if dsn:
+        return dsn
+    if os.environ.get("CI"):
+        pytest.fail("SEAMREC_PG_DSN is not set in CI: .ci/run must start PostgreSQL first")
+    pytest.skip('no PostgreSQL server: run eval "$(.ci/postgres.sh start)" to test against one')

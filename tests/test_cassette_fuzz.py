@@ -680,6 +680,7 @@ testpaths = ["tests"]
 [tool.seamrec]
 boundaries = ["app"]
 cassette_dir = "{cassette_dir}"
+databases = []
 """
 
 

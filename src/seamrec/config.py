@@ -13,6 +13,7 @@ from pathlib import Path
 from seamrec.exceptions import ConfigError
 
 GLOB_CHARS = frozenset("*?[")
+DATABASES = ("sqlite3", "psycopg")  # DB-API drivers whose queries are seams (`databases`)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class Settings:
     record_types: tuple[str, ...] = ()
     opaque_types: tuple[str, ...] = ()
     redact_patterns: tuple[str, ...] = ()
+    databases: tuple[str, ...] = DATABASES
 
     def module_in_scope(self, module: str) -> bool:
         """True when callables defined in `module` may be seams."""
@@ -111,7 +113,7 @@ _LIST_KEYS = (
 )
 _INT_KEYS = {"payload_calls": 1, "max_depth": 2, "max_items": 1, "max_str": 16}
 _KNOWN_KEYS = frozenset(
-    (*_LIST_KEYS, *_INT_KEYS, "cassette_dir", "replay_missing", "redact_values")
+    (*_LIST_KEYS, *_INT_KEYS, "cassette_dir", "replay_missing", "redact_values", "databases")
 )
 REPLAY_MISSING = ("fail", "call")
 PARTS = ("args", "return", "raise", "yield")
@@ -202,6 +204,15 @@ def settings_from_table(
                 value=pattern,
                 path=path,
             ) from None
+    databases = table.get("databases", list(DATABASES))
+    if not isinstance(databases, list) or not all(d in DATABASES for d in databases):
+        raise ConfigError(
+            f"must be a list of DB-API drivers whose queries are seams, out of "
+            f"{list(DATABASES)} ([] turns the database seam off)",
+            key="databases",
+            value=databases,
+            path=path,
+        )
     cassette_dir = table.get("cassette_dir", "cassettes")
     if not isinstance(cassette_dir, str) or not cassette_dir.strip():
         raise ConfigError(
@@ -227,6 +238,7 @@ def settings_from_table(
         record_types=tuple(lists["record_types"]),
         opaque_types=tuple(lists["opaque_types"]),
         redact_patterns=tuple(lists["redact_patterns"]),
+        databases=tuple(dict.fromkeys(databases)),
     )
 
 

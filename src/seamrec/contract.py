@@ -26,6 +26,8 @@ ROOTS = ("args", "return", "raise", "yield")
 _RECORDS = ("dict", "obj", "ntuple", "row", "args")
 _DECORATED = frozenset({"self", "enum", "opaque", "map"})  # shown as `type (kind)`
 PathKey = tuple[Any, ...]  # (root, *segments) as in `drift.render_path`
+SQL_MODULE = "sql"  # database seams (`sql:<statement>`) share one file, sql.txt
+SQL_TITLE = f"{HEADER} of the database: one section per statement its boundary code ran"
 
 
 @dataclass
@@ -158,7 +160,7 @@ def render_files(contracts: dict[str, SeamContract]) -> dict[str, str]:
     files = {}
     for module, seams in by_module.items():
         lines = [
-            f"{HEADER} of module {module}",
+            f"{HEADER} of module {module}" if module != SQL_MODULE else SQL_TITLE,
             "# Written by `pytest --record-seams` from the cassettes next to it; do not edit.",
             "# One line per path, `path: types`; `?` marks a key that some calls lacked.",
         ]

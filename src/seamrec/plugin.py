@@ -167,6 +167,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if session is None or hasattr(config, "workerinput") or not distributed:
         return
     session.instrumenter.uninstall()  # this process only hands tests to its workers
+    session.uninstall_databases()
     del config.stash[SESSION_KEY]
     _become_controller(config, session.mode)
 
@@ -306,6 +307,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(SESSION_KEY, None)
     if session is not None:
         session.instrumenter.uninstall()
+        session.uninstall_databases()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from seamrec.codec import short_repr, unpack
 from seamrec.drift import explain
 from seamrec.run_end import RecordEnd
 from seamrec.session import Mode, Stats, TestOutcome
+from seamrec.sqlstatement import SEAM_PREFIX, sql_change_lines
 from seamrec.tape import Finding
 
 
@@ -90,7 +91,11 @@ def finding_lines(finding: Finding) -> list[str]:
         finding.live_shape,
         *_payload_pair(finding.recorded_payload, finding.live_payload),
     )
-    return [header, *(f"    {change.render(finding.part)}" for change in changes)]
+    if finding.seam.startswith(SEAM_PREFIX):
+        was = [f"    {finding.message}"] if finding.message else []
+        return [header, *was, *(f"    {line}" for line in sql_change_lines(changes, finding.part))]
+    lines = [f"    {change.render(finding.part)}" for change in changes]
+    return [header, *lines]
 
 
 def _payload_pair(recorded: bytes | None, live: bytes | None) -> tuple[Any, ...]:
@@ -123,6 +128,12 @@ def summary_lines(mode: Mode, stats: Stats, end: RecordEnd | None = None) -> lis
         counts.append(f"{stats.calls_replayed} calls replayed")
     calls = ", ".join(counts)
     lines = [f"seamrec ({mode.value}): {stats.seams_wrapped} seams wrapped, {calls}"]
+    if stats.db_queries:
+        done = {Mode.RECORD: "recorded", Mode.CHECK: "checked", Mode.REPLAY: "checked"}[mode]
+        lines.append(
+            f"database: {_count(len(stats.db_statements), 'statement')}, "
+            f"{_count(stats.db_queries, 'query')} {done}".replace("querys", "queries")
+        )
     if mode is Mode.RECORD:
         kept = len(stats.kept_failed)
         removed = (

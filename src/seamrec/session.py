@@ -16,7 +16,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from threading import get_ident
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from seamrec.cassette import (
     Call,
@@ -37,6 +37,9 @@ from seamrec.rebuild import Rebuilder, RebuildError, TypeResolver
 from seamrec.redact import Redactor
 from seamrec.shape import Shape, args_shape, compatible, make_shape_function, self_shape
 from seamrec.tape import Finding, LiveCall, Tape
+
+if TYPE_CHECKING:
+    from seamrec.dbapi import DatabaseSeams
 
 _T = TypeVar("_T")
 __tracebackhide__ = True  # pytest shows no frame of this module in a test's traceback
@@ -74,6 +77,8 @@ class Stats:
     write_errors: list[str] = field(default_factory=list)
     unredirected: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    db_queries: int = 0  # database queries recorded or checked (not in the calls above)
+    db_statements: list[str] = field(default_factory=list)  # their distinct statements
 
     def merge(self, other: dict[str, Any]) -> None:
         """Add the counts a worker sent (see `as_dict`)."""
@@ -217,12 +222,20 @@ class SeamSession:
         self._fit_values: dict[int, tuple[Shape, Check | None]] = {}
         self.instrumenter = Instrumenter(_wrapping_scope(settings, mode, replay), self)
         self._cassette_error: str | None = None
+        self.database: DatabaseSeams | None = None
+        self._db_calls = 0
+        self._db_seen: set[str] = set()
 
     # ---------------------------------------------------------------- lifecycle
 
     def start(self) -> None:
         """Wrap the seams (call before conftest.py imports the app)."""
         self.instrumenter.install()
+        if self.mode is not Mode.REPLAY and self.settings.boundaries and self.settings.databases:
+            from seamrec.dbapi import DatabaseSeams
+
+            self.database = DatabaseSeams(self, self.settings.databases, self.settings.boundaries)
+            self.database.install()
 
     def catch_up(self) -> None:
         """Wrap modules in scope that were imported behind seamrec's import hook."""
@@ -236,6 +249,12 @@ class SeamSession:
         self.stats.instrumentation_errors.extend(report.errors)
         self.stats.warnings = self.warnings()
         self.instrumenter.uninstall()
+        self.uninstall_databases()
+
+    def uninstall_databases(self) -> None:
+        """Give the database drivers their own `connect` back."""
+        if self.database is not None:
+            self.database.uninstall()
 
     def warnings(self) -> list[str]:
         """Configuration that wrapped nothing, and modules seamrec never got to see."""
@@ -305,6 +324,9 @@ class SeamSession:
                 except CassetteError as exc:
                     self._cassette_error = str(exc)
         self.tape = Tape(nodeid, expected, self.settings.limits.payload_calls, replay)
+        self._db_calls = 0
+        if self.database is not None:
+            self.database.unmatched.clear()
 
     def end_test_calls(self) -> TestOutcome:
         """Stop the tape at the end of the call phase and judge it."""
@@ -314,10 +336,12 @@ class SeamSession:
         if not self._test_paused:
             self._test_paused = True
             self.pause()
+        self._flush_databases()
         outcome = TestOutcome(tape.nodeid, cassette=self.cassette_path(tape.nodeid))
         if self.mode is Mode.RECORD:
             return outcome
-        self.stats.calls_checked += tape.call_count() - tape.replayed
+        self.stats.calls_checked += tape.call_count() - tape.replayed - self._db_calls
+        self.stats.db_queries += self._db_calls
         self.stats.calls_replayed += tape.replayed
         judged = self.mode is Mode.CHECK or bool(tape.replay)
         if not judged:
@@ -332,6 +356,10 @@ class SeamSession:
         else:
             everything = self.mode is Mode.CHECK
             outcome.findings = self._guarded(lambda: tape.finish_check(everything), [])
+            database = self.database
+            if database is not None:
+                found = outcome.findings
+                outcome.findings = self._guarded(lambda: database.settle(found, tape), found)
         if outcome.findings:
             replay_only = all(f.part == "replay" for f in outcome.findings)
             (self.stats.replay_failed if replay_only else self.stats.drifted).append(tape.nodeid)
@@ -343,6 +371,7 @@ class SeamSession:
     def finish_test(self, outcome: str) -> None:
         """Write the cassette of a passed test (record mode) and drop the tape; `outcome`
         is "passed", "failed" or "skipped" (skips and xfails write and keep nothing)."""
+        self._flush_databases()
         tape, self.tape = self.tape, None
         if self._test_paused:
             self._test_paused = False
@@ -353,7 +382,8 @@ class SeamSession:
             if outcome == "failed" and tape.call_count():
                 self.stats.kept_failed.append(tape.nodeid)
             return
-        self.stats.calls_recorded += tape.call_count()
+        self.stats.calls_recorded += tape.call_count() - self._db_calls
+        self.stats.db_queries += self._db_calls
         self._guarded(lambda: self._store(tape), None)
 
     def _store(self, tape: Tape) -> None:
@@ -424,6 +454,72 @@ class SeamSession:
     def cassette_path(self, nodeid: str) -> Path:
         """Where the cassette of `nodeid` lives."""
         return cassette_path(self.settings.cassette_dir, nodeid)
+
+    # ---------------------------------------------------------------- events
+
+    def event_wanted(self) -> bool:
+        """True when a crossing that is not a call (a database query) would be recorded
+        or checked now: a test runs, unpaused, and the run is not a replay."""
+        return self.tape is not None and not self._paused and self.mode is not Mode.REPLAY
+
+    def open_event(self, seam: Seam, caller: str, value: object) -> LiveCall | None:
+        """Start one crossing of `seam` whose only argument is `value` (see `close_event`)."""
+        tape = self.tape
+        if tape is None or self._paused or self.mode is Mode.REPLAY:
+            return None
+        try:
+            call = self._start(tape, seam, caller, None, (value,), {}, self.mode is Mode.RECORD)
+        except Exception as exc:  # seamrec's own failure: report it, never raise it
+            self._internal_error(exc)
+            return None
+        self._db_calls += 1
+        if seam.id not in self._db_seen:
+            self._db_seen.add(seam.id)
+            self.stats.db_statements.append(seam.id)
+        return call
+
+    def close_event(
+        self, call: LiveCall, outcome: str, value: object, shape: Shape | None = None
+    ) -> None:
+        """End a crossing started by `open_event`: "return" `value` (with its `shape`
+        when the caller built it) or "raise" it; ignored once its test has ended."""
+        tape = self.tape
+        if tape is None:
+            return
+        if shape is None:
+            self._end(tape, call, outcome, value)
+            return
+        try:
+            call.outcome = outcome
+            call.result_shape = shape
+            expected = call.expected
+            if self.mode is Mode.RECORD:
+                if call.args_payload is not None:
+                    call.result_payload = self._pack(value)
+                tape.commit(call.seam, call.index, (call.args_shape, outcome, shape))
+            elif expected is None:
+                call.result_payload = self._pack(value)  # a new statement: kept to compare
+            elif expected[1] != outcome or not compatible(expected[2], shape):
+                call.result_payload = self._pack(value)
+                call.result_drift = True
+                bound = call.args_context
+                if isinstance(bound, tuple):
+                    call.args_context = self._pack_args(*bound)
+                tape.hold(call)
+        except Exception as exc:  # seamrec's own failure: report it, never raise it
+            self._internal_error(exc)
+
+    def shape(self, value: object) -> Shape:
+        """The shape of `value`, as every crossing records it."""
+        return self._shape_of(value)
+
+    def internal_error(self, exc: Exception) -> None:
+        """Count one of seamrec's own failures for the summary."""
+        self._internal_error(exc)
+
+    def _flush_databases(self) -> None:
+        if self.database is not None:
+            self._guarded(self.database.flush, None)
 
     # ---------------------------------------------------------------- hot path
 

@@ -1,0 +1,308 @@
+"""SQL statements as seam ids: normalized text, and parameters shaped by placeholder.
+
+A statement's seam id is ``sql:`` plus its text with whitespace collapsed, comments
+dropped, literal values (numbers, strings) replaced by ``?``, ``IN (...)`` lists and
+repeated ``VALUES (...), (...)`` rows collapsed to one, and every placeholder written
+``?`` — or ``:name`` for a name a person wrote (SQLAlchemy's generated names such as
+``id_1`` or ``a0_reason_117`` never appear). Long statements are cut, with a hash of the
+whole text, so ids stay readable and bounded.
+
+Parameters are regrouped the same way: the values of an ``IN (...)`` list become one
+list, the rows of a multi-row ``VALUES`` one list of tuples, so list lengths are data,
+not shape. Named parameters are kept by name only when every name was written by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+SEAM_PREFIX = "sql:"
+MAX_TEXT = 200
+DATA_KEYWORDS = frozenset(
+    {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "REPLACE", "VALUES", "MERGE", "TABLE"}
+)
+
+_TOKEN = re.compile(
+    r"""
+     (?P<ws>\s+)
+    |(?P<comment>--[^\n]*|/\*.*?\*/)
+    |(?P<str>[Ee]?'(?:[^']|'')*')
+    |(?P<qident>"(?:[^"]|"")*"|`[^`]*`)
+    |(?P<cast>::)
+    |(?P<param>\?\d*|%\([^)]+\)s|%s|\$\d+|:[A-Za-z_]\w*)
+    |(?P<pct>%%)
+    |(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
+    |(?P<word>[A-Za-z_][\w$]*)
+    |(?P<other>.)
+    """,
+    re.S | re.X,
+)
+_GENERATED_NAME = re.compile(r".*_\d+$|^p\d+$")
+
+Slot = int | tuple[str, int, int]  # 1: one placeholder; ("list", n, 0); ("rows", rows, width)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One normalized statement and how its placeholders group the parameters."""
+
+    seam_id: str
+    keyword: str  # the first word, upper case ("SELECT", "CREATE", ...)
+    slots: tuple[Slot, ...]
+    names: tuple[str | int | None, ...]  # per placeholder: a name, a 0-based number, or None
+    by_name: bool  # named parameters recorded as a dict (every name written by hand)
+    plain: bool = False  # positional `?` placeholders only, no groups: tuples as they are
+
+    @property
+    def carries_data(self) -> bool:
+        """Queries and data changes are seams; DDL, PRAGMA and transaction control are not."""
+        return self.keyword in DATA_KEYWORDS
+
+    def parameters(self, params: Any) -> object:
+        """The parameters regrouped by the statement's placeholders (see the module doc)."""
+        if params is None:
+            return ()
+        cls = type(params)  # classes only: a parameter object is never evaluated
+        if cls is dict or issubclass(cls, Mapping):
+            return self._named(params)
+        if type(params) is tuple and self.plain and len(params) == len(self.slots):
+            return params
+        if issubclass(cls, Sequence) and not issubclass(cls, str | bytes):
+            flat = list(params)
+            if any(type(n) is int for n in self.names):
+                flat = [flat[n] if type(n) is int and n < len(flat) else None for n in self.names]
+            return self._grouped(flat) if len(flat) == len(self.names) else tuple(flat)
+        return params
+
+    def _named(self, params: Mapping[Any, Any]) -> object:
+        if self.by_name:
+            return {n: params[n] for n in dict.fromkeys(self.names) if n in params}
+        try:
+            flat = [params[n] for n in self.names]
+        except (KeyError, TypeError):
+            return tuple(params.values())
+        return self._grouped(flat)
+
+    def _grouped(self, flat: list[Any]) -> tuple[Any, ...]:
+        grouped: list[Any] = []
+        at = 0
+        for slot in self.slots:
+            if slot == 1:
+                grouped.append(flat[at])
+                at += 1
+            elif isinstance(slot, tuple) and slot[0] == "list":
+                grouped.append(flat[at : at + slot[1]])
+                at += slot[1]
+            elif isinstance(slot, tuple):
+                rows, width = slot[1], slot[2]
+                grouped.append(
+                    [tuple(flat[at + r * width : at + (r + 1) * width]) for r in range(rows)]
+                )
+                at += rows * width
+        return tuple(grouped)
+
+
+def parse(sql: str) -> Statement:
+    """Normalize `sql` (see the module doc)."""
+    tokens = [(m.lastgroup or "other", m.group()) for m in _TOKEN.finditer(sql)]
+    tokens = [t for t in tokens if t[0] != "comment"]
+    names = tuple(_placeholder_name(text) for kind, text in tokens if kind == "param")
+    by_name = bool(names) and all(type(n) is str and not _GENERATED_NAME.match(n) for n in names)
+    out: list[str] = []
+    slots: list[Slot] = []
+    index = 0
+    keyword = ""
+    space = False
+    while index < len(tokens):
+        kind, text = tokens[index]
+        if kind == "ws":
+            space = bool(out)
+            index += 1
+            continue
+        if kind == "word" and not keyword:
+            keyword = text.upper()
+        piece = text
+        if kind == "word" and text.upper() == "IN":
+            group = _value_group(tokens, _skip_ws(tokens, index + 1))
+            if group is not None:
+                end, count = group
+                piece = f"{text} (...)"
+                if count:
+                    slots.append(("list", count, 0))
+                index = end
+                out.append((" " if space else "") + piece)
+                space = False
+                continue
+        if kind == "word" and text.upper() == "VALUES":
+            rows = _value_rows(tokens, _skip_ws(tokens, index + 1))
+            if rows is not None:
+                end, first_text, count, width = rows
+                piece = f"{text} {first_text}"
+                if width:
+                    slots.append(("rows", count, width) if count > 1 else ("rows", 1, width))
+                index = end
+                out.append((" " if space else "") + piece)
+                space = False
+                continue
+        if kind == "param":
+            slots.append(1)
+            name = _placeholder_name(text)
+            piece = f":{name}" if by_name and type(name) is str else "?"
+        elif kind in ("str", "num"):
+            piece = "?"
+        elif kind == "pct":
+            piece = "%"
+        out.append((" " if space else "") + piece)
+        space = False
+        index += 1
+    text = "".join(out).rstrip(";").strip()
+    if len(text) > MAX_TEXT:
+        digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+        text = f"{text[: MAX_TEXT - 12].rstrip()} … #{digest}"
+    slots = _simplify_rows(slots)
+    plain = all(slot == 1 for slot in slots) and all(n is None for n in names)
+    return Statement(SEAM_PREFIX + text, keyword, tuple(slots), names, by_name, plain)
+
+
+def _simplify_rows(slots: list[Slot]) -> list[Slot]:
+    """A single VALUES row of placeholders is plain placeholders, as written."""
+    simple: list[Slot] = []
+    for slot in slots:
+        if isinstance(slot, tuple) and slot[0] == "rows" and slot[1] == 1:
+            simple.extend([1] * slot[2])
+        else:
+            simple.append(slot)
+    return simple
+
+
+def _placeholder_name(text: str) -> str | int | None:
+    if text.startswith("%("):
+        return text[2:-2]
+    if text.startswith(":"):
+        return text[1:]
+    if text[0] in "?$" and text[1:]:
+        return int(text[1:]) - 1
+    return None
+
+
+def _skip_ws(tokens: list[tuple[str, str]], index: int) -> int:
+    while index < len(tokens) and tokens[index][0] == "ws":
+        index += 1
+    return index
+
+
+def _value_group(tokens: list[tuple[str, str]], index: int) -> tuple[int, int] | None:
+    """`( v, v, ... )` of literals and placeholders at `index`: its end and placeholder count."""
+    if index >= len(tokens) or tokens[index][1] != "(":
+        return None
+    count = 0
+    expect_value = True
+    index += 1
+    while index < len(tokens):
+        kind, text = tokens[index]
+        if kind == "ws":
+            pass
+        elif expect_value and kind in ("param", "str", "num"):
+            count += kind == "param"
+            expect_value = False
+        elif not expect_value and kind == "cast":  # `?::INTEGER`
+            index = _skip_ws(tokens, index + 1)
+            if index >= len(tokens) or tokens[index][0] != "word":
+                return None
+        elif not expect_value and text == ",":
+            expect_value = True
+        elif not expect_value and text == ")":
+            return index + 1, count
+        else:
+            return None
+        index += 1
+    return None
+
+
+def _value_rows(tokens: list[tuple[str, str]], index: int) -> tuple[int, str, int, int] | None:
+    """`(…), (…), …` rows after VALUES that all read the same: end, first row's text,
+    row count and placeholders per row."""
+    rows: list[tuple[str, int]] = []
+    end = index
+    while True:
+        row = _paren_group(tokens, index)
+        if row is None:
+            break
+        stop, text, count = row
+        rows.append((text, count))
+        end = stop
+        after = _skip_ws(tokens, stop)
+        if after < len(tokens) and tokens[after][1] == ",":
+            following = _skip_ws(tokens, after + 1)
+            if following < len(tokens) and tokens[following][1] == "(":
+                index = following
+                continue
+        break
+    if not rows or len({text for text, _ in rows}) != 1:
+        return None
+    return end, rows[0][0], len(rows), rows[0][1]
+
+
+def _paren_group(tokens: list[tuple[str, str]], index: int) -> tuple[int, str, int] | None:
+    """A balanced `( ... )` at `index`: its end, its normalized text, its placeholders."""
+    if index >= len(tokens) or tokens[index][1] != "(":
+        return None
+    depth = 0
+    out: list[str] = []
+    count = 0
+    space = False
+    while index < len(tokens):
+        kind, text = tokens[index]
+        index += 1
+        if kind == "ws":
+            space = True
+            continue
+        if kind == "param":
+            count += 1
+            text = "?"
+        elif kind in ("str", "num"):
+            text = "?"
+        out.append((" " if space and out else "") + text)
+        space = False
+        if text == "(":
+            depth += 1
+        elif text == ")":
+            depth -= 1
+            if depth == 0:
+                return index, "".join(out), count
+    return None
+
+
+def sql_change_lines(changes: Sequence[Any], part: str) -> list[str]:
+    """The drift lines of a statement's seam in database words: `column renamed?`,
+    `column removed`, `column added` under `return.rows`; a change of a column that the
+    rows' lines already name is said once."""
+    in_rows = {
+        key
+        for c in changes
+        if c.segments[:1] == (".rows",)
+        for key in (c.segments[-1:] + c.renamed_to[-1:])
+    }
+    lines = []
+    for change in changes:
+        if change.segments[:1] == (".columns",) and change.segments[-1] in in_rows:
+            continue
+        lines.append(_database_words(change.render(part)))
+    return lines
+
+
+def _database_words(line: str) -> str:
+    if "return.rows" in line or "return.columns" in line:
+        for word, column in (
+            ("key renamed?", "column renamed?"),
+            ("key removed ", "column removed"),
+            ("key added   ", "column added  "),
+        ):
+            if line.startswith(word):
+                line = column + line[len(word) :]
+                break
+    return re.sub(r"→ return\.(?:rows\[\*\]|columns)(\[[^\]]*\])", r"→ \1", line)

@@ -1,0 +1,86 @@
+"""Statements become seam ids that ignore whitespace, literals and list lengths, and their
+parameters are regrouped by placeholder."""
+
+from __future__ import annotations
+
+import pytest
+
+from seamrec.sqlstatement import MAX_TEXT, parse
+
+
+@pytest.mark.parametrize(
+    ("sql", "seam"),
+    [
+        (
+            "SELECT id,  name\n  FROM users -- who\n WHERE id = ?;",
+            "sql:SELECT id, name FROM users WHERE id = ?",
+        ),
+        (
+            "select * from t where a in (1, 2, 3) and b = 'it''s' and c > 2.5e3",
+            "sql:select * from t where a in (...) and b = ? and c > ?",
+        ),
+        ("SELECT * FROM t WHERE a IN (?, ?, ?)", "sql:SELECT * FROM t WHERE a IN (...)"),
+        (
+            "SELECT * FROM t WHERE a IN (%(a_1_1)s::INTEGER, %(a_1_2)s::INTEGER)",
+            "sql:SELECT * FROM t WHERE a IN (...)",
+        ),
+        (
+            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?), (?, ?)",
+            "sql:INSERT INTO t (a, b) VALUES (?, ?)",
+        ),
+        ("SELECT * FROM u WHERE email = %(email)s", "sql:SELECT * FROM u WHERE email = :email"),
+        ("SELECT * FROM u WHERE id = %(id_1)s", "sql:SELECT * FROM u WHERE id = ?"),
+        (
+            "SELECT a FROM t WHERE b = $1 /* c */ AND c LIKE 'x%%'",
+            "sql:SELECT a FROM t WHERE b = ? AND c LIKE ?",
+        ),
+    ],
+)
+def test_a_statement_is_normalized_to_a_readable_seam_id(sql: str, seam: str) -> None:
+    assert seam == parse(sql).seam_id
+
+
+def test_a_long_statement_is_cut_with_a_hash_of_the_whole_text() -> None:
+    columns = ", ".join(f"column_{n}" for n in range(100))
+    one, other = parse(f"SELECT {columns} FROM t"), parse(f"SELECT {columns}, x FROM t")
+
+    assert len(one.seam_id) <= MAX_TEXT + len("sql:")
+    assert one.seam_id != other.seam_id
+    assert " … #" in one.seam_id
+
+
+@pytest.mark.parametrize(
+    ("sql", "params", "grouped"),
+    [
+        ("SELECT * FROM t WHERE a = ? AND b IN (?, ?)", (1, 2, 3), (1, [2, 3])),
+        ("INSERT INTO t VALUES (?, ?), (?, ?)", ["a", 1, "b", 2], ([("a", 1), ("b", 2)],)),
+        ("SELECT * FROM t WHERE a = :a AND b = :b", {"b": 2, "a": 1, "z": 0}, {"a": 1, "b": 2}),
+        (
+            "SELECT * FROM t WHERE a = %(a_1)s AND b IN (%(b_1_1)s, %(b_1_2)s)",
+            {"a_1": 1, "b_1_1": 2, "b_1_2": 3},
+            (1, [2, 3]),
+        ),
+        ("SELECT $2, $1", (1, 2), (2, 1)),
+        ("SELECT 1", None, ()),
+    ],
+)
+def test_parameters_are_grouped_by_placeholder_and_generated_names_are_dropped(
+    sql: str, params: object, grouped: object
+) -> None:
+    assert grouped == parse(sql).parameters(params)
+
+
+@pytest.mark.parametrize(
+    ("sql", "data"),
+    [
+        ("SELECT 1", True),
+        ("  with x as (select 1) select * from x", True),
+        ("INSERT INTO t VALUES (1)", True),
+        ("CREATE TABLE t (a int)", False),
+        ("PRAGMA table_info(t)", False),
+        ("BEGIN", False),
+        ("SAVEPOINT sa_1", False),
+    ],
+)
+def test_only_queries_and_data_changes_are_seams(sql: str, data: bool) -> None:
+    assert data == parse(sql).carries_data
