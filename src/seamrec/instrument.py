@@ -2,29 +2,31 @@
 
 Modules are instrumented right after they execute, through an import hook installed
 before conftest.py is imported; modules imported earlier are instrumented on install.
-References taken before wrapping (``from m import f`` in another module, registries and
-handler maps filled at import time, plugin hooks) are redirected to the wrapper when they
-live in a dict or a list; anything else that still holds the original (a tuple, a
-closure cell, a bound method, a partial) is reported by name, never silently unrecorded.
+Module globals and class attributes are classified statically (`seamrec.statics`): a
+proxy such as `flask.g` is never evaluated, only named. Each candidate is wrapped on its
+own, so one failure loses one seam, and that seam is named. References taken before
+wrapping are redirected by `seamrec.aliases`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
-import gc
+import fnmatch
+import functools
 import importlib.abc
 import importlib.machinery
 import inspect
 import sys
 import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import wrapt
 
+from seamrec import statics
+from seamrec.aliases import Redirector, Restore
 from seamrec.config import SeamPattern, Settings
 
 
@@ -147,6 +149,21 @@ class Report:
     redirected: int = 0
     errors: list[str] = field(default_factory=list)
     considered: set[tuple[str, str]] = field(default_factory=set)
+    # type path -> "module.name" of each value never evaluated (proxies, lazy objects)
+    skipped: dict[str, set[str]] = field(default_factory=dict)
+    # seam id (or module name) -> why seamrec could not wrap it: its calls are not recorded
+    lost: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A callable or property found in a module: where it lives and what it is."""
+
+    owner: object  # the module or class holding it
+    name: str  # the attribute name there
+    value: object  # what is stored: function, classmethod, property, callable object
+    qualname: str  # the seam's qualname
+    kind: str  # "callable" | "property" | "cached_property"
 
 
 def caller_frame_depth() -> int:
@@ -167,14 +184,31 @@ def caller_frame_depth() -> int:
 class Instrumenter:
     """Wraps seams in place and puts everything back on `uninstall`."""
 
-    def __init__(self, settings: Settings, dispatcher: Dispatcher) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        dispatcher: Dispatcher,
+        boundaries: tuple[str, ...] | None = None,
+    ) -> None:
         self.settings = settings
         self.dispatcher = dispatcher
+        # The app's packages: library seams (`seams` patterns naming callables outside
+        # them) are recorded only when called from these. Replay wraps with no boundaries.
+        self.boundaries = settings.boundaries if boundaries is None else boundaries
         self.report = Report()
         self._undo: list[Callable[[], None]] = []
         self._finder: _SeamFinder | None = None
         self._seen: set[str] = set()
         self._depth = caller_frame_depth()
+        self._in_boundaries = functools.lru_cache(maxsize=4096)(self._boundary_module)
+
+    def _boundary_module(self, module: str) -> bool:
+        return any(module == b or module.startswith(b + ".") for b in self.boundaries)
+
+    def is_library(self, module: str) -> bool:
+        """Whether seams of `module` are library seams (there are boundaries, and the
+        module is outside them): found by exposed name, recorded only from the app."""
+        return bool(self.boundaries) and not self._in_boundaries(module)
 
     def install(self) -> None:
         """Instrument imported modules in scope and hook future imports."""
@@ -189,7 +223,7 @@ class Instrumenter:
             return
         self.settings = dataclasses.replace(self.settings, seams=self.settings.seams + fresh)
         for name, module in list(sys.modules.items()):
-            if isinstance(module, types.ModuleType) and self.settings.module_in_scope(name):
+            if issubclass(type(module), types.ModuleType) and self.settings.module_in_scope(name):
                 self.instrument_module(module)
 
     def uninstall(self) -> None:
@@ -211,52 +245,131 @@ class Instrumenter:
         return sorted(
             name
             for name, module in list(sys.modules.items())
-            if isinstance(module, types.ModuleType)
+            if issubclass(type(module), types.ModuleType)
             and name not in self._seen
             and self.settings.module_in_scope(name)
         )
 
     def instrument_module(self, module: types.ModuleType) -> None:
-        """Wrap the seams defined in `module`, then redirect aliases to them."""
-        self._seen.add(module.__name__)
+        """Wrap the seams defined in `module`, then redirect aliases to them. A failure
+        loses the one seam it happened on, and names it."""
+        name = module.__name__
+        self._seen.add(name)
         try:
-            candidates = list(_candidates(module))
-            replaced: list[tuple[object, str, object, SeamWrapper]] = []
-            for owner, name, original in candidates:
-                wrapper = self._wrap(module.__name__, original)
-                if wrapper is not None:
-                    setattr(owner, name, wrapper)
-                    replaced.append((owner, name, original, wrapper))
-            if replaced:
-                ours = {id(candidates), id(replaced), *map(id, candidates), *map(id, replaced)}
-                self._redirect_aliases(replaced, ours)
-            for owner, name, original, _ in replaced:
-                self._undo.append(_restore_attribute(owner, name, original))
+            candidates = list(self._candidates(module))
         except Exception as exc:  # never break the import of the user's module
-            self.report.errors.append(f"instrumenting {module.__name__}: {exc!r}")
+            self.report.lost[name] = f"the module could not be searched for seams: {exc!r}"
+            return
+        replaced: list[tuple[Candidate, Any]] = []
+        for candidate in candidates:
+            seam_id = f"{name}:{candidate.qualname}"
+            try:
+                wrapper = self._wrap(name, candidate)
+                if wrapper is not None:
+                    setattr(candidate.owner, candidate.name, wrapper)
+                    replaced.append((candidate, wrapper))
+                    self._undo.append(
+                        Restore(candidate.owner, "attr", candidate.name, candidate.value)
+                    )
+            except Exception as exc:  # this seam is lost, the others are wrapped
+                self.report.seams.pop(seam_id, None)
+                self.report.lost[seam_id] = f"could not be wrapped: {exc!r}"
+        callables = [(c.value, w) for c, w in replaced if c.kind == "callable"]
+        if callables:
+            ours = {id(candidates), id(replaced), id(callables), *map(id, candidates)}
+            ours |= {id(pair) for pair in replaced} | {id(pair) for pair in callables}
+            self._redirect_aliases(callables, ours)
 
-    def _wrap(self, module: str, original: object) -> SeamWrapper | None:
-        function = (
-            original.__func__ if isinstance(original, classmethod | staticmethod) else original
-        )
-        qualname = getattr(function, "__qualname__", "")
+    def _candidates(self, module: types.ModuleType) -> Iterator[Candidate]:
+        home = module.__name__
+        namespace = list(vars(module).items())
+        if self.is_library(home):
+            yield from _library_candidates(module, namespace, self.settings.seams)
+            return
+        for attr, value in namespace:
+            if type(attr) is not str or _is_dunder(attr):
+                continue  # dunders are never seams (`__loader__`, `__builtins__`...)
+            try:
+                yield from _global_candidates(module, attr, value, self.report)
+            except Exception as exc:  # classified statically, yet something refused
+                self._skip(value, f"{home}.{attr}", exc)
+
+    def _skip(self, value: object, where: str, exc: Exception | None = None) -> None:
+        path = statics.type_path(type(value))
+        label = path if exc is None else f"{path}, {type(exc).__name__}"
+        self.report.skipped.setdefault(label, set()).add(where)
+
+    def _wrap(self, module: str, candidate: Candidate) -> Any:
+        qualname = candidate.qualname
         self.report.considered.add((module, qualname))
-        if "<locals>" in qualname or not self.settings.is_seam(module, qualname):
+        if "<" in qualname or not self.settings.is_seam(module, qualname):
             return None
-        if isinstance(function, SeamWrapper):
+        seam_id = f"{module}:{qualname}"
+        library = self.is_library(module)
+        if candidate.kind != "callable":
+            seam = Seam(seam_id, module, qualname, "function", True, ("self", "value"), None)
+            self.report.seams[seam.id] = seam
+            route = self._route(seam, None, library)
+            if candidate.kind == "property":
+                return _SeamProperty(cast(property, candidate.value), seam, route)
+            return _SeamCachedProperty(cast(Any, candidate.value), seam, route)
+        original = candidate.value
+        kind = type(original)
+        function = _func_of(original) if issubclass(kind, classmethod | staticmethod) else original
+        if type(function) is SeamWrapper:
+            return None  # already wrapped
+        described = _describe(module, qualname, function, original, library)
+        if described is None:
             return None
-        seam = _describe(module, qualname, function, original)
-        if seam is None:
-            return None
-        self.report.seams[seam.id] = seam
-        home_globals = getattr(inspect.unwrap(cast(Any, function)), "__globals__", None)
-        return SeamWrapper(original, self._wrapper_for(seam, home_globals), seam)
+        self.report.seams[described.id] = described
+        home = _home_globals(function)
+        return SeamWrapper(original, self._wrapper_for(described, home, library), described)
 
-    def _wrapper_for(self, seam: Seam, home_globals: object) -> Callable[..., Any]:
+    def _route(
+        self, seam: Seam, home_globals: object, library: bool
+    ) -> Callable[[Any, Callable[..., Any], object, tuple[Any, ...]], Any]:
+        """`route(scope, call, instance, args)`: `call(*args)` directly, or through the
+        dispatcher when the caller whose globals are `scope` crosses the seam."""
+        home = seam.module
+        dispatcher = self.dispatcher
+        in_boundaries = self._in_boundaries
+
+        def route(
+            scope: Any, call: Callable[..., Any], instance: object, args: tuple[Any, ...]
+        ) -> Any:
+            if scope is home_globals:
+                return call(*args)
+            caller = scope.get("__name__", "?")
+            if library:
+                if not in_boundaries(caller):
+                    return call(*args)
+            elif caller == home or caller.startswith("seamrec."):  # seamrec reading a value
+                return call(*args)
+            return dispatcher.crossing(seam, caller, call, instance, args, {})
+
+        return route
+
+    def _wrapper_for(self, seam: Seam, home_globals: object, library: bool) -> Callable[..., Any]:
         home = seam.module
         dispatcher = self.dispatcher
         getframe = sys._getframe
         depth = self._depth
+        in_boundaries = self._in_boundaries
+
+        if library:
+
+            def library_wrapper(
+                wrapped: Callable[..., Any],
+                instance: object,
+                args: tuple[Any, ...],
+                kwargs: dict[str, Any],
+            ) -> Any:
+                caller = getframe(depth).f_globals.get("__name__", "?")
+                if not in_boundaries(caller):  # only the app's own calls are its seams
+                    return wrapped(*args, **kwargs)
+                return dispatcher.crossing(seam, caller, wrapped, instance, args, kwargs)
+
+            return library_wrapper
 
         def seam_wrapper(
             wrapped: Callable[..., Any],
@@ -274,126 +387,191 @@ class Instrumenter:
 
         return seam_wrapper
 
-    def _redirect_aliases(
-        self, replaced: list[tuple[object, str, object, SeamWrapper]], ours: set[int]
-    ) -> None:
-        wrapped = {id(original): (original, wrapper) for _, _, original, wrapper in replaced}
-        originals = [original for original, _ in wrapped.values()]
-        ours |= {id(wrapped), id(originals), *map(id, wrapped.values())}
-        for referrer in gc.get_referrers(*originals):
-            if id(referrer) in ours or isinstance(referrer, types.FrameType):
-                continue
-            if isinstance(referrer, dict):
-                self._redirect_in_dict(referrer, wrapped)
-                self._report_holder(referrer, wrapped)
-            elif isinstance(referrer, list):
-                self._redirect_in_list(referrer, wrapped)
-            elif not _is_benign(referrer):
-                self._report_holder(referrer, wrapped)
-
-    def _report_holder(
-        self, referrer: object, wrapped: dict[int, tuple[object, SeamWrapper]]
-    ) -> None:
-        """Name the seams that `referrer` still reaches without the wrapper."""
-        for original, wrapper in wrapped.values():
-            if _holds(referrer, original):
-                holder = _describe_holder(referrer)
-                self.report.unredirected.setdefault(wrapper.seam.id, set()).add(holder)
-
-    def _redirect_in_dict(
-        self, mapping: dict[Any, Any], wrapped: dict[int, tuple[object, SeamWrapper]]
-    ) -> None:
-        for key, value in list(mapping.items()):
-            hit = wrapped.get(id(value))
-            if hit is None or hit[0] is not value or key == "__wrapped__":
-                continue
-            if isinstance(value, classmethod | staticmethod):
-                continue  # only ever held by the class dict we already replaced
-            owner = _class_owning(mapping)
-            if owner is not None:
-                setattr(owner, key, hit[1])  # keeps the type's method cache right
-                self._undo.append(_restore_attribute(owner, key, value))
-            else:
-                mapping[key] = hit[1]
-                self._undo.append(_restore_item(mapping, key, value))
-            self.report.redirected += 1
-
-    def _redirect_in_list(
-        self, items: list[Any], wrapped: dict[int, tuple[object, SeamWrapper]]
-    ) -> None:
-        for index, value in enumerate(items):
-            hit = wrapped.get(id(value))
-            if hit is not None and hit[0] is value:
-                items[index] = hit[1]
-                self.report.redirected += 1
-                self._undo.append(_restore_item(items, index, value))
+    def _redirect_aliases(self, replaced: list[tuple[object, Any]], ours: set[int]) -> None:
+        wrapped = {id(original): (original, wrapper) for original, wrapper in replaced}
+        redirector = Redirector(wrapped, ours)
+        try:
+            redirector.run()
+        finally:
+            self._undo.extend(redirector.undo)
+            self.report.redirected += redirector.redirected
+            for key, holders in redirector.holders.items():
+                seam = wrapped[key][1].seam
+                self.report.unredirected.setdefault(seam.id, set()).update(holders)
 
 
-def _class_owning(mapping: dict[Any, Any]) -> type | None:
-    """The class whose `__dict__` this is, if any (those must be changed via setattr)."""
-    if "__module__" not in mapping:
-        return None
-    for referrer in gc.get_referrers(mapping):
-        if isinstance(referrer, type) and vars(referrer).get("__module__") is mapping["__module__"]:
-            return referrer
+def _is_dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
+
+
+def _func_of(method: object) -> Any:
+    """The function inside a classmethod or staticmethod (its C member, read statically)."""
+    owner = classmethod if issubclass(type(method), classmethod) else staticmethod
+    return vars(owner)["__func__"].__get__(method)
+
+
+def _home_globals(function: object) -> object:
+    """The globals of the innermost plain function behind `function` (None if none)."""
+    for _ in range(100):
+        kind = type(function)
+        if kind is types.FunctionType:
+            return function.__globals__  # type: ignore[attr-defined]
+        if issubclass(kind, wrapt.ObjectProxy):
+            function = statics.lookup(kind, "__wrapped__").__get__(function)
+            continue
+        inner = statics.dict_entry(function, "__wrapped__")
+        if inner is statics.MISSING:
+            return None
+        function = inner
     return None
 
 
-def _restore_attribute(owner: object, name: str, value: object) -> Callable[[], None]:
-    def restore() -> None:
-        setattr(owner, name, value)
+def _innermost_function(value: object) -> types.FunctionType | None:
+    """The plain function a decorator result stands for, found without running any code
+    of the value: a function, a wrapt proxy (its `__wrapped__` slot), or a callable object
+    whose instance `__dict__` holds `__wrapped__` (functools.wraps, lru_cache)."""
+    for _ in range(100):
+        kind = type(value)
+        if kind is types.FunctionType:
+            return value  # type: ignore[return-value]
+        if issubclass(kind, wrapt.ObjectProxy):
+            value = statics.lookup(kind, "__wrapped__").__get__(value)
+            continue
+        if statics.is_proxy_type(kind) or not statics.is_callable_type(kind):
+            return None
+        inner = statics.dict_entry(value, "__wrapped__")
+        if inner is statics.MISSING:
+            return None
+        value = inner
+    return None
 
-    return restore
+
+def _qualname_of(value: object, home: str) -> str | None:
+    """The qualname of a function-like module global defined in `home`, or None."""
+    kind = type(value)
+    module: object
+    qualname: object
+    if kind is types.FunctionType:
+        module, qualname = value.__module__, value.__qualname__  # type: ignore[attr-defined]
+    elif issubclass(kind, _WRAPT_FUNCTION) and kind is not SeamWrapper:
+        inner = _innermost_function(value)
+        if inner is None:
+            return None
+        module, qualname = inner.__module__, inner.__qualname__
+    elif statics.is_callable_type(kind) and not statics.is_proxy_type(kind):
+        namespace = statics.instance_dict(value)  # functools.update_wrapper writes here
+        if namespace is None or "__wrapped__" not in namespace:
+            return None
+        module, qualname = namespace.get("__module__"), namespace.get("__qualname__")
+    else:
+        return None
+    if module != home or not isinstance(qualname, str):
+        return None
+    return qualname
 
 
-def _restore_item(container: Any, key: Any, value: object) -> Callable[[], None]:
-    def restore() -> None:
-        with contextlib.suppress(IndexError, KeyError, TypeError):
-            container[key] = value
-
-    return restore
-
-
-def _candidates(module: types.ModuleType) -> Iterable[tuple[object, str, object]]:
-    """(owner, attribute name, value) of every callable defined in `module`."""
-    name = module.__name__
-    for attr, value in list(vars(module).items()):
-        if isinstance(value, type):
-            if value.__module__ == name and "<locals>" not in value.__qualname__:
-                yield from _class_candidates(value, name, set())
-        elif _is_function_like(value) and getattr(value, "__module__", None) == name:
-            yield module, attr, value
+def _global_candidates(
+    module: types.ModuleType, attr: str, value: object, report: Report
+) -> Iterator[Candidate]:
+    home = module.__name__
+    kind = type(value)
+    if kind is SeamWrapper:
+        return
+    if statics.is_class(value):
+        cls: type = value  # type: ignore[assignment]
+        qualname = statics.class_qualname(cls)
+        if statics.class_module(cls) == home and "<locals>" not in qualname:
+            yield from _class_candidates(cls, home, set(), report)
+        return
+    if statics.is_proxy_type(kind) and not issubclass(kind, wrapt.ObjectProxy):
+        where = f"{home}.{attr}"
+        report.skipped.setdefault(statics.type_path(kind), set()).add(where)
+        return
+    found = _qualname_of(value, home)
+    if found is not None:
+        yield Candidate(module, attr, value, found, "callable")
 
 
 def _class_candidates(
-    cls: type, module: str, seen: set[int]
-) -> Iterable[tuple[object, str, object]]:
+    cls: type, module: str, seen: set[int], report: Report
+) -> Iterator[Candidate]:
     if id(cls) in seen:
         return
     seen.add(id(cls))
-    for attr, value in list(vars(cls).items()):
-        if type(value) is SeamWrapper:
+    prefix = statics.class_qualname(cls)
+    for attr, value in list(statics.class_dict(cls).items()):
+        if _is_dunder(attr):
+            continue
+        kind = type(value)
+        if kind is SeamWrapper or kind is _SeamProperty or kind is _SeamCachedProperty:
             continue  # already wrapped (a proxy passes isinstance checks for what it wraps)
-        if isinstance(value, type) and value.__module__ == module:
-            if value.__qualname__.startswith(cls.__qualname__ + "."):
-                yield from _class_candidates(value, module, seen)
-        elif isinstance(value, classmethod | staticmethod) or _is_function_like(value):
-            yield cls, attr, value
+        qualname = f"{prefix}.{attr}"
+        if statics.is_class(value):
+            inner: type = value
+            if statics.class_module(inner) == module and statics.class_qualname(inner).startswith(
+                prefix + "."
+            ):
+                yield from _class_candidates(inner, module, seen, report)
+        elif kind is property:
+            yield Candidate(cls, attr, value, qualname, "property")
+        elif kind is _CACHED_PROPERTY:
+            yield Candidate(cls, attr, value, qualname, "cached_property")
+        elif issubclass(kind, classmethod | staticmethod):
+            function = _func_of(value)
+            if type(function) is types.FunctionType:
+                yield Candidate(cls, attr, value, function.__qualname__, "callable")
+        elif kind is types.FunctionType:
+            yield Candidate(cls, attr, value, value.__qualname__, "callable")
+        elif statics.is_proxy_type(kind) and not issubclass(kind, wrapt.ObjectProxy):
+            report.skipped.setdefault(statics.type_path(kind), set()).add(f"{module}.{qualname}")
+        else:
+            inner_qualname = _qualname_of(value, module)
+            if inner_qualname is not None:
+                yield Candidate(cls, attr, value, inner_qualname, "callable")
 
 
-def _is_function_like(value: object) -> bool:
-    if type(value) is SeamWrapper:
-        return False
-    if isinstance(value, types.FunctionType):
-        return True
-    return callable(value) and hasattr(value, "__wrapped__") and hasattr(value, "__qualname__")
+def _library_candidates(
+    module: types.ModuleType, namespace: list[tuple[str, Any]], patterns: tuple[SeamPattern, ...]
+) -> Iterator[Candidate]:
+    """Callables of a module outside the boundaries that `seams` patterns name, by the
+    name they have there (`flask:render_template` although it is defined in
+    flask.templating); a class's methods as `Class.method`."""
+    home = module.__name__
+    mine = [p for p in patterns if p.matches_module(home)]
+    for attr, value in namespace:
+        if type(attr) is not str or attr.startswith("__"):
+            continue
+        kind = type(value)
+        if statics.is_class(value):
+            cls: type = value
+            for method, member in list(statics.class_dict(cls).items()):
+                qualname = f"{attr}.{method}"
+                if any(fnmatch.fnmatchcase(qualname, p.qualname) for p in mine):
+                    member_kind = type(member)
+                    if member_kind is property:
+                        yield Candidate(cls, method, member, qualname, "property")
+                    elif member_kind is types.FunctionType or issubclass(
+                        member_kind, classmethod | staticmethod
+                    ):
+                        yield Candidate(cls, method, member, qualname, "callable")
+        elif any(fnmatch.fnmatchcase(attr, p.qualname) for p in mine) and (
+            kind is types.FunctionType
+            or kind is types.BuiltinFunctionType
+            or _innermost_function(value) is not None
+        ):
+            yield Candidate(module, attr, value, attr, "callable")
 
 
-def _describe(module: str, qualname: str, function: Any, original: object) -> Seam | None:
+def _describe(
+    module: str, qualname: str, function: Any, original: object, library: bool
+) -> Seam | None:
     try:
         signature = inspect.signature(function)
     except (TypeError, ValueError):
-        return None
+        if not library:
+            return None
+        # A C function without a signature: arguments recorded as `args` and by keyword.
+        return Seam(f"{module}:{qualname}", module, qualname, "function", False, (), "args")
     positional: list[str] = []
     var_positional = None
     for parameter in signature.parameters.values():
@@ -402,7 +580,7 @@ def _describe(module: str, qualname: str, function: Any, original: object) -> Se
         elif parameter.kind is parameter.VAR_POSITIONAL:
             var_positional = parameter.name
     in_class = "." in qualname
-    has_self = in_class and not isinstance(original, staticmethod) and bool(positional)
+    has_self = in_class and type(original) is not staticmethod and bool(positional)
     if inspect.isasyncgenfunction(function):
         return None  # async generators are passed through untouched (documented)
     if inspect.iscoroutinefunction(function):
@@ -422,44 +600,65 @@ def _describe(module: str, qualname: str, function: Any, original: object) -> Se
     )
 
 
-_PROXY_TYPES = (wrapt.ObjectProxy, wrapt.FunctionWrapper, wrapt.BoundFunctionWrapper)
+_CACHED_PROPERTY: type = functools.cached_property
+_WRAPT_FUNCTION: type = wrapt.FunctionWrapper
+_Route = Callable[[Any, Callable[..., Any], object, tuple[Any, ...]], Any]
 
 
-def _is_benign(referrer: object) -> bool:
-    """Referrers that hold an original without being a way to call it behind our back."""
-    if isinstance(referrer, classmethod | staticmethod | types.ModuleType):
-        return True
-    if issubclass(type(referrer), _PROXY_TYPES):
-        return True  # our own wrappers (and other wrapt proxies) call through to it
-    if isinstance(referrer, types.FunctionType | type):
-        return True  # `__wrapped__` chains and class bodies we already rewrote
-    return isinstance(referrer, tuple) and _is_mro_or_signature(referrer)
+class _SeamProperty(property):
+    """A boundary class's property: reads and writes from another module are calls of its
+    seam (a read records `return`, a write `args.value`); the class reads the original."""
+
+    def __init__(self, original: property, seam: Seam, route: _Route) -> None:
+        super().__init__(original.fget, original.fset, original.fdel, original.__doc__)
+        self._seamrec_original = original
+        self._seamrec_seam = seam
+        self._seamrec_route = route
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        original = self._seamrec_original
+        if instance is None:
+            return original
+        read = functools.partial(original.__get__, instance, owner)
+        return self._seamrec_route(sys._getframe(1).f_globals, read, instance, ())
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        original = self._seamrec_original
+        if original.fset is None:
+            original.__set__(instance, value)  # raises as the original does
+            return
+        write = functools.partial(original.__set__, instance)
+        self._seamrec_route(sys._getframe(1).f_globals, write, instance, (value,))
+
+    def __delete__(self, instance: Any) -> None:
+        self._seamrec_original.__delete__(instance)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return _identity, (self._seamrec_original,)
 
 
-def _is_mro_or_signature(value: tuple[Any, ...]) -> bool:
-    return all(isinstance(item, type) for item in value)
+class _SeamCachedProperty(functools.cached_property[Any]):
+    """A boundary class's `functools.cached_property`: the read that computes the value,
+    from another module, is a call of its seam (later reads hit the instance `__dict__`)."""
+
+    def __init__(self, original: functools.cached_property[Any], seam: Seam, route: _Route) -> None:
+        super().__init__(original.func)
+        self.attrname = original.attrname
+        self.__doc__ = original.__doc__
+        self._seamrec_original = original
+        self._seamrec_seam = seam
+        self._seamrec_route = route
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        original = self._seamrec_original
+        if instance is None:
+            return original
+        read = functools.partial(original.__get__, instance, owner)
+        return self._seamrec_route(sys._getframe(1).f_globals, read, instance, ())
 
 
-def _holds(referrer: object, original: object) -> bool:
-    """Whether `referrer` itself (not something it contains) refers to `original`."""
-    if isinstance(referrer, dict):
-        return any(key is original for key in referrer)  # values were redirected
-    return any(item is original for item in gc.get_referents(referrer))
-
-
-def _describe_holder(referrer: object) -> str:
-    if isinstance(referrer, dict):
-        return "a dict key"
-    if isinstance(referrer, types.CellType):
-        return "a closure variable"
-    if isinstance(referrer, types.MethodType):
-        return f"a bound method of {type(referrer.__self__).__qualname__}"
-    cls = type(referrer)
-    return (
-        f"a {cls.__module__}.{cls.__qualname__}"
-        if cls.__module__ != "builtins"
-        else (f"a {cls.__qualname__}")
-    )
+def _identity(value: object) -> object:
+    return value
 
 
 class _SeamFinder(importlib.abc.MetaPathFinder):

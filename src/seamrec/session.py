@@ -191,7 +191,9 @@ class SeamSession:
         self._last: dict[str, _LastShapes] = {}
         self._fit_args: dict[int, tuple[Shape, ArgsCheck | None]] = {}
         self._fit_values: dict[int, tuple[Shape, Check | None]] = {}
-        self.instrumenter = Instrumenter(_wrapping_scope(settings, mode, replay), self)
+        self.instrumenter = Instrumenter(
+            _wrapping_scope(settings, mode, replay), self, settings.boundaries
+        )
         self._cassette_error: str | None = None
 
     # ---------------------------------------------------------------- lifecycle
