@@ -59,6 +59,9 @@ class Stats:
     write_errors: list[str] = field(default_factory=list)
     unredirected: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    skipped: dict[str, list[str]] = field(default_factory=dict)  # type path -> names
+    lost: dict[str, list[str]] = field(default_factory=dict)  # seam id -> why not wrapped
+    lost_recorded: list[str] = field(default_factory=list)  # lost seams with cassettes
 
     def merge(self, other: dict[str, Any]) -> None:
         """Add the counts a worker sent (see `as_dict`)."""
@@ -107,7 +110,14 @@ class Stats:
         }
 
 
-_INSTRUMENTATION = ("seams_wrapped", "unredirected", "warnings", "instrumentation_errors")
+_INSTRUMENTATION = (
+    "seams_wrapped",
+    "unredirected",
+    "warnings",
+    "instrumentation_errors",
+    "skipped",
+    "lost",
+)
 
 
 @dataclass
@@ -212,6 +222,8 @@ class SeamSession:
         self.stats.seams_wrapped = len(report.seams)
         self.stats.unredirected = {k: sorted(v) for k, v in sorted(report.unredirected.items())}
         self.stats.instrumentation_errors.extend(report.errors)
+        self.stats.skipped = {k: sorted(v) for k, v in sorted(report.skipped.items())}
+        self.stats.lost = {k: [v] for k, v in sorted(report.lost.items())}
         self.stats.warnings = self.warnings()
         self.instrumenter.uninstall()
 
@@ -291,12 +303,18 @@ class SeamSession:
                 self.stats.unrecorded.append(tape.nodeid)
         else:
             everything = self.mode is Mode.CHECK
-            outcome.findings = self._guarded(lambda: tape.finish_check(everything), [])
+            if everything:
+                self._note_lost(tape.expected)
+            outcome.findings = self._guarded(
+                lambda: tape.finish_check(everything), [], f"the check of {tape.nodeid}"
+            )
         if outcome.findings:
             replay_only = all(f.part == "replay" for f in outcome.findings)
             (self.stats.replay_failed if replay_only else self.stats.drifted).append(tape.nodeid)
             outcome.findings = self._guarded(
-                lambda: self._redacted_findings(outcome.findings), outcome.findings
+                lambda: self._redacted_findings(outcome.findings),
+                outcome.findings,
+                f"the redaction of {tape.nodeid}'s drift report",
             )
         return outcome
 
@@ -313,7 +331,7 @@ class SeamSession:
                 self.stats.kept_failed.append(tape.nodeid)
             return
         self.stats.calls_recorded += tape.call_count()
-        self._guarded(lambda: self._store(tape), None)
+        self._guarded(lambda: self._store(tape), None, f"the cassette of {tape.nodeid}")
 
     def _store(self, tape: Tape) -> None:
         path = self.cassette_path(tape.nodeid)
@@ -408,7 +426,7 @@ class SeamSession:
         try:
             call = self._start(tape, seam, caller, instance, args, kwargs, self.mode is Mode.RECORD)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
-            self._internal_error(exc)
+            self._internal_error(exc, f"a call of {seam.id}")
             return wrapped(*args, **kwargs)
         if seam.kind == "async":
             return self._awaited(tape, call, wrapped, args, kwargs, seam)
@@ -561,7 +579,7 @@ class SeamSession:
             else:
                 self._end_check(tape, call, outcome, value)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
-            self._internal_error(exc)
+            self._internal_error(exc, f"the outcome of a call of {call.seam}")
 
     def _end_record(self, tape: Tape, call: LiveCall, outcome: str, value: object) -> None:
         call.outcome = outcome
@@ -638,7 +656,7 @@ class SeamSession:
                 if keep_payload and len(call.item_payloads) < max_items:
                     call.item_payloads.append(self._pack(item))
             except Exception as exc:  # seamrec's own failure: report it, never raise it
-                self._internal_error(exc)
+                self._internal_error(exc, f"an item yielded by {call.seam}")
 
         def failed(exc: Exception) -> None:
             if self.tape is tape:
@@ -678,12 +696,24 @@ class SeamSession:
                     failed(exc)
                     raise
 
-    def _internal_error(self, exc: Exception) -> None:
-        self.stats.internal_errors.append(f"{type(exc).__name__}: {exc}")
+    def _internal_error(self, exc: Exception, lost: str) -> None:
+        """Count a failure of seamrec's own code, naming what it left unrecorded."""
+        self.stats.internal_errors.append(f"{lost} was lost ({type(exc).__name__}: {exc})")
 
-    def _guarded(self, action: Callable[[], _T], fallback: _T) -> _T:
+    def _guarded(self, action: Callable[[], _T], fallback: _T, lost: str) -> _T:
         try:
             return action()
         except Exception as exc:  # seamrec's own failure: report it, never raise it
-            self._internal_error(exc)
+            self._internal_error(exc, lost)
             return fallback
+
+    def _note_lost(self, expected: Cassette) -> None:
+        """Seams this test's cassette has calls of, that could not be wrapped this run:
+        their calls were not checked (the run fails, see `Stats.lost_recorded`)."""
+        lost = self.instrumenter.report.lost
+        if not lost:
+            return
+        for seam in expected.runs:
+            module = seam.partition(":")[0]
+            if (seam in lost or module in lost) and seam not in self.stats.lost_recorded:
+                self.stats.lost_recorded.append(seam)
