@@ -159,11 +159,7 @@ class Redirector:
         tuple inside one of those; a weak reference anywhere else is named."""
         replacements: dict[int, tuple[weakref.ReferenceType[Any], Any, object]] = {}
         for key, (original, wrapper) in self.wrapped.items():
-            try:
-                refs = weakref.getweakrefs(original)
-            except TypeError:
-                continue
-            for ref in refs:
+            for ref in weakref.getweakrefs(original):  # the list is freed after the loop
                 if type(ref) is weakref.ReferenceType:
                     fresh = weakref.ref(wrapper, ref.__callback__)
                     replacements[id(ref)] = (ref, fresh, original)
@@ -175,9 +171,11 @@ class Redirector:
         refs_list = [ref for ref, _, _ in replacements.values()]
         tuples: list[tuple[Any, ...]] = []
         seen: set[int] = set()
+        own = {id(replacements), id(refs_list), id(tuples), *map(id, replacements.values())}
+        own |= self.ours
         for holder in gc.get_referrers(*refs_list):
             kind = type(holder)
-            if kind is types.FrameType or id(holder) in self.ours or holder is refs_list:
+            if kind is types.FrameType or id(holder) in own:
                 continue
             if kind is tuple:
                 tuples.append(holder)
@@ -188,7 +186,10 @@ class Redirector:
                 seen |= self._swap_refs(holder, replacements, {})
         if tuples:
             swappable = {id(t): t for t in tuples}
+            own |= {id(swappable)}
             for outer in gc.get_referrers(*tuples):
+                if id(outer) in own:
+                    continue
                 if type(outer) is list or type(outer) is dict:
                     seen |= self._swap_refs(outer, replacements, swappable)
         for ref_id, (_, _, original) in replacements.items():

@@ -164,6 +164,7 @@ class Candidate:
     value: object  # what is stored: function, classmethod, property, callable object
     qualname: str  # the seam's qualname
     kind: str  # "callable" | "property" | "cached_property"
+    how: str = "attr"  # "attr": an attribute of owner; "item": a key of owner (a dict)
 
 
 def caller_frame_depth() -> int:
@@ -261,15 +262,23 @@ class Instrumenter:
             self.report.lost[name] = f"the module could not be searched for seams: {exc!r}"
             return
         replaced: list[tuple[Candidate, Any]] = []
+        taken: set[int] = set()
+        candidates.sort(key=lambda c: c.how != "attr")  # a registry entry may be a global too
         for candidate in candidates:
             seam_id = f"{name}:{candidate.qualname}"
+            if id(candidate.value) in taken:
+                continue  # wrapped where it is a global; aliases are redirected below
+            taken.add(id(candidate.value))
             try:
                 wrapper = self._wrap(name, candidate)
                 if wrapper is not None:
-                    setattr(candidate.owner, candidate.name, wrapper)
+                    if candidate.how == "item":
+                        cast(dict[str, Any], candidate.owner)[candidate.name] = wrapper
+                    else:
+                        setattr(candidate.owner, candidate.name, wrapper)
                     replaced.append((candidate, wrapper))
                     self._undo.append(
-                        Restore(candidate.owner, "attr", candidate.name, candidate.value)
+                        Restore(candidate.owner, candidate.how, candidate.name, candidate.value)
                     )
             except Exception as exc:  # this seam is lost, the others are wrapped
                 self.report.seams.pop(seam_id, None)
@@ -490,6 +499,20 @@ def _global_candidates(
     found = _qualname_of(value, home)
     if found is not None:
         yield Candidate(module, attr, value, found, "callable")
+    elif not issubclass(kind, types.ModuleType | types.FunctionType):
+        yield from _registry_candidates(value, home)
+
+
+def _registry_candidates(holder: object, home: str) -> Iterator[Candidate]:
+    """Functions of `home` that a module-level object keeps in its instance `__dict__`
+    and that are no global of their own (Click's `Command.callback`): the object's owner
+    calls them from another module, so they are seams, wrapped in place."""
+    namespace = statics.instance_dict(holder)
+    if not namespace:
+        return
+    for key, item in list(namespace.items()):
+        if type(item) is types.FunctionType and type(key) is str and item.__module__ == home:
+            yield Candidate(namespace, key, item, item.__qualname__, "callable", "item")
 
 
 def _class_candidates(
