@@ -289,3 +289,55 @@ def test_a_namedtuple_field_read_through_a_property_drifting_int_to_bool_is_caug
 
     check.assert_outcomes(passed=3, failed=1)
     check.stdout.fnmatch_lines(["*shopapp.services:Basket.totals*return*", "*int*bool*"])
+
+
+def test_a_library_seam_named_in_seams_is_recorded_when_the_app_calls_it(
+    shop: LayeredApp,
+) -> None:
+    shop.edit(
+        "pyproject.toml",
+        'boundaries = ["shopapp"]',
+        'boundaries = ["shopapp"]\nseams = ["flask:render_template_string"]',
+    )
+    shop.edit(
+        "shopapp/api.py",
+        "from flask import Blueprint, current_app, g, request",
+        "from flask import Blueprint, current_app, g, render_template_string, request",
+    )
+    shop.write(
+        "shopapp/api.py",
+        (shop.root / "shopapp/api.py").read_text()
+        + """
+
+@bp.get("/hello/<name>")
+def hello(name):
+    return render_template_string("Hello {{ name }}!", name=name)
+""",
+    )
+    shop.write(
+        "tests/test_hello.py",
+        """
+        from flask import render_template_string
+
+
+        def test_hello(client):
+            assert client.get("/api/hello/ada").get_data(as_text=True) == "Hello ada!"
+
+
+        def test_rendered_by_the_test_itself(client):
+            with client.application.app_context():
+                assert render_template_string("{{ 1 }}") == "1"
+        """,
+    )
+
+    record = shop.record("tests/test_hello.py")
+
+    record.assert_outcomes(passed=2)
+    watched = {"shopapp.api:hello", "flask:render_template_string"}
+    hello = crossings(shop.cassettes / "tests/test_hello/test_hello.msgpack")
+    assert [
+        ("shopapp.api:hello", "flask.app", "return"),
+        ("flask:render_template_string", "shopapp.api", "return"),
+    ] == [c for c in hello if c[0] in watched]
+    own = crossings(shop.cassettes / "tests/test_hello/test_rendered_by_the_test_itself.msgpack")
+    assert [] == [c for c in own if c[0] in watched]  # the test's own call is no app seam
