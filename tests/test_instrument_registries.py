@@ -276,3 +276,50 @@ def test_library_seams_are_recorded_only_when_the_app_calls_them(
         session.stop()
 
     assert [("regpkg.app:greet", __name__), ("libtext:shout", "regpkg.app")] == calls
+
+
+LIBAPIVIEW = """
+    def api_view(methods):
+        '''Like DRF's @api_view: the function lives on only in a closure of a handler
+        method of a class built around it; the module global becomes a view function.'''
+
+        def decorator(func):
+            wrapped_view = type("WrappedAPIView", (object,), {"__doc__": func.__doc__})
+
+            def handler(self, *args, **kwargs):
+                return func(*args, **kwargs)
+
+            for method in methods:
+                setattr(wrapped_view, method.lower(), handler)
+
+            def view(request):
+                return getattr(wrapped_view(), request["method"].lower())(request)
+
+            view.__module__ = func.__module__
+            view.cls = wrapped_view
+            return view
+
+        return decorator
+"""
+
+
+def test_a_function_held_only_by_a_registry_closure_is_a_seam_called_by_the_registry(
+    package: Callable[..., None], session: SeamSession
+) -> None:
+    package(
+        libapiview=LIBAPIVIEW,
+        books="""
+            from libapiview import api_view
+
+            @api_view(["GET"])
+            def book_list(request):
+                return {"books": []}
+        """,
+    )
+    session.start()
+    books = importlib.import_module(f"{PACKAGE}.books")
+
+    calls = recorded(session, lambda: books.book_list({"method": "GET"}))
+
+    assert [("regpkg.books:book_list", "libapiview")] == calls
+    assert {} == session.instrumenter.report.unredirected

@@ -14,6 +14,7 @@ import copy
 import dataclasses
 import fnmatch
 import functools
+import gc
 import importlib.abc
 import importlib.machinery
 import inspect
@@ -288,6 +289,49 @@ class Instrumenter:
             ours = {id(candidates), id(replaced), id(callables), *map(id, candidates)}
             ours |= {id(pair) for pair in replaced} | {id(pair) for pair in callables}
             self._redirect_aliases(callables, ours)
+        if not self.is_library(name):
+            self._wrap_hidden(module, {c.qualname for c in candidates})
+
+    def _wrap_hidden(self, module: types.ModuleType, taken: set[str]) -> None:
+        """Wrap the public functions of `module` that no global or class attribute holds,
+        only a registry (DRF's `@api_view` keeps the view in a closure of the class it
+        builds). Each is kept only if a holder could be pointed at its wrapper."""
+        namespace = vars(module)
+        home = module.__name__
+        hidden = [
+            referrer
+            for referrer in gc.get_referrers(namespace)
+            if type(referrer) is types.FunctionType
+            and referrer.__globals__ is namespace
+            and referrer.__module__ == home
+            and "<" not in referrer.__qualname__
+            and referrer.__qualname__ not in taken
+            and self.settings.is_seam(home, referrer.__qualname__)
+        ]
+        for function in hidden:
+            seam_id = f"{home}:{function.__qualname__}"
+            try:
+                self._wrap_held(function, seam_id, {id(hidden)})
+            except Exception as exc:  # this seam is lost, the others are wrapped
+                self.report.seams.pop(seam_id, None)
+                self.report.lost[seam_id] = f"could not be wrapped: {exc!r}"
+
+    def _wrap_held(self, function: types.FunctionType, seam_id: str, ours: set[int]) -> None:
+        seam = _describe(function.__module__, function.__qualname__, function, function, False)
+        if seam is None or seam_id in self.report.seams:
+            return
+        wrapper = SeamWrapper(function, self._wrapper_for(seam, function.__globals__, False), seam)
+        redirector = Redirector({id(function): (function, wrapper)}, ours)
+        try:
+            redirector.run()
+        finally:
+            self._undo.extend(redirector.undo)
+        if not redirector.redirected:
+            return  # nothing reaches it through seamrec's wrapper: not counted as a seam
+        self.report.seams[seam.id] = seam
+        self.report.redirected += redirector.redirected
+        for holders in redirector.holders.values():
+            self.report.unredirected.setdefault(seam.id, set()).update(holders)
 
     def _candidates(self, module: types.ModuleType) -> Iterator[Candidate]:
         home = module.__name__
