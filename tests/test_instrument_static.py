@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import LayeredApp, crossings, fresh_project, seamrec_summary
+from seamrec.report import summary_lines
+from seamrec.session import Mode, Stats
 
 PYPROJECT = """\
 [tool.pytest.ini_options]
@@ -235,3 +237,20 @@ def test_check_fails_when_a_seam_with_recorded_calls_could_not_be_wrapped(
         "error: app.locked:Locked.frozen has recorded calls, but seamrec could not wrap it "
         "this run, so they were not checked (see the warning above)"
     ) in seamrec_summary(check)
+
+
+def test_the_summary_counts_lost_modules_and_seams_apart_and_names_each() -> None:
+    stats = Stats(seams_wrapped=3)
+    stats.lost = {
+        "app.db": ["the module could not be searched for seams: RuntimeError('boom')"],
+        "app.api:list_users": ["could not be wrapped: TypeError('read-only')"],
+    }
+
+    lines = summary_lines(Mode.RECORD, stats)
+
+    assert [
+        "warning: 1 module and 1 seam not recorded: seamrec failed to wrap them (an internal "
+        "error; please report it)",
+        "  app.db: the module could not be searched for seams: RuntimeError('boom')",
+        "  app.api:list_users: could not be wrapped: TypeError('read-only')",
+    ] == lines[-3:]

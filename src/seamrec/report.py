@@ -173,10 +173,13 @@ def lost_lines(stats: Stats) -> list[str]:
     wrap (counted and named) and calls, outcomes or cassettes lost to internal errors."""
     lines: list[str] = []
     if stats.lost:
-        count = _count(len(stats.lost), "seam")
+        modules = sum(1 for name in stats.lost if ":" not in name)
+        counts = [_count(modules, "module")] if modules else []
+        if len(stats.lost) > modules:
+            counts.append(_count(len(stats.lost) - modules, "seam"))
         lines.append(
-            f"warning: {count} not recorded: seamrec failed to wrap them (an internal error; "
-            "please report it)"
+            f"warning: {' and '.join(counts)} not recorded: seamrec failed to wrap them (an "
+            "internal error; please report it)"
         )
         shown = list(stats.lost.items())[:_SHOWN]
         lines += [f"  {seam}: {'; '.join(reasons)}" for seam, reasons in shown]

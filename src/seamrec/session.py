@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import inspect
+import types
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -438,7 +438,7 @@ class SeamSession:
         if seam.kind == "function":
             self._end(tape, call, "return", result)
             return result
-        if seam.kind == "generator" and inspect.isgenerator(result):
+        if seam.kind == "generator" and issubclass(type(result), types.GeneratorType):
             call.outcome = "yield"
             tape.generators.append(call)
             return self._observed(tape, call, result)
