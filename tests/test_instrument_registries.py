@@ -323,3 +323,36 @@ def test_a_function_held_only_by_a_registry_closure_is_a_seam_called_by_the_regi
 
     assert [("regpkg.books:book_list", "libapiview")] == calls
     assert {} == session.instrumenter.report.unredirected
+
+
+def test_a_django_signal_receiver_held_by_weak_reference_is_a_seam_called_by_django(
+    package: Callable[..., None], session: SeamSession
+) -> None:
+    dispatch = pytest.importorskip("django.dispatch")
+    saved = dispatch.Signal()
+    package(
+        receivers="""
+            from django.dispatch import receiver
+
+            import libsignals
+
+
+            @receiver(libsignals.saved)
+            def on_saved(sender, **kwargs):
+                return {"sender": sender}
+        """,
+        libsignals="",
+    )
+    libsignals = importlib.import_module("libsignals")
+    libsignals.saved = saved  # type: ignore[attr-defined]
+    importlib.import_module(f"{PACKAGE}.receivers")
+    session.start()
+
+    calls = recorded(session, lambda: saved.send(sender="books"))
+
+    assert [("regpkg.receivers:on_saved", "django.dispatch.dispatcher")] == calls
+    assert {} == session.instrumenter.report.unredirected
+    session.stop()
+    assert [(sys.modules[f"{PACKAGE}.receivers"].on_saved, {"sender": "books"})] == saved.send(
+        sender="books"
+    )

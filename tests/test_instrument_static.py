@@ -254,3 +254,70 @@ def test_the_summary_counts_lost_modules_and_seams_apart_and_names_each() -> Non
         "  app.db: the module could not be searched for seams: RuntimeError('boom')",
         "  app.api:list_users: could not be wrapped: TypeError('read-only')",
     ] == lines[-3:]
+
+
+DJANGO_GLOBALS = '''\
+"""A boundary module holding Django's unconfigured lazy settings and a lazy object."""
+
+from django.conf import settings
+from django.utils.functional import SimpleLazyObject
+
+EVALUATED = []
+
+
+def _build():
+    EVALUATED.append("built")
+    return {"built": True}
+
+
+lazy = SimpleLazyObject(_build)
+
+
+def handler(x):
+    return x * 2
+'''
+
+DJANGO_TESTS = """\
+from app import django_globals as g
+
+
+def test_handler():
+    assert g.handler(2) == 4
+    assert g.EVALUATED == []
+    assert not g.settings.configured
+"""
+
+
+def test_django_lazy_objects_are_named_and_never_evaluated(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("django")
+    app = fresh_project(
+        pytester,
+        monkeypatch,
+        {
+            "pyproject.toml": PYPROJECT,
+            "app/__init__.py": "",
+            "app/django_globals.py": DJANGO_GLOBALS,
+            "tests/test_django.py": DJANGO_TESTS,
+        },
+    )
+
+    record = app.record()
+
+    record.assert_outcomes(passed=1)
+    summary = seamrec_summary(record)
+    assert [] == [line for line in summary if "warning" in line]
+    assert any(
+        line.startswith("not inspected: settings in app.django_globals (a django.conf.LazySettings")
+        for line in summary
+    )
+    assert any(
+        line.startswith(
+            "not inspected: lazy in app.django_globals (a django.utils.functional.SimpleLazyObject"
+        )
+        for line in summary
+    )
+    assert [("app.django_globals:handler", "test_django", "return")] == crossings(
+        app.cassettes / "tests/test_django/test_handler.msgpack"
+    )

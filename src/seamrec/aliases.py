@@ -160,6 +160,8 @@ class Redirector:
         replacements: dict[int, tuple[weakref.ReferenceType[Any], Any, object]] = {}
         for key, (original, wrapper) in self.wrapped.items():
             for ref in weakref.getweakrefs(original):  # the list is freed after the loop
+                if type(ref.__callback__) is weakref.finalize:
+                    continue  # runs code when the function dies; no way to call it
                 if type(ref) is weakref.ReferenceType:
                     fresh = weakref.ref(wrapper, ref.__callback__)
                     replacements[id(ref)] = (ref, fresh, original)
