@@ -62,17 +62,26 @@ class Redirector:
     undo: list[Restore] = field(default_factory=list)
     holders: dict[int, set[str]] = field(default_factory=dict)  # id(original) -> holders
     redirected: int = 0
+    # A module namespace: the functions defined there are collected in `functions` by the
+    # same walk over the heap (instrumentation looks for functions only a registry holds).
+    namespace: dict[str, Any] | None = None
+    functions: list[types.FunctionType] = field(default_factory=list)
 
     def run(self) -> None:
         """Redirect every referrer of the originals, then their weak references."""
         originals = [original for original, _ in self.wrapped.values()]
         self.ours |= {id(self.wrapped), id(originals), *map(id, self.wrapped.values())}
-        for referrer in gc.get_referrers(*originals):
+        namespace = self.namespace
+        targets = originals if namespace is None else [*originals, namespace]
+        self.ours |= {id(targets), id(self.functions)}
+        for referrer in gc.get_referrers(*targets):
             if id(referrer) in self.ours:
                 continue
             kind = type(referrer)
             if kind is types.FrameType or kind is Restore:
                 continue
+            if kind is types.FunctionType and referrer.__globals__ is namespace:
+                self.functions.append(referrer)
             try:
                 self._redirect(referrer, kind)
             except Exception as exc:  # a holder that refused: its seams are named

@@ -285,14 +285,22 @@ class Instrumenter:
                 self.report.seams.pop(seam_id, None)
                 self.report.lost[seam_id] = f"could not be wrapped: {exc!r}"
         callables = [(c.value, w) for c, w in replaced if c.kind == "callable"]
+        namespace = None if self.is_library(name) else vars(module)
+        functions: list[types.FunctionType] | None = None
         if callables:
             ours = {id(candidates), id(replaced), id(callables), *map(id, candidates)}
             ours |= {id(pair) for pair in replaced} | {id(pair) for pair in callables}
-            self._redirect_aliases(callables, ours)
-        if not self.is_library(name):
-            self._wrap_hidden(module, {c.qualname for c in candidates})
+            functions = self._redirect_aliases(callables, ours, namespace)
+        if namespace is not None:
+            if functions is None:
+                functions = [
+                    f for f in gc.get_referrers(namespace) if type(f) is types.FunctionType
+                ]
+            self._wrap_hidden(module, functions, {c.qualname for c in candidates})
 
-    def _wrap_hidden(self, module: types.ModuleType, taken: set[str]) -> None:
+    def _wrap_hidden(
+        self, module: types.ModuleType, functions: list[types.FunctionType], taken: set[str]
+    ) -> None:
         """Wrap the public functions of `module` that no global or class attribute holds,
         only a registry (DRF's `@api_view` keeps the view in a closure of the class it
         builds). Each is kept only if a holder could be pointed at its wrapper."""
@@ -300,9 +308,8 @@ class Instrumenter:
         home = module.__name__
         hidden = [
             referrer
-            for referrer in gc.get_referrers(namespace)
-            if type(referrer) is types.FunctionType
-            and referrer.__globals__ is namespace
+            for referrer in functions
+            if referrer.__globals__ is namespace
             and referrer.__module__ == home
             and "<" not in referrer.__qualname__
             and referrer.__qualname__ not in taken
@@ -311,7 +318,7 @@ class Instrumenter:
         for function in hidden:
             seam_id = f"{home}:{function.__qualname__}"
             try:
-                self._wrap_held(function, seam_id, {id(hidden)})
+                self._wrap_held(function, seam_id, {id(hidden), id(functions)})
             except Exception as exc:  # this seam is lost, the others are wrapped
                 self.report.seams.pop(seam_id, None)
                 self.report.lost[seam_id] = f"could not be wrapped: {exc!r}"
@@ -440,9 +447,16 @@ class Instrumenter:
 
         return seam_wrapper
 
-    def _redirect_aliases(self, replaced: list[tuple[object, Any]], ours: set[int]) -> None:
+    def _redirect_aliases(
+        self,
+        replaced: list[tuple[object, Any]],
+        ours: set[int],
+        namespace: dict[str, Any] | None,
+    ) -> list[types.FunctionType]:
+        """Point the aliases of the originals at their wrappers; the functions defined in
+        `namespace` come back from the same walk over the heap."""
         wrapped = {id(original): (original, wrapper) for original, wrapper in replaced}
-        redirector = Redirector(wrapped, ours)
+        redirector = Redirector(wrapped, ours, namespace=namespace)
         try:
             redirector.run()
         finally:
@@ -451,6 +465,7 @@ class Instrumenter:
             for key, holders in redirector.holders.items():
                 seam = wrapped[key][1].seam
                 self.report.unredirected.setdefault(seam.id, set()).update(holders)
+        return redirector.functions
 
 
 def _is_dunder(name: str) -> bool:
