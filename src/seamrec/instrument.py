@@ -1,72 +1,43 @@
-"""Find the seams of the configured modules and wrap them with wrapt (the only wrapt import).
+"""Wrap the seams of the configured modules in place, and put everything back at the end.
 
 Modules are instrumented right after they execute, through an import hook installed
 before conftest.py is imported; modules imported earlier are instrumented on install.
-Module globals and class attributes are classified statically (`seamrec.statics`): a
-proxy such as `flask.g` is never evaluated, only named. Each candidate is wrapped on its
-own, so one failure loses one seam, and that seam is named. References taken before
-wrapping are redirected by `seamrec.aliases`.
+Candidates are found statically (`seamrec.candidates`): a proxy such as `flask.g` is
+never evaluated, only named. Each candidate is wrapped on its own (`seamrec.wrappers`),
+so one failure loses one seam, and that seam is named. References taken before wrapping
+are redirected by `seamrec.aliases`.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-import fnmatch
 import functools
 import gc
 import importlib.abc
 import importlib.machinery
-import inspect
 import sys
 import types
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import Any, Protocol, cast
 
 import wrapt
 
 from seamrec import statics
 from seamrec.aliases import Redirector, Restore
+from seamrec.candidates import (
+    Candidate,
+    describe,
+    func_of,
+    global_candidates,
+    home_globals,
+    is_dunder,
+    library_candidates,
+)
 from seamrec.config import SeamPattern, Settings
+from seamrec.wrappers import Seam, SeamCachedProperty, SeamProperty, SeamWrapper
 
-
-@dataclass(frozen=True)
-class Seam:
-    """One wrapped callable and how to bind its arguments to parameter names."""
-
-    id: str
-    module: str
-    qualname: str
-    kind: str  # "function" | "async" | "generator"
-    has_self: bool
-    positional: tuple[str, ...]
-    var_positional: str | None
-
-    def bind(
-        self, instance: object, args: Sequence[object], kwargs: dict[str, object]
-    ) -> tuple[tuple[str, ...], list[object]]:
-        """Names and values of the arguments, as `f(1, 2)` and `f(a=1, b=2)` agree on."""
-        positional = self.positional
-        if self.has_self:
-            names: tuple[str, ...] = positional[:1]
-            values: list[object] = [instance]
-            positional = positional[1:]
-        else:
-            names, values = (), []
-        count = len(args)
-        if count <= len(positional):
-            names += positional[:count]
-            values.extend(args)
-        else:
-            names += positional
-            values.extend(args[: len(positional)])
-            names += (self.var_positional or "*args",)
-            values.append(tuple(args[len(positional) :]))
-        if kwargs:
-            names += tuple(kwargs)
-            values.extend(kwargs.values())
-        return names, values
+__all__ = ["Dispatcher", "Instrumenter", "Report", "Seam", "SeamWrapper", "caller_frame_depth"]
 
 
 class Dispatcher(Protocol):
@@ -83,64 +54,6 @@ class Dispatcher(Protocol):
     ) -> Any: ...
 
 
-if TYPE_CHECKING:
-    _FunctionWrapper = wrapt.FunctionWrapper[..., Any]
-    _BoundFunctionWrapper = wrapt.BoundFunctionWrapper[..., Any]
-else:
-    _FunctionWrapper = wrapt.FunctionWrapper
-    _BoundFunctionWrapper = wrapt.BoundFunctionWrapper
-
-
-class SeamBoundWrapper(_BoundFunctionWrapper):
-    """A wrapped method bound to its instance; pickles and copies like a bound method."""
-
-    def __copy__(self) -> SeamBoundWrapper:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, object]) -> Any:
-        """Like a bound method: the copy is bound to a deep copy of the instance."""
-        owner = self._receiver()
-        if owner is None or isinstance(owner, type):
-            return self
-        return getattr(copy.deepcopy(owner, memo), self.__name__)
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        owner = self._receiver()
-        if owner is None:
-            owner = getattr(self, "_self_owner", None)  # a staticmethod read from its class
-        return getattr, (owner, self.__name__)
-
-    def _receiver(self) -> Any:
-        """The instance or class the method is bound to (None for a staticmethod)."""
-        return getattr(self.__wrapped__, "__self__", None)
-
-
-class SeamWrapper(_FunctionWrapper):
-    """A wrapt FunctionWrapper that knows its seam and survives copy and pickle."""
-
-    __bound_function_wrapper__ = SeamBoundWrapper
-
-    def __init__(self, wrapped: Any, wrapper: Any, seam: Seam) -> None:
-        super().__init__(wrapped, wrapper)
-        self._self_seam = seam
-
-    @property
-    def seam(self) -> Seam:
-        """The seam this wrapper records."""
-        seam: Seam = self._self_seam
-        return seam
-
-    def __copy__(self) -> SeamWrapper:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, object]) -> SeamWrapper:
-        return self
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        # Pickled by reference, like the function itself: unpickling finds the wrapper.
-        return self._self_seam.qualname
-
-
 @dataclass
 class Report:
     """What instrumentation did, for the terminal summary."""
@@ -154,18 +67,6 @@ class Report:
     skipped: dict[str, set[str]] = field(default_factory=dict)
     # seam id (or module name) -> why seamrec could not wrap it: its calls are not recorded
     lost: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A callable or property found in a module: where it lives and what it is."""
-
-    owner: object  # the module or class holding it
-    name: str  # the attribute name there
-    value: object  # what is stored: function, classmethod, property, callable object
-    qualname: str  # the seam's qualname
-    kind: str  # "callable" | "property" | "cached_property"
-    how: str = "attr"  # "attr": an attribute of owner; "item": a key of owner (a dict)
 
 
 def caller_frame_depth() -> int:
@@ -324,7 +225,7 @@ class Instrumenter:
                 self.report.lost[seam_id] = f"could not be wrapped: {exc!r}"
 
     def _wrap_held(self, function: types.FunctionType, seam_id: str, ours: set[int]) -> None:
-        seam = _describe(function.__module__, function.__qualname__, function, function, False)
+        seam = describe(function.__module__, function.__qualname__, function, function, False)
         if seam is None or seam_id in self.report.seams:
             return
         wrapper = SeamWrapper(function, self._wrapper_for(seam, function.__globals__, False), seam)
@@ -344,13 +245,13 @@ class Instrumenter:
         home = module.__name__
         namespace = list(vars(module).items())
         if self.is_library(home):
-            yield from _library_candidates(module, namespace, self.settings.seams)
+            yield from library_candidates(module, namespace, self.settings.seams)
             return
         for attr, value in namespace:
-            if type(attr) is not str or _is_dunder(attr):
+            if type(attr) is not str or is_dunder(attr):
                 continue  # dunders are never seams (`__loader__`, `__builtins__`...)
             try:
-                yield from _global_candidates(module, attr, value, self.report)
+                yield from global_candidates(module, attr, value, self.report.skipped)
             except Exception as exc:  # classified statically, yet something refused
                 self._skip(value, f"{home}.{attr}", exc)
 
@@ -371,18 +272,18 @@ class Instrumenter:
             self.report.seams[seam.id] = seam
             route = self._route(seam, None, library)
             if candidate.kind == "property":
-                return _SeamProperty(cast(property, candidate.value), seam, route)
-            return _SeamCachedProperty(cast(Any, candidate.value), seam, route)
+                return SeamProperty(cast(property, candidate.value), seam, route)
+            return SeamCachedProperty(cast(Any, candidate.value), seam, route)
         original = candidate.value
         kind = type(original)
-        function = _func_of(original) if issubclass(kind, classmethod | staticmethod) else original
+        function = func_of(original) if issubclass(kind, classmethod | staticmethod) else original
         if type(function) is SeamWrapper:
             return None  # already wrapped
-        described = _describe(module, qualname, function, original, library)
+        described = describe(module, qualname, function, original, library)
         if described is None:
             return None
         self.report.seams[described.id] = described
-        home = _home_globals(function)
+        home = home_globals(function)
         return SeamWrapper(original, self._wrapper_for(described, home, library), described)
 
     def _route(
@@ -466,281 +367,6 @@ class Instrumenter:
                 seam = wrapped[key][1].seam
                 self.report.unredirected.setdefault(seam.id, set()).update(holders)
         return redirector.functions
-
-
-def _is_dunder(name: str) -> bool:
-    return name.startswith("__") and name.endswith("__")
-
-
-def _func_of(method: object) -> Any:
-    """The function inside a classmethod or staticmethod (its C member, read statically)."""
-    owner = classmethod if issubclass(type(method), classmethod) else staticmethod
-    return vars(owner)["__func__"].__get__(method)
-
-
-def _home_globals(function: object) -> object:
-    """The globals of the innermost plain function behind `function` (None if none)."""
-    for _ in range(100):
-        kind = type(function)
-        if kind is types.FunctionType:
-            return function.__globals__  # type: ignore[attr-defined]
-        if issubclass(kind, wrapt.ObjectProxy):
-            function = statics.lookup(kind, "__wrapped__").__get__(function)
-            continue
-        inner = statics.dict_entry(function, "__wrapped__")
-        if inner is statics.MISSING:
-            return None
-        function = inner
-    return None
-
-
-def _innermost_function(value: object) -> types.FunctionType | None:
-    """The plain function a decorator result stands for, found without running any code
-    of the value: a function, a wrapt proxy (its `__wrapped__` slot), or a callable object
-    whose instance `__dict__` holds `__wrapped__` (functools.wraps, lru_cache)."""
-    for _ in range(100):
-        kind = type(value)
-        if kind is types.FunctionType:
-            return value  # type: ignore[return-value]
-        if issubclass(kind, wrapt.ObjectProxy):
-            value = statics.lookup(kind, "__wrapped__").__get__(value)
-            continue
-        if statics.is_proxy_type(kind) or not statics.is_callable_type(kind):
-            return None
-        inner = statics.dict_entry(value, "__wrapped__")
-        if inner is statics.MISSING:
-            return None
-        value = inner
-    return None
-
-
-def _qualname_of(value: object, home: str) -> str | None:
-    """The qualname of a function-like module global defined in `home`, or None."""
-    kind = type(value)
-    module: object
-    qualname: object
-    if kind is types.FunctionType:
-        module, qualname = value.__module__, value.__qualname__  # type: ignore[attr-defined]
-    elif issubclass(kind, _WRAPT_FUNCTION) and kind is not SeamWrapper:
-        inner = _innermost_function(value)
-        if inner is None:
-            return None
-        module, qualname = inner.__module__, inner.__qualname__
-    elif statics.is_callable_type(kind) and not statics.is_proxy_type(kind):
-        namespace = statics.instance_dict(value)  # functools.update_wrapper writes here
-        if namespace is None or "__wrapped__" not in namespace:
-            return None
-        module, qualname = namespace.get("__module__"), namespace.get("__qualname__")
-    else:
-        return None
-    if module != home or not isinstance(qualname, str):
-        return None
-    return qualname
-
-
-def _global_candidates(
-    module: types.ModuleType, attr: str, value: object, report: Report
-) -> Iterator[Candidate]:
-    home = module.__name__
-    kind = type(value)
-    if kind is SeamWrapper:
-        return
-    if statics.is_class(value):
-        cls: type = value  # type: ignore[assignment]
-        qualname = statics.class_qualname(cls)
-        if statics.class_module(cls) == home and "<locals>" not in qualname:
-            yield from _class_candidates(cls, home, set(), report)
-        return
-    if statics.is_proxy_type(kind) and not issubclass(kind, wrapt.ObjectProxy):
-        where = f"{home}.{attr}"
-        report.skipped.setdefault(statics.type_path(kind), set()).add(where)
-        return
-    found = _qualname_of(value, home)
-    if found is not None:
-        yield Candidate(module, attr, value, found, "callable")
-    elif not issubclass(kind, types.ModuleType | types.FunctionType):
-        yield from _registry_candidates(value, home)
-
-
-def _registry_candidates(holder: object, home: str) -> Iterator[Candidate]:
-    """Functions of `home` that a module-level object keeps in its instance `__dict__`
-    and that are no global of their own (Click's `Command.callback`): the object's owner
-    calls them from another module, so they are seams, wrapped in place."""
-    namespace = statics.instance_dict(holder)
-    if not namespace:
-        return
-    for key, item in list(namespace.items()):
-        if type(item) is types.FunctionType and type(key) is str and item.__module__ == home:
-            yield Candidate(namespace, key, item, item.__qualname__, "callable", "item")
-
-
-def _class_candidates(
-    cls: type, module: str, seen: set[int], report: Report
-) -> Iterator[Candidate]:
-    if id(cls) in seen:
-        return
-    seen.add(id(cls))
-    prefix = statics.class_qualname(cls)
-    for attr, value in list(statics.class_dict(cls).items()):
-        if _is_dunder(attr):
-            continue
-        kind = type(value)
-        if kind is SeamWrapper or kind is _SeamProperty or kind is _SeamCachedProperty:
-            continue  # already wrapped (a proxy passes isinstance checks for what it wraps)
-        qualname = f"{prefix}.{attr}"
-        if statics.is_class(value):
-            inner: type = value
-            if statics.class_module(inner) == module and statics.class_qualname(inner).startswith(
-                prefix + "."
-            ):
-                yield from _class_candidates(inner, module, seen, report)
-        elif kind is property:
-            yield Candidate(cls, attr, value, qualname, "property")
-        elif kind is _CACHED_PROPERTY:
-            yield Candidate(cls, attr, value, qualname, "cached_property")
-        elif issubclass(kind, classmethod | staticmethod):
-            function = _func_of(value)
-            if type(function) is types.FunctionType:
-                yield Candidate(cls, attr, value, function.__qualname__, "callable")
-        elif kind is types.FunctionType:
-            yield Candidate(cls, attr, value, value.__qualname__, "callable")
-        elif statics.is_proxy_type(kind) and not issubclass(kind, wrapt.ObjectProxy):
-            report.skipped.setdefault(statics.type_path(kind), set()).add(f"{module}.{qualname}")
-        else:
-            inner_qualname = _qualname_of(value, module)
-            if inner_qualname is not None:
-                yield Candidate(cls, attr, value, inner_qualname, "callable")
-
-
-def _library_candidates(
-    module: types.ModuleType, namespace: list[tuple[str, Any]], patterns: tuple[SeamPattern, ...]
-) -> Iterator[Candidate]:
-    """Callables of a module outside the boundaries that `seams` patterns name, by the
-    name they have there (`flask:render_template` although it is defined in
-    flask.templating); a class's methods as `Class.method`."""
-    home = module.__name__
-    mine = [p for p in patterns if p.matches_module(home)]
-    for attr, value in namespace:
-        if type(attr) is not str or attr.startswith("__"):
-            continue
-        kind = type(value)
-        if statics.is_class(value):
-            cls: type = value
-            for method, member in list(statics.class_dict(cls).items()):
-                qualname = f"{attr}.{method}"
-                if any(fnmatch.fnmatchcase(qualname, p.qualname) for p in mine):
-                    member_kind = type(member)
-                    if member_kind is property:
-                        yield Candidate(cls, method, member, qualname, "property")
-                    elif member_kind is types.FunctionType or issubclass(
-                        member_kind, classmethod | staticmethod
-                    ):
-                        yield Candidate(cls, method, member, qualname, "callable")
-        elif any(fnmatch.fnmatchcase(attr, p.qualname) for p in mine) and (
-            kind is types.FunctionType
-            or kind is types.BuiltinFunctionType
-            or _innermost_function(value) is not None
-        ):
-            yield Candidate(module, attr, value, attr, "callable")
-
-
-def _describe(
-    module: str, qualname: str, function: Any, original: object, library: bool
-) -> Seam | None:
-    try:
-        signature = inspect.signature(function)
-    except (TypeError, ValueError):
-        if not library:
-            return None
-        # A C function without a signature: arguments recorded as `args` and by keyword.
-        return Seam(f"{module}:{qualname}", module, qualname, "function", False, (), "args")
-    positional: list[str] = []
-    var_positional = None
-    for parameter in signature.parameters.values():
-        if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
-            positional.append(parameter.name)
-        elif parameter.kind is parameter.VAR_POSITIONAL:
-            var_positional = parameter.name
-    in_class = "." in qualname
-    has_self = in_class and type(original) is not staticmethod and bool(positional)
-    if inspect.isasyncgenfunction(function):
-        return None  # async generators are passed through untouched (documented)
-    if inspect.iscoroutinefunction(function):
-        kind = "async"
-    elif inspect.isgeneratorfunction(function):
-        kind = "generator"
-    else:
-        kind = "function"
-    return Seam(
-        id=f"{module}:{qualname}",
-        module=module,
-        qualname=qualname,
-        kind=kind,
-        has_self=has_self,
-        positional=tuple(positional),
-        var_positional=var_positional,
-    )
-
-
-_CACHED_PROPERTY: type = functools.cached_property
-_WRAPT_FUNCTION: type = wrapt.FunctionWrapper
-_Route = Callable[[Any, Callable[..., Any], object, tuple[Any, ...]], Any]
-
-
-class _SeamProperty(property):
-    """A boundary class's property: reads and writes from another module are calls of its
-    seam (a read records `return`, a write `args.value`); the class reads the original."""
-
-    def __init__(self, original: property, seam: Seam, route: _Route) -> None:
-        super().__init__(original.fget, original.fset, original.fdel, original.__doc__)
-        self._seamrec_original = original
-        self._seamrec_seam = seam
-        self._seamrec_route = route
-
-    def __get__(self, instance: Any, owner: type | None = None) -> Any:
-        original = self._seamrec_original
-        if instance is None:
-            return original
-        read = functools.partial(original.__get__, instance, owner)
-        return self._seamrec_route(sys._getframe(1).f_globals, read, instance, ())
-
-    def __set__(self, instance: Any, value: Any) -> None:
-        original = self._seamrec_original
-        if original.fset is None:
-            original.__set__(instance, value)  # raises as the original does
-            return
-        write = functools.partial(original.__set__, instance)
-        self._seamrec_route(sys._getframe(1).f_globals, write, instance, (value,))
-
-    def __delete__(self, instance: Any) -> None:
-        self._seamrec_original.__delete__(instance)
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        return _identity, (self._seamrec_original,)
-
-
-class _SeamCachedProperty(functools.cached_property[Any]):
-    """A boundary class's `functools.cached_property`: the read that computes the value,
-    from another module, is a call of its seam (later reads hit the instance `__dict__`)."""
-
-    def __init__(self, original: functools.cached_property[Any], seam: Seam, route: _Route) -> None:
-        super().__init__(original.func)
-        self.attrname = original.attrname
-        self.__doc__ = original.__doc__
-        self._seamrec_original = original
-        self._seamrec_seam = seam
-        self._seamrec_route = route
-
-    def __get__(self, instance: Any, owner: type | None = None) -> Any:
-        original = self._seamrec_original
-        if instance is None:
-            return original
-        read = functools.partial(original.__get__, instance, owner)
-        return self._seamrec_route(sys._getframe(1).f_globals, read, instance, ())
-
-
-def _identity(value: object) -> object:
-    return value
 
 
 class _SeamFinder(importlib.abc.MetaPathFinder):
