@@ -321,3 +321,17 @@ def test_django_lazy_objects_are_named_and_never_evaluated(
     assert [("app.django_globals:handler", "test_django", "return")] == crossings(
         app.cassettes / "tests/test_django/test_handler.msgpack"
     )
+
+
+def test_a_long_list_of_skipped_proxies_is_one_short_line() -> None:
+    stats = Stats(seams_wrapped=1)
+    places = [f"app.models.User.col{i:02}" for i in range(12)] + ["app.models.Order.id"]
+    stats.skipped = {"sqlalchemy.orm.attributes.InstrumentedAttribute": places}
+
+    [line] = [line for line in summary_lines(Mode.RECORD, stats) if "not inspected" in line]
+
+    assert line == (
+        "not inspected: col00, col01, col02, col03, col04, col05, col06, col07 and 5 more in "
+        "app.models.Order, app.models.User (a sqlalchemy.orm.attributes.InstrumentedAttribute; "
+        "seamrec never evaluates a proxy, so it cannot be a seam)"
+    )

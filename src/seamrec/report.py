@@ -199,12 +199,16 @@ def skipped_lines(skipped: dict[str, list[str]]) -> list[str]:
     for kind, places in skipped.items():
         names = sorted({place.rpartition(".")[2] for place in places})
         holders = sorted({place.rpartition(".")[0] for place in places})
-        more = f" and {len(holders) - 6} more" if len(holders) > 6 else ""
         lines.append(
-            f"not inspected: {', '.join(names)} in {', '.join(holders[:6])}{more} (a {kind}; "
+            f"not inspected: {_some(names, 8)} in {_some(holders, 6)} (a {kind}; "
             "seamrec never evaluates a proxy, so it cannot be a seam)"
         )
     return lines
+
+
+def _some(items: list[str], shown: int) -> str:
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
 
 
 def _count(number: int, noun: str) -> str:
