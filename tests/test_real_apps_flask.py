@@ -341,3 +341,17 @@ def hello(name):
     ] == [c for c in hello if c[0] in watched]
     own = crossings(shop.cassettes / "tests/test_hello/test_rendered_by_the_test_itself.msgpack")
     assert [] == [c for c in own if c[0] in watched]  # the test's own call is no app seam
+
+
+def test_under_xdist_the_proxies_are_named_once_and_every_route_recorded(
+    shop: LayeredApp,
+) -> None:
+    record = shop.record("-n", "2")
+
+    record.assert_outcomes(passed=4)
+    summary = seamrec_summary(record)
+    assert 1 == sum(line.startswith("not inspected: current_app, g, request") for line in summary)
+    assert [] == [line for line in summary if "warning" in line or "not recorded" in line]
+    orders = cassette(shop, "test_orders")
+    assert ("shopapp.api:list_orders", "flask.app", "return") in orders
+    shop.check("-n", "2").assert_outcomes(passed=4)
