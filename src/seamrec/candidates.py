@@ -37,6 +37,7 @@ _WRAPT_FUNCTION: type = wrapt.FunctionWrapper
 
 
 def is_dunder(name: str) -> bool:
+    """`__name__`-style names: never seams, and module plumbing (`__loader__`)."""
     return name.startswith("__") and name.endswith("__")
 
 
@@ -101,14 +102,17 @@ def _qualname_of(value: object, home: str) -> str | None:
         module, qualname = namespace.get("__module__"), namespace.get("__qualname__")
     else:
         return None
-    if module != home or not isinstance(qualname, str):
-        return None
+    if type(module) is not str or module != home or type(qualname) is not str:
+        return None  # type() only: these came from an unknown object's namespace
     return qualname
 
 
 def global_candidates(
     module: types.ModuleType, attr: str, value: object, skipped: dict[str, set[str]]
 ) -> Iterator[Candidate]:
+    """The candidates a module global stands for: a function-like value defined here, the
+    methods and properties of a class defined here, or the functions a registry object
+    holds; a proxy is only noted in `skipped` (type path -> places)."""
     home = module.__name__
     kind = type(value)
     if kind is SeamWrapper:
@@ -145,6 +149,8 @@ def _registry_candidates(holder: object, home: str) -> Iterator[Candidate]:
 def class_candidates(
     cls: type, module: str, seen: set[int], skipped: dict[str, set[str]]
 ) -> Iterator[Candidate]:
+    """Methods, class- and staticmethods, properties and nested classes of `cls`, read
+    from its own namespace (never through a metaclass)."""
     if id(cls) in seen:
         return
     seen.add(id(cls))
