@@ -81,9 +81,14 @@ class Settings:
     redact_patterns: tuple[str, ...] = ()
     databases: tuple[str, ...] = DATABASES
 
+    def in_boundaries(self, module: str) -> bool:
+        """True when `module` is one of the boundaries or inside one (the app's code)."""
+        return any(module == b or module.startswith(b + ".") for b in self.boundaries)
+
     def module_in_scope(self, module: str) -> bool:
-        """True when callables defined in `module` may be seams."""
-        if any(module == b or module.startswith(b + ".") for b in self.boundaries):
+        """True when callables defined in (or, for library seams, exposed by) `module` may
+        be seams."""
+        if self.in_boundaries(module):
             return True
         return any(p.matches_module(module) for p in self.seams)
 
@@ -95,8 +100,8 @@ class Settings:
             return False  # constructors and other dunders are never seams
         if any(p.matches(module, qualname) for p in self.seams):
             return True
-        in_boundary = any(module == b or module.startswith(b + ".") for b in self.boundaries)
-        return in_boundary and not any(part.startswith("_") for part in qualname.split("."))
+        public = not any(part.startswith("_") for part in qualname.split("."))
+        return public and self.in_boundaries(module)
 
 
 _LIST_KEYS = (

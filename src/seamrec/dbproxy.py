@@ -51,7 +51,7 @@ class Connect:
         try:
             return dressed(ConnectionProxy, connection)(connection, self._seams)
         except Exception as exc:  # seamrec's own failure: the app gets its connection
-            self._seams.recorder.internal_error(exc)
+            self._seams.recorder.internal_error(exc, "the queries of a new connection")
             return connection
 
 
@@ -190,7 +190,7 @@ def _start(
             value = args[0] if args else kwargs.get("params", kwargs.get("parameters"))
         return seams.start(sql, value, many)
     except Exception as exc:  # seamrec's own failure: reported, never raised
-        seams.recorder.internal_error(exc)
+        seams.recorder.internal_error(exc, "a query")
         return None
 
 
@@ -221,7 +221,7 @@ def _run(
             seams.described(query, description_of.description)
         except Exception as exc:  # seamrec's own failure: reported, never raised
             query.done = True
-            seams.recorder.internal_error(exc)
+            seams.recorder.internal_error(exc, "the result columns of a query")
     return result
 
 
@@ -236,7 +236,7 @@ def _guarded(seams: DatabaseSeams, query: Query | None, rows: list[Any] | None) 
             seams.note(query, list(rows))
     except Exception as exc:  # seamrec's own failure: reported, never raised
         query.done = True
-        seams.recorder.internal_error(exc)
+        seams.recorder.internal_error(exc, "the rows of a query")
 
 
 def _guarded_finish(seams: DatabaseSeams, query: Query | None) -> None:

@@ -1,72 +1,46 @@
-"""Find the seams of the configured modules and wrap them with wrapt (the only wrapt import).
+"""Wrap the seams of the configured modules in place, and put everything back at the end.
 
 Modules are instrumented right after they execute, through an import hook installed
 before conftest.py is imported; modules imported earlier are instrumented on install.
-References taken before wrapping (``from m import f`` in another module, registries and
-handler maps filled at import time, plugin hooks) are redirected to the wrapper when they
-live in a dict or a list; anything else that still holds the original (a tuple, a
-closure cell, a bound method, a partial) is reported by name, never silently unrecorded.
+Candidates are found statically (`seamrec.candidates`): a proxy such as `flask.g` is
+never evaluated, only named. Each candidate is wrapped on its own (`seamrec.wrappers`),
+so one failure loses one seam, and that seam is named. References taken before wrapping
+are redirected by `seamrec.aliases`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import dataclasses
+import functools
 import gc
 import importlib.abc
 import importlib.machinery
-import inspect
 import sys
 import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import Any, Protocol, cast
 
 import wrapt
 
+from seamrec import statics
+from seamrec.aliases import Redirector, Restore
+from seamrec.candidates import (
+    Candidate,
+    describe,
+    func_of,
+    global_candidates,
+    home_globals,
+    is_dunder,
+    library_candidates,
+)
 from seamrec.config import SeamPattern, Settings
+from seamrec.wrappers import Seam, SeamCachedProperty, SeamProperty, SeamWrapper
 
 __tracebackhide__ = True  # pytest shows no frame of the seam wrappers in a traceback
 
-
-@dataclass(frozen=True)
-class Seam:
-    """One wrapped callable and how to bind its arguments to parameter names."""
-
-    id: str
-    module: str
-    qualname: str
-    kind: str  # "function" | "async" | "generator"
-    has_self: bool
-    positional: tuple[str, ...]
-    var_positional: str | None
-
-    def bind(
-        self, instance: object, args: Sequence[object], kwargs: dict[str, object]
-    ) -> tuple[tuple[str, ...], list[object]]:
-        """Names and values of the arguments, as `f(1, 2)` and `f(a=1, b=2)` agree on."""
-        positional = self.positional
-        if self.has_self:
-            names: tuple[str, ...] = positional[:1]
-            values: list[object] = [instance]
-            positional = positional[1:]
-        else:
-            names, values = (), []
-        count = len(args)
-        if count <= len(positional):
-            names += positional[:count]
-            values.extend(args)
-        else:
-            names += positional
-            values.extend(args[: len(positional)])
-            names += (self.var_positional or "*args",)
-            values.append(tuple(args[len(positional) :]))
-        if kwargs:
-            names += tuple(kwargs)
-            values.extend(kwargs.values())
-        return names, values
+__all__ = ["Dispatcher", "Instrumenter", "Report", "Seam", "SeamWrapper", "caller_frame_depth"]
 
 
 class Dispatcher(Protocol):
@@ -87,64 +61,6 @@ class Dispatcher(Protocol):
         ...
 
 
-if TYPE_CHECKING:
-    _FunctionWrapper = wrapt.FunctionWrapper[..., Any]
-    _BoundFunctionWrapper = wrapt.BoundFunctionWrapper[..., Any]
-else:
-    _FunctionWrapper = wrapt.FunctionWrapper
-    _BoundFunctionWrapper = wrapt.BoundFunctionWrapper
-
-
-class SeamBoundWrapper(_BoundFunctionWrapper):
-    """A wrapped method bound to its instance; pickles and copies like a bound method."""
-
-    def __copy__(self) -> SeamBoundWrapper:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, object]) -> Any:
-        """Like a bound method: the copy is bound to a deep copy of the instance."""
-        owner = self._receiver()
-        if owner is None or isinstance(owner, type):
-            return self
-        return getattr(copy.deepcopy(owner, memo), self.__name__)
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        owner = self._receiver()
-        if owner is None:
-            owner = getattr(self, "_self_owner", None)  # a staticmethod read from its class
-        return getattr, (owner, self.__name__)
-
-    def _receiver(self) -> Any:
-        """The instance or class the method is bound to (None for a staticmethod)."""
-        return getattr(self.__wrapped__, "__self__", None)
-
-
-class SeamWrapper(_FunctionWrapper):
-    """A wrapt FunctionWrapper that knows its seam and survives copy and pickle."""
-
-    __bound_function_wrapper__ = SeamBoundWrapper
-
-    def __init__(self, wrapped: Any, wrapper: Any, seam: Seam) -> None:
-        super().__init__(wrapped, wrapper)
-        self._self_seam = seam
-
-    @property
-    def seam(self) -> Seam:
-        """The seam this wrapper records."""
-        seam: Seam = self._self_seam
-        return seam
-
-    def __copy__(self) -> SeamWrapper:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, object]) -> SeamWrapper:
-        return self
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        # Pickled by reference, like the function itself: unpickling finds the wrapper.
-        return self._self_seam.qualname
-
-
 @dataclass
 class Report:
     """What instrumentation did, for the terminal summary."""
@@ -154,6 +70,10 @@ class Report:
     redirected: int = 0
     errors: list[str] = field(default_factory=list)
     considered: set[tuple[str, str]] = field(default_factory=set)
+    # type path -> "module.name" of each value never evaluated (proxies, lazy objects)
+    skipped: dict[str, set[str]] = field(default_factory=dict)
+    # seam id (or module name) -> why seamrec could not wrap it: its calls are not recorded
+    lost: dict[str, str] = field(default_factory=dict)
 
 
 def caller_frame_depth() -> int:
@@ -174,14 +94,31 @@ def caller_frame_depth() -> int:
 class Instrumenter:
     """Wraps seams in place and puts everything back on `uninstall`."""
 
-    def __init__(self, settings: Settings, dispatcher: Dispatcher) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        dispatcher: Dispatcher,
+        boundaries: tuple[str, ...] | None = None,
+    ) -> None:
         self.settings = settings
         self.dispatcher = dispatcher
+        # The app's packages: library seams (`seams` patterns naming callables outside
+        # them) are recorded only when called from these. Replay wraps with no boundaries.
+        self.boundaries = settings.boundaries if boundaries is None else boundaries
         self.report = Report()
         self._undo: list[Callable[[], None]] = []
         self._finder: _SeamFinder | None = None
         self._seen: set[str] = set()
         self._depth = caller_frame_depth()
+        self._in_boundaries = functools.lru_cache(maxsize=4096)(self._boundary_module)
+
+    def _boundary_module(self, module: str) -> bool:
+        return any(module == b or module.startswith(b + ".") for b in self.boundaries)
+
+    def is_library(self, module: str) -> bool:
+        """Whether seams of `module` are library seams (there are boundaries, and the
+        module is outside them): found by exposed name, recorded only from the app."""
+        return bool(self.boundaries) and not self._in_boundaries(module)
 
     def install(self) -> None:
         """Instrument imported modules in scope and hook future imports."""
@@ -196,7 +133,7 @@ class Instrumenter:
             return
         self.settings = dataclasses.replace(self.settings, seams=self.settings.seams + fresh)
         for name, module in list(sys.modules.items()):
-            if isinstance(module, types.ModuleType) and self.settings.module_in_scope(name):
+            if issubclass(type(module), types.ModuleType) and self.settings.module_in_scope(name):
                 self.instrument_module(module)
 
     def uninstall(self) -> None:
@@ -218,52 +155,189 @@ class Instrumenter:
         return sorted(
             name
             for name, module in list(sys.modules.items())
-            if isinstance(module, types.ModuleType)
+            if issubclass(type(module), types.ModuleType)
             and name not in self._seen
             and self.settings.module_in_scope(name)
         )
 
     def instrument_module(self, module: types.ModuleType) -> None:
-        """Wrap the seams defined in `module`, then redirect aliases to them."""
-        self._seen.add(module.__name__)
+        """Wrap the seams defined in `module`, then redirect aliases to them. A failure
+        loses the one seam it happened on, and names it."""
+        name = module.__name__
+        self._seen.add(name)
         try:
-            candidates = list(_candidates(module))
-            replaced: list[tuple[object, str, object, SeamWrapper]] = []
-            for owner, name, original in candidates:
-                wrapper = self._wrap(module.__name__, original)
-                if wrapper is not None:
-                    setattr(owner, name, wrapper)
-                    replaced.append((owner, name, original, wrapper))
-            if replaced:
-                ours = {id(candidates), id(replaced), *map(id, candidates), *map(id, replaced)}
-                self._redirect_aliases(replaced, ours)
-            for owner, name, original, _ in replaced:
-                self._undo.append(_restore_attribute(owner, name, original))
+            candidates = list(self._candidates(module))
         except Exception as exc:  # never break the import of the user's module
-            self.report.errors.append(f"instrumenting {module.__name__}: {exc!r}")
+            self.report.lost[name] = f"the module could not be searched for seams: {exc!r}"
+            return
+        replaced: list[tuple[Candidate, Any]] = []
+        taken: set[int] = set()
+        candidates.sort(key=lambda c: c.how != "attr")  # a registry entry may be a global too
+        for candidate in candidates:
+            seam_id = f"{name}:{candidate.qualname}"
+            if id(candidate.value) in taken:
+                continue  # wrapped where it is a global; aliases are redirected below
+            taken.add(id(candidate.value))
+            try:
+                wrapper = self._wrap(name, candidate)
+                if wrapper is not None:
+                    if candidate.how == "item":
+                        cast(dict[str, Any], candidate.owner)[candidate.name] = wrapper
+                    else:
+                        setattr(candidate.owner, candidate.name, wrapper)
+                    replaced.append((candidate, wrapper))
+                    self._undo.append(
+                        Restore(candidate.owner, candidate.how, candidate.name, candidate.value)
+                    )
+            except Exception as exc:  # this seam is lost, the others are wrapped
+                self.report.seams.pop(seam_id, None)
+                self.report.lost[seam_id] = f"could not be wrapped: {exc!r}"
+        callables = [(c.value, w) for c, w in replaced if c.kind == "callable"]
+        namespace = None if self.is_library(name) else vars(module)
+        functions: list[types.FunctionType] | None = None
+        if callables:
+            ours = {id(candidates), id(replaced), id(callables), *map(id, candidates)}
+            ours |= {id(pair) for pair in replaced} | {id(pair) for pair in callables}
+            functions = self._redirect_aliases(callables, ours, namespace)
+        if namespace is not None:
+            if functions is None:
+                functions = [
+                    f for f in gc.get_referrers(namespace) if type(f) is types.FunctionType
+                ]
+            self._wrap_hidden(module, functions, {c.qualname for c in candidates})
 
-    def _wrap(self, module: str, original: object) -> SeamWrapper | None:
-        function = (
-            original.__func__ if isinstance(original, classmethod | staticmethod) else original
-        )
-        qualname = getattr(function, "__qualname__", "")
-        self.report.considered.add((module, qualname))
-        if "<locals>" in qualname or not self.settings.is_seam(module, qualname):
-            return None
-        if isinstance(function, SeamWrapper):
-            return None
-        seam = _describe(module, qualname, function, original)
-        if seam is None:
-            return None
+    def _wrap_hidden(
+        self, module: types.ModuleType, functions: list[types.FunctionType], taken: set[str]
+    ) -> None:
+        """Wrap the public functions of `module` that no global or class attribute holds,
+        only a registry (DRF's `@api_view` keeps the view in a closure of the class it
+        builds). Each is kept only if a holder could be pointed at its wrapper."""
+        namespace = vars(module)
+        home = module.__name__
+        hidden = [
+            referrer
+            for referrer in functions
+            if referrer.__globals__ is namespace
+            and referrer.__module__ == home
+            and "<" not in referrer.__qualname__
+            and referrer.__qualname__ not in taken
+            and self.settings.is_seam(home, referrer.__qualname__)
+        ]
+        for function in hidden:
+            seam_id = f"{home}:{function.__qualname__}"
+            try:
+                self._wrap_held(function, seam_id, {id(hidden), id(functions)})
+            except Exception as exc:  # this seam is lost, the others are wrapped
+                self.report.seams.pop(seam_id, None)
+                self.report.lost[seam_id] = f"could not be wrapped: {exc!r}"
+
+    def _wrap_held(self, function: types.FunctionType, seam_id: str, ours: set[int]) -> None:
+        seam = describe(function.__module__, function.__qualname__, function, function, False)
+        if seam is None or seam_id in self.report.seams:
+            return
+        wrapper = SeamWrapper(function, self._wrapper_for(seam, function.__globals__, False), seam)
+        redirector = Redirector({id(function): (function, wrapper)}, ours)
+        try:
+            redirector.run()
+        finally:
+            self._undo.extend(redirector.undo)
+        if not redirector.redirected:
+            return  # nothing reaches it through seamrec's wrapper: not counted as a seam
         self.report.seams[seam.id] = seam
-        home_globals = getattr(inspect.unwrap(cast(Any, function)), "__globals__", None)
-        return SeamWrapper(original, self._wrapper_for(seam, home_globals), seam)
+        self.report.redirected += redirector.redirected
+        for holders in redirector.holders.values():
+            self.report.unredirected.setdefault(seam.id, set()).update(holders)
 
-    def _wrapper_for(self, seam: Seam, home_globals: object) -> Callable[..., Any]:
+    def _candidates(self, module: types.ModuleType) -> Iterator[Candidate]:
+        home = module.__name__
+        namespace = list(vars(module).items())
+        if self.is_library(home):
+            yield from library_candidates(module, namespace, self.settings.seams)
+            return
+        for attr, value in namespace:
+            if type(attr) is not str or is_dunder(attr):
+                continue  # dunders are never seams (`__loader__`, `__builtins__`...)
+            try:
+                yield from global_candidates(module, attr, value, self.report.skipped)
+            except Exception as exc:  # classified statically, yet something refused
+                self._skip(value, f"{home}.{attr}", exc)
+
+    def _skip(self, value: object, where: str, exc: Exception | None = None) -> None:
+        path = statics.type_path(type(value))
+        label = path if exc is None else f"{path}, {type(exc).__name__}"
+        self.report.skipped.setdefault(label, set()).add(where)
+
+    def _wrap(self, module: str, candidate: Candidate) -> Any:
+        qualname = candidate.qualname
+        self.report.considered.add((module, qualname))
+        if "<" in qualname or not self.settings.is_seam(module, qualname):
+            return None
+        seam_id = f"{module}:{qualname}"
+        library = self.is_library(module)
+        if candidate.kind != "callable":
+            seam = Seam(seam_id, module, qualname, "function", True, ("self", "value"), None)
+            self.report.seams[seam.id] = seam
+            route = self._route(seam, None, library)
+            if candidate.kind == "property":
+                return SeamProperty(cast(property, candidate.value), seam, route)
+            return SeamCachedProperty(cast(Any, candidate.value), seam, route)
+        original = candidate.value
+        kind = type(original)
+        function = func_of(original) if issubclass(kind, classmethod | staticmethod) else original
+        if type(function) is SeamWrapper:
+            return None  # already wrapped
+        described = describe(module, qualname, function, original, library)
+        if described is None:
+            return None
+        self.report.seams[described.id] = described
+        home = home_globals(function)
+        return SeamWrapper(original, self._wrapper_for(described, home, library), described)
+
+    def _route(
+        self, seam: Seam, home_globals: object, library: bool
+    ) -> Callable[[Any, Callable[..., Any], object, tuple[Any, ...]], Any]:
+        """`route(scope, call, instance, args)`: `call(*args)` directly, or through the
+        dispatcher when the caller whose globals are `scope` crosses the seam."""
+        home = seam.module
+        dispatcher = self.dispatcher
+        in_boundaries = self._in_boundaries
+
+        def route(
+            scope: Any, call: Callable[..., Any], instance: object, args: tuple[Any, ...]
+        ) -> Any:
+            if scope is home_globals:
+                return call(*args)
+            caller = scope.get("__name__", "?")
+            if library:
+                if not in_boundaries(caller):
+                    return call(*args)
+            elif caller == home or caller.startswith("seamrec."):  # seamrec reading a value
+                return call(*args)
+            return dispatcher.crossing(seam, caller, call, instance, args, {})
+
+        return route
+
+    def _wrapper_for(self, seam: Seam, home_globals: object, library: bool) -> Callable[..., Any]:
         home = seam.module
         dispatcher = self.dispatcher
         getframe = sys._getframe
         depth = self._depth
+        in_boundaries = self._in_boundaries
+
+        if library:
+
+            def library_wrapper(
+                wrapped: Callable[..., Any],
+                instance: object,
+                args: tuple[Any, ...],
+                kwargs: dict[str, Any],
+            ) -> Any:
+                caller = getframe(depth).f_globals.get("__name__", "?")
+                if not in_boundaries(caller):  # only the app's own calls are its seams
+                    return wrapped(*args, **kwargs)
+                return dispatcher.crossing(seam, caller, wrapped, instance, args, kwargs)
+
+            return library_wrapper
 
         def seam_wrapper(
             wrapped: Callable[..., Any],
@@ -282,191 +356,24 @@ class Instrumenter:
         return seam_wrapper
 
     def _redirect_aliases(
-        self, replaced: list[tuple[object, str, object, SeamWrapper]], ours: set[int]
-    ) -> None:
-        wrapped = {id(original): (original, wrapper) for _, _, original, wrapper in replaced}
-        originals = [original for original, _ in wrapped.values()]
-        ours |= {id(wrapped), id(originals), *map(id, wrapped.values())}
-        for referrer in gc.get_referrers(*originals):
-            if id(referrer) in ours or isinstance(referrer, types.FrameType):
-                continue
-            if isinstance(referrer, dict):
-                self._redirect_in_dict(referrer, wrapped)
-                self._report_holder(referrer, wrapped)
-            elif isinstance(referrer, list):
-                self._redirect_in_list(referrer, wrapped)
-            elif not _is_benign(referrer):
-                self._report_holder(referrer, wrapped)
-
-    def _report_holder(
-        self, referrer: object, wrapped: dict[int, tuple[object, SeamWrapper]]
-    ) -> None:
-        """Name the seams that `referrer` still reaches without the wrapper."""
-        for original, wrapper in wrapped.values():
-            if _holds(referrer, original):
-                holder = _describe_holder(referrer)
-                self.report.unredirected.setdefault(wrapper.seam.id, set()).add(holder)
-
-    def _redirect_in_dict(
-        self, mapping: dict[Any, Any], wrapped: dict[int, tuple[object, SeamWrapper]]
-    ) -> None:
-        for key, value in list(mapping.items()):
-            hit = wrapped.get(id(value))
-            if hit is None or hit[0] is not value or key == "__wrapped__":
-                continue
-            if isinstance(value, classmethod | staticmethod):
-                continue  # only ever held by the class dict we already replaced
-            owner = _class_owning(mapping)
-            if owner is not None:
-                setattr(owner, key, hit[1])  # keeps the type's method cache right
-                self._undo.append(_restore_attribute(owner, key, value))
-            else:
-                mapping[key] = hit[1]
-                self._undo.append(_restore_item(mapping, key, value))
-            self.report.redirected += 1
-
-    def _redirect_in_list(
-        self, items: list[Any], wrapped: dict[int, tuple[object, SeamWrapper]]
-    ) -> None:
-        for index, value in enumerate(items):
-            hit = wrapped.get(id(value))
-            if hit is not None and hit[0] is value:
-                items[index] = hit[1]
-                self.report.redirected += 1
-                self._undo.append(_restore_item(items, index, value))
-
-
-def _class_owning(mapping: dict[Any, Any]) -> type | None:
-    """The class whose `__dict__` this is, if any (those must be changed via setattr)."""
-    if "__module__" not in mapping:
-        return None
-    for referrer in gc.get_referrers(mapping):
-        if isinstance(referrer, type) and vars(referrer).get("__module__") is mapping["__module__"]:
-            return referrer
-    return None
-
-
-def _restore_attribute(owner: object, name: str, value: object) -> Callable[[], None]:
-    def restore() -> None:
-        setattr(owner, name, value)
-
-    return restore
-
-
-def _restore_item(container: Any, key: Any, value: object) -> Callable[[], None]:
-    def restore() -> None:
-        with contextlib.suppress(IndexError, KeyError, TypeError):
-            container[key] = value
-
-    return restore
-
-
-def _candidates(module: types.ModuleType) -> Iterable[tuple[object, str, object]]:
-    """(owner, attribute name, value) of every callable defined in `module`."""
-    name = module.__name__
-    for attr, value in list(vars(module).items()):
-        if isinstance(value, type):
-            if value.__module__ == name and "<locals>" not in value.__qualname__:
-                yield from _class_candidates(value, name, set())
-        elif _is_function_like(value) and getattr(value, "__module__", None) == name:
-            yield module, attr, value
-
-
-def _class_candidates(
-    cls: type, module: str, seen: set[int]
-) -> Iterable[tuple[object, str, object]]:
-    if id(cls) in seen:
-        return
-    seen.add(id(cls))
-    for attr, value in list(vars(cls).items()):
-        if type(value) is SeamWrapper:
-            continue  # already wrapped (a proxy passes isinstance checks for what it wraps)
-        if isinstance(value, type) and value.__module__ == module:
-            if value.__qualname__.startswith(cls.__qualname__ + "."):
-                yield from _class_candidates(value, module, seen)
-        elif isinstance(value, classmethod | staticmethod) or _is_function_like(value):
-            yield cls, attr, value
-
-
-def _is_function_like(value: object) -> bool:
-    if type(value) is SeamWrapper:
-        return False
-    if isinstance(value, types.FunctionType):
-        return True
-    return callable(value) and hasattr(value, "__wrapped__") and hasattr(value, "__qualname__")
-
-
-def _describe(module: str, qualname: str, function: Any, original: object) -> Seam | None:
-    try:
-        signature = inspect.signature(function)
-    except (TypeError, ValueError):
-        return None
-    positional: list[str] = []
-    var_positional = None
-    for parameter in signature.parameters.values():
-        if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
-            positional.append(parameter.name)
-        elif parameter.kind is parameter.VAR_POSITIONAL:
-            var_positional = parameter.name
-    in_class = "." in qualname
-    has_self = in_class and not isinstance(original, staticmethod) and bool(positional)
-    if inspect.isasyncgenfunction(function):
-        return None  # async generators are passed through untouched (documented)
-    if inspect.iscoroutinefunction(function):
-        kind = "async"
-    elif inspect.isgeneratorfunction(function):
-        kind = "generator"
-    else:
-        kind = "function"
-    return Seam(
-        id=f"{module}:{qualname}",
-        module=module,
-        qualname=qualname,
-        kind=kind,
-        has_self=has_self,
-        positional=tuple(positional),
-        var_positional=var_positional,
-    )
-
-
-_PROXY_TYPES = (wrapt.ObjectProxy, wrapt.FunctionWrapper, wrapt.BoundFunctionWrapper)
-
-
-def _is_benign(referrer: object) -> bool:
-    """Referrers that hold an original without being a way to call it behind our back."""
-    if isinstance(referrer, classmethod | staticmethod | types.ModuleType):
-        return True
-    if issubclass(type(referrer), _PROXY_TYPES):
-        return True  # our own wrappers (and other wrapt proxies) call through to it
-    if isinstance(referrer, types.FunctionType | type):
-        return True  # `__wrapped__` chains and class bodies we already rewrote
-    return isinstance(referrer, tuple) and _is_mro_or_signature(referrer)
-
-
-def _is_mro_or_signature(value: tuple[Any, ...]) -> bool:
-    return all(isinstance(item, type) for item in value)
-
-
-def _holds(referrer: object, original: object) -> bool:
-    """Whether `referrer` itself (not something it contains) refers to `original`."""
-    if isinstance(referrer, dict):
-        return any(key is original for key in referrer)  # values were redirected
-    return any(item is original for item in gc.get_referents(referrer))
-
-
-def _describe_holder(referrer: object) -> str:
-    if isinstance(referrer, dict):
-        return "a dict key"
-    if isinstance(referrer, types.CellType):
-        return "a closure variable"
-    if isinstance(referrer, types.MethodType):
-        return f"a bound method of {type(referrer.__self__).__qualname__}"
-    cls = type(referrer)
-    return (
-        f"a {cls.__module__}.{cls.__qualname__}"
-        if cls.__module__ != "builtins"
-        else (f"a {cls.__qualname__}")
-    )
+        self,
+        replaced: list[tuple[object, Any]],
+        ours: set[int],
+        namespace: dict[str, Any] | None,
+    ) -> list[types.FunctionType]:
+        """Point the aliases of the originals at their wrappers; the functions defined in
+        `namespace` come back from the same walk over the heap."""
+        wrapped = {id(original): (original, wrapper) for original, wrapper in replaced}
+        redirector = Redirector(wrapped, ours, namespace=namespace)
+        try:
+            redirector.run()
+        finally:
+            self._undo.extend(redirector.undo)
+            self.report.redirected += redirector.redirected
+            for key, holders in redirector.holders.items():
+                seam = wrapped[key][1].seam
+                self.report.unredirected.setdefault(seam.id, set()).update(holders)
+        return redirector.functions
 
 
 class _SeamFinder(importlib.abc.MetaPathFinder):

@@ -265,7 +265,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         end = finish_run(session, mode, stats, observer)
         if end is not None:
             session.config.stash[END_KEY] = end
-    if stats is not None and stats.write_errors and session.exitstatus == pytest.ExitCode.OK:
+    failed = stats is not None and bool(stats.write_errors or stats.lost_recorded)
+    if failed and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a record that did not land
     if seams is None:
         return

@@ -178,20 +178,69 @@ def summary_lines(mode: Mode, stats: Stats, end: RecordEnd | None = None) -> lis
             f"not recorded when called through {', '.join(holders)}: {seam} "
             "(captured before seamrec could wrap it)"
         )
+    lines += skipped_lines(stats.skipped)
     lines.extend(f"error: {error}" for error in stats.write_errors)
     if stats.budget_cut:
         lines.append(
             f"warning: {_count(len(stats.budget_cut), 'seam')} passed a payload over the "
             "per-call budget; recorded with a <cut: budget> marker: " + ", ".join(stats.budget_cut)
         )
+    lines.extend(
+        f"error: {seam} has recorded calls, but seamrec could not wrap it this run, so they "
+        "were not checked (see the warning above)"
+        for seam in stats.lost_recorded
+    )
     if not stats.seams_wrapped:
         lines.append("warning: no seams were wrapped; check boundaries and seams in [tool.seamrec]")
     lines.extend(f"warning: {warning}" for warning in stats.warnings)
-    lines.extend(
-        f"seamrec internal error (the test was not affected): {e}"
-        for e in [*stats.instrumentation_errors, *stats.internal_errors][:20]
-    )
+    lines += lost_lines(stats)
     return lines
+
+
+_SHOWN = 20  # lost seams and errors named one by one; the rest are counted
+
+
+def lost_lines(stats: Stats) -> list[str]:
+    """`warning:` lines for what seamrec's own failures left unrecorded: seams it could not
+    wrap (counted and named) and calls, outcomes or cassettes lost to internal errors."""
+    lines: list[str] = []
+    if stats.lost:
+        modules = sum(1 for name in stats.lost if ":" not in name)
+        counts = [_count(modules, "module")] if modules else []
+        if len(stats.lost) > modules:
+            counts.append(_count(len(stats.lost) - modules, "seam"))
+        lines.append(
+            f"warning: {' and '.join(counts)} not recorded: seamrec failed to wrap them (an "
+            "internal error; please report it)"
+        )
+        shown = list(stats.lost.items())[:_SHOWN]
+        lines += [f"  {seam}: {'; '.join(reasons)}" for seam, reasons in shown]
+        if len(stats.lost) > _SHOWN:
+            lines.append(f"  and {len(stats.lost) - _SHOWN} more")
+    errors = [*stats.instrumentation_errors, *stats.internal_errors]
+    lines += [f"warning: seamrec internal error: {error}" for error in errors[:_SHOWN]]
+    if len(errors) > _SHOWN:
+        lines.append(f"warning: and {len(errors) - _SHOWN} more seamrec internal errors")
+    return lines
+
+
+def skipped_lines(skipped: dict[str, list[str]]) -> list[str]:
+    """One line per kind of object seamrec left alone without evaluating it: each name
+    once, with the modules (or classes) holding it."""
+    lines = []
+    for kind, places in skipped.items():
+        names = sorted({place.rpartition(".")[2] for place in places})
+        holders = sorted({place.rpartition(".")[0] for place in places})
+        lines.append(
+            f"not inspected: {_some(names, 8)} in {_some(holders, 6)} (a {kind}; "
+            "seamrec never evaluates a proxy, so it cannot be a seam)"
+        )
+    return lines
+
+
+def _some(items: list[str], shown: int) -> str:
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
 
 
 def _count(number: int, noun: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
-import inspect
+import types
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +79,9 @@ class Stats:
     warnings: list[str] = field(default_factory=list)
     db_queries: int = 0  # database queries recorded or checked (not in the calls above)
     db_statements: list[str] = field(default_factory=list)  # their distinct statements
+    skipped: dict[str, list[str]] = field(default_factory=dict)  # type path -> names
+    lost: dict[str, list[str]] = field(default_factory=dict)  # seam id -> why not wrapped
+    lost_recorded: list[str] = field(default_factory=list)  # lost seams with cassettes
 
     def merge(self, other: dict[str, Any]) -> None:
         """Add the counts a worker sent (see `as_dict`)."""
@@ -133,6 +136,8 @@ _INSTRUMENTATION = (
     "warnings",
     "instrumentation_errors",
     "calls_outside",
+    "skipped",
+    "lost",
 )
 
 
@@ -220,7 +225,9 @@ class SeamSession:
         self._last: dict[str, _LastShapes] = {}
         self._fit_args: dict[int, tuple[Shape, ArgsCheck | None]] = {}
         self._fit_values: dict[int, tuple[Shape, Check | None]] = {}
-        self.instrumenter = Instrumenter(_wrapping_scope(settings, mode, replay), self)
+        self.instrumenter = Instrumenter(
+            _wrapping_scope(settings, mode, replay), self, settings.boundaries
+        )
         self._cassette_error: str | None = None
         self.database: DatabaseSeams | None = None
         self._db_calls = 0
@@ -247,6 +254,8 @@ class SeamSession:
         self.stats.seams_wrapped = len(report.seams)
         self.stats.unredirected = {k: sorted(v) for k, v in sorted(report.unredirected.items())}
         self.stats.instrumentation_errors.extend(report.errors)
+        self.stats.skipped = {k: sorted(v) for k, v in sorted(report.skipped.items())}
+        self.stats.lost = {k: [v] for k, v in sorted(report.lost.items())}
         self.stats.warnings = self.warnings()
         self.instrumenter.uninstall()
         self.uninstall_databases()
@@ -355,16 +364,24 @@ class SeamSession:
                 self.stats.unrecorded.append(tape.nodeid)
         else:
             everything = self.mode is Mode.CHECK
-            outcome.findings = self._guarded(lambda: tape.finish_check(everything), [])
+            if everything:
+                self._note_lost(tape.expected)
+            outcome.findings = self._guarded(
+                lambda: tape.finish_check(everything), [], f"the check of {tape.nodeid}"
+            )
             database = self.database
             if database is not None:
                 found = outcome.findings
-                outcome.findings = self._guarded(lambda: database.settle(found, tape), found)
+                outcome.findings = self._guarded(
+                    lambda: database.settle(found, tape), found, f"the queries of {tape.nodeid}"
+                )
         if outcome.findings:
             replay_only = all(f.part == "replay" for f in outcome.findings)
             (self.stats.replay_failed if replay_only else self.stats.drifted).append(tape.nodeid)
             outcome.findings = self._guarded(
-                lambda: self._redacted_findings(outcome.findings), outcome.findings
+                lambda: self._redacted_findings(outcome.findings),
+                outcome.findings,
+                f"the redaction of {tape.nodeid}'s drift report",
             )
         return outcome
 
@@ -384,7 +401,7 @@ class SeamSession:
             return
         self.stats.calls_recorded += tape.call_count() - self._db_calls
         self.stats.db_queries += self._db_calls
-        self._guarded(lambda: self._store(tape), None)
+        self._guarded(lambda: self._store(tape), None, f"the cassette of {tape.nodeid}")
 
     def _store(self, tape: Tape) -> None:
         path = self.cassette_path(tape.nodeid)
@@ -470,7 +487,7 @@ class SeamSession:
         try:
             call = self._start(tape, seam, caller, None, (value,), {}, self.mode is Mode.RECORD)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
-            self._internal_error(exc)
+            self._internal_error(exc, f"a query of {seam.id}")
             return None
         self._db_calls += 1
         if seam.id not in self._db_seen:
@@ -507,19 +524,19 @@ class SeamSession:
                     call.args_context = self._pack_args(*bound)
                 tape.hold(call)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
-            self._internal_error(exc)
+            self._internal_error(exc, f"the result of a query of {call.seam}")
 
     def shape(self, value: object) -> Shape:
         """The shape of `value`, as every crossing records it."""
         return self._shape_of(value)
 
-    def internal_error(self, exc: Exception) -> None:
-        """Count one of seamrec's own failures for the summary."""
-        self._internal_error(exc)
+    def internal_error(self, exc: Exception, lost: str) -> None:
+        """Count one of seamrec's own failures for the summary, naming what it lost."""
+        self._internal_error(exc, lost)
 
     def _flush_databases(self) -> None:
         if self.database is not None:
-            self._guarded(self.database.flush, None)
+            self._guarded(self.database.flush, None, "the results of open queries")
 
     # ---------------------------------------------------------------- hot path
 
@@ -544,7 +561,7 @@ class SeamSession:
         try:
             call = self._start(tape, seam, caller, instance, args, kwargs, self.mode is Mode.RECORD)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
-            self._internal_error(exc)
+            self._internal_error(exc, f"a call of {seam.id}")
             return wrapped(*args, **kwargs)
         if seam.kind == "async":
             return self._awaited(tape, call, wrapped, args, kwargs, seam)
@@ -556,7 +573,7 @@ class SeamSession:
         if seam.kind == "function":
             self._end(tape, call, "return", result)
             return result
-        if seam.kind == "generator" and inspect.isgenerator(result):
+        if seam.kind == "generator" and issubclass(type(result), types.GeneratorType):
             call.outcome = "yield"
             tape.generators.append(call)
             return self._observed(tape, call, result)
@@ -693,7 +710,7 @@ class SeamSession:
             else:
                 self._end_check(tape, call, outcome, value)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
-            self._internal_error(exc)
+            self._internal_error(exc, f"the outcome of a call of {call.seam}")
 
     def _end_record(self, tape: Tape, call: LiveCall, outcome: str, value: object) -> None:
         call.outcome = outcome
@@ -773,7 +790,7 @@ class SeamSession:
                 if keep_payload and len(call.item_payloads) < max_items:
                     call.item_payloads.append(self._pack(item))
             except Exception as exc:  # seamrec's own failure: report it, never raise it
-                self._internal_error(exc)
+                self._internal_error(exc, f"an item yielded by {call.seam}")
 
         def failed(exc: Exception) -> None:
             if self.tape is tape:
@@ -813,12 +830,24 @@ class SeamSession:
                     failed(exc)
                     raise
 
-    def _internal_error(self, exc: Exception) -> None:
-        self.stats.internal_errors.append(f"{type(exc).__name__}: {exc}")
+    def _internal_error(self, exc: Exception, lost: str) -> None:
+        """Count a failure of seamrec's own code, naming what it left unrecorded."""
+        self.stats.internal_errors.append(f"{lost} was lost ({type(exc).__name__}: {exc})")
 
-    def _guarded(self, action: Callable[[], _T], fallback: _T) -> _T:
+    def _guarded(self, action: Callable[[], _T], fallback: _T, lost: str) -> _T:
         try:
             return action()
         except Exception as exc:  # seamrec's own failure: report it, never raise it
-            self._internal_error(exc)
+            self._internal_error(exc, lost)
             return fallback
+
+    def _note_lost(self, expected: Cassette) -> None:
+        """Seams this test's cassette has calls of, that could not be wrapped this run:
+        their calls were not checked (the run fails, see `Stats.lost_recorded`)."""
+        lost = self.instrumenter.report.lost
+        if not lost:
+            return
+        for seam in expected.runs:
+            module = seam.partition(":")[0]
+            if (seam in lost or module in lost) and seam not in self.stats.lost_recorded:
+                self.stats.lost_recorded.append(seam)
