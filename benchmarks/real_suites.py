@@ -615,6 +615,20 @@ def print_table(results: list[dict[str, Any]]) -> None:
                         print(f"    {item[:300]}")
 
 
+def print_markdown(results: list[dict[str, Any]]) -> None:
+    """The same table as Markdown (for docs/benchmarks.md)."""
+    print("| | " + " | ".join(r["project"] for r in results) + " |")
+    print("|---|" + "---|" * len(results))
+    for title, cell in ROWS:
+        print(f"| {title} | " + " | ".join(cell(r).replace("|", "\\|") for r in results) + " |")
+    for target, _, _ in verdicts(results[0]):
+        cells = []
+        for r in results:
+            measured, met = next((m, ok) for t, m, ok in verdicts(r) if t == target)
+            cells.append(f"{'met' if met else '**missed**'} ({measured.split(' (')[0]})")
+        print(f"| target: {target} | " + " | ".join(cells) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="flaskr only, one run per mode")
@@ -626,6 +640,7 @@ def main() -> None:
     parser.add_argument(
         "--from-results", action="store_true", help="reprint the table of the last runs"
     )
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     options = parser.parse_args()
     names = list(QUICK if options.quick else PROJECTS)
     if options.only:
@@ -647,7 +662,10 @@ def main() -> None:
         stored.write_text(json.dumps(results[-1], indent=1))
     if not results:
         parser.error("no stored results: run without --from-results first")
-    print_table(results)
+    if options.markdown:
+        print_markdown(results)
+    else:
+        print_table(results)
     if not options.from_results:
         print(f"\nwhole script: {time.perf_counter() - started:.0f} s")
     if options.json:
