@@ -53,6 +53,10 @@ def main() -> None:
         "no:cacheprovider",
         "--rootdir",
         str(source),
+        # sqlite-utils has no pytest config of its own: without -c pytest climbs up to
+        # this repository's pyproject.toml (filterwarnings = error, -p pytester).
+        "-c",
+        str(source / "pyproject.toml"),
     ]
     # pytest exit 1 = some test failed: recorded and reported, not fatal here
     _, first = timed_run([*base, "--record-seams"], source, ok_codes=(0, 1))

@@ -1,0 +1,677 @@
+"""seamrec on real test suites written by others (issue 10, item 13).
+
+Run: .venv/bin/python benchmarks/real_suites.py [--quick] [--only NAME,...] [--json FILE]
+
+For each project below: `pip download --no-deps --no-binary :all: NAME==VERSION` into
+benchmarks/.work/download (gitignored), unpack it into benchmarks/.work/real/<project>/,
+create a venv there holding seamrec (`pip install -e` of this checkout), the project
+and its test dependencies (pinned), and write `[tool.seamrec]` (boundaries = the
+project's package, cassette_dir = "cassettes") into the pyproject.toml at the
+project's pytest rootdir (created if absent; the original is kept as
+pyproject.toml.orig). Every run is `python -m pytest <tests> -q -p no:cacheprovider
+--rootdir <root> -c <the project's pytest config file> --junitxml ...` started from
+the project's root, so seamrec reads that table (and pytest never falls back to this
+repository's own pyproject.toml, which holds benchmarks/.work).
+
+Per project, interleaved so load drift is shared: plain, record (from no cassettes),
+check, then twice more plain, record (an unchanged re-record), check. Printed:
+tests, seams wrapped, internal errors and warning lines of seamrec's summary, false
+alarms (tests not passing under --check-seams that passed in every plain run) over the
+three checks, outcomes changed by --record-seams, contract size (lines, biggest file),
+cassette bytes, files an unchanged re-record rewrote, wall time (medians) and peak RSS,
+with a verdict for each of issue 10's targets. Every run's output is kept in
+benchmarks/.work/real/<project>/logs/ for reading the drift messages.
+
+--quick: flaskr only, one run of each mode (plain, record, check).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "benchmarks" / ".work"
+DOWNLOAD = WORK / "download"
+REAL = WORK / "real"
+MARKER = "# [tool.seamrec] written by seamrec's benchmarks/real_suites.py"
+
+# Targets of issue 10, item 13.
+MAX_CONTRACT_LINES = 300  # "no contract file over a few hundred lines for a small app"
+MAX_RECORD_RATIO = 1.5
+MAX_CHECK_RATIO = 1.25
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project whose own test suite seamrec runs over."""
+
+    name: str
+    sdist: str  # NAME==VERSION on PyPI
+    boundaries: tuple[str, ...]
+    tests: tuple[str, ...]  # pytest arguments selecting the tests (relative to the root)
+    deps: tuple[str, ...]  # test dependencies, pinned
+    subdir: str = ""  # the project's root inside the unpacked sdist
+    install_self: bool = True  # pip install -e the project root
+    what: str = ""
+    extra_config: dict[str, Any] = field(default_factory=dict)
+
+
+PROJECTS: dict[str, Project] = {
+    p.name: p
+    for p in (
+        Project(
+            name="flaskr",
+            sdist="flask==3.1.3",
+            subdir="examples/tutorial",
+            boundaries=("flaskr",),
+            tests=("tests",),
+            deps=("flask==3.1.3", "werkzeug==3.1.3", "pytest==8.4.2"),
+            what="Flask tutorial app (app factory, blueprints, flask.g, sqlite3 Row)",
+        ),
+        Project(
+            name="flask-sqlalchemy",
+            sdist="flask-sqlalchemy==3.1.1",
+            boundaries=("flask_sqlalchemy",),
+            tests=("tests",),
+            deps=(
+                "flask==3.1.3",
+                "werkzeug==3.1.3",
+                "sqlalchemy==2.0.21",
+                "blinker==1.9.0",
+                "pytest==8.4.2",
+            ),
+            what="Flask extension on SQLAlchemy 2 (sessions, models, pagination, SQLite)",
+        ),
+        Project(
+            name="djangorestframework",
+            sdist="djangorestframework==3.16.1",
+            boundaries=("rest_framework",),
+            tests=(
+                "tests/test_generics.py",
+                "tests/test_viewsets.py",
+                "tests/test_pagination.py",
+            ),
+            deps=("django==5.2.8", "pytest==8.4.2", "pytest-django==4.11.1"),
+            what="Django REST framework (views, serializers, querysets on SQLite)",
+        ),
+        Project(
+            name="sqlmodel-fastapi",
+            sdist="sqlmodel==0.0.50",
+            boundaries=("docs_src.tutorial.fastapi.app_testing.tutorial001.main",),
+            tests=("docs_src/tutorial/fastapi/app_testing/tutorial001/test_main.py",),
+            deps=("fastapi==0.121.1", "anyio==4.11.0", "httpx==0.28.1", "pytest==8.4.2"),
+            what="FastAPI + SQLModel (SQLAlchemy 2) heroes app of SQLModel's testing tutorial",
+        ),
+        Project(
+            name="sqlite-utils",
+            sdist="sqlite-utils==4.2.1",
+            boundaries=("sqlite_utils",),
+            tests=(
+                "tests/test_create.py",
+                "tests/test_upsert.py",
+                "tests/test_transform.py",
+                "tests/test_cli_insert.py",
+            ),
+            deps=("pytest==8.4.2", "hypothesis", "cogapp", "click<8.5"),
+            what="library + CLI on sqlite3",
+        ),
+    )
+}
+QUICK = ("flaskr",)
+
+
+# ---------------------------------------------------------------- environment
+
+
+def _run(command: Sequence[str | Path], cwd: Path | None = None) -> None:
+    print("  $", " ".join(str(c) for c in command), flush=True)
+    subprocess.run([str(c) for c in command], cwd=cwd, check=True)
+
+
+def _pip(python: Path, *args: str | Path) -> None:
+    _run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *args])
+
+
+def sdist_dir(project: Project) -> Path:
+    """Download and unpack the project's sdist (once); the unpacked top directory."""
+    DOWNLOAD.mkdir(parents=True, exist_ok=True)
+    name, _, version = project.sdist.partition("==")
+    spelled = "[-_]".join(re.escape(part) for part in re.split(r"[-_]", name))
+    stem = re.compile(rf"^{spelled}-{re.escape(version)}\.tar\.gz$", re.IGNORECASE)
+    found = [p for p in DOWNLOAD.iterdir() if stem.match(p.name)]
+    if not found:
+        _run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                project.sdist,
+                "-d",
+                DOWNLOAD,
+            ]
+        )
+        found = [p for p in DOWNLOAD.iterdir() if stem.match(p.name)]
+    archive_path = found[0]
+    target = REAL / project.name
+    target.mkdir(parents=True, exist_ok=True)
+    top = target / archive_path.name.removesuffix(".tar.gz")
+    if not top.exists():
+        with tarfile.open(archive_path) as archive:
+            archive.extractall(target, filter="data")
+    return top
+
+
+def prepare(project: Project) -> tuple[Path, Path]:
+    """(the project's pytest rootdir, the interpreter of its venv), created on first use."""
+    root = sdist_dir(project) / project.subdir
+    venv = REAL / project.name / "venv"
+    python = venv / "bin" / "python"
+    wanted = json.dumps([project.sdist, project.deps, project.install_self])
+    marker = venv / ".ready"
+    if not marker.exists() or marker.read_text() != wanted:
+        if not python.exists():
+            _run([sys.executable, "-m", "venv", venv])
+        _pip(python, "-e", ROOT)
+        if project.install_self:
+            _pip(python, "-e", root)
+        _pip(python, *project.deps)
+        marker.write_text(wanted)
+    write_config(project, root)
+    return root, python
+
+
+def write_config(project: Project, root: Path) -> None:
+    """Put our [tool.seamrec] table at the end of root/pyproject.toml (original kept)."""
+    pyproject = root / "pyproject.toml"
+    original = root / "pyproject.toml.orig"
+    if not original.exists():
+        original.write_text(pyproject.read_text() if pyproject.exists() else "")
+    table = {"boundaries": list(project.boundaries), "cassette_dir": "cassettes"}
+    table.update(project.extra_config)
+    lines = [f"{key} = {json.dumps(value)}" for key, value in table.items()]
+    text = original.read_text().rstrip("\n")
+    pyproject.write_text(f"{text}\n\n{MARKER}\n[tool.seamrec]\n" + "\n".join(lines) + "\n")
+
+
+def pytest_inifile(root: Path) -> Path:
+    """The project's own pytest config file, else its pyproject.toml (passed with -c).
+
+    Without -c, pytest looks upward from the tests for a config file; a project with
+    none of its own would then run under this repository's pyproject.toml (which sets
+    filterwarnings = error and loads pytester), since benchmarks/.work is inside it."""
+    candidates = [
+        ("pytest.ini", ""),
+        (".pytest.ini", ""),
+        ("pyproject.toml", "[tool.pytest.ini_options]"),
+        ("tox.ini", "[pytest]"),
+        ("setup.cfg", "[tool:pytest]"),
+    ]
+    for name, section in candidates:
+        path = root / name
+        if name == "pyproject.toml":
+            path = root / "pyproject.toml.orig"  # the project's own, before our table
+        if path.is_file() and section in path.read_text(errors="replace"):
+            return root / name
+    return root / "pyproject.toml"
+
+
+# ---------------------------------------------------------------- one pytest run
+
+
+@dataclass
+class Run:
+    """One pytest subprocess: what it did and what it cost."""
+
+    mode: str
+    seconds: float
+    returncode: int
+    max_rss_kib: int
+    outcomes: dict[str, str]
+    output: str
+    log: Path
+    timed_out: bool = False
+
+
+def pytest_run(
+    project: Project, root: Path, python: Path, mode: str, index: int, timeout: float
+) -> Run:
+    """Run the project's tests once in `mode` (plain/record/check); output kept in logs/."""
+    logs = REAL / project.name / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log = logs / f"{mode}-{index}.txt"
+    junit = logs / f"{mode}-{index}.xml"
+    junit.unlink(missing_ok=True)
+    flag = {"plain": [], "record": ["--record-seams"], "check": ["--check-seams"]}[mode]
+    command = [
+        str(python),
+        "-m",
+        "pytest",
+        *project.tests,
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(root),
+        "-c",
+        str(pytest_inifile(root)),
+        f"--junitxml={junit}",
+        *flag,
+    ]
+    env = dict(os.environ)
+    env.pop("PYTEST_ADDOPTS", None)
+    env.pop("VIRTUAL_ENV", None)
+    start = time.perf_counter()
+    timed_out = False
+    with log.open("w") as out:
+        out.write(f"$ {' '.join(command)}\n")
+        out.flush()
+        process = subprocess.Popen(
+            command,
+            cwd=root,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() - start > timeout:
+                timed_out = True
+                os.killpg(process.pid, signal.SIGKILL)
+                pid, status, usage = os.wait4(process.pid, 0)
+                break
+            time.sleep(0.05)
+    seconds = time.perf_counter() - start
+    returncode = os.waitstatus_to_exitcode(status)
+    process.returncode = returncode  # reaped by wait4 above
+    return Run(
+        mode=mode,
+        seconds=seconds,
+        returncode=returncode,
+        max_rss_kib=usage.ru_maxrss,
+        outcomes=junit_outcomes(junit),
+        output=log.read_text(errors="replace"),
+        log=log,
+        timed_out=timed_out,
+    )
+
+
+def junit_outcomes(path: Path) -> dict[str, str]:
+    """test id -> passed / failed / error / skipped, from a --junitxml report."""
+    if not path.exists():
+        return {}
+    outcomes: dict[str, str] = {}
+    for case in ET.parse(path).getroot().iter("testcase"):
+        test = f"{case.get('classname', '')}::{case.get('name', '')}"
+        kinds = [child.tag for child in case]
+        if "failure" in kinds:
+            outcome = "failed"
+        elif "error" in kinds:
+            outcome = "error"
+        elif "skipped" in kinds:
+            outcome = "skipped"
+        else:
+            outcome = "passed"
+        # an error in teardown after a pass appears as a second testcase entry
+        if outcomes.get(test) not in (None, "passed") and outcome == "passed":
+            continue
+        outcomes[test] = outcome
+    return outcomes
+
+
+# ---------------------------------------------------------------- reading the results
+
+
+SEAMS_WRAPPED = re.compile(r"seamrec \((record|check)\): (\d+) seams wrapped")
+
+
+def seams_wrapped(output: str) -> int | None:
+    found = SEAMS_WRAPPED.findall(output)
+    return int(found[-1][1]) if found else None
+
+
+def problem_lines(output: str) -> dict[str, list[str]]:
+    """seamrec's internal errors, warnings and 'not recorded' lines in a run's output."""
+    lines = output.splitlines()
+    return {
+        "internal": [line for line in lines if "internal error" in line],
+        "warning": [line for line in lines if re.match(r"\s*(seamrec: )?warning:", line)],
+        "not recorded": [line for line in lines if line.startswith("not recorded when")],
+        "pytest internal": [line for line in lines if line.startswith("INTERNALERROR")],
+    }
+
+
+def drift_excerpts(output: str, limit: int = 6) -> list[str]:
+    """The first lines of each `seam drift` / `replay failed` section (for the report)."""
+    excerpts: list[str] = []
+    lines = output.splitlines()
+    for i, line in enumerate(lines):
+        if "seam drift in" in line or line.startswith(("  unusable cassette:", "replay failed")):
+            excerpts.append(" | ".join(s.strip() for s in lines[i : i + 3]))
+        if len(excerpts) >= limit:
+            break
+    return excerpts
+
+
+def contract_stats(cassettes: Path) -> dict[str, Any]:
+    """Lines of the contract files, the biggest file, and cassette bytes."""
+    contracts = cassettes / "contracts"
+    files = sorted(p for p in contracts.rglob("*") if p.is_file()) if contracts.exists() else []
+    sizes = {p: len(p.read_text(errors="replace").splitlines()) for p in files}
+    biggest = max(sizes, key=lambda p: sizes[p]) if sizes else None
+    msgpacks = (
+        [p for p in cassettes.rglob("*.msgpack") if p.is_file()] if cassettes.exists() else []
+    )
+    longest = max(
+        (len(line) for p in files for line in p.read_text(errors="replace").splitlines()),
+        default=0,
+    )
+    return {
+        "contract_files": len(files),
+        "contract_lines": sum(sizes.values()),
+        "biggest_contract": biggest.relative_to(cassettes).as_posix() if biggest else "",
+        "biggest_contract_lines": sizes[biggest] if biggest else 0,
+        "longest_contract_line": longest,
+        "cassette_files": len(msgpacks),
+        "cassette_bytes": sum(p.stat().st_size for p in msgpacks),
+    }
+
+
+def digests(directory: Path) -> dict[str, str]:
+    if not directory.exists():
+        return {}
+    return {
+        p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in directory.rglob("*")
+        if p.is_file()
+    }
+
+
+def not_passing(run: Run) -> set[str]:
+    return {t for t, o in run.outcomes.items() if o in ("failed", "error")}
+
+
+# ---------------------------------------------------------------- one project
+
+
+def measure(project: Project, checks: int, repeat: int, timeout: float) -> dict[str, Any]:
+    """Run the project's suite plain / record / check and collect every figure."""
+    started = time.perf_counter()
+    print(f"\n== {project.name} ({project.sdist}; {project.what})", flush=True)
+    root, python = prepare(project)
+    cassettes = root / "cassettes"
+    shutil.rmtree(cassettes, ignore_errors=True)
+    shutil.rmtree(REAL / project.name / "logs", ignore_errors=True)
+
+    order = ["plain", "record", "check"]
+    for i in range(1, max(checks, repeat)):
+        order += ["plain", "record"] if i < repeat else []
+        order += ["check"] if i < checks else []
+    runs: list[Run] = []
+    stats_after_record: dict[str, Any] = contract_stats(cassettes)
+    churn: list[int] = []
+    for mode in order:
+        index = sum(1 for r in runs if r.mode == mode) + 1
+        before = digests(cassettes) if mode == "record" and index > 1 else None
+        run = pytest_run(project, root, python, mode, index, timeout)
+        runs.append(run)
+        if before is not None:
+            after = digests(cassettes)
+            churn.append(
+                sum(1 for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+            )
+        print(
+            f"  {mode:6} #{index}: {run.seconds:7.1f} s  rc {run.returncode}"
+            f"{' TIMED OUT' if run.timed_out else ''}  {_closing(run.output)}",
+            flush=True,
+        )
+        if mode == "record" and index == 1:
+            stats_after_record = contract_stats(cassettes)
+    by_mode = {m: [r for r in runs if r.mode == m] for m in ("plain", "record", "check")}
+    plain_bad = set().union(*(not_passing(r) for r in by_mode["plain"]))
+    plain_tests = {t for r in by_mode["plain"] for t in r.outcomes}
+    false_alarms = [sorted(not_passing(r) - plain_bad) for r in by_mode["check"]]
+    record_changed = sorted(set().union(*(not_passing(r) - plain_bad for r in by_mode["record"])))
+    all_output = "\n".join(r.output for r in runs if r.mode != "plain")
+    problems = problem_lines(all_output)
+    medians = {m: statistics.median(r.seconds for r in rs) for m, rs in by_mode.items() if rs}
+    result: dict[str, Any] = {
+        "project": project.name,
+        "sdist": project.sdist,
+        "what": project.what,
+        "tests": len(plain_tests),
+        "plain_not_passing": sorted(plain_bad),
+        "seams_wrapped": seams_wrapped(by_mode["check"][0].output if by_mode["check"] else ""),
+        "seams_wrapped_record": seams_wrapped(by_mode["record"][0].output),
+        "internal_errors": sorted(set(problems["internal"])),
+        "warnings": sorted(set(problems["warning"])),
+        "not_recorded_lines": len(set(problems["not recorded"])),
+        "not_recorded": sorted(set(problems["not recorded"])),
+        "pytest_internal_errors": len(problems["pytest internal"]),
+        "false_alarms_per_check": [len(f) for f in false_alarms],
+        "false_alarm_tests": sorted(set().union(*map(set, false_alarms))) if false_alarms else [],
+        "record_changed_outcome": record_changed,
+        "rerecord_rewrote_files": churn,
+        "seconds": {m: [round(r.seconds, 2) for r in rs] for m, rs in by_mode.items()},
+        "median_seconds": {m: round(s, 2) for m, s in medians.items()},
+        "ratio": {m: round(s / medians["plain"], 2) for m, s in medians.items()},
+        "max_rss_mib": {
+            m: round(max(r.max_rss_kib for r in rs) / 1024) for m, rs in by_mode.items() if rs
+        },
+        "timed_out": [f"{r.mode}" for r in runs if r.timed_out],
+        "drift_excerpts": [e for r in by_mode["check"] for e in drift_excerpts(r.output)][:8],
+        "script_seconds": 0.0,
+        "logs": str((REAL / project.name / "logs").relative_to(ROOT)),
+    }
+    result.update(stats_after_record)
+    result["script_seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def _closing(output: str) -> str:
+    lines = [line.strip("= ") for line in output.splitlines() if re.search(r" in [\d.]+s", line)]
+    return lines[-1] if lines else "(no pytest summary line)"
+
+
+# ---------------------------------------------------------------- printing
+
+
+def verdicts(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """(target, measured, met) for issue 10's targets."""
+    alarms = r["false_alarms_per_check"]
+    return [
+        (
+            "0 internal errors",
+            str(len(r["internal_errors"]) + r["pytest_internal_errors"]),
+            not r["internal_errors"] and not r["pytest_internal_errors"],
+        ),
+        (
+            "0 false alarms over the checks",
+            "/".join(map(str, alarms)) or "-",
+            bool(alarms) and not any(alarms),
+        ),
+        (
+            "record changes no outcome",
+            str(len(r["record_changed_outcome"])),
+            not r["record_changed_outcome"],
+        ),
+        (
+            f"biggest contract <= {MAX_CONTRACT_LINES} lines",
+            f"{r['biggest_contract_lines']} ({r['biggest_contract']})",
+            r["biggest_contract_lines"] <= MAX_CONTRACT_LINES,
+        ),
+        (
+            f"record <= {MAX_RECORD_RATIO}x plain",
+            f"{r['ratio'].get('record', 0):.2f}x",
+            r["ratio"].get("record", 99) <= MAX_RECORD_RATIO,
+        ),
+        (
+            f"check <= {MAX_CHECK_RATIO}x plain",
+            f"{r['ratio'].get('check', 0):.2f}x",
+            r["ratio"].get("check", 99) <= MAX_CHECK_RATIO,
+        ),
+        (
+            "unchanged re-record rewrites 0 files",
+            "/".join(map(str, r["rerecord_rewrote_files"])) or "-",
+            not any(r["rerecord_rewrote_files"]),
+        ),
+    ]
+
+
+ROWS = (
+    ("tests (plain not passing)", lambda r: f"{r['tests']} ({len(r['plain_not_passing'])})"),
+    (
+        "seams wrapped",
+        lambda r: str(
+            r["seams_wrapped"] if r["seams_wrapped"] is not None else r["seams_wrapped_record"]
+        ),
+    ),
+    ("internal errors", lambda r: str(len(r["internal_errors"]) + r["pytest_internal_errors"])),
+    ("warning: lines", lambda r: str(len(r["warnings"]))),
+    ("'not recorded when' lines", lambda r: str(r["not_recorded_lines"])),
+    ("false alarms per check", lambda r: "/".join(map(str, r["false_alarms_per_check"])) or "-"),
+    ("record changed outcomes", lambda r: str(len(r["record_changed_outcome"]))),
+    ("contract files / lines", lambda r: f"{r['contract_files']} / {r['contract_lines']:,}"),
+    (
+        "biggest contract (lines)",
+        lambda r: f"{r['biggest_contract']} ({r['biggest_contract_lines']:,})",
+    ),
+    ("longest contract line (chars)", lambda r: f"{r['longest_contract_line']:,}"),
+    ("cassettes (files, bytes)", lambda r: f"{r['cassette_files']}, {r['cassette_bytes']:,} B"),
+    (
+        "re-record rewrote files",
+        lambda r: "/".join(map(str, r["rerecord_rewrote_files"])) or "-",
+    ),
+    ("plain s (median)", lambda r: f"{r['median_seconds']['plain']:.1f}"),
+    ("record s (ratio)", lambda r: _mode_cell(r, "record")),
+    ("check s (ratio)", lambda r: _mode_cell(r, "check")),
+    (
+        "peak RSS MiB plain/rec/check",
+        lambda r: "/".join(str(r["max_rss_mib"].get(m, "-")) for m in ("plain", "record", "check")),
+    ),
+    ("script time s", lambda r: f"{r['script_seconds']:.0f}"),
+)
+
+
+def _mode_cell(r: dict[str, Any], mode: str) -> str:
+    if mode not in r["median_seconds"]:
+        return "-"
+    return f"{r['median_seconds'][mode]:.1f} ({r['ratio'][mode]:.2f}x)"
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    names = [r["project"] for r in results]
+    width = max(14, *(len(n) for n in names))
+    label = max(len(row[0]) for row in ROWS)
+    print("\n" + " " * label + " | " + " | ".join(n.ljust(width) for n in names))
+    print("-" * label + "-+-" + "-+-".join("-" * width for _ in names))
+    for title, cell in ROWS:
+        print(title.ljust(label) + " | " + " | ".join(cell(r).ljust(width) for r in results))
+    print("\nTargets (issue 10, item 13):")
+    for r in results:
+        print(f"  {r['project']}:")
+        for target, measured, met in verdicts(r):
+            print(f"    {'met   ' if met else 'MISSED'}  {target}: {measured}")
+    for r in results:
+        details = [
+            ("internal errors", r["internal_errors"]),
+            ("warnings", r["warnings"]),
+            ("false alarms (tests)", r["false_alarm_tests"]),
+            ("'not recorded' lines", r.get("not_recorded", [])),
+            ("record changed outcome", r["record_changed_outcome"]),
+            ("plain not passing", r["plain_not_passing"]),
+            ("first drift messages", r["drift_excerpts"]),
+        ]
+        if any(items for _, items in details):
+            print(f"\n{r['project']} (logs: {r['logs']}):")
+            for title, items in details:
+                if items:
+                    print(f"  {title} ({len(items)}):")
+                    for item in items[:8]:
+                        print(f"    {item[:300]}")
+
+
+def print_markdown(results: list[dict[str, Any]]) -> None:
+    """The same table as Markdown (for docs/benchmarks.md)."""
+    print("| | " + " | ".join(r["project"] for r in results) + " |")
+    print("|---|" + "---|" * len(results))
+    for title, cell in ROWS:
+        print(f"| {title} | " + " | ".join(cell(r).replace("|", "\\|") for r in results) + " |")
+    for target, _, _ in verdicts(results[0]):
+        cells = []
+        for r in results:
+            measured, met = next((m, ok) for t, m, ok in verdicts(r) if t == target)
+            cells.append(f"{'met' if met else '**missed**'} ({measured.split(' (')[0]})")
+        print(f"| target: {target} | " + " | ".join(cells) + " |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="flaskr only, one run per mode")
+    parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(PROJECTS)}")
+    parser.add_argument("--checks", type=int, default=3, help="check runs after the first record")
+    parser.add_argument("--repeat", type=int, default=3, help="plain and record runs")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds per pytest run")
+    parser.add_argument("--json", help="also write the results as JSON here")
+    parser.add_argument(
+        "--from-results", action="store_true", help="reprint the table of the last runs"
+    )
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    options = parser.parse_args()
+    names = list(QUICK if options.quick else PROJECTS)
+    if options.only:
+        names = [n.strip() for n in options.only.split(",")]
+        unknown = [n for n in names if n not in PROJECTS]
+        if unknown:
+            parser.error(f"unknown project(s) {unknown}; known: {', '.join(PROJECTS)}")
+    checks = 1 if options.quick else options.checks
+    repeat = 1 if options.quick else options.repeat
+    started = time.perf_counter()
+    results = []
+    for name in names:
+        stored = REAL / name / "result.json"
+        if options.from_results:
+            if stored.exists():
+                results.append(json.loads(stored.read_text()))
+            continue
+        results.append(measure(PROJECTS[name], checks, repeat, options.timeout))
+        stored.write_text(json.dumps(results[-1], indent=1))
+    if not results:
+        parser.error("no stored results: run without --from-results first")
+    if options.markdown:
+        print_markdown(results)
+    else:
+        print_table(results)
+    if not options.from_results:
+        print(f"\nwhole script: {time.perf_counter() - started:.0f} s")
+    if options.json:
+        Path(options.json).write_text(json.dumps(results, indent=1))
+    (REAL / "results.json").write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
