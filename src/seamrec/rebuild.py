@@ -36,6 +36,9 @@ STDLIB_TYPES: dict[str, type] = {
     "collections.deque": collections.deque,
     "sqlite3.Row": sqlite3.Row,
 }
+# SQLAlchemy's rows and their `_mapping`: data, rebuilt through SQLAlchemy itself
+SQLALCHEMY_ROWS = frozenset({"sqlalchemy.engine.row.Row", "sqlalchemy.engine.row.LegacyRow"})
+SQLALCHEMY_MAPPINGS = frozenset({"sqlalchemy.engine.row.RowMapping"})
 STDLIB_EXCEPTION_MODULES = ("builtins", "sqlite3", "json.decoder", "decimal", "zoneinfo")
 NARROW = "narrow the replay patterns so that this seam runs for real"
 # What SQLAlchemy keeps a mapped relationship in; rebuilt as the plain collection, which
@@ -208,6 +211,10 @@ class Rebuilder:
         raise RebuildError(f"a recorded value of kind {kind.name} cannot be rebuilt", NARROW)
 
     def _typed_collection(self, path: str, shape: str, items: Any, *, where: str) -> Any:
+        if path in SQLALCHEMY_MAPPINGS and shape == "dict":
+            keys = [self._inside(k, where) for k, _ in items]
+            values = [self._inside(v, f"{where}[{_key(k)}]") for k, v in items]
+            return _sqlalchemy_row(keys, values)._mapping
         cls: Any = self._resolver.resolve(path)
         if shape == "dict":
             pairs = [
@@ -300,17 +307,14 @@ class Rebuilder:
         return set(values) if plain == "set" else list(values)
 
     def _row(self, path: str, columns: list[str], values: list[Any]) -> Any:
-        if path != "sqlite3.Row":
-            self._resolver.resolve(path)
-            return dict(zip(columns, values, strict=True))
-        connection = sqlite3.connect(":memory:")
-        try:
-            connection.row_factory = sqlite3.Row
-            names = ", ".join(f'? AS "{c.replace(chr(34), chr(34) * 2)}"' for c in columns)
-            row = connection.execute(f"SELECT {names}", values).fetchone()
-        finally:
-            connection.close()
-        return row
+        """A row of the recorded kind holding the rebuilt values as they are (a datetime
+        stays a datetime: no value goes through SQL and no converter runs)."""
+        if path == "sqlite3.Row":
+            return _sqlite_row(columns, values)
+        if path in SQLALCHEMY_ROWS:
+            return _sqlalchemy_row(columns, values)
+        self._resolver.resolve(path)
+        return dict(zip(columns, values, strict=True))
 
     def _exception(self, inner: list[Any], where: str) -> BaseException:
         path, args = inner[0], self._inside(inner[1], f"{where}.args")
@@ -322,6 +326,23 @@ class Rebuilder:
         for name, item in (inner[3] if len(inner) > 3 else {}).items():
             setattr(exc, name, self._inside(item, f"{where}.{name}"))
         return exc
+
+
+def _sqlite_row(columns: list[str], values: list[Any]) -> sqlite3.Row:
+    """A `sqlite3.Row` over a cursor that only lends it the column names."""
+    connection = sqlite3.connect(":memory:")
+    try:
+        names = ", ".join(f'NULL AS "{c.replace(chr(34), chr(34) * 2)}"' for c in columns)
+        cursor = connection.execute(f"SELECT {names or 'NULL'}")
+        return sqlite3.Row(cursor, tuple(values))
+    finally:
+        connection.close()
+
+
+def _sqlalchemy_row(columns: list[str], values: list[Any]) -> Any:
+    """A SQLAlchemy `Row` with these fields and values (as `Query` builds its rows)."""
+    result_tuple = importlib.import_module("sqlalchemy.engine.result").result_tuple
+    return result_tuple(columns)(values)
 
 
 def _key(key: Any) -> str:
