@@ -39,6 +39,7 @@ STDLIB_TYPES: dict[str, type] = {
 # SQLAlchemy's rows and their `_mapping`: data, rebuilt through SQLAlchemy itself
 SQLALCHEMY_ROWS = frozenset({"sqlalchemy.engine.row.Row", "sqlalchemy.engine.row.LegacyRow"})
 SQLALCHEMY_MAPPINGS = frozenset({"sqlalchemy.engine.row.RowMapping"})
+QUOTED_NAME = "sqlalchemy.sql.elements.quoted_name"  # a column name in a RowMapping
 STDLIB_EXCEPTION_MODULES = ("builtins", "sqlite3", "json.decoder", "decimal", "zoneinfo")
 NARROW = "narrow the replay patterns so that this seam runs for real"
 # What SQLAlchemy keeps a mapped relationship in; rebuilt as the plain collection, which
@@ -212,8 +213,10 @@ class Rebuilder:
 
     def _typed_collection(self, path: str, shape: str, items: Any, *, where: str) -> Any:
         if path in SQLALCHEMY_MAPPINGS and shape == "dict":
-            keys = [self._inside(k, where) for k, _ in items]
-            values = [self._inside(v, f"{where}[{_key(k)}]") for k, v in items]
+            keys = [_column_name(k) for k, _ in items]
+            values = [
+                self._inside(v, f"{where}[{k!r}]") for k, (_, v) in zip(keys, items, strict=True)
+            ]
             return _sqlalchemy_row(keys, values)._mapping
         cls: Any = self._resolver.resolve(path)
         if shape == "dict":
@@ -337,6 +340,20 @@ def _sqlite_row(columns: list[str], values: list[Any]) -> sqlite3.Row:
         return sqlite3.Row(cursor, tuple(values))
     finally:
         connection.close()
+
+
+def _column_name(tree: Any) -> str:
+    """A column name as recorded in a row mapping: a str, or SQLAlchemy's `quoted_name`
+    (a table's column), made again as one."""
+    if type(tree) is str:
+        return tree
+    if type(tree) is msgpack.ExtType and tree.code == Ext.LEAF_SUBCLASS:
+        path, plain = msgpack.unpackb(tree.data, raw=False, strict_map_key=False)
+        if path == QUOTED_NAME and type(plain) is str:
+            quoted_name = importlib.import_module("sqlalchemy.sql.elements").quoted_name
+            name: str = quoted_name(plain, None)
+            return name
+    raise RebuildError("a recorded row mapping has a key that is not a column name", NARROW)
 
 
 def _sqlalchemy_row(columns: list[str], values: list[Any]) -> Any:
