@@ -379,7 +379,7 @@ def test_rebuilding_rows_registers_no_adapter_or_converter() -> None:
     assert (adapters, converters) == (dict(sqlite3.adapters), dict(sqlite3.converters))
 
 
-def sqlalchemy_rows() -> list[sqlalchemy.Row[Any]]:
+def sqlalchemy_rows() -> list[Any]:
     """Rows of a real query with typed columns: DateTime, Numeric, Boolean."""
     metadata = sqlalchemy.MetaData()
     orders = sqlalchemy.Table(
