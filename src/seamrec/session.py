@@ -187,8 +187,10 @@ async def _replayed_awaitable(outcome: str, value: Any) -> Any:
 def _leave(inside: Token[Parent | None]) -> None:
     """End a recorded call's turn as the enclosing call (quietly, should the code under
     test have switched contexts under it)."""
-    with contextlib.suppress(ValueError, RuntimeError):
+    try:  # noqa: SIM105 - once per recorded call: contextlib.suppress costs ~0.1 µs more
         ENCLOSING.reset(inside)
+    except (ValueError, RuntimeError):
+        pass
 
 
 def _wrapping_scope(settings: Settings, mode: Mode, replay: tuple[SeamPattern, ...]) -> Settings:
