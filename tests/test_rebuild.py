@@ -329,6 +329,108 @@ def test_a_sqlite_row_is_rebuilt_as_a_real_row_with_its_columns() -> None:
     assert row == result
 
 
+def typed_sqlite_row() -> sqlite3.Row:
+    """A row of a `detect_types` connection whose columns hold what its converters made:
+    datetime and date (PARSE_DECLTYPES), and a Decimal and a bool from converters of
+    declared types only this test uses (registering them changes no other column)."""
+    sqlite3.register_converter("rebuild_test_money", lambda raw: decimal.Decimal(raw.decode()))
+    sqlite3.register_converter("rebuild_test_flag", lambda raw: raw == b"1")
+    connection = sqlite3.connect(":memory:", detect_types=sqlite3.PARSE_DECLTYPES)
+    connection.row_factory = sqlite3.Row
+    connection.execute(
+        "CREATE TABLE orders (id INTEGER, created TIMESTAMP, due DATE, "
+        "total REBUILD_TEST_MONEY, paid REBUILD_TEST_FLAG, note TEXT)"
+    )
+    connection.execute(
+        "INSERT INTO orders VALUES (1, '2026-12-07 04:42:40.123456', '2026-12-24', '3.50', 1, "
+        "'2026-12-07 04:42:40')"
+    )
+    row: sqlite3.Row = connection.execute("SELECT * FROM orders").fetchone()
+    connection.close()
+    return row
+
+
+def test_a_sqlite_row_keeps_the_values_its_converters_made() -> None:
+    row = typed_sqlite_row()
+
+    result = rebuilt([row])[0]
+
+    assert type(result) is sqlite3.Row
+    assert row.keys() == result.keys()
+    assert [dt.datetime, dt.date, decimal.Decimal, bool, str] == [type(v) for v in result][1:]
+    assert dt.datetime(2026, 12, 7, 4, 42, 40, 123456) == result["created"]
+    assert "2026-12-07 04:42:40" == result["note"]  # text stays text
+    assert row == result
+
+
+def test_a_rebuilt_sqlite_row_has_the_recorded_shape() -> None:
+    row = typed_sqlite_row()
+    shape_of = make_shape_function()
+
+    assert shape_of([row]) == shape_of(rebuilt([row]))
+
+
+def test_rebuilding_rows_registers_no_adapter_or_converter() -> None:
+    row = typed_sqlite_row()
+    adapters, converters = dict(sqlite3.adapters), dict(sqlite3.converters)
+
+    rebuilt(row)
+
+    assert (adapters, converters) == (dict(sqlite3.adapters), dict(sqlite3.converters))
+
+
+def sqlalchemy_rows() -> list[Any]:
+    """Rows of a real query with typed columns: DateTime, Numeric, Boolean."""
+    metadata = sqlalchemy.MetaData()
+    orders = sqlalchemy.Table(
+        "orders",
+        metadata,
+        sqlalchemy.Column("id", sqlalchemy.Integer, primary_key=True),
+        sqlalchemy.Column("created", sqlalchemy.DateTime),
+        sqlalchemy.Column("total", sqlalchemy.Numeric(10, 2)),
+        sqlalchemy.Column("paid", sqlalchemy.Boolean),
+    )
+    engine = create_engine("sqlite://")
+    metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            orders.insert(),
+            [{"id": 1, "created": dt.datetime(2026, 12, 7, 4, 42), "total": "3.50", "paid": True}],
+        )
+        rows = list(
+            connection.execute(
+                select(
+                    orders.c.id, orders.c.created, orders.c.total, orders.c.paid.label("is paid")
+                )
+            )
+        )
+    engine.dispose()
+    return rows
+
+
+def test_a_sqlalchemy_row_is_rebuilt_as_a_row_with_its_value_types() -> None:
+    row = sqlalchemy_rows()[0]
+
+    result = rebuilt(row)
+
+    assert type(row) is type(result)
+    assert ("id", "created", "total", "is paid") == result._fields
+    assert [int, dt.datetime, decimal.Decimal, bool] == [type(v) for v in result]
+    assert tuple(row) == tuple(result)
+    assert make_shape_function()(row) == make_shape_function()(result)
+
+
+def test_a_sqlalchemy_row_mapping_is_rebuilt_as_a_row_mapping() -> None:
+    mapping = sqlalchemy_rows()[0]._mapping
+
+    result = rebuilt([mapping])[0]
+
+    assert type(mapping) is type(result)
+    assert dict(mapping) == dict(result)
+    assert dt.datetime is type(result["created"])
+    assert make_shape_function()(mapping) == make_shape_function()(result)
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     st.recursive(

@@ -3,11 +3,15 @@
 The tests here replay every repository seam (`@pytest.mark.seams(replay=...)`), so in any
 run that is not recording they get their rows from the cassette and never query SQLite:
 the `offline_client` fixture creates the tables (and Ada) only while recording, and any
-real query would raise `sqlite3.OperationalError: no such table`.
+real query would raise `sqlite3.OperationalError: no such table`. The replayed rows are
+real `sqlite3.Row`s holding what the converters made (a `created` datetime stays a
+datetime). One test replays the services instead: the repository calls they made while
+recording do not happen, and `--check-seams` expects none of them.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -51,6 +55,37 @@ def test_missing_users_are_404_from_the_recording(offline_client: FlaskClient) -
     )
     assert [404, 404] == [user.status_code, orders.status_code]
     assert {"error": "user 404 not found"} == orders.get_json()
+
+
+def test_orders_come_from_the_recording_with_their_timestamps(
+    offline_client: FlaskClient,
+) -> None:
+    order = {"user_id": 1, "items": [{"sku": "TEA", "qty": 2, "price": "3.50"}]}
+    placed = offline_client.post("/api/orders", json=order)
+    fetched = offline_client.get(f"/api/orders/{placed.get_json()['id']}")
+    listed = offline_client.get("/api/orders", query_string={"user_id": 1})
+
+    assert [201, 200, 200] == [placed.status_code, fetched.status_code, listed.status_code]
+    assert [placed.get_json()] == [fetched.get_json()] == listed.get_json()["orders"]
+    assert ("pending", "7.00", UTC) == (
+        placed.get_json()["status"],
+        placed.get_json()["total"],
+        created(placed.get_json()).tzinfo,
+    )
+
+
+@pytest.mark.seams(replay=["shop.services:*Service.*"])
+def test_the_api_answers_from_the_recorded_services(offline_client: FlaskClient) -> None:
+    user = offline_client.get("/api/users/1")
+    missing = offline_client.get("/api/orders", query_string={"user_id": 404})
+
+    assert [200, 404] == [user.status_code, missing.status_code]
+    assert ("ada@example.com", UTC) == (user.get_json()["email"], created(user.get_json()).tzinfo)
+
+
+def created(body: dict[str, str]) -> datetime:
+    """The `created` timestamp of a user or order in a response."""
+    return datetime.fromisoformat(body["created"])
 
 
 def test_a_fake_that_drifted_from_the_real_e_mail_is_caught(

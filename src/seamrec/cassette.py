@@ -6,13 +6,16 @@ then the body::
     {"test": node id,
      "shapes": [shape, ...],                  # table of distinct shapes
      "calls": [[seam, caller, index, args_shape, outcome, result_shape, args, result], ...],
-     "runs": {seam: [[args_shape, outcome, result_shape, count], ...]}}
+     "runs": {seam: [[args_shape, outcome, result_shape, count], ...]},
+     "nesting": {seam: [[parent_seam, parent_index, step, count], ...]}}
 
 Payload trees stay as raw msgpack trees (``ExtType`` values) in memory, so an unchanged
 cassette re-dumps to the same bytes; ``codec.unpack(codec.pack(tree))`` gives views.
 ``calls`` holds full payloads for the first ``payload_calls`` calls of each seam, in the
 order they happened; ``runs`` holds the shape of every call of each seam, run-length
-encoded, so a hot seam with 100,000 calls of one shape costs one entry.
+encoded, so a hot seam with 100,000 calls of one shape costs one entry. ``nesting`` says
+which call each call was made in (see ``seamrec.nesting``); cassettes written before it
+existed lack it (``Cassette.nesting`` is None) and are read as before.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import msgpack
 
 from seamrec.codec import Ext, pack, unpack
 from seamrec.exceptions import CassetteError, CassetteFormatError
+from seamrec.nesting import Nest
 from seamrec.shape import Shape, canonical
 
 FORMAT = "seamrec-cassette"
@@ -74,6 +78,7 @@ class Cassette:
     test: str
     calls: list[Call] = field(default_factory=list)
     runs: dict[str, list[Run]] = field(default_factory=dict)
+    nesting: dict[str, list[Nest]] | None = None  # None: recorded before nesting was kept
 
     def call_count(self) -> int:
         """How many calls were recorded across all seams."""
@@ -106,7 +111,12 @@ class Cassette:
         )
         callers = tuple((c.seam, c.caller) for c in self.calls)
         cut = any(_has_cut(c.args) or _has_cut(c.result) for c in self.calls)
-        return (self.test, runs, callers, cut)
+        nesting = (
+            None
+            if self.nesting is None
+            else tuple((seam, tuple(nests)) for seam, nests in self.nesting.items())
+        )
+        return (self.test, runs, callers, cut, nesting)
 
 
 BUDGET_CUT: Shape = ("cut", "budget")
@@ -202,8 +212,17 @@ def dump(cassette: Cassette) -> bytes:
         for seam, seam_runs in cassette.runs.items()
     }
     header = pack({"format": FORMAT, "version": VERSION})
-    body = pack({"test": cassette.test, "shapes": list(table), "calls": calls, "runs": runs})
-    return header + body
+    body: dict[str, Any] = {
+        "test": cassette.test,
+        "shapes": list(table),
+        "calls": calls,
+        "runs": runs,
+    }
+    if cassette.nesting is not None:
+        body["nesting"] = {
+            seam: [list(nest) for nest in nests] for seam, nests in cassette.nesting.items()
+        }
+    return header + pack(body)
 
 
 def load(path: Path, *, payloads: bool = True) -> Cassette:
@@ -300,7 +319,38 @@ def _from_body(body: Any, payloads: bool = True) -> Cassette:
             Run(shapes[_ref(a, shapes)], _outcome(o), shapes[_ref(r, shapes)], _positive(c))
             for a, o, r, c in _typed(seam_runs, list)
         ]
-    return Cassette(test=test, calls=calls, runs=runs)
+    nesting = body.get("nesting")
+    return Cassette(
+        test=test, calls=calls, runs=runs, nesting=None if nesting is None else _nesting(nesting)
+    )
+
+
+def _nesting(value: Any) -> dict[str, list[Nest]]:
+    nesting: dict[str, list[Nest]] = {}
+    for seam, nests in _typed(value, dict).items():
+        nesting[_typed(seam, str)] = [
+            Nest(_str(parent), _count(first), _step(step), _positive(count))
+            for parent, first, step, count in _typed(nests, list)
+        ]
+    return nesting
+
+
+def _str(value: object) -> str:
+    if type(value) is not str:
+        raise TypeError(f"expected str, found {type(value).__name__}")
+    return value
+
+
+def _count(value: object) -> int:
+    if type(value) is not int or value < 0:
+        raise ValueError(f"bad index {value!r}")
+    return value
+
+
+def _step(value: object) -> int:
+    if value not in (0, 1) or type(value) is not int:
+        raise ValueError(f"bad step {value!r}")
+    return value
 
 
 def _outcome(value: object) -> str:

@@ -36,6 +36,10 @@ STDLIB_TYPES: dict[str, type] = {
     "collections.deque": collections.deque,
     "sqlite3.Row": sqlite3.Row,
 }
+# SQLAlchemy's rows and their `_mapping`: data, rebuilt through SQLAlchemy itself
+SQLALCHEMY_ROWS = frozenset({"sqlalchemy.engine.row.Row", "sqlalchemy.engine.row.LegacyRow"})
+SQLALCHEMY_MAPPINGS = frozenset({"sqlalchemy.engine.row.RowMapping"})
+QUOTED_NAME = "sqlalchemy.sql.elements.quoted_name"  # a column name in a RowMapping
 STDLIB_EXCEPTION_MODULES = ("builtins", "sqlite3", "json.decoder", "decimal", "zoneinfo")
 NARROW = "narrow the replay patterns so that this seam runs for real"
 # What SQLAlchemy keeps a mapped relationship in; rebuilt as the plain collection, which
@@ -208,6 +212,12 @@ class Rebuilder:
         raise RebuildError(f"a recorded value of kind {kind.name} cannot be rebuilt", NARROW)
 
     def _typed_collection(self, path: str, shape: str, items: Any, *, where: str) -> Any:
+        if path in SQLALCHEMY_MAPPINGS and shape == "dict":
+            keys = [_column_name(k) for k, _ in items]
+            values = [
+                self._inside(v, f"{where}[{k!r}]") for k, (_, v) in zip(keys, items, strict=True)
+            ]
+            return _sqlalchemy_row(keys, values)._mapping
         cls: Any = self._resolver.resolve(path)
         if shape == "dict":
             pairs = [
@@ -300,17 +310,14 @@ class Rebuilder:
         return set(values) if plain == "set" else list(values)
 
     def _row(self, path: str, columns: list[str], values: list[Any]) -> Any:
-        if path != "sqlite3.Row":
-            self._resolver.resolve(path)
-            return dict(zip(columns, values, strict=True))
-        connection = sqlite3.connect(":memory:")
-        try:
-            connection.row_factory = sqlite3.Row
-            names = ", ".join(f'? AS "{c.replace(chr(34), chr(34) * 2)}"' for c in columns)
-            row = connection.execute(f"SELECT {names}", values).fetchone()
-        finally:
-            connection.close()
-        return row
+        """A row of the recorded kind holding the rebuilt values as they are (a datetime
+        stays a datetime: no value goes through SQL and no converter runs)."""
+        if path == "sqlite3.Row":
+            return _sqlite_row(columns, values)
+        if path in SQLALCHEMY_ROWS:
+            return _sqlalchemy_row(columns, values)
+        self._resolver.resolve(path)
+        return dict(zip(columns, values, strict=True))
 
     def _exception(self, inner: list[Any], where: str) -> BaseException:
         path, args = inner[0], self._inside(inner[1], f"{where}.args")
@@ -322,6 +329,37 @@ class Rebuilder:
         for name, item in (inner[3] if len(inner) > 3 else {}).items():
             setattr(exc, name, self._inside(item, f"{where}.{name}"))
         return exc
+
+
+def _sqlite_row(columns: list[str], values: list[Any]) -> sqlite3.Row:
+    """A `sqlite3.Row` over a cursor that only lends it the column names."""
+    connection = sqlite3.connect(":memory:")
+    try:
+        names = ", ".join(f'NULL AS "{c.replace(chr(34), chr(34) * 2)}"' for c in columns)
+        cursor = connection.execute(f"SELECT {names or 'NULL'}")
+        return sqlite3.Row(cursor, tuple(values))
+    finally:
+        connection.close()
+
+
+def _column_name(tree: Any) -> str:
+    """A column name as recorded in a row mapping: a str, or SQLAlchemy's `quoted_name`
+    (a table's column), made again as one."""
+    if type(tree) is str:
+        return tree
+    if type(tree) is msgpack.ExtType and tree.code == Ext.LEAF_SUBCLASS:
+        path, plain = msgpack.unpackb(tree.data, raw=False, strict_map_key=False)
+        if path == QUOTED_NAME and type(plain) is str:
+            quoted_name = importlib.import_module("sqlalchemy.sql.elements").quoted_name
+            name: str = quoted_name(plain, None)
+            return name
+    raise RebuildError("a recorded row mapping has a key that is not a column name", NARROW)
+
+
+def _sqlalchemy_row(columns: list[str], values: list[Any]) -> Any:
+    """A SQLAlchemy `Row` with these fields and values (as `Query` builds its rows)."""
+    result_tuple = importlib.import_module("sqlalchemy.engine.result").result_tuple
+    return result_tuple(columns)(values)
 
 
 def _key(key: Any) -> str:

@@ -20,6 +20,7 @@ from seamrec.align import align
 from seamrec.cassette import Call, Cassette, Run
 from seamrec.codec import pack
 from seamrec.config import SeamPattern
+from seamrec.nesting import NestingRecorder, Parent, absent_calls
 from seamrec.shape import Shape, compatible
 
 UNFINISHED: Shape = ("cut", "unfinished")
@@ -107,6 +108,7 @@ class Tape:
         expected: Cassette | None,
         payload_calls: int,
         replay: tuple[SeamPattern, ...] = (),
+        nesting: bool = False,
     ) -> None:
         self.nodeid = nodeid
         self.expected = expected
@@ -128,15 +130,42 @@ class Tape:
         self._unrecorded: dict[str, Finding] = {}
         self._held: list[LiveCall] = []
         self._extras: dict[str, dict[int, LiveCall]] = {}
+        self._nesting = NestingRecorder() if nesting else None
+        self._kept = self._expected_calls() if replay else {}
 
-    def allocate(self, seam: str) -> tuple[int, int]:
-        """Next position of `seam` in this test and the global sequence number."""
+    def _expected_calls(self) -> dict[str, list[int]]:
+        """For each seam with recorded calls made inside a replayed call (which do not
+        happen now: the replayed seam is not called), the recorded positions still
+        expected, in order; live call `i` of such a seam is held against the `i`th."""
+        if self.expected is None or self.expected.nesting is None:
+            return {}  # recorded before nesting was kept: every call is expected
+        absent = absent_calls(self.expected.nesting, self.replays)
+        return {
+            seam: [j for j in range(self._recorded_total(seam)) if j not in skipped]
+            for seam, skipped in absent.items()
+        }
+
+    def allocate(self, seam: str, parent: Parent | None = None) -> tuple[int, int]:
+        """Next position of `seam` in this test and the global sequence number; when
+        recording, `parent` is the call this one is made in."""
         with self._lock:
             index = self._counts.get(seam, 0)
             self._counts[seam] = index + 1
             sequence = self._sequence
             self._sequence = sequence + 1
+            if self._nesting is not None:
+                self._nesting.add(seam, parent)
             return index, sequence
+
+    def recorded_index(self, seam: str, index: int) -> int:
+        """The position in the cassette of the call expected at live position `index`
+        (they differ when recorded calls before it were made inside a replayed call)."""
+        kept = self._kept.get(seam)
+        if kept is None:
+            return index
+        if index < len(kept):
+            return kept[index]
+        return self._recorded_total(seam) + index - len(kept)  # beyond the recording
 
     def replays(self, seam: str) -> bool:
         """True when calls of `seam` are answered from the cassette in this test."""
@@ -196,6 +225,12 @@ class Tape:
         bisecting the runs: a run of 10**12 calls costs nothing to look into)."""
         if self.expected is None:
             return None
+        if self._kept:
+            kept = self._kept.get(seam)
+            if kept is not None:
+                if index >= len(kept):
+                    return None
+                index = kept[index]
         cached = self._expected_cache.get(seam)
         if cached is None:
             runs = self.expected.runs.get(seam, [])
@@ -247,16 +282,22 @@ class Tape:
                 known.count += 1
 
     def recorded_count(self, seam: str) -> int:
-        """How many calls of `seam` the cassette holds."""
+        """How many recorded calls of `seam` are expected (the cassette's calls, less
+        those made inside a replayed call)."""
+        kept = self._kept.get(seam)
+        return self._recorded_total(seam) if kept is None else len(kept)
+
+    def _recorded_total(self, seam: str) -> int:
         if self.expected is None:
             return 0
         return sum(run.count for run in self.expected.runs.get(seam, []))
 
     def recorded_payload(self, seam: str, index: int, part: str) -> bytes | None:
-        """The recorded args or result of one call, packed, when its detail was kept."""
+        """The recorded args or result of one expected call, packed, when its detail was
+        kept."""
         if self.expected is None:
             return None
-        detail = self.expected.detail(seam, index)
+        detail = self.expected.detail(seam, self.recorded_index(seam, index))
         if detail is None:
             return None
         return pack(detail.args if part == "args" else detail.result)
@@ -491,6 +532,8 @@ class Tape:
         cassette = Cassette(test=self.nodeid)
         for seam in sorted(self.runs, key=self._first_sequence):
             cassette.runs[seam] = [Run(a, o, r, c) for a, o, r, c in self.runs[seam]]
+        if self._nesting is not None:
+            cassette.nesting = self._nesting.nesting(list(cassette.runs))
         for call in sorted(self.details, key=lambda c: c.sequence):
             result: Any = None
             if call.outcome == "yield":

@@ -1,0 +1,138 @@
+"""Which recorded call happened inside which: kept at record time, read when replaying.
+
+While recording, the call of a seam that is running on the current thread or task is held
+in ``ENCLOSING`` (a context variable, so asyncio tasks see the call that started them and
+other threads see none). Each new call of a seam notes that enclosing call as its parent.
+A cassette keeps the parents of each seam's calls run-length encoded::
+
+    {seam: [[parent_seam, parent_index, step, count], ...]}
+
+``count`` consecutive calls of ``seam`` whose parents are calls ``parent_index``,
+``parent_index + step``, ... of ``parent_seam`` (step 0: all inside one call; step 1: one
+in each of consecutive calls); ``parent_seam`` is ``""`` for calls made by the test itself.
+A seam whose calls are all made by the test has no entry. When a seam is replayed, its
+real implementation does not run, so the calls recorded inside its calls (at any depth)
+are expected to be absent: ``absent_calls`` names them.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable
+from contextvars import ContextVar
+from itertools import accumulate
+from typing import Any, NamedTuple
+
+Parent = tuple[str, int]  # (seam, index) of the enclosing call
+
+ENCLOSING: ContextVar[Parent | None] = ContextVar("seamrec_enclosing_call", default=None)
+
+
+class Nest(NamedTuple):
+    """`calls` consecutive calls of one seam and the calls of `parent` they were made in."""
+
+    parent: str  # the enclosing seam, "" for calls made by the test itself
+    first: int  # index of the enclosing call of the first of them
+    step: int  # 0: all in one call; 1: one in each of consecutive calls
+    calls: int  # how many consecutive calls
+
+
+class NestingRecorder:
+    """Collects the parent of every call, in the order each seam's calls are numbered
+    (the tape calls `add` under its lock, with the index it hands out)."""
+
+    def __init__(self) -> None:
+        self._nests: dict[str, list[list[Any]]] = {}  # [parent, first, step, count]
+
+    def add(self, seam: str, parent: Parent | None) -> None:
+        """Note the parent of the next call of `seam`."""
+        name, index = parent if parent is not None else ("", 0)
+        nests = self._nests.get(seam)
+        if nests is None:
+            self._nests[seam] = [[name, index, 0, 1]]
+            return
+        last = nests[-1]
+        if last[0] == name:
+            first, step, count = last[1], last[2], last[3]
+            if not name or (step == 0 and index == first):
+                last[3] = count + 1
+                return
+            if count == 1 and index == first + 1:
+                last[2], last[3] = 1, 2
+                return
+            if step == 1 and index == first + count:
+                last[3] = count + 1
+                return
+        nests.append([name, index, 0, 1])
+
+    def nesting(self, seams: list[str]) -> dict[str, list[Nest]]:
+        """The parents of the calls of `seams` (in this order), as a cassette keeps them."""
+        found: dict[str, list[Nest]] = {}
+        for seam in seams:
+            nests = [Nest(*n) for n in self._nests.get(seam, [])]
+            if any(n.parent for n in nests):
+                found[seam] = nests
+        return found
+
+
+def absent_calls(
+    nesting: dict[str, list[Nest]], replayed: Callable[[str], bool]
+) -> dict[str, set[int]]:
+    """The recorded calls of each seam made inside a call of a replayed seam (at any
+    depth): a replayed seam is not called, so these calls do not happen."""
+    if not any(n.parent and replayed(n.parent) for nests in nesting.values() for n in nests):
+        return {}
+    tree = _Tree(nesting)
+    inside: dict[Parent, bool] = {}
+    found: dict[str, set[int]] = {}
+    for seam, nests in nesting.items():
+        start = 0
+        for nest in nests:
+            if nest.parent:
+                for k in range(nest.calls):
+                    if _inside(tree, (nest.parent, nest.first + k * nest.step), replayed, inside):
+                        found.setdefault(seam, set()).add(start + k)
+            start += nest.calls
+    return found
+
+
+class _Tree:
+    """Looks up the parent of a recorded call."""
+
+    def __init__(self, nesting: dict[str, list[Nest]]) -> None:
+        self._nesting = nesting
+        self._ends = {s: list(accumulate(n.calls for n in ns)) for s, ns in nesting.items()}
+
+    def parent(self, call: Parent) -> Parent | None:
+        seam, index = call
+        ends = self._ends.get(seam)
+        if not ends or index >= ends[-1]:
+            return None
+        at = bisect_right(ends, index)
+        nest = self._nesting[seam][at]
+        if not nest.parent:
+            return None
+        offset = index - (ends[at - 1] if at else 0)
+        return nest.parent, nest.first + offset * nest.step
+
+
+def _inside(
+    tree: _Tree, call: Parent, replayed: Callable[[str], bool], known: dict[Parent, bool]
+) -> bool:
+    """Whether `call` is, or is inside, a call of a replayed seam (walks up; remembers)."""
+    chain: list[Parent] = []
+    current: Parent | None = call
+    answer = False
+    while current is not None:
+        seen = known.get(current)
+        if seen is not None:
+            answer = seen
+            break
+        if replayed(current[0]):
+            answer = True
+            break
+        chain.append(current)
+        current = tree.parent(current)
+    for link in chain:
+        known[link] = answer
+    return answer
