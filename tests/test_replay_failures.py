@@ -1,6 +1,7 @@
 """Replay failures read like the rest of seamrec: one short `replay failed` section naming
 the seam, the value and the fix, said once, with no traceback from seamrec's own modules;
-SQLAlchemy mapped objects and Django models are rebuilt so that the ORM accepts them."""
+SQLAlchemy mapped objects (without relationships) and Django models are rebuilt so that
+the ORM accepts them; a mapped object with relationships is refused up front."""
 
 from __future__ import annotations
 
@@ -55,11 +56,18 @@ class Order(Base):
     customer: Mapped[Customer] = relationship(back_populates="orders")
 
 
+class Tag(Base):
+    __tablename__ = "tags"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str]
+
+
 ENGINE = create_engine("sqlite://")
 Base.metadata.create_all(ENGINE)
 with Session(ENGINE) as session:
     orders = [Order(id=10, total=250), Order(id=11, total=40)]
     session.add(Customer(id=1, name="Ada", orders=orders))
+    session.add(Tag(id=3, label="vip"))
     session.commit()
 
 
@@ -68,6 +76,12 @@ def find_customer(customer_id: int) -> Customer:
     query = select(Customer).options(selectinload(Customer.orders))
     with Session(ENGINE, expire_on_commit=False) as session:
         return session.scalars(query.where(Customer.id == customer_id)).one()
+
+
+def find_tag(tag_id: int) -> Tag:
+    REAL_CALLS.append("find_tag")
+    with Session(ENGINE, expire_on_commit=False) as session:
+        return session.scalars(select(Tag).where(Tag.id == tag_id)).one()
 '''
 
 SERVICE = '''\
@@ -123,6 +137,12 @@ def test_customer_joins_a_session():
         merged = session.merge(customer)
         assert "Ada" == merged.name
         assert [250, 40] == [order.total for order in merged.orders]
+
+
+def test_tag_joins_a_session():
+    tag = repo.find_tag(3)
+    with Session(repo.ENGINE) as session:
+        assert "vip" == session.merge(tag).label
 """
 
 
@@ -178,13 +198,28 @@ def test_an_exception_through_a_seam_shows_no_frame_of_seamrec(orm_app: LayeredA
 
 
 def test_a_replayed_sqlalchemy_mapped_object_is_one_the_orm_accepts(orm_app: LayeredApp) -> None:
-    tests = ["tests/test_app.py::test_customer", "tests/test_app.py::test_customer_joins_a_session"]
-    orm_app.record(*tests).assert_outcomes(passed=2)
+    orm_app.record("tests/test_app.py::test_tag_joins_a_session").assert_outcomes(passed=1)
 
-    result = orm_app.run(*tests, "--replay-seams=app.repo:find_customer", "-p", "no:randomly")
+    result = orm_app.run(
+        "tests/test_app.py::test_tag_joins_a_session", "--replay-seams=app.repo:find_tag"
+    )
 
-    result.assert_outcomes(passed=2)
-    assert "2 calls replayed" in result.stdout.str()
+    result.assert_outcomes(passed=1)
+    assert "1 calls replayed" in result.stdout.str()
+
+
+def test_a_mapped_object_with_relationships_is_refused_with_the_fix(orm_app: LayeredApp) -> None:
+    orm_app.record("tests/test_app.py::test_customer").assert_outcomes(passed=1)
+
+    result = orm_app.run(
+        "tests/test_app.py::test_customer", "--replay-seams=app.repo:find_customer"
+    )
+
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str()
+    assert "replay failed" in text
+    assert "leaves out its relationships (orders)" in text
+    assert 1 == text.count("narrow the replay patterns")
 
 
 DJANGO_CONFTEST = """\

@@ -179,7 +179,8 @@ def class_candidates(
         elif kind is types.FunctionType:
             yield Candidate(cls, attr, value, value.__qualname__, "callable")
         elif statics.is_proxy_type(kind) and not issubclass(kind, wrapt.ObjectProxy):
-            skipped.setdefault(statics.type_path(kind), set()).add(f"{module}.{qualname}")
+            if not statics.is_data_descriptor_type(kind):  # ORM columns: attributes, not calls
+                skipped.setdefault(statics.type_path(kind), set()).add(f"{module}.{qualname}")
         else:
             inner_qualname = _qualname_of(value, module)
             if inner_qualname is not None:

@@ -255,7 +255,7 @@ class Rebuilder:
         cls: Any = self._resolver.resolve(path)
         manager = _sqlalchemy_manager(cls)
         if manager is not None:
-            return self._mapped(manager, fields, where)
+            return self._mapped(manager, path, fields, where)
         if _is_django_model(cls):
             return self._django(cls, fields, where)
         value = object.__new__(cls)
@@ -271,9 +271,20 @@ class Rebuilder:
                     )
         return value
 
-    def _mapped(self, manager: Any, fields: dict[str, Any], where: str) -> Any:
+    def _mapped(self, manager: Any, path: str, fields: dict[str, Any], where: str) -> Any:
         """A SQLAlchemy mapped object, made by its class manager (so it has its instance
-        state) and filled through the mapped attributes, as a transient object."""
+        state) and filled through the mapped attributes, as a transient object; refused
+        when it has relationships, which load lazily and so are never recorded (replaying
+        them empty would hand the caller wrong data)."""
+        unrecorded = [name for name in manager.mapper.relationships.keys() if name not in fields]
+        if unrecorded:
+            names = ", ".join(unrecorded)
+            raise RebuildError(
+                f"a recorded {path} leaves out its relationships ({names}): seamrec records an "
+                "ORM entity's loaded columns, never its lazily loaded relationships",
+                f"{NARROW}, or have the seam return plain data (rows, dataclasses)",
+                type_path=path,
+            )
         value = manager.new_instance()
         for name, item in fields.items():
             part = f"{where}.{name}"

@@ -127,3 +127,10 @@ def dict_entry(obj: object, name: str) -> Any:
 def is_callable_type(cls: type) -> bool:
     """Whether instances of `cls` can be called (the type defines `__call__`)."""
     return lookup(cls, "__call__") is not MISSING
+
+
+def is_data_descriptor_type(cls: type) -> bool:
+    """Whether instances of `cls` are data descriptors (the type defines `__set__` or
+    `__delete__`): a class attribute that manages an instance attribute, such as a
+    SQLAlchemy column (`InstrumentedAttribute`), never a callable seam."""
+    return lookup(cls, "__set__") is not MISSING or lookup(cls, "__delete__") is not MISSING
