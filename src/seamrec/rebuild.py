@@ -276,7 +276,8 @@ class Rebuilder:
         state) and filled through the mapped attributes, as a transient object; refused
         when it has relationships, which load lazily and so are never recorded (replaying
         them empty would hand the caller wrong data)."""
-        unrecorded = [name for name in manager.mapper.relationships.keys() if name not in fields]
+        relationships = manager.mapper.relationships.keys()  # iterating gives the values
+        unrecorded = [name for name in relationships if name not in fields]
         if unrecorded:
             names = ", ".join(unrecorded)
             raise RebuildError(
