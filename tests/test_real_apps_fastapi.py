@@ -102,7 +102,7 @@ def test_endpoints_and_dependencies_are_seams_called_by_fastapi(api: LayeredApp)
 
     record.assert_outcomes(passed=2)
     summary = seamrec_summary(record)
-    assert [] == [line for line in summary if "warning" in line or "not recorded" in line]
+    assert [] == [line for line in summary if "warning" in line or "not recorded when" in line]
     me = crossings(api.cassettes / "tests/test_api/test_me.msgpack")
     callers = {seam: caller for seam, caller, _ in me}
     assert {"shopapi.routes:me", "shopapi.routes:current_user", "shopapi.deps:get_settings"} <= (

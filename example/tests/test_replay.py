@@ -2,8 +2,10 @@
 
 The tests here replay every repository seam (`@pytest.mark.seams(replay=...)`), so in any
 run that is not recording they get their rows from the cassette and never query SQLite:
-the `offline_client` fixture creates the tables (and Ada) only while recording, and any
-real query would raise `sqlite3.OperationalError: no such table`. The replayed rows are
+the `offline_client` fixture creates the tables (and Ada) only while recording, straight
+through `sqlite3` rather than the app's own `init_db` (a call into the app made only while
+recording would be a seam call that a check misses), and any real query would raise
+`sqlite3.OperationalError: no such table`. The replayed rows are
 real `sqlite3.Row`s holding what the converters made (a `created` datetime stays a
 datetime). One test replays the services instead: the repository calls they made while
 recording do not happen, and `--check-seams` expects none of them.
@@ -11,6 +13,7 @@ recording do not happen, and `--check-seams` expects none of them.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,8 +21,8 @@ import pytest
 from flask.testing import FlaskClient
 
 import seamrec
+import shop
 from shop import create_app
-from shop.db import get_db, init_db
 
 pytestmark = pytest.mark.seams(replay=["shop.repository:*Repo.*"])
 
@@ -31,14 +34,14 @@ STALE_EMAIL = {"to": "ada@example.com", "subject": "Welcome", "text": "Hello Ada
 @pytest.fixture
 def offline_client(request: pytest.FixtureRequest, tmp_path: Path) -> FlaskClient:
     """The app on a database with tables and Ada while recording, without any otherwise."""
-    app = create_app(
-        {"TESTING": True, "DATABASE": str(tmp_path / "empty.sqlite"), "MAIL_BACKEND": "memory"}
-    )
+    database = tmp_path / "empty.sqlite"
+    app = create_app({"TESTING": True, "DATABASE": str(database), "MAIL_BACKEND": "memory"})
     if request.config.getoption("--record-seams"):
-        with app.app_context():
-            init_db()
-            get_db().execute("INSERT INTO users (name, email) VALUES ('Ada', 'ada@example.com')")
-            get_db().commit()
+        connection = sqlite3.connect(database)
+        connection.executescript((Path(shop.__file__).parent / "schema.sql").read_text())
+        connection.execute("INSERT INTO users (name, email) VALUES ('Ada', 'ada@example.com')")
+        connection.commit()
+        connection.close()
     return app.test_client()
 
 

@@ -344,8 +344,9 @@ class Rebuilder:
 
 
 def _sqlite_row(columns: list[str], values: list[Any]) -> sqlite3.Row:
-    """A `sqlite3.Row` over a cursor that only lends it the column names."""
-    connection = sqlite3.connect(":memory:")
+    """A `sqlite3.Row` over a cursor that only lends it the column names; the connection
+    is made by its class, never through `sqlite3.connect` (which the database seam wraps)."""
+    connection = sqlite3.Connection(":memory:")
     try:
         names = ", ".join(f'NULL AS "{c.replace(chr(34), chr(34) * 2)}"' for c in columns)
         cursor = connection.execute(f"SELECT {names or 'NULL'}")
