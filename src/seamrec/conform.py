@@ -19,7 +19,16 @@ from collections.abc import Callable
 from itertools import chain
 from typing import Any
 
-from seamrec.shape import LEAF_SHAPES, Shape, ShapeFunction, compatible, type_path
+from seamrec.formats import FORMAT_KINDS, value_check
+from seamrec.shape import (
+    FORMAT_CLASSIFIERS,
+    LEAF_SHAPES,
+    Shape,
+    ShapeFunction,
+    column_leaf_union,
+    compatible,
+    type_path,
+)
 
 Check = Callable[[list[Any]], bool]
 ArgsCheck = Callable[[tuple[str, ...], list[Any]], bool]
@@ -78,8 +87,14 @@ def _union(union: Shape, shape_of: ShapeFunction, strict: bool) -> Check:
     """Every value of a column fits one member of `union`."""
     if not union:
         return _empty if strict else _always
-    leaf_types = {_LEAF_TYPES[m[0]] for m in union if len(m) == 1 and m[0] in _LEAF_TYPES}
-    others = [m for m in union if not (len(m) == 1 and m[0] in _LEAF_TYPES)]
+    leaves = [m for m in union if _is_leaf(m)]
+    leaf_types = {_LEAF_TYPES[m[0]] for m in leaves}
+    others = [m for m in union if not _is_leaf(m)]
+    formatted = any(m[0] in FORMAT_KINDS for m in leaves)
+    if not others and formatted and strict:
+        return _strict_format_check(leaves)
+    if not others and any(len(m) == 2 for m in leaves):
+        return _format_check(leaves)
     if not others:
         return _leaf_check(frozenset(leaf_types), strict)
     if not leaf_types and len(others) == 1:
@@ -106,6 +121,58 @@ def _shape(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Check:
     if strict:
         raise _Undecidable
     return _per_value_check((shape,), shape_of)
+
+
+def _is_leaf(shape: Shape) -> bool:
+    """A plain leaf, or a format-bearing one (``("str", "uuid")``)."""
+    return shape[0] in _LEAF_TYPES and (len(shape) == 1 or shape[0] in FORMAT_KINDS)
+
+
+def _format_check(leaves: list[Shape]) -> Check:
+    """Fit: each value is of a leaf type of the union and keeps one of its format classes
+    (a plain leaf of its type asserts none)."""
+    plain = frozenset(_LEAF_TYPES[m[0]] for m in leaves if len(m) == 1)
+    checks: dict[type, list[Callable[[object], bool]]] = {}
+    for member in leaves:
+        cls = _LEAF_TYPES[member[0]]
+        if len(member) == 2 and cls not in plain:
+            checks.setdefault(cls, []).append(value_check(member[1]))
+
+    def check(column: list[Any]) -> bool:
+        for value in column:
+            cls = type(value)
+            if cls in plain:
+                continue
+            found = checks.get(cls)
+            if found is None or not any(c(value) for c in found):
+                return False
+        return True
+
+    return check
+
+
+def _strict_format_check(leaves: list[Shape]) -> Check:
+    """Strict: the column's leaves, with their format classes, are exactly these."""
+    expected = frozenset(leaves)
+    types = frozenset(_LEAF_TYPES[m[0]] for m in leaves)
+
+    def check(column: list[Any]) -> bool:
+        found = set(map(type, column))
+        if found != types:
+            return False
+        if len(found) == 1:
+            cls = found.pop()
+            if cls not in FORMAT_CLASSIFIERS:
+                return True
+            return column_leaf_union(cls, column)[0] in expected
+        for cls in found:
+            if cls in FORMAT_CLASSIFIERS:
+                members = [v for v in column if type(v) is cls]
+                if column_leaf_union(cls, members)[0] not in expected:
+                    return False
+        return True
+
+    return check
 
 
 def _always(column: list[Any]) -> bool:
@@ -178,7 +245,7 @@ def _field_type(union: Shape) -> type | None:
     if len(union) != 1:
         return None
     member = union[0]
-    if len(member) == 1:
+    if len(member) == 1 or (len(member) == 2 and member[0] in FORMAT_KINDS):
         return _LEAF_TYPES.get(member[0]) or _CLOCK_TYPES.get(member[0])
     if member[0] in ("dict", "coll", "tuple") and member[1] in _CONTAINER_TYPES:
         return _CONTAINER_TYPES[member[1]]
@@ -193,7 +260,10 @@ def _dict_check(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Check:
     plain = [
         (index, cls)
         for index, (cls, u) in enumerate(zip(types, unions, strict=True))
-        if cls is not None and len(u[0]) == 1 and u[0][0] in _LEAF_TYPES
+        if cls is not None
+        and len(u[0]) == 1
+        and u[0][0] in _LEAF_TYPES
+        and not (strict and u[0][0] in FORMAT_KINDS)  # strict: a plain str has no format
     ]
     plain_indexes = {index for index, _ in plain}
     deeper = [
