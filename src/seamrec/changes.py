@@ -22,6 +22,7 @@ from typing import Any
 from seamrec.cassette import Cassette
 from seamrec.contract import Entry, PathKey, SeamContract, contracts_of, merge_all
 from seamrec.drift import ITEMS_KEY, format_change, without_formats
+from seamrec.formats import label_fits
 from seamrec.tape import Finding
 
 BREAKING_KINDS = frozenset(
@@ -269,10 +270,7 @@ def contract_changes(seam: str, old: SeamContract, new: SeamContract) -> list[Ch
         was, now = before[key], after[key]
         classes = format_change(was.type_text, now.type_text)
         if classes is not None:
-            # a class the old contract asserted changed or is gone: breaking; a class
-            # where none was asserted: additive (no code relied on it)
-            kind = "format changed" if classes[0] != "text" else "format added"
-            changes.append(Change(seam, kind, was.path, *classes))
+            changes.append(Change(seam, format_kind(*classes), was.path, *classes))
             continue
         kind = "type narrowed" if set(now.types) < set(was.types) else "type changed"
         old_text, new_text = without_formats(was.type_text), without_formats(now.type_text)
@@ -283,6 +281,18 @@ def contract_changes(seam: str, old: SeamContract, new: SeamContract) -> list[Ch
             kind = "now optional" if now.optional else "now required"
             changes.append(Change(seam, kind, was.path, new=without_formats(now.type_text)))
     return sorted(changes, key=lambda c: (not c.breaking, c.path, c.kind))
+
+
+def format_kind(old: str, new: str) -> str:
+    """ "format changed" (breaking) when a live value of the new class would fail a check
+    against the old one; "format added" where none was asserted, else "format loosened"
+    (a weak class such as ``epoch-s`` or ``int-text`` the new values no longer all have)."""
+    if old == "text":
+        return "format added"
+    olds, news = old.split(" | "), new.split(" | ")
+    if all(any(label_fits(o, None if n == "text" else n) for o in olds) for n in news):
+        return "format loosened"
+    return "format changed"
 
 
 def _path_kind(key: PathKey, how: str) -> str:

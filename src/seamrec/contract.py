@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from seamrec.cassette import Cassette, write_atomic
-from seamrec.drift import ARGS_KEY, ITEMS_KEY, KEYS_KEY, VALUES_KEY, leaf_text, render_path
+from seamrec.drift import (
+    ARGS_KEY,
+    ITEMS_KEY,
+    KEYS_KEY,
+    VALUES_KEY,
+    leaf_text,
+    render_path,
+    shown_types,
+)
 from seamrec.formats import FORMAT_KINDS
 from seamrec.shape import Shape
 
@@ -59,7 +67,7 @@ class Entry:
         return " | ".join(self.types)
 
     def line(self) -> str:
-        return f"{self.path}{'?' if self.optional else ''}: {self.type_text}"
+        return f"{self.path}{'?' if self.optional else ''}: {shown_types(self.type_text)}"
 
 
 @dataclass

@@ -22,7 +22,7 @@ from seamrec.codec import (
     TypedCollectionView,
     short_repr,
 )
-from seamrec.formats import FORMAT_KINDS, asserted
+from seamrec.formats import FORMAT_KINDS
 from seamrec.formats import describe as describe_format
 from seamrec.shape import Shape, canonical, canonical_union, fits, fits_union
 
@@ -144,10 +144,17 @@ def _class_of(text: str) -> str:
 
 
 def leaf_text(shape: Shape) -> str:
-    """A format-bearing leaf's type text: ``str<hex(32)>``; an observation shows none."""
-    if len(shape) == 2 and asserted(shape[1]):
-        return f"{shape[0]}<{shape[1]}>"
-    return str(shape[0])
+    """A format-bearing leaf's type text: ``str<hex(32)>``."""
+    return f"{shape[0]}<{shape[1]}>" if len(shape) == 2 else str(shape[0])
+
+
+def shown_types(text: str) -> str:
+    """A type text for people: observations (``str<~token(22)>``) assert nothing and
+    show as their plain type."""
+    if "<~" not in text:
+        return text
+    parts = [_base(t) if "<~" in t else t for t in text.split(" | ")]
+    return " | ".join(dict.fromkeys(parts))
 
 
 def _key_changes(

@@ -25,7 +25,9 @@ fail only when a live value has another class of the same family (``int-text`` â
 ``decimal-text``, ``epoch-s`` â†’ ``epoch-ms``), never when it has none. Labels starting
 with ``~`` are observations, never asserted: a token-like text without the evidence of a
 token (``~token(n)``, ``~digits(n)``) or a redaction placeholder (``~redacted``); they
-let a recorded token class accept a random token that happens to lack, say, a digit.
+let a recorded token class accept a random token that happens to lack, say, a digit, and
+they stay in cassettes (contracts show them as the plain type) so that ``seamrec diff``
+can tell such a token from a changed format.
 
 Classifying is cached per text (a bounded dict), and ordinary words and sentences are
 rejected by their first character and one C-level ``str`` method, without any regex.
@@ -174,8 +176,11 @@ def _classify(text: str) -> str | None:
         if text.isalpha():  # words and names; pure letters are no token evidence
             return f"~token({len(text)})" if len(text) >= MIN_TOKEN and text.isascii() else None
         return _letter_first(text) if text.isascii() else None
-    if first in "+-":
-        return _number(text)
+    if first in "+-_/":  # a signed number, or a base64 token starting with a symbol
+        number = _number(text) if first in "+-" else None
+        if number is None and len(text) >= MIN_TOKEN and text.isascii():
+            return _token(text)
+        return number
     if first == ":":
         return _ip6(text)
     if first == "<" and text.startswith("<redacted"):
@@ -187,25 +192,28 @@ def _digit_first(text: str) -> str | None:
     size = len(text)
     if text.isdigit():
         return "int-text" if size <= 15 else f"~digits({size})"
+    label = None
     if size >= 10 and text[4] == "-":
-        return _iso(text)
-    if size >= 8 and text[2] == ":":
-        return _time(text)
-    if " " in text:
+        label = _iso(text)
+    elif size >= 8 and text[2] == ":":
+        label = _time(text)
+    elif " " in text:
         return _rfc2822(text)
-    if size == 36 and text[8] == "-":
-        return "uuid" if _UUID.fullmatch(text) else None
-    if "@" in text:
+    elif size == 36 and text[8] == "-":
+        label = "uuid" if _UUID.fullmatch(text) else None
+    elif "@" in text:
         return "email" if _EMAIL.fullmatch(text) else None
-    if "." in text or "," in text or "e" in text or "E" in text:
-        number = _number(text)
-        if number is not None:
-            return number
-        if text.count(".") == 3:
-            return _ip4(text)
-    if ":" in text:
+    elif ":" in text:
         return _ip6(text)
-    return _token(text) if size >= MIN_TOKEN else None
+    elif "." in text or "," in text or "e" in text or "E" in text:
+        if size >= MIN_TOKEN and _HEX.fullmatch(text):
+            return _token(text)  # 59e6833873364257 is a hex token, not 59 * 10**6833...
+        label = _number(text)
+        if label is None and text.count(".") == 3:
+            return _ip4(text)
+    if label is None and size >= MIN_TOKEN:
+        return _token(text)  # a random token may look like the start of anything
+    return label
 
 
 def _letter_first(text: str) -> str | None:
@@ -220,13 +228,16 @@ def _letter_first(text: str) -> str | None:
         return f"url({_SCHEMES.get(scheme, scheme)})"
     if "@" in text:
         return "email" if _EMAIL.fullmatch(text) else None
-    if text.startswith("eyJ") and text.count(".") == 2:
-        return "jwt" if _JWT.fullmatch(text) else None
-    if size == 36 and text[8] == "-":
-        return "uuid" if _UUID.fullmatch(text) else None
     if ":" in text:
         return _ip6(text)
-    return _token(text) if size >= MIN_TOKEN else None
+    label = None
+    if text.startswith("eyJ") and text.count(".") == 2:
+        label = "jwt" if _JWT.fullmatch(text) else None
+    elif size == 36 and text[8] == "-":
+        label = "uuid" if _UUID.fullmatch(text) else None
+    if label is None and size >= MIN_TOKEN:
+        return _token(text)
+    return label
 
 
 def _iso(text: str) -> str | None:
@@ -309,5 +320,7 @@ def _token(text: str) -> str | None:
         return f"hex({size})" if _HAS_DIGIT.search(text) else f"~token({size})"
     if not _BASE64.fullmatch(text):
         return None
+    # a digit, an upper-case and a lower-case letter: a random token of 16 or more
+    # characters almost always has all three, identifiers and SKUs do not
     evidence = _HAS_DIGIT.search(text) and text.lower() != text and text.upper() != text
     return f"base64({size})" if evidence else f"~token({size})"

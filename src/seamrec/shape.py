@@ -59,7 +59,6 @@ from seamrec.classify import slot_names as slot_names
 from seamrec.classify import type_path as type_path
 from seamrec.formats import (
     FORMAT_KINDS,
-    asserted,
     classify,
     classify_bytes,
     classify_number,
@@ -575,13 +574,9 @@ def collect_formats(shape: Shape, path: tuple[Any, ...], found: PathFormats) -> 
 
 
 def inconsistent_paths(found: PathFormats) -> set[tuple[Any, ...]]:
-    """The paths where the recorded values disagree on a format, or where the only class
-    seen is an observation that asserts nothing: they are recorded as plain leaves."""
-    return {
-        path
-        for path, leaves in found.items()
-        if len(leaves) > 1 or any(len(s) == 2 and not asserted(s[1]) for s in leaves)
-    }
+    """The paths where the recorded values disagree on a format: they are recorded as
+    plain leaves."""
+    return {path for path, leaves in found.items() if len(leaves) > 1}
 
 
 def strip_formats(shape: Shape, path: tuple[Any, ...], plain: set[tuple[Any, ...]]) -> Shape:
