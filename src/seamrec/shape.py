@@ -554,11 +554,6 @@ def fits_union(recorded: Shape, live: Shape) -> bool:
     return all(any(fits(r, member) for r in recorded) for member in live)
 
 
-def is_leaf(shape: Shape) -> bool:
-    """A leaf: ``("int",)``, or a format-bearing leaf with its class ``("str", "uuid")``."""
-    return len(shape) == 1 or (len(shape) == 2 and shape[0] in FORMAT_KINDS)
-
-
 PathFormats = dict[tuple[Any, ...], set[Shape]]
 
 
