@@ -131,7 +131,11 @@ def column_leaf_union(cls: type, values: list[Any]) -> Shape:
                 return format_union(cls, None)
         except TypeError:
             pass
-    labels = set(map(classify_one, values))
+    try:
+        distinct: Iterable[Any] = set(values)  # repeated texts ("paid") classified once
+    except TypeError:
+        distinct = values
+    labels = set(map(classify_one, distinct))
     return format_union(cls, labels.pop() if len(labels) == 1 else None)
 
 
