@@ -19,7 +19,7 @@ from collections.abc import Callable
 from itertools import chain
 from typing import Any
 
-from seamrec.formats import FORMAT_KINDS, value_check
+from seamrec.formats import FORMAT_KINDS, asserted, label_fits, value_check
 from seamrec.shape import (
     FORMAT_CLASSIFIERS,
     LEAF_SHAPES,
@@ -31,6 +31,7 @@ from seamrec.shape import (
 )
 
 Check = Callable[[list[Any]], bool]
+Classify = Callable[[Any], str | None]
 ArgsCheck = Callable[[tuple[str, ...], list[Any]], bool]
 
 _LEAF_TYPES: dict[str, type] = {shape[0]: cls for cls, shape in LEAF_SHAPES.items()}
@@ -155,19 +156,23 @@ def _strict_format_check(leaves: list[Shape]) -> Check:
     """Strict: the column's leaves, with their format classes, are exactly these."""
     expected = frozenset(leaves)
     types = frozenset(_LEAF_TYPES[m[0]] for m in leaves)
+    single = {(_LEAF_TYPES[m[0]], m[1] if len(m) == 2 else None) for m in leaves}
+    classifiers = FORMAT_CLASSIFIERS
 
     def check(column: list[Any]) -> bool:
+        if len(column) == 1 and len(leaves) == 1:
+            value = column[0]
+            cls = type(value)
+            classify_one = classifiers.get(cls)
+            if classify_one is None:
+                return cls in types
+            return (cls, classify_one(value)) in single
         found = set(map(type, column))
         if found != types:
             return False
-        if len(found) == 1:
-            cls = found.pop()
-            if cls not in FORMAT_CLASSIFIERS:
-                return True
-            return column_leaf_union(cls, column)[0] in expected
         for cls in found:
-            if cls in FORMAT_CLASSIFIERS:
-                members = [v for v in column if type(v) is cls]
+            if cls in classifiers:
+                members = column if len(found) == 1 else [v for v in column if type(v) is cls]
                 if column_leaf_union(cls, members)[0] not in expected:
                     return False
         return True
@@ -257,20 +262,23 @@ def _dict_check(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Check:
     unions: tuple[Shape, ...] = shape[3]
     types = tuple(_field_type(u) for u in unions)
     exact = None not in types
-    plain = [
-        (index, cls)
-        for index, (cls, u) in enumerate(zip(types, unions, strict=True))
-        if cls is not None
-        and len(u[0]) == 1
-        and u[0][0] in _LEAF_TYPES
-        and not (strict and u[0][0] in FORMAT_KINDS)  # strict: a plain str has no format
-    ]
-    plain_indexes = {index for index, _ in plain}
+    plain: list[tuple[int, type]] = []  # fields checked by their type only
+    formats: list[tuple[int, type, Classify, str | None]] = []  # ... and format class
+    for index, (cls, u) in enumerate(zip(types, unions, strict=True)):
+        if cls is None or len(u) != 1 or u[0][0] not in _LEAF_TYPES:
+            continue
+        label = u[0][1] if len(u[0]) == 2 and u[0][0] in FORMAT_KINDS else None
+        if cls in FORMAT_CLASSIFIERS and (strict or (label is not None and asserted(label))):
+            formats.append((index, cls, FORMAT_CLASSIFIERS[cls], label))
+        elif len(u[0]) == 1 or u[0][0] in FORMAT_KINDS:
+            plain.append((index, cls))
+    done = {index for index, _ in plain} | {f[0] for f in formats}
     deeper = [
-        (index, _union(u, shape_of, strict))
-        for index, u in enumerate(unions)
-        if index not in plain_indexes
+        (index, _union(u, shape_of, strict)) for index, u in enumerate(unions) if index not in done
     ]
+
+    def keeps(label: str | None, found: str | None) -> bool:
+        return found == label or (not strict and label is not None and label_fits(label, found))
 
     def check_one(value: Any) -> bool:
         if type(value) is not dict or tuple(value) != keys:
@@ -283,6 +291,10 @@ def _dict_check(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Check:
             for index, cls in plain:
                 if type(values[index]) is not cls:
                     return False
+        for index, cls, classify_one, label in formats:
+            found = values[index]
+            if type(found) is not cls or not keeps(label, classify_one(found)):
+                return False
         for index, field_check in deeper:
             if not field_check([values[index]]):
                 return False
@@ -298,6 +310,15 @@ def _dict_check(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Check:
         fields = list(zip(*map(dict.values, column), strict=True))
         for index, cls in plain:
             if set(map(type, fields[index])) != {cls}:
+                return False
+        for index, cls, classify_one, label in formats:
+            field = list(fields[index])
+            if set(map(type, field)) != {cls}:
+                return False
+            if strict:
+                if column_leaf_union(cls, field)[0][1:] != ((label,) if label else ()):
+                    return False
+            elif not all(keeps(label, classify_one(v)) for v in field):
                 return False
         for index, field_check in deeper:
             if not field_check(list(fields[index])):

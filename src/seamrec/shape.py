@@ -124,18 +124,20 @@ def value_leaf_union(value: Any) -> Shape:
 def column_leaf_union(cls: type, values: list[Any]) -> Shape:
     """The union of a column of format-bearing values of one type: their class when they
     all share it, else the plain leaf (values that disagree assert no format)."""
-    classify_one = FORMAT_CLASSIFIERS[cls]
-    if cls is not str and cls is not bytes:
+    if cls is str:
+        distinct = set(values)  # repeated texts ("paid") are classified once
+        if len(distinct) == 1:
+            return format_union(str, classify(distinct.pop()))
+        labels = set(map(classify, distinct))
+    elif cls is bytes:
+        labels = set(map(classify_bytes, values))
+    else:
         try:
             if max(values) < EPOCH_START:  # the common case: small numbers
                 return format_union(cls, None)
         except TypeError:
             pass
-    try:
-        distinct: Iterable[Any] = set(values)  # repeated texts ("paid") classified once
-    except TypeError:
-        distinct = values
-    labels = set(map(classify_one, distinct))
+        labels = set(map(classify_number, values))
     return format_union(cls, labels.pop() if len(labels) == 1 else None)
 
 
