@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from seamrec.cassette import Call, Cassette, Run, dump, loads
+from seamrec.changes import Change, format_kind
 from seamrec.conform import compile_value
 from seamrec.contract import SeamContract, contracts_of, merge_all
 from seamrec.drift import explain
@@ -318,3 +319,25 @@ def test_explain_names_the_old_and_new_class_with_examples() -> None:
     assert "→ 'v2.a3f" in line
     (retyped,) = explain(shape_of({"n": 1}), shape_of({"n": "1"}))
     assert "type changed  return['n']  int → str" == retyped.render("return")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "kind"),
+    [
+        ("hex(32)", "text", "format changed"),
+        ("iso-datetime space +hh:mm", "iso-datetime T +hh:mm", "format changed"),
+        ("epoch-s", "epoch-ms", "format changed"),
+        ("int-text", "decimal-text", "format changed"),
+        ("text", "uuid", "format added"),
+        ("int", "epoch-s", "format added"),
+        ("~token(22)", "base64(22)", "format added"),
+        ("epoch-s", "int", "format loosened"),
+        ("int-text", "text", "format loosened"),
+        ("base64(22)", "~token(22)", "format loosened"),
+    ],
+)
+def test_diff_calls_a_format_change_breaking_only_when_a_check_would_fail(
+    old: str, new: str, kind: str
+) -> None:
+    assert kind == format_kind(old, new)
+    assert (kind == "format changed") == Change("app.m:f", kind).breaking

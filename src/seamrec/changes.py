@@ -22,7 +22,7 @@ from typing import Any
 from seamrec.cassette import Cassette
 from seamrec.contract import Entry, PathKey, SeamContract, contracts_of, merge_all
 from seamrec.drift import ITEMS_KEY, format_change, without_formats
-from seamrec.formats import label_fits
+from seamrec.formats import asserted, label_fits
 from seamrec.tape import Finding
 
 BREAKING_KINDS = frozenset(
@@ -283,14 +283,18 @@ def contract_changes(seam: str, old: SeamContract, new: SeamContract) -> list[Ch
     return sorted(changes, key=lambda c: (not c.breaking, c.path, c.kind))
 
 
+_PLAIN_CLASSES = frozenset({"text", "bytes", "int", "float"})  # how drift names "no class"
+
+
 def format_kind(old: str, new: str) -> str:
     """ "format changed" (breaking) when a live value of the new class would fail a check
     against the old one; "format added" where none was asserted, else "format loosened"
     (a weak class such as ``epoch-s`` or ``int-text`` the new values no longer all have)."""
-    if old == "text":
+    olds = [o for o in old.split(" | ") if o not in _PLAIN_CLASSES and asserted(o)]
+    if not olds:
         return "format added"
-    olds, news = old.split(" | "), new.split(" | ")
-    if all(any(label_fits(o, None if n == "text" else n) for o in olds) for n in news):
+    news = [None if n in _PLAIN_CLASSES else n for n in new.split(" | ")]
+    if all(any(label_fits(o, n) for o in olds) for n in news):
         return "format loosened"
     return "format changed"
 
