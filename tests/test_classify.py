@@ -119,7 +119,7 @@ def test_pydantic_model_records_its_declared_fields_without_running_validators()
     shape = shape_in(OTHER, customer)
     view = decoded_in(OTHER, customer)
 
-    assert ("obj", f"{HERE}.Customer", ("id", "email"), ((("int",),), (("str",),))) == shape
+    assert ("obj", f"{HERE}.Customer", ("id", "email"), ((("int",),), (("str", "email"),))) == shape
     assert ObjectView(f"{HERE}.Customer", (("id", 1), ("email", "ann@example.com"))) == view
     assert [] == VALIDATED
 

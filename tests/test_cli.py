@@ -192,8 +192,8 @@ def test_show_prints_a_cassette_as_stable_text_with_test_seams_contract_lines_an
     assert {
         "called by: app.service",
         "  return['body']['id']: int",
-        "  return['email']: str",
-        "  return['address']['zip']: str",
+        "  return['email']: str<email>",
+        "  return['address']['zip']: str<int-text>",
         "call 1 from app.service: return",
         "  args: {'user_id': 1}",
         "  return: {'status': 200, 'body': {'id': 1, 'name': 'Ada'}}",
@@ -238,9 +238,9 @@ def test_show_a_seam_id_prints_its_contract_merged_over_every_cassette(
         "  return: dict",
         "  return['address']: dict",
         "  return['address']['city']: str",
-        "  return['address']['zip']: str",
-        "  return['created_at']: int",
-        "  return['email']: str",
+        "  return['address']['zip']: str<int-text>",
+        "  return['created_at']: int<epoch-us>",
+        "  return['email']: str<email>",
         "  return['id']: int",
         "  return['name']: str",
         "  raise: KeyError",
@@ -269,7 +269,7 @@ def test_show_warns_about_an_unreadable_cassette_and_reads_the_others(
     assert warning.startswith("seamrec: warning: skipped ")
     assert warning.endswith("test_unknown_user.msgpack: is empty")
     assert "  raise: KeyError" not in done.stdout.splitlines()
-    assert "  return['email']: str" in done.stdout.splitlines()
+    assert "  return['email']: str<email>" in done.stdout.splitlines()
 
 
 @pytest.mark.parametrize(
@@ -696,8 +696,8 @@ def test_git_setup_makes_git_diff_show_a_cassette_as_text_and_is_idempotent(
     assert f"{shlex.quote(sys.executable)} -m seamrec show" == textconv
     diff = git(root, "--no-pager", "diff", "--", PROFILE)
     assert "Binary files" not in diff
-    assert "-  return['email']: str" in diff.splitlines()
-    assert "+  return['email_address']: str" in diff.splitlines()
+    assert "-  return['email']: str<email>" in diff.splitlines()
+    assert "+  return['email_address']: str<email>" in diff.splitlines()
     assert "+           'email_address': 'ada@example.org'," in diff.splitlines()
 
 

@@ -350,8 +350,8 @@ def test_in_git_contracts_change_only_when_a_key_changes_not_when_values_do(
     ] == git(root, "status", "--porcelain", "--untracked-files=all").splitlines()
     diff = git(root, "diff", "-U0", "--", f"cassettes/{CONTRACTS_DIR}")
     assert [
-        "-  return['email']: str",
-        "+  return['email_address']: str",
+        "-  return['email']: str<email>",
+        "+  return['email_address']: str<email>",
     ] == changed_lines(diff)
     assert 1 == sum(line.startswith("@@ ") for line in diff.splitlines())  # adjacent lines
 

@@ -20,11 +20,12 @@ existed lack it (``Cassette.nesting`` is None) and are read as before.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,8 +34,16 @@ import msgpack
 
 from seamrec.codec import Ext, pack, unpack
 from seamrec.exceptions import CassetteError, CassetteFormatError
+from seamrec.formats import FORMAT_KINDS
 from seamrec.nesting import Nest
-from seamrec.shape import Shape, canonical
+from seamrec.shape import (
+    PathFormats,
+    Shape,
+    canonical,
+    collect_formats,
+    inconsistent_paths,
+    strip_formats,
+)
 
 FORMAT = "seamrec-cassette"
 VERSION = 1
@@ -97,6 +106,38 @@ class Cassette:
                 return call
         return None
 
+    def keep_consistent_formats(self) -> None:
+        """Drop the format class of every path where this test's calls of a seam disagree
+        (or saw only an observation): a format is asserted only where every recorded
+        value had it. Runs that become equal are merged."""
+        for seam, runs in self.runs.items():
+            found: PathFormats = {}
+            for run in runs:
+                collect_formats(run.args_shape, ("args",), found)
+                collect_formats(run.result_shape, (run.outcome,), found)
+            plain = inconsistent_paths(found)
+            if plain:
+                fixed = _FormatStripper(plain)
+                self.runs[seam] = _merged_runs(
+                    Run(
+                        fixed("args", r.args_shape),
+                        r.outcome,
+                        fixed(r.outcome, r.result_shape),
+                        r.count,
+                    )
+                    for r in runs
+                )
+                self.calls = [
+                    dataclasses.replace(
+                        c,
+                        args_shape=fixed("args", c.args_shape),
+                        result_shape=fixed(c.outcome, c.result_shape),
+                    )
+                    if c.seam == seam
+                    else c
+                    for c in self.calls
+                ]
+
     def signature(self) -> tuple[Any, ...]:
         """What a re-record must change before the file is rewritten: shapes, not values."""
         runs = tuple(
@@ -117,6 +158,36 @@ class Cassette:
             else tuple((seam, tuple(nests)) for seam, nests in self.nesting.items())
         )
         return (self.test, runs, callers, cut, nesting)
+
+
+class _FormatStripper:
+    """Drops the formats at the given paths, once per distinct shape."""
+
+    def __init__(self, plain: set[tuple[Any, ...]]) -> None:
+        self.plain = plain
+        self.memo: dict[tuple[str, Shape], Shape] = {}
+
+    def __call__(self, root: str, shape: Shape) -> Shape:
+        key = (root, shape)
+        if key not in self.memo:
+            self.memo[key] = strip_formats(shape, (root,), self.plain)
+        return self.memo[key]
+
+
+def _merged_runs(runs: Iterable[Run]) -> list[Run]:
+    """Adjacent runs with equal shapes and outcome as one run."""
+    merged: list[Run] = []
+    for run in runs:
+        last = merged[-1] if merged else None
+        if last is not None and (last.args_shape, last.outcome, last.result_shape) == (
+            run.args_shape,
+            run.outcome,
+            run.result_shape,
+        ):
+            merged[-1] = dataclasses.replace(last, count=last.count + run.count)
+        else:
+            merged.append(run)
+    return merged
 
 
 BUDGET_CUT: Shape = ("cut", "budget")
@@ -415,6 +486,8 @@ def _check_shape(shape: Any) -> None:
     names_ok = size > 1 and isinstance(shape[1], str)
     if kind in _TYPED_KINDS and size == 2 and names_ok:
         return
+    if kind in FORMAT_KINDS and size == 2 and names_ok:
+        return  # a leaf with its format class; without one (size 1) it asserts none
     if kind in _NAMED_KINDS and size == 4 and names_ok:
         _check_names(shape[2], len(shape[3]))
         _check_unions(shape[3])

@@ -21,7 +21,8 @@ from typing import Any
 
 from seamrec.cassette import Cassette
 from seamrec.contract import Entry, PathKey, SeamContract, contracts_of, merge_all
-from seamrec.drift import ITEMS_KEY
+from seamrec.drift import ITEMS_KEY, format_change, without_formats
+from seamrec.formats import asserted, label_fits
 from seamrec.tape import Finding
 
 BREAKING_KINDS = frozenset(
@@ -33,6 +34,7 @@ BREAKING_KINDS = frozenset(
         "position removed",
         "position added",
         "type changed",
+        "format changed",
         "now optional",
         "now raises",
         "no longer returns",
@@ -251,27 +253,50 @@ def contract_changes(seam: str, old: SeamContract, new: SeamContract) -> list[Ch
         if partner is not None:
             added.remove(partner.key)
             removed.remove(key)
-            types = before[key].type_text
+            types = without_formats(before[key].type_text)
             path, to_path = before[key].path, partner.path
             changes.append(Change(seam, "key renamed?", path, types, types, to_path=to_path))
     for key in removed:
         kind = _path_kind(key, "removed")
-        changes.append(Change(seam, kind, before[key].path, old=before[key].type_text))
+        old_text = without_formats(before[key].type_text)
+        changes.append(Change(seam, kind, before[key].path, old=old_text))
     for key in added:
         entry = after[key]
         extra = "optional" if entry.optional else ""
         kind = _path_kind(key, "added")
-        changes.append(Change(seam, kind, entry.path, new=entry.type_text, detail=extra))
+        new_text = without_formats(entry.type_text)
+        changes.append(Change(seam, kind, entry.path, new=new_text, detail=extra))
     for key in retyped:
         was, now = before[key], after[key]
+        classes = format_change(was.type_text, now.type_text)
+        if classes is not None:
+            changes.append(Change(seam, format_kind(*classes), was.path, *classes))
+            continue
         kind = "type narrowed" if set(now.types) < set(was.types) else "type changed"
-        changes.append(Change(seam, kind, was.path, was.type_text, now.type_text))
+        old_text, new_text = without_formats(was.type_text), without_formats(now.type_text)
+        changes.append(Change(seam, kind, was.path, old_text, new_text))
     for key in before.keys() & after.keys():
         was, now = before[key], after[key]
         if was.optional != now.optional:
             kind = "now optional" if now.optional else "now required"
-            changes.append(Change(seam, kind, was.path, new=now.type_text))
+            changes.append(Change(seam, kind, was.path, new=without_formats(now.type_text)))
     return sorted(changes, key=lambda c: (not c.breaking, c.path, c.kind))
+
+
+_PLAIN_CLASSES = frozenset({"text", "bytes", "int", "float"})  # how drift names "no class"
+
+
+def format_kind(old: str, new: str) -> str:
+    """ "format changed" (breaking) when a live value of the new class would fail a check
+    against the old one; "format added" where none was asserted, else "format loosened"
+    (a weak class such as ``epoch-s`` or ``int-text`` the new values no longer all have)."""
+    olds = [o for o in old.split(" | ") if o not in _PLAIN_CLASSES and asserted(o)]
+    if not olds:
+        return "format added"
+    news = [None if n in _PLAIN_CLASSES else n for n in new.split(" | ")]
+    if all(any(label_fits(o, n) for o in olds) for n in news):
+        return "format loosened"
+    return "format changed"
 
 
 def _path_kind(key: PathKey, how: str) -> str:

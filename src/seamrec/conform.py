@@ -19,9 +19,19 @@ from collections.abc import Callable
 from itertools import chain
 from typing import Any
 
-from seamrec.shape import LEAF_SHAPES, Shape, ShapeFunction, compatible, type_path
+from seamrec.formats import FORMAT_KINDS, asserted, label_fits, value_check
+from seamrec.shape import (
+    FORMAT_CLASSIFIERS,
+    LEAF_SHAPES,
+    Shape,
+    ShapeFunction,
+    column_leaf_union,
+    compatible,
+    type_path,
+)
 
 Check = Callable[[list[Any]], bool]
+Classify = Callable[[Any], str | None]
 ArgsCheck = Callable[[tuple[str, ...], list[Any]], bool]
 
 _LEAF_TYPES: dict[str, type] = {shape[0]: cls for cls, shape in LEAF_SHAPES.items()}
@@ -78,8 +88,14 @@ def _union(union: Shape, shape_of: ShapeFunction, strict: bool) -> Check:
     """Every value of a column fits one member of `union`."""
     if not union:
         return _empty if strict else _always
-    leaf_types = {_LEAF_TYPES[m[0]] for m in union if len(m) == 1 and m[0] in _LEAF_TYPES}
-    others = [m for m in union if not (len(m) == 1 and m[0] in _LEAF_TYPES)]
+    leaves = [m for m in union if _is_leaf(m)]
+    leaf_types = {_LEAF_TYPES[m[0]] for m in leaves}
+    others = [m for m in union if not _is_leaf(m)]
+    formatted = any(m[0] in FORMAT_KINDS for m in leaves)
+    if not others and formatted and strict:
+        return _strict_format_check(leaves)
+    if not others and any(len(m) == 2 for m in leaves):
+        return _format_check(leaves)
     if not others:
         return _leaf_check(frozenset(leaf_types), strict)
     if not leaf_types and len(others) == 1:
@@ -106,6 +122,62 @@ def _shape(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Check:
     if strict:
         raise _Undecidable
     return _per_value_check((shape,), shape_of)
+
+
+def _is_leaf(shape: Shape) -> bool:
+    """A plain leaf, or a format-bearing one (``("str", "uuid")``)."""
+    return shape[0] in _LEAF_TYPES and (len(shape) == 1 or shape[0] in FORMAT_KINDS)
+
+
+def _format_check(leaves: list[Shape]) -> Check:
+    """Fit: each value is of a leaf type of the union and keeps one of its format classes
+    (a plain leaf of its type asserts none)."""
+    plain = frozenset(_LEAF_TYPES[m[0]] for m in leaves if len(m) == 1)
+    checks: dict[type, list[Callable[[object], bool]]] = {}
+    for member in leaves:
+        cls = _LEAF_TYPES[member[0]]
+        if len(member) == 2 and cls not in plain:
+            checks.setdefault(cls, []).append(value_check(member[1]))
+
+    def check(column: list[Any]) -> bool:
+        for value in column:
+            cls = type(value)
+            if cls in plain:
+                continue
+            found = checks.get(cls)
+            if found is None or not any(c(value) for c in found):
+                return False
+        return True
+
+    return check
+
+
+def _strict_format_check(leaves: list[Shape]) -> Check:
+    """Strict: the column's leaves, with their format classes, are exactly these."""
+    expected = frozenset(leaves)
+    types = frozenset(_LEAF_TYPES[m[0]] for m in leaves)
+    single = {(_LEAF_TYPES[m[0]], m[1] if len(m) == 2 else None) for m in leaves}
+    classifiers = FORMAT_CLASSIFIERS
+
+    def check(column: list[Any]) -> bool:
+        if len(column) == 1 and len(leaves) == 1:
+            value = column[0]
+            cls = type(value)
+            classify_one = classifiers.get(cls)
+            if classify_one is None:
+                return cls in types
+            return (cls, classify_one(value)) in single
+        found = set(map(type, column))
+        if found != types:
+            return False
+        for cls in found:
+            if cls in classifiers:
+                members = column if len(found) == 1 else [v for v in column if type(v) is cls]
+                if column_leaf_union(cls, members)[0] not in expected:
+                    return False
+        return True
+
+    return check
 
 
 def _always(column: list[Any]) -> bool:
@@ -178,7 +250,7 @@ def _field_type(union: Shape) -> type | None:
     if len(union) != 1:
         return None
     member = union[0]
-    if len(member) == 1:
+    if len(member) == 1 or (len(member) == 2 and member[0] in FORMAT_KINDS):
         return _LEAF_TYPES.get(member[0]) or _CLOCK_TYPES.get(member[0])
     if member[0] in ("dict", "coll", "tuple") and member[1] in _CONTAINER_TYPES:
         return _CONTAINER_TYPES[member[1]]
@@ -190,17 +262,23 @@ def _dict_check(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Check:
     unions: tuple[Shape, ...] = shape[3]
     types = tuple(_field_type(u) for u in unions)
     exact = None not in types
-    plain = [
-        (index, cls)
-        for index, (cls, u) in enumerate(zip(types, unions, strict=True))
-        if cls is not None and len(u[0]) == 1 and u[0][0] in _LEAF_TYPES
-    ]
-    plain_indexes = {index for index, _ in plain}
+    plain: list[tuple[int, type]] = []  # fields checked by their type only
+    formats: list[tuple[int, type, Classify, str | None]] = []  # ... and format class
+    for index, (cls, u) in enumerate(zip(types, unions, strict=True)):
+        if cls is None or len(u) != 1 or u[0][0] not in _LEAF_TYPES:
+            continue
+        label = u[0][1] if len(u[0]) == 2 and u[0][0] in FORMAT_KINDS else None
+        if cls in FORMAT_CLASSIFIERS and (strict or (label is not None and asserted(label))):
+            formats.append((index, cls, FORMAT_CLASSIFIERS[cls], label))
+        elif len(u[0]) == 1 or u[0][0] in FORMAT_KINDS:
+            plain.append((index, cls))
+    done = {index for index, _ in plain} | {f[0] for f in formats}
     deeper = [
-        (index, _union(u, shape_of, strict))
-        for index, u in enumerate(unions)
-        if index not in plain_indexes
+        (index, _union(u, shape_of, strict)) for index, u in enumerate(unions) if index not in done
     ]
+
+    def keeps(label: str | None, found: str | None) -> bool:
+        return found == label or (not strict and label is not None and label_fits(label, found))
 
     def check_one(value: Any) -> bool:
         if type(value) is not dict or tuple(value) != keys:
@@ -213,6 +291,10 @@ def _dict_check(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Check:
             for index, cls in plain:
                 if type(values[index]) is not cls:
                     return False
+        for index, cls, classify_one, label in formats:
+            found = values[index]
+            if type(found) is not cls or not keeps(label, classify_one(found)):
+                return False
         for index, field_check in deeper:
             if not field_check([values[index]]):
                 return False
@@ -228,6 +310,15 @@ def _dict_check(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Check:
         fields = list(zip(*map(dict.values, column), strict=True))
         for index, cls in plain:
             if set(map(type, fields[index])) != {cls}:
+                return False
+        for index, cls, classify_one, label in formats:
+            field = list(fields[index])
+            if set(map(type, field)) != {cls}:
+                return False
+            if strict:
+                if column_leaf_union(cls, field)[0][1:] != ((label,) if label else ()):
+                    return False
+            elif not all(keeps(label, classify_one(v)) for v in field):
                 return False
         for index, field_check in deeper:
             if not field_check(list(fields[index])):

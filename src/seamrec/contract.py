@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from seamrec.cassette import Cassette, write_atomic
-from seamrec.drift import ARGS_KEY, ITEMS_KEY, KEYS_KEY, VALUES_KEY, render_path
+from seamrec.drift import (
+    ARGS_KEY,
+    ITEMS_KEY,
+    KEYS_KEY,
+    VALUES_KEY,
+    leaf_text,
+    render_path,
+    shown_types,
+)
+from seamrec.formats import FORMAT_KINDS
 from seamrec.shape import Shape
 
 CONTRACTS_DIR = "contracts"
@@ -60,7 +69,7 @@ class Entry:
         return " | ".join(self.types)
 
     def line(self) -> str:
-        return f"{self.path}{'?' if self.optional else ''}: {self.type_text}"
+        return f"{self.path}{'?' if self.optional else ''}: {shown_types(self.type_text)}"
 
 
 @dataclass
@@ -98,7 +107,8 @@ class SeamContract:
             parent = self.paths.get(key[:-1])
             keyed = len(key) > 1 and stat.present > 0  # a key or field, not `[*]` or `[0]`
             optional = keyed and parent is not None and stat.present < parent.records
-            entries.append(Entry(key, _sorted_types(stat.types), optional))
+            types = consistent_types(stat.types)
+            entries.append(Entry(key, _sorted_types(types), optional))
         return sorted(entries, key=lambda e: _order(e.key))
 
     def lines(self) -> list[str]:
@@ -255,11 +265,28 @@ def _walk(shape: Shape, key: PathKey, paths: dict[PathKey, PathStat]) -> None:
             _walk(member, child, paths)
 
 
+def consistent_types(types: set[str]) -> set[str]:
+    """The types of a path where a format class is kept only if every value merged there
+    had it: ``{"str<uuid>", "str"}`` is ``{"str"}`` (across the tests of a suite)."""
+    bases: dict[str, set[str]] = {}
+    for text in types:
+        kind, _, label = text.partition("<")
+        if kind in FORMAT_KINDS and (not label or label.endswith(">")):
+            bases.setdefault(kind, set()).add(text)
+    mixed = {kind for kind, variants in bases.items() if len(variants) > 1}
+    if not mixed:
+        return types
+    return {t for t in types if t.partition("<")[0] not in mixed} | mixed
+
+
 def type_name(shape: Shape) -> str:
-    """The name a contract shows for one shape."""
+    """The name a contract shows for one shape: ``str<iso-datetime T +hh:mm>`` for a
+    leaf with its format class."""
     kind = shape[0]
     if len(shape) == 1:
         return str(kind)
+    if kind in FORMAT_KINDS:
+        return leaf_text(shape)
     if kind == "cut":
         return f"<cut: {shape[1]}>"
     if kind == "args":

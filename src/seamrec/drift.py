@@ -22,6 +22,8 @@ from seamrec.codec import (
     TypedCollectionView,
     short_repr,
 )
+from seamrec.formats import FORMAT_KINDS
+from seamrec.formats import describe as describe_format
 from seamrec.shape import Shape, canonical, canonical_union, fits, fits_union
 
 TYPE_KEY = "<type>"
@@ -37,7 +39,7 @@ _SEGMENT_TEXT = {KEYS_KEY: ".keys()", VALUES_KEY: ".values()", ARGS_KEY: ".args"
 class Change:
     """One way a seam's payload changed shape, at a path below the part that drifted."""
 
-    kind: str  # "type changed" | "key removed" | "key added" | "key renamed?"
+    kind: str  # "type changed" | "format changed" | "key removed" | "key added" | ...
     segments: tuple[Any, ...]
     old: str
     new: str
@@ -51,6 +53,8 @@ class Change:
             line = f"key renamed?  {path} → {render_path(root, self.renamed_to)}   ({self.old})"
         elif self.kind == "type changed":
             line = f"type changed  {path}  {self.old} → {self.new}"
+        elif self.kind == "format changed":
+            line = f"format changed  {path}  {self.old} → {self.new}"
         elif self.kind == "key removed":
             line = f"key removed   {path}   (was {self.old})"
         else:
@@ -94,12 +98,63 @@ def explain(
 
 def _type_change(segments: list[Any], old: Any, new: Any, old_view: Any, new_view: Any) -> Change:
     old_at, new_at = _navigate(old_view, segments), _navigate(new_view, segments)
+    old_text = describe(old_at if old_at is not _MISSING else old)
+    new_text = describe(new_at if new_at is not _MISSING else new)
+    classes = format_change(old_text, new_text)
+    if classes is not None:
+        return Change("format changed", tuple(segments), *classes)
     return Change(
-        "type changed",
-        tuple(segments),
-        describe(old_at if old_at is not _MISSING else old),
-        describe(new_at if new_at is not _MISSING else new),
+        "type changed", tuple(segments), without_formats(old_text), without_formats(new_text)
     )
+
+
+def without_formats(text: str) -> str:
+    """A type text without format classes: ``int | str<uuid>`` → ``int | str``; a type or
+    key change says which types changed, the classes add nothing there."""
+    if "<" not in text:
+        return text
+    parts = [_base(t) for t in text.split(" | ")]
+    return " | ".join(dict.fromkeys(parts))
+
+
+def format_change(old: str, new: str) -> tuple[str, str] | None:
+    """(old class, new class) when two type texts (``str<hex(32)> | None`` → ``str |
+    None``) differ only in the format class of their leaves, else None."""
+    old_parts, new_parts = old.split(" | "), new.split(" | ")
+    old_bases = [_base(t) for t in old_parts]
+    if sorted(old_bases) != sorted(_base(t) for t in new_parts):
+        return None
+    was = [_class_of(t) for t in old_parts if t not in new_parts]
+    now = [_class_of(t) for t in new_parts if t not in old_parts]
+    if not was and not now:
+        return None
+    return " | ".join(was) or "text", " | ".join(now) or "text"
+
+
+def _base(text: str) -> str:
+    kind, _, label = text.partition("<")
+    return kind if label.endswith(">") and kind in FORMAT_KINDS else text
+
+
+def _class_of(text: str) -> str:
+    kind, _, label = text.partition("<")
+    if not label.endswith(">"):
+        return "text" if kind == "str" else kind
+    return describe_format(label[:-1])
+
+
+def leaf_text(shape: Shape) -> str:
+    """A format-bearing leaf's type text: ``str<hex(32)>``."""
+    return f"{shape[0]}<{shape[1]}>" if len(shape) == 2 else str(shape[0])
+
+
+def shown_types(text: str) -> str:
+    """A type text for people: observations (``str<~token(22)>``) assert nothing and
+    show as their plain type."""
+    if "<~" not in text:
+        return text
+    parts = [_base(t) if "<~" in t else t for t in text.split(" | ")]
+    return " | ".join(dict.fromkeys(parts))
 
 
 def _key_changes(
@@ -115,13 +170,14 @@ def _key_changes(
         )
         if partner is not None:
             unmatched_added.remove(partner)
-            changes.append(
-                Change("key renamed?", tuple(segments), describe(old), "", tuple(partner[0]))
-            )
+            old_text = without_formats(describe(old))
+            changes.append(Change("key renamed?", tuple(segments), old_text, "", tuple(partner[0])))
         else:
-            changes.append(Change("key removed", tuple(segments), describe(old), ""))
+            changes.append(
+                Change("key removed", tuple(segments), without_formats(describe(old)), "")
+            )
     for segments, new in unmatched_added:
-        changes.append(Change("key added", tuple(segments), "", describe(new)))
+        changes.append(Change("key added", tuple(segments), "", without_formats(describe(new))))
     return changes
 
 
@@ -172,6 +228,8 @@ def shape_view(shape: Shape) -> Any:
     kind = shape[0]
     if len(shape) == 1:
         return kind
+    if kind in FORMAT_KINDS:
+        return leaf_text(shape)
     if kind in ("enum", "opaque", "self"):
         return f"{kind} {shape[1]}"
     if kind == "cut":
@@ -242,14 +300,28 @@ def render_path(root: str, segments: Sequence[Any]) -> str:
 
 
 def _with_example(change: Change, recorded_payload: Any, live_payload: Any) -> Change:
-    if change.kind != "type changed":
+    if change.kind not in ("type changed", "format changed"):
         return change
-    old = _example(_candidates(recorded_payload, change.segments), change.old, change.new)
-    new = _example(_candidates(live_payload, change.segments), change.new, change.old)
+    old_candidates = _candidates(recorded_payload, change.segments)
+    new_candidates = _candidates(live_payload, change.segments)
+    if change.kind == "format changed":
+        old = old_candidates[0] if old_candidates else _MISSING
+        new = _differing(new_candidates, old_candidates)
+    else:
+        old = _example(old_candidates, change.old, change.new)
+        new = _example(new_candidates, change.new, change.old)
     if old is _MISSING or new is _MISSING:
         return change
     example = f"{short_repr(old)} → {short_repr(new)}"
     return Change(change.kind, change.segments, change.old, change.new, (), example)
+
+
+def _differing(candidates: list[Any], others: list[Any]) -> Any:
+    """A live candidate that was not recorded (a changed format), else the first."""
+    for candidate in candidates:
+        if candidate not in others:
+            return candidate
+    return candidates[0] if candidates else _MISSING
 
 
 def _example(candidates: list[Any], type_name: str, other: str) -> Any:

@@ -11,6 +11,11 @@ position of a composite holds a *union*: a tuple of the distinct shapes seen the
     ("exc", type, arg_unions)            exception instance
     ("args", names, unions)              bound arguments of one call
     ("enum", type) / ("opaque", type) / ("self", type) / ("cut", reason)
+    ("str" | "bytes" | "int" | "float", format)   a leaf with its format class
+
+A str, bytes, int or float leaf carries the format class of its values
+(``("str", "hex(32)")``, see ``seamrec.formats``) when they all have the same one; a leaf
+without one (``("str",)``) asserts no format, so older cassettes keep their meaning.
 
 What is data is decided per class by ``seamrec.classify``: objects of classes outside the
 boundaries are ``("opaque", type)``, service objects of the app are walked one level, and
@@ -52,6 +57,13 @@ from seamrec.classify import read_row as read_row
 from seamrec.classify import read_slots as read_slots
 from seamrec.classify import slot_names as slot_names
 from seamrec.classify import type_path as type_path
+from seamrec.formats import (
+    FORMAT_KINDS,
+    classify,
+    classify_bytes,
+    classify_number,
+    label_fits,
+)
 
 Shape = tuple[Any, ...]
 ShapeFunction = Callable[[object], Shape]
@@ -78,10 +90,55 @@ AWARE_TIME: Shape = ("time+tz",)
 CYCLE: Shape = ("cut", "cycle")
 TOO_DEEP: Shape = ("cut", "depth")
 TOO_LARGE: Shape = ("cut", "budget")
+EPOCH_START = 946_684_800  # below it no number has a format (seamrec.formats)
 CYCLE_CHECK_DEPTH = 4
 SHAPE_BUDGET = 200_000  # values visited per call before the walk is cut
 
 kind_of = DEFAULT.kind  # the classification without settings (every class is the app's)
+
+FORMAT_CLASSIFIERS: dict[type, Callable[[Any], str | None]] = {
+    str: classify,
+    bytes: classify_bytes,
+    int: classify_number,
+    float: classify_number,
+}
+_FORMAT_UNIONS: dict[tuple[type, str | None], Shape] = {}
+
+
+def format_union(cls: type, label: str | None) -> Shape:
+    """The (interned) union of one leaf of a format-bearing type with this class."""
+    key = (cls, label)
+    union = _FORMAT_UNIONS.get(key)
+    if union is None:
+        plain = LEAF_SHAPES[cls]
+        union = _FORMAT_UNIONS[key] = (plain if label is None else (plain[0], label),)
+    return union
+
+
+def value_leaf_union(value: Any) -> Shape:
+    """The union of one str, bytes, int or float value, with its format class."""
+    cls = type(value)
+    return format_union(cls, FORMAT_CLASSIFIERS[cls](value))
+
+
+def column_leaf_union(cls: type, values: list[Any]) -> Shape:
+    """The union of a column of format-bearing values of one type: their class when they
+    all share it, else the plain leaf (values that disagree assert no format)."""
+    if cls is str:
+        distinct = set(values)  # repeated texts ("paid") are classified once
+        if len(distinct) == 1:
+            return format_union(str, classify(distinct.pop()))
+        labels = set(map(classify, distinct))
+    elif cls is bytes:
+        labels = set(map(classify_bytes, values))
+    else:
+        try:
+            if max(values) < EPOCH_START:  # the common case: small numbers
+                return format_union(cls, None)
+        except TypeError:
+            pass
+        labels = set(map(classify_number, values))
+    return format_union(cls, labels.pop() if len(labels) == 1 else None)
 
 
 @per_type
@@ -150,14 +207,20 @@ def _walker(
     ServiceColumns,
 ]:
     """The walking functions of one mode: `shallow` inside a service object's fields."""
-    leaf_unions: dict[type, Shape] = {cls: (shape,) for cls, shape in LEAF_SHAPES.items()}
+    leaf_unions: dict[type, Shape] = {
+        cls: (shape,) for cls, shape in LEAF_SHAPES.items() if cls not in FORMAT_CLASSIFIERS
+    }
     get_leaf_union = leaf_unions.get
+    get_classifier = FORMAT_CLASSIFIERS.get
     join = "".join
     is_identifier = str.isidentifier
 
     def single(value: Any, depth: int) -> Shape:
         """The union (of one shape) of a single value; the common case, kept lean."""
         cls = type(value)
+        classify_one = get_classifier(cls)
+        if classify_one is not None:
+            return format_union(cls, classify_one(value))
         leaf = get_leaf_union(cls)
         if leaf is not None:
             return leaf
@@ -232,6 +295,8 @@ def _walker(
         return tuple(union)
 
     def of_class(cls: type, values: list[Any], depth: int) -> Shape:
+        if cls in FORMAT_CLASSIFIERS:
+            return column_leaf_union(cls, values)
         leaf = get_leaf_union(cls)
         if leaf is not None:
             return leaf
@@ -434,6 +499,10 @@ def fits(recorded: Shape, live: Shape) -> bool:
     if recorded == live:
         return True
     kind = recorded[0]
+    if kind in FORMAT_KINDS:
+        if live[0] != kind:
+            return False
+        return len(recorded) == 1 or label_fits(recorded[1], live[1] if len(live) > 1 else None)
     if kind == "cut":
         return True  # a cut (too deep, unfinished...) recorded nothing to compare with
     if kind != live[0] or len(recorded) < 3 or (recorded[1] != live[1] and kind != "args"):
@@ -489,3 +558,67 @@ def fits_union(recorded: Shape, live: Shape) -> bool:
     if recorded == live or not recorded or not live:
         return True
     return all(any(fits(r, member) for r in recorded) for member in live)
+
+
+PathFormats = dict[tuple[Any, ...], set[Shape]]
+
+
+def collect_formats(shape: Shape, path: tuple[Any, ...], found: PathFormats) -> None:
+    """Note the format-bearing leaves of `shape` per path (a key, position or `*`)."""
+    kind = shape[0]
+    if kind in FORMAT_KINDS:
+        found.setdefault((*path, kind), set()).add(shape)
+        return
+    for step, union in _children(shape):
+        for member in union:
+            collect_formats(member, (*path, step), found)
+
+
+def inconsistent_paths(found: PathFormats) -> set[tuple[Any, ...]]:
+    """The paths where the recorded values disagree on a format: they are recorded as
+    plain leaves."""
+    return {path for path, leaves in found.items() if len(leaves) > 1}
+
+
+def strip_formats(shape: Shape, path: tuple[Any, ...], plain: set[tuple[Any, ...]]) -> Shape:
+    """`shape` with the format of every leaf at a path in `plain` dropped (the same
+    object when nothing changes)."""
+    kind = shape[0]
+    if kind in FORMAT_KINDS:
+        return (kind,) if len(shape) == 2 and (*path, kind) in plain else shape
+    children = _children(shape)
+    if not children:
+        return shape
+    unions = tuple(
+        tuple(dict.fromkeys(strip_formats(m, (*path, step), plain) for m in union))
+        for step, union in children
+    )
+    if all(new == old for new, (_, old) in zip(unions, children, strict=True)):
+        return shape
+    if kind in _KEYED or kind == "ntuple":
+        return (kind, shape[1], shape[2], unions)
+    if kind == "args":
+        return ("args", shape[1], unions)
+    if kind == "coll":
+        return ("coll", shape[1], unions[0])
+    if kind == "map":
+        return ("map", shape[1], unions[0], unions[1])
+    return (kind, shape[1], unions)
+
+
+def _children(shape: Shape) -> list[tuple[Any, Shape]]:
+    """(path step, union) of each child position of a composite shape."""
+    kind = shape[0]
+    if len(shape) < 3:
+        return []
+    if kind in _KEYED or kind == "ntuple":
+        return list(zip(shape[2], shape[3], strict=True))
+    if kind == "args":
+        return list(zip(shape[1], shape[2], strict=True))
+    if kind == "coll":
+        return [("*", shape[2])]
+    if kind == "map":
+        return [("<keys>", shape[2]), ("<values>", shape[3])]
+    if kind in _POSITIONAL:
+        return list(enumerate(shape[2]))
+    return []

@@ -552,6 +552,7 @@ class Tape:
                     result,
                 )
             )
+        cassette.keep_consistent_formats()
         return cassette
 
     def _first_sequence(self, seam: str) -> int:
