@@ -2,8 +2,7 @@
 
 One recording of a copy of `example/` is shared by the module; each case copies it into
 its own project, changes the app the way a developer would (the app's own tests still
-pass: a plain run proves it), and runs `pytest --check-seams`. Cases that need a feature
-still being built on another branch are marked xfail, naming it.
+pass: a plain run proves it), and runs `pytest --check-seams`.
 """
 
 from __future__ import annotations
@@ -58,10 +57,6 @@ class Change:
     edits: tuple[tuple[str, str, str], ...]
     caught: tuple[str, ...]  # fragments of the drift report; empty: no drift at all
     args: tuple[str, ...] = ()
-
-
-def needs(feature: str, branch: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(reason=f"needs {feature} from branch {branch}", strict=False)
 
 
 CHANGES = [
@@ -145,7 +140,6 @@ CHANGES = [
             ("shop.models:Order.summary", "free_shipping", "int → bool"),
         ),
         id="property-field-int-to-bool",
-        marks=needs("property seams", "instrument"),
     ),
     pytest.param(
         Change(
@@ -159,7 +153,6 @@ CHANGES = [
             (),
         ),
         id="new-config-setting-raises-nothing",
-        marks=needs("foreign objects (the Flask app) recorded as opaque type paths", "values"),
     ),
     pytest.param(
         Change(
@@ -170,7 +163,6 @@ CHANGES = [
             ("sql:", "customer"),
         ),
         id="column-renamed-by-alias-inside-a-view",
-        marks=needs("the database seam (sqlite3 queries as sql:... seams)", "database"),
     ),
     pytest.param(
         Change(
@@ -189,7 +181,6 @@ CHANGES = [
             ("sql:", "created", "datetime → str"),
         ),
         id="datetime-turned-into-text-inside-a-view",
-        marks=needs("the database seam (sqlite3 queries as sql:... seams)", "database"),
     ),
 ]
 
