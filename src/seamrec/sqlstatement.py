@@ -4,8 +4,11 @@ A statement's seam id is ``sql:`` plus its text with whitespace collapsed, comme
 dropped, literal values (numbers, strings) replaced by ``?``, ``IN (...)`` lists and
 repeated ``VALUES (...), (...)`` rows collapsed to one, and every placeholder written
 ``?`` — or ``:name`` for a name a person wrote (SQLAlchemy's generated names such as
-``id_1`` or ``a0_reason_117`` never appear). Long statements are cut, with a hash of the
-whole text, so ids stay readable and bounded.
+``id_1`` or ``a0_reason_117`` never appear). Per-process parts of identifiers — a run of
+six or more hex digits holding a digit (``dogs_new_47931a51d504``, ``tmp_<uuid4 hex>``), a
+dashed uuid — become ``*``, and savepoint names ``?``, so a table a library names at
+random is one statement. Long statements are cut, with a hash of the whole text, so ids
+stay readable and bounded.
 
 Parameters are regrouped the same way: the values of an ``IN (...)`` list become one
 list, the rows of a multi-row ``VALUES`` one list of tuples, so list lengths are data,
@@ -42,6 +45,15 @@ _TOKEN = re.compile(
     re.S | re.X,
 )
 _GENERATED_NAME = re.compile(r".*_\d+$|^p\d+$")
+# A dashed uuid, six or more hex digits mixing digits and letters, or ten or more digits
+# (an epoch time, a process id with a counter), after an underscore or dash inside an
+# identifier: `dogs_new_47931a51d504`, `tmp_<uuid4 hex>`. A whole word (`abc123`) and a
+# date (`sales_202401`, `log_20240115`) stay as written.
+_RANDOM_PART = re.compile(
+    r"(?<=[A-Za-z0-9][_-])(?:[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
+    r"|(?=[0-9]*[a-fA-F])(?=[a-fA-F]*[0-9])[0-9a-fA-F]{6,}|[0-9]{10,})(?![A-Za-z0-9])"
+)
+_SAVEPOINT_WORDS = frozenset({"SAVEPOINT", "RELEASE", "TO"})
 
 Slot = int | tuple[str, int, int]  # 1: one placeholder; ("list", n, 0); ("rows", rows, width)
 
@@ -156,6 +168,10 @@ def parse(sql: str) -> Statement:
             piece = "?"
         elif kind == "pct":
             piece = "%"
+        elif kind in ("word", "qident") and _names_a_savepoint(tokens, index, keyword):
+            piece = "?"
+        elif kind in ("word", "qident"):
+            piece = _RANDOM_PART.sub("*", text)
         out.append((" " if space else "") + piece)
         space = False
         index += 1
@@ -166,6 +182,20 @@ def parse(sql: str) -> Statement:
     slots = _simplify_rows(slots)
     plain = all(slot == 1 for slot in slots) and all(n is None for n in names)
     return Statement(SEAM_PREFIX + text, keyword, tuple(slots), names, by_name, plain)
+
+
+def _names_a_savepoint(tokens: list[tuple[str, str]], index: int, keyword: str) -> bool:
+    """The token at `index` is the name in `SAVEPOINT x`, `RELEASE [SAVEPOINT] x` or
+    `ROLLBACK [TRANSACTION] TO [SAVEPOINT] x` (Django and SQLAlchemy number them per
+    process or thread)."""
+    if keyword not in ("SAVEPOINT", "RELEASE", "ROLLBACK"):
+        return False
+    before = index - 1
+    while before >= 0 and tokens[before][0] == "ws":
+        before -= 1
+    if before < 0 or tokens[before][0] != "word":
+        return False
+    return tokens[before][1].upper() in _SAVEPOINT_WORDS and tokens[index][1].upper() != "SAVEPOINT"
 
 
 def _simplify_rows(slots: list[Slot]) -> list[Slot]:
