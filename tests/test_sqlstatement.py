@@ -102,6 +102,10 @@ def test_only_queries_and_data_changes_are_seams(sql: str, data: bool) -> None:
             'sql:SELECT * FROM "t_*"',
         ),
         ("SELECT * FROM upload_1701234567", "sql:SELECT * FROM upload_*"),
+        (
+            "insert into t168b203bd118f1942bf6f1ef166cbc91 (id) values (?)",
+            "sql:insert into t* (id) values (?)",
+        ),
     ],
 )
 def test_random_parts_of_identifiers_are_one_statement(sql: str, seam: str) -> None:

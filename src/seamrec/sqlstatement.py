@@ -47,11 +47,13 @@ _TOKEN = re.compile(
 _GENERATED_NAME = re.compile(r".*_\d+$|^p\d+$")
 # A dashed uuid, six or more hex digits mixing digits and letters, or ten or more digits
 # (an epoch time, a process id with a counter), after an underscore or dash inside an
-# identifier: `dogs_new_47931a51d504`, `tmp_<uuid4 hex>`. A whole word (`abc123`) and a
+# identifier: `dogs_new_47931a51d504`, `tmp_<uuid4 hex>`; or sixteen or more hex
+# digits mixing digits and letters anywhere (`t<uuid4 hex>`). A whole word (`abc123`) and a
 # date (`sales_202401`, `log_20240115`) stay as written.
 _RANDOM_PART = re.compile(
     r"(?<=[A-Za-z0-9][_-])(?:[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
     r"|(?=[0-9]*[a-fA-F])(?=[a-fA-F]*[0-9])[0-9a-fA-F]{6,}|[0-9]{10,})(?![A-Za-z0-9])"
+    r"|(?<![0-9a-fA-F])(?=[0-9]*[a-fA-F])(?=[a-fA-F]*[0-9])[0-9a-fA-F]{16,}(?![A-Za-z0-9])"
 )
 _SAVEPOINT_WORDS = frozenset({"SAVEPOINT", "RELEASE", "TO"})
 
