@@ -147,3 +147,33 @@ def test_tables_differing_only_by_a_random_suffix_share_an_id_and_others_do_not(
 )
 def test_savepoint_names_do_not_matter(sql: str, seam: str) -> None:
     assert seam == parse(sql).seam_id
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "INSERT INTO [t] ([a], [b], [c]) VALUES " + ", ".join(["(?, ?, ?)"] * 500),
+        "INSERT INTO t (a) VALUES " + ",".join(["(?)"] * 1200) + " ON CONFLICT DO NOTHING",
+        "INSERT INTO t (a, b) VALUES " + ", ".join(["(?, 1)"] * 400),  # literals: no shortcut
+        "INSERT INTO t (a) VALUES " + ", ".join(["(?)"] * 300) + " RETURNING 'x (?), (?), (?)'",
+        "WITH x AS (SELECT :n) INSERT INTO t (a) VALUES " + ", ".join(["(?)"] * 400),
+    ],
+)
+def test_a_long_batch_insert_reads_as_the_row_by_row_parse_does(sql: str) -> None:
+    from seamrec.sqlstatement import _parse
+
+    fast, slow = parse(sql), _parse(sql)
+
+    assert slow == fast
+    flat = list(range(sql.count("?")))
+    assert slow.parameters(flat) == fast.parameters(flat)
+
+
+def test_a_long_batch_insert_groups_its_rows() -> None:
+    statement = parse("INSERT INTO t (a, b) VALUES " + ", ".join(["(?, ?)"] * 600))
+
+    assert "sql:INSERT INTO t (a, b) VALUES (?, ?)" == statement.seam_id
+    assert (("rows", 600, 2),) == statement.slots
+    rows = statement.parameters(list(range(1200)))[0]  # type: ignore[index]
+    assert [(0, 1), (2, 3)] == rows[:2]
+    assert 600 == len(rows)

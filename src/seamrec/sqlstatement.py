@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 SEAM_PREFIX = "sql:"
@@ -56,6 +56,10 @@ _RANDOM_PART = re.compile(
     r"|(?<![0-9a-fA-F])(?=[0-9]*[a-fA-F])(?=[a-fA-F]*[0-9])[0-9a-fA-F]{16,}(?![A-Za-z0-9])"
 )
 _SAVEPOINT_WORDS = frozenset({"SAVEPOINT", "RELEASE", "TO"})
+# Three or more identical rows of `?` placeholders (a batch insert): tokenized as two
+LONG_TEXT = 1000
+_ROW = r"\(\s*\?(?:\s*,\s*\?)*\s*\)"
+_REPEATED_ROWS = re.compile(rf"({_ROW})(?:\s*,\s*\1){{2,}}")
 
 Slot = int | tuple[str, int, int]  # 1: one placeholder; ("list", n, 0); ("rows", rows, width)
 
@@ -121,7 +125,33 @@ class Statement:
 
 
 def parse(sql: str) -> Statement:
-    """Normalize `sql` (see the module doc)."""
+    """Normalize `sql` (see the module doc). A long batch insert's identical rows of `?`
+    are read as two rows and counted, not tokenized one by one."""
+    if len(sql) > LONG_TEXT:
+        runs = list(_REPEATED_ROWS.finditer(sql))
+        if len(runs) == 1:
+            found = _batch(sql, runs[0])
+            if found is not None:
+                return found
+    return _parse(sql)
+
+
+def _batch(sql: str, run: re.Match[str]) -> Statement | None:
+    """`sql` parsed with the rows of `run` cut to two, then given their real count; None
+    when the cut text does not read as one multi-row VALUES of plain `?`."""
+    row = run.group(1)
+    width = row.count("?")
+    total = run.group(0).count("?") // width
+    inner = _parse(f"{sql[: run.start()]}{row}, {row}{sql[run.end() :]}")
+    groups = [slot for slot in inner.slots if isinstance(slot, tuple) and slot[0] == "rows"]
+    if groups != [("rows", 2, width)] or any(name is not None for name in inner.names):
+        return None
+    slots = tuple(("rows", total, width) if slot == groups[0] else slot for slot in inner.slots)
+    names = (None,) * (len(inner.names) + (total - 2) * width)
+    return replace(inner, slots=slots, names=names)
+
+
+def _parse(sql: str) -> Statement:
     tokens = [(m.lastgroup or "other", m.group()) for m in _TOKEN.finditer(sql)]
     tokens = [t for t in tokens if t[0] != "comment"]
     names = tuple(_placeholder_name(text) for kind, text in tokens if kind == "param")
