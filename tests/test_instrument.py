@@ -185,12 +185,15 @@ def test_an_alias_that_cannot_be_redirected_is_reported_by_name(
             def handler():
                 return 1
 
-            FROZEN = (handler,)
+            FROZEN = ((handler,),)  # a tuple inside a tuple: no holder to swap it in
+            HELD = (handler,)  # a tuple in the module namespace is replaced
         """
     )
     session.start()
-    importlib.import_module("instpkg.api")
+    api = importlib.import_module("instpkg.api")
     assert {"instpkg.api:handler": {"a tuple"}} == session.instrumenter.report.unredirected
+    assert isinstance(api.HELD[0], SeamWrapper)
+    assert not isinstance(api.FROZEN[0][0], SeamWrapper)
 
 
 def test_stopping_puts_every_original_back(
