@@ -29,7 +29,7 @@ _PROXY_TYPES = (wrapt.ObjectProxy, wrapt.FunctionWrapper, wrapt.BoundFunctionWra
 
 
 class Restore:
-    """One undo step: put `value` back at `key` of `container` (how: "attr", "item",
+    """One undo step: put `value` back at `key` of `container` (how: "attr", "item", "member",
     "cell" or "slot"). A plain object rather than a closure, so the gc walk that finds
     aliases can tell seamrec's own references from the app's."""
 
@@ -50,6 +50,9 @@ class Restore:
                 container[key] = value
             elif self.how == "cell":
                 container.cell_contents = value
+            elif self.how == "member":  # a set: the wrapper `key` out, the original in
+                container.discard(key)
+                container.add(value)
             else:
                 key.__set__(container, value)
         except (IndexError, KeyError, TypeError, AttributeError):
@@ -142,6 +145,8 @@ class Redirector:
             self._note(referrer)  # keys cannot be redirected
         elif issubclass(kind, list):
             self._in_list(referrer)
+        elif kind is set:
+            self._in_set(referrer)
         elif kind is types.CellType:
             self._in_cell(referrer)
         elif not _is_benign(referrer, kind):
@@ -181,6 +186,16 @@ class Redirector:
                 items[index] = wrapper
                 self.redirected += 1
                 self.undo.append(Restore(items, "item", index, value))
+
+    def _in_set(self, items: set[Any]) -> None:
+        """A set of callables (Django's check registry): the wrapper replaces the
+        original (it hashes and compares as the original)."""
+        for value in [value for value in items if self._hit(value) is not None]:
+            wrapper = self._hit(value)
+            items.discard(value)
+            items.add(wrapper)
+            self.redirected += 1
+            self.undo.append(Restore(items, "member", wrapper, value))
 
     def _in_cell(self, cell: types.CellType) -> None:
         try:
