@@ -5,10 +5,14 @@ them, and a column's type change is drift.
 
 Django is configured in the inner project's conftest (`settings.configure`), the way a
 project without pytest-django would; the table is created in a session fixture, outside
-every test, as pytest-django's `django_db_setup` does.
+every test, as pytest-django's `django_db_setup` does. The same project runs on a real
+PostgreSQL server (Django's postgresql backend on psycopg 3) with `postgres_dsn`.
 """
 
 from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
 
 import pytest
 
@@ -58,12 +62,24 @@ def count_raw():
 '''
 
 CONFTEST = """\
+import os
+
 import django
 import pytest
 from django.conf import settings
 
+DATABASE = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+if os.environ.get("SHOP_PG_HOST"):  # Django's postgresql backend on psycopg 3
+    DATABASE = {
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": os.environ["SHOP_PG_HOST"],
+        "PORT": os.environ["SHOP_PG_PORT"],
+        "USER": os.environ["SHOP_PG_USER"],
+        "NAME": os.environ["SHOP_PG_NAME"],
+        "OPTIONS": {"options": "-c search_path=" + os.environ["SHOP_PG_SCHEMA"]},
+    }
 settings.configure(
-    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    DATABASES={"default": DATABASE},
     INSTALLED_APPS=["shopdj"],
     USE_TZ=True,
 )
@@ -81,6 +97,9 @@ def books():
     Book.objects.bulk_create(
         [Book(title="Dune", price=9), Book(title="Emma", price=5), Book(title="Ulysses", price=30)]
     )
+    yield
+    with connection.schema_editor() as editor:
+        editor.delete_model(Book)
 """
 
 TESTS = """\
@@ -150,3 +169,33 @@ def test_a_column_whose_type_changed_is_drift(shop: LayeredApp) -> None:
             "    type changed  return.rows[*]['price']  int → float",
         ]
     )
+
+
+@pytest.fixture
+def pg_shop(
+    shop: LayeredApp, postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[LayeredApp]:
+    """The same project on a real PostgreSQL server, in a fresh schema of its own."""
+    psycopg = pytest.importorskip("psycopg")
+    parts = dict(part.split("=", 1) for part in postgres_dsn.split())
+    schema = f"dj_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    for key, name in (("host", "HOST"), ("port", "PORT"), ("user", "USER"), ("dbname", "NAME")):
+        monkeypatch.setenv(f"SHOP_PG_{name}", parts.get(key, ""))
+    monkeypatch.setenv("SHOP_PG_SCHEMA", schema)
+    yield shop
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def test_orm_queries_on_postgresql_are_recorded_for_the_boundary_code(
+    pg_shop: LayeredApp,
+) -> None:
+    record = pg_shop.record()
+
+    record.assert_outcomes(passed=3)
+    assert "database: 2 statements, 2 queries recorded" in seamrec_summary(record)
+    cheap = crossings(pg_shop.cassettes / "tests/test_books/test_cheap_books.msgpack")
+    assert [(VALUES, "shopdj.selectors", "return")] == [c for c in cheap if c[0] == VALUES]
+    pg_shop.check().assert_outcomes(passed=3)
