@@ -470,3 +470,43 @@ def test_queries_inside_a_replayed_seam_are_not_reported_missing(shop: LayeredAp
     assert "seamrec (check): 4 seams wrapped, 2 calls checked, 2 calls replayed" in (
         seamrec_summary(result)
     )
+
+
+SCRATCH = '''\
+"""Copies users through a scratch table named at random, as sqlite-utils' transform does."""
+
+import sqlite3
+import uuid
+
+
+def copy_names():
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.execute("INSERT INTO users (id, name) VALUES (1, 'Ada')")
+    scratch = f"tmp_{uuid.uuid4().hex}"
+    conn.execute(f'CREATE TABLE "{scratch}" (id INTEGER PRIMARY KEY, name TEXT)')
+    conn.execute(f'INSERT INTO "{scratch}" (id, name) SELECT id, name FROM users')
+    return [tuple(row) for row in conn.execute(f'SELECT id, name FROM "{scratch}"')]
+'''
+
+
+def test_a_table_named_at_random_is_one_statement_and_re_record_settles(
+    shop: LayeredApp,
+) -> None:
+    shop.write("shop/scratch.py", SCRATCH)
+    shop.write(
+        "tests/test_scratch.py",
+        "from shop import scratch\n\n\ndef test_copy():\n"
+        "    assert scratch.copy_names() == [(1, 'Ada')]\n",
+    )
+    shop.record().assert_outcomes(passed=5)
+    first = shop.recorded()
+
+    shop.record().assert_outcomes(passed=5)
+    rewritten = [name for name, data in shop.recorded().items() if first.get(name) != data]
+    checks = [shop.check() for _ in range(3)]
+
+    assert '## sql:SELECT id, name FROM "tmp_*"' in sql_contract(shop)
+    assert [] == rewritten
+    for check in checks:
+        check.assert_outcomes(passed=5)

@@ -177,6 +177,32 @@ def test_functions_captured_by_a_registry_at_import_time_are_recorded(
     assert [("instpkg.api:list_users", __name__)] * 2 == calls
 
 
+def test_a_function_registered_in_a_set_is_recorded_through_it(
+    package: Callable[..., None], session: SeamSession
+) -> None:
+    package(
+        api="""
+            CHECKS = set()
+
+            def register(fn):
+                CHECKS.add(fn)
+                return fn
+
+            @register
+            def a_check():
+                return []
+        """
+    )
+    session.start()
+    api = importlib.import_module("instpkg.api")
+    assert {} == session.instrumenter.report.unredirected
+    calls = recorded_seams(session, lambda: [check() for check in api.CHECKS])
+    assert [("instpkg.api:a_check", __name__)] == calls
+    session.stop()
+    assert [vars(api)["a_check"]] == list(api.CHECKS)
+    assert not isinstance(next(iter(api.CHECKS)), SeamWrapper)
+
+
 def test_an_alias_that_cannot_be_redirected_is_reported_by_name(
     package: Callable[..., None], session: SeamSession
 ) -> None:
@@ -185,12 +211,15 @@ def test_an_alias_that_cannot_be_redirected_is_reported_by_name(
             def handler():
                 return 1
 
-            FROZEN = (handler,)
+            FROZEN = ((handler,),)  # a tuple inside a tuple: no holder to swap it in
+            HELD = (handler,)  # a tuple in the module namespace is replaced
         """
     )
     session.start()
-    importlib.import_module("instpkg.api")
+    api = importlib.import_module("instpkg.api")
     assert {"instpkg.api:handler": {"a tuple"}} == session.instrumenter.report.unredirected
+    assert isinstance(api.HELD[0], SeamWrapper)
+    assert not isinstance(api.FROZEN[0][0], SeamWrapper)
 
 
 def test_stopping_puts_every_original_back(

@@ -3,9 +3,12 @@
 Registries filled at import time hold the original callable in many places: a module or
 class namespace (`from m import f`), a dict or a list (handler maps, plugin hooks), a
 closure cell (Flask's deferred blueprint setup, DRF's `@api_view`), an object's instance
-`__dict__` or `__slots__` (FastAPI's `Dependant.call`, Click's `Command.callback`), a weak
-reference (Django signal receivers, blinker). Each is pointed at the wrapper, with an
-undo. What still reaches the original afterwards is reported by what holds it, so the
+`__dict__` or `__slots__` (FastAPI's `Dependant.call`, Click's `Command.callback`), a
+tuple held in one of those (FastAPI's `Dependant.cache_key`, `(func, args)` callbacks;
+a new tuple replaces it), a weak reference (Django signal receivers, blinker). Each is
+pointed at the wrapper, with an undo; a tuple used only as a dict key is a lookup key
+(equal to the wrapper's, which compares and hashes as the original), never a way to
+call. What still reaches the original afterwards is reported by what holds it, so the
 summary's "not recorded when called through X" lines are true. Foreign objects are only
 read statically (`seamrec.statics`).
 """
@@ -26,7 +29,7 @@ _PROXY_TYPES = (wrapt.ObjectProxy, wrapt.FunctionWrapper, wrapt.BoundFunctionWra
 
 
 class Restore:
-    """One undo step: put `value` back at `key` of `container` (how: "attr", "item",
+    """One undo step: put `value` back at `key` of `container` (how: "attr", "item", "member",
     "cell" or "slot"). A plain object rather than a closure, so the gc walk that finds
     aliases can tell seamrec's own references from the app's."""
 
@@ -47,6 +50,9 @@ class Restore:
                 container[key] = value
             elif self.how == "cell":
                 container.cell_contents = value
+            elif self.how == "member":  # a set: the wrapper `key` out, the original in
+                container.discard(key)
+                container.add(value)
             else:
                 key.__set__(container, value)
         except (IndexError, KeyError, TypeError, AttributeError):
@@ -66,6 +72,7 @@ class Redirector:
     # same walk over the heap (instrumentation looks for functions only a registry holds).
     namespace: dict[str, Any] | None = None
     functions: list[types.FunctionType] = field(default_factory=list)
+    tuples: list[tuple[Any, ...]] = field(default_factory=list)
 
     def run(self) -> None:
         """Redirect every referrer of the originals, then their weak references."""
@@ -73,7 +80,7 @@ class Redirector:
         self.ours |= {id(self.wrapped), id(originals), *map(id, self.wrapped.values())}
         namespace = self.namespace
         targets = originals if namespace is None else [*originals, namespace]
-        self.ours |= {id(targets), id(self.functions)}
+        self.ours |= {id(targets), id(self.functions), id(self.tuples)}
         for referrer in gc.get_referrers(*targets):
             if id(referrer) in self.ours:
                 continue
@@ -82,11 +89,55 @@ class Redirector:
                 continue
             if kind is types.FunctionType and referrer.__globals__ is namespace:
                 self.functions.append(referrer)
+            if kind is tuple and not _is_benign(referrer, kind):
+                self.tuples.append(referrer)
+                continue
             try:
                 self._redirect(referrer, kind)
             except Exception as exc:  # a holder that refused: its seams are named
                 self._note(referrer, f"{_describe_holder(referrer)} ({exc!r})")
+        if self.tuples:
+            self._redirect_tuples()
         self._redirect_weak_references()
+
+    def _redirect_tuples(self) -> None:
+        """Replace each tuple holding an original, where a list, a dict value or an
+        object's instance `__dict__` holds it, by one holding the wrapper; a tuple held
+        as a dict key only is a lookup key. Any other holder is named."""
+        tuples = {id(t): t for t in self.tuples}
+        done: set[int] = set()
+        own = self.ours | {id(tuples), id(done)}
+        for holder in gc.get_referrers(*self.tuples):
+            kind = type(holder)
+            if kind is types.FrameType or kind is Restore or id(holder) in own:
+                continue
+            if kind is dict or kind is list:
+                done |= self._swap_tuples(holder, tuples)
+            elif kind is not tuple and not _is_benign(holder, kind):
+                namespace = statics.instance_dict(holder)
+                if namespace is not None:
+                    done |= self._swap_tuples(namespace, tuples)
+        for key, held in tuples.items():
+            if key not in done:
+                self._note(held)
+
+    def _swap_tuples(self, container: Any, tuples: dict[int, tuple[Any, ...]]) -> set[int]:
+        """Swap the `tuples` among a list's items or a dict's values; the ids of those
+        swapped, and of those that are the dict's keys."""
+        done: set[int] = set()
+        if type(container) is dict:
+            done |= {id(key) for key in container if tuples.get(id(key)) is key}
+        entries = list(enumerate(container)) if type(container) is list else list(container.items())
+        for key, value in entries:
+            held = tuples.get(id(value))
+            if held is None or held is not value:
+                continue
+            fresh = tuple(item if self._hit(item) is None else self._hit(item) for item in held)
+            container[key] = fresh
+            self.undo.append(Restore(container, "item", key, value))
+            self.redirected += 1
+            done.add(id(value))
+        return done
 
     def _redirect(self, referrer: Any, kind: type) -> None:
         if issubclass(kind, dict):
@@ -94,6 +145,8 @@ class Redirector:
             self._note(referrer)  # keys cannot be redirected
         elif issubclass(kind, list):
             self._in_list(referrer)
+        elif kind is set:
+            self._in_set(referrer)
         elif kind is types.CellType:
             self._in_cell(referrer)
         elif not _is_benign(referrer, kind):
@@ -133,6 +186,16 @@ class Redirector:
                 items[index] = wrapper
                 self.redirected += 1
                 self.undo.append(Restore(items, "item", index, value))
+
+    def _in_set(self, items: set[Any]) -> None:
+        """A set of callables (Django's check registry): the wrapper replaces the
+        original (it hashes and compares as the original)."""
+        for value in [value for value in items if self._hit(value) is not None]:
+            wrapper = self._hit(value)
+            items.discard(value)
+            items.add(wrapper)
+            self.redirected += 1
+            self.undo.append(Restore(items, "member", wrapper, value))
 
     def _in_cell(self, cell: types.CellType) -> None:
         try:

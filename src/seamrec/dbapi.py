@@ -43,6 +43,9 @@ _LAYERS = (
     "sqlite3",
     "contextlib",
 )
+# Database layers named by a dotted prefix: Django's ORM and backends (its views, forms
+# and templates are not), so a query the ORM sends is the boundary code's above it
+_LAYER_PACKAGES = ("django.db.", "django.utils.asyncio")
 # SQLAlchemy's own queries when a connection is first made or checked (version, schema,
 # isolation level): they run in whichever test connects first, so they are no seam
 _SETUP_FUNCTIONS = frozenset(
@@ -296,7 +299,7 @@ class DatabaseSeams:
         kind: bool | None = False
         if any(module == b or module.startswith(b + ".") for b in self.boundaries):
             kind = True
-        elif module.partition(".")[0] in _LAYERS:
+        elif module.partition(".")[0] in _LAYERS or module.startswith(_LAYER_PACKAGES):
             kind = None
         self._modules[module] = kind
         return kind

@@ -4,8 +4,11 @@ A statement's seam id is ``sql:`` plus its text with whitespace collapsed, comme
 dropped, literal values (numbers, strings) replaced by ``?``, ``IN (...)`` lists and
 repeated ``VALUES (...), (...)`` rows collapsed to one, and every placeholder written
 ``?`` — or ``:name`` for a name a person wrote (SQLAlchemy's generated names such as
-``id_1`` or ``a0_reason_117`` never appear). Long statements are cut, with a hash of the
-whole text, so ids stay readable and bounded.
+``id_1`` or ``a0_reason_117`` never appear). Per-process parts of identifiers — a run of
+six or more hex digits holding a digit (``dogs_new_47931a51d504``, ``tmp_<uuid4 hex>``), a
+dashed uuid — become ``*``, and savepoint names ``?``, so a table a library names at
+random is one statement. Long statements are cut, with a hash of the whole text, so ids
+stay readable and bounded.
 
 Parameters are regrouped the same way: the values of an ``IN (...)`` list become one
 list, the rows of a multi-row ``VALUES`` one list of tuples, so list lengths are data,
@@ -17,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 SEAM_PREFIX = "sql:"
@@ -42,6 +45,21 @@ _TOKEN = re.compile(
     re.S | re.X,
 )
 _GENERATED_NAME = re.compile(r".*_\d+$|^p\d+$")
+# A dashed uuid, six or more hex digits mixing digits and letters, or ten or more digits
+# (an epoch time, a process id with a counter), after an underscore or dash inside an
+# identifier: `dogs_new_47931a51d504`, `tmp_<uuid4 hex>`; or sixteen or more hex
+# digits mixing digits and letters anywhere (`t<uuid4 hex>`). A whole word (`abc123`) and a
+# date (`sales_202401`, `log_20240115`) stay as written.
+_RANDOM_PART = re.compile(
+    r"(?<=[A-Za-z0-9][_-])(?:[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
+    r"|(?=[0-9]*[a-fA-F])(?=[a-fA-F]*[0-9])[0-9a-fA-F]{6,}|[0-9]{10,})(?![A-Za-z0-9])"
+    r"|(?<![0-9a-fA-F])(?=[0-9]*[a-fA-F])(?=[a-fA-F]*[0-9])[0-9a-fA-F]{16,}(?![A-Za-z0-9])"
+)
+_SAVEPOINT_WORDS = frozenset({"SAVEPOINT", "RELEASE", "TO"})
+# Three or more identical rows of `?` placeholders (a batch insert): tokenized as two
+LONG_TEXT = 1000
+_ROW = r"\(\s*\?(?:\s*,\s*\?)*\s*\)"
+_REPEATED_ROWS = re.compile(rf"({_ROW})(?:\s*,\s*\1){{2,}}")
 
 Slot = int | tuple[str, int, int]  # 1: one placeholder; ("list", n, 0); ("rows", rows, width)
 
@@ -107,7 +125,33 @@ class Statement:
 
 
 def parse(sql: str) -> Statement:
-    """Normalize `sql` (see the module doc)."""
+    """Normalize `sql` (see the module doc). A long batch insert's identical rows of `?`
+    are read as two rows and counted, not tokenized one by one."""
+    if len(sql) > LONG_TEXT:
+        runs = list(_REPEATED_ROWS.finditer(sql))
+        if len(runs) == 1:
+            found = _batch(sql, runs[0])
+            if found is not None:
+                return found
+    return _parse(sql)
+
+
+def _batch(sql: str, run: re.Match[str]) -> Statement | None:
+    """`sql` parsed with the rows of `run` cut to two, then given their real count; None
+    when the cut text does not read as one multi-row VALUES of plain `?`."""
+    row = run.group(1)
+    width = row.count("?")
+    total = run.group(0).count("?") // width
+    inner = _parse(f"{sql[: run.start()]}{row}, {row}{sql[run.end() :]}")
+    groups = [slot for slot in inner.slots if isinstance(slot, tuple) and slot[0] == "rows"]
+    if groups != [("rows", 2, width)] or any(name is not None for name in inner.names):
+        return None
+    slots = tuple(("rows", total, width) if slot == groups[0] else slot for slot in inner.slots)
+    names = (None,) * (len(inner.names) + (total - 2) * width)
+    return replace(inner, slots=slots, names=names)
+
+
+def _parse(sql: str) -> Statement:
     tokens = [(m.lastgroup or "other", m.group()) for m in _TOKEN.finditer(sql)]
     tokens = [t for t in tokens if t[0] != "comment"]
     names = tuple(_placeholder_name(text) for kind, text in tokens if kind == "param")
@@ -156,6 +200,10 @@ def parse(sql: str) -> Statement:
             piece = "?"
         elif kind == "pct":
             piece = "%"
+        elif kind in ("word", "qident") and _names_a_savepoint(tokens, index, keyword):
+            piece = "?"
+        elif kind in ("word", "qident"):
+            piece = _RANDOM_PART.sub("*", text)
         out.append((" " if space else "") + piece)
         space = False
         index += 1
@@ -166,6 +214,20 @@ def parse(sql: str) -> Statement:
     slots = _simplify_rows(slots)
     plain = all(slot == 1 for slot in slots) and all(n is None for n in names)
     return Statement(SEAM_PREFIX + text, keyword, tuple(slots), names, by_name, plain)
+
+
+def _names_a_savepoint(tokens: list[tuple[str, str]], index: int, keyword: str) -> bool:
+    """The token at `index` is the name in `SAVEPOINT x`, `RELEASE [SAVEPOINT] x` or
+    `ROLLBACK [TRANSACTION] TO [SAVEPOINT] x` (Django and SQLAlchemy number them per
+    process or thread)."""
+    if keyword not in ("SAVEPOINT", "RELEASE", "ROLLBACK"):
+        return False
+    before = index - 1
+    while before >= 0 and tokens[before][0] == "ws":
+        before -= 1
+    if before < 0 or tokens[before][0] != "word":
+        return False
+    return tokens[before][1].upper() in _SAVEPOINT_WORDS and tokens[index][1].upper() != "SAVEPOINT"
 
 
 def _simplify_rows(slots: list[Slot]) -> list[Slot]:
