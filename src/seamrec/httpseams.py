@@ -81,6 +81,8 @@ class Recorder(Protocol):
 
     def internal_error(self, exc: Exception, lost: str) -> None: ...
 
+    def shape(self, value: object) -> Shape: ...
+
 
 class HttpSeams:
     """Installs the inbound and outbound hooks for the run and turns requests into events."""
@@ -137,8 +139,14 @@ class HttpSeams:
     def record(self, seam: Seam, caller: str, request: object, response: object) -> None:
         """One request that happened: its crossing, started and ended."""
         call = self.recorder.open_event(seam, caller, request)
-        if call is not None:
+        if call is None:
+            return
+        expected = call.expected
+        if expected is None:
             self.recorder.close_event(call, "return", response)
+            return
+        shape = without_added_keys(self.recorder.shape(response), expected[2], 0)
+        self.recorder.close_event(call, "return", response, shape)
 
     def test_caller(self, frame: FrameType | None) -> str:
         """The module of the nearest frame outside seamrec, the clients and frameworks."""
@@ -194,6 +202,38 @@ _CLIENT_LAYERS = frozenset(
         "rest_framework",
     }
 )
+
+
+def without_added_keys(live: Shape, recorded: Shape, depth: int) -> Shape:
+    """`live` without the keys of response dicts that `recorded` did not have: a new key
+    in a response is additive, not drift (clients ignore keys they do not know). The
+    status and content type levels (`depth` 0 and 1) are kept whole."""
+    if not live or not recorded or live[0] != recorded[0]:
+        return live
+    if live[0] == "dict":
+        known = dict(zip(recorded[2], recorded[3], strict=True))
+        keys, unions = [], []
+        for name, union in zip(live[2], live[3], strict=True):
+            if depth >= 2 and name not in known:
+                continue
+            keys.append(name)
+            unions.append(_pruned_union(union, known.get(name, ()), depth + 1))
+        return (live[0], live[1], tuple(keys), tuple(unions))
+    if live[0] == "coll":
+        return (live[0], live[1], _pruned_union(live[2], recorded[2], depth + 1))
+    return live
+
+
+def _pruned_union(
+    live: tuple[Shape, ...], recorded: tuple[Shape, ...], depth: int
+) -> tuple[Shape, ...]:
+    by_kind = {shape[0]: shape for shape in recorded if shape}
+    return tuple(
+        without_added_keys(shape, by_kind[shape[0]], depth)
+        if shape and shape[0] in by_kind
+        else shape
+        for shape in live
+    )
 
 
 # ---------------------------------------------------------------- values
