@@ -32,7 +32,7 @@ def price_of(item_id):
     return 2.5
 """
 
-APP = '''\
+APP = """\
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
@@ -58,7 +58,7 @@ def create_item(body: dict):
 @app.get("/missing")
 def missing():
     return JSONResponse({"error": "no"}, status_code=404)
-'''
+"""
 
 TESTS = """\
 from fastapi.testclient import TestClient
@@ -141,7 +141,8 @@ def test_openapi_document_is_valid_and_stable(api: LayeredApp) -> None:
     assert item["properties"]["price"] == {"type": "number"}
     assert item["properties"]["note"] == {"type": ["null", "string"]}
     assert item["properties"]["tags"] == {"type": "array", "items": {"type": "string"}}
-    assert "colour" in item["properties"] and "colour" not in item["required"]
+    assert "colour" in item["properties"]
+    assert "colour" not in item["required"]
     assert {"id", "name", "note", "price", "tags"} <= set(item["required"])
     create = doc["paths"]["/items"]["post"]
     assert list(create["responses"]) == ["201"]
@@ -170,7 +171,8 @@ def test_api_changes_in_seamrec_diff(api: LayeredApp) -> None:
     git(api.root, "add", "-A")
     git(api.root, "commit", "-q", "-m", "recorded")
     # a new optional key: the recording still checks clean, the diff calls it additive
-    api.edit("items/app.py", 'item["colour"] = "green"', 'item["colour"] = "green"\n        item["stock"] = 3')
+    stock = 'item["colour"] = "green"\n        item["stock"] = 3'
+    api.edit("items/app.py", 'item["colour"] = "green"', stock)
     api.check().assert_outcomes(passed=3)
     api.record().assert_outcomes(passed=3)
     additive = seamrec(api.root, "diff")
