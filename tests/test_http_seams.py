@@ -410,3 +410,94 @@ def test_a_request_beyond_the_recording_is_missing_or_real(outbound_app: Layered
     called = outbound_app.check("tests/test_users.py::test_fetch")
     assert called.ret == 1  # the second call reached the real (unreachable) service
     assert "ConnectionError" in called.stdout.str()
+
+
+# ---------------------------------------------------------------- Django
+
+DJANGO_SETTINGS = """\
+SECRET_KEY = "not-a-secret"
+ROOT_URLCONF = "djapp.urls"
+ALLOWED_HOSTS = ["testserver"]
+INSTALLED_APPS = []
+MIDDLEWARE = []
+DATABASES = {}
+USE_TZ = True
+"""
+
+DJANGO_URLS = """\
+from django.urls import path
+
+from djapp import views
+
+urlpatterns = [
+    path("api/items/<int:item_id>", views.item),
+    path("api/items", views.create),
+]
+"""
+
+DJANGO_VIEWS = """\
+import json
+
+from django.http import JsonResponse
+
+
+def item(request, item_id):
+    return JsonResponse({"id": item_id, "price": 2.5})
+
+
+def create(request):
+    body = json.loads(request.body)
+    return JsonResponse({"id": 7, "name": body["name"]}, status=201)
+"""
+
+DJANGO_CONFTEST = """\
+import os
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "djapp.settings")
+django.setup()
+"""
+
+DJANGO_TESTS = """\
+from django.test import Client
+
+
+def test_items():
+    client = Client()
+    assert client.get("/api/items/3", {"page": 2}).json()["price"] == 2.5
+    created = client.post("/api/items", {"name": "mug"}, content_type="application/json")
+    assert created.status_code == 201
+"""
+
+
+def test_django_test_client_requests_are_seams(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("django")
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+    app = fresh_project(
+        pytester,
+        monkeypatch,
+        {
+            "pyproject.toml": FASTAPI_PYPROJECT.replace('["items"]', '["djapp"]'),
+            "djapp/__init__.py": "",
+            "djapp/settings.py": DJANGO_SETTINGS,
+            "djapp/urls.py": DJANGO_URLS,
+            "djapp/views.py": DJANGO_VIEWS,
+            "tests/conftest.py": DJANGO_CONFTEST,
+            "tests/test_items.py": DJANGO_TESTS,
+        },
+    )
+    app.record().assert_outcomes(passed=1)
+    contract = (app.cassettes / "contracts" / "http.txt").read_text()
+    assert "## http:GET /api/items/<int:item_id>\n" in contract
+    assert "  request.query['page']: int\n" in contract
+    assert "  request.json['name']: str\n" in contract
+    assert "  response[201].json['id']: int\n" in contract
+    app.check().assert_outcomes(passed=1)
+    app.edit("djapp/views.py", "status=201", "status=200")
+    app.edit("tests/test_items.py", "== 201", "== 200")
+    result = app.check()
+    result.assert_outcomes(failed=1)
+    assert "status changed  201 → 200" in result.stdout.str()

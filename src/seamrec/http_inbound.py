@@ -54,6 +54,79 @@ def install(seams: HttpSeams) -> None:
         from httpx import ASGITransport
 
         seams.patch(ASGITransport, "handle_async_request", _asgi_handle)
+    if importlib.util.find_spec("django") is not None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                from django.test.client import Client as DjangoClient  # type: ignore[import-untyped]
+        except Exception:  # a Django that cannot be imported here: its client is not wrapped
+            return
+        seams.patch(DjangoClient, "request", _django_request)
+
+
+# ---------------------------------------------------------------- Django
+
+
+def _django_request(original: Callable[..., Any], seams: HttpSeams) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def request(client: Any, **environ: Any) -> Any:
+        if not seams.recorder.event_wanted():
+            return original(client, **environ)
+        caller = seams.test_caller(sys._getframe(1))
+        response = original(client, **environ)
+        try:
+            _django_event(seams, response, caller)
+        except Exception as exc:  # seamrec's own failure: report it, never raise it
+            seams.recorder.internal_error(exc, "a request sent through Django's test client")
+        return response
+
+    return request
+
+
+def _django_event(seams: HttpSeams, response: Any, caller: str) -> None:
+    """Record one request of Django's test client (DRF's `APIClient` included)."""
+    from django.http import HttpResponseBase  # type: ignore[import-untyped]
+    from django.urls import Resolver404  # type: ignore[import-untyped]
+
+    if not isinstance(response, HttpResponseBase):
+        return
+    wsgi = vars(response).get("wsgi_request")
+    if wsgi is None:
+        return
+    meta = wsgi.META
+    try:
+        route = "/" + str(response.resolver_match.route).lstrip("^").rstrip("$")
+    except Resolver404:
+        route = normalized_path(str(meta.get("PATH_INFO", "/")))
+    held = vars(wsgi)
+    raw = held.get("_body")
+    size = _int(meta.get("CONTENT_LENGTH"))
+    body = body_part(meta.get("CONTENT_TYPE"), raw if type(raw) is bytes else None, size)
+    posted = held.get("_post")
+    if "form" not in body and posted is not None:
+        fields = list(posted.keys())
+        if fields:
+            body = {"form": dict.fromkeys(sorted(fields))}
+    headers = [k[5:].replace("_", "-") for k in meta if type(k) is str and k.startswith("HTTP_")]
+    value = request_value(
+        query_dict(wsgi.GET.items()),
+        body,
+        names(headers),
+        cookie_names(meta.get("HTTP_COOKIE")),
+    )
+    content_type = response.get("Content-Type")
+    streaming = bool(vars(response).get("streaming", False)) or type(response).__name__.startswith(
+        "Streaming"
+    )
+    raw_body = response.content if not streaming and is_json(mimetype(content_type)) else None
+    result = response_value(
+        response.status_code,
+        body_part(content_type, raw_body, _int(response.get("Content-Length"))),
+        names(k for k in response.headers),
+        set_cookie_names(f"{name}=" for name in response.cookies),
+    )
+    method = str(meta.get("REQUEST_METHOD", "GET"))
+    seams.record(seams.seam(INBOUND, method, route), caller, value, result)
 
 
 # ---------------------------------------------------------------- werkzeug
