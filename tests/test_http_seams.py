@@ -501,3 +501,33 @@ def test_django_test_client_requests_are_seams(
     result = app.check()
     result.assert_outcomes(failed=1)
     assert "status changed  201 → 200" in result.stdout.str()
+
+
+SECRET_TESTS = """\
+from fastapi.testclient import TestClient
+
+from items.app import app
+
+
+def test_create_with_credentials():
+    client = TestClient(app, cookies={"session": "cookie-value-0451"})
+    response = client.post(
+        "/items",
+        json={"name": "mug", "password": "hunter2-0451"},
+        headers={"Authorization": "Bearer header-value-0451"},
+    )
+    assert response.status_code == 201
+"""
+
+
+def test_header_and_cookie_values_never_reach_the_cassette(fastapi_app: LayeredApp) -> None:
+    fastapi_app.write("tests/test_items.py", SECRET_TESTS)
+    fastapi_app.record().assert_outcomes(passed=1)
+    stored = b"".join(fastapi_app.recorded().values())
+    contract = (fastapi_app.cassettes / "contracts" / "http.txt").read_text()
+    assert "request.headers['authorization']" in contract
+    assert "request.cookies['session']" in contract
+    assert b"cookie-value-0451" not in stored
+    assert b"header-value-0451" not in stored
+    assert b"hunter2-0451" not in stored  # a credential name: redacted as usual
+    assert b"mug" in stored  # the payload itself is kept
