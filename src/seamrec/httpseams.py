@@ -434,6 +434,17 @@ def http_change_lines(changes: list[Change], part: str) -> list[str]:
     return lines + [http_path(change.render(part)) for change in rest]
 
 
+_STATUS_PATH = re.compile(r"^return\['status_(\d{3})'\]$")
+
+
+def status_change(path: str, to_path: str) -> str | None:
+    """`201 → 200` when `path` → `to_path` is a response's status key renamed."""
+    old, new = _STATUS_PATH.match(path), _STATUS_PATH.match(to_path)
+    if old is None or new is None:
+        return None
+    return f"{old.group(1)} → {new.group(1)}"
+
+
 def _media(name: object) -> str:
     """The content type a body key stands for (`text_html` is `text/html`)."""
     if name == JSON_KEY:
