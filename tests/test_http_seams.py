@@ -381,6 +381,10 @@ def test_outbound_calls_are_recorded_and_replayed_without_the_network(
     )
     only_replay = outbound_app.run("--replay-seams", "http-out:GET *")
     only_replay.assert_outcomes(passed=2, failed=1)  # the POST is not replayed: refused
+    by_host = outbound_app.run("--replay-seams", "http-out:* 127.0.0.1/*")
+    by_host.assert_outcomes(passed=3)
+    assert "4 calls replayed" in by_host.stdout.str()
+    assert "no seams were wrapped" not in by_host.stdout.str()
 
 
 def test_a_drifted_outbound_request_fails_the_replay(outbound_app: LayeredApp) -> None:

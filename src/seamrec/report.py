@@ -200,7 +200,7 @@ def summary_lines(mode: Mode, stats: Stats, end: RecordEnd | None = None) -> lis
         "were not checked (see the warning above)"
         for seam in stats.lost_recorded
     )
-    if not stats.seams_wrapped:
+    if not stats.seams_wrapped and not stats.http_endpoints:  # HTTP seams are not wrapped
         lines.append("warning: no seams were wrapped; check boundaries and seams in [tool.seamrec]")
     lines.extend(f"warning: {warning}" for warning in stats.warnings)
     lines += lost_lines(stats)

@@ -539,6 +539,9 @@ class SeamSession:
             tape.note_replay_error(seam.id, f"{exc.where}: {exc.what}\nfix: {exc.fix}")
             raise exc.with_traceback(None) from None
         tape.replayed += 1
+        if seam.id not in self._db_seen:  # named, not counted: replayed calls are counted
+            self._db_seen.add(seam.id)
+            self.stats.http_endpoints.append(seam.id)
         return True, value
 
     def close_event(
