@@ -217,9 +217,11 @@ def test_fastapi_status_change_is_drift(fastapi_app: LayeredApp) -> None:
     fastapi_app.record().assert_outcomes(passed=3)
     fastapi_app.edit("items/app.py", "status_code=201", "status_code=200")
     fastapi_app.edit("tests/test_items.py", "== 201", "== 200")
-    result = fastapi_app.check()
+    result = fastapi_app.check("--seams-report=report.md")
     result.assert_outcomes(passed=2, failed=1)
     assert "status changed  201 → 200" in result.stdout.str()
+    report = (fastapi_app.root / "report.md").read_text()
+    assert "| **breaking** | status changed | `201 → 200` | in 1 test |" in report
 
 
 def test_the_http_setting_turns_the_seams_off(fastapi_app: LayeredApp) -> None:

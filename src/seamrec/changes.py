@@ -380,7 +380,8 @@ def finding_changes(finding: Finding) -> list[Change]:
     old, new = SeamContract(seam), SeamContract(seam)
     old.add_shape(part, finding.recorded_shape)
     new.add_shape(part, finding.live_shape)
-    return contract_changes(seam, old, new) or [Change(seam, "type changed", part)]
+    changes = contract_changes(seam, old, new) or [Change(seam, "type changed", part)]
+    return http_words(SeamChanges(seam, changes)).changes if is_http(seam) else changes
 
 
 def group_reported(changes: Iterable[tuple[str, Change]]) -> list[SeamChanges]:
