@@ -102,7 +102,7 @@ def test_a_changed_status_and_a_renamed_key_are_said_in_http_words() -> None:
     old, new = _response(200, {"orders": [1]}), _response(200, {"results": [1]})
     lines = http_change_lines(explain(old, new), "return")
     assert lines == [
-        "key renamed?  response[200].json['orders'] → response[200].json['results']   (list)"
+        "key renamed?  response[200].json['orders'] → response[200].json['results']   (list[int])"
     ]
 
 
