@@ -28,6 +28,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
+from seamrec.shape import compatible
 from seamrec.wrappers import Seam
 
 if TYPE_CHECKING:
@@ -145,7 +146,10 @@ class HttpSeams:
         if expected is None:
             self.recorder.close_event(call, "return", response)
             return
-        shape = without_added_keys(self.recorder.shape(response), expected[2], 0)
+        live = self.recorder.shape(response)
+        pruned = without_added_keys(live, expected[2], 0)
+        # new keys alone are no drift; with other changes they stay, so renames show
+        shape = pruned if compatible(expected[2], pruned) else live
         self.recorder.close_event(call, "return", response, shape)
 
     def test_caller(self, frame: FrameType | None) -> str:
