@@ -13,7 +13,6 @@ import functools
 import importlib.util
 import io
 import sys
-import warnings
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -36,32 +35,32 @@ ASGIApp = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
 
 
 def install(seams: HttpSeams) -> None:
-    """Wrap the test clients that are installed."""
+    """Wrap werkzeug's test client (light to import) and the ASGI clients of httpx if
+    installed; Starlette's and Django's test clients once imported (see `catch_up`)."""
     if importlib.util.find_spec("werkzeug") is not None:
         from werkzeug.test import Client
 
         seams.patch(Client, "open", _werkzeug_open)
-    if importlib.util.find_spec("starlette") is not None:
-        try:
-            with warnings.catch_warnings():  # its deprecation notes are for the app's import
-                warnings.simplefilter("ignore")
-                from starlette.testclient import _TestClientTransport
-        except ImportError:  # starlette without httpx: no TestClient
-            pass
-        else:
-            seams.patch(_TestClientTransport, "handle_request", _starlette_handle)
     if importlib.util.find_spec("httpx") is not None:
         from httpx import ASGITransport
 
         seams.patch(ASGITransport, "handle_async_request", _asgi_handle)
-    if importlib.util.find_spec("django") is not None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                from django.test.client import Client as DjangoClient  # type: ignore[import-untyped]
-        except Exception:  # a Django that cannot be imported here: its client is not wrapped
-            return
-        seams.patch(DjangoClient, "request", _django_request)
+    catch_up(seams)
+
+
+def catch_up(seams: HttpSeams) -> None:
+    """Wrap Starlette's `TestClient` and Django's test client if the tests imported them
+    (seamrec never imports them: Django's is heavy, Starlette's warns)."""
+    starlette = sys.modules.get("starlette.testclient")
+    if starlette is not None:
+        transport = vars(starlette).get("_TestClientTransport")
+        if type(transport) is type:
+            seams.patch(transport, "handle_request", _starlette_handle)
+    django = sys.modules.get("django.test.client")
+    if django is not None:
+        client = vars(django).get("Client")
+        if type(client) is type:
+            seams.patch(client, "request", _django_request)
 
 
 # ---------------------------------------------------------------- Django

@@ -109,6 +109,13 @@ class HttpSeams:
 
             install_outbound(self)
 
+    def catch_up(self) -> None:
+        """Wrap the test clients imported since the last call (at each test's start)."""
+        if "inbound" in self.sides:
+            from seamrec.http_inbound import catch_up
+
+            catch_up(self)
+
     def patch(self, owner: type, name: str, make: Any) -> None:
         """Replace `owner.name` by `make(original, self)` until `uninstall`."""
         original = vars(owner).get(name)

@@ -347,6 +347,8 @@ class SeamSession:
         self.tape = Tape(nodeid, expected, self.settings.limits.payload_calls, replay)
         self._db_calls = 0
         self._http_calls = 0
+        if self.http is not None:
+            self._guarded(self.http.catch_up, None, "the wrapping of HTTP test clients")
         if self.database is not None:
             self.database.unmatched.clear()
 
