@@ -23,12 +23,14 @@ from seamrec.cassette import Cassette
 from seamrec.contract import Entry, PathKey, SeamContract, contracts_of, merge_all
 from seamrec.drift import ITEMS_KEY, format_change, without_formats
 from seamrec.formats import asserted, label_fits
+from seamrec.httpseams import http_path, is_http, status_change
 from seamrec.tape import Finding
 
 BREAKING_KINDS = frozenset(
     {
         "seam removed",
         "key removed",
+        "status changed",  # an HTTP response status (`seamrec.httpseams`)
         "key renamed?",
         "argument removed",
         "position removed",
@@ -166,8 +168,23 @@ def compare(base: Snapshot, head: Snapshot) -> list[SeamChanges]:
             ]
         group.changes += sorted(changes, key=lambda c: (_RANK[c.category], c.path, c.kind))
         group.changes += _call_changes(seam, base, head, shared)
-    found = [g for g in grouped.values() if g.changes]
+    found = [http_words(g) if is_http(g.seam) else g for g in grouped.values() if g.changes]
     return sorted(found, key=lambda g: (not g.breaking, g.seam))
+
+
+def http_words(group: SeamChanges) -> SeamChanges:
+    """An HTTP seam's changes with their paths in HTTP terms (`response[201].json['id']`),
+    a renamed status as `status changed`."""
+    changes = []
+    for c in group.changes:
+        status = status_change(c.path, c.to_path) if c.kind == "key renamed?" else None
+        if status is not None:
+            changes.append(
+                replace(c, kind="status changed", path=status, to_path="", old="", new="")
+            )
+        else:
+            changes.append(replace(c, path=http_path(c.path), to_path=http_path(c.to_path)))
+    return SeamChanges(group.seam, changes)
 
 
 CATEGORIES = ("breaking", "additive", "coverage")  # in the order they are listed
@@ -388,7 +405,8 @@ def finding_changes(finding: Finding) -> list[Change]:
     old, new = SeamContract(seam), SeamContract(seam)
     old.add_shape(part, finding.recorded_shape)
     new.add_shape(part, finding.live_shape)
-    return contract_changes(seam, old, new) or [Change(seam, "type changed", part)]
+    changes = contract_changes(seam, old, new) or [Change(seam, "type changed", part)]
+    return http_words(SeamChanges(seam, changes)).changes if is_http(seam) else changes
 
 
 def group_reported(changes: Iterable[tuple[str, Change]]) -> list[SeamChanges]:

@@ -88,6 +88,16 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--format", choices=FORMATS, default="text")
     diff.set_defaults(handler=_diff)
 
+    openapi_ = commands.add_parser(
+        "openapi",
+        parents=[common],
+        help="an OpenAPI 3.1 document of the recorded inbound HTTP endpoints",
+    )
+    openapi_.add_argument(
+        "--base", default=None, help="of the cassettes in this git revision (default: on disk)"
+    )
+    openapi_.add_argument("-o", "--output", type=Path, default=None, help="write it to this file")
+    openapi_.set_defaults(handler=_openapi)
     prune = commands.add_parser(
         "prune", parents=[common], help="list (--yes: delete) cassettes of removed tests"
     )
@@ -228,6 +238,26 @@ def _changes_since(settings: Settings, base: str) -> _Comparison:
         Snapshot.of(c for name, c in after.items() if name not in unreadable),
     )
     return _Comparison(groups, notes, list(after.values()), complete=not after_errors)
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from seamrec.openapi import document, dumps
+
+    settings = _settings(args)
+    if args.base is None:
+        cassettes = _working_tree(settings)
+    else:
+        root = repo_root(settings.rootdir)
+        found, errors = cassettes_at(root, resolve(root, args.base), settings.cassette_dir)
+        _warn_skipped(list(errors.values()))
+        cassettes = [found[name] for name in sorted(found)]
+    text = dumps(document(cassettes, f"{settings.rootdir.name} (recorded by seamrec)"))
+    if args.output is None:
+        print(text, end="")
+    else:
+        write_atomic(args.output, text.encode())
+        print(f"seamrec: wrote {args.output}", file=sys.stderr)
+    return 0
 
 
 def _diff(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from seamrec.exceptions import ConfigError
 
 GLOB_CHARS = frozenset("*?[")
 DATABASES = ("sqlite3", "psycopg")  # DB-API drivers whose queries are seams (`databases`)
+HTTP_SIDES = ("inbound", "outbound")  # test-client requests, and requests/httpx calls (`http`)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Settings:
     opaque_types: tuple[str, ...] = ()
     redact_patterns: tuple[str, ...] = ()
     databases: tuple[str, ...] = DATABASES
+    http: tuple[str, ...] = HTTP_SIDES
 
     def in_boundaries(self, module: str) -> bool:
         """True when `module` is one of the boundaries or inside one (the app's code)."""
@@ -117,9 +119,8 @@ _LIST_KEYS = (
     "redact_patterns",
 )
 _INT_KEYS = {"payload_calls": 1, "max_depth": 2, "max_items": 1, "max_str": 16}
-_KNOWN_KEYS = frozenset(
-    (*_LIST_KEYS, *_INT_KEYS, "cassette_dir", "replay_missing", "redact_values", "databases")
-)
+_OTHER_KEYS = ("cassette_dir", "replay_missing", "redact_values", "databases", "http")
+_KNOWN_KEYS = frozenset((*_LIST_KEYS, *_INT_KEYS, *_OTHER_KEYS))
 REPLAY_MISSING = ("fail", "call")
 PARTS = ("args", "return", "raise", "yield")
 
@@ -218,6 +219,16 @@ def settings_from_table(
             value=databases,
             path=path,
         )
+    http = table.get("http", list(HTTP_SIDES))
+    if not isinstance(http, list) or not all(h in HTTP_SIDES for h in http):
+        raise ConfigError(
+            f"must be a list of HTTP seam sides out of {list(HTTP_SIDES)} (inbound: requests "
+            "sent through test clients; outbound: requests/httpx calls of boundary code; [] "
+            "turns the HTTP seams off)",
+            key="http",
+            value=http,
+            path=path,
+        )
     cassette_dir = table.get("cassette_dir", "cassettes")
     if not isinstance(cassette_dir, str) or not cassette_dir.strip():
         raise ConfigError(
@@ -244,6 +255,7 @@ def settings_from_table(
         opaque_types=tuple(lists["opaque_types"]),
         redact_patterns=tuple(lists["redact_patterns"]),
         databases=tuple(dict.fromkeys(databases)),
+        http=tuple(dict.fromkeys(http)),
     )
 
 

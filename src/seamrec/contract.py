@@ -26,6 +26,7 @@ from seamrec.drift import (
     shown_types,
 )
 from seamrec.formats import FORMAT_KINDS
+from seamrec.httpseams import http_path
 from seamrec.shape import Shape
 
 CONTRACTS_DIR = "contracts"
@@ -37,6 +38,11 @@ _DECORATED = frozenset({"self", "enum", "opaque", "map"})  # shown as `type (kin
 PathKey = tuple[Any, ...]  # (root, *segments) as in `drift.render_path`
 SQL_MODULE = "sql"  # database seams (`sql:<statement>`) share one file, sql.txt
 SQL_TITLE = f"{HEADER} of the database: one section per statement its boundary code ran"
+_TITLES = {
+    SQL_MODULE: SQL_TITLE,
+    "http": f"{HEADER} of the HTTP API: one section per endpoint the tests called",
+    "http-out": f"{HEADER} of external services: one section per endpoint boundary code called",
+}
 
 
 @dataclass
@@ -170,12 +176,15 @@ def render_files(contracts: dict[str, SeamContract]) -> dict[str, str]:
     files = {}
     for module, seams in by_module.items():
         lines = [
-            f"{HEADER} of module {module}" if module != SQL_MODULE else SQL_TITLE,
+            _TITLES.get(module, f"{HEADER} of module {module}"),
             "# Written by `pytest --record-seams` from the cassettes next to it; do not edit.",
             "# One line per path, `path: types`; `?` marks a key that some calls lacked.",
         ]
         for contract in seams:
-            lines += ["", *contract.lines()]
+            block = contract.lines()
+            if module in _TITLES and module != SQL_MODULE:
+                block = [http_path(line) for line in block]
+            lines += ["", *block]
         files[module] = "\n".join(lines) + "\n"
     return files
 

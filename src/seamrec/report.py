@@ -8,6 +8,7 @@ from typing import Any
 from seamrec.cassette import display_path
 from seamrec.codec import short_repr, unpack
 from seamrec.drift import explain
+from seamrec.httpseams import http_change_lines, is_http, part_name
 from seamrec.run_end import RecordEnd
 from seamrec.session import Mode, Stats, TestOutcome
 from seamrec.sqlstatement import SEAM_PREFIX, sql_change_lines
@@ -94,6 +95,9 @@ def finding_lines(finding: Finding) -> list[str]:
     if finding.seam.startswith(SEAM_PREFIX):
         was = [f"    {finding.message}"] if finding.message else []
         return [header, *was, *(f"    {line}" for line in sql_change_lines(changes, finding.part))]
+    if is_http(finding.seam):
+        header = header.replace(f"  {finding.part}  ", f"  {part_name(finding.part)}  ", 1)
+        return [header, *(f"    {line}" for line in http_change_lines(changes, finding.part))]
     lines = [f"    {change.render(finding.part)}" for change in changes]
     return [header, *lines]
 
@@ -133,6 +137,12 @@ def summary_lines(mode: Mode, stats: Stats, end: RecordEnd | None = None) -> lis
         lines.append(
             f"database: {_count(len(stats.db_statements), 'statement')}, "
             f"{_count(stats.db_queries, 'query')} {done}".replace("querys", "queries")
+        )
+    if stats.http_requests:
+        done = {Mode.RECORD: "recorded", Mode.CHECK: "checked", Mode.REPLAY: "checked"}[mode]
+        lines.append(
+            f"http: {_count(len(stats.http_endpoints), 'endpoint')}, "
+            f"{_count(stats.http_requests, 'request')} {done}"
         )
     if mode is Mode.RECORD:
         kept = len(stats.kept_failed)
@@ -190,7 +200,7 @@ def summary_lines(mode: Mode, stats: Stats, end: RecordEnd | None = None) -> lis
         "were not checked (see the warning above)"
         for seam in stats.lost_recorded
     )
-    if not stats.seams_wrapped:
+    if not stats.seams_wrapped and not stats.http_endpoints:  # HTTP seams are not wrapped
         lines.append("warning: no seams were wrapped; check boundaries and seams in [tool.seamrec]")
     lines.extend(f"warning: {warning}" for warning in stats.warnings)
     lines += lost_lines(stats)

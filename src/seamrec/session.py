@@ -42,6 +42,7 @@ from seamrec.tape import Finding, LiveCall, Tape
 
 if TYPE_CHECKING:
     from seamrec.dbapi import DatabaseSeams
+    from seamrec.httpseams import HttpSeams
 
 _T = TypeVar("_T")
 __tracebackhide__ = True  # pytest shows no frame of this module in a test's traceback
@@ -81,6 +82,8 @@ class Stats:
     warnings: list[str] = field(default_factory=list)
     db_queries: int = 0  # database queries recorded or checked (not in the calls above)
     db_statements: list[str] = field(default_factory=list)  # their distinct statements
+    http_requests: int = 0  # HTTP requests recorded or checked (not in the calls above)
+    http_endpoints: list[str] = field(default_factory=list)  # their distinct seams
     skipped: dict[str, list[str]] = field(default_factory=dict)  # type path -> names
     lost: dict[str, list[str]] = field(default_factory=dict)  # seam id -> why not wrapped
     lost_recorded: list[str] = field(default_factory=list)  # lost seams with cassettes
@@ -243,6 +246,8 @@ class SeamSession:
         self.database: DatabaseSeams | None = None
         self._db_calls = 0
         self._db_seen: set[str] = set()
+        self.http: HttpSeams | None = None
+        self._http_calls = 0
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -254,6 +259,11 @@ class SeamSession:
 
             self.database = DatabaseSeams(self, self.settings.databases, self.settings.boundaries)
             self.database.install()
+        if self.settings.boundaries and self.settings.http:
+            from seamrec.httpseams import HttpSeams
+
+            self.http = HttpSeams(self, self.settings.http, self.settings.boundaries)
+            self.http.install()
 
     def catch_up(self) -> None:
         """Wrap modules in scope that were imported behind seamrec's import hook."""
@@ -275,6 +285,8 @@ class SeamSession:
         """Give the database drivers their own `connect` back."""
         if self.database is not None:
             self.database.uninstall()
+        if self.http is not None:
+            self.http.uninstall()
 
     def warnings(self) -> list[str]:
         """Configuration that wrapped nothing, and modules seamrec never got to see."""
@@ -351,6 +363,9 @@ class SeamSession:
             nesting=self.mode is Mode.RECORD,
         )
         self._db_calls = 0
+        self._http_calls = 0
+        if self.http is not None:
+            self._guarded(self.http.catch_up, None, "the wrapping of HTTP test clients")
         if self.database is not None:
             self.database.unmatched.clear()
 
@@ -366,8 +381,10 @@ class SeamSession:
         outcome = TestOutcome(tape.nodeid, cassette=self.cassette_path(tape.nodeid))
         if self.mode is Mode.RECORD:
             return outcome
-        self.stats.calls_checked += tape.call_count() - tape.replayed - self._db_calls
+        events = self._db_calls + self._http_calls
+        self.stats.calls_checked += tape.call_count() - tape.replayed - events
         self.stats.db_queries += self._db_calls
+        self.stats.http_requests += self._http_calls
         self.stats.calls_replayed += tape.replayed
         judged = self.mode is Mode.CHECK or bool(tape.replay)
         if not judged:
@@ -416,8 +433,9 @@ class SeamSession:
             if outcome == "failed" and tape.call_count():
                 self.stats.kept_failed.append(tape.nodeid)
             return
-        self.stats.calls_recorded += tape.call_count() - self._db_calls
+        self.stats.calls_recorded += tape.call_count() - self._db_calls - self._http_calls
         self.stats.db_queries += self._db_calls
+        self.stats.http_requests += self._http_calls
         self._guarded(lambda: self._store(tape), None, f"the cassette of {tape.nodeid}")
 
     def _store(self, tape: Tape) -> None:
@@ -506,11 +524,44 @@ class SeamSession:
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self._internal_error(exc, f"a query of {seam.id}")
             return None
-        self._db_calls += 1
+        self._count_event(seam)
+        return call
+
+    def _count_event(self, seam: Seam) -> None:
+        http = seam.module in ("http", "http-out")
+        if http:
+            self._http_calls += 1
+        else:
+            self._db_calls += 1
         if seam.id not in self._db_seen:
             self._db_seen.add(seam.id)
-            self.stats.db_statements.append(seam.id)
-        return call
+            (self.stats.http_endpoints if http else self.stats.db_statements).append(seam.id)
+
+    def replay_event(self, seam: Seam, caller: str, value: object) -> tuple[bool, object]:
+        """Answer a crossing of `seam` (argument `value`) from the cassette when the running
+        test replays it: (True, recorded value); (False, None) when it is to happen for
+        real. Raises `ReplayError` when it cannot be answered (like a replayed call)."""
+        tape = self.tape
+        if tape is None or self._paused or not tape.replay or not tape.replays(seam.id):
+            return False, None
+        try:
+            call = self._start(tape, seam, caller, None, (value,), {}, False)
+            detail = self._replayable(tape, seam, call.index)
+        except ReplayError as exc:
+            if exc.seam == "missing" and self.settings.replay_missing == "call":
+                return False, None
+            tape.note_replay_error(seam.id, str(exc))
+            raise exc.with_traceback(None) from None
+        try:
+            value = self._rebuilder.rebuild(detail.result, detail.outcome)
+        except RebuildError as exc:
+            tape.note_replay_error(seam.id, f"{exc.where}: {exc.what}\nfix: {exc.fix}")
+            raise exc.with_traceback(None) from None
+        tape.replayed += 1
+        if seam.id not in self._db_seen:  # named, not counted: replayed calls are counted
+            self._db_seen.add(seam.id)
+            self.stats.http_endpoints.append(seam.id)
+        return True, value
 
     def close_event(
         self, call: LiveCall, outcome: str, value: object, shape: Shape | None = None
