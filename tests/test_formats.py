@@ -341,3 +341,18 @@ def test_diff_calls_a_format_change_breaking_only_when_a_check_would_fail(
 ) -> None:
     assert kind == format_kind(old, new)
     assert (kind == "format changed") == Change("app.m:f", kind).breaking
+
+
+def test_openapi_schemas_carry_the_recorded_format_class_and_the_standard_format() -> None:
+    from seamrec.openapi import schema
+
+    created = schema([("str", "iso-datetime T +hh:mm")])
+    token = schema([("str", "hex(32)")])
+    mixed = schema([("str", "email"), ("str", "uuid")])
+
+    assert {"type": "string", "format": "date-time"} == {
+        k: v for k, v in created.items() if k != "x-seamrec-format"
+    }
+    assert "iso-datetime T +hh:mm" == created["x-seamrec-format"]
+    assert {"type": "string", "x-seamrec-format": "hex(32)"} == token
+    assert {"type": "string"} == mixed  # values of two classes: no format asserted

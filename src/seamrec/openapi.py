@@ -33,6 +33,30 @@ _FORMATS = {
     "UUID": ("string", "uuid"),
     "Decimal": ("string", None),
 }
+_STANDARD_FORMATS = {
+    "iso-date": "date",
+    "uuid": "uuid",
+    "email": "email",
+    "ipv4": "ipv4",
+    "ipv6": "ipv6",
+}
+
+
+def json_schema_format(label: str | None) -> str | None:
+    """The JSON Schema `format` of a recorded format class, where one says the same:
+    RFC 3339 date-times and times need the `T` and an offset; a URL of any scheme is
+    a `uri`. Other classes (hex tokens, epoch numbers...) only get `x-seamrec-format`."""
+    if label is None or label.startswith("~"):
+        return None
+    if label.startswith("iso-datetime T ") and not label.endswith("naive"):
+        return "date-time"
+    if label.startswith("iso-time") and label != "iso-time" and not label.endswith("naive"):
+        return "time"
+    if label.startswith("url("):
+        return "uri"
+    return _STANDARD_FORMATS.get(label)
+
+
 _RULE_PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")  # werkzeug `<int:order_id>`
 _BRACE_PARAM = re.compile(r"\{([^{}:]+)(?::[^{}]+)?\}")  # starlette `{item_id:int}`
 
@@ -121,10 +145,14 @@ def schema(shapes: Iterable[Shape]) -> Schema:
     items: list[Shape] = []
     maps: list[Shape] = []
     formats: set[str | None] = set()
+    classes: set[str | None] = set()
     for shape in dict.fromkeys(shapes):
         kind = shape[0]
         if kind in _LEAVES:
             types.add(_LEAVES[kind])
+            label = shape[1] if len(shape) > 1 and type(shape[1]) is str else None
+            classes.add(label)
+            formats.add(json_schema_format(label))
         elif kind in _FORMATS:
             json_type, fmt = _FORMATS[kind]
             types.add(json_type)
@@ -150,6 +178,8 @@ def schema(shapes: Iterable[Shape]) -> Schema:
         result["type"] = ordered[0] if len(ordered) == 1 else ordered
     if len(formats) == 1 and None not in formats:
         result["format"] = next(iter(formats))
+    if len(classes) == 1 and None not in classes:
+        result["x-seamrec-format"] = next(iter(classes))  # the recorded format class
     if objects:
         names = sorted({name for shape in objects for name in shape[2]})
         properties: Schema = {}
