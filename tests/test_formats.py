@@ -21,7 +21,7 @@ from seamrec.changes import Change, format_kind
 from seamrec.conform import compile_value
 from seamrec.contract import SeamContract, contracts_of, merge_all
 from seamrec.drift import explain
-from seamrec.formats import classify, classify_bytes, classify_number, label_fits
+from seamrec.formats import classify, classify_bytes, classify_number, label_fits, value_check
 from seamrec.shape import compatible, make_shape_function
 
 UTC = dt.UTC
@@ -356,3 +356,20 @@ def test_openapi_schemas_carry_the_recorded_format_class_and_the_standard_format
     assert "iso-datetime T +hh:mm" == created["x-seamrec-format"]
     assert {"type": "string", "x-seamrec-format": "hex(32)"} == token
     assert {"type": "string"} == mixed  # values of two classes: no format asserted
+
+
+def test_a_random_hex_id_that_lost_a_leading_zero_keeps_its_class() -> None:
+    check = value_check("hex(16)")
+    recorded = shape_of({"span": "0123456789abcdef"})
+    record_check = compile_value(recorded, shape_of)
+    assert record_check is not None
+
+    assert "~hex(15)" == classify("a1b2c3d4e5f6071")  # never asserted when recorded
+    assert check("a1b2c3d4e5f6071")  # 15 characters: one leading zero dropped
+    assert check("a1b2c3d4e5f607")  # 14 characters
+    assert check("0123456789abcdef0")  # 17 characters
+    assert record_check([{"span": "a1b2c3d4e5f6071"}])  # inside a record, too
+    assert compatible(recorded, shape_of({"span": "a1b2c3d4e5f6071"}))
+    assert not check("0123456789abcdef0123456789abcdef")  # hex(32): a real change
+    assert not check("v2.0123456789abcdef")  # no longer a token
+    assert classify("abc12") is None  # short text stays plain

@@ -13,7 +13,7 @@ import pytest
 from seamrec.config import settings_from_table
 from seamrec.exceptions import ConfigError
 from seamrec.redact import Redactor
-from seamrec.secrets import PLACEHOLDER, Detector, secret_like
+from seamrec.secrets import PLACEHOLDER, Detector, detector, secret_like
 
 R = PLACEHOLDER
 PEM_BODY = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo\n4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onL"
@@ -295,3 +295,38 @@ def test_redact_patterns_are_read_from_the_settings_and_checked() -> None:
     assert str(info.value).startswith(
         "[tool.seamrec] redact_patterns: 'acme_([' is not a regular expression"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("key_ghp_aB3dEfGhIjKlMnOpQrStUvWxYz0123456789", "key_"),
+        ("token_sk_live_4eC39HqLyjWDarjtT1zdp7dc", "token_"),
+        ("prefix_AKIAIOSFODNN7EXAMPLQ", "prefix_"),
+    ],
+)
+def test_a_token_glued_to_a_name_by_an_underscore_is_found(text: str, kept: str) -> None:
+    assert f"{kept}<redacted>" == detector().scrub(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (
+            "https://x/cb%3Fkey%3Dsk_live_4eC39HqLyjWDarjtT1zdp7dc%26a%3D1",
+            "4eC39HqLyjWDarjtT1zdp7dc",
+        ),
+        ("next=%2Fa%3Fauth%3Dghp_aB3dEfGhIjKlMnOpQrStUvWxYz0123456789", "aB3dEfGhIjKlMnOp"),
+        ("https%3A%2F%2Fapp%3AHunter2Secret%40db.internal%3A5432%2Fapp", "Hunter2Secret"),
+    ],
+)
+def test_a_secret_inside_percent_encoded_text_is_found(text: str, secret: str) -> None:
+    scrubbed = detector().scrub(text)
+
+    assert secret not in scrubbed
+    assert "<redacted>" in scrubbed
+    assert detector().find(text)
+
+
+def test_percent_encoded_text_without_a_secret_is_left_as_it_is() -> None:
+    assert "q=caf%C3%A9%20au%20lait&page=2" == detector().scrub("q=caf%C3%A9%20au%20lait&page=2")

@@ -44,6 +44,7 @@ from collections.abc import Callable
 EPOCH_START = 946_684_800  # 2000-01-01T00:00:00Z
 EPOCH_END = 4_102_444_800  # 2100-01-01T00:00:00Z
 EPOCH_UNITS = (("epoch-s", 1), ("epoch-ms", 10**3), ("epoch-us", 10**6), ("epoch-ns", 10**9))
+MIN_SHORT_HEX = 12  # shorter hex text is never taken for a token that lost leading zeros
 MIN_TOKEN = 16  # shortest hex/base64 token: "cafe", "deadbeef" and SKUs stay plain text
 MAX_TOKEN = 128  # longer hex/base64 text is encoded data, its length is data: hex(long)
 LONG = "long"
@@ -142,7 +143,9 @@ def label_fits(recorded: str, live: str | None) -> bool:
     if live is None:
         return False
     if recorded.startswith("hex("):
-        return live == f"~digits{recorded[3:]}"
+        name, _, size = live.partition("(")
+        hexes = ("hex", "~hex", "~digits")
+        return name in hexes and bool(size) and _close(recorded[4:-1], size[:-1])
     if recorded.startswith("base64("):
         name, _, size = live.partition("(")
         if name not in _TOKENS or not size:
@@ -231,7 +234,7 @@ def _digit_first(text: str) -> str | None:
             return _ip4(text)
     if label is None and size >= MIN_TOKEN:
         return _token(text)  # a random token may look like the start of anything
-    return label
+    return label if label is not None else _short_hex(text)
 
 
 def _letter_first(text: str) -> str | None:
@@ -255,7 +258,7 @@ def _letter_first(text: str) -> str | None:
         label = "uuid" if _UUID.fullmatch(text) else None
     if label is None and size >= MIN_TOKEN:
         return _token(text)
-    return label
+    return label if label is not None else _short_hex(text)
 
 
 def _iso(text: str) -> str | None:
@@ -328,6 +331,15 @@ def _ip6(text: str) -> str | None:
     except ValueError:
         return None
     return "ipv6"
+
+
+def _short_hex(text: str) -> str | None:
+    """`~hex(n)` for hex text a little shorter than a token (`"%x" % random` drops
+    leading zeros): never asserted, but it keeps a recorded `hex(n)` of about its length."""
+    size = len(text)
+    if MIN_SHORT_HEX <= size < MIN_TOKEN and _HEX.fullmatch(text) and _HAS_DIGIT.search(text):
+        return None if text.isdigit() else f"~hex({size})"
+    return None
 
 
 def _token(text: str) -> str | None:

@@ -22,6 +22,7 @@ import functools
 import re
 from collections.abc import Iterable
 from typing import NamedTuple
+from urllib.parse import unquote
 
 PLACEHOLDER = "<redacted>"
 
@@ -34,7 +35,7 @@ class Hit(NamedTuple):
     end: int
 
 
-_B = r"(?<![A-Za-z0-9_])"  # a token starts here
+_B = r"(?<![A-Za-z0-9])"  # a token starts here (also after `_`: `key_ghp_...`)
 _E = r"(?![A-Za-z0-9_])"  # and ends here
 # The key of a `key=value` pair is a credential when it ends with one of these words
 # (`aws_secret_access_key`, `AccountKey`, `Pwd`, `sig`); weak words only as a whole key
@@ -148,7 +149,17 @@ class Detector:
         self._prefilter = not extra
 
     def find(self, text: str) -> list[Hit]:
-        """The secrets in `text`, left to right, not overlapping."""
+        """The secrets in `text`, left to right, not overlapping; for percent-encoded text
+        (`%3Fkey%3Dsk_live_...`) with none in sight, those of the decoded text (their
+        positions are in the decoded text)."""
+        hits = self._find(text)
+        if not hits and "%" in text:
+            decoded = unquote(text)
+            if decoded != text:
+                return self._find(decoded)
+        return hits
+
+    def _find(self, text: str) -> list[Hit]:
         if self._prefilter and (len(text) < 8 or not _might_hold_a_secret(text)):
             return []
         hits = []
@@ -165,8 +176,17 @@ class Detector:
         return hits
 
     def scrub(self, text: str) -> str:
-        """`text` with every secret replaced by the placeholder."""
-        hits = self.find(text)
+        """`text` with every secret replaced by the placeholder; percent-encoded text that
+        hides a secret is decoded first (the secret would otherwise pass unseen)."""
+        scrubbed = self._scrub(text)
+        if "%" in scrubbed:
+            decoded = unquote(scrubbed)
+            if decoded != scrubbed and self._find(decoded):
+                return self._scrub(decoded)
+        return scrubbed
+
+    def _scrub(self, text: str) -> str:
+        hits = self._find(text)
         if not hits:
             return text
         parts, last = [], 0
