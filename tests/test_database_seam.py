@@ -206,7 +206,7 @@ def test_in_lists_of_any_length_are_one_statement_and_executemany_is_recorded(
         "  args.seq_of_params[*]: tuple",
         "  args.seq_of_params[*][0]: int",
         "  args.seq_of_params[*][1]: str",
-        "  args.seq_of_params[*][2]: str",
+        "  args.seq_of_params[*][2]: str<email>",  # the format class of the e-mail text
         "  args.seq_of_params[*][3]: datetime",
         "  return: None",
     ] == contract_section(shop, insert)[:7]
