@@ -537,3 +537,67 @@ def test_header_and_cookie_values_never_reach_the_cassette(fastapi_app: LayeredA
     assert b"header-value-0451" not in stored
     assert b"hunter2-0451" not in stored  # a credential name: redacted as usual
     assert b"mug" in stored  # the payload itself is kept
+
+
+DRF_SETTINGS = DJANGO_SETTINGS.replace(
+    "INSTALLED_APPS = []", 'INSTALLED_APPS = ["rest_framework"]'
+) + (
+    'REST_FRAMEWORK = {"DEFAULT_AUTHENTICATION_CLASSES": [], '
+    '"DEFAULT_PERMISSION_CLASSES": [], "UNAUTHENTICATED_USER": None}\n'
+)
+
+DRF_VIEWS = """\
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+
+@api_view(["GET"])
+def item(request, item_id):
+    return Response({"id": item_id, "price": 2.5})
+
+
+@api_view(["POST"])
+def create(request):
+    return Response({"id": 7, "name": request.data["name"]}, status=201)
+"""
+
+DRF_TESTS = """\
+from rest_framework.test import APIClient
+
+
+def test_items():
+    client = APIClient()
+    assert client.get("/api/items/3", {"page": 2}).json()["price"] == 2.5
+    created = client.post("/api/items", {"name": "mug"}, format="json")
+    assert created.status_code == 201
+"""
+
+
+def test_drf_api_client_requests_are_seams_keyed_by_the_url_pattern(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("rest_framework")
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+    app = fresh_project(
+        pytester,
+        monkeypatch,
+        {
+            "pyproject.toml": FASTAPI_PYPROJECT.replace('["items"]', '["djapp"]'),
+            "djapp/__init__.py": "",
+            "djapp/settings.py": DRF_SETTINGS,
+            "djapp/urls.py": DJANGO_URLS,
+            "djapp/views.py": DRF_VIEWS,
+            "tests/conftest.py": DJANGO_CONFTEST,
+            "tests/test_items.py": DRF_TESTS,
+        },
+    )
+    app.record().assert_outcomes(passed=1)
+    contract = (app.cassettes / "contracts" / "http.txt").read_text()
+    assert "## http:GET /api/items/<int:item_id>\n" in contract
+    assert "  response[201].json['name']: str\n" in contract
+    app.check().assert_outcomes(passed=1)
+    app.edit("djapp/views.py", '"price": 2.5', '"price": "2.50"')
+    app.edit("tests/test_items.py", '["price"] == 2.5', '["price"] == "2.50"')
+    result = app.check()
+    result.assert_outcomes(failed=1)
+    assert "response[200].json['price']  float → str" in result.stdout.str()
