@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import sys
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -57,32 +58,53 @@ def outbound_seam(seams: HttpSeams, method: str, url: str) -> Seam:
     return seams.seam(OUTBOUND, method, host + normalized_path(parts.path or "/"))
 
 
+# ---------------------------------------------------------------- one exchange
+
+Exchange = tuple[Seam, str, dict[str, object]]  # the seam, the caller, the request's value
+
+
+def _exchange(
+    seams: HttpSeams, frame: Any, request: Any, describe: Callable[[Any], dict[str, object]]
+) -> Exchange | None:
+    """The seam crossing of a request boundary code sends, or None to pass it through
+    (not sent by boundary code, or seamrec could not describe it: counted as lost)."""
+    caller = seams.boundary_caller(frame)
+    if caller is None:
+        return None
+    try:
+        seam = outbound_seam(seams, str(request.method), str(request.url))
+        return seam, caller, describe(request)
+    except Exception as exc:  # seamrec's own failure: report it, never raise it
+        seams.recorder.internal_error(exc, f"a request to {request.url!s}")
+        return None
+
+
+def _finish(seams: HttpSeams, exchange: Exchange, response: Callable[[], object]) -> None:
+    """Record the response of a request that went to the network."""
+    seam, caller, value = exchange
+    try:
+        seams.record(seam, caller, value, response())
+    except Exception as exc:  # seamrec's own failure: report it, never raise it
+        seams.recorder.internal_error(exc, f"a request of {seam.id}")
+
+
 # ---------------------------------------------------------------- requests
 
 
 def _requests_send(original: Any, seams: HttpSeams) -> Any:
     @functools.wraps(original)
     def send(session: Any, request: Any, **kwargs: Any) -> Any:
-        caller = seams.boundary_caller(sys._getframe(1))
-        if caller is None:
+        exchange = _exchange(seams, sys._getframe(1), request, _requests_request_value)
+        if exchange is None:
             return original(session, request, **kwargs)
-        try:
-            seam = outbound_seam(seams, str(request.method), str(request.url))
-            value = _requests_request_value(request)
-        except Exception as exc:  # seamrec's own failure: report it, never raise it
-            seams.recorder.internal_error(exc, "a request sent through requests")
-            return original(session, request, **kwargs)
-        replayed, recorded = seams.recorder.replay_event(seam, caller, value)
+        replayed, recorded = seams.recorder.replay_event(*exchange)
         if replayed:
             return _requests_response(request, recorded)
         if not seams.recorder.event_wanted():
             return original(session, request, **kwargs)
         response = original(session, request, **kwargs)
-        try:
-            result = _requests_response_value(response, bool(kwargs.get("stream")))
-            seams.record(seam, caller, value, result)
-        except Exception as exc:  # seamrec's own failure: report it, never raise it
-            seams.recorder.internal_error(exc, f"a request of {seam.id}")
+        stream = bool(kwargs.get("stream"))
+        _finish(seams, exchange, lambda: _requests_response_value(response, stream))
         return response
 
     return send
@@ -155,25 +177,18 @@ def _in_process(client: Any) -> bool:
 def _httpx_send(original: Any, seams: HttpSeams) -> Any:
     @functools.wraps(original)
     def send(client: Any, request: Any, **kwargs: Any) -> Any:
-        caller = seams.boundary_caller(sys._getframe(1))
-        if caller is None or _in_process(client):
+        exchange = None
+        if not _in_process(client):
+            exchange = _exchange(seams, sys._getframe(1), request, httpx_request_value)
+        if exchange is None:
             return original(client, request, **kwargs)
-        try:
-            seam = outbound_seam(seams, str(request.method), str(request.url))
-            value = httpx_request_value(request)
-        except Exception as exc:  # seamrec's own failure: report it, never raise it
-            seams.recorder.internal_error(exc, "a request sent through httpx")
-            return original(client, request, **kwargs)
-        replayed, recorded = seams.recorder.replay_event(seam, caller, value)
+        replayed, recorded = seams.recorder.replay_event(*exchange)
         if replayed:
             return _httpx_response(request, recorded)
         if not seams.recorder.event_wanted():
             return original(client, request, **kwargs)
         response = original(client, request, **kwargs)
-        try:
-            seams.record(seam, caller, value, httpx_response_value(response))
-        except Exception as exc:  # seamrec's own failure: report it, never raise it
-            seams.recorder.internal_error(exc, f"a request of {seam.id}")
+        _finish(seams, exchange, lambda: httpx_response_value(response))
         return response
 
     return send
@@ -182,25 +197,18 @@ def _httpx_send(original: Any, seams: HttpSeams) -> Any:
 def _httpx_async_send(original: Any, seams: HttpSeams) -> Any:
     @functools.wraps(original)
     async def send(client: Any, request: Any, **kwargs: Any) -> Any:
-        caller = seams.boundary_caller(sys._getframe(1))
-        if caller is None or _in_process(client):
+        exchange = None
+        if not _in_process(client):
+            exchange = _exchange(seams, sys._getframe(1), request, httpx_request_value)
+        if exchange is None:
             return await original(client, request, **kwargs)
-        try:
-            seam = outbound_seam(seams, str(request.method), str(request.url))
-            value = httpx_request_value(request)
-        except Exception as exc:  # seamrec's own failure: report it, never raise it
-            seams.recorder.internal_error(exc, "a request sent through httpx")
-            return await original(client, request, **kwargs)
-        replayed, recorded = seams.recorder.replay_event(seam, caller, value)
+        replayed, recorded = seams.recorder.replay_event(*exchange)
         if replayed:
             return _httpx_response(request, recorded)
         if not seams.recorder.event_wanted():
             return await original(client, request, **kwargs)
         response = await original(client, request, **kwargs)
-        try:
-            seams.record(seam, caller, value, httpx_response_value(response))
-        except Exception as exc:  # seamrec's own failure: report it, never raise it
-            seams.recorder.internal_error(exc, f"a request of {seam.id}")
+        _finish(seams, exchange, lambda: httpx_response_value(response))
         return response
 
     return send
