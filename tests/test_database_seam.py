@@ -201,15 +201,18 @@ def test_in_lists_of_any_length_are_one_statement_and_executemany_is_recorded(
         "  args.params[0][*]: int",
     ] == contract_section(shop, "sql:SELECT name FROM users WHERE id IN (...) ORDER BY id")[:3]
     insert = "sql:INSERT INTO users (id, name, email, created) VALUES (?, ?, ?, ?)"
-    assert [
-        "  args.seq_of_params: list",
-        "  args.seq_of_params[*]: tuple",
-        "  args.seq_of_params[*][0]: int",
-        "  args.seq_of_params[*][1]: str",
-        "  args.seq_of_params[*][2]: str<email>",  # the format class of the e-mail text
-        "  args.seq_of_params[*][3]: datetime",
-        "  return: None",
-    ] == contract_section(shop, insert)[:7]
+    assert (
+        [
+            "  args.seq_of_params: list",
+            "  args.seq_of_params[*]: tuple",
+            "  args.seq_of_params[*][0]: int",
+            "  args.seq_of_params[*][1]: str",
+            "  args.seq_of_params[*][2]: str<email>",  # the format class of the e-mail text
+            "  args.seq_of_params[*][3]: datetime",
+            "  return: None",
+        ]
+        == contract_section(shop, insert)[:7]
+    )
 
 
 def test_rows_are_recorded_as_the_caller_iterates_and_no_further(shop: LayeredApp) -> None:
