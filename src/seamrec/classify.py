@@ -30,6 +30,8 @@ from types import FunctionType, MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from unittest import mock
 
+from seamrec.config import in_packages
+
 if TYPE_CHECKING:
     from seamrec.config import Settings
 
@@ -139,8 +141,7 @@ class Classifier:
         """True when `cls` is defined in a boundary module."""
         if self.boundaries is None:
             return True
-        module = cls.__module__
-        return any(module == b or module.startswith(b + ".") for b in self.boundaries)
+        return in_packages(cls.__module__, self.boundaries)
 
     def _override(self, cls: type) -> bool | None:
         """True: listed in record_types; False: in opaque_types; None: neither."""

@@ -17,6 +17,11 @@ DATABASES = ("sqlite3", "psycopg")  # DB-API drivers whose queries are seams (`d
 HTTP_SIDES = ("inbound", "outbound")  # test-client requests, and requests/httpx calls (`http`)
 
 
+def in_packages(module: str, packages: tuple[str, ...]) -> bool:
+    """True when `module` is one of `packages` or inside one (`shop.api` in `shop`)."""
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
 @dataclass(frozen=True)
 class SeamPattern:
     """A `module:Qualname` pattern; both halves may use `*` globs."""
@@ -85,7 +90,7 @@ class Settings:
 
     def in_boundaries(self, module: str) -> bool:
         """True when `module` is one of the boundaries or inside one (the app's code)."""
-        return any(module == b or module.startswith(b + ".") for b in self.boundaries)
+        return in_packages(module, self.boundaries)
 
     def module_in_scope(self, module: str) -> bool:
         """True when callables defined in (or, for library seams, exposed by) `module` may

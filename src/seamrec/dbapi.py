@@ -20,6 +20,7 @@ import sys
 from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from seamrec.config import in_packages
 from seamrec.dbproxy import Connect
 from seamrec.instrument import Seam
 from seamrec.shape import LEAF_SHAPES, Shape, compatible
@@ -297,7 +298,7 @@ class DatabaseSeams:
         if known is not _UNKNOWN:
             return known if known is None or type(known) is bool else None
         kind: bool | None = False
-        if any(module == b or module.startswith(b + ".") for b in self.boundaries):
+        if in_packages(module, self.boundaries):
             kind = True
         elif module.partition(".")[0] in _LAYERS or module.startswith(_LAYER_PACKAGES):
             kind = None

@@ -28,6 +28,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
+from seamrec.config import in_packages
 from seamrec.shape import compatible
 from seamrec.wrappers import Seam
 
@@ -180,7 +181,7 @@ class HttpSeams:
                 kind = self._modules.get(name, 0)
                 if kind == 0:
                     kind = None if name.partition(".")[0] in _CLIENT_LAYERS else False
-                    if any(name == b or name.startswith(b + ".") for b in self.boundaries):
+                    if in_packages(name, self.boundaries):
                         kind = True
                     self._modules[name] = kind
                 if kind is True:

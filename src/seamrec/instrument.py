@@ -35,7 +35,7 @@ from seamrec.candidates import (
     is_dunder,
     library_candidates,
 )
-from seamrec.config import SeamPattern, Settings
+from seamrec.config import SeamPattern, Settings, in_packages
 from seamrec.wrappers import Seam, SeamCachedProperty, SeamProperty, SeamWrapper
 
 __tracebackhide__ = True  # pytest shows no frame of the seam wrappers in a traceback
@@ -113,7 +113,7 @@ class Instrumenter:
         self._in_boundaries = functools.lru_cache(maxsize=4096)(self._boundary_module)
 
     def _boundary_module(self, module: str) -> bool:
-        return any(module == b or module.startswith(b + ".") for b in self.boundaries)
+        return in_packages(module, self.boundaries)
 
     def is_library(self, module: str) -> bool:
         """Whether seams of `module` are library seams (there are boundaries, and the

@@ -30,7 +30,7 @@ from seamrec.cassette import (
 )
 from seamrec.classify import Classifier
 from seamrec.codec import SelfRef, make_packer, pack, raw_tree
-from seamrec.config import SeamPattern, Settings
+from seamrec.config import SeamPattern, Settings, in_packages
 from seamrec.conform import ArgsCheck, Check, compile_args, compile_value
 from seamrec.exceptions import CassetteError, ReplayError
 from seamrec.instrument import Instrumenter, Seam
@@ -305,8 +305,7 @@ class SeamSession:
         found += [
             f"[tool.seamrec] boundary {b!r} wrapped no public callable"
             for b in self.settings.boundaries
-            if self.mode is not Mode.REPLAY
-            and not any(s.module == b or s.module.startswith(b + ".") for s in seams)
+            if self.mode is not Mode.REPLAY and not any(in_packages(s.module, (b,)) for s in seams)
         ]
         found += [
             f"module {name} was imported without seamrec seeing it (after the tests started, "
