@@ -27,8 +27,8 @@ from common import payload_of_size, summary, write_json
 from overhead import QUERY, setup_module
 
 from seamrec.config import settings_from_table
-from seamrec.report import failure_text
-from seamrec.session import Mode, SeamSession
+from seamrec.pytest_plugin.report import failure_text
+from seamrec.runtime.session import Mode, SeamSession
 
 NODE = "bench.py::test_big"
 

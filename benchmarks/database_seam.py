@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import python_info, summary, write_json
 
 from seamrec.config import settings_from_table
-from seamrec.session import Mode, SeamSession
+from seamrec.runtime.session import Mode, SeamSession
 
 REPO = """
     import sqlite3

@@ -27,7 +27,7 @@ from common import python_info, summary, write_json
 from flask import Flask
 
 from seamrec.config import settings_from_table
-from seamrec.session import Mode, SeamSession
+from seamrec.runtime.session import Mode, SeamSession
 
 NODE = "bench.py::test_requests"
 

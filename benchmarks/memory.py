@@ -32,7 +32,7 @@ from common import payload_of_size, write_json
 from overhead import QUERY, setup_module
 
 from seamrec.config import settings_from_table
-from seamrec.session import Mode, SeamSession
+from seamrec.runtime.session import Mode, SeamSession
 
 
 def rss_kib() -> int:

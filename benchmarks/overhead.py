@@ -42,7 +42,7 @@ from common import payload_of_size, python_info, summary, write_json
 
 from seamrec.config import SeamPattern, settings_from_table
 from seamrec.exceptions import ReplayError
-from seamrec.session import Mode, SeamSession
+from seamrec.runtime.session import Mode, SeamSession
 
 CALLEE = """
     PAYLOAD = None

@@ -19,11 +19,11 @@ from pathlib import Path
 
 from common import summary, write_json
 
-from seamrec.cassette import read_cassettes
-from seamrec.changes import Snapshot, compare
-from seamrec.contract import merged, render_files
-from seamrec.redact import Redactor
-from seamrec.show import cassette_text
+from seamrec.cassette.redact import Redactor
+from seamrec.cassette.store import read_cassettes
+from seamrec.review.changes import Snapshot, compare
+from seamrec.review.contract import merged, render_files
+from seamrec.review.show import cassette_text
 
 BENCH = Path(__file__).resolve().parent
 SQLITE_UTILS = BENCH / ".work" / "sqlite_utils-4.2.1" / "cassettes"

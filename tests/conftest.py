@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from seamrec.cassette import load
-from seamrec.codec import pack, unpack
+from seamrec.cassette.store import load
+from seamrec.model.codec import pack, unpack
 
 PYPROJECT = """\
 [tool.pytest.ini_options]

@@ -1,10 +1,10 @@
-"""`seamrec.align`: live calls aligned with recorded calls the way a diff aligns lines."""
+"""`seamrec.runtime.align`: live calls aligned with recorded calls the way a diff aligns lines."""
 
 from __future__ import annotations
 
 import pytest
 
-from seamrec.align import Alignment, align
+from seamrec.runtime.align import Alignment, align
 
 
 def aligned(live: str, recorded: str, budget: int = 250_000) -> Alignment | None:

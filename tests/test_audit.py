@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import LayeredApp
-from seamrec.cassette import TEMP_SUFFIX, load
+from seamrec.cassette.store import TEMP_SUFFIX, load
 from test_cli import clean_env, commit_all, seamrec
 from test_cli import isolated_git as isolated_git  # autouse: no outer repository, no config
 

@@ -16,7 +16,7 @@ import re
 import pytest
 
 from conftest import LayeredApp, fresh_project, seamrec_summary
-from seamrec.cassette import load
+from seamrec.cassette.store import load
 
 PYPROJECT = """\
 [tool.pytest.ini_options]

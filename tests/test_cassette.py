@@ -1,4 +1,4 @@
-"""seamrec.cassette: file format, paths, strict loading and atomic writes."""
+"""seamrec.cassette.store: file format, paths, strict loading and atomic writes."""
 
 import dataclasses
 import hashlib
@@ -9,7 +9,7 @@ from typing import Any
 import msgpack
 import pytest
 
-from seamrec.cassette import (
+from seamrec.cassette.store import (
     FORMAT,
     SUFFIX,
     TEMP_SUFFIX,
@@ -23,10 +23,10 @@ from seamrec.cassette import (
     loads,
     write_atomic,
 )
-from seamrec.codec import ObjectView, make_encoder, pack, unpack
 from seamrec.config import Limits
 from seamrec.exceptions import CassetteError, CassetteFormatError
-from seamrec.shape import args_shape, make_shape_function
+from seamrec.model.codec import ObjectView, make_encoder, pack, unpack
+from seamrec.model.shape import args_shape, make_shape_function
 
 shape_of = make_shape_function()
 encode = make_encoder(Limits())

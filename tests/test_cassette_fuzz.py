@@ -27,13 +27,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import LayeredApp, seamrec_summary
-from seamrec.cassette import FORMAT, Call, Cassette, Run, dump, loads
-from seamrec.codec import Ext, make_encoder, pack, unpack
+from seamrec.cassette.store import FORMAT, Call, Cassette, Run, dump, loads
 from seamrec.config import Limits, settings_from_table
-from seamrec.drift import explain
 from seamrec.exceptions import CassetteFormatError, SeamrecError
-from seamrec.session import Mode, SeamSession
-from seamrec.shape import args_shape, make_shape_function
+from seamrec.model.codec import Ext, make_encoder, pack, unpack
+from seamrec.model.shape import args_shape, make_shape_function
+from seamrec.review.explain import explain
+from seamrec.runtime.session import Mode, SeamSession
 
 PATH = Path("cassettes/tests/test_fuzz/test_fuzzed[case].msgpack")
 MAX_INPUT = 64 * 1024

@@ -1,4 +1,4 @@
-"""seamrec.changes: how seam contracts changed between two sets of cassettes (in process).
+"""seamrec.review.changes: how seam contracts changed between two sets of cassettes (in process).
 
 Cassettes are built by hand from shapes, so every test states exactly which payload
 shapes each test recorded before (`base`) and after (`head`) a change.
@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 
-from seamrec.cassette import Cassette, Run
-from seamrec.changes import (
+from seamrec.cassette.store import Cassette, Run
+from seamrec.model.shape import Shape, args_shape, make_shape_function
+from seamrec.review.changes import (
     Change,
     SeamChanges,
     Snapshot,
@@ -18,10 +19,9 @@ from seamrec.changes import (
     finding_changes,
     group_reported,
 )
-from seamrec.contract import contracts_of
-from seamrec.review import headline, render
-from seamrec.shape import Shape, args_shape, make_shape_function
-from seamrec.tape import Finding
+from seamrec.review.contract import contracts_of
+from seamrec.review.render import headline, render
+from seamrec.runtime.tape import Finding
 
 shape_of = make_shape_function()
 SEAM = "app.repo:get"

@@ -1,4 +1,4 @@
-"""seamrec.classify: what part of a value is data, decided once per class and shared by the
+"""seamrec.model.classify: what part of a value is data, decided once per class and shared by the
 shape walker and the codec."""
 
 import collections
@@ -16,10 +16,10 @@ import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm
 
-from seamrec.classify import Classifier, Kind
-from seamrec.codec import ObjectView, OpaqueView, make_encoder, make_packer, pack, unpack
 from seamrec.config import Limits
-from seamrec.shape import Shape, make_shape_function
+from seamrec.model.classify import Classifier, Kind
+from seamrec.model.codec import ObjectView, OpaqueView, make_encoder, make_packer, pack, unpack
+from seamrec.model.shape import Shape, make_shape_function
 
 HERE = __name__
 APP = Classifier(boundaries=(HERE,))  # this module plays the app

@@ -1,4 +1,4 @@
-"""seamrec.codec: type-faithful payload encoding and decoding into views."""
+"""seamrec.model.codec: type-faithful payload encoding and decoding into views."""
 
 import collections
 import dataclasses
@@ -19,7 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seamrec.codec import (
+from seamrec.config import Limits
+from seamrec.model.codec import (
     CutView,
     EnumView,
     ExceptionView,
@@ -35,7 +36,6 @@ from seamrec.codec import (
     short_repr,
     unpack,
 )
-from seamrec.config import Limits
 
 HERE = __name__
 encode = make_encoder(Limits())
@@ -614,7 +614,7 @@ def test_sets_built_in_different_orders_pack_to_the_same_bytes() -> None:
 
 HASH_SEED_SCRIPT = """
 import hashlib
-from seamrec.codec import make_encoder, pack
+from seamrec.model.codec import make_encoder, pack
 from seamrec.config import Limits
 encode = make_encoder(Limits())
 words = {f"word{i}" for i in range(60)}
@@ -624,7 +624,7 @@ print(hashlib.sha256(pack(encode({"k": frozenset(words), "t": {("a", 1), ("b", 2
 
 LARGE_SET_SCRIPT = """
 import hashlib
-from seamrec.codec import make_encoder, pack
+from seamrec.model.codec import make_encoder, pack
 from seamrec.config import Limits
 encode = make_encoder(Limits(max_items=100))
 print(hashlib.sha256(pack(encode({f"word{i}" for i in range(150)}))).hexdigest())

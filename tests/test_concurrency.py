@@ -13,7 +13,7 @@ import shutil
 import pytest
 
 from conftest import LayeredApp, seamrec_summary
-from seamrec.cassette import load
+from seamrec.cassette.store import load
 
 # ------------------------------------------------------------------ xdist
 

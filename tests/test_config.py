@@ -448,7 +448,7 @@ def test_importable_boundaries_and_patterns_pass(tmp_path: Path) -> None:
     config = settings(
         tmp_path,
         boundaries=["seamrec", "json"],
-        seams=["seamrec.codec:make_*", "*:anything", "seamrec.*:x"],
+        seams=["seamrec.model.codec:make_*", "*:anything", "seamrec.*:x"],
         exclude=["json.decoder:*"],
     )
 

@@ -18,8 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import LayeredApp, seamrec_summary
-from seamrec.cassette import Call, Cassette, Run
-from seamrec.contract import (
+from seamrec.cassette.store import Call, Cassette, Run
+from seamrec.model.shape import Shape, args_shape, canonical, make_shape_function
+from seamrec.review.contract import (
     CONTRACTS_DIR,
     HEADER,
     SeamContract,
@@ -27,7 +28,6 @@ from seamrec.contract import (
     render_files,
     write_contracts,
 )
-from seamrec.shape import Shape, args_shape, canonical, make_shape_function
 
 shape_of = make_shape_function()
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import seamrec
-from seamrec.cassette import TEMP_SUFFIX, Cassette, Run, dump, load
+from seamrec.cassette.store import TEMP_SUFFIX, Cassette, Run, dump, load
 from seamrec.config import settings_from_table
 from seamrec.exceptions import CassetteError
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import LayeredApp, fresh_project, payload, seamrec_summary
-from seamrec.cassette import load
+from seamrec.cassette.store import load
 
 PYPROJECT = """\
 [tool.pytest.ini_options]

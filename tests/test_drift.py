@@ -1,14 +1,14 @@
-"""seamrec.drift: explaining in plain words how a seam's payload changed shape."""
+"""seamrec.review.explain: explaining in plain words how a seam's payload changed shape."""
 
 import collections
 import dataclasses
 import sqlite3
 from typing import Any, NamedTuple
 
-from seamrec.codec import make_encoder, pack, unpack
 from seamrec.config import Limits
-from seamrec.drift import Change, explain, render_path
-from seamrec.shape import args_shape, make_shape_function
+from seamrec.model.codec import make_encoder, pack, unpack
+from seamrec.model.shape import args_shape, make_shape_function
+from seamrec.review.explain import Change, explain, render_path
 
 shape_of = make_shape_function()
 encode = make_encoder(Limits())

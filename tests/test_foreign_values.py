@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import LayeredApp, fresh_project, payload, seamrec_summary
-from seamrec.cassette import load
-from seamrec.codec import OpaqueView
+from seamrec.cassette.store import load
+from seamrec.model.codec import OpaqueView
 
 PYPROJECT = """\
 [tool.pytest.ini_options]

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from conftest import LayeredApp, fresh_project
-from seamrec.cassette import dump, load
-from seamrec.changes import Snapshot, compare
-from seamrec.formats import FORMAT_KINDS
+from seamrec.cassette.store import dump, load
+from seamrec.model.formats import FORMAT_KINDS
+from seamrec.review.changes import Snapshot, compare
 
 PYPROJECT = """\
 [tool.pytest.ini_options]

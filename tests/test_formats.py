@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from seamrec.cassette import Call, Cassette, Run, dump, loads
-from seamrec.changes import Change, format_kind
-from seamrec.conform import compile_value
-from seamrec.contract import SeamContract, contracts_of, merge_all
-from seamrec.drift import explain
-from seamrec.formats import classify, classify_bytes, classify_number, label_fits, value_check
-from seamrec.shape import compatible, make_shape_function
+from seamrec.cassette.store import Call, Cassette, Run, dump, loads
+from seamrec.model.conform import compile_value
+from seamrec.model.formats import classify, classify_bytes, classify_number, label_fits, value_check
+from seamrec.model.shape import compatible, make_shape_function
+from seamrec.review.changes import Change, format_kind
+from seamrec.review.contract import SeamContract, contracts_of, merge_all
+from seamrec.review.explain import explain
 
 UTC = dt.UTC
 MOMENT = dt.datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
@@ -344,7 +344,7 @@ def test_diff_calls_a_format_change_breaking_only_when_a_check_would_fail(
 
 
 def test_openapi_schemas_carry_the_recorded_format_class_and_the_standard_format() -> None:
-    from seamrec.openapi import schema
+    from seamrec.review.openapi import schema
 
     created = schema([("str", "iso-datetime T +hh:mm")])
     token = schema([("str", "hex(32)")])

@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
-from seamrec.drift import explain
-from seamrec.httpseams import (
+from seamrec.model.shape import compatible, make_shape_function
+from seamrec.review.explain import explain
+from seamrec.review.openapi import openapi_path, path_parameter_types, schema
+from seamrec.runtime.adapters.httpseams import (
     body_part,
     cookie_names,
     http_change_lines,
@@ -21,8 +23,6 @@ from seamrec.httpseams import (
     status_change,
     without_added_keys,
 )
-from seamrec.openapi import openapi_path, path_parameter_types, schema
-from seamrec.shape import compatible, make_shape_function
 
 shape_of = make_shape_function(32)
 

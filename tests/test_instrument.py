@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from seamrec.codec import raw_tree
 from seamrec.config import settings_from_table
-from seamrec.instrument import SeamWrapper
-from seamrec.session import Mode, SeamSession
+from seamrec.model.codec import raw_tree
+from seamrec.runtime.instrument import SeamWrapper
+from seamrec.runtime.session import Mode, SeamSession
 
 PACKAGE = "instpkg"
 

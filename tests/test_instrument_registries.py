@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from seamrec.config import settings_from_table
-from seamrec.session import Mode, SeamSession
+from seamrec.runtime.session import Mode, SeamSession
 
 PACKAGE = "regpkg"
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import LayeredApp, crossings, fresh_project, seamrec_summary
-from seamrec.report import summary_lines
-from seamrec.session import Mode, Stats
+from seamrec.pytest_plugin.report import summary_lines
+from seamrec.runtime.session import Mode, Stats
 
 PYPROJECT = """\
 [tool.pytest.ini_options]

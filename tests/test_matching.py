@@ -24,8 +24,8 @@ import pytest
 import seamrec
 from conftest import isolate_inner_run
 from seamrec.config import Settings, settings_from_table
-from seamrec.matching import SeamMismatch, SeamsFixture, assert_matches
-from seamrec.session import Mode, SeamSession
+from seamrec.pytest_plugin.matching import SeamMismatch, SeamsFixture, assert_matches
+from seamrec.runtime.session import Mode, SeamSession
 
 PACKAGE = "matchpkg"
 GET_USER = f"{PACKAGE}.users:get_user"
@@ -363,7 +363,7 @@ STALE = {STALE!r}
 
 
 def test_faithful_fake(seams):
-    assert isinstance(seams, seamrec.matching.SeamsFixture)
+    assert isinstance(seams, seamrec.pytest_plugin.matching.SeamsFixture)
     seams.assert_matches(FAITHFUL, "{GET_USER}")
     seams.assert_matches(4, "{GET_USER}", part="args.user_id")
     seams.assert_matches(KeyError(4), "{GET_USER}", part="raise")

@@ -1,4 +1,4 @@
-"""seamrec.nesting: which recorded call was made inside which, and what a replay skips."""
+"""seamrec.model.nesting: which recorded call was made inside which, and what a replay skips."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from seamrec.cassette import FORMAT, VERSION, Cassette, Run, dump, load, loads
-from seamrec.codec import pack
+from seamrec.cassette.store import FORMAT, VERSION, Cassette, Run, dump, load, loads
 from seamrec.exceptions import CassetteFormatError
-from seamrec.nesting import Nest, NestingRecorder, absent_calls
+from seamrec.model.codec import pack
+from seamrec.model.nesting import Nest, NestingRecorder, absent_calls
 
 SHAPE = ("int",)
 

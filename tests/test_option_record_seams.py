@@ -6,7 +6,7 @@ import re
 import shutil
 
 from conftest import LayeredApp, crossings, payload, seamrec_summary
-from seamrec.cassette import load
+from seamrec.cassette.store import load
 
 PROFILE = "tests/test_api/test_profile.msgpack"
 UNKNOWN_USER = "tests/test_api/test_unknown_user.msgpack"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import LayeredApp, crossings, fresh_project, seamrec_summary
-from seamrec.cassette import cassette_path
+from seamrec.cassette.store import cassette_path
 
 PYPROJECT = """\
 [tool.pytest.ini_options]

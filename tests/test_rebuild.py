@@ -1,4 +1,4 @@
-"""seamrec.rebuild: recorded payload trees back into real values, for replay.
+"""seamrec.runtime.rebuild: recorded payload trees back into real values, for replay.
 
 Trees are produced the way the session records them: `make_packer(limits)(value)` gives
 the payload bytes, `raw_tree` the tree a cassette stores. The classes below live in this
@@ -38,11 +38,11 @@ from sqlalchemy.orm import (
     selectinload,
 )
 
-from seamrec.codec import make_packer, raw_tree
 from seamrec.config import Limits
 from seamrec.exceptions import ReplayError
-from seamrec.rebuild import Rebuilder, RebuildError, TypeResolver
-from seamrec.shape import make_shape_function
+from seamrec.model.codec import make_packer, raw_tree
+from seamrec.model.shape import make_shape_function
+from seamrec.runtime.rebuild import Rebuilder, RebuildError, TypeResolver
 
 HERE = __name__
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")

@@ -1,4 +1,5 @@
-"""Secrets never reach a cassette or a failure message: seamrec.redact end to end and alone.
+"""Secrets never reach a cassette or a failure message: seamrec.cassette.redact end to end
+and alone.
 
 The end-to-end tests plant secrets in every shape a payload can carry them (nested dicts,
 dataclass fields, keyword arguments, exception messages, dict keys, header values, JWTs,
@@ -21,8 +22,12 @@ from typing import Any, NamedTuple
 import pytest
 
 from conftest import LayeredApp, payload, seamrec_summary
-from seamrec.cassette import load
-from seamrec.codec import (
+from seamrec.cassette.redact import PathRule, Redactor
+from seamrec.cassette.secrets import PLACEHOLDER
+from seamrec.cassette.store import load
+from seamrec.config import Limits, settings_from_table
+from seamrec.exceptions import ConfigError
+from seamrec.model.codec import (
     ExceptionView,
     ObjectView,
     RedactedView,
@@ -32,10 +37,6 @@ from seamrec.codec import (
     raw_tree,
     unpack,
 )
-from seamrec.config import Limits, settings_from_table
-from seamrec.exceptions import ConfigError
-from seamrec.redact import PathRule, Redactor
-from seamrec.secrets import PLACEHOLDER
 
 # ---------------------------------------------------------------- the planted secrets
 

@@ -14,7 +14,7 @@ import json
 import pytest
 
 from conftest import LayeredApp, fresh_project, seamrec_summary
-from seamrec.cassette import dump, load, write_atomic
+from seamrec.cassette.store import dump, load, write_atomic
 
 PYPROJECT = """\
 [tool.pytest.ini_options]

@@ -18,12 +18,12 @@ import msgpack
 import pytest
 
 from conftest import LayeredApp, crossings, seamrec_summary
-from seamrec.cassette import Call, Cassette, Run, dump, loads
-from seamrec.codec import make_encoder
+from seamrec.cassette.store import Call, Cassette, Run, dump, loads
 from seamrec.config import Limits, settings_from_table
 from seamrec.exceptions import CassetteFormatError
-from seamrec.session import Mode, SeamSession
-from seamrec.shape import args_shape, compatible, make_shape_function
+from seamrec.model.codec import make_encoder
+from seamrec.model.shape import args_shape, compatible, make_shape_function
+from seamrec.runtime.session import Mode, SeamSession
 
 shape_of = make_shape_function()
 PROFILE = "tests/test_api/test_profile.msgpack"

@@ -21,16 +21,16 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seamrec.cassette import Call, Cassette, Run, dump, loads
-from seamrec.classify import Classifier
-from seamrec.codec import make_packer, pack, raw_tree, unpack
+from seamrec.cassette.store import Call, Cassette, Run, dump, loads
 from seamrec.config import Limits
-from seamrec.conform import compile_args
-from seamrec.contract import contracts_of, render_files
 from seamrec.exceptions import ReplayError
-from seamrec.rebuild import Rebuilder, TypeResolver
-from seamrec.shape import Shape, args_shape, compatible, make_shape_function
-from seamrec.show import cassette_text
+from seamrec.model.classify import Classifier
+from seamrec.model.codec import make_packer, pack, raw_tree, unpack
+from seamrec.model.conform import compile_args
+from seamrec.model.shape import Shape, args_shape, compatible, make_shape_function
+from seamrec.review.contract import contracts_of, render_files
+from seamrec.review.show import cassette_text
+from seamrec.runtime.rebuild import Rebuilder, TypeResolver
 
 HERE = __name__
 SEAM = f"{HERE}:handle"

@@ -1,4 +1,4 @@
-"""seamrec.secrets: which credentials are found by value, which ordinary values are not.
+"""seamrec.cassette.secrets: which credentials are found by value, which ordinary values are not.
 
 Every sample token below is made up, with the length and alphabet of the real thing.
 """
@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from seamrec.cassette.redact import Redactor
+from seamrec.cassette.secrets import PLACEHOLDER, Detector, detector, secret_like
 from seamrec.config import settings_from_table
 from seamrec.exceptions import ConfigError
-from seamrec.redact import Redactor
-from seamrec.secrets import PLACEHOLDER, Detector, detector, secret_like
 
 R = PLACEHOLDER
 PEM_BODY = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo\n4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onL"

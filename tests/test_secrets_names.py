@@ -1,4 +1,5 @@
-"""Name rules of seamrec.redact: which keys name a credential, and what under them is redacted.
+"""Name rules of seamrec.cassette.redact: which keys name a credential, and what under them
+is redacted.
 
 Only scalar strings under a credential name are secrets: flags, numbers, objects and ids
 around them stay readable, and a value is scrubbed from other strings only when it is
@@ -12,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from seamrec.codec import ObjectView, RedactedView, make_packer, pack, raw_tree, unpack
+from seamrec.cassette.redact import Redaction, Redactor, key_words
 from seamrec.config import Limits
-from seamrec.redact import Redaction, Redactor, key_words
+from seamrec.model.codec import ObjectView, RedactedView, make_packer, pack, raw_tree, unpack
 
 pack_payload = make_packer(Limits())
 SEAM = "app.settings:load"

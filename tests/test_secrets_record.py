@@ -18,8 +18,8 @@ import msgpack
 import pytest
 
 from conftest import LayeredApp, payload, seamrec_summary
-from seamrec.cassette import load
-from seamrec.codec import ExceptionView, ObjectView, RedactedView
+from seamrec.cassette.store import load
+from seamrec.model.codec import ExceptionView, ObjectView, RedactedView
 
 PEM_BODY = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo\n4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onL"
 # The part of each credential that must never be written (a URL's password, not its host).

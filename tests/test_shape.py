@@ -1,4 +1,4 @@
-"""seamrec.shape: the type skeleton of values, canonical order and compatibility."""
+"""seamrec.model.shape: the type skeleton of values, canonical order and compatibility."""
 
 import collections
 import dataclasses
@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seamrec.shape import (
+from seamrec.model.shape import (
     Shape,
     args_shape,
     canonical,
@@ -632,7 +632,7 @@ def test_node_budget_cuts_huge_values() -> None:
 
 
 HASH_SEED_SCRIPT = """
-from seamrec.shape import make_shape_function
+from seamrec.model.shape import make_shape_function
 shape_of = make_shape_function()
 words = {f"word{i}" for i in range(60)}
 print(repr(shape_of(words)))
@@ -642,7 +642,7 @@ print(repr(shape_of([{"a": 1}, {"b": "x"}, {"c": None}])))
 """
 
 NESTED_HASH_SEED_SCRIPT = """
-from seamrec.shape import make_shape_function
+from seamrec.model.shape import make_shape_function
 shape_of = make_shape_function()
 print(repr(shape_of({("a", ()), ("b", (1,)), ("c", (1, 2)), ("d", (1, 2, 3))})))
 """

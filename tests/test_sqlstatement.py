@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from seamrec.sqlstatement import MAX_TEXT, parse
+from seamrec.runtime.adapters.sqlstatement import MAX_TEXT, parse
 
 
 @pytest.mark.parametrize(
@@ -160,7 +160,7 @@ def test_savepoint_names_do_not_matter(sql: str, seam: str) -> None:
     ],
 )
 def test_a_long_batch_insert_reads_as_the_row_by_row_parse_does(sql: str) -> None:
-    from seamrec.sqlstatement import _parse
+    from seamrec.runtime.adapters.sqlstatement import _parse
 
     fast, slow = parse(sql), _parse(sql)
 

@@ -92,7 +92,7 @@ def created(body: dict[str, str]) -> datetime:
 
 
 def test_a_fake_that_drifted_from_the_real_e_mail_is_caught(
-    seams: seamrec.matching.SeamsFixture,
+    seams: seamrec.pytest_plugin.matching.SeamsFixture,
 ) -> None:
     with pytest.raises(seamrec.SeamMismatch, match=r"key renamed\?.*'body'.*'text'"):
         seams.assert_matches(STALE_EMAIL, "shop.mail:welcome_email")

@@ -8,7 +8,7 @@ from seamrec.exceptions import (
     ReplayError,
     SeamrecError,
 )
-from seamrec.matching import SeamMismatch, assert_matches
+from seamrec.pytest_plugin.matching import SeamMismatch, assert_matches
 
 __all__ = [
     "CassetteError",

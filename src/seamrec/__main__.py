@@ -2,6 +2,6 @@
 
 import sys
 
-from seamrec.cli import main
+from seamrec.review.cli import main
 
 sys.exit(main())

@@ -1,0 +1,595 @@
+"""Keep secrets out of cassettes: redaction of payload trees when a cassette is written.
+
+Three rules, applied to every payload of a cassette before it is written (never on the
+per-call path):
+
+1. **By name.** A string under a key that names a credential — dict keys, argument
+   names, dataclass/object fields and row columns whose last words are ``password``,
+   ``secret``, ``token``, ``api_key``, ``access_key``, ``client_secret``, ``passphrase``,
+   ``credentials``, ``authorization``, ``cookie``, ``session``... — is replaced by a
+   typed placeholder (``RedactedView``): a redacted ``str`` is still a ``str``. Only
+   scalar values are redacted: booleans and numbers stay readable, and an object or dict
+   under such a name is walked, not swallowed. Names from the `redact` setting match as
+   parts of keys and also cover numbers. A URL or DSN under a name ending with ``url``,
+   ``uri``, ``dsn`` or ``connection_string`` loses its userinfo, password or not.
+2. **By seam.** `redact_paths` rules (``"shop.auth:*:args.password"``) redact one part of
+   one seam, whatever its type.
+3. **By value.** Strings anywhere (values, dict keys, exception messages, bytes) lose the
+   secret part of every credential `seamrec.cassette.secrets` recognises, of every `redact_patterns`
+   match, and of every value rules 1-2 found in the same cassette that is secret-like by
+   itself (`secrets.secret_like`): ``postgresql://app:<redacted>@db:5432/app``.
+
+Shapes are computed from the live values, so drift checking is unaffected. `redactions`
+lists what was replaced (seam, path, kind) without the secrets: `seamrec audit` and
+`seamrec redact` report it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import msgpack
+
+from seamrec.cassette.secrets import PLACEHOLDER, detector, secret_like
+from seamrec.cassette.store import Cassette
+from seamrec.config import SeamPattern, Settings
+from seamrec.model.codec import Ext, pack
+
+# Words that make a key a credential when the key ends with them (qualifiers such as
+# `_id`, `_value`, `_hash` may follow): `db_password`, `X-Api-Key`, `SessionId`.
+DEFAULT_NAMES = (
+    "password",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "secret",
+    "secrets",
+    "token",
+    "tokens",
+    "api_key",
+    "apikey",
+    "access_key",
+    "secret_key",
+    "private_key",
+    "client_secret",
+    "credential",
+    "credentials",
+    "creds",
+    "authorization",
+    "cookie",
+    "cookies",
+    "session",
+    "sessionid",
+)
+# Names of connection strings and URLs: their values keep what is readable, but lose any
+# userinfo (`https://<redacted>@host`), a password or not; other secrets go by value.
+CONNECTION_NAMES = ("dsn", "url", "uri", "connectionstring", "connstr")
+_USERINFO = re.compile(r"(?<=://)[^\s/?#@:<>]+(?=@)")
+NAME = 1  # a default credential name: strings are redacted
+USER_NAME = 2  # a configured name: strings and numbers are redacted
+CONNECTION = 3  # a URL or DSN: the userinfo of a string is redacted
+_QUALIFIERS = frozenset(
+    {"id", "value", "values", "hash", "b64", "base64", "hex", "raw", "plain", "text", "data"}
+    | {"str", "string", "enc", "encrypted", "old", "new", "current", "confirm", "header"}
+)
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
+_NATIVE_TYPES = {str: "str", bytes: "bytes", int: "int", float: "float", bool: "bool"}
+_USER_SCALARS = (str, bytes, int, float)
+MIN_KNOWN_SECRET = 4  # a value named by the user shorter than this is not scrubbed in text
+
+
+class Redaction(NamedTuple):
+    """One secret replaced (or, for `seamrec audit`, to replace): where and what kind."""
+
+    seam: str
+    path: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class PathRule:
+    """`module:Qualname:part`, where part is `args.<name>`, `return` or `raise`, optionally
+    followed by `.key` steps into dicts and objects."""
+
+    seam: SeamPattern
+    part: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> PathRule:
+        """Parse a `redact_paths` entry (ValueError on bad syntax)."""
+        module, _, rest = text.partition(":")
+        qualname, _, part = rest.partition(":")
+        if not (module and qualname and part):
+            raise ValueError(
+                f"{text!r} is not of the form 'module:Qualname:part', e.g. "
+                "'shop.auth:*:args.password'"
+            )
+        steps = tuple(part.split("."))
+        if steps[0] not in ("args", "return", "raise", "yield"):
+            raise ValueError(f"{text!r}: the part must start with args, return, raise or yield")
+        return cls(SeamPattern(f"{module}:{qualname}", module, qualname), steps)
+
+
+def key_words(key: str) -> list[str]:
+    """`X-Api-Key` → ["x", "api", "key"], `passwordResetToken` → [..., "reset", "token"]."""
+    return [w for w in _SEPARATORS.split(_CAMEL.sub("_", key).lower()) if w]
+
+
+class Redactor:
+    """Scrubs the payload trees of one cassette (collect every call, then scrub each)."""
+
+    def __init__(
+        self,
+        names: Iterable[str] = (),
+        paths: Iterable[PathRule] = (),
+        values: bool = True,
+        patterns: Iterable[str] = (),
+    ) -> None:
+        self._user_names = tuple(n.lower().replace("-", "_") for n in names)
+        self._paths = tuple(paths)
+        self._detector = detector(tuple(patterns)) if values else None
+        self._secrets: set[str] = set()
+        self._ordered: list[str] | None = []
+        self._shapes: dict[Any, Any] = {}
+        self.redactions: list[Redaction] = []
+        self._where: list[Any] = []
+        self._seam = ""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Redactor:
+        """A fresh redactor with the project's rules (one per cassette)."""
+        rules = [PathRule.parse(text) for text in settings.redact_paths]
+        return cls(settings.redact, rules, settings.redact_values, settings.redact_patterns)
+
+    # ------------------------------------------------------------------ names
+
+    def sensitive(self, key: object) -> bool:
+        """Whether a key or name looks like a credential."""
+        return self._rule(key) != 0
+
+    def _rule(self, key: object) -> int:
+        """0 for an ordinary name, else NAME, USER_NAME or CONNECTION."""
+        if type(key) is not str:
+            return 0
+        return _name_rule(key, self._user_names)
+
+    # --------------------------------------------------------- first pass: collect
+
+    def collect(self, seam: str, args: Any, result: Any, outcome: str) -> None:
+        """First pass: remember the secrets of one call, to scrub them everywhere."""
+        self._collect(args)
+        self._collect(result)
+        for rule in self._matching(seam):
+            root = args if rule.part[0] == "args" else result if rule.part[0] == outcome else None
+            for found in _at_path(root, rule.part[1:]):
+                self._remember_all(found)
+
+    def _collect(self, tree: Any) -> None:
+        for rule, value in _named_values(tree, self._rule):
+            if rule != CONNECTION:
+                self._remember(value, rule)
+
+    def _remember(self, value: Any, rule: int) -> None:
+        """A value under a credential name: remember it if it can be found in text."""
+        if isinstance(value, msgpack.ExtType) and value.code == Ext.LEAF_SUBCLASS:
+            value = _inner(value)[1]
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        elif _items(value) is not None:  # a list, tuple or set of tokens under the name
+            for item in _items(value) or ():
+                if isinstance(item, str | bytes):
+                    self._remember(item, rule)
+            return
+        elif rule == USER_NAME and type(value) in (int, float):
+            value = str(value)
+        if not isinstance(value, str):
+            return
+        if secret_like(value) if rule == NAME else len(value) >= MIN_KNOWN_SECRET:
+            self._add_secret(value)
+
+    def _remember_all(self, tree: Any) -> None:
+        """Everything a `redact_paths` rule names (any type, containers included)."""
+        if isinstance(tree, str | bytes) and len(tree) >= MIN_KNOWN_SECRET:
+            self._add_secret(tree if isinstance(tree, str) else tree.decode("utf-8", "replace"))
+        elif isinstance(tree, list):
+            for item in tree:
+                self._remember_all(item)
+        elif isinstance(tree, dict):
+            for value in tree.values():
+                self._remember_all(value)
+        elif isinstance(tree, msgpack.ExtType) and tree.code in _CONTAINERS:
+            inner = _inner(tree)
+            if tree.code == Ext.TYPED_COLLECTION and inner[1] == "dict":
+                inner = [value for _, value in inner[2]]  # a mapping's values, not its keys
+            elif tree.code in _NAMED:  # [type path, (names,) values...]: only the values
+                inner = inner[-1] if tree.code != Ext.EXCEPTION else inner[1:2]
+            self._remember_all(inner)
+
+    def _add_secret(self, value: str) -> None:
+        if value != PLACEHOLDER and value not in self._secrets:
+            self._secrets.add(value)
+            self._ordered = None
+
+    # ----------------------------------------------------------- second pass: scrub
+
+    def scrub_call(self, seam: str, args: Any, result: Any, outcome: str) -> tuple[Any, Any]:
+        """Second pass: the call's args and result with every secret replaced."""
+        self._seam = seam
+        for rule in self._matching(seam):
+            if rule.part[0] == "args":
+                args = _replace_at(args, rule.part[1:], self._by_rule(rule))
+            elif rule.part[0] == outcome:
+                result = _replace_at(result, rule.part[1:], self._by_rule(rule))
+        self._where = ["args"]
+        args = self.scrub(args)
+        self._where = [outcome]
+        result = self.scrub(result)
+        self._where = []
+        return args, result
+
+    def scrub(self, tree: Any) -> Any:
+        """A tree with secrets replaced (under credential keys, and inside strings)."""
+        if isinstance(tree, str):
+            return self._scrub_text(tree)
+        if isinstance(tree, bytes):
+            return self._scrub_bytes(tree)
+        if isinstance(tree, list):
+            return [self._step(index, item) for index, item in enumerate(tree)]
+        if isinstance(tree, dict):
+            return dict(self._scrub_pairs(tree.items()))
+        if isinstance(tree, msgpack.ExtType):
+            return self._scrub_ext(tree)
+        return tree
+
+    def scrub_shape(self, shape: Any) -> Any:
+        """A shape whose key names hold a secret (a token used as a dict key) get the
+        placeholder instead; `shape.fits` treats it as matching any key."""
+        known = self._shapes.get(shape)
+        if known is None:
+            known = self._shapes[shape] = self._scrub_shape(shape)
+        return known
+
+    def _scrub_shape(self, shape: Any) -> Any:
+        if isinstance(shape, str):
+            if shape != PLACEHOLDER and self._scrub_text(shape, report=False) != shape:
+                self._report("a secret used as a key (in the shapes)", "shapes")
+                return PLACEHOLDER
+            return shape
+        if isinstance(shape, tuple):
+            return tuple(self._scrub_shape(part) for part in shape)
+        return shape
+
+    def _step(self, segment: Any, tree: Any) -> Any:
+        self._where.append(segment)
+        try:
+            return self.scrub(tree)
+        finally:
+            self._where.pop()
+
+    def _scrub_pairs(self, pairs: Iterable[Any], dotted: bool = False) -> Iterable[list[Any]]:
+        for key, value in pairs:
+            new_key = self._scrub_text(key, key=True) if isinstance(key, str) else key
+            segment = f".{new_key}" if dotted else new_key
+            rule = self._rule(key)
+            if rule == CONNECTION and type(value) is str:
+                self._where.append(segment)
+                value = _USERINFO.sub(self._userinfo, value)
+                self._where.pop()
+                yield [new_key, self._step(segment, value)]
+            elif rule and rule != CONNECTION and _redactable(value, rule):
+                yield [new_key, self._redact(segment, value, "credential name")]
+            elif rule and rule != CONNECTION and _items(value) is not None:  # strings under it
+                self._where.append(segment)
+                items = [
+                    self._redact(i, v, "credential name")
+                    if _redactable(v, rule)
+                    else self._step(i, v)
+                    for i, v in enumerate(_items(value) or ())
+                ]
+                self._where.pop()
+                if isinstance(value, msgpack.ExtType):  # a tuple or set keeps its type
+                    yield [new_key, msgpack.ExtType(value.code, pack(items))]
+                else:
+                    yield [new_key, items]
+            else:
+                yield [new_key, self._step(segment, value)]
+
+    def _userinfo(self, match: re.Match[str]) -> str:
+        if match[0].startswith(PLACEHOLDER[:-1]):
+            return match[0]
+        self._report("URL userinfo")
+        return PLACEHOLDER
+
+    def _redact(self, segment: Any, value: Any, kind: str) -> Any:
+        placeholder = self._placeholder(value)
+        if placeholder is not value:
+            self._where.append(segment)
+            self._report(kind)
+            self._where.pop()
+        return placeholder
+
+    def _by_rule(self, rule: PathRule) -> Any:
+        def replace(tree: Any) -> Any:
+            placeholder = self._placeholder(tree)
+            if placeholder is not tree:
+                self._report("redact_paths rule", ".".join(rule.part))
+            return placeholder
+
+        return replace
+
+    def _scrub_text(self, text: str, key: bool = False, report: bool = True) -> str:
+        if self._ordered is None:
+            self._ordered = sorted(self._secrets, key=len, reverse=True)
+        for secret in self._ordered:
+            if secret in text:
+                text = text.replace(secret, PLACEHOLDER)
+                if report:
+                    self._report("value of a credential name" + (" in a key" if key else ""))
+        if self._detector is not None:
+            hits = self._detector.find(text)
+            if hits:
+                if report:
+                    for hit in hits:
+                        self._report(hit.kind + (" in a key" if key else ""))
+                text = self._detector.scrub(text)
+        return text
+
+    def _scrub_bytes(self, data: bytes) -> bytes:
+        text = data.decode("utf-8", "surrogateescape")
+        scrubbed = self._scrub_text(text)
+        return data if scrubbed == text else scrubbed.encode("utf-8", "surrogateescape")
+
+    def _report(self, kind: str, path: str | None = None) -> None:
+        self.redactions.append(Redaction(self._seam, path or _render(self._where), kind))
+
+    def _placeholder(self, tree: Any) -> Any:
+        if isinstance(tree, msgpack.ExtType) and tree.code == Ext.REDACTED:
+            return tree
+        if isinstance(tree, msgpack.ExtType):
+            name = _EXT_NAMES.get(Ext(tree.code)) or _type_of_ext(tree)
+        else:
+            name = _NATIVE_TYPES.get(type(tree), type(tree).__name__)
+        return msgpack.ExtType(int(Ext.REDACTED), pack(name))
+
+    def _scrub_ext(self, tree: msgpack.ExtType) -> msgpack.ExtType:
+        if tree.code not in _WALKED:
+            return tree
+        inner = _inner(tree)
+        if tree.code in (Ext.TUPLE, Ext.SET, Ext.FROZENSET):
+            new: Any = self.scrub(inner)
+        elif tree.code == Ext.BYTEARRAY:
+            new = self._scrub_bytes(inner)
+        elif tree.code == Ext.MAP:
+            new = list(self._scrub_pairs(inner))
+        elif tree.code == Ext.OBJECT:
+            new = [inner[0], dict(self._scrub_pairs(inner[1].items(), dotted=True))]
+        elif tree.code in (Ext.ROW, Ext.NAMEDTUPLE):  # [type, columns, values]
+            pairs = list(self._scrub_pairs(zip(inner[1], inner[2], strict=False), dotted=True))
+            new = [inner[0], inner[1], [value for _, value in pairs]]
+        elif tree.code == Ext.TYPED_COLLECTION:
+            items = (
+                list(self._scrub_pairs(inner[2])) if inner[1] == "dict" else self.scrub(inner[2])
+            )
+            new = [inner[0], inner[1], items]
+        elif tree.code == Ext.EXCEPTION:  # [type, args, message, public fields]
+            new = [
+                inner[0],
+                self._step(".args", inner[1]),
+                self._step(".message", inner[2]),
+                *(dict(self._scrub_pairs(rest.items(), dotted=True)) for rest in inner[3:]),
+            ]
+        elif tree.code == Ext.ENUM:
+            new = [inner[0], inner[1], self._step(".value", inner[2])]
+        else:  # LEAF_SUBCLASS: [type, plain value]
+            new = [inner[0], self.scrub(inner[1])]
+        return tree if new == inner else msgpack.ExtType(tree.code, pack(new))
+
+    def redact(self, cassette: Cassette) -> Cassette:
+        """The cassette with every secret replaced by a placeholder, shapes unchanged (but
+        for key names that are secrets); `redactions` says what was replaced."""
+        for call in cassette.calls:
+            self.collect(call.seam, call.args, call.result, call.outcome)
+        for index, call in enumerate(cassette.calls):
+            args, result = self.scrub_call(call.seam, call.args, call.result, call.outcome)
+            cassette.calls[index] = dataclasses.replace(
+                call,
+                args=args,
+                result=result,
+                args_shape=self.scrub_shape(call.args_shape),
+                result_shape=self.scrub_shape(call.result_shape),
+            )
+        for seam, runs in cassette.runs.items():
+            self._seam = seam
+            for index, run in enumerate(runs):
+                runs[index] = dataclasses.replace(
+                    run,
+                    args_shape=self.scrub_shape(run.args_shape),
+                    result_shape=self.scrub_shape(run.result_shape),
+                )
+        return cassette
+
+    def _matching(self, seam: str) -> list[PathRule]:
+        module, _, qualname = seam.partition(":")
+        return [rule for rule in self._paths if rule.seam.matches(module, qualname)]
+
+
+_DEFAULT_WORDS = tuple(
+    "".join(key_words(name)) for name in sorted(DEFAULT_NAMES, key=len, reverse=True)
+)
+
+
+@functools.lru_cache(maxsize=65536)
+def _name_rule(key: str, user_names: tuple[str, ...]) -> int:
+    """The rule a key falls under (cached: the same keys recur in every cassette)."""
+    folded = key.lower().replace("-", "_")
+    if any(name in folded for name in user_names):
+        return USER_NAME
+    words = key_words(key)
+    while len(words) > 1 and words[-1] in _QUALIFIERS:
+        words.pop()
+    joined = "".join(words)
+    singular = joined[:-1] if joined.endswith("s") else joined  # api_keys, passwords
+    if any(joined.endswith(name) or singular.endswith(name) for name in _DEFAULT_WORDS):
+        return NAME
+    if any(joined.endswith(name) for name in CONNECTION_NAMES):
+        return CONNECTION
+    return 0
+
+
+def _items(value: Any) -> list[Any] | None:
+    """The items of a list, tuple, set or frozenset (None for anything else)."""
+    if type(value) is list:
+        return value
+    if isinstance(value, msgpack.ExtType) and value.code in _SEQUENCES:
+        items: list[Any] = _inner(value)
+        return items
+    return None
+
+
+def _redactable(value: Any, rule: int) -> bool:
+    """Whether a name rule replaces this value: strings (and, for configured names,
+    numbers); never booleans, None, containers or objects."""
+    if isinstance(value, msgpack.ExtType):
+        if value.code == Ext.LEAF_SUBCLASS:
+            return _redactable(_inner(value)[1], rule)
+        return value.code == Ext.BYTEARRAY or (rule == USER_NAME and value.code == Ext.BIGINT)
+    kind = type(value)
+    return kind is str or kind is bytes or (rule == USER_NAME and kind in (int, float))
+
+
+def _named_values(tree: Any, rule_of: Any) -> Iterable[tuple[int, Any]]:
+    """(rule, value) of every value under a credential name inside a raw tree."""
+    pending = [tree]
+    while pending:
+        item = pending.pop()
+        pairs: Iterable[Any] = ()
+        if isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pairs = item.items()
+        elif isinstance(item, msgpack.ExtType) and item.code in _CONTAINERS:
+            inner = _inner(item)
+            if item.code == Ext.MAP:
+                pairs = inner
+            elif item.code in (Ext.ROW, Ext.NAMEDTUPLE):
+                pairs = zip(inner[1], inner[2], strict=False)
+            elif item.code == Ext.OBJECT:
+                pairs = inner[1].items()
+            elif item.code == Ext.TYPED_COLLECTION:
+                if inner[1] == "dict":
+                    pairs = inner[2]
+                else:
+                    pending.extend(inner[2])
+            elif item.code == Ext.EXCEPTION:
+                pending.append(inner[1])
+                pairs = [p for rest in inner[3:] for p in rest.items()]
+            elif item.code == Ext.ENUM:
+                pending.append(inner[2])
+            else:
+                pending.extend(inner)
+        for key, value in pairs:
+            rule = rule_of(key)
+            if (
+                rule
+                and rule != CONNECTION
+                and (_redactable(value, rule) or _items(value) is not None)
+            ):
+                yield rule, value
+            else:
+                pending.append(value)
+
+
+def _render(where: list[Any]) -> str:
+    """`args.config['DATABASE_URL']`, `return.user.password`, `raise.args[0]`."""
+    if not where:
+        return ""
+    root, rest = str(where[0]), list(where[1:])
+    parts = [root]
+    if root == "args" and rest and isinstance(rest[0], str):
+        parts.append(f".{rest.pop(0)}")
+    for segment in rest:
+        if isinstance(segment, str) and segment.startswith("."):
+            parts.append(segment)
+        else:
+            parts.append(f"[{segment!r}]")
+    return "".join(parts)
+
+
+_CONTAINERS = frozenset(
+    {
+        Ext.TUPLE,
+        Ext.SET,
+        Ext.FROZENSET,
+        Ext.MAP,
+        Ext.TYPED_COLLECTION,
+        Ext.NAMEDTUPLE,
+        Ext.ROW,
+        Ext.OBJECT,
+        Ext.EXCEPTION,
+        Ext.ENUM,
+    }
+)
+_SEQUENCES = frozenset({Ext.TUPLE, Ext.SET, Ext.FROZENSET})
+_WALKED = _CONTAINERS | {Ext.BYTEARRAY, Ext.LEAF_SUBCLASS}
+_NAMED = frozenset(
+    {Ext.OBJECT, Ext.ROW, Ext.NAMEDTUPLE, Ext.ENUM, Ext.TYPED_COLLECTION, Ext.EXCEPTION}
+)
+_EXT_NAMES = {
+    Ext.TUPLE: "tuple",
+    Ext.SET: "set",
+    Ext.FROZENSET: "frozenset",
+    Ext.BIGINT: "int",
+    Ext.DECIMAL: "decimal.Decimal",
+    Ext.DATETIME: "datetime.datetime",
+    Ext.DATE: "datetime.date",
+    Ext.TIME: "datetime.time",
+    Ext.TIMEDELTA: "datetime.timedelta",
+    Ext.UUID: "uuid.UUID",
+    Ext.BYTEARRAY: "bytearray",
+}
+
+
+def _type_of_ext(tree: msgpack.ExtType) -> str:
+    inner = _inner(tree)
+    if isinstance(inner, list) and inner and isinstance(inner[0], str):
+        return inner[0]
+    return "value"
+
+
+def _inner(tree: msgpack.ExtType) -> Any:
+    return msgpack.unpackb(tree.data, raw=False, strict_map_key=False)
+
+
+def _at_path(tree: Any, steps: tuple[str, ...]) -> list[Any]:
+    """The values a `redact_paths` part names inside a raw tree."""
+    if not steps:
+        return [tree]
+    head, rest = steps[0], steps[1:]
+    if isinstance(tree, dict) and head in tree:
+        return _at_path(tree[head], rest)
+    if isinstance(tree, msgpack.ExtType) and tree.code == Ext.OBJECT:
+        fields = _inner(tree)[1]
+        return _at_path(fields.get(head), rest) if head in fields else []
+    return []
+
+
+def _replace_at(tree: Any, steps: tuple[str, ...], replace: Any) -> Any:
+    if not steps:
+        return replace(tree)
+    head, rest = steps[0], steps[1:]
+    if isinstance(tree, dict) and head in tree:
+        return {k: _replace_at(v, rest, replace) if k == head else v for k, v in tree.items()}
+    if isinstance(tree, msgpack.ExtType) and tree.code == Ext.OBJECT:
+        name, fields = _inner(tree)
+        if head in fields:
+            fields = {
+                k: _replace_at(v, rest, replace) if k == head else v for k, v in fields.items()
+            }
+            return msgpack.ExtType(tree.code, pack([name, fields]))
+    return tree

@@ -1,0 +1,553 @@
+"""Cassette files: one per test, msgpack, versioned, written atomically.
+
+A cassette is two msgpack objects: a header ``{"format": "seamrec-cassette", "version": 1}``
+then the body::
+
+    {"test": node id,
+     "shapes": [shape, ...],                  # table of distinct shapes
+     "calls": [[seam, caller, index, args_shape, outcome, result_shape, args, result], ...],
+     "runs": {seam: [[args_shape, outcome, result_shape, count], ...]},
+     "nesting": {seam: [[parent_seam, parent_index, step, count], ...]}}
+
+Payload trees stay as raw msgpack trees (``ExtType`` values) in memory, so an unchanged
+cassette re-dumps to the same bytes; ``codec.unpack(codec.pack(tree))`` gives views.
+``calls`` holds full payloads for the first ``payload_calls`` calls of each seam, in the
+order they happened; ``runs`` holds the shape of every call of each seam, run-length
+encoded, so a hot seam with 100,000 calls of one shape costs one entry. ``nesting`` says
+which call each call was made in (see ``seamrec.model.nesting``); cassettes written before it
+existed lack it (``Cassette.nesting`` is None) and are read as before.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgpack
+
+from seamrec.exceptions import CassetteError, CassetteFormatError
+from seamrec.model.codec import Ext, pack, unpack
+from seamrec.model.formats import FORMAT_KINDS
+from seamrec.model.nesting import Nest
+from seamrec.model.shape import (
+    PathFormats,
+    Shape,
+    canonical,
+    collect_formats,
+    inconsistent_paths,
+    strip_formats,
+)
+
+FORMAT = "seamrec-cassette"
+VERSION = 1
+SUFFIX = ".msgpack"
+TEMP_SUFFIX = ".seamrec-tmp"
+MAX_FILE_BYTES = 256 * 1024 * 1024
+OUTCOMES = ("return", "raise", "yield")
+_T = TypeVar("_T")
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One recorded call with full payloads (`args` and `result` are encoded trees)."""
+
+    seam: str
+    caller: str
+    index: int
+    args_shape: Shape
+    outcome: str
+    result_shape: Shape
+    args: Any
+    result: Any
+
+
+@dataclass(frozen=True)
+class Run:
+    """`count` consecutive calls of one seam with the same shapes."""
+
+    args_shape: Shape
+    outcome: str
+    result_shape: Shape
+    count: int
+
+
+@dataclass
+class Cassette:
+    """Everything one test sent across its seams."""
+
+    test: str
+    calls: list[Call] = field(default_factory=list)
+    runs: dict[str, list[Run]] = field(default_factory=dict)
+    nesting: dict[str, list[Nest]] | None = None  # None: recorded before nesting was kept
+
+    def call_count(self) -> int:
+        """How many calls were recorded across all seams."""
+        return sum(run.count for runs in self.runs.values() for run in runs)
+
+    def shapes_at(self, seam: str) -> Iterator[tuple[Shape, str, Shape]]:
+        """The (args shape, outcome, result shape) of every call of `seam`, in order."""
+        for run in self.runs.get(seam, []):
+            for _ in range(run.count):
+                yield run.args_shape, run.outcome, run.result_shape
+
+    def detail(self, seam: str, index: int) -> Call | None:
+        """The full payloads of call `index` (0-based) of `seam`, if they were kept."""
+        for call in self.calls:
+            if call.seam == seam and call.index == index:
+                return call
+        return None
+
+    def keep_consistent_formats(self) -> None:
+        """Drop the format class of every path where this test's calls of a seam disagree
+        (or saw only an observation): a format is asserted only where every recorded
+        value had it. Runs that become equal are merged."""
+        for seam, runs in self.runs.items():
+            found: PathFormats = {}
+            for run in runs:
+                collect_formats(run.args_shape, ("args",), found)
+                collect_formats(run.result_shape, (run.outcome,), found)
+            plain = inconsistent_paths(found)
+            if plain:
+                fixed = _FormatStripper(plain)
+                self.runs[seam] = _merged_runs(
+                    Run(
+                        fixed("args", r.args_shape),
+                        r.outcome,
+                        fixed(r.outcome, r.result_shape),
+                        r.count,
+                    )
+                    for r in runs
+                )
+                self.calls = [
+                    dataclasses.replace(
+                        c,
+                        args_shape=fixed("args", c.args_shape),
+                        result_shape=fixed(c.outcome, c.result_shape),
+                    )
+                    if c.seam == seam
+                    else c
+                    for c in self.calls
+                ]
+
+    def signature(self) -> tuple[Any, ...]:
+        """What a re-record must change before the file is rewritten: shapes, not values."""
+        runs = tuple(
+            (
+                seam,
+                tuple(
+                    (canonical(r.args_shape), r.outcome, canonical(r.result_shape), r.count)
+                    for r in seam_runs
+                ),
+            )
+            for seam, seam_runs in self.runs.items()
+        )
+        callers = tuple((c.seam, c.caller) for c in self.calls)
+        cut = any(_has_cut(c.args) or _has_cut(c.result) for c in self.calls)
+        nesting = (
+            None
+            if self.nesting is None
+            else tuple((seam, tuple(nests)) for seam, nests in self.nesting.items())
+        )
+        return (self.test, runs, callers, cut, nesting)
+
+
+class _FormatStripper:
+    """Drops the formats at the given paths, once per distinct shape."""
+
+    def __init__(self, plain: set[tuple[Any, ...]]) -> None:
+        self.plain = plain
+        self.memo: dict[tuple[str, Shape], Shape] = {}
+
+    def __call__(self, root: str, shape: Shape) -> Shape:
+        key = (root, shape)
+        if key not in self.memo:
+            self.memo[key] = strip_formats(shape, (root,), self.plain)
+        return self.memo[key]
+
+
+def _merged_runs(runs: Iterable[Run]) -> list[Run]:
+    """Adjacent runs with equal shapes and outcome as one run."""
+    merged: list[Run] = []
+    for run in runs:
+        last = merged[-1] if merged else None
+        if last is not None and (last.args_shape, last.outcome, last.result_shape) == (
+            run.args_shape,
+            run.outcome,
+            run.result_shape,
+        ):
+            merged[-1] = dataclasses.replace(last, count=last.count + run.count)
+        else:
+            merged.append(run)
+    return merged
+
+
+BUDGET_CUT: Shape = ("cut", "budget")
+
+
+def budget_cut_seams(cassette: Cassette) -> list[str]:
+    """The seams of `cassette` with a payload cut by the per-call budget (in its shape or
+    in its stored payload), for the summary."""
+    seams = [
+        seam
+        for seam, runs in cassette.runs.items()
+        if any(_holds(r.args_shape, BUDGET_CUT) or _holds(r.result_shape, BUDGET_CUT) for r in runs)
+    ]
+    for call in cassette.calls:
+        if call.seam not in seams and (
+            _has_cut(call.args, "budget") or _has_cut(call.result, "budget")
+        ):
+            seams.append(call.seam)
+    return seams
+
+
+def _holds(shape: Any, part: Shape) -> bool:
+    pending = [shape]
+    while pending:
+        item = pending.pop()
+        if item == part:
+            return True
+        if isinstance(item, tuple):
+            pending.extend(child for child in item if isinstance(child, tuple))
+    return False
+
+
+def _has_cut(tree: Any, reason: str | None = None) -> bool:
+    """Whether a payload was cut by a limit (then a re-record with higher limits must
+    rewrite the file even though no shape changed)."""
+    pending = [tree]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, msgpack.ExtType):
+            inner = msgpack.unpackb(item.data, raw=False, strict_map_key=False)
+            if item.code == Ext.CUT and (reason is None or inner[:1] == [reason]):
+                return True
+            pending.append(inner)
+    return False
+
+
+def cassette_path(cassette_dir: Path, nodeid: str) -> Path:
+    """Where the cassette of a test lives: mirrors the test file's path, one file per test."""
+    file_part, _, rest = nodeid.partition("::")
+    stem = file_part[:-3] if file_part.endswith(".py") else file_part
+    folder = cassette_dir.joinpath(*[_safe(p) for p in stem.split("/") if p not in ("", ".", "..")])
+    name = rest.replace("::", ".") or "module"
+    safe = _safe(name)
+    if safe != name or len(safe) > 120:
+        digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+        safe = f"{safe[:100]}-{digest}"
+    return folder / f"{safe}{SUFFIX}"
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]]")
+
+
+def _safe(part: str) -> str:
+    return _UNSAFE.sub("_", part)
+
+
+def dump(cassette: Cassette) -> bytes:
+    """The canonical bytes of a cassette."""
+    table: dict[Shape, int] = {}
+
+    def ref(shape: Shape) -> int:
+        return table.setdefault(shape, len(table))
+
+    calls = [
+        [
+            c.seam,
+            c.caller,
+            c.index,
+            ref(c.args_shape),
+            c.outcome,
+            ref(c.result_shape),
+            c.args,
+            c.result,
+        ]
+        for c in cassette.calls
+    ]
+    runs = {
+        seam: [[ref(r.args_shape), r.outcome, ref(r.result_shape), r.count] for r in seam_runs]
+        for seam, seam_runs in cassette.runs.items()
+    }
+    header = pack({"format": FORMAT, "version": VERSION})
+    body: dict[str, Any] = {
+        "test": cassette.test,
+        "shapes": list(table),
+        "calls": calls,
+        "runs": runs,
+    }
+    if cassette.nesting is not None:
+        body["nesting"] = {
+            seam: [list(nest) for nest in nests] for seam, nests in cassette.nesting.items()
+        }
+    return header + pack(body)
+
+
+def load(path: Path, *, payloads: bool = True) -> Cassette:
+    """Read a cassette, or raise CassetteFormatError naming the file and what is wrong."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CassetteFormatError(f"cannot be read ({exc.strerror})", path=path) from exc
+    return loads(data, path=path, payloads=payloads)
+
+
+def cassette_files(cassette_dir: Path) -> list[Path]:
+    """Every cassette under `cassette_dir`, in a stable order."""
+    if not cassette_dir.is_dir():
+        return []
+    return sorted(p for p in cassette_dir.rglob(f"*{SUFFIX}") if p.is_file())
+
+
+def read_cassettes(
+    cassette_dir: Path, *, payloads: bool = True
+) -> tuple[list[tuple[Path, Cassette]], list[CassetteError]]:
+    """The readable cassettes under `cassette_dir` with their paths, and the errors of the
+    others (`payloads=False`: see `loads`)."""
+    cassettes, errors = [], []
+    for path in cassette_files(cassette_dir):
+        try:
+            cassettes.append((path, load(path, payloads=payloads)))
+        except CassetteError as exc:
+            errors.append(exc)
+    return cassettes, errors
+
+
+def loads(data: bytes, *, path: Path, payloads: bool = True) -> Cassette:
+    """Parse cassette bytes; every problem becomes a CassetteFormatError. With
+    `payloads=False` the payload trees are not decoded to check them (contracts, diffs and
+    maps read only shapes, runs and callers: several times faster on a large suite)."""
+    if not data:
+        raise CassetteFormatError("is empty", path=path)
+    if len(data) > MAX_FILE_BYTES:
+        raise CassetteFormatError(f"is larger than {MAX_FILE_BYTES} bytes", path=path)
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=len(data))
+    unpacker.feed(data)
+    try:
+        header = unpacker.unpack()
+    except Exception as exc:
+        raise CassetteFormatError(f"is not a seamrec cassette ({_why(exc)})", path=path) from exc
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise CassetteFormatError("is not a seamrec cassette (no seamrec header)", path=path)
+    version = header.get("version")
+    if type(version) is not int or version != VERSION:
+        raise CassetteFormatError(
+            f"has format version {header.get('version')!r}; this seamrec reads version {VERSION}",
+            path=path,
+        )
+    try:
+        body = unpacker.unpack()
+    except Exception as exc:
+        raise CassetteFormatError(f"is truncated or corrupt ({_why(exc)})", path=path) from exc
+    if unpacker.tell() != len(data):
+        raise CassetteFormatError("has unexpected trailing data after the body", path=path)
+    try:
+        return _from_body(body, payloads)
+    except Exception as exc:  # any way a hand-edited or damaged body fails to be ours
+        raise CassetteFormatError(f"has an invalid structure ({_why(exc)})", path=path) from exc
+
+
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _from_body(body: Any, payloads: bool = True) -> Cassette:
+    if not isinstance(body, dict):
+        raise TypeError("body is not a map")
+    test = _typed(body["test"], str)
+    shapes = [_valid_shape(s) for s in _typed(body["shapes"], list)]
+    calls = []
+    for entry in _typed(body["calls"], list):
+        seam, caller, index, args_ref, outcome, result_ref, args, result = _typed(entry, list)
+        calls.append(
+            Call(
+                _typed(seam, str),
+                _typed(caller, str),
+                _typed(index, int),
+                shapes[_ref(args_ref, shapes)],
+                _outcome(outcome),
+                shapes[_ref(result_ref, shapes)],
+                _payload(args) if payloads else args,
+                _payload(result) if payloads else result,
+            )
+        )
+    runs: dict[str, list[Run]] = {}
+    for seam, seam_runs in _typed(body["runs"], dict).items():
+        runs[_typed(seam, str)] = [
+            Run(shapes[_ref(a, shapes)], _outcome(o), shapes[_ref(r, shapes)], _positive(c))
+            for a, o, r, c in _typed(seam_runs, list)
+        ]
+    nesting = body.get("nesting")
+    return Cassette(
+        test=test, calls=calls, runs=runs, nesting=None if nesting is None else _nesting(nesting)
+    )
+
+
+def _nesting(value: Any) -> dict[str, list[Nest]]:
+    nesting: dict[str, list[Nest]] = {}
+    for seam, nests in _typed(value, dict).items():
+        nesting[_typed(seam, str)] = [
+            Nest(_str(parent), _count(first), _step(step), _positive(count))
+            for parent, first, step, count in _typed(nests, list)
+        ]
+    return nesting
+
+
+def _str(value: object) -> str:
+    if type(value) is not str:
+        raise TypeError(f"expected str, found {type(value).__name__}")
+    return value
+
+
+def _count(value: object) -> int:
+    if type(value) is not int or value < 0:
+        raise ValueError(f"bad index {value!r}")
+    return value
+
+
+def _step(value: object) -> int:
+    if value not in (0, 1) or type(value) is not int:
+        raise ValueError(f"bad step {value!r}")
+    return value
+
+
+def _outcome(value: object) -> str:
+    if value not in OUTCOMES:
+        raise ValueError(f"unknown outcome {value!r}")
+    return str(value)
+
+
+def _payload(tree: Any) -> Any:
+    """A payload tree that decodes into views (data only; raises if it does not)."""
+    unpack(pack(tree))
+    return tree
+
+
+def _ref(value: object, shapes: list[Shape]) -> int:
+    if type(value) is not int or not 0 <= value < len(shapes):
+        raise ValueError(f"bad shape reference {value!r}")
+    return value
+
+
+def _positive(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"bad count {value!r}")
+    return value
+
+
+def _typed(value: object, cls: type[_T]) -> _T:
+    if not isinstance(value, cls) or isinstance(value, bool):
+        raise TypeError(f"expected {cls.__name__}, found {type(value).__name__}")
+    return value
+
+
+def _valid_shape(value: Any) -> Shape:
+    """A shape from the table, checked against the grammar in `seamrec.model.shape`. Shapes
+    repeat across a suite's cassettes: one already checked is not checked again, and the
+    same object is returned for it (less memory, faster comparisons)."""
+    shape = _to_shape(value)
+    known = _CHECKED.get(shape)
+    if known is not None:
+        return known
+    _check_shape(shape)
+    if len(_CHECKED) >= _CHECKED_MAX:
+        _CHECKED.clear()
+    _CHECKED[shape] = shape
+    return shape
+
+
+_CHECKED: dict[Shape, Shape] = {}
+_CHECKED_MAX = 20_000
+
+
+_NAMED_KINDS = frozenset({"dict", "obj", "row", "ntuple"})
+_TYPED_KINDS = frozenset({"enum", "opaque", "self", "cut"})
+
+
+def _check_shape(shape: Any) -> None:
+    if not isinstance(shape, tuple) or not shape or not isinstance(shape[0], str):
+        raise ValueError(f"bad shape {shape!r:.60}")
+    kind, size = shape[0], len(shape)
+    if size == 1:
+        return
+    names_ok = size > 1 and isinstance(shape[1], str)
+    if kind in _TYPED_KINDS and size == 2 and names_ok:
+        return
+    if kind in FORMAT_KINDS and size == 2 and names_ok:
+        return  # a leaf with its format class; without one (size 1) it asserts none
+    if kind in _NAMED_KINDS and size == 4 and names_ok:
+        _check_names(shape[2], len(shape[3]))
+        _check_unions(shape[3])
+    elif kind == "args" and size == 3:
+        _check_names(shape[1], len(shape[2]))
+        _check_unions(shape[2])
+    elif kind == "map" and size == 4 and names_ok:
+        _check_unions((shape[2], shape[3]))
+    elif kind == "coll" and size == 3 and names_ok:
+        _check_unions((shape[2],))
+    elif kind in ("tuple", "exc") and size == 3 and names_ok:
+        _check_unions(shape[2])
+    else:
+        raise ValueError(f"bad {kind!r} shape {shape!r:.60}")
+
+
+def _check_names(names: Any, count: int) -> None:
+    if not isinstance(names, tuple) or len(names) != count:
+        raise ValueError(f"bad names {names!r:.60}")
+    if not all(isinstance(name, str) for name in names):
+        raise ValueError(f"bad names {names!r:.60}")
+
+
+def _check_unions(unions: Any) -> None:
+    if not isinstance(unions, tuple):
+        raise ValueError(f"bad unions {unions!r:.60}")
+    for union in unions:
+        if not isinstance(union, tuple):
+            raise ValueError(f"bad union {union!r:.60}")
+        for member in union:
+            _check_shape(member)
+
+
+def _to_shape(value: Any) -> Shape:
+    if isinstance(value, str):
+        return value  # type: ignore[return-value]  # names inside shapes stay strings
+    if isinstance(value, list):
+        return tuple(_to_shape(v) for v in value)
+    raise TypeError(f"bad shape element {type(value).__name__}")
+
+
+def display_path(path: Path, root: Path) -> str:
+    """`path` relative to `root` when it lies inside it, for messages."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the new one, never part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; cassettes are shared files
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,647 @@
+"""Type-faithful payloads: Python values to msgpack trees (with ext types) and back to views.
+
+Encoding keeps every type that matters at a seam (tuple vs list, int vs bool, Decimal,
+aware datetimes, dataclasses, rows, enums, exceptions...) and never stores a memory
+address. What is data is decided by the same ``seamrec.model.classify.Classifier`` as the
+shape: foreign objects are opaque, service objects are stored one level deep. It reads
+only data (``__dict__``, slots, items, row columns): no properties, no iterators. Limits
+cut deep, cyclic, large and over-budget values with a visible ``CutView`` marker.
+Sets are sorted by their encoded bytes, so the bytes never depend on ``PYTHONHASHSEED``.
+
+Decoding never imports or instantiates anything but the fixed types below: user classes
+come back as ``ObjectView``/``EnumView``/... that carry the recorded type path. Views hash
+by their content, so a recorded object whose fields hold lists or sets still works as a
+set member or a dict key, as the live object did.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+import enum
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, cast
+
+import msgpack
+
+from seamrec.config import Limits
+from seamrec.model.classify import (
+    DEFAULT,
+    Classifier,
+    Kind,
+    declared_fields,
+    instance_fields,
+    lazy_description,
+    mapping_items,
+    object_fields,
+    orm_fields,
+    read_fields,
+    read_row,
+    type_path,
+)
+
+INT64_MIN = -(2**63)
+UINT64_MAX = 2**64 - 1
+
+
+class Ext(enum.IntEnum):
+    """msgpack ext type codes of the payload format (never renumber; add new ones)."""
+
+    TUPLE = 1
+    SET = 2
+    FROZENSET = 3
+    BIGINT = 4
+    DECIMAL = 5
+    DATETIME = 6
+    DATE = 7
+    TIME = 8
+    TIMEDELTA = 9
+    UUID = 10
+    ENUM = 11
+    MAP = 12
+    TYPED_COLLECTION = 13
+    NAMEDTUPLE = 14
+    OBJECT = 15
+    ROW = 16
+    EXCEPTION = 17
+    OPAQUE = 18
+    SELF = 19
+    CUT = 20
+    COMPLEX = 21
+    BYTEARRAY = 22
+    LEAF_SUBCLASS = 23
+    REDACTED = 24
+    SURROGATE_STR = 25  # a str holding lone surrogates (not UTF-8): its surrogatepass bytes
+
+
+def _hash_key(value: Any) -> Any:
+    """A hashable stand-in for a decoded value (lists, dicts and sets inside views)."""
+    if isinstance(value, list | tuple):
+        return tuple(map(_hash_key, value))
+    if isinstance(value, dict):
+        return frozenset((_hash_key(k), _hash_key(v)) for k, v in value.items())
+    if isinstance(value, set):
+        return frozenset(value)
+    return value
+
+
+def _view_hash(self: Any) -> int:
+    """Views hash by their content, deeply: a recorded object whose fields hold lists,
+    dicts or sets can be a set member or a dict key, as the live object was."""
+    return hash((type(self).__name__, *(_hash_key(getattr(self, f.name)) for f in _compared(self))))
+
+
+def _compared(view: Any) -> tuple[dataclasses.Field[Any], ...]:
+    return tuple(f for f in dataclasses.fields(view) if f.compare)
+
+
+@dataclasses.dataclass(frozen=True)
+class ObjectView:
+    """A recorded dataclass, plain object or namedtuple: its type path and fields."""
+
+    type_path: str
+    fields: tuple[tuple[str, Any], ...]
+    kind: str = "object"
+
+    def get(self, name: str) -> Any:
+        """The recorded value of one field."""
+        return dict(self.fields)[name]
+
+    __hash__ = _view_hash
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v!r}" for k, v in self.fields)
+        return f"{self.type_path}({inner})"
+
+
+@dataclasses.dataclass(frozen=True)
+class RowView:
+    """A recorded database row: its type path, column names and values."""
+
+    type_path: str
+    columns: tuple[str, ...]
+    values: tuple[Any, ...]
+
+    __hash__ = _view_hash
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{c}={v!r}" for c, v in zip(self.columns, self.values, strict=True))
+        return f"{self.type_path}({inner})"
+
+
+@dataclasses.dataclass(frozen=True)
+class TypedCollectionView:
+    """A recorded subclass of dict/list/set/tuple (OrderedDict, deque, Counter...)."""
+
+    type_path: str
+    items: Any
+    mapping: bool = dataclasses.field(default=False, compare=False)
+
+    def as_python(self) -> Any:
+        """The items as a dict (for mappings) or as they are."""
+        return dict(self.items) if self.mapping else self.items
+
+    __hash__ = _view_hash
+
+    def __repr__(self) -> str:
+        return f"{self.type_path}({self.items!r})"
+
+
+@dataclasses.dataclass(frozen=True)
+class EnumView:
+    """A recorded Enum member."""
+
+    type_path: str
+    name: str
+    value: Any
+
+    __hash__ = _view_hash
+
+    def __repr__(self) -> str:
+        return f"{self.type_path}.{self.name}"
+
+
+@dataclasses.dataclass(frozen=True)
+class ExceptionView:
+    """A recorded exception: type path, args and message."""
+
+    type_path: str
+    args: tuple[Any, ...]
+    message: str
+
+    __hash__ = _view_hash
+
+    def __repr__(self) -> str:
+        return f"{self.type_path}({', '.join(map(repr, self.args))})"
+
+
+@dataclasses.dataclass(frozen=True)
+class OpaqueView:
+    """A value recorded by type only (connections, files, functions, mocks...)."""
+
+    type_path: str
+
+    def __repr__(self) -> str:
+        return f"<{self.type_path}>"
+
+
+@dataclasses.dataclass(frozen=True)
+class SelfView:
+    """The `self`/`cls` argument, recorded as its type name."""
+
+    type_path: str
+
+    def __repr__(self) -> str:
+        return f"<self: {self.type_path}>"
+
+
+@dataclasses.dataclass(frozen=True)
+class LeafSubclassView:
+    """A value of a subclass of str/int/float/bytes, with its type path."""
+
+    type_path: str
+    value: Any
+
+    __hash__ = _view_hash
+
+    def __repr__(self) -> str:
+        return f"{self.type_path}({self.value!r})"
+
+
+@dataclasses.dataclass(frozen=True)
+class CutView:
+    """Where a value was cut by a limit: reason ('depth', 'cycle', 'items', 'str'...)."""
+
+    reason: str
+    detail: Any = None
+
+    __hash__ = _view_hash
+
+    def __repr__(self) -> str:
+        return (
+            f"<cut: {self.reason} {self.detail!r}>"
+            if self.detail is not None
+            else (f"<cut: {self.reason}>")
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class RedactedView:
+    """A value replaced at write time; keeps its type path so shapes still compare."""
+
+    type_path: str
+
+    def __repr__(self) -> str:
+        return f"<redacted {self.type_path}>"
+
+
+class PackerPool:
+    """Reusable msgpack Packers: building one per call costs a large buffer each time.
+
+    Packing is re-entered from ``default`` hooks (an ext value packs its inner tree), so
+    each nested or concurrent use takes its own Packer from the free list.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._free: list[msgpack.Packer] = []
+
+    def pack(self, value: object) -> bytes:
+        """msgpack bytes of `value`."""
+        free = self._free
+        packer = free.pop() if free else msgpack.Packer(**self._options)
+        try:
+            data: bytes = packer.pack(value)
+        except BaseException:
+            packer = msgpack.Packer(**self._options)  # its buffer may hold a partial value
+            raise
+        finally:
+            free.append(packer)
+        return data
+
+
+_TREES = PackerPool(use_bin_type=True)
+
+
+def pack(tree: object) -> bytes:
+    """msgpack bytes of an encoded tree."""
+    return _TREES.pack(tree)
+
+
+def _ext(code: Ext, inner: object) -> msgpack.ExtType:
+    return msgpack.ExtType(int(code), pack(inner))
+
+
+Encoder = Callable[[object], Any]
+
+
+ENCODE_BUDGET = 20_000  # composite values encoded per payload before it is cut
+
+
+def make_encoder(
+    limits: Limits, classifier: Classifier | None = None, max_nodes: int = ENCODE_BUDGET
+) -> Encoder:
+    """Build `encode(value) -> tree` bounded by `limits` (depth, items, string length) and
+    by `max_nodes` composite values per call. `classifier` decides what is data; give the
+    shape walker the same one. Inside a service object's fields other services are
+    opaque, as in the shape."""
+    max_depth, max_items, max_str = limits.max_depth, limits.max_items, limits.max_str
+    kind_of = (classifier or DEFAULT).kind
+    active: set[int] = set()
+    budget = [0]
+
+    def cut(reason: str, detail: object = None) -> msgpack.ExtType:
+        return _ext(Ext.CUT, [reason, detail])
+
+    def encode(value: Any, depth: int, shallow: bool = False) -> Any:
+        cls = type(value)
+        if value is None or cls is bool or cls is float:
+            return value
+        if cls is int:
+            if INT64_MIN <= value <= UINT64_MAX:
+                return value
+            return _ext(Ext.BIGINT, str(value))
+        if cls is str:
+            if len(value) > max_str:
+                return cut("str", [len(value), _text(value[:max_str])])
+            return value if value.isascii() else _text(value)
+        if cls is bytes:
+            return value if len(value) <= max_str else cut("bytes", [len(value), value[:max_str]])
+        if depth >= max_depth:
+            return cut("depth", type_path(cls))
+        if id(value) in active:
+            return cut("cycle", type_path(cls))
+        budget[0] += 1
+        if budget[0] > max_nodes:
+            return cut("budget", type_path(cls))
+        active.add(id(value))
+        try:
+            return encode_composite(value, cls, depth + 1, shallow)
+        finally:
+            active.discard(id(value))
+
+    def unordered(values: Any, depth: int, shallow: bool) -> list[Any]:
+        """Set items sorted by their bytes before the cut, so the seed never matters."""
+        encoded = sorted((encode(item, depth, shallow) for item in values), key=pack)
+        if len(encoded) > max_items:
+            return [*encoded[:max_items], cut("items", len(encoded) - max_items)]
+        return encoded
+
+    def items(values: Any, depth: int, shallow: bool) -> list[Any]:
+        out: list[Any] = []
+        for index, item in enumerate(values):
+            if index >= max_items:
+                out.append(cut("items", len(values) - max_items))
+                break
+            out.append(encode(item, depth, shallow))
+        return out
+
+    def pairs(mapping: Any, depth: int, shallow: bool) -> list[list[Any]]:
+        found = mapping.items() if type(mapping) is dict else mapping_items(mapping)
+        out: list[list[Any]] = []
+        for index, (key, item) in enumerate(found):
+            if index >= max_items:
+                out.append([cut("items", len(found) - max_items), None])
+                break
+            out.append([encode(key, depth, shallow), encode(item, depth, shallow)])
+        return out
+
+    def encode_dict(value: Mapping[Any, Any], depth: int, shallow: bool) -> Any:
+        if len(value) <= max_items:
+            return {encode(k, depth, shallow): encode(v, depth, shallow) for k, v in value.items()}
+        return _ext(Ext.MAP, pairs(value, depth, shallow))
+
+    def fields(found: Mapping[str, Any], depth: int, shallow: bool) -> dict[str, Any]:
+        return {f: encode(v, depth, shallow) for f, v in found.items()}
+
+    def encode_composite(value: Any, cls: type, depth: int, shallow: bool) -> Any:
+        if cls is dict:
+            return encode_dict(value, depth, shallow)
+        if cls is list:
+            return items(value, depth, shallow)
+        if cls is tuple:
+            return _ext(Ext.TUPLE, items(value, depth, shallow))
+        kind = kind_of(cls)
+        name = type_path(cls)
+        if kind is Kind.LEAF:
+            return encode_leaf(value, cls, name, depth)
+        if kind is Kind.DATETIME:
+            return _ext(Ext.DATETIME, [value.isoformat(), _tz_key(value.tzinfo)])
+        if kind is Kind.TIME:
+            return _ext(Ext.TIME, [value.isoformat(), _tz_key(value.tzinfo)])
+        if cls is set or cls is frozenset:
+            code = Ext.SET if cls is set else Ext.FROZENSET
+            return _ext(code, unordered(value, depth, shallow))
+        if kind is Kind.DICT or kind is Kind.ENVIRON:
+            return _ext(Ext.TYPED_COLLECTION, [name, "dict", pairs(value, depth, shallow)])
+        if kind is Kind.MAPPING:
+            try:
+                readable = dict(mapping_items(value))
+            except Exception:  # a mapping that cannot be read is recorded by type, as in
+                return _ext(Ext.OPAQUE, name)  # its shape
+            return _ext(Ext.TYPED_COLLECTION, [name, "dict", pairs(readable, depth, shallow)])
+        if kind is Kind.COLL:
+            unsorted = isinstance(value, set | frozenset)
+            encoded = unordered(value, depth, shallow) if unsorted else items(value, depth, shallow)
+            return _ext(Ext.TYPED_COLLECTION, [name, "list", encoded])
+        if kind is Kind.TUPLE:
+            return _ext(Ext.TYPED_COLLECTION, [name, "tuple", items(value, depth, shallow)])
+        if kind is Kind.NTUPLE:
+            names = list(cast(Any, cls)._fields)
+            return _ext(Ext.NAMEDTUPLE, [name, names, items(value, depth, shallow)])
+        if kind is Kind.ENUM:
+            return _ext(Ext.ENUM, [name, value.name, encode(value.value, depth, shallow)])
+        if kind is Kind.EXC:
+            public = fields(object_fields(value), depth, True)
+            args = items(value.args, depth, shallow)
+            return _ext(Ext.EXCEPTION, [name, args, _text(_safe_str(value)), public])
+        if kind is Kind.ROW:
+            columns, values = read_row(value)
+            return _ext(Ext.ROW, [name, list(columns), items(values, depth, shallow)])
+        if kind is Kind.DATACLASS:
+            declared = declared_fields(cls) or ()
+            found = dict(zip(declared, read_fields(value, declared), strict=True))
+            return _ext(Ext.OBJECT, [name, fields(found, depth, shallow)])
+        if kind is Kind.ORM:
+            return _ext(Ext.OBJECT, [name, fields(orm_fields(value), depth, shallow)])
+        if kind is Kind.SERVICE:
+            if shallow:
+                return _ext(Ext.OPAQUE, name)  # a service is never walked into from another
+            return _ext(Ext.OBJECT, [name, fields(instance_fields(value, kind), depth, True)])
+        if kind is Kind.OBJECT or kind is Kind.SLOTS:
+            found = instance_fields(value, kind)
+            return _ext(Ext.OBJECT, [name, fields(found, depth, shallow)])
+        if kind is Kind.LAZY:
+            return _ext(Ext.OPAQUE, lazy_description(value))
+        return _ext(Ext.OPAQUE, name)
+
+    def encode_leaf(value: Any, cls: type, name: str, depth: int) -> Any:
+        if cls is decimal.Decimal:
+            return _ext(Ext.DECIMAL, str(value))
+        if cls is dt.date:
+            return _ext(Ext.DATE, value.isoformat())
+        if cls is dt.timedelta:
+            return _ext(Ext.TIMEDELTA, [value.days, value.seconds, value.microseconds])
+        if cls is uuid.UUID:
+            return _ext(Ext.UUID, value.bytes)
+        if cls is complex:
+            return _ext(Ext.COMPLEX, [value.real, value.imag])
+        if cls is bytearray:
+            return _ext(Ext.BYTEARRAY, bytes(value[:max_str]))
+        plain = _plain_leaf(value)
+        if plain is None:
+            return _ext(Ext.OPAQUE, name)
+        return _ext(Ext.LEAF_SUBCLASS, [name, encode(plain, depth)])
+
+    def encode_value(value: object) -> Any:
+        budget[0] = 0
+        try:
+            return encode(value, 0)
+        finally:
+            active.clear()
+
+    return encode_value
+
+
+def _text(value: str) -> Any:
+    """A str as msgpack can store it: lone surrogates (not valid UTF-8) go in an ext."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return _ext(Ext.SURROGATE_STR, value.encode("utf-8", "surrogatepass"))
+    return value
+
+
+def _plain_leaf(value: object) -> object:
+    """The value of a str/int/float/... subclass instance as its plain base type."""
+    if isinstance(value, bool | int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    if isinstance(value, decimal.Decimal):
+        return decimal.Decimal(str(value))
+    if isinstance(value, dt.date):
+        return dt.date(value.year, value.month, value.day)
+    if isinstance(value, uuid.UUID):
+        return uuid.UUID(int=value.int)
+    return None
+
+
+MAX_FAST_PAYLOAD = 64 * 1024
+
+
+class SelfRef:
+    """Stands for the `self`/`cls` argument in a payload: only its type is recorded."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
+Packer = Callable[[object], bytes]
+
+
+def make_packer(limits: Limits, classifier: Classifier | None = None) -> Packer:
+    """Build `pack_payload(value) -> bytes`: msgpack's C packer walks dicts, lists and
+    scalars; the other types go through the Python encoder. Cyclic or large payloads
+    (over 64 KiB packed) are encoded by the Python encoder alone, which cuts them.
+    `classifier`: the one the shape walker uses (see `make_encoder`)."""
+    encode_tree = make_encoder(limits, classifier)
+    # Inside the fast path the total size is the limit: values are not cut item by item.
+    encode_whole = make_encoder(
+        dataclasses.replace(limits, max_items=MAX_FAST_PAYLOAD, max_str=MAX_FAST_PAYLOAD),
+        classifier,
+    )
+
+    def default(value: object) -> Any:
+        if type(value) is SelfRef:
+            return encode_self(value.value)
+        return encode_whole(value)
+
+    packers = PackerPool(default=default, strict_types=True, use_bin_type=True)
+
+    def pack_payload(value: object) -> bytes:
+        try:
+            data = packers.pack(value)
+        except (ValueError, OverflowError, TypeError, RecursionError):
+            return pack(encode_tree(value))
+        if len(data) > MAX_FAST_PAYLOAD:
+            return pack(encode_tree(value))
+        return data
+
+    return pack_payload
+
+
+def encode_self(value: object) -> msgpack.ExtType:
+    """`self`/`cls` recorded as its type name only."""
+    cls = value if isinstance(value, type) else type(value)
+    return _ext(Ext.SELF, type_path(cls))
+
+
+def _tz_key(tz: dt.tzinfo | None) -> str | None:
+    if tz is None:
+        return None
+    key = getattr(tz, "key", None)
+    return key if isinstance(key, str) else None
+
+
+_ADDRESS = re.compile(r" at 0x[0-9A-Fa-f]+")
+
+
+def _safe_str(exc: BaseException) -> str:
+    """The exception's message without memory addresses (they change every run)."""
+    try:
+        text = str(exc)
+    except Exception:  # a broken __str__ must not break recording
+        return f"<unprintable {type(exc).__name__}>"
+    return _ADDRESS.sub("", text)
+
+
+# ---------------------------------------------------------------------------- decoding
+
+
+def decode_ext(code: int, data: bytes) -> Any:
+    """Turn one ext value back into a view; only fixed types are ever built."""
+    inner = unpack(data)
+    kind = Ext(code)
+    if kind is Ext.TUPLE:
+        return tuple(inner)
+    if kind is Ext.SET:
+        return _hashable_set(inner, set)
+    if kind is Ext.FROZENSET:
+        return _hashable_set(inner, frozenset)
+    if kind is Ext.BIGINT:
+        return int(inner)
+    if kind is Ext.DECIMAL:
+        return decimal.Decimal(inner)
+    if kind is Ext.DATETIME:
+        return dt.datetime.fromisoformat(inner[0])
+    if kind is Ext.DATE:
+        return dt.date.fromisoformat(inner)
+    if kind is Ext.TIME:
+        return dt.time.fromisoformat(inner[0])
+    if kind is Ext.TIMEDELTA:
+        return dt.timedelta(days=inner[0], seconds=inner[1], microseconds=inner[2])
+    if kind is Ext.UUID:
+        return uuid.UUID(bytes=bytes(inner))
+    if kind is Ext.COMPLEX:
+        return complex(inner[0], inner[1])
+    if kind is Ext.BYTEARRAY:
+        return bytearray(inner)
+    if kind is Ext.MAP:
+        return _decode_pairs(inner)
+    if kind is Ext.ENUM:
+        return EnumView(str(inner[0]), str(inner[1]), inner[2])
+    if kind is Ext.TYPED_COLLECTION:
+        name, shape, items = inner
+        if shape == "dict":
+            pairs = tuple(_decode_pairs(items).items())
+            return TypedCollectionView(str(name), pairs, mapping=True)
+        return TypedCollectionView(str(name), tuple(items))
+    if kind is Ext.NAMEDTUPLE:
+        return ObjectView(str(inner[0]), tuple(zip(inner[1], inner[2], strict=True)), "namedtuple")
+    if kind is Ext.OBJECT:
+        return ObjectView(str(inner[0]), tuple((str(k), v) for k, v in inner[1].items()))
+    if kind is Ext.ROW:
+        return RowView(str(inner[0]), tuple(inner[1]), tuple(inner[2]))
+    if kind is Ext.EXCEPTION:
+        return ExceptionView(str(inner[0]), tuple(inner[1]), str(inner[2]))
+    if kind is Ext.OPAQUE:
+        return OpaqueView(str(inner))
+    if kind is Ext.SELF:
+        return SelfView(str(inner))
+    if kind is Ext.CUT:
+        detail = inner[1]
+        return CutView(str(inner[0]), tuple(detail) if isinstance(detail, list) else detail)
+    if kind is Ext.LEAF_SUBCLASS:
+        return LeafSubclassView(str(inner[0]), inner[1])
+    if kind is Ext.REDACTED:
+        return RedactedView(str(inner))
+    if kind is Ext.SURROGATE_STR:
+        return bytes(inner).decode("utf-8", "surrogatepass")
+    raise ValueError(f"unknown ext code {code}")  # pragma: no cover - Ext(code) raised first
+
+
+def _decode_pairs(items: list[list[Any]]) -> dict[Any, Any]:
+    return {_freeze(k): v for k, v in items}
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable stand-in for a decoded key (lists and dicts become tuples)."""
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return tuple((_freeze(k), _freeze(v)) for k, v in value.items())
+    return value
+
+
+def _hashable_set(items: list[Any], cls: type[set[Any]] | type[frozenset[Any]]) -> Any:
+    return cls(_freeze(i) for i in items)
+
+
+def raw_tree(data: bytes | None) -> Any:
+    """Payload bytes as a tree with ext values left packed (what cassettes store)."""
+    if data is None:
+        return None
+    return msgpack.unpackb(data, raw=False, strict_map_key=False)
+
+
+def unpack(data: bytes) -> Any:
+    """Decode msgpack bytes of an encoded tree into views."""
+    return msgpack.unpackb(
+        data, ext_hook=decode_ext, raw=False, strict_map_key=False, use_list=True
+    )
+
+
+def short_repr(value: object) -> str:
+    """A one-line, bounded repr for failure messages."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

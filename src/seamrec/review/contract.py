@@ -1,0 +1,316 @@
+"""Contracts: what each seam accepts, returns and raises, merged over every recorded call.
+
+A contract flattens shapes into one line per path, in the path syntax of the drift
+messages (``return['user']['email']: str``). Merging many shapes keeps every type seen
+at a path (``str | None``) and marks a key ``?`` when some recorded value at its parent
+did not have it. Contracts hold no values, call counts or callers, so their text changes
+only when a shape changes (or when the set of tests of a seam changes): committed next to
+the cassettes, their diff in a pull request *is* the format change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seamrec.cassette.store import Cassette, write_atomic
+from seamrec.model.formats import FORMAT_KINDS
+from seamrec.model.shape import Shape
+from seamrec.review.explain import (
+    ARGS_KEY,
+    ITEMS_KEY,
+    KEYS_KEY,
+    VALUES_KEY,
+    leaf_text,
+    render_path,
+    shown_types,
+)
+from seamrec.runtime.adapters.httpseams import http_path
+
+CONTRACTS_DIR = "contracts"
+CONTRACT_SUFFIX = ".txt"
+HEADER = "# seamrec contract"
+ROOTS = ("args", "return", "raise", "yield")
+_RECORDS = ("dict", "obj", "ntuple", "row", "args")
+_DECORATED = frozenset({"self", "enum", "opaque", "map"})  # shown as `type (kind)`
+PathKey = tuple[Any, ...]  # (root, *segments) as in `drift.render_path`
+SQL_MODULE = "sql"  # database seams (`sql:<statement>`) share one file, sql.txt
+SQL_TITLE = f"{HEADER} of the database: one section per statement its boundary code ran"
+_TITLES = {
+    SQL_MODULE: SQL_TITLE,
+    "http": f"{HEADER} of the HTTP API: one section per endpoint the tests called",
+    "http-out": f"{HEADER} of external services: one section per endpoint boundary code called",
+}
+
+
+@dataclass
+class PathStat:
+    """What was seen at one path: its types, and how often it was there when it could be."""
+
+    types: set[str] = field(default_factory=set)
+    present: int = 0  # record values at the parent that had this key or field
+    records: int = 0  # record values (dict, object, row...) seen at this path
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a contract."""
+
+    key: PathKey
+    types: tuple[str, ...]
+    optional: bool
+
+    @property
+    def path(self) -> str:
+        return render_path(self.key[0], self.key[1:])
+
+    @property
+    def parent(self) -> PathKey:
+        return self.key[:-1]
+
+    @property
+    def type_text(self) -> str:
+        return " | ".join(self.types)
+
+    def line(self) -> str:
+        return f"{self.path}{'?' if self.optional else ''}: {shown_types(self.type_text)}"
+
+
+@dataclass
+class SeamContract:
+    """One seam's contract, merged over the calls of one or more tests."""
+
+    seam: str
+    paths: dict[PathKey, PathStat] = field(default_factory=dict)
+    callers: set[str] = field(default_factory=set)
+    tests: set[str] = field(default_factory=set)
+    calls: int = 0
+
+    def add_shape(self, root: str, shape: Shape) -> None:
+        """Fold one recorded shape of `root` ("args", "return", "raise", "yield") in."""
+        self.paths.setdefault((root,), PathStat()).present += 1
+        _walk(shape, (root,), self.paths)
+
+    def merge(self, other: SeamContract) -> None:
+        """Fold another contract of the same seam in."""
+        for key, stat in other.paths.items():
+            mine = self.paths.setdefault(key, PathStat())
+            mine.types |= stat.types
+            mine.present += stat.present
+            mine.records += stat.records
+        self.callers |= other.callers
+        self.tests |= other.tests
+        self.calls += other.calls
+
+    def entries(self) -> list[Entry]:
+        """The contract's lines, parents before children, in a stable order."""
+        entries = []
+        for key, stat in self.paths.items():
+            if key == ("args",) or not stat.types:
+                continue  # argument names are the lines below; an empty list has no items
+            parent = self.paths.get(key[:-1])
+            keyed = len(key) > 1 and stat.present > 0  # a key or field, not `[*]` or `[0]`
+            optional = keyed and parent is not None and stat.present < parent.records
+            types = consistent_types(stat.types)
+            entries.append(Entry(key, _sorted_types(types), optional))
+        return sorted(entries, key=lambda e: _order(e.key))
+
+    def lines(self) -> list[str]:
+        """The contract as text lines (a block of a contract file). Callers are left out:
+        they are known from the first `payload_calls` calls only, which may vary."""
+        lines = [f"## {self.seam}", *self.path_lines(), "tests:"]
+        lines += [f"  {test}" for test in sorted(self.tests)]
+        return lines
+
+    def path_lines(self) -> list[str]:
+        """One indented line per path."""
+        return [f"  {entry.line()}" for entry in self.entries()]
+
+
+def contracts_of(cassette: Cassette) -> dict[str, SeamContract]:
+    """The contract of every seam one test's cassette recorded."""
+    contracts: dict[str, SeamContract] = {}
+    for seam, runs in cassette.runs.items():
+        contract = SeamContract(seam, tests={cassette.test})
+        seen: set[tuple[str, Shape]] = set()
+        for run in runs:
+            contract.calls += run.count
+            # outcomes are named like the roots: return, raise, yield
+            for root, shape in (("args", run.args_shape), (run.outcome, run.result_shape)):
+                if (root, shape) not in seen:
+                    seen.add((root, shape))
+                    contract.add_shape(root, shape)
+        contracts[seam] = contract
+    for call in cassette.calls:
+        if call.seam in contracts:
+            contracts[call.seam].callers.add(call.caller)
+    return contracts
+
+
+def merged(cassettes: Iterable[Cassette]) -> dict[str, SeamContract]:
+    """Every seam's contract over all the given cassettes."""
+    return merge_all(contracts_of(cassette) for cassette in cassettes)
+
+
+def merge_all(per_test: Iterable[dict[str, SeamContract]]) -> dict[str, SeamContract]:
+    """Every seam's contract over the contracts of several tests."""
+    total: dict[str, SeamContract] = {}
+    for contracts in per_test:
+        for seam, contract in contracts.items():
+            total.setdefault(seam, SeamContract(seam)).merge(contract)
+    return total
+
+
+def module_of(seam: str) -> str:
+    """The callee module of a seam id `pkg.mod:Qual.name`."""
+    return seam.partition(":")[0]
+
+
+def render_files(contracts: dict[str, SeamContract]) -> dict[str, str]:
+    """The text of every contract file, by callee module."""
+    by_module: dict[str, list[SeamContract]] = {}
+    for seam in sorted(contracts):
+        by_module.setdefault(module_of(seam), []).append(contracts[seam])
+    files = {}
+    for module, seams in by_module.items():
+        lines = [
+            _TITLES.get(module, f"{HEADER} of module {module}"),
+            "# Written by `pytest --record-seams` from the cassettes next to it; do not edit.",
+            "# One line per path, `path: types`; `?` marks a key that some calls lacked.",
+        ]
+        for contract in seams:
+            block = contract.lines()
+            if module in _TITLES and module != SQL_MODULE:
+                block = [http_path(line) for line in block]
+            lines += ["", *block]
+        files[module] = "\n".join(lines) + "\n"
+    return files
+
+
+def contracts_dir(cassette_dir: Path) -> Path:
+    return cassette_dir / CONTRACTS_DIR
+
+
+def contract_file(cassette_dir: Path, module: str) -> Path:
+    return contracts_dir(cassette_dir) / f"{module}{CONTRACT_SUFFIX}"
+
+
+@dataclass
+class ContractUpdate:
+    """What writing the contract files did."""
+
+    written: list[Path] = field(default_factory=list)
+    unchanged: int = 0
+    removed: list[Path] = field(default_factory=list)
+
+
+def write_contracts(
+    cassette_dir: Path, cassettes: Iterable[Cassette], *, dry_run: bool = False
+) -> ContractUpdate:
+    """Bring the contract files in line with `cassettes` (all of `cassette_dir`'s);
+    files whose text is unchanged stay byte-identical. `dry_run`: only say what would
+    be written or removed (are the committed contracts up to date?)."""
+    update = ContractUpdate()
+    texts = render_files(merged(cassettes))
+    for module, text in texts.items():
+        path = contract_file(cassette_dir, module)
+        if _read_text(path) == text:
+            update.unchanged += 1
+            continue
+        if not dry_run:
+            write_atomic(path, text.encode())
+        update.written.append(path)
+    for path in _contract_files(cassette_dir):
+        if path.name[: -len(CONTRACT_SUFFIX)] not in texts:
+            if not dry_run:
+                path.unlink()
+            update.removed.append(path)
+    return update
+
+
+def _contract_files(cassette_dir: Path) -> Iterator[Path]:
+    """The contract files seamrec wrote (a file without the header is someone else's)."""
+    folder = contracts_dir(cassette_dir)
+    if folder.is_dir():
+        for path in sorted(folder.glob(f"*{CONTRACT_SUFFIX}")):
+            if (_read_text(path) or "").startswith(HEADER):
+                yield path
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _walk(shape: Shape, key: PathKey, paths: dict[PathKey, PathStat]) -> None:
+    stat = paths[key]
+    stat.types.add(type_name(shape))
+    kind = shape[0]
+    children: list[tuple[Any, Shape]] = []
+    if kind in _RECORDS:
+        names, unions = (shape[1], shape[2]) if kind == "args" else (shape[2], shape[3])
+        stat.records += 1
+        dotted = kind in ("obj", "ntuple")
+        for name, union in zip(names, unions, strict=True):
+            segment = f".{name}" if dotted else name
+            paths.setdefault((*key, segment), PathStat()).present += 1
+            children.append((segment, union))
+    elif kind == "coll":
+        children.append((ITEMS_KEY, shape[2]))
+    elif kind == "map":
+        children += [(KEYS_KEY, shape[2]), (VALUES_KEY, shape[3])]
+    elif kind == "tuple":
+        children += list(enumerate(shape[2]))
+    elif kind == "exc":
+        children += [((ARGS_KEY, i), u) for i, u in enumerate(shape[2])]
+    for segment, union in children:
+        child = (*key, *segment) if isinstance(segment, tuple) else (*key, segment)
+        paths.setdefault(child, PathStat())
+        for member in union:
+            _walk(member, child, paths)
+
+
+def consistent_types(types: set[str]) -> set[str]:
+    """The types of a path where a format class is kept only if every value merged there
+    had it: ``{"str<uuid>", "str"}`` is ``{"str"}`` (across the tests of a suite)."""
+    bases: dict[str, set[str]] = {}
+    for text in types:
+        kind, _, label = text.partition("<")
+        if kind in FORMAT_KINDS and (not label or label.endswith(">")):
+            bases.setdefault(kind, set()).add(text)
+    mixed = {kind for kind, variants in bases.items() if len(variants) > 1}
+    if not mixed:
+        return types
+    return {t for t in types if t.partition("<")[0] not in mixed} | mixed
+
+
+def type_name(shape: Shape) -> str:
+    """The name a contract shows for one shape: ``str<iso-datetime T +hh:mm>`` for a
+    leaf with its format class."""
+    kind = shape[0]
+    if len(shape) == 1:
+        return str(kind)
+    if kind in FORMAT_KINDS:
+        return leaf_text(shape)
+    if kind == "cut":
+        return f"<cut: {shape[1]}>"
+    if kind == "args":
+        return "args"
+    if kind == "coll" and shape[1] == "yield":
+        return "generator"  # the items it yielded are the `yield[*]` lines
+    if kind in _DECORATED:
+        return f"{shape[1]} ({kind})"
+    return str(shape[1])
+
+
+def _sorted_types(types: set[str]) -> tuple[str, ...]:
+    return tuple(sorted(types, key=lambda t: (t == "None", t)))
+
+
+def _order(key: PathKey) -> tuple[Any, ...]:
+    head = ROOTS.index(key[0]) if key[0] in ROOTS else len(ROOTS)
+    return (head, *((0, s, "") if isinstance(s, int) else (1, 0, str(s)) for s in key[1:]))

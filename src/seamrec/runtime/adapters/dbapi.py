@@ -1,0 +1,442 @@
+"""The database seam: queries sent through DB-API drivers (sqlite3, psycopg), SQLAlchemy's
+included, recorded as crossings of one seam per normalized statement.
+
+``sqlite3.Connection`` and ``Cursor`` are C types whose methods cannot be patched, so the
+drivers' ``connect`` functions are wrapped for the run and hand back proxies
+(`dbproxy`) that report here. A query is recorded only when boundary code caused
+it, directly or through SQLAlchemy, while a test runs; the nearest boundary frame is its
+caller. Its return (result columns, row shapes) is completed from the rows the caller
+fetched — seamrec never fetches, and never consumes an iterator the caller did not — once
+the cursor is exhausted, re-executed, closed, or the test ends.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.util
+import sqlite3
+import sys
+from types import FrameType, ModuleType
+from typing import TYPE_CHECKING, Any, Protocol
+
+from seamrec.config import in_packages
+from seamrec.model.shape import LEAF_SHAPES, Shape, compatible
+from seamrec.runtime.adapters.dbproxy import Connect
+from seamrec.runtime.adapters.sqlstatement import SEAM_PREFIX, Statement, parse
+from seamrec.runtime.instrument import Seam
+from seamrec.runtime.tape import Finding
+
+if TYPE_CHECKING:
+    from seamrec.runtime.tape import LiveCall, Tape
+
+DRIVERS = ("sqlite3", "psycopg")
+COLUMN: Shape = ("column",)
+RESULT_TYPE = "sql.Result"  # what a query returns: its columns and the rows fetched
+PAYLOAD_ROWS = 10  # rows kept as the example payload of one query
+_LAYERS = (
+    "seamrec",
+    "sqlalchemy",
+    "flask_sqlalchemy",
+    "sqlmodel",
+    "psycopg",
+    "psycopg_pool",
+    "sqlite3",
+    "contextlib",
+)
+# Database layers named by a dotted prefix: Django's ORM and backends (its views, forms
+# and templates are not), so a query the ORM sends is the boundary code's above it
+_LAYER_PACKAGES = ("django.db.", "django.utils.asyncio")
+# SQLAlchemy's own queries when a connection is first made or checked (version, schema,
+# isolation level): they run in whichever test connects first, so they are no seam
+_SETUP_FUNCTIONS = frozenset(
+    {
+        "initialize",
+        "first_connect",
+        "on_connect",
+        "do_ping",
+        "get_isolation_level",
+        "get_default_isolation_level",
+        "_get_server_version_info",
+        "_get_default_schema_name",
+        "_check_unicode_returns",
+    }
+)
+# ...and its reflection (`has_table` before `create_all`, `inspect(engine)`): the
+# dialect's catalog queries, not the app's
+_SETUP_PREFIXES = ("has_", "get_", "_get_", "_load_", "_check", "_set_", "reflect")
+_SETUP_MODULES = ("sqlalchemy.dialects.", "sqlalchemy.engine.reflection")
+_MAX_FRAMES = 400
+_UNKNOWN = object()
+_LEAF_UNIONS = {cls: (shape,) for cls, shape in LEAF_SHAPES.items()}
+SIMILAR = 0.6  # how alike two statements' texts are to be one query that was edited
+WAS = "statement changed, was: "
+_MAX_STATEMENTS = 4096
+
+
+class Recorder(Protocol):
+    """What the database seam needs from the session."""
+
+    def event_wanted(self) -> bool: ...
+
+    def open_event(self, seam: Seam, caller: str, value: object) -> LiveCall | None: ...
+
+    def close_event(
+        self, call: LiveCall, outcome: str, value: object, shape: Shape | None = None
+    ) -> None: ...
+
+    def shape(self, value: object) -> Shape: ...
+
+    def internal_error(self, exc: Exception, lost: str) -> None: ...
+
+
+class DatabaseSeams:
+    """Wraps the drivers' `connect` for the run and records the queries of boundary code."""
+
+    def __init__(
+        self, recorder: Recorder, drivers: tuple[str, ...], boundaries: tuple[str, ...]
+    ) -> None:
+        self.recorder = recorder
+        self.drivers = drivers
+        self.boundaries = boundaries
+        self._patched: list[tuple[ModuleType, str, Any]] = []
+        self._modules: dict[str, object] = {}  # True boundary, None layer, False other
+        self._statements: dict[tuple[str, str], tuple[Statement, Seam]] = {}
+        self._open: dict[int, Query] = {}
+        self.unmatched: list[LiveCall] = []  # checked queries whose statement is new
+        self._names: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self._results: dict[tuple[Any, ...], Shape] = {}
+        self._rows: dict[tuple[Any, ...], Shape] = {}
+
+    # ---------------------------------------------------------------- install
+
+    def install(self) -> None:
+        """Wrap `sqlite3.connect` and `psycopg.connect` (the drivers chosen and installed)."""
+        if "sqlite3" in self.drivers:
+            import sqlite3.dbapi2
+
+            for module in (sqlite3, sqlite3.dbapi2):
+                self._patch(module, "connect")
+        if "psycopg" in self.drivers and importlib.util.find_spec("psycopg") is not None:
+            self._patch(importlib.import_module("psycopg"), "connect")
+
+    def _patch(self, module: ModuleType, name: str) -> None:
+        original = vars(module).get(name)
+        if original is None or type(original) is Connect:
+            return
+        self._patched.append((module, name, original))
+        setattr(module, name, Connect(original, self))
+
+    def uninstall(self) -> None:
+        """Give the drivers their own `connect` back (connections made stay proxies)."""
+        while self._patched:
+            module, name, original = self._patched.pop()
+            setattr(module, name, original)
+
+    # ---------------------------------------------------------------- queries
+
+    def start(self, sql: object, value: object, many: bool) -> Query | None:
+        """A query about to be sent, if it is a seam crossing of the running test."""
+        if not self.recorder.event_wanted():
+            return None
+        caller = self.caller(sys._getframe(3))  # above start, _start and the proxy method
+        if caller is None:
+            return None
+        found = self._statement(sql, many)
+        if found is None:
+            return None
+        statement, seam = found
+        if many:
+            args: object = [statement.parameters(p) for p in _as_list(value)]
+        else:
+            args = statement.parameters(value)
+        call = self.recorder.open_event(seam, caller, args)
+        if call is None:
+            return None
+        query = Query(call)
+        self._open[id(query)] = query  # one dict operation: atomic across threads
+        return query
+
+    def described(self, query: Query, description: Any) -> None:
+        """The query ran: rows to come under these columns, or nothing (no result set)."""
+        if description is None:
+            self.finish(query)
+            return
+        names = tuple([column[0] for column in description])
+        known = self._names.get(names)
+        if known is None:
+            if len(self._names) >= _MAX_STATEMENTS:
+                self._names.clear()
+            known = self._names[names] = tuple(map(str, names))
+        query.columns = known
+
+    def note(self, query: Query, rows: list[Any]) -> None:
+        """Rows the caller fetched."""
+        if not rows or query.done:
+            return
+        single = self._leaf_row(rows[0], query.columns) if len(rows) == 1 else None
+        shapes = [single] if single is not None else self._row_shapes(rows, query.columns)
+        for shape in shapes:
+            key = shape[:3] if shape[0] == "row" else shape
+            known = query.shapes.get(key)
+            if known is None or known is shape or known == shape:
+                query.shapes[key] = shape
+            else:
+                merged = tuple(
+                    tuple(dict.fromkeys(a + b)) for a, b in zip(known[3], shape[3], strict=True)
+                )
+                query.shapes[key] = (*shape[:3], merged)
+        room = PAYLOAD_ROWS - len(query.rows)
+        if room > 0:
+            query.rows.extend(rows[:room])
+
+    def finish(self, query: Query | None) -> None:
+        """The query's return is complete: record or check it."""
+        if query is None or query.done:
+            return
+        query.done = True
+        self._open.pop(id(query), None)
+        if query.columns is None:
+            self.recorder.close_event(query.call, "return", None)
+        else:
+            names = query.columns
+            key = (names, tuple(query.shapes.values()))
+            shape = self._results.get(key)
+            if shape is None:
+                if len(self._results) >= _MAX_STATEMENTS:
+                    self._results.clear()
+                columns: Shape = ("row", "columns", names, tuple((COLUMN,) for _ in names))
+                rows: Shape = ("coll", "list", key[1])
+                shape = ("obj", RESULT_TYPE, ("columns", "rows"), ((columns,), (rows,)))
+                self._results[key] = shape
+            call = query.call
+            wanted = call.args_payload is not None  # a kept payload (record, or a new statement)
+            fetched = [_payload_row(row, names) for row in query.rows] if wanted else []
+            value = {"columns": list(names), "rows": fetched}
+            self.recorder.close_event(query.call, "return", value, shape)
+        if query.call.expected is None and query.call.args_payload is not None:
+            self.unmatched.append(query.call)  # check mode: a statement not recorded
+
+    def fail(self, query: Query | None, error: Exception) -> None:
+        """The driver refused the query."""
+        if query is None or query.done:
+            return
+        query.done = True
+        self._open.pop(id(query), None)
+        self.recorder.close_event(query.call, "raise", error)
+
+    def flush(self) -> None:
+        """Complete every query still open (the test ends)."""
+        queries = list(self._open.values())
+        for query in queries:
+            self.finish(query)
+
+    def settle(self, findings: list[Finding], tape: Tape) -> list[Finding]:
+        """The test's findings in database terms: an edited statement (a recorded one no
+        longer run, a new one run instead, their texts alike) is compared as one query —
+        its payload drift, or nothing when only the text changed; and in a test that
+        replays seams, a recorded query that did not run is no finding (it ran inside a
+        replayed seam when recorded)."""
+        if tape.replay:
+            findings = [
+                f for f in findings if not (f.part == "missing" and f.seam.startswith(SEAM_PREFIX))
+            ]
+        unmatched, self.unmatched = self.unmatched, []
+        if not unmatched:
+            return findings
+        first: dict[str, LiveCall] = {}
+        for call in unmatched:
+            first.setdefault(call.seam, call)
+        new = {f.seam: f for f in findings if f.part == "unrecorded" and f.seam in first}
+        gone = {
+            f.seam: f
+            for f in findings
+            if f.part == "missing" and f.index == 0 and f.seam.startswith(SEAM_PREFIX)
+        }
+        scored = sorted(
+            (
+                (difflib.SequenceMatcher(None, old, now).ratio(), old, now)
+                for old in gone
+                for now in new
+                if old.split(" ", 1)[0].upper() == now.split(" ", 1)[0].upper()
+            ),
+            reverse=True,
+        )
+        kept = list(findings)
+        for ratio, old, now in scored:
+            if ratio < SIMILAR or old not in gone or now not in new:
+                continue
+            kept.remove(gone.pop(old))
+            kept.remove(new.pop(now))
+            kept.extend(_compared(tape, old, first[now]))
+        return kept
+
+    # ---------------------------------------------------------------- helpers
+
+    def caller(self, frame: FrameType | None) -> str | None:
+        """The boundary module that caused a query (through database layers only), or
+        None when a test, a fixture or another library sent it."""
+        depth = 0
+        while frame is not None and depth < _MAX_FRAMES:
+            name = frame.f_globals.get("__name__")
+            kind = self._kind(name) if type(name) is str else None
+            if kind is True:
+                return str(name)
+            if kind is False:
+                return None
+            code = frame.f_code.co_name
+            if code in _SETUP_FUNCTIONS or (
+                code.startswith(_SETUP_PREFIXES) and str(name).startswith(_SETUP_MODULES)
+            ):
+                return None
+            frame = frame.f_back
+            depth += 1
+        return None
+
+    def _kind(self, module: str) -> bool | None:
+        known = self._modules.get(module, _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known if known is None or type(known) is bool else None
+        kind: bool | None = False
+        if in_packages(module, self.boundaries):
+            kind = True
+        elif module.partition(".")[0] in _LAYERS or module.startswith(_LAYER_PACKAGES):
+            kind = None
+        self._modules[module] = kind
+        return kind
+
+    def _statement(self, sql: object, many: bool) -> tuple[Statement, Seam] | None:
+        if type(sql) is bytes:
+            sql = sql.decode("utf-8", "replace")
+        if type(sql) is not str:
+            return None  # a psycopg `sql.Composed`: its text needs a connection to render
+        key = (sql, "m" if many else "")
+        found = self._statements.get(key)
+        if found is None:
+            statement = parse(sql)
+            if len(self._statements) >= _MAX_STATEMENTS:
+                self._statements.clear()
+            name = "seq_of_params" if many else "params"
+            seam = Seam(
+                statement.seam_id, "sql", statement.seam_id[4:], "function", False, (name,), None
+            )
+            found = self._statements[key] = (statement, seam)
+        return found if found[0].carries_data else None
+
+    def _leaf_row(self, row: Any, columns: tuple[str, ...] | None) -> Shape | None:
+        """The shape of one tuple or `sqlite3.Row` of plain values (the common case),
+        from a cache keyed by the value types; None for anything else."""
+        cls = type(row)
+        if columns is None or (cls is not tuple and cls is not sqlite3.Row):
+            return None
+        types = tuple(map(type, row))
+        key = (cls, columns, types)
+        shape = self._rows.get(key)
+        if shape is None:
+            unions = tuple(map(_LEAF_UNIONS.get, types))
+            if None in unions or len(unions) != len(columns):
+                return None
+            if len(self._rows) >= _MAX_STATEMENTS:
+                self._rows.clear()
+            name = "tuple" if cls is tuple else "sqlite3.Row"
+            shape = self._rows[key] = ("row", name, columns, unions)
+        return shape
+
+    def _row_shapes(self, rows: list[Any], columns: tuple[str, ...] | None) -> list[Shape]:
+        """Each row as a record of its columns (tuples, `sqlite3.Row`, dicts), other row
+        types by their own shape."""
+        by_type: dict[type, list[Any]] = {}
+        for row in rows:
+            by_type.setdefault(type(row), []).append(row)
+        shapes: list[Shape] = []
+        shape_of = self.recorder.shape
+        for cls, group in by_type.items():
+            if cls is tuple or cls is sqlite3.Row:
+                names = columns if columns is not None else ()
+                values = group if cls is tuple else [tuple(row) for row in group]
+                type_name = "tuple" if cls is tuple else "sqlite3.Row"
+            elif cls is dict and all(type(k) is str for row in group for k in row):
+                names = tuple(group[0])
+                if any(tuple(row) != names for row in group):
+                    shapes.extend(shape_of(row) for row in group)
+                    continue
+                values = [tuple(row.values()) for row in group]
+                type_name = "dict"
+            else:
+                whole = shape_of(group)
+                shapes.extend(whole[2] if whole[0] == "coll" else (whole,))
+                continue
+            whole = shape_of(values)
+            for member in whole[2] if whole[0] == "coll" else ():
+                if member[0] == "tuple" and len(member[2]) == len(names):
+                    shapes.append(("row", type_name, names, member[2]))
+                else:
+                    shapes.append(member)
+        return shapes
+
+
+def _compared(tape: Tape, old: str, call: LiveCall) -> list[Finding]:
+    """The drift between the first recorded call of statement `old` and `call`."""
+    expected = tape.expected_at(old, 0)
+    if expected is None:
+        return []
+    args, outcome, result = expected
+    total = tape.recorded_count(old)
+    was = WAS + old
+    found: list[Finding] = []
+    if not compatible(args, call.args_shape):
+        found.append(
+            Finding(
+                call.seam,
+                0,
+                "args",
+                args,
+                call.args_shape,
+                tape.recorded_payload(old, 0, "args"),
+                call.args_payload,
+                recorded_total=total,
+                message=was,
+            )
+        )
+    if outcome != call.outcome or not compatible(result, call.result_shape):
+        found.append(
+            Finding(
+                call.seam,
+                0,
+                "outcome" if outcome != call.outcome else outcome,
+                result,
+                call.result_shape,
+                tape.recorded_payload(old, 0, "result"),
+                call.result_payload,
+                outcome,
+                call.outcome,
+                recorded_total=total,
+                message=was,
+                context=call.args_payload,
+            )
+        )
+    return found
+
+
+class Query:
+    """One execution being recorded: its call, its columns, the shapes of fetched rows."""
+
+    __slots__ = ("call", "columns", "done", "rows", "shapes")
+
+    def __init__(self, call: LiveCall) -> None:
+        self.call = call
+        self.columns: tuple[str, ...] | None = None
+        self.shapes: dict[Shape, Shape] = {}
+        self.rows: list[Any] = []
+        self.done = False
+
+
+def _as_list(value: object) -> list[Any]:
+    return list(value) if type(value) in (list, tuple) else []  # type: ignore[call-overload]
+
+
+def _payload_row(row: Any, columns: tuple[str, ...] | None) -> Any:
+    cls = type(row)
+    if (cls is tuple or cls is sqlite3.Row) and columns is not None and len(row) == len(columns):
+        return dict(zip(columns, tuple(row), strict=True))
+    return row

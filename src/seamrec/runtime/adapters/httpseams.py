@@ -1,0 +1,468 @@
+"""HTTP seams: the requests a test sends to the app through a framework's test client
+(inbound, ``http:GET /api/orders/<int:order_id>``) and the requests boundary code sends to
+other services through `requests` or `httpx` (outbound, ``http-out:GET host/v1/users/<id>``).
+
+Both are fed into the session like database queries (`SeamSession.open_event`): one
+crossing per request, whose only argument is the request and whose return is the
+response, as plain dicts so that shapes, drift messages, contracts and `seamrec diff`
+work as for any seam. Literal parts of the contract (status, content type) are dict keys,
+so that a change of them is a changed key. Keys are identifiers (`x-request-id` is
+`x_request_id`, `text/html` is `text_html`) so that shapes keep them as keys::
+
+    request  = {"query": {name: value}, "json": body | "form": {name: None}
+                | "<content type>": "<length class>", "headers": {name: None},
+                "cookies": {name: None}}
+    response = {"status_<code>": {"json": body | "<content type>": "<length class>",
+                "headers": {name: None}, "cookies": {name: None}}}
+
+Header and cookie values are never stored, only their names. This module holds what
+both sides share; `http_inbound` and `http_outbound` (next to it) hold the hooks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import parse_qsl
+
+from seamrec.config import in_packages
+from seamrec.model.shape import compatible
+from seamrec.runtime.wrappers import Seam
+
+if TYPE_CHECKING:
+    from seamrec.model.shape import Shape
+    from seamrec.review.explain import Change
+    from seamrec.runtime.tape import LiveCall
+
+INBOUND = "http"
+OUTBOUND = "http-out"
+PREFIXES = (INBOUND + ":", OUTBOUND + ":")
+JSON_KEY = "json"
+STATUS = "status_"
+JSON_TYPE = "application/json"
+FORM_TYPE = "application/x-www-form-urlencoded"
+# headers every client sends or every server answers: names without contract value
+_SKIP_HEADERS = frozenset(
+    {
+        "host",
+        "content-length",
+        "content-type",
+        "user-agent",
+        "accept",
+        "accept-encoding",
+        "connection",
+        "cookie",
+        "set-cookie",
+        "date",
+        "server",
+        "transfer-encoding",
+    }
+)
+_NUMBER = re.compile(r"^-?\d+$")
+_UUID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.I)
+_NOT_WORD = re.compile(r"\W")
+_MAX_FRAMES = 200
+_MAX_SEAMS = 4096
+
+
+class Recorder(Protocol):
+    """What the HTTP seams need from the session."""
+
+    def event_wanted(self) -> bool: ...
+
+    def open_event(self, seam: Seam, caller: str, value: object) -> LiveCall | None: ...
+
+    def close_event(
+        self, call: LiveCall, outcome: str, value: object, shape: Shape | None = None
+    ) -> None: ...
+
+    def replay_event(self, seam: Seam, caller: str, value: object) -> tuple[bool, object]: ...
+
+    def internal_error(self, exc: Exception, lost: str) -> None: ...
+
+    def shape(self, value: object) -> Shape: ...
+
+
+class HttpSeams:
+    """Installs the inbound and outbound hooks for the run and turns requests into events."""
+
+    def __init__(
+        self, recorder: Recorder, sides: tuple[str, ...], boundaries: tuple[str, ...]
+    ) -> None:
+        self.recorder = recorder
+        self.sides = sides
+        self.boundaries = boundaries
+        self._patched: list[tuple[type, str, Any]] = []
+        self._seams: dict[str, Seam] = {}
+        self._modules: dict[str, bool | None] = {}
+
+    def install(self) -> None:
+        """Patch the test clients (inbound) and `requests`/`httpx` (outbound) installed."""
+        if "inbound" in self.sides:
+            from seamrec.runtime.adapters.http_inbound import install
+
+            install(self)
+        if "outbound" in self.sides:
+            from seamrec.runtime.adapters.http_outbound import install as install_outbound
+
+            install_outbound(self)
+
+    def catch_up(self) -> None:
+        """Wrap the test clients imported since the last call (at each test's start)."""
+        if "inbound" in self.sides:
+            from seamrec.runtime.adapters.http_inbound import catch_up
+
+            catch_up(self)
+
+    def patch(self, owner: type, name: str, make: Any) -> None:
+        """Replace `owner.name` by `make(original, self)` until `uninstall`."""
+        original = vars(owner).get(name)
+        if original is None or "__seamrec__" in getattr(original, "__dict__", {}):
+            return
+        replacement = make(original, self)
+        replacement.__seamrec__ = True
+        self._patched.append((owner, name, original))
+        setattr(owner, name, replacement)
+
+    def uninstall(self) -> None:
+        """Give the clients their own methods back."""
+        while self._patched:
+            owner, name, original = self._patched.pop()
+            setattr(owner, name, original)
+
+    def seam(self, side: str, method: str, route: str) -> Seam:
+        """The seam of `method route` on `side` ("http" or "http-out")."""
+        qualname = f"{method.upper()} {route}"
+        key = f"{side}:{qualname}"
+        seam = self._seams.get(key)
+        if seam is None:
+            if len(self._seams) >= _MAX_SEAMS:
+                self._seams.clear()
+            seam = Seam(key, side, qualname, "function", False, ("request",), None)
+            self._seams[key] = seam
+        return seam
+
+    def record(self, seam: Seam, caller: str, request: object, response: object) -> None:
+        """One request that happened: its crossing, started and ended."""
+        call = self.recorder.open_event(seam, caller, request)
+        if call is None:
+            return
+        expected = call.expected
+        if expected is None:
+            self.recorder.close_event(call, "return", response)
+            return
+        live = self.recorder.shape(response)
+        pruned = without_added_keys(live, expected[2], 0)
+        # new keys alone are no drift; with other changes they stay, so renames show
+        shape = pruned if compatible(expected[2], pruned) else live
+        self.recorder.close_event(call, "return", response, shape)
+
+    def test_caller(self, frame: FrameType | None) -> str:
+        """The module of the nearest frame outside seamrec, the clients and frameworks."""
+        depth = 0
+        while frame is not None and depth < _MAX_FRAMES:
+            name = frame.f_globals.get("__name__")
+            if type(name) is str and name.partition(".")[0] not in _CLIENT_LAYERS:
+                return name
+            frame = frame.f_back
+            depth += 1
+        return "?"
+
+    def boundary_caller(self, frame: FrameType | None) -> str | None:
+        """The boundary module that sent an outbound request (through HTTP libraries
+        only), or None when a test, a fixture or another library sent it."""
+        depth = 0
+        while frame is not None and depth < _MAX_FRAMES:
+            name = frame.f_globals.get("__name__")
+            if type(name) is str:
+                kind = self._modules.get(name, 0)
+                if kind == 0:
+                    kind = None if name.partition(".")[0] in _CLIENT_LAYERS else False
+                    if in_packages(name, self.boundaries):
+                        kind = True
+                    self._modules[name] = kind
+                if kind is True:
+                    return name
+                if kind is False:
+                    return None
+            frame = frame.f_back
+            depth += 1
+        return None
+
+
+_CLIENT_LAYERS = frozenset(
+    {
+        "seamrec",
+        "werkzeug",
+        "flask",
+        "starlette",
+        "fastapi",
+        "httpx",
+        "httpcore",
+        "requests",
+        "urllib3",
+        "anyio",
+        "asyncio",
+        "contextlib",
+        "concurrent",
+        "threading",
+        "functools",
+        "django",
+        "rest_framework",
+    }
+)
+
+
+def without_added_keys(live: Shape, recorded: Shape, depth: int) -> Shape:
+    """`live` without the keys of response dicts that `recorded` did not have: a new key
+    in a response is additive, not drift (clients ignore keys they do not know). The
+    status and content type levels (`depth` 0 and 1) are kept whole."""
+    if not live or not recorded or live[0] != recorded[0]:
+        return live
+    if live[0] == "dict":
+        known = dict(zip(recorded[2], recorded[3], strict=True))
+        keys, unions = [], []
+        for name, union in zip(live[2], live[3], strict=True):
+            if depth >= 2 and name not in known:
+                continue
+            keys.append(name)
+            unions.append(_pruned_union(union, known.get(name, ()), depth + 1))
+        return (live[0], live[1], tuple(keys), tuple(unions))
+    if live[0] == "coll":
+        return (live[0], live[1], _pruned_union(live[2], recorded[2], depth + 1))
+    return live
+
+
+def _pruned_union(
+    live: tuple[Shape, ...], recorded: tuple[Shape, ...], depth: int
+) -> tuple[Shape, ...]:
+    by_kind = {shape[0]: shape for shape in recorded if shape}
+    return tuple(
+        without_added_keys(shape, by_kind[shape[0]], depth)
+        if shape and shape[0] in by_kind
+        else shape
+        for shape in live
+    )
+
+
+# ---------------------------------------------------------------- values
+
+
+def key(name: str) -> str:
+    """`name` as an identifier, so that a shape keeps it as a key."""
+    name = _NOT_WORD.sub("_", name)
+    return name if name.isidentifier() else f"_{name}"
+
+
+def normalized_path(path: str) -> str:
+    """`path` with numeric segments as `<id>` and UUID segments as `<uuid>`."""
+    parts = []
+    for part in path.split("/"):
+        if _NUMBER.match(part):
+            part = "<id>"
+        elif _UUID.match(part):
+            part = "<uuid>"
+        parts.append(part)
+    return "/".join(parts) or "/"
+
+
+def length_class(size: int | None) -> str:
+    """How long a body is, in classes that do not change with every value."""
+    if size is None:
+        return "unknown length"
+    if size == 0:
+        return "empty"
+    if size < 1024:
+        return "<1KiB"
+    if size < 65536:
+        return "<64KiB"
+    return ">=64KiB"
+
+
+def mimetype(content_type: str | None) -> str:
+    """`application/json` of `application/json; charset=utf-8`."""
+    return (content_type or "").partition(";")[0].strip().lower()
+
+
+def is_json(media: str) -> bool:
+    return media == JSON_TYPE or media.endswith("+json")
+
+
+def query_value(value: str) -> object:
+    """A query parameter's value as the app would read it: digits are an int."""
+    return int(value) if _NUMBER.match(value) and len(value) < 19 else value
+
+
+def query_dict(pairs: Iterable[tuple[str, str]]) -> dict[str, object]:
+    """Query parameters by name; a repeated name holds a list."""
+    found: dict[str, object] = {}
+    for raw_name, raw in pairs:
+        name, value = key(raw_name), query_value(raw)
+        if name in found:
+            held = found[name]
+            found[name] = [*held, value] if type(held) is list else [held, value]
+        else:
+            found[name] = value
+    return found
+
+
+def names(items: Iterable[str], skip: frozenset[str] = _SKIP_HEADERS) -> dict[str, None]:
+    """Header or cookie names (lowercased headers), sorted, without values."""
+    return dict.fromkeys(sorted({key(n.lower()) for n in items if n.lower() not in skip}))
+
+
+def cookie_names(header: str | None) -> dict[str, None]:
+    """The cookie names of a `Cookie` header."""
+    if not header:
+        return {}
+    found = {p.partition("=")[0].strip() for p in header.split(";")} - {""}
+    return dict.fromkeys(sorted(map(key, found)))
+
+
+def set_cookie_names(headers: Iterable[str]) -> dict[str, None]:
+    """The cookie names of `Set-Cookie` headers."""
+    found = {h.partition("=")[0].strip() for h in headers} - {""}
+    return dict.fromkeys(sorted(map(key, found)))
+
+
+def body_part(content_type: str | None, body: bytes | None, size: int | None) -> dict[str, object]:
+    """The body of a request or response: `{"json": value}`, `{"form": {name: None}}` or
+    `{"<content type>": "<length class>"}`; nothing for no body."""
+    media = mimetype(content_type)
+    if body is not None:
+        size = len(body)
+    if not size and not media:
+        return {}
+    if body is not None and is_json(media):
+        try:
+            value = json.loads(body)
+        except ValueError:
+            pass
+        else:
+            return {JSON_KEY if media == JSON_TYPE else key(media): value}
+    if body is not None and media == FORM_TYPE:
+        pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
+        return {"form": dict.fromkeys(sorted({key(n) for n, _ in pairs}))}
+    return {key(media) if media else "unknown": length_class(size)}
+
+
+def request_value(
+    query: dict[str, object],
+    body: dict[str, object],
+    headers: dict[str, None],
+    cookies: dict[str, None],
+) -> dict[str, object]:
+    """The argument of one HTTP crossing."""
+    return {"query": query, **body, "headers": headers, "cookies": cookies}
+
+
+def response_value(
+    status: int, body: dict[str, object], headers: dict[str, None], cookies: dict[str, None]
+) -> dict[str, object]:
+    """The return of one HTTP crossing."""
+    return {f"{STATUS}{status}": {**body, "headers": headers, "cookies": cookies}}
+
+
+def replayed_response(value: object) -> tuple[int, str, bytes, list[tuple[str, str]]]:
+    """Status, content type, body and headers of a recorded response (for replay)."""
+    if type(value) is not dict or len(value) != 1:
+        raise ValueError(f"not a recorded HTTP response: {value!r}")
+    ((status_key, detail),) = value.items()
+    status = str(status_key).removeprefix(STATUS)
+    content_type, body = "", b""
+    headers: list[tuple[str, str]] = []
+    if type(detail) is dict:
+        for name, part in detail.items():
+            if name in ("headers", "cookies"):
+                continue
+            if name == JSON_KEY or name.endswith("_json"):
+                content_type = _media(name)
+                body = json.dumps(part).encode()
+            elif name == "form":
+                content_type = FORM_TYPE
+            else:
+                content_type = _media(name)
+        headers = [(name.replace("_", "-"), "") for name in detail.get("headers", {})]
+    if content_type:
+        headers.append(("content-type", content_type))
+    return int(status), content_type, body, headers
+
+
+# ---------------------------------------------------------------- reports
+
+
+def is_http(seam: str) -> bool:
+    """True for an HTTP seam id (inbound or outbound)."""
+    return seam.startswith(PREFIXES)
+
+
+_REQUEST = re.compile(r"args\.request(?:\['([^']*)'\])?")
+_ROOT = re.compile(r"^(\s*)return(?=[?:])")
+_RESPONSE = re.compile(r"return\['status_(\d{3})'\](?:\['json'\])?")
+
+
+def http_path(text: str) -> str:
+    """A drift path in HTTP terms: `response[201].json['orders']`, `request.query['page']`."""
+    text = _REQUEST.sub(lambda m: f"request.{m.group(1)}" if m.group(1) else "request", text)
+
+    def response(match: re.Match[str]) -> str:
+        json_part = ".json" if match.group(0).endswith("['json']") else ""
+        return f"response[{match.group(1)}]{json_part}"
+
+    return _ROOT.sub(r"\1response", _RESPONSE.sub(response, text))
+
+
+def part_name(part: str) -> str:
+    """`request` for args, `response` for return."""
+    return {"args": "request", "return": "response"}.get(part, part)
+
+
+def http_change_lines(changes: list[Change], part: str) -> list[str]:
+    """The drift lines of an HTTP seam: a changed status or content type said in those
+    words, every other change with its path in HTTP terms."""
+    lines: list[str] = []
+    removed = [c for c in changes if c.kind == "key removed" and len(c.segments) == 1]
+    added = [c for c in changes if c.kind == "key added" and len(c.segments) == 1]
+    rest = list(changes)
+    if part == "return":
+        for change in changes:
+            if change.kind == "key renamed?" and len(change.segments) == 1:
+                old, new = _status(change.segments[0]), _status(change.renamed_to[0])
+                lines.append(f"status changed  {old} → {new}")
+                rest.remove(change)
+            elif change.kind == "key renamed?" and len(change.segments) == 2:
+                old, new = _media(change.segments[1]), _media(change.renamed_to[1])
+                where = _status(change.segments[0])
+                lines.append(f"content type changed  response[{where}]  {old} → {new}")
+                rest.remove(change)
+        if removed and added:
+            old = ", ".join(_status(c.segments[0]) for c in removed)
+            new = ", ".join(_status(c.segments[0]) for c in added)
+            lines.append(f"status changed  {old} → {new}")
+            rest = [c for c in rest if c not in removed and c not in added]
+    return lines + [http_path(change.render(part)) for change in rest]
+
+
+_STATUS_PATH = re.compile(r"^return\['status_(\d{3})'\]$")
+
+
+def status_change(path: str, to_path: str) -> str | None:
+    """`201 → 200` when `path` → `to_path` is a response's status key renamed."""
+    old, new = _STATUS_PATH.match(path), _STATUS_PATH.match(to_path)
+    if old is None or new is None:
+        return None
+    return f"{old.group(1)} → {new.group(1)}"
+
+
+def _media(name: object) -> str:
+    """The content type a body key stands for (`text_html` is `text/html`)."""
+    if name == JSON_KEY:
+        return JSON_TYPE
+    return str(name).replace("_", "/", 1)
+
+
+def _status(name: object) -> str:
+    return str(name).removeprefix(STATUS)

@@ -1,0 +1,344 @@
+"""Redirect references taken before wrapping to the wrapper, and name those that cannot be.
+
+Registries filled at import time hold the original callable in many places: a module or
+class namespace (`from m import f`), a dict or a list (handler maps, plugin hooks), a
+closure cell (Flask's deferred blueprint setup, DRF's `@api_view`), an object's instance
+`__dict__` or `__slots__` (FastAPI's `Dependant.call`, Click's `Command.callback`), a
+tuple held in one of those (FastAPI's `Dependant.cache_key`, `(func, args)` callbacks;
+a new tuple replaces it), a weak reference (Django signal receivers, blinker). Each is
+pointed at the wrapper, with an undo; a tuple used only as a dict key is a lookup key
+(equal to the wrapper's, which compares and hashes as the original), never a way to
+call. What still reaches the original afterwards is reported by what holds it, so the
+summary's "not recorded when called through X" lines are true. Foreign objects are only
+read statically (`seamrec.runtime.statics`).
+"""
+
+from __future__ import annotations
+
+import gc
+import types
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+import wrapt
+
+from seamrec.runtime import statics
+
+_PROXY_TYPES = (wrapt.ObjectProxy, wrapt.FunctionWrapper, wrapt.BoundFunctionWrapper)
+
+
+class Restore:
+    """One undo step: put `value` back at `key` of `container` (how: "attr", "item", "member",
+    "cell" or "slot"). A plain object rather than a closure, so the gc walk that finds
+    aliases can tell seamrec's own references from the app's."""
+
+    __slots__ = ("container", "how", "key", "value")
+
+    def __init__(self, container: Any, how: str, key: Any, value: object) -> None:
+        self.container = container
+        self.how = how
+        self.key = key
+        self.value = value
+
+    def __call__(self) -> None:
+        container, key, value = self.container, self.key, self.value
+        try:
+            if self.how == "attr":
+                setattr(container, key, value)
+            elif self.how == "item":
+                container[key] = value
+            elif self.how == "cell":
+                container.cell_contents = value
+            elif self.how == "member":  # a set: the wrapper `key` out, the original in
+                container.discard(key)
+                container.add(value)
+            else:
+                key.__set__(container, value)
+        except (IndexError, KeyError, TypeError, AttributeError):
+            pass  # the holder changed shape meanwhile: nothing left to restore
+
+
+@dataclass
+class Redirector:
+    """Redirects the references to a batch of originals; `undo` and the report grow."""
+
+    wrapped: dict[int, tuple[object, Any]]  # id(original) -> (original, wrapper)
+    ours: set[int]
+    undo: list[Restore] = field(default_factory=list)
+    holders: dict[int, set[str]] = field(default_factory=dict)  # id(original) -> holders
+    redirected: int = 0
+    # A module namespace: the functions defined there are collected in `functions` by the
+    # same walk over the heap (instrumentation looks for functions only a registry holds).
+    namespace: dict[str, Any] | None = None
+    functions: list[types.FunctionType] = field(default_factory=list)
+    tuples: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def run(self) -> None:
+        """Redirect every referrer of the originals, then their weak references."""
+        originals = [original for original, _ in self.wrapped.values()]
+        self.ours |= {id(self.wrapped), id(originals), *map(id, self.wrapped.values())}
+        namespace = self.namespace
+        targets = originals if namespace is None else [*originals, namespace]
+        self.ours |= {id(targets), id(self.functions), id(self.tuples)}
+        for referrer in gc.get_referrers(*targets):
+            if id(referrer) in self.ours:
+                continue
+            kind = type(referrer)
+            if kind is types.FrameType or kind is Restore:
+                continue
+            if kind is types.FunctionType and referrer.__globals__ is namespace:
+                self.functions.append(referrer)
+            if kind is tuple and not _is_benign(referrer, kind):
+                self.tuples.append(referrer)
+                continue
+            try:
+                self._redirect(referrer, kind)
+            except Exception as exc:  # a holder that refused: its seams are named
+                self._note(referrer, f"{_describe_holder(referrer)} ({exc!r})")
+        if self.tuples:
+            self._redirect_tuples()
+        self._redirect_weak_references()
+
+    def _redirect_tuples(self) -> None:
+        """Replace each tuple holding an original, where a list, a dict value or an
+        object's instance `__dict__` holds it, by one holding the wrapper; a tuple held
+        as a dict key only is a lookup key. Any other holder is named."""
+        tuples = {id(t): t for t in self.tuples}
+        done: set[int] = set()
+        own = self.ours | {id(tuples), id(done)}
+        for holder in gc.get_referrers(*self.tuples):
+            kind = type(holder)
+            if kind is types.FrameType or kind is Restore or id(holder) in own:
+                continue
+            if kind is dict or kind is list:
+                done |= self._swap_tuples(holder, tuples)
+            elif kind is not tuple and not _is_benign(holder, kind):
+                namespace = statics.instance_dict(holder)
+                if namespace is not None:
+                    done |= self._swap_tuples(namespace, tuples)
+        for key, held in tuples.items():
+            if key not in done:
+                self._note(held)
+
+    def _swap_tuples(self, container: Any, tuples: dict[int, tuple[Any, ...]]) -> set[int]:
+        """Swap the `tuples` among a list's items or a dict's values; the ids of those
+        swapped, and of those that are the dict's keys."""
+        done: set[int] = set()
+        if type(container) is dict:
+            done |= {id(key) for key in container if tuples.get(id(key)) is key}
+        entries = list(enumerate(container)) if type(container) is list else list(container.items())
+        for key, value in entries:
+            held = tuples.get(id(value))
+            if held is None or held is not value:
+                continue
+            fresh = tuple(item if self._hit(item) is None else self._hit(item) for item in held)
+            container[key] = fresh
+            self.undo.append(Restore(container, "item", key, value))
+            self.redirected += 1
+            done.add(id(value))
+        return done
+
+    def _redirect(self, referrer: Any, kind: type) -> None:
+        if issubclass(kind, dict):
+            self._in_dict(referrer)
+            self._note(referrer)  # keys cannot be redirected
+        elif issubclass(kind, list):
+            self._in_list(referrer)
+        elif kind is set:
+            self._in_set(referrer)
+        elif kind is types.CellType:
+            self._in_cell(referrer)
+        elif not _is_benign(referrer, kind):
+            self._in_object(referrer)
+            self._note(referrer)
+
+    def _note(self, referrer: object, holder: str | None = None) -> None:
+        """Name the originals `referrer` itself still holds."""
+        for key, (original, _) in self.wrapped.items():
+            if _holds(referrer, original):
+                self.holders.setdefault(key, set()).add(holder or _describe_holder(referrer))
+
+    def _hit(self, value: object) -> Any:
+        hit = self.wrapped.get(id(value))
+        return hit[1] if hit is not None and hit[0] is value else None
+
+    def _in_dict(self, mapping: dict[Any, Any]) -> None:
+        for key, value in list(mapping.items()):
+            wrapper = self._hit(value)
+            if wrapper is None or (type(key) is str and key == "__wrapped__"):
+                continue
+            if issubclass(type(value), classmethod | staticmethod):
+                continue  # only ever held by the class dict we already replaced
+            owner = _class_owning(mapping)
+            if owner is not None:
+                setattr(owner, key, wrapper)  # keeps the type's method cache right
+                self.undo.append(Restore(owner, "attr", key, value))
+            else:
+                mapping[key] = wrapper
+                self.undo.append(Restore(mapping, "item", key, value))
+            self.redirected += 1
+
+    def _in_list(self, items: list[Any]) -> None:
+        for index, value in enumerate(items):
+            wrapper = self._hit(value)
+            if wrapper is not None:
+                items[index] = wrapper
+                self.redirected += 1
+                self.undo.append(Restore(items, "item", index, value))
+
+    def _in_set(self, items: set[Any]) -> None:
+        """A set of callables (Django's check registry): the wrapper replaces the
+        original (it hashes and compares as the original)."""
+        for value in [value for value in items if self._hit(value) is not None]:
+            wrapper = self._hit(value)
+            items.discard(value)
+            items.add(wrapper)
+            self.redirected += 1
+            self.undo.append(Restore(items, "member", wrapper, value))
+
+    def _in_cell(self, cell: types.CellType) -> None:
+        try:
+            value = cell.cell_contents
+        except ValueError:  # an empty cell
+            return
+        wrapper = self._hit(value)
+        if wrapper is not None:
+            cell.cell_contents = wrapper
+            self.redirected += 1
+            self.undo.append(Restore(cell, "cell", None, value))
+
+    def _in_object(self, obj: object) -> None:
+        """An object holding an original in its instance `__dict__` (kept inline by
+        CPython, so the object itself is the referrer) or in a `__slots__` member."""
+        namespace = statics.instance_dict(obj)
+        if namespace is not None:
+            self._in_dict(namespace)
+        for descriptor, value in list(statics.slots(obj)):
+            wrapper = self._hit(value)
+            if wrapper is None:
+                continue
+            try:
+                descriptor.__set__(obj, wrapper)
+            except (AttributeError, TypeError):  # a read-only member (functools.partial)
+                continue
+            self.redirected += 1
+            self.undo.append(Restore(obj, "slot", descriptor, value))
+
+    def _redirect_weak_references(self) -> None:
+        """Weak references to an original (Django signal receivers, blinker) are replaced
+        by weak references to the wrapper where they sit in a list, a dict value or a
+        tuple inside one of those; a weak reference anywhere else is named."""
+        replacements: dict[int, tuple[weakref.ReferenceType[Any], Any, object]] = {}
+        for key, (original, wrapper) in self.wrapped.items():
+            for ref in weakref.getweakrefs(original):  # the list is freed after the loop
+                if type(ref.__callback__) is weakref.finalize:
+                    continue  # runs code when the function dies; no way to call it
+                if type(ref) is weakref.ReferenceType:
+                    fresh = weakref.ref(wrapper, ref.__callback__)
+                    replacements[id(ref)] = (ref, fresh, original)
+                else:
+                    holder = f"a {statics.type_path(type(ref))}"
+                    self.holders.setdefault(key, set()).add(holder)
+        if not replacements:
+            return
+        refs_list = [ref for ref, _, _ in replacements.values()]
+        tuples: list[tuple[Any, ...]] = []
+        seen: set[int] = set()
+        own = {id(replacements), id(refs_list), id(tuples), *map(id, replacements.values())}
+        own |= self.ours
+        for holder in gc.get_referrers(*refs_list):
+            kind = type(holder)
+            if kind is types.FrameType or id(holder) in own:
+                continue
+            if kind is tuple:
+                tuples.append(holder)
+            elif kind is dict:
+                seen |= {id(key) for key in holder if id(key) in replacements}  # a cache
+                seen |= self._swap_refs(holder, replacements, {})
+            elif kind is list:
+                seen |= self._swap_refs(holder, replacements, {})
+        if tuples:
+            swappable = {id(t): t for t in tuples}
+            own |= {id(swappable)}
+            for outer in gc.get_referrers(*tuples):
+                if id(outer) in own:
+                    continue
+                if type(outer) is list or type(outer) is dict:
+                    seen |= self._swap_refs(outer, replacements, swappable)
+        for ref_id, (_, _, original) in replacements.items():
+            if ref_id not in seen:
+                holder = "a weak reference (seamrec could not reach its holder)"
+                self.holders.setdefault(id(original), set()).add(holder)
+
+    def _swap_refs(
+        self,
+        container: Any,
+        replacements: dict[int, tuple[weakref.ReferenceType[Any], Any, object]],
+        tuples: dict[int, tuple[Any, ...]],
+    ) -> set[int]:
+        """Swap the weak references in a list's items or a dict's values, directly or
+        inside one of the `tuples` (a new tuple replaces the old one)."""
+        done: set[int] = set()
+        entries = list(enumerate(container)) if type(container) is list else list(container.items())
+        for key, value in entries:
+            held = tuples.get(id(value))
+            if held is not None and held is value:
+                hits = [id(item) for item in held if id(item) in replacements]
+                if not hits:
+                    continue
+                fresh = tuple(
+                    replacements[id(item)][1] if id(item) in replacements else item for item in held
+                )
+                done.update(hits)
+            elif id(value) in replacements and replacements[id(value)][0] is value:
+                fresh = replacements[id(value)][1]
+                done.add(id(value))
+            else:
+                continue
+            container[key] = fresh
+            self.undo.append(Restore(container, "item", key, value))
+            self.redirected += 1
+        return done
+
+
+def _class_owning(mapping: dict[Any, Any]) -> type | None:
+    """The class whose `__dict__` this is, if any (those must be changed via setattr)."""
+    module = mapping.get("__module__")
+    if module is None:
+        return None
+    for referrer in gc.get_referrers(mapping):
+        if statics.is_class(referrer) and statics.class_dict(referrer).get("__module__") is module:
+            return referrer  # type: ignore[no-any-return]
+    return None
+
+
+def _is_benign(referrer: object, kind: type) -> bool:
+    """Referrers that hold an original without being a way to call it behind our back."""
+    if issubclass(kind, classmethod | staticmethod | types.ModuleType | property):
+        return True
+    if issubclass(kind, _PROXY_TYPES):
+        return True  # our own wrappers (and other wrapt proxies) call through to it
+    if kind is types.FunctionType or issubclass(kind, type):
+        return True  # `__wrapped__` chains and class bodies we already rewrote
+    if issubclass(kind, tuple):
+        return all(statics.is_class(item) for item in gc.get_referents(referrer))
+    return False
+
+
+def _holds(referrer: object, original: object) -> bool:
+    """Whether `referrer` itself (not something it contains) refers to `original`."""
+    if issubclass(type(referrer), dict):
+        return any(key is original for key in referrer)  # type: ignore[attr-defined]
+    return any(item is original for item in gc.get_referents(referrer))
+
+
+def _describe_holder(referrer: object) -> str:
+    kind = type(referrer)
+    if issubclass(kind, dict):
+        return "a dict key"
+    if kind is types.CellType:
+        return "a closure variable"
+    if kind is types.MethodType:
+        return f"a bound method of {statics.type_path(type(referrer.__self__))}"  # type: ignore[attr-defined]
+    return f"a {statics.type_path(kind)}"

@@ -1,0 +1,417 @@
+"""Wrap the seams of the configured modules in place, and put everything back at the end.
+
+Modules are instrumented right after they execute, through an import hook installed
+before conftest.py is imported; modules imported earlier are instrumented on install.
+Candidates are found statically (`seamrec.runtime.candidates`): a proxy such as `flask.g` is
+never evaluated, only named. Each candidate is wrapped on its own (`seamrec.runtime.wrappers`),
+so one failure loses one seam, and that seam is named. References taken before wrapping
+are redirected by `seamrec.runtime.aliases`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import gc
+import importlib.abc
+import importlib.machinery
+import sys
+import types
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
+
+import wrapt
+
+from seamrec.config import SeamPattern, Settings, in_packages
+from seamrec.runtime import statics
+from seamrec.runtime.aliases import Redirector, Restore
+from seamrec.runtime.candidates import (
+    Candidate,
+    describe,
+    func_of,
+    global_candidates,
+    home_globals,
+    is_dunder,
+    library_candidates,
+)
+from seamrec.runtime.wrappers import Seam, SeamCachedProperty, SeamProperty, SeamWrapper
+
+__tracebackhide__ = True  # pytest shows no frame of the seam wrappers in a traceback
+
+__all__ = ["Dispatcher", "Instrumenter", "Report", "Seam", "SeamWrapper", "caller_frame_depth"]
+
+
+class Dispatcher(Protocol):
+    """What the wrappers hand a crossing call to (the session implements it)."""
+
+    def crossing(
+        self,
+        seam: Seam,
+        caller: str,
+        wrapped: Callable[..., Any],
+        instance: object,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any: ...
+
+    def importing(self) -> AbstractContextManager[None]:
+        """Entered while a module in scope executes its module-level code."""
+        ...
+
+
+@dataclass
+class Report:
+    """What instrumentation did, for the terminal summary."""
+
+    seams: dict[str, Seam] = field(default_factory=dict)
+    unredirected: dict[str, set[str]] = field(default_factory=dict)
+    redirected: int = 0
+    errors: list[str] = field(default_factory=list)
+    considered: set[tuple[str, str]] = field(default_factory=set)
+    # type path -> "module.name" of each value never evaluated (proxies, lazy objects)
+    skipped: dict[str, set[str]] = field(default_factory=dict)
+    # seam id (or module name) -> why seamrec could not wrap it: its calls are not recorded
+    lost: dict[str, str] = field(default_factory=dict)
+
+
+def caller_frame_depth() -> int:
+    """How many frames above a wrapt wrapper the caller sits (1 with wrapt's C extension)."""
+    seen: list[int] = []
+
+    def probe(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        for depth in range(1, 6):
+            if sys._getframe(depth).f_code is caller_frame_depth.__code__:
+                seen.append(depth)
+                break
+        return wrapped(*args, **kwargs)
+
+    wrapt.FunctionWrapper(lambda: None, probe)()
+    return seen[0] if seen else 1
+
+
+class Instrumenter:
+    """Wraps seams in place and puts everything back on `uninstall`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        dispatcher: Dispatcher,
+        boundaries: tuple[str, ...] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.dispatcher = dispatcher
+        # The app's packages: library seams (`seams` patterns naming callables outside
+        # them) are recorded only when called from these. Replay wraps with no boundaries.
+        self.boundaries = settings.boundaries if boundaries is None else boundaries
+        self.report = Report()
+        self._undo: list[Callable[[], None]] = []
+        self._finder: _SeamFinder | None = None
+        self._seen: set[str] = set()
+        self._depth = caller_frame_depth()
+        self._in_boundaries = functools.lru_cache(maxsize=4096)(self._boundary_module)
+
+    def _boundary_module(self, module: str) -> bool:
+        return in_packages(module, self.boundaries)
+
+    def is_library(self, module: str) -> bool:
+        """Whether seams of `module` are library seams (there are boundaries, and the
+        module is outside them): found by exposed name, recorded only from the app."""
+        return bool(self.boundaries) and not self._in_boundaries(module)
+
+    def install(self) -> None:
+        """Instrument imported modules in scope and hook future imports."""
+        self._finder = _SeamFinder(self)
+        sys.meta_path.insert(0, self._finder)
+        self.catch_up()
+
+    def extend(self, patterns: tuple[SeamPattern, ...]) -> None:
+        """Also wrap the seams named by `patterns` (for markers found at collection)."""
+        fresh = tuple(p for p in patterns if p not in self.settings.seams)
+        if not fresh:
+            return
+        self.settings = dataclasses.replace(self.settings, seams=self.settings.seams + fresh)
+        for name, module in list(sys.modules.items()):
+            if issubclass(type(module), types.ModuleType) and self.settings.module_in_scope(name):
+                self.instrument_module(module)
+
+    def uninstall(self) -> None:
+        """Remove the import hook and restore every original callable and alias."""
+        if self._finder is not None and self._finder in sys.meta_path:
+            sys.meta_path.remove(self._finder)
+        self._finder = None
+        for undo in reversed(self._undo):
+            undo()
+        self._undo.clear()
+
+    def catch_up(self) -> None:
+        """Instrument modules in scope that were imported without passing our hook."""
+        for name in self.unseen_modules():
+            self.instrument_module(sys.modules[name])
+
+    def unseen_modules(self) -> list[str]:
+        """Modules in scope that are imported but were never instrumented."""
+        return sorted(
+            name
+            for name, module in list(sys.modules.items())
+            if issubclass(type(module), types.ModuleType)
+            and name not in self._seen
+            and self.settings.module_in_scope(name)
+        )
+
+    def instrument_module(self, module: types.ModuleType) -> None:
+        """Wrap the seams defined in `module`, then redirect aliases to them. A failure
+        loses the one seam it happened on, and names it."""
+        name = module.__name__
+        self._seen.add(name)
+        try:
+            candidates = list(self._candidates(module))
+        except Exception as exc:  # never break the import of the user's module
+            self.report.lost[name] = f"the module could not be searched for seams: {exc!r}"
+            return
+        replaced: list[tuple[Candidate, Any]] = []
+        taken: set[int] = set()
+        candidates.sort(key=lambda c: c.how != "attr")  # a registry entry may be a global too
+        for candidate in candidates:
+            seam_id = f"{name}:{candidate.qualname}"
+            if id(candidate.value) in taken:
+                continue  # wrapped where it is a global; aliases are redirected below
+            taken.add(id(candidate.value))
+            try:
+                wrapper = self._wrap(name, candidate)
+                if wrapper is not None:
+                    if candidate.how == "item":
+                        cast(dict[str, Any], candidate.owner)[candidate.name] = wrapper
+                    else:
+                        setattr(candidate.owner, candidate.name, wrapper)
+                    replaced.append((candidate, wrapper))
+                    self._undo.append(
+                        Restore(candidate.owner, candidate.how, candidate.name, candidate.value)
+                    )
+            except Exception as exc:  # this seam is lost, the others are wrapped
+                self.report.seams.pop(seam_id, None)
+                self.report.lost[seam_id] = f"could not be wrapped: {exc!r}"
+        callables = [(c.value, w) for c, w in replaced if c.kind == "callable"]
+        namespace = None if self.is_library(name) else vars(module)
+        functions: list[types.FunctionType] | None = None
+        if callables:
+            ours = {id(candidates), id(replaced), id(callables), *map(id, candidates)}
+            ours |= {id(pair) for pair in replaced} | {id(pair) for pair in callables}
+            functions = self._redirect_aliases(callables, ours, namespace)
+        if namespace is not None:
+            if functions is None:
+                functions = [
+                    f for f in gc.get_referrers(namespace) if type(f) is types.FunctionType
+                ]
+            self._wrap_hidden(module, functions, {c.qualname for c in candidates})
+
+    def _wrap_hidden(
+        self, module: types.ModuleType, functions: list[types.FunctionType], taken: set[str]
+    ) -> None:
+        """Wrap the public functions of `module` that no global or class attribute holds,
+        only a registry (DRF's `@api_view` keeps the view in a closure of the class it
+        builds). Each is kept only if a holder could be pointed at its wrapper."""
+        namespace = vars(module)
+        home = module.__name__
+        hidden = [
+            referrer
+            for referrer in functions
+            if referrer.__globals__ is namespace
+            and referrer.__module__ == home
+            and "<" not in referrer.__qualname__
+            and referrer.__qualname__ not in taken
+            and self.settings.is_seam(home, referrer.__qualname__)
+        ]
+        for function in hidden:
+            seam_id = f"{home}:{function.__qualname__}"
+            try:
+                self._wrap_held(function, seam_id, {id(hidden), id(functions)})
+            except Exception as exc:  # this seam is lost, the others are wrapped
+                self.report.seams.pop(seam_id, None)
+                self.report.lost[seam_id] = f"could not be wrapped: {exc!r}"
+
+    def _wrap_held(self, function: types.FunctionType, seam_id: str, ours: set[int]) -> None:
+        seam = describe(function.__module__, function.__qualname__, function, function, False)
+        if seam is None or seam_id in self.report.seams:
+            return
+        wrapper = SeamWrapper(function, self._wrapper_for(seam, function.__globals__, False), seam)
+        redirector = Redirector({id(function): (function, wrapper)}, ours)
+        try:
+            redirector.run()
+        finally:
+            self._undo.extend(redirector.undo)
+        if not redirector.redirected:
+            return  # nothing reaches it through seamrec's wrapper: not counted as a seam
+        self.report.seams[seam.id] = seam
+        self.report.redirected += redirector.redirected
+        for holders in redirector.holders.values():
+            self.report.unredirected.setdefault(seam.id, set()).update(holders)
+
+    def _candidates(self, module: types.ModuleType) -> Iterator[Candidate]:
+        home = module.__name__
+        namespace = list(vars(module).items())
+        if self.is_library(home):
+            yield from library_candidates(module, namespace, self.settings.seams)
+            return
+        for attr, value in namespace:
+            if type(attr) is not str or is_dunder(attr):
+                continue  # dunders are never seams (`__loader__`, `__builtins__`...)
+            try:
+                yield from global_candidates(module, attr, value, self.report.skipped)
+            except Exception as exc:  # classified statically, yet something refused
+                self._skip(value, f"{home}.{attr}", exc)
+
+    def _skip(self, value: object, where: str, exc: Exception | None = None) -> None:
+        path = statics.type_path(type(value))
+        label = path if exc is None else f"{path}, {type(exc).__name__}"
+        self.report.skipped.setdefault(label, set()).add(where)
+
+    def _wrap(self, module: str, candidate: Candidate) -> Any:
+        qualname = candidate.qualname
+        self.report.considered.add((module, qualname))
+        if "<" in qualname or not self.settings.is_seam(module, qualname):
+            return None
+        seam_id = f"{module}:{qualname}"
+        library = self.is_library(module)
+        if candidate.kind != "callable":
+            seam = Seam(seam_id, module, qualname, "function", True, ("self", "value"), None)
+            self.report.seams[seam.id] = seam
+            route = self._route(seam, None, library)
+            if candidate.kind == "property":
+                return SeamProperty(cast(property, candidate.value), seam, route)
+            return SeamCachedProperty(cast(Any, candidate.value), seam, route)
+        original = candidate.value
+        kind = type(original)
+        function = func_of(original) if issubclass(kind, classmethod | staticmethod) else original
+        if type(function) is SeamWrapper:
+            return None  # already wrapped
+        described = describe(module, qualname, function, original, library)
+        if described is None:
+            return None
+        self.report.seams[described.id] = described
+        home = home_globals(function)
+        return SeamWrapper(original, self._wrapper_for(described, home, library), described)
+
+    def _route(
+        self, seam: Seam, home_globals: object, library: bool
+    ) -> Callable[[Any, Callable[..., Any], object, tuple[Any, ...]], Any]:
+        """`route(scope, call, instance, args)`: `call(*args)` directly, or through the
+        dispatcher when the caller whose globals are `scope` crosses the seam."""
+        home = seam.module
+        dispatcher = self.dispatcher
+        in_boundaries = self._in_boundaries
+
+        def route(
+            scope: Any, call: Callable[..., Any], instance: object, args: tuple[Any, ...]
+        ) -> Any:
+            if scope is home_globals:
+                return call(*args)
+            caller = scope.get("__name__", "?")
+            if library:
+                if not in_boundaries(caller):
+                    return call(*args)
+            elif caller == home or caller.startswith("seamrec."):  # seamrec reading a value
+                return call(*args)
+            return dispatcher.crossing(seam, caller, call, instance, args, {})
+
+        return route
+
+    def _wrapper_for(self, seam: Seam, home_globals: object, library: bool) -> Callable[..., Any]:
+        home = seam.module
+        dispatcher = self.dispatcher
+        getframe = sys._getframe
+        depth = self._depth
+        in_boundaries = self._in_boundaries
+
+        if library:
+
+            def library_wrapper(
+                wrapped: Callable[..., Any],
+                instance: object,
+                args: tuple[Any, ...],
+                kwargs: dict[str, Any],
+            ) -> Any:
+                caller = getframe(depth).f_globals.get("__name__", "?")
+                if not in_boundaries(caller):  # only the app's own calls are its seams
+                    return wrapped(*args, **kwargs)
+                return dispatcher.crossing(seam, caller, wrapped, instance, args, kwargs)
+
+            return library_wrapper
+
+        def seam_wrapper(
+            wrapped: Callable[..., Any],
+            instance: object,
+            args: tuple[Any, ...],
+            kwargs: dict[str, Any],
+        ) -> Any:
+            scope = getframe(depth).f_globals
+            if scope is home_globals:  # a call inside the module: the cheapest check first
+                return wrapped(*args, **kwargs)
+            caller = scope.get("__name__", "?")
+            if caller == home or caller.startswith("seamrec."):  # seamrec reading a value
+                return wrapped(*args, **kwargs)
+            return dispatcher.crossing(seam, caller, wrapped, instance, args, kwargs)
+
+        return seam_wrapper
+
+    def _redirect_aliases(
+        self,
+        replaced: list[tuple[object, Any]],
+        ours: set[int],
+        namespace: dict[str, Any] | None,
+    ) -> list[types.FunctionType]:
+        """Point the aliases of the originals at their wrappers; the functions defined in
+        `namespace` come back from the same walk over the heap."""
+        wrapped = {id(original): (original, wrapper) for original, wrapper in replaced}
+        redirector = Redirector(wrapped, ours, namespace=namespace)
+        try:
+            redirector.run()
+        finally:
+            self._undo.extend(redirector.undo)
+            self.report.redirected += redirector.redirected
+            for key, holders in redirector.holders.items():
+                seam = wrapped[key][1].seam
+                self.report.unredirected.setdefault(seam.id, set()).update(holders)
+        return redirector.functions
+
+
+class _SeamFinder(importlib.abc.MetaPathFinder):
+    """Finds modules in scope with the other finders and instruments them once executed."""
+
+    def __init__(self, instrumenter: Instrumenter) -> None:
+        self._instrumenter = instrumenter
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if not self._instrumenter.settings.module_in_scope(fullname):
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = _InstrumentingLoader(spec.loader, self._instrumenter)
+                return spec
+        return None
+
+
+class _InstrumentingLoader(importlib.abc.Loader):
+    """Delegates to the real loader, then wraps the seams of the fresh module."""
+
+    def __init__(self, loader: Any, instrumenter: Instrumenter) -> None:
+        self._loader = loader
+        self._instrumenter = instrumenter
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        return self._loader.create_module(spec)  # type: ignore[no-any-return]
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        with self._instrumenter.dispatcher.importing():  # import-time calls: no test's
+            self._loader.exec_module(module)
+        self._instrumenter.instrument_module(module)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)

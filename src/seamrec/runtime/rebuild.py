@@ -1,0 +1,434 @@
+"""Rebuild recorded payloads into real Python values for replay.
+
+Cassettes are data: rebuilding constructs values and nothing else. Only a fixed list of
+standard-library types, classes defined in the configured boundaries, and type paths
+listed in ``replay_types`` may be built; objects are created without running their
+``__init__`` (``object.__new__`` and the recorded fields; SQLAlchemy mapped objects through
+their class manager, Django models with the ``_state`` of a loaded row), exceptions with
+their recorded args. Anything else — an opaque connection, a cut value, a redacted value,
+a type that is not allowed — raises ``RebuildError`` naming where it is and the fix.
+"""
+
+from __future__ import annotations
+
+import builtins
+import collections
+import dataclasses
+import datetime as dt
+import decimal
+import importlib
+import inspect
+import sqlite3
+import uuid
+import zoneinfo
+from collections.abc import Callable
+from typing import Any
+
+import msgpack
+
+from seamrec.exceptions import ReplayError
+from seamrec.model.codec import Ext
+
+STDLIB_TYPES: dict[str, type] = {
+    "collections.OrderedDict": collections.OrderedDict,
+    "collections.defaultdict": collections.defaultdict,
+    "collections.Counter": collections.Counter,
+    "collections.deque": collections.deque,
+    "sqlite3.Row": sqlite3.Row,
+}
+# SQLAlchemy's rows and their `_mapping`: data, rebuilt through SQLAlchemy itself
+SQLALCHEMY_ROWS = frozenset({"sqlalchemy.engine.row.Row", "sqlalchemy.engine.row.LegacyRow"})
+SQLALCHEMY_MAPPINGS = frozenset({"sqlalchemy.engine.row.RowMapping"})
+QUOTED_NAME = "sqlalchemy.sql.elements.quoted_name"  # a column name in a RowMapping
+STDLIB_EXCEPTION_MODULES = ("builtins", "sqlite3", "json.decoder", "decimal", "zoneinfo")
+NARROW = "narrow the replay patterns so that this seam runs for real"
+# What SQLAlchemy keeps a mapped relationship in; rebuilt as the plain collection, which
+# the mapped attribute adapts when it is set.
+ORM_COLLECTIONS = {
+    "sqlalchemy.orm.collections.InstrumentedList": "list",
+    "sqlalchemy.orm.collections.InstrumentedSet": "set",
+    "sqlalchemy.orm.collections.InstrumentedDict": "dict",
+}
+
+
+class RebuildError(ReplayError):
+    """A recorded value that cannot be given back: `where` in the outcome (`return['a']`),
+    `what` went wrong and the `fix`, each said once."""
+
+    def __init__(self, what: str, fix: str, *, type_path: str = "", where: str = "") -> None:
+        super().__init__(
+            f"{where}: {what}; {fix}" if where else f"{what}; {fix}", type_path=type_path
+        )
+        self.what = what
+        self.fix = fix
+        self.where = where
+
+    def at(self, where: str) -> RebuildError:
+        """The same error, placed at `where` (set once, by the innermost value)."""
+        if not self.where:
+            self.where = where
+            self.args = (f"{where}: {self.what}; {self.fix}",)
+        return self
+
+
+class TypeResolver:
+    """Finds the class of a recorded type path, if it may be built."""
+
+    def __init__(self, in_scope: Callable[[str], bool], allowed: tuple[str, ...] = ()) -> None:
+        self._in_scope = in_scope
+        self._allowed = frozenset(allowed)
+        self._cache: dict[str, type] = {}
+
+    def resolve(self, path: str) -> type:
+        """The class named by `path`, or ReplayError saying how to allow it."""
+        found = self._cache.get(path)
+        if found is None:
+            found = self._cache[path] = self._find(path)
+        return found
+
+    def _find(self, path: str) -> type:
+        if path in STDLIB_TYPES:
+            return STDLIB_TYPES[path]
+        builtin = getattr(builtins, path, None)
+        if isinstance(builtin, type) and issubclass(builtin, BaseException):
+            return builtin
+        for module, qualname in _splits(path):
+            exception_module = module in STDLIB_EXCEPTION_MODULES
+            if not (self._in_scope(module) or path in self._allowed or exception_module):
+                continue
+            try:
+                target: Any = importlib.import_module(module)
+                for part in qualname.split("."):
+                    target = getattr(target, part)
+            except (ImportError, AttributeError):
+                continue
+            if isinstance(target, type):
+                if exception_module and not issubclass(target, BaseException):
+                    continue
+                return target
+        raise RebuildError(
+            f"cannot rebuild a recorded {path}: only standard types and classes of the "
+            "configured boundaries are built",
+            f'allow it with replay_types = ["{path}"] in [tool.seamrec]',
+            type_path=path,
+        )
+
+
+def _splits(path: str) -> list[tuple[str, str]]:
+    parts = path.split(".")
+    return [(".".join(parts[:i]), ".".join(parts[i:])) for i in range(len(parts) - 1, 0, -1)]
+
+
+class Rebuilder:
+    """Turns a recorded payload tree (with raw ext values) into real values."""
+
+    def __init__(self, resolver: TypeResolver) -> None:
+        self._resolver = resolver
+
+    def rebuild(self, tree: Any, where: str = "") -> Any:
+        """A fresh value equal in type and content to what was recorded; `where` names the
+        value (`return`) in a RebuildError, which then also says where inside it."""
+        try:
+            return self._rebuild(tree, where or "the value")
+        except RebuildError as error:
+            raise error.at(where or "the value") from None
+        except ReplayError:
+            raise
+        except Exception as exc:  # a recorded value that no longer fits its class
+            raise RebuildError(
+                f"the recorded value no longer fits its class ({type(exc).__name__}: {exc})",
+                f"re-record, or {NARROW}",
+                where=where or "the value",
+            ) from None
+
+    def _rebuild(self, tree: Any, where: str = "") -> Any:
+        if isinstance(tree, list):
+            return [self._inside(item, f"{where}[{i}]") for i, item in enumerate(tree)]
+        if isinstance(tree, dict):
+            return {
+                self._inside(k, where): self._inside(v, f"{where}[{_key(k)}]")
+                for k, v in tree.items()
+            }
+        if isinstance(tree, msgpack.ExtType):
+            inner = msgpack.unpackb(tree.data, raw=False, strict_map_key=False)
+            return self._ext(tree.code, inner, where)
+        return tree
+
+    def _inside(self, tree: Any, where: str) -> Any:
+        """`_rebuild` of a part, naming its place in an error (innermost place wins)."""
+        try:
+            return self._rebuild(tree, where)
+        except RebuildError as error:
+            raise (error.at(where) if where else error) from None
+
+    def _ext(self, code: int, inner: Any, where: str) -> Any:
+        kind = Ext(code)
+        simple = _SIMPLE.get(kind)
+        if simple is not None:
+            return simple(inner, lambda tree: self._inside(tree, where))
+        if kind is Ext.MAP:
+            return {
+                self._inside(k, where): self._inside(v, f"{where}[{_key(k)}]") for k, v in inner
+            }
+        if kind is Ext.ENUM:
+            cls: Any = self._resolver.resolve(inner[0])
+            return cls[inner[1]]
+        if kind is Ext.TYPED_COLLECTION:
+            return self._typed_collection(*inner, where=where)
+        if kind is Ext.NAMEDTUPLE:
+            cls = self._resolver.resolve(inner[0])
+            return tuple.__new__(cls, self._inside(inner[2], where))
+        if kind is Ext.OBJECT:
+            return self._object(inner[0], inner[1], where)
+        if kind is Ext.ROW:
+            return self._row(inner[0], inner[1], self._inside(inner[2], where))
+        if kind is Ext.EXCEPTION:
+            return self._exception(inner, where)
+        if kind is Ext.LEAF_SUBCLASS:
+            cls = self._resolver.resolve(inner[0])
+            plain = self._inside(inner[1], where)
+            for base in (bool, int, float, str, bytes):
+                if issubclass(cls, base):
+                    return base.__new__(cls, plain)
+            return cls(plain)
+        if kind is Ext.REDACTED:
+            raise RebuildError(
+                f"the recorded {inner} was redacted when it was recorded and cannot be given back",
+                f"{NARROW}, or stop redacting this field if it holds no secret",
+                type_path=str(inner),
+            )
+        if kind is Ext.OPAQUE:
+            raise RebuildError(
+                f"a recorded {inner} cannot be rebuilt (only its type was recorded)",
+                NARROW,
+                type_path=str(inner),
+            )
+        if kind is Ext.CUT:
+            raise RebuildError(
+                f"a recorded value was cut by a limit ({inner[0]}) and cannot be rebuilt",
+                "raise max_depth/max_items/max_str in [tool.seamrec] and re-record",
+                type_path=str(inner[0]),
+            )
+        raise RebuildError(f"a recorded value of kind {kind.name} cannot be rebuilt", NARROW)
+
+    def _typed_collection(self, path: str, shape: str, items: Any, *, where: str) -> Any:
+        if path in SQLALCHEMY_MAPPINGS and shape == "dict":
+            keys = [_column_name(k) for k, _ in items]
+            values = [
+                self._inside(v, f"{where}[{k!r}]") for k, (_, v) in zip(keys, items, strict=True)
+            ]
+            return _sqlalchemy_row(keys, values)._mapping
+        cls: Any = self._resolver.resolve(path)
+        if shape == "dict":
+            pairs = [
+                (self._inside(k, where), self._inside(v, f"{where}[{_key(k)}]")) for k, v in items
+            ]
+            if cls is collections.defaultdict:
+                return collections.defaultdict(None, pairs)
+            if cls is collections.Counter:
+                return collections.Counter(dict(pairs))
+            if cls.__module__ == "collections":
+                return cls(pairs)
+            if not issubclass(cls, dict):
+                raise ReplayError(
+                    f"a recorded {path} is a mapping seamrec cannot build (not a dict)",
+                    type_path=path,
+                )
+            value = cls.__new__(cls)  # a user's dict subclass: no __init__ runs
+            dict.update(value, pairs)
+            return value
+        values = self._inside(items, where)
+        if cls.__module__ == "collections":
+            return cls(values)
+        for base, fill in ((list, list.extend), (set, set.update)):
+            if issubclass(cls, base):
+                value = cls.__new__(cls)
+                fill(value, values)
+                return value
+        if issubclass(cls, tuple | frozenset):
+            return cls.__new__(cls, values)
+        raise RebuildError(
+            f"a recorded {path} is not a collection seamrec can build", NARROW, type_path=path
+        )
+
+    def _object(self, path: str, fields: dict[str, Any], where: str) -> Any:
+        cls: Any = self._resolver.resolve(path)
+        manager = _sqlalchemy_manager(cls)
+        if manager is not None:
+            return self._mapped(manager, path, fields, where)
+        if _is_django_model(cls):
+            return self._django(cls, fields, where)
+        value = object.__new__(cls)
+        for name, item in fields.items():
+            object.__setattr__(value, name, self._inside(item, f"{where}.{name}"))
+        if dataclasses.is_dataclass(cls):
+            for field in dataclasses.fields(cls):
+                if field.name not in fields:
+                    raise RebuildError(
+                        f"a recorded {path} lacks its field {field.name!r}",
+                        "re-record",
+                        type_path=path,
+                    )
+        return value
+
+    def _mapped(self, manager: Any, path: str, fields: dict[str, Any], where: str) -> Any:
+        """A SQLAlchemy mapped object, made by its class manager (so it has its instance
+        state) and filled through the mapped attributes, as a transient object; refused
+        when it has relationships, which load lazily and so are never recorded (replaying
+        them empty would hand the caller wrong data)."""
+        relationships = manager.mapper.relationships.keys()  # iterating gives the values
+        unrecorded = [name for name in relationships if name not in fields]
+        if unrecorded:
+            names = ", ".join(unrecorded)
+            raise RebuildError(
+                f"a recorded {path} leaves out its relationships ({names}): seamrec records an "
+                "ORM entity's loaded columns, never its lazily loaded relationships",
+                f"{NARROW}, or have the seam return plain data (rows, dataclasses)",
+                type_path=path,
+            )
+        value = manager.new_instance()
+        for name, item in fields.items():
+            part = f"{where}.{name}"
+            if _orm_collection(item) is not None:
+                rebuilt: Any = self._orm_collection(item, part)
+            else:
+                rebuilt = self._inside(item, part)
+            setattr(value, name, rebuilt)
+        return value
+
+    def _django(self, cls: Any, fields: dict[str, Any], where: str) -> Any:
+        """A Django model instance as `Model.from_db` leaves one: its recorded field
+        values in its `__dict__` (no `__init__`, no signal) and a `_state` saying it came
+        from the database, so its managers, related fields and `save()` work."""
+        state_class: Any = importlib.import_module("django.db.models.base").ModelState
+        value = cls.__new__(cls)
+        for name, item in fields.items():
+            if not name.startswith("_"):
+                value.__dict__[name] = self._inside(item, f"{where}.{name}")
+        state = state_class()
+        state.adding = False
+        state.db = "default"
+        value.__dict__["_state"] = state
+        return value
+
+    def _orm_collection(self, tree: msgpack.ExtType, where: str) -> Any:
+        path, _, items = msgpack.unpackb(tree.data, raw=False, strict_map_key=False)
+        plain = ORM_COLLECTIONS[path]
+        if plain == "dict":
+            return {
+                self._inside(k, where): self._inside(v, f"{where}[{_key(k)}]") for k, v in items
+            }
+        values = self._inside(items, where)
+        return set(values) if plain == "set" else list(values)
+
+    def _row(self, path: str, columns: list[str], values: list[Any]) -> Any:
+        """A row of the recorded kind holding the rebuilt values as they are (a datetime
+        stays a datetime: no value goes through SQL and no converter runs)."""
+        if path == "sqlite3.Row":
+            return _sqlite_row(columns, values)
+        if path in SQLALCHEMY_ROWS:
+            return _sqlalchemy_row(columns, values)
+        self._resolver.resolve(path)
+        return dict(zip(columns, values, strict=True))
+
+    def _exception(self, inner: list[Any], where: str) -> BaseException:
+        path, args = inner[0], self._inside(inner[1], f"{where}.args")
+        cls: Any = self._resolver.resolve(path)
+        if not issubclass(cls, BaseException):
+            raise RebuildError(f"{path} is not an exception class", NARROW, type_path=path)
+        exc: BaseException = cls.__new__(cls, *args)
+        exc.args = tuple(args)
+        for name, item in (inner[3] if len(inner) > 3 else {}).items():
+            setattr(exc, name, self._inside(item, f"{where}.{name}"))
+        return exc
+
+
+def _sqlite_row(columns: list[str], values: list[Any]) -> sqlite3.Row:
+    """A `sqlite3.Row` over a cursor that only lends it the column names; the connection
+    is made by its class, never through `sqlite3.connect` (which the database seam wraps)."""
+    connection = sqlite3.Connection(":memory:")
+    try:
+        names = ", ".join(f'NULL AS "{c.replace(chr(34), chr(34) * 2)}"' for c in columns)
+        cursor = connection.execute(f"SELECT {names or 'NULL'}")
+        return sqlite3.Row(cursor, tuple(values))
+    finally:
+        connection.close()
+
+
+def _column_name(tree: Any) -> str:
+    """A column name as recorded in a row mapping: a str, or SQLAlchemy's `quoted_name`
+    (a table's column), made again as one."""
+    if type(tree) is str:
+        return tree
+    if type(tree) is msgpack.ExtType and tree.code == Ext.LEAF_SUBCLASS:
+        path, plain = msgpack.unpackb(tree.data, raw=False, strict_map_key=False)
+        if path == QUOTED_NAME and type(plain) is str:
+            quoted_name = importlib.import_module("sqlalchemy.sql.elements").quoted_name
+            name: str = quoted_name(plain, None)
+            return name
+    raise RebuildError("a recorded row mapping has a key that is not a column name", NARROW)
+
+
+def _sqlalchemy_row(columns: list[str], values: list[Any]) -> Any:
+    """A SQLAlchemy `Row` with these fields and values (as `Query` builds its rows)."""
+    result_tuple = importlib.import_module("sqlalchemy.engine.result").result_tuple
+    return result_tuple(columns)(values)
+
+
+def _key(key: Any) -> str:
+    """A dict key as it reads in a path: `'name'`, `3` (other keys by their type)."""
+    return repr(key) if type(key) in (str, int, bool, float) or key is None else "…"
+
+
+def _sqlalchemy_manager(cls: type) -> Any:
+    """The class manager of a SQLAlchemy mapped class (set in its `__dict__` by the
+    mapping), or None; read statically, nothing of SQLAlchemy runs."""
+    manager = inspect.getattr_static(cls, "_sa_class_manager", None)
+    if manager is None or type(manager).__module__ != "sqlalchemy.orm.instrumentation":
+        return None
+    return manager
+
+
+def _is_django_model(cls: type) -> bool:
+    return any(
+        base.__module__ == "django.db.models.base" and base.__name__ == "Model"
+        for base in cls.__mro__
+    )
+
+
+def _orm_collection(tree: Any) -> str | None:
+    """The plain collection a recorded SQLAlchemy relationship collection becomes."""
+    if type(tree) is not msgpack.ExtType or tree.code != Ext.TYPED_COLLECTION:
+        return None
+    try:
+        path = msgpack.unpackb(tree.data, raw=False, strict_map_key=False)[0]
+    except Exception:
+        return None
+    return ORM_COLLECTIONS.get(path) if type(path) is str else None
+
+
+def _datetime(inner: list[Any], _: Callable[[Any], Any]) -> dt.datetime:
+    value = dt.datetime.fromisoformat(inner[0])  # carries the recorded UTC offset
+    return value.astimezone(zoneinfo.ZoneInfo(inner[1])) if inner[1] else value
+
+
+def _time(inner: list[Any], _: Callable[[Any], Any]) -> dt.time:
+    value = dt.time.fromisoformat(inner[0])
+    return value.replace(tzinfo=zoneinfo.ZoneInfo(inner[1])) if inner[1] else value
+
+
+_SIMPLE: dict[Ext, Callable[[Any, Callable[[Any], Any]], Any]] = {
+    Ext.TUPLE: lambda inner, rebuild: tuple(rebuild(inner)),
+    Ext.SET: lambda inner, rebuild: set(rebuild(inner)),
+    Ext.FROZENSET: lambda inner, rebuild: frozenset(rebuild(inner)),
+    Ext.BIGINT: lambda inner, _: int(inner),
+    Ext.DECIMAL: lambda inner, _: decimal.Decimal(inner),
+    Ext.DATETIME: _datetime,
+    Ext.DATE: lambda inner, _: dt.date.fromisoformat(inner),
+    Ext.TIME: _time,
+    Ext.TIMEDELTA: lambda inner, _: dt.timedelta(inner[0], inner[1], inner[2]),
+    Ext.UUID: lambda inner, _: uuid.UUID(bytes=bytes(inner)),
+    Ext.COMPLEX: lambda inner, _: complex(inner[0], inner[1]),
+    Ext.BYTEARRAY: lambda inner, _: bytearray(inner),
+    Ext.SURROGATE_STR: lambda inner, _: bytes(inner).decode("utf-8", "surrogatepass"),
+}
