@@ -128,6 +128,17 @@ _OTHER_KEYS = ("cassette_dir", "replay_missing", "redact_values", "databases", "
 _KNOWN_KEYS = frozenset((*_LIST_KEYS, *_INT_KEYS, *_OTHER_KEYS))
 REPLAY_MISSING = ("fail", "call")
 PARTS = ("args", "return", "raise", "yield")
+# Files that mark a project's root directory, as pytest looks for its own configuration.
+PROJECT_FILES = ("pyproject.toml", "pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg")
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The nearest directory at or above `start` holding a pyproject.toml (or another
+    pytest configuration file); None when there is none."""
+    for folder in (start, *start.parents):
+        if any((folder / name).is_file() for name in PROJECT_FILES):
+            return folder
+    return None
 
 
 def load_settings(rootdir: Path) -> Settings:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from seamrec.cassette.store import SUFFIX, Cassette, load
-from seamrec.config import Settings, load_settings
+from seamrec.config import Settings, find_project_root, load_settings
 from seamrec.exceptions import CassetteError
 from seamrec.model.classify import Classifier
 from seamrec.model.shape import Shape, compatible, make_shape_function
@@ -46,7 +46,8 @@ def assert_matches(
     """Fail unless `value` has a shape `seam` was recorded with for `part`.
 
     `part` is "return", "raise", "yield" or "args.<parameter>". Without `settings`, the
-    `[tool.seamrec]` of the nearest pyproject.toml above the working directory is used.
+    `[tool.seamrec]` of the project around the working directory is used (the nearest
+    directory above it with a pyproject.toml or another pytest configuration file).
     """
     settings = settings or load_settings(_rootdir())
     if part not in PARTS and not part.startswith("args."):
@@ -97,10 +98,7 @@ class SeamsFixture:
 
 def _rootdir() -> Path:
     here = Path.cwd()
-    for folder in (here, *here.parents):
-        if (folder / "pyproject.toml").is_file():
-            return folder
-    return here
+    return find_project_root(here) or here
 
 
 def _index(cassette_dir: Path) -> _Index:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from seamrec.cassette.store import display_path
+from seamrec.commands import rerecord_command
 from seamrec.model.codec import short_repr, unpack
 from seamrec.pytest_plugin.run_end import RecordEnd
 from seamrec.review.explain import explain
@@ -13,12 +13,6 @@ from seamrec.runtime.adapters.httpseams import http_change_lines, is_http, part_
 from seamrec.runtime.adapters.sqlstatement import SEAM_PREFIX, sql_change_lines
 from seamrec.runtime.session import Mode, Stats, TestOutcome
 from seamrec.runtime.tape import Finding
-
-
-def rerecord_command(nodeid: str) -> str:
-    """The exact command that re-records one test."""
-    quoted = f'"{nodeid}"' if not set('"$`\\!') & set(nodeid) else shlex.quote(nodeid)
-    return f"pytest --record-seams {quoted}"
 
 
 def safe_failure_text(outcome: TestOutcome) -> str:

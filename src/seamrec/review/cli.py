@@ -28,7 +28,7 @@ from seamrec.cassette.store import (
     read_cassettes,
     write_atomic,
 )
-from seamrec.config import Settings, load_settings
+from seamrec.config import Settings, find_project_root, load_settings
 from seamrec.exceptions import CassetteError, SeamrecError, UsageError
 from seamrec.review.audit import audit, rewrite
 from seamrec.review.changes import SeamChanges, Snapshot, compare
@@ -162,16 +162,13 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _project_root(start: Path) -> Path:
     """The nearest directory with a pyproject.toml (or another pytest config file)."""
-    for folder in (start, *start.parents):
-        if any((folder / name).is_file() for name in _PROJECT_FILES):
-            return folder
-    raise UsageError(
-        f"no pyproject.toml (nor pytest.ini, tox.ini, setup.cfg) in {start} or above it: "
-        "run seamrec in your project, or point --root at it"
-    )
-
-
-_PROJECT_FILES = ("pyproject.toml", "pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg")
+    root = find_project_root(start)
+    if root is None:
+        raise UsageError(
+            f"no pyproject.toml (nor pytest.ini, tox.ini, setup.cfg) in {start} or above it: "
+            "run seamrec in your project, or point --root at it"
+        )
+    return root
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ from seamrec.cassette.store import (
     load,
     write_atomic,
 )
+from seamrec.commands import rerecord_command
 from seamrec.config import SeamPattern, Settings, in_packages
 from seamrec.exceptions import CassetteError, ReplayError
 from seamrec.model.classify import Classifier
@@ -154,11 +155,6 @@ class TestOutcome:
     findings: list[Finding] = field(default_factory=list)
     cassette_error: str | None = None
     cassette: Path | None = None
-
-
-def rerecord_hint(nodeid: str) -> str:
-    """The command that records one test."""
-    return f'pytest --record-seams "{nodeid}"'
 
 
 def replayed_outcome(kind: str, outcome: str, value: Any) -> Any:
@@ -727,7 +723,7 @@ class SeamSession:
         if tape.expected is None:
             raise ReplayError(
                 f"{seam.id} cannot be replayed: {tape.nodeid} has no cassette; record it "
-                f"first with {rerecord_hint(tape.nodeid)}",
+                f"first with {rerecord_command(tape.nodeid)}",
                 seam="",
             )
         detail = tape.expected.detail(seam.id, tape.recorded_index(seam.id, index))
