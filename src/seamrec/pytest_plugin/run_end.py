@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from seamrec.cassette.store import read_cassettes, write_atomic
-from seamrec.config import load_settings
 from seamrec.exceptions import CassetteError
+from seamrec.pytest_plugin.options import report_format
+from seamrec.pytest_plugin.stash import run_settings
 from seamrec.review.changes import Change, finding_changes, group_reported
 from seamrec.review.contract import ContractUpdate, write_contracts
 from seamrec.review.render import render
@@ -24,7 +25,6 @@ from seamrec.review.stale import StaleReport, stale_in_run
 from seamrec.runtime.session import Mode, Stats
 from seamrec.runtime.tape import Finding
 
-REPORT_FORMATS = {".json": "json", ".md": "markdown", ".markdown": "markdown"}
 CHANGES_ATTRIBUTE = "seamrec_changes"  # on a test report; xdist carries it to the controller
 # Options that run part of the suite: with any of them, a missing test is not evidence.
 _FILTERS = (
@@ -89,7 +89,7 @@ def finish_run(
     config = session.config
     end = None
     if mode is Mode.RECORD:
-        settings = load_settings(config.rootpath)  # already validated by this run
+        settings = run_settings(config)  # read and checked when the run started
         scopes = run_scopes(session, observer)
         try:
             end = after_recording(settings.rootdir, settings.cassette_dir, observer.ran, scopes)
@@ -157,12 +157,6 @@ def safe_change_records(findings: list[Finding]) -> list[dict[str, Any]]:
             detail = f"could not be described: {type(exc).__name__}: {exc}"
             records.append(Change(finding.seam, "drift", finding.part, detail=detail).to_record())
     return records
-
-
-def report_format(path: str) -> str | None:
-    """The report format, "json" or "markdown", by the file suffix; None if neither."""
-    lowered = path.lower()
-    return next((fmt for suffix, fmt in REPORT_FORMATS.items() if lowered.endswith(suffix)), None)
 
 
 def write_report(target: Path, observer: RunObserver, mode: Mode | None) -> None:
