@@ -47,4 +47,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    """The public API, for `dir()` and completion."""
+    return [*__all__, "__version__"]
