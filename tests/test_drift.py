@@ -8,7 +8,8 @@ from typing import Any, NamedTuple
 from seamrec.config import Limits
 from seamrec.model.codec import make_encoder, pack, unpack
 from seamrec.model.shape import args_shape, make_shape_function
-from seamrec.review.explain import Change, explain, render_path
+from seamrec.review.explain import explain, render_path
+from seamrec.review.explain import failure_change as Change
 
 shape_of = make_shape_function()
 encode = make_encoder(Limits())

@@ -1,28 +1,46 @@
-"""How seam contracts changed between two sets of cassettes, grouped by seam.
+"""One change model: how a seam's payload format changed, found by one engine.
 
-Used by ``seamrec diff`` (a git revision against the working tree) and by
-``--seams-report`` (the recorded shapes against the live ones of a checking run), so a
-reviewer reads the same words in both. A change is *breaking* when code that relied on
-the old contract can fail: a key, field or tuple position removed or renamed, a type
-changed or widened, a key that is now sometimes missing, a seam or its calls gone, a
-seam that now raises or no longer returns. It is *additive* (old code keeps working)
-for new keys, new seams, more calls, a narrowed type (`dict | None` → `dict`), a seam
-that no longer raises, a list that now has items or no longer has any (an empty list
-fits anything when checking). A change explained only by tests that were deleted is
-"no longer exercised": coverage was lost, the format did not change.
+Every reader of a change uses this module: the drift failure messages and
+``assert_matches`` (`seamrec.review.explain` words them), ``seamrec diff`` (a git revision
+against the working tree) and ``--seams-report`` (recorded shapes against the live ones of
+a checking run; `seamrec.review.render` words both). Two shapes or two contracts are
+flattened into tables of paths (`seamrec.review.contract`) and compared by `diff_tables`,
+with one rename rule and one rule for what a changed type hides.
+
+A change is *breaking* when code that relied on the old contract can fail: a key, field
+or tuple position removed or renamed, a type changed or widened, a key that is now
+sometimes missing, a seam or its calls gone, a seam that now raises or no longer returns.
+It is *additive* (old code keeps working) for new keys, new seams, more calls, a narrowed
+type (`dict | None` → `dict`), a seam that no longer raises, a list that now has items or
+no longer has any (an empty list fits anything when checking). A change explained only by
+tests that were deleted is "no longer exercised": coverage was lost, the format did not
+change.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from seamrec.cassette.store import Cassette
 from seamrec.model.formats import asserted, label_fits
-from seamrec.review.contract import Entry, PathKey, SeamContract, contracts_of, merge_all
-from seamrec.review.explain import ITEMS_KEY, format_change, without_formats
+from seamrec.model.shape import (
+    Shape,
+    canonical,
+    canonical_union,
+    fits,
+    fits_union,
+)
+from seamrec.review.contract import Entry, SeamContract, contracts_of, merge_all
+from seamrec.review.paths import (
+    ITEMS_KEY,
+    PathKey,
+    format_change,
+    render_path,
+    without_formats,
+)
 from seamrec.runtime.adapters.httpseams import http_path, is_http, status_change
 from seamrec.runtime.tape import Finding
 
@@ -49,12 +67,20 @@ BREAKING_KINDS = frozenset(
 )
 _COVERAGE_KINDS = frozenset({"no longer exercised", "newly exercised"})
 _VERBS = {"return": "returns", "raise": "raises", "yield": "yields"}
+RENAMED = "key renamed?"
 
 
 @dataclass(frozen=True)
 class Change:
-    """One change of one seam; `tests` says in how many tests it shows. `old` and `new`
-    are types; a probable rename also has the new path in `to_path`."""
+    """One change of one seam.
+
+    `path` says where in the seam's words (`return['user']['id']`, `response[201].json`);
+    `old` and `new` are the types before and after (a probable rename keeps its type in
+    both and has its new path in `to_path`). `tests` counts the tests that show it,
+    `detail` says anything else, `example` holds example values for a failure message
+    (`10 → '10.00'`). `at` and `to` are the paths as keys, (root, *segments), for the
+    renderers that need their parts; they are not part of a change's identity.
+    """
 
     seam: str
     kind: str
@@ -64,6 +90,9 @@ class Change:
     tests: int = 0
     detail: str = ""
     to_path: str = ""
+    example: str = ""
+    at: PathKey = field(default=(), compare=False)
+    to: PathKey = field(default=(), compare=False)
 
     @property
     def breaking(self) -> bool:
@@ -76,8 +105,18 @@ class Change:
             return "breaking"
         return "coverage" if self.kind in _COVERAGE_KINDS else "additive"
 
+    @property
+    def segments(self) -> tuple[Any, ...]:
+        """The path below its root (the part): `("user", "id")` for `args.user['id']`."""
+        return self.at[1:]
+
+    @property
+    def renamed_to(self) -> tuple[Any, ...]:
+        """The segments of a probable rename's new path."""
+        return self.to[1:]
+
     def describe(self) -> str:
-        """The change in one line, without the seam."""
+        """The change in one line for a review, without the seam or its kind."""
         if self.to_path:
             text = f"{self.path} → {self.to_path}   ({self.old})"
         elif self.old and self.new:
@@ -91,13 +130,28 @@ class Change:
         extras = [e for e in (self.detail, in_tests(self.tests)) if e]
         return f"{text}   [{'; '.join(extras)}]" if extras and text else text or "; ".join(extras)
 
+    def render(self, root: str | None = None) -> str:
+        """One line of a failure message, its path under `root` ("args", "return", "raise",
+        "yield"; by default the change's own)."""
+        root = self.at[0] if root is None else root
+        path = render_path(root, self.segments)
+        if self.to:
+            line = f"{self.kind}  {path} → {render_path(root, self.renamed_to)}   ({self.old})"
+        elif self.old and self.new:
+            line = f"{self.kind}  {path}  {self.old} → {self.new}"
+        else:  # `key removed   ` and `key added     ` line up with `type changed  `
+            gap = " " * max(2, 14 - len(self.kind))
+            was = f"was {self.old}" if self.old else self.new
+            line = f"{self.kind}{gap}{path}   ({was})"
+        return f"{line}   {self.example}" if self.example else line
+
     def to_dict(self) -> dict[str, Any]:
         """For JSON output: the fields and whether the change is breaking."""
-        return {**asdict(self), "breaking": self.breaking, "category": self.category}
+        return {**self.to_record(), "breaking": self.breaking, "category": self.category}
 
     def to_record(self) -> dict[str, Any]:
         """Plain data that travels in a test report (xdist) and comes back by `from_record`."""
-        return asdict(self)
+        return {name: getattr(self, name) for name in _FIELDS}
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Change:
@@ -105,6 +159,24 @@ class Change:
 
 
 _FIELDS = ("seam", "kind", "path", "old", "new", "tests", "detail", "to_path")
+
+
+def path_change(
+    kind: str,
+    at: PathKey,
+    old: str = "",
+    new: str = "",
+    to: PathKey = (),
+    *,
+    seam: str = "",
+    detail: str = "",
+    example: str = "",
+) -> Change:
+    """A change at a path key, its `path` (and `to_path`) written from the key."""
+    to_path = render_path(to[0], to[1:]) if to else ""
+    return Change(
+        seam, kind, render_path(at[0], at[1:]), old, new, 0, detail, to_path, example, at, to
+    )
 
 
 @dataclass
@@ -247,57 +319,138 @@ def _as_coverage(change: Change, kind: str, why: str) -> Change:
 
 
 def contract_changes(seam: str, old: SeamContract, new: SeamContract) -> list[Change]:
-    """The path-level changes from one contract of a seam to another."""
-    before = {e.key: e for e in old.entries()}
-    after = {e.key: e for e in new.entries()}
-    retyped = [k for k in before.keys() & after.keys() if before[k].types != after[k].types]
-    # below a value that became something else entirely (dict → tuple), keys say no more
-    replaced = [k for k in retyped if not set(before[k].types) & set(after[k].types)]
-    # a list that is now empty says nothing about the format of its items
-    emptied = [k for k in before if k not in after and k[-1] == ITEMS_KEY]
+    """The path-level changes from one contract of a seam to another, breaking first."""
+    changes = diff_tables(seam, Table.of_contract(old), Table.of_contract(new))
+    return sorted(changes, key=lambda c: (not c.breaking, c.path, c.kind))
+
+
+TypeWords = Callable[[Shape, tuple[Any, ...]], str]  # (shape, segments below it) → type text
+
+
+@dataclass(frozen=True)
+class Table:
+    """One side of a comparison: a contract's lines by path, and the words for the types at
+    a path (a contract's type names, or a failure message's ``list[int | str]``)."""
+
+    entries: dict[PathKey, Entry]
+    words: Callable[[PathKey], str]
+
+    @classmethod
+    def of_contract(cls, contract: SeamContract) -> Table:
+        entries = {e.key: e for e in contract.entries()}
+        return cls(entries, lambda key: entries[key].type_text)
+
+    @classmethod
+    def of_shape(cls, part: str, shape: Shape, words: TypeWords | None = None) -> Table:
+        """The table of one shape of `part` ("return", "args", or "args.<name>" for one
+        argument's value)."""
+        root, _, name = part.partition(".")
+        prefix = (root, name) if name else (root,)
+        contract = SeamContract("")
+        contract.add_shape(root if not name else "", shape)
+        entries = {
+            (*prefix, *e.key[1:]): replace(e, key=(*prefix, *e.key[1:])) for e in contract.entries()
+        }
+        if words is None:
+            return cls(entries, lambda key: entries[key].type_text)
+        return cls(entries, lambda key: words(shape, key[len(prefix) :]))
+
+
+def compare_shapes(
+    seam: str, part: str, recorded: Shape, live: Shape, words: TypeWords | None = None
+) -> list[Change]:
+    """The changes from a recorded shape of `part` to a live one; the parts of `live` that
+    fit `recorded` (a narrower union, an empty list, an unasserted format) are no change."""
+    old = canonical(recorded)
+    new = align(old, canonical(live))
+    return diff_tables(seam, Table.of_shape(part, old, words), Table.of_shape(part, new, words))
+
+
+def diff_tables(seam: str, before: Table, after: Table) -> list[Change]:
+    """The changes from `before` to `after`. Below a value that became something else
+    entirely (dict → tuple, one dataclass → another) nothing more is said; a removed or
+    added key's children go with it; a list that is now empty says nothing about the
+    format of its items. A removed key is "renamed?" when exactly one added key next to it
+    reads the same all the way down."""
+    old, new = before.entries, after.entries
+    retyped = [k for k in old.keys() & new.keys() if old[k].types != new[k].types]
+    replaced = [k for k in retyped if not set(old[k].types) & set(new[k].types)]
+    emptied = [k for k in old if k not in new and k[-1] == ITEMS_KEY]
     removed = _topmost(
-        k
-        for k in before
-        if k not in after
-        and not _under(k, replaced)
-        and k not in emptied
-        and not _under(k, emptied)
+        k for k in old if k not in new and not _under(k, replaced + emptied) and k not in emptied
     )
-    added = _topmost(k for k in after if k not in before and not _under(k, replaced))
+    added = _topmost(k for k in new if k not in old and not _under(k, replaced))
     changes: list[Change] = []
     for key in list(removed):
-        partner = _rename_partner(before[key], [after[k] for k in added])
+        partner = _rename_partner(key, old, [k for k in added], new)
         if partner is not None:
-            added.remove(partner.key)
+            added.remove(partner)
             removed.remove(key)
-            types = without_formats(before[key].type_text)
-            path, to_path = before[key].path, partner.path
-            changes.append(Change(seam, "key renamed?", path, types, types, to_path=to_path))
+            types = without_formats(before.words(key))
+            changes.append(path_change(RENAMED, key, types, types, partner, seam=seam))
     for key in removed:
-        kind = _path_kind(key, "removed")
-        old_text = without_formats(before[key].type_text)
-        changes.append(Change(seam, kind, before[key].path, old=old_text))
+        old_text = without_formats(before.words(key))
+        changes.append(path_change(_path_kind(key, "removed"), key, old_text, seam=seam))
     for key in added:
-        entry = after[key]
-        extra = "optional" if entry.optional else ""
-        kind = _path_kind(key, "added")
-        new_text = without_formats(entry.type_text)
-        changes.append(Change(seam, kind, entry.path, new=new_text, detail=extra))
+        detail = "optional" if new[key].optional else ""
+        new_text = without_formats(after.words(key))
+        changes.append(
+            path_change(_path_kind(key, "added"), key, new=new_text, seam=seam, detail=detail)
+        )
     for key in retyped:
-        was, now = before[key], after[key]
-        classes = format_change(was.type_text, now.type_text)
-        if classes is not None:
-            changes.append(Change(seam, format_kind(*classes), was.path, *classes))
+        if _under(key, replaced):
             continue
-        kind = "type narrowed" if set(now.types) < set(was.types) else "type changed"
-        old_text, new_text = without_formats(was.type_text), without_formats(now.type_text)
-        changes.append(Change(seam, kind, was.path, old_text, new_text))
-    for key in before.keys() & after.keys():
-        was, now = before[key], after[key]
-        if was.optional != now.optional:
-            kind = "now optional" if now.optional else "now required"
-            changes.append(Change(seam, kind, was.path, new=without_formats(now.type_text)))
-    return sorted(changes, key=lambda c: (not c.breaking, c.path, c.kind))
+        was, now = before.words(key), after.words(key)
+        classes = format_change(was, now)
+        if classes is not None:
+            changes.append(path_change(format_kind(*classes), key, *classes, seam=seam))
+            continue
+        kind = "type narrowed" if set(new[key].types) < set(old[key].types) else "type changed"
+        changes.append(
+            path_change(kind, key, without_formats(was), without_formats(now), seam=seam)
+        )
+    for key in old.keys() & new.keys():
+        if old[key].optional != new[key].optional and not _under(key, replaced):
+            kind = "now optional" if new[key].optional else "now required"
+            changes.append(path_change(kind, key, new=without_formats(after.words(key)), seam=seam))
+    return changes
+
+
+def align(recorded: Shape, live: Shape) -> Shape:
+    """`live` with every part that fits `recorded` replaced by the recorded part (both
+    canonical)."""
+    if fits(recorded, live):
+        return recorded
+    kind = recorded[0]
+    if kind != live[0] or len(recorded) < 3:
+        return live
+    if kind in ("dict", "obj", "row", "ntuple") and recorded[1] == live[1]:
+        old_fields = dict(zip(recorded[2], recorded[3], strict=True))
+        unions = tuple(
+            _align_union(old_fields[k], u) if k in old_fields else u
+            for k, u in zip(live[2], live[3], strict=True)
+        )
+        return (kind, live[1], live[2], unions)
+    if kind == "args":
+        old_fields = dict(zip(recorded[1], recorded[2], strict=True))
+        unions = tuple(
+            _align_union(old_fields[k], u) if k in old_fields else u
+            for k, u in zip(live[1], live[2], strict=True)
+        )
+        return ("args", live[1], unions)
+    if kind == "coll" and recorded[1] == live[1]:
+        return ("coll", live[1], _align_union(recorded[2], live[2]))
+    if kind in ("tuple", "exc") and recorded[1] == live[1] and len(recorded[2]) == len(live[2]):
+        return (kind, live[1], tuple(map(_align_union, recorded[2], live[2])))
+    return live
+
+
+def _align_union(recorded: Shape, live: Shape) -> Shape:
+    if fits_union(recorded, live):
+        return recorded
+    if len(recorded) == 1 and len(live) == 1:
+        return (align(recorded[0], live[0]),)
+    return canonical_union(live)
 
 
 _PLAIN_CLASSES = frozenset({"text", "bytes", "int", "float"})  # how drift names "no class"
@@ -364,10 +517,20 @@ def _topmost(keys: Iterable[PathKey]) -> list[PathKey]:
     return sorted(chosen, key=repr)
 
 
-def _rename_partner(gone: Entry, candidates: list[Entry]) -> Entry | None:
-    """The one added key next to `gone` with the same types, if there is exactly one."""
-    same = [e for e in candidates if e.parent == gone.parent and e.types == gone.types]
+def _rename_partner(
+    gone: PathKey, before: dict[PathKey, Entry], added: list[PathKey], after: dict[PathKey, Entry]
+) -> PathKey | None:
+    """The one added key next to `gone` whose value reads the same all the way down (the
+    same types and keys at every path below it), if there is exactly one."""
+    mine = _subtree(gone, before)
+    same = [k for k in added if k[:-1] == gone[:-1] and _subtree(k, after) == mine]
     return same[0] if len(same) == 1 else None
+
+
+def _subtree(key: PathKey, entries: dict[PathKey, Entry]) -> set[tuple[Any, ...]]:
+    """Every line at or below `key`, with its path relative to `key`."""
+    size = len(key)
+    return {(k[size:], e.types, e.optional) for k, e in entries.items() if k[:size] == key}
 
 
 def in_tests(count: int) -> str:
@@ -402,10 +565,9 @@ def finding_changes(finding: Finding) -> list[Change]:
         return [Change(seam, "outcome changed", old=was, new=now)]
     if finding.recorded_shape is None or finding.live_shape is None:
         return [Change(seam, "type changed", part)]
-    old, new = SeamContract(seam), SeamContract(seam)
-    old.add_shape(part, finding.recorded_shape)
-    new.add_shape(part, finding.live_shape)
-    changes = contract_changes(seam, old, new) or [Change(seam, "type changed", part)]
+    found = compare_shapes(seam, part, finding.recorded_shape, finding.live_shape)
+    changes = sorted(found, key=lambda c: (not c.breaking, c.path, c.kind))
+    changes = changes or [Change(seam, "type changed", part)]
     return http_words(SeamChanges(seam, changes)).changes if is_http(seam) else changes
 
 

@@ -18,11 +18,12 @@ from typing import Any
 from seamrec.cassette.store import Cassette, write_atomic
 from seamrec.model.formats import FORMAT_KINDS
 from seamrec.model.shape import Shape
-from seamrec.review.explain import (
+from seamrec.review.paths import (
     ARGS_KEY,
     ITEMS_KEY,
     KEYS_KEY,
     VALUES_KEY,
+    PathKey,
     leaf_text,
     render_path,
     shown_types,
@@ -35,7 +36,6 @@ HEADER = "# seamrec contract"
 ROOTS = ("args", "return", "raise", "yield")
 _RECORDS = ("dict", "obj", "ntuple", "row", "args")
 _DECORATED = frozenset({"self", "enum", "opaque", "map"})  # shown as `type (kind)`
-PathKey = tuple[Any, ...]  # (root, *segments) as in `drift.render_path`
 SQL_MODULE = "sql"  # database seams (`sql:<statement>`) share one file, sql.txt
 SQL_TITLE = f"{HEADER} of the database: one section per statement its boundary code ran"
 _TITLES = {
