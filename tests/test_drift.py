@@ -21,7 +21,7 @@ def view(value: object) -> Any:
     return unpack(pack(encode(value)))
 
 
-def changes(old: object, new: object, *, examples: bool = False) -> list[Change]:
+def changes(old: object, new: object, *, examples: bool = False) -> list[Any]:
     if examples:
         return explain(shape_of(old), shape_of(new), view(old), view(new))
     return explain(shape_of(old), shape_of(new))

@@ -345,15 +345,18 @@ class Table:
         """The table of one shape of `part` ("return", "args", or "args.<name>" for one
         argument's value)."""
         root, _, name = part.partition(".")
-        prefix = (root, name) if name else (root,)
         contract = SeamContract("")
-        contract.add_shape(root if not name else "", shape)
-        entries = {
-            (*prefix, *e.key[1:]): replace(e, key=(*prefix, *e.key[1:])) for e in contract.entries()
-        }
+        contract.add_shape(f"{root}.{name}" if name else root, shape)
+        entries = {e.key: e for e in contract.entries(ordered=False)}
+        if name:  # the shape of one argument: its paths are under `args.<name>`
+            entries = {
+                (root, name, *k[1:]): replace(e, key=(root, name, *k[1:]))
+                for k, e in entries.items()
+            }
+        prefix = 2 if name else 1
         if words is None:
             return cls(entries, lambda key: entries[key].type_text)
-        return cls(entries, lambda key: words(shape, key[len(prefix) :]))
+        return cls(entries, lambda key: words(shape, key[prefix:]))
 
 
 def compare_shapes(
@@ -522,8 +525,11 @@ def _rename_partner(
 ) -> PathKey | None:
     """The one added key next to `gone` whose value reads the same all the way down (the
     same types and keys at every path below it), if there is exactly one."""
+    neighbours = [k for k in added if k[:-1] == gone[:-1]]
+    if not neighbours:
+        return None
     mine = _subtree(gone, before)
-    same = [k for k in added if k[:-1] == gone[:-1] and _subtree(k, after) == mine]
+    same = [k for k in neighbours if _subtree(k, after) == mine]
     return same[0] if len(same) == 1 else None
 
 

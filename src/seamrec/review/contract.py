@@ -104,8 +104,8 @@ class SeamContract:
         self.tests |= other.tests
         self.calls += other.calls
 
-    def entries(self) -> list[Entry]:
-        """The contract's lines, parents before children, in a stable order."""
+    def entries(self, *, ordered: bool = True) -> list[Entry]:
+        """The contract's lines, parents before children, in a stable order (`ordered`)."""
         entries = []
         for key, stat in self.paths.items():
             if key == ("args",) or not stat.types:
@@ -115,7 +115,7 @@ class SeamContract:
             optional = keyed and parent is not None and stat.present < parent.records
             types = consistent_types(stat.types)
             entries.append(Entry(key, _sorted_types(types), optional))
-        return sorted(entries, key=lambda e: _order(e.key))
+        return sorted(entries, key=lambda e: _order(e.key)) if ordered else entries
 
     def lines(self) -> list[str]:
         """The contract as text lines (a block of a contract file). Callers are left out:
