@@ -37,8 +37,11 @@ from seamrec.review.contract import Entry, SeamContract, contracts_of, merge_all
 from seamrec.review.paths import (
     ITEMS_KEY,
     PathKey,
+    children,
     format_change,
     render_path,
+    type_name,
+    with_children,
     without_formats,
 )
 from seamrec.runtime.adapters.httpseams import http_path, is_http, status_change
@@ -425,27 +428,17 @@ def align(recorded: Shape, live: Shape) -> Shape:
     if fits(recorded, live):
         return recorded
     kind = recorded[0]
-    if kind != live[0] or len(recorded) < 3:
+    if kind != live[0] or type_name(recorded) != type_name(live):
         return live
-    if kind in ("dict", "obj", "row", "ntuple") and recorded[1] == live[1]:
-        old_fields = dict(zip(recorded[2], recorded[3], strict=True))
-        unions = tuple(
-            _align_union(old_fields[k], u) if k in old_fields else u
-            for k, u in zip(live[2], live[3], strict=True)
-        )
-        return (kind, live[1], live[2], unions)
-    if kind == "args":
-        old_fields = dict(zip(recorded[1], recorded[2], strict=True))
-        unions = tuple(
-            _align_union(old_fields[k], u) if k in old_fields else u
-            for k, u in zip(live[1], live[2], strict=True)
-        )
-        return ("args", live[1], unions)
-    if kind == "coll" and recorded[1] == live[1]:
-        return ("coll", live[1], _align_union(recorded[2], live[2]))
-    if kind in ("tuple", "exc") and recorded[1] == live[1] and len(recorded[2]) == len(live[2]):
-        return (kind, live[1], tuple(map(_align_union, recorded[2], live[2])))
-    return live
+    old_children = dict(children(recorded))
+    new_children = children(live)
+    if not new_children or (kind in ("tuple", "exc") and len(old_children) != len(new_children)):
+        return live
+    unions = [
+        _align_union(old_children[step], union) if step in old_children else union
+        for step, union in new_children
+    ]
+    return with_children(live, unions)
 
 
 def _align_union(recorded: Shape, live: Shape) -> Shape:

@@ -27,11 +27,11 @@ from seamrec.review.changes import RENAMED, Change, compare_shapes, path_change
 from seamrec.review.paths import (
     ARGS_KEY,
     ITEMS_KEY,
-    KEYS_KEY,
     TYPE_KEY,
-    VALUES_KEY,
     leaf_text,
+    path_steps,
     render_path,
+    type_name,
 )
 
 __all__ = ["Change", "explain", "failure_change", "render_path"]
@@ -83,59 +83,38 @@ def words(shape: Shape, segments: tuple[Any, ...]) -> str:
 
 def _members(shape: Shape, segments: tuple[Any, ...]) -> tuple[Shape, ...]:
     """The shapes found at `segments` below `shape` (through every union member)."""
-    found = [shape]
-    for segment in segments:
-        found = [child for member in found for child in _child(member, segment)]
+    found: list[Shape] = []
+    pending = [(shape, segments)]
+    while pending:
+        member, rest = pending.pop()
+        if not rest:
+            found.append(member)
+            continue
+        for steps, union in path_steps(member):
+            if rest[: len(steps)] == steps:
+                pending += [(child, rest[len(steps) :]) for child in union]
     return tuple(dict.fromkeys(found))
 
 
-def _child(shape: Shape, segment: Any) -> Shape:
-    """The union one step below a shape (`()` where the step does not exist)."""
-    kind = shape[0]
-    if len(shape) < 3 and kind != "exc":
-        return ()
-    if kind in ("dict", "row", "obj", "ntuple", "args"):
-        names, unions = (shape[1], shape[2]) if kind == "args" else (shape[2], shape[3])
-        name = segment[1:] if kind in ("obj", "ntuple") and isinstance(segment, str) else segment
-        return unions[names.index(name)] if name in names else ()
-    if kind == "coll" and segment == ITEMS_KEY:
-        return tuple(shape[2])
-    if kind == "map" and segment in (KEYS_KEY, VALUES_KEY):
-        return tuple(shape[2] if segment == KEYS_KEY else shape[3])
-    if kind == "exc" and segment == ARGS_KEY:
-        return (("tuple", "args", shape[2]),)  # its positions are the next step
-    if kind == "tuple" and isinstance(segment, int) and segment < len(shape[2]):
-        return tuple(shape[2][segment])
-    return ()
-
-
 def shape_view(shape: Shape) -> Any:
-    """A value-free tree of a shape: type names at the leaves."""
+    """A value-free tree of a shape: type names at the leaves, children by segment."""
     kind = shape[0]
     if len(shape) == 1:
         return kind
     if kind in FORMAT_KINDS:
         return leaf_text(shape)
     if kind in ("enum", "opaque", "self"):
-        return f"{kind} {shape[1]}"
+        return f"{kind} {type_name(shape)}"
     if kind == "cut":
         return f"<cut: {shape[1]}>"
-    if kind == "args":
-        return {name: union_view(u) for name, u in zip(shape[1], shape[2], strict=True)}
-    view: dict[Any, Any] = {TYPE_KEY: shape[1]}
-    if kind in ("dict", "row"):  # rows are read by key, too: row["price"]
-        view.update({k: union_view(u) for k, u in zip(shape[2], shape[3], strict=True)})
-    elif kind in ("obj", "ntuple"):
-        view.update({f".{k}": union_view(u) for k, u in zip(shape[2], shape[3], strict=True)})
-    elif kind == "coll":
-        view[ITEMS_KEY] = union_view(shape[2])
-    elif kind == "map":
-        view[KEYS_KEY] = union_view(shape[2])
-        view[VALUES_KEY] = union_view(shape[3])
-    elif kind == "tuple":
-        view.update(dict(enumerate(union_view(u) for u in shape[2])))
-    elif kind == "exc":
-        view[ARGS_KEY] = {i: union_view(u) for i, u in enumerate(shape[2])}
+    view: dict[Any, Any] = {} if kind == "args" else {TYPE_KEY: type_name(shape)}
+    if kind == "exc":
+        view[ARGS_KEY] = {}
+    for steps, union in path_steps(shape):
+        if kind == "exc":
+            view[ARGS_KEY][steps[1]] = union_view(union)
+        else:
+            view[steps[0]] = union_view(union)
     return view
 
 

@@ -92,3 +92,60 @@ def _class_of(text: str) -> str:
     if not label.endswith(">"):
         return "text" if kind == "str" else kind
     return describe_format(label[:-1])
+
+
+# Reading shapes. The review layer reads shape tuples only through these helpers, written
+# to the API `seamrec.model.shape_types` announces (`children`, `with_children`), so that
+# switching to it is a change of imports here.
+_RECORD_KINDS = frozenset({"dict", "obj", "row", "ntuple"})
+_POSITIONAL_KINDS = frozenset({"tuple", "exc"})
+
+
+def children(shape: Shape) -> list[tuple[Any, Shape]]:
+    """(step, union) of each child position of a composite shape: a field name, a tuple
+    position, `ITEMS_KEY`, `KEYS_KEY` or `VALUES_KEY`; none for a leaf."""
+    kind = shape[0]
+    if len(shape) < 3:
+        return []
+    if kind in _RECORD_KINDS:
+        return list(zip(shape[2], shape[3], strict=True))
+    if kind == "args":
+        return list(zip(shape[1], shape[2], strict=True))
+    if kind == "coll":
+        return [(ITEMS_KEY, shape[2])]
+    if kind == "map":
+        return [(KEYS_KEY, shape[2]), (VALUES_KEY, shape[3])]
+    if kind in _POSITIONAL_KINDS:
+        return list(enumerate(shape[2]))
+    return []
+
+
+def with_children(shape: Shape, unions: Sequence[Shape]) -> Shape:
+    """`shape` with new child unions, in `children` order."""
+    kind = shape[0]
+    if kind in _RECORD_KINDS:
+        return (kind, shape[1], shape[2], tuple(unions))
+    if kind == "args":
+        return ("args", shape[1], tuple(unions))
+    if kind == "map":
+        return ("map", shape[1], unions[0], unions[1])
+    if kind == "coll":
+        return ("coll", shape[1], unions[0])
+    return (kind, shape[1], tuple(unions))
+
+
+def type_name(shape: Shape) -> str | None:
+    """The type a composite or typed shape names (`dict`, `app.models.User`); None for a
+    plain leaf and for arguments."""
+    return None if len(shape) < 2 or shape[0] in ("args", "cut", *FORMAT_KINDS) else shape[1]
+
+
+def path_steps(shape: Shape) -> list[tuple[tuple[Any, ...], Shape]]:
+    """`children` with the segments a path shows for them: `.field` for an attribute or a
+    namedtuple field, `.args` and the position for an exception's arguments."""
+    kind = shape[0]
+    if kind in ("obj", "ntuple"):
+        return [((f".{name}",), union) for name, union in children(shape)]
+    if kind == "exc":
+        return [((ARGS_KEY, i), union) for i, union in children(shape)]
+    return [((step,), union) for step, union in children(shape)]
