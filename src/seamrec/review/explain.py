@@ -2,7 +2,7 @@
 ``assert_matches``.
 
 The cheap shape comparison in ``shape.compatible`` decides *whether* a seam drifted;
-the change engine (`seamrec.review.changes.compare_shapes`) says *how*. This module gives
+the change engine (`seamrec.review.change_model.compare_shapes`) says *how*. This module gives
 it the words of a failure message for the types at a path (``list[int | str]``, ``enum
 Color``), and example values from the recorded and live payloads at the same path when
 they were kept.
@@ -23,7 +23,7 @@ from seamrec.model.codec import (
 )
 from seamrec.model.formats import FORMAT_KINDS
 from seamrec.model.shape import Shape
-from seamrec.review.changes import RENAMED, Change, compare_shapes, path_change
+from seamrec.review.change_model import RENAMED, Change, compare_shapes, path_change
 from seamrec.review.paths import (
     ARGS_KEY,
     ITEMS_KEY,

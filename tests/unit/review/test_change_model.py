@@ -9,14 +9,8 @@ import pytest
 
 from seamrec.cassette.store import Cassette, Run
 from seamrec.model.shape import Shape, args_shape, make_shape_function
-from seamrec.review.changes import (
-    Change,
-    Snapshot,
-    compare,
-    compare_shapes,
-    contract_changes,
-    finding_changes,
-)
+from seamrec.review.change_model import Change, compare_shapes, contract_changes
+from seamrec.review.changes import Snapshot, compare, finding_changes
 from seamrec.review.contract import SeamContract
 from seamrec.review.explain import explain
 from seamrec.review.render import as_text
