@@ -127,7 +127,8 @@ class Change:
     def render(self, root: str | None = None) -> str:
         """One line of a failure message, its path under `root` ("args", "return", "raise",
         "yield"; by default the change's own)."""
-        root = self.at[0] if root is None else root
+        if root is None:  # a change built from words alone is shown at its path
+            root = self.at[0] if self.at else self.path
         path = render_path(root, self.segments)
         if self.to:
             line = f"{self.kind}  {path} → {render_path(root, self.renamed_to)}   ({self.old})"
