@@ -235,13 +235,14 @@ def diff_tables(seam: str, before: Table, after: Table) -> list[Change]:
     retyped = [k for k in old.keys() & new.keys() if old[k].types != new[k].types]
     replaced = [k for k in retyped if not set(old[k].types) & set(new[k].types)]
     emptied = [k for k in old if k not in new and k[-1] == ITEMS_KEY]
+    hidden = replaced + emptied
     removed = _topmost(
-        k for k in old if k not in new and not _under(k, replaced + emptied) and k not in emptied
+        k for k in old if k not in new and k not in emptied and not _under(k, hidden)
     )
     added = _topmost(k for k in new if k not in old and not _under(k, replaced))
     changes: list[Change] = []
     for key in list(removed):
-        partner = _rename_partner(key, old, [k for k in added], new)
+        partner = _rename_partner(key, old, added, new)
         if partner is not None:
             added.remove(partner)
             removed.remove(key)
