@@ -8,7 +8,8 @@ from typing import Any, NamedTuple
 from seamrec.config import Limits
 from seamrec.model.codec import make_encoder, pack, unpack
 from seamrec.model.shape import args_shape, make_shape_function
-from seamrec.review.explain import Change, explain, render_path
+from seamrec.review.explain import explain, render_path
+from seamrec.review.explain import failure_change as Change
 
 shape_of = make_shape_function()
 encode = make_encoder(Limits())
@@ -20,7 +21,7 @@ def view(value: object) -> Any:
     return unpack(pack(encode(value)))
 
 
-def changes(old: object, new: object, *, examples: bool = False) -> list[Change]:
+def changes(old: object, new: object, *, examples: bool = False) -> list[Any]:
     if examples:
         return explain(shape_of(old), shape_of(new), view(old), view(new))
     return explain(shape_of(old), shape_of(new))

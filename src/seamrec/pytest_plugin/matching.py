@@ -65,20 +65,9 @@ def assert_matches(
     )(value)
     if any(compatible(shape, live) for shape in recorded):
         return
-    closest = min(recorded, key=lambda shape: len(explain(shape, live)))
-    root = "args" if part.startswith("args.") else part
-    segments_prefix = (part.removeprefix("args."),) if root == "args" else ()
+    closest = min(recorded, key=lambda shape: len(explain(shape, live, part=part)))
     lines = [f"the value does not match what {seam} was recorded with ({part})"]
-    for change in explain(closest, live):
-        shifted = type(change)(
-            change.kind,
-            segments_prefix + change.segments,
-            change.old,
-            change.new,
-            segments_prefix + change.renamed_to if change.renamed_to else (),
-            change.example,
-        )
-        lines.append(f"    {shifted.render(root)}")
+    lines += [f"    {change.render()}" for change in explain(closest, live, part=part)]
     tests = recorded[closest]
     more = f" (and {len(tests) - 1} more)" if len(tests) > 1 else ""
     lines.append(f"  recorded by {tests[0]}{more}")

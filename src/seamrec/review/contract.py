@@ -18,11 +18,12 @@ from typing import Any
 from seamrec.cassette.store import Cassette, write_atomic
 from seamrec.model.formats import FORMAT_KINDS
 from seamrec.model.shape import Shape
-from seamrec.review.explain import (
+from seamrec.review.paths import (
     ARGS_KEY,
     ITEMS_KEY,
     KEYS_KEY,
     VALUES_KEY,
+    PathKey,
     leaf_text,
     render_path,
     shown_types,
@@ -35,7 +36,6 @@ HEADER = "# seamrec contract"
 ROOTS = ("args", "return", "raise", "yield")
 _RECORDS = ("dict", "obj", "ntuple", "row", "args")
 _DECORATED = frozenset({"self", "enum", "opaque", "map"})  # shown as `type (kind)`
-PathKey = tuple[Any, ...]  # (root, *segments) as in `drift.render_path`
 SQL_MODULE = "sql"  # database seams (`sql:<statement>`) share one file, sql.txt
 SQL_TITLE = f"{HEADER} of the database: one section per statement its boundary code ran"
 _TITLES = {
@@ -104,8 +104,8 @@ class SeamContract:
         self.tests |= other.tests
         self.calls += other.calls
 
-    def entries(self) -> list[Entry]:
-        """The contract's lines, parents before children, in a stable order."""
+    def entries(self, *, ordered: bool = True) -> list[Entry]:
+        """The contract's lines, parents before children, in a stable order (`ordered`)."""
         entries = []
         for key, stat in self.paths.items():
             if key == ("args",) or not stat.types:
@@ -115,7 +115,7 @@ class SeamContract:
             optional = keyed and parent is not None and stat.present < parent.records
             types = consistent_types(stat.types)
             entries.append(Entry(key, _sorted_types(types), optional))
-        return sorted(entries, key=lambda e: _order(e.key))
+        return sorted(entries, key=lambda e: _order(e.key)) if ordered else entries
 
     def lines(self) -> list[str]:
         """The contract as text lines (a block of a contract file). Callers are left out:
