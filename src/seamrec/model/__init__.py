@@ -1,2 +1,2 @@
 """Values to shapes to bytes: classification, shapes and format classes, the compiled
-conformance checks, the msgpack codec, call nesting. Imports neither pytest nor deepdiff."""
+conformance checks, the msgpack codec, call nesting. Imports no pytest."""
