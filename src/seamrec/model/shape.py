@@ -64,8 +64,15 @@ from seamrec.model.formats import (
     classify_number,
     label_fits,
 )
+from seamrec.model.paths import REDACTED
+from seamrec.model.shape_types import (
+    KEYED_KINDS,
+    POSITIONAL_KINDS,
+    children,
+    with_children,
+)
+from seamrec.model.shape_types import Shape as Shape  # the alias lives with the named kinds
 
-Shape = tuple[Any, ...]
 ShapeFunction = Callable[[object], Shape]
 ServiceColumns = Callable[[str, list[tuple[str, ...]], list[list[Any]], int], Shape]
 
@@ -454,8 +461,8 @@ def args_shape(names: tuple[str, ...], shapes: list[Shape]) -> Shape:
     return ("args", names, tuple(zip(shapes)))
 
 
-_KEYED = frozenset({"dict", "obj", "row"})
-_POSITIONAL = frozenset({"tuple", "exc"})
+_KEYED = KEYED_KINDS
+_POSITIONAL = POSITIONAL_KINDS
 
 
 @functools.lru_cache(maxsize=8192)
@@ -522,7 +529,7 @@ def fits(recorded: Shape, live: Shape) -> bool:
     return False
 
 
-REDACTED_KEY = "<redacted>"
+REDACTED_KEY = REDACTED  # a key that was a secret when it was recorded
 
 
 def _fits_redacted(recorded: Shape, live: Shape) -> bool:
@@ -564,12 +571,13 @@ PathFormats = dict[tuple[Any, ...], set[Shape]]
 
 
 def collect_formats(shape: Shape, path: tuple[Any, ...], found: PathFormats) -> None:
-    """Note the format-bearing leaves of `shape` per path (a key, position or `*`)."""
+    """Note the format-bearing leaves of `shape` per path (a key, position or a
+    marker of `seamrec.model.paths`)."""
     kind = shape[0]
     if kind in FORMAT_KINDS:
         found.setdefault((*path, kind), set()).add(shape)
         return
-    for step, union in _children(shape):
+    for step, union in children(shape):
         for member in union:
             collect_formats(member, (*path, step), found)
 
@@ -586,39 +594,13 @@ def strip_formats(shape: Shape, path: tuple[Any, ...], plain: set[tuple[Any, ...
     kind = shape[0]
     if kind in FORMAT_KINDS:
         return (kind,) if len(shape) == 2 and (*path, kind) in plain else shape
-    children = _children(shape)
-    if not children:
+    steps = children(shape)
+    if not steps:
         return shape
     unions = tuple(
         tuple(dict.fromkeys(strip_formats(m, (*path, step), plain) for m in union))
-        for step, union in children
+        for step, union in steps
     )
-    if all(new == old for new, (_, old) in zip(unions, children, strict=True)):
+    if all(new == old for new, (_, old) in zip(unions, steps, strict=True)):
         return shape
-    if kind in _KEYED or kind == "ntuple":
-        return (kind, shape[1], shape[2], unions)
-    if kind == "args":
-        return ("args", shape[1], unions)
-    if kind == "coll":
-        return ("coll", shape[1], unions[0])
-    if kind == "map":
-        return ("map", shape[1], unions[0], unions[1])
-    return (kind, shape[1], unions)
-
-
-def _children(shape: Shape) -> list[tuple[Any, Shape]]:
-    """(path step, union) of each child position of a composite shape."""
-    kind = shape[0]
-    if len(shape) < 3:
-        return []
-    if kind in _KEYED or kind == "ntuple":
-        return list(zip(shape[2], shape[3], strict=True))
-    if kind == "args":
-        return list(zip(shape[1], shape[2], strict=True))
-    if kind == "coll":
-        return [("*", shape[2])]
-    if kind == "map":
-        return [("<keys>", shape[2]), ("<values>", shape[3])]
-    if kind in _POSITIONAL:
-        return list(enumerate(shape[2]))
-    return []
+    return with_children(shape, unions)
