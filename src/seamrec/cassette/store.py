@@ -33,9 +33,10 @@ from typing import Any, TypeVar
 import msgpack
 
 from seamrec.exceptions import CassetteError, CassetteFormatError
-from seamrec.model.codec import Ext, pack, unpack
+from seamrec.model.codec import pack, unpack
 from seamrec.model.nesting import Nest
 from seamrec.model.paths import OUTCOMES
+from seamrec.model.payload import Ext, inner, node
 from seamrec.model.shape import (
     PathFormats,
     Shape,
@@ -231,10 +232,10 @@ def _has_cut(tree: Any, reason: str | None = None) -> bool:
         elif isinstance(item, dict):
             pending.extend(item.values())
         elif isinstance(item, msgpack.ExtType):
-            inner = msgpack.unpackb(item.data, raw=False, strict_map_key=False)
-            if item.code == Ext.CUT and (reason is None or inner[:1] == [reason]):
+            held = inner(item)
+            if item.code == Ext.CUT and (reason is None or node(item.code, held).reason == reason):
                 return True
-            pending.append(inner)
+            pending.append(held)
     return False
 
 

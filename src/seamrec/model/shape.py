@@ -516,7 +516,7 @@ def fits(recorded: Shape, live: Shape) -> bool:
         return False
     if kind in _KEYED or kind == "ntuple":
         if recorded[2] != live[2]:
-            return REDACTED_KEY in recorded[2] and _fits_redacted(recorded, live)
+            return REDACTED in recorded[2] and _fits_redacted(recorded, live)
         return all(map(fits_union, recorded[3], live[3]))
     if kind == "args":
         return recorded[1] == live[1] and all(map(fits_union, recorded[2], live[2]))
@@ -529,15 +529,12 @@ def fits(recorded: Shape, live: Shape) -> bool:
     return False
 
 
-REDACTED_KEY = REDACTED  # a key that was a secret when it was recorded
-
-
 def _fits_redacted(recorded: Shape, live: Shape) -> bool:
     """Keys redacted at record time (secrets used as keys) each match one other live key."""
     known: dict[str, Shape] = {}
     wildcards: list[Shape] = []
     for key, union in zip(recorded[2], recorded[3], strict=True):
-        if key == REDACTED_KEY:
+        if key == REDACTED:
             wildcards.append(union)
         else:
             known[key] = union
