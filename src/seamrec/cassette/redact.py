@@ -50,6 +50,7 @@ from seamrec.model.payload import (
     ObjectNode,
     RowNode,
     ext,
+    ext_code,
     inner,
     read,
 )
@@ -362,7 +363,7 @@ class Redactor:
         if isinstance(tree, msgpack.ExtType) and tree.code == Ext.REDACTED:
             return tree
         if isinstance(tree, msgpack.ExtType):
-            name = _EXT_NAMES.get(Ext(tree.code)) or _type_of_ext(tree)
+            name = _EXT_NAMES.get(ext_code(tree.code)) or _type_of_ext(tree)
         else:
             name = _NATIVE_TYPES.get(type(tree), type(tree).__name__)
         return ext(Ext.REDACTED, name)

@@ -42,7 +42,7 @@ from seamrec.model.classify import (
     type_path,
 )
 from seamrec.model.payload import Ext as Ext  # the codes live with their layouts
-from seamrec.model.payload import node
+from seamrec.model.payload import ext_code, node
 
 INT64_MIN = -(2**63)
 UINT64_MAX = 2**64 - 1
@@ -522,7 +522,7 @@ def _safe_str(exc: BaseException) -> str:
 def decode_ext(code: int, data: bytes) -> Any:
     """Turn one ext value back into a view; only fixed types are ever built."""
     inner = unpack(data)
-    kind = Ext(code)
+    kind = ext_code(code)
     found = node(code, inner)  # the layout by name (the inner value for scalar codes)
     if kind is Ext.TUPLE:
         return tuple(inner)

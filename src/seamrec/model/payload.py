@@ -191,11 +191,28 @@ def inner(tree: msgpack.ExtType) -> Any:
     return msgpack.unpackb(tree.data, raw=False, strict_map_key=False)
 
 
+_SIZED = {code: (cls, len(cls._fields)) for code, cls in _NODES.items()}
+_CODES = {int(code): code for code in Ext}
+_new = tuple.__new__
+
+
+def ext_code(code: int) -> Ext:
+    """The `Ext` of a code (a dict lookup: `Ext(code)` costs a Python call); ValueError
+    for an unknown code, as `Ext(code)`."""
+    found = _CODES.get(code)
+    return Ext(code) if found is None else found
+
+
 def node(code: int, value: Any) -> Any:
     """The inner `value` of an ext with `code` as its named node (the value itself for
     the codes without one, see the table above). TypeError when it has the wrong size."""
-    cls = _NODES.get(code)
-    return value if cls is None else cls(*value)
+    sized = _SIZED.get(code)
+    if sized is None:
+        return value
+    cls, size = sized
+    if type(value) is list and len(value) == size:
+        return _new(cls, value)  # the C constructor: a node per ext value, kept cheap
+    return cls(*value)  # an exception without its fields, or TypeError
 
 
 def read(tree: msgpack.ExtType) -> Any:

@@ -27,7 +27,7 @@ Builders return plain tuples, so what they build packs, pickles and prints as be
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, TypeAlias, TypeVar
+from typing import Any, NamedTuple, TypeAlias, TypeVar, cast
 
 from seamrec.model.formats import FORMAT_KINDS as FORMAT_KINDS
 from seamrec.model.paths import ITEMS_KEY, KEYS_KEY, VALUES_KEY
@@ -185,17 +185,17 @@ _VIEWS: dict[str, type[ShapeView]] = {
 def view(shape: Shape) -> ShapeView:
     """The named type of `shape` (a plain or named tuple), equal to it. Raises ValueError
     for a tuple that is not a shape of a known kind and layout."""
-    if type(shape) in _VIEW_TYPES:
-        return shape  # type: ignore[return-value]  # already a view
-    if len(shape) == 1:
-        return LeafShape(shape[0])
-    cls = _VIEWS.get(shape[0]) if shape else None
-    if cls is None or len(shape) != len(cls._fields):
+    size = len(shape)
+    cls = LeafShape if size == 1 else _VIEWS.get(shape[0]) if size else None
+    if cls is None or size != _SIZES[cls]:
         raise ValueError(f"not a shape: {shape!r:.60}")
-    return cls._make(shape)
+    if type(shape) is cls:
+        return shape  # already its view
+    return cast(ShapeView, _new(cls, shape))  # the C constructor: cheap
 
 
-_VIEW_TYPES = frozenset({LeafShape, *_VIEWS.values()})
+_SIZES: dict[type[ShapeView], int] = {c: len(c._fields) for c in (LeafShape, *_VIEWS.values())}
+_new = tuple.__new__
 _View = TypeVar("_View", bound=ShapeView)
 
 

@@ -19,18 +19,18 @@ from seamrec.cassette.store import Cassette, write_atomic
 from seamrec.model.formats import FORMAT_KINDS
 from seamrec.model.paths import ARGS_KEY, PARTS, render_path
 from seamrec.model.shape_types import (
+    RECORD_KINDS,
     ArgsShape,
     CollShape,
     CutShape,
     FormatShape,
     LeafShape,
     MapShape,
-    PositionalShape,
-    RecordShape,
     Shape,
     ShapeUnion,
     TypedShape,
     children,
+    shape_kind,
     view,
 )
 from seamrec.review.explain import leaf_text, shown_types
@@ -253,18 +253,18 @@ def _read_text(path: Path) -> str | None:
 def _walk(shape: Shape, key: PathKey, paths: dict[PathKey, PathStat]) -> None:
     stat = paths[key]
     stat.types.add(type_name(shape))
-    found = view(shape)
+    kind = shape_kind(shape)
     steps: list[tuple[PathKey, ShapeUnion]]
-    if isinstance(found, RecordShape | ArgsShape):
+    if kind in RECORD_KINDS or kind == "args":  # names and a union for each
         stat.records += 1
-        dotted = found.kind in ("obj", "ntuple")
+        dotted = kind in ("obj", "ntuple")
         steps = []
-        for name, union in zip(found.names, found.unions, strict=True):
+        for name, union in children(shape):
             child = (*key, f".{name}" if dotted else name)
             paths.setdefault(child, PathStat()).present += 1
             steps.append((child, union))
-    elif isinstance(found, PositionalShape) and found.kind == "exc":
-        steps = [((*key, ARGS_KEY, i), u) for i, u in enumerate(found.unions)]
+    elif kind == "exc":
+        steps = [((*key, ARGS_KEY, i), u) for i, u in children(shape)]
     else:
         steps = [((*key, step), union) for step, union in children(shape)]
     for child, union in steps:

@@ -27,7 +27,7 @@ from typing import Any
 import msgpack
 
 from seamrec.exceptions import ReplayError
-from seamrec.model.payload import ClockNode, CollectionNode, ExceptionNode, Ext, read
+from seamrec.model.payload import ClockNode, CollectionNode, ExceptionNode, Ext, ext_code, read
 
 STDLIB_TYPES: dict[str, type] = {
     "collections.OrderedDict": collections.OrderedDict,
@@ -162,7 +162,7 @@ class Rebuilder:
 
     def _ext(self, code: int, inner: Any, where: str) -> Any:
         """The value of one ext; `inner` is its node (`seamrec.model.payload`)."""
-        kind = Ext(code)
+        kind = ext_code(code)
         simple = _SIMPLE.get(kind)
         if simple is not None:
             return simple(inner, lambda tree: self._inside(tree, where))
@@ -211,15 +211,15 @@ class Rebuilder:
             )
         raise RebuildError(f"a recorded value of kind {kind.name} cannot be rebuilt", NARROW)
 
-    def _typed_collection(self, path: str, shape: str, items: Any, *, where: str) -> Any:
-        if path in SQLALCHEMY_MAPPINGS and shape == "dict":
+    def _typed_collection(self, path: str, layout: str, items: Any, *, where: str) -> Any:
+        if path in SQLALCHEMY_MAPPINGS and layout == "dict":
             keys = [_column_name(k) for k, _ in items]
             values = [
                 self._inside(v, f"{where}[{k!r}]") for k, (_, v) in zip(keys, items, strict=True)
             ]
             return _sqlalchemy_row(keys, values)._mapping
         cls: Any = self._resolver.resolve(path)
-        if shape == "dict":
+        if layout == "dict":
             pairs = [
                 (self._inside(k, where), self._inside(v, f"{where}[{_key(k)}]")) for k, v in items
             ]

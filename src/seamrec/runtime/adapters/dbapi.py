@@ -206,7 +206,8 @@ class DatabaseSeams:
             self.recorder.close_event(query.call, "return", None)
         else:
             names = query.columns
-            key = (names, tuple(query.shapes.values()))
+            row_shapes = tuple(query.shapes.values())
+            key = (names, row_shapes)
             shape = self._results.get(key)
             if shape is None:
                 if len(self._results) >= _MAX_STATEMENTS:
@@ -214,7 +215,7 @@ class DatabaseSeams:
                 columns = RecordShape.build(
                     "row", "columns", names, tuple((COLUMN,) for _ in names)
                 )
-                rows = CollShape.build("list", key[1])
+                rows = CollShape.build("list", row_shapes)
                 shape = RecordShape.build(
                     "obj", RESULT_TYPE, ("columns", "rows"), ((columns,), (rows,))
                 )
