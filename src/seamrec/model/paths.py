@@ -11,6 +11,17 @@ from typing import Any
 
 from seamrec.config import PARTS as PARTS  # defined in the foundation: settings parse it
 
+__all__ = [
+    "ARGS_KEY",
+    "ITEMS_KEY",
+    "KEYS_KEY",
+    "OUTCOMES",
+    "PARTS",
+    "REDACTED",
+    "VALUES_KEY",
+    "render_path",
+]
+
 OUTCOMES: tuple[str, ...] = PARTS[1:]  # ("return", "raise", "yield"): how a call ended
 ITEMS_KEY = "<items>"  # every element of a collection, rendered `[*]`
 KEYS_KEY = "<keys>"  # the keys of a mapping whose keys are data

@@ -33,6 +33,29 @@ from typing import Any, NamedTuple
 
 import msgpack
 
+__all__ = [
+    "TYPED_NODES",
+    "ClockNode",
+    "CollectionNode",
+    "ComplexNode",
+    "CutNode",
+    "EnumNode",
+    "ExceptionNode",
+    "Ext",
+    "LeafSubclassNode",
+    "NamedTupleNode",
+    "Node",
+    "ObjectNode",
+    "RowNode",
+    "TimedeltaNode",
+    "ext",
+    "ext_code",
+    "inner",
+    "node",
+    "read",
+    "type_path_of",
+]
+
 
 class Ext(enum.IntEnum):
     """msgpack ext type codes of the payload format (never renumber; add new ones)."""

@@ -32,6 +32,34 @@ from typing import Any, NamedTuple, TypeAlias, TypeVar, cast
 from seamrec.model.formats import FORMAT_KINDS as FORMAT_KINDS
 from seamrec.model.paths import ITEMS_KEY, KEYS_KEY, VALUES_KEY
 
+__all__ = [
+    "FORMAT_KINDS",
+    "KEYED_KINDS",
+    "POSITIONAL_KINDS",
+    "RECORD_KINDS",
+    "TYPED_KINDS",
+    "ArgsShape",
+    "CollShape",
+    "Composite",
+    "CutShape",
+    "FormatShape",
+    "LeafShape",
+    "MapShape",
+    "PositionalShape",
+    "RecordShape",
+    "Shape",
+    "ShapeUnion",
+    "ShapeView",
+    "TypedShape",
+    "check_shape",
+    "children",
+    "is_leaf",
+    "shape_kind",
+    "view",
+    "view_as",
+    "with_children",
+]
+
 Shape: TypeAlias = tuple[Any, ...]
 ShapeUnion: TypeAlias = tuple[Shape, ...]
 
