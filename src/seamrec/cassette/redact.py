@@ -35,10 +35,25 @@ from typing import Any, NamedTuple
 
 import msgpack
 
-from seamrec.cassette.secrets import PLACEHOLDER, detector, secret_like
+from seamrec.cassette.secrets import detector, secret_like
 from seamrec.cassette.store import Cassette
 from seamrec.config import SeamPattern, Settings
-from seamrec.model.codec import Ext, pack
+from seamrec.model.paths import PARTS, REDACTED, render_path
+from seamrec.model.payload import (
+    TYPED_NODES,
+    CollectionNode,
+    CutNode,
+    EnumNode,
+    ExceptionNode,
+    Ext,
+    NamedTupleNode,
+    ObjectNode,
+    RowNode,
+    ext,
+    ext_code,
+    inner,
+    read,
+)
 
 # Words that make a key a credential when the key ends with them (qualifiers such as
 # `_id`, `_value`, `_hash` may follow): `db_password`, `X-Api-Key`, `SessionId`.
@@ -111,7 +126,7 @@ class PathRule:
                 "'shop.auth:*:args.password'"
             )
         steps = tuple(part.split("."))
-        if steps[0] not in ("args", "return", "raise", "yield"):
+        if steps[0] not in PARTS:
             raise ValueError(f"{text!r}: the part must start with args, return, raise or yield")
         return cls(SeamPattern(f"{module}:{qualname}", module, qualname), steps)
 
@@ -178,7 +193,7 @@ class Redactor:
     def _remember(self, value: Any, rule: int) -> None:
         """A value under a credential name: remember it if it can be found in text."""
         if isinstance(value, msgpack.ExtType) and value.code == Ext.LEAF_SUBCLASS:
-            value = _inner(value)[1]
+            value = read(value).value
         if isinstance(value, bytes):
             value = value.decode("utf-8", "replace")
         elif _items(value) is not None:  # a list, tuple or set of tokens under the name
@@ -204,15 +219,10 @@ class Redactor:
             for value in tree.values():
                 self._remember_all(value)
         elif isinstance(tree, msgpack.ExtType) and tree.code in _CONTAINERS:
-            inner = _inner(tree)
-            if tree.code == Ext.TYPED_COLLECTION and inner[1] == "dict":
-                inner = [value for _, value in inner[2]]  # a mapping's values, not its keys
-            elif tree.code in _NAMED:  # [type path, (names,) values...]: only the values
-                inner = inner[-1] if tree.code != Ext.EXCEPTION else inner[1:2]
-            self._remember_all(inner)
+            self._remember_all(_held_values(read(tree)))
 
     def _add_secret(self, value: str) -> None:
-        if value != PLACEHOLDER and value not in self._secrets:
+        if value != REDACTED and value not in self._secrets:
             self._secrets.add(value)
             self._ordered = None
 
@@ -257,9 +267,9 @@ class Redactor:
 
     def _scrub_shape(self, shape: Any) -> Any:
         if isinstance(shape, str):
-            if shape != PLACEHOLDER and self._scrub_text(shape, report=False) != shape:
+            if shape != REDACTED and self._scrub_text(shape, report=False) != shape:
                 self._report("a secret used as a key (in the shapes)", "shapes")
-                return PLACEHOLDER
+                return REDACTED
             return shape
         if isinstance(shape, tuple):
             return tuple(self._scrub_shape(part) for part in shape)
@@ -294,17 +304,17 @@ class Redactor:
                 ]
                 self._where.pop()
                 if isinstance(value, msgpack.ExtType):  # a tuple or set keeps its type
-                    yield [new_key, msgpack.ExtType(value.code, pack(items))]
+                    yield [new_key, ext(value.code, items)]
                 else:
                     yield [new_key, items]
             else:
                 yield [new_key, self._step(segment, value)]
 
     def _userinfo(self, match: re.Match[str]) -> str:
-        if match[0].startswith(PLACEHOLDER[:-1]):
+        if match[0].startswith(REDACTED[:-1]):
             return match[0]
         self._report("URL userinfo")
-        return PLACEHOLDER
+        return REDACTED
 
     def _redact(self, segment: Any, value: Any, kind: str) -> Any:
         placeholder = self._placeholder(value)
@@ -328,7 +338,7 @@ class Redactor:
             self._ordered = sorted(self._secrets, key=len, reverse=True)
         for secret in self._ordered:
             if secret in text:
-                text = text.replace(secret, PLACEHOLDER)
+                text = text.replace(secret, REDACTED)
                 if report:
                     self._report("value of a credential name" + (" in a key" if key else ""))
         if self._detector is not None:
@@ -346,49 +356,56 @@ class Redactor:
         return data if scrubbed == text else scrubbed.encode("utf-8", "surrogateescape")
 
     def _report(self, kind: str, path: str | None = None) -> None:
-        self.redactions.append(Redaction(self._seam, path or _render(self._where), kind))
+        where = render_path(str(self._where[0]), self._where[1:]) if self._where else ""
+        self.redactions.append(Redaction(self._seam, path or where, kind))
 
     def _placeholder(self, tree: Any) -> Any:
         if isinstance(tree, msgpack.ExtType) and tree.code == Ext.REDACTED:
             return tree
         if isinstance(tree, msgpack.ExtType):
-            name = _EXT_NAMES.get(Ext(tree.code)) or _type_of_ext(tree)
+            name = _EXT_NAMES.get(ext_code(tree.code)) or _type_of_ext(tree)
         else:
             name = _NATIVE_TYPES.get(type(tree), type(tree).__name__)
-        return msgpack.ExtType(int(Ext.REDACTED), pack(name))
+        return ext(Ext.REDACTED, name)
 
     def _scrub_ext(self, tree: msgpack.ExtType) -> msgpack.ExtType:
         if tree.code not in _WALKED:
             return tree
-        inner = _inner(tree)
+        found = read(tree)
+        new: Any
         if tree.code in (Ext.TUPLE, Ext.SET, Ext.FROZENSET):
-            new: Any = self.scrub(inner)
+            new = self.scrub(found)
         elif tree.code == Ext.BYTEARRAY:
-            new = self._scrub_bytes(inner)
+            new = self._scrub_bytes(found)
         elif tree.code == Ext.MAP:
-            new = list(self._scrub_pairs(inner))
-        elif tree.code == Ext.OBJECT:
-            new = [inner[0], dict(self._scrub_pairs(inner[1].items(), dotted=True))]
-        elif tree.code in (Ext.ROW, Ext.NAMEDTUPLE):  # [type, columns, values]
-            pairs = list(self._scrub_pairs(zip(inner[1], inner[2], strict=False), dotted=True))
-            new = [inner[0], inner[1], [value for _, value in pairs]]
-        elif tree.code == Ext.TYPED_COLLECTION:
-            items = (
-                list(self._scrub_pairs(inner[2])) if inner[1] == "dict" else self.scrub(inner[2])
-            )
-            new = [inner[0], inner[1], items]
-        elif tree.code == Ext.EXCEPTION:  # [type, args, message, public fields]
-            new = [
-                inner[0],
-                self._step(".args", inner[1]),
-                self._step(".message", inner[2]),
-                *(dict(self._scrub_pairs(rest.items(), dotted=True)) for rest in inner[3:]),
-            ]
-        elif tree.code == Ext.ENUM:
-            new = [inner[0], inner[1], self._step(".value", inner[2])]
-        else:  # LEAF_SUBCLASS: [type, plain value]
-            new = [inner[0], self.scrub(inner[1])]
-        return tree if new == inner else msgpack.ExtType(tree.code, pack(new))
+            new = list(self._scrub_pairs(found))
+        elif isinstance(found, ObjectNode):
+            new = found._replace(fields=self._scrub_fields(found.fields))
+        elif isinstance(found, RowNode):
+            new = found._replace(values=self._scrub_columns(found.columns, found.values))
+        elif isinstance(found, NamedTupleNode):
+            new = found._replace(items=self._scrub_columns(found.names, found.items))
+        elif isinstance(found, CollectionNode):
+            mapping = found.layout == "dict"
+            items = list(self._scrub_pairs(found.items)) if mapping else self.scrub(found.items)
+            new = found._replace(items=items)
+        elif isinstance(found, ExceptionNode):
+            args = self._step(".args", found.args)
+            message = self._step(".message", found.message)
+            fields = None if found.fields is None else self._scrub_fields(found.fields)
+            new = found._replace(args=args, message=message, fields=fields)
+        elif isinstance(found, EnumNode):
+            new = found._replace(value=self._step(".value", found.value))
+        else:  # LeafSubclassNode
+            new = found._replace(value=self.scrub(found.value))
+        return tree if new == found else ext(tree.code, new)
+
+    def _scrub_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._scrub_pairs(fields.items(), dotted=True))
+
+    def _scrub_columns(self, names: list[str], values: list[Any]) -> list[Any]:
+        pairs = list(self._scrub_pairs(zip(names, values, strict=False), dotted=True))
+        return [value for _, value in pairs]
 
     def redact(self, cassette: Cassette) -> Cassette:
         """The cassette with every secret replaced by a placeholder, shapes unchanged (but
@@ -447,7 +464,7 @@ def _items(value: Any) -> list[Any] | None:
     if type(value) is list:
         return value
     if isinstance(value, msgpack.ExtType) and value.code in _SEQUENCES:
-        items: list[Any] = _inner(value)
+        items: list[Any] = inner(value)
         return items
     return None
 
@@ -457,7 +474,7 @@ def _redactable(value: Any, rule: int) -> bool:
     numbers); never booleans, None, containers or objects."""
     if isinstance(value, msgpack.ExtType):
         if value.code == Ext.LEAF_SUBCLASS:
-            return _redactable(_inner(value)[1], rule)
+            return _redactable(read(value).value, rule)
         return value.code == Ext.BYTEARRAY or (rule == USER_NAME and value.code == Ext.BIGINT)
     kind = type(value)
     return kind is str or kind is bytes or (rule == USER_NAME and kind in (int, float))
@@ -474,25 +491,27 @@ def _named_values(tree: Any, rule_of: Any) -> Iterable[tuple[int, Any]]:
         elif isinstance(item, dict):
             pairs = item.items()
         elif isinstance(item, msgpack.ExtType) and item.code in _CONTAINERS:
-            inner = _inner(item)
+            found = read(item)
             if item.code == Ext.MAP:
-                pairs = inner
-            elif item.code in (Ext.ROW, Ext.NAMEDTUPLE):
-                pairs = zip(inner[1], inner[2], strict=False)
-            elif item.code == Ext.OBJECT:
-                pairs = inner[1].items()
-            elif item.code == Ext.TYPED_COLLECTION:
-                if inner[1] == "dict":
-                    pairs = inner[2]
+                pairs = found
+            elif isinstance(found, RowNode):
+                pairs = zip(found.columns, found.values, strict=False)
+            elif isinstance(found, NamedTupleNode):
+                pairs = zip(found.names, found.items, strict=False)
+            elif isinstance(found, ObjectNode):
+                pairs = found.fields.items()
+            elif isinstance(found, CollectionNode):
+                if found.layout == "dict":
+                    pairs = found.items
                 else:
-                    pending.extend(inner[2])
-            elif item.code == Ext.EXCEPTION:
-                pending.append(inner[1])
-                pairs = [p for rest in inner[3:] for p in rest.items()]
-            elif item.code == Ext.ENUM:
-                pending.append(inner[2])
+                    pending.extend(found.items)
+            elif isinstance(found, ExceptionNode):
+                pending.append(found.args)
+                pairs = list((found.fields or {}).items())
+            elif isinstance(found, EnumNode):
+                pending.append(found.value)
             else:
-                pending.extend(inner)
+                pending.extend(found)
         for key, value in pairs:
             rule = rule_of(key)
             if (
@@ -503,22 +522,6 @@ def _named_values(tree: Any, rule_of: Any) -> Iterable[tuple[int, Any]]:
                 yield rule, value
             else:
                 pending.append(value)
-
-
-def _render(where: list[Any]) -> str:
-    """`args.config['DATABASE_URL']`, `return.user.password`, `raise.args[0]`."""
-    if not where:
-        return ""
-    root, rest = str(where[0]), list(where[1:])
-    parts = [root]
-    if root == "args" and rest and isinstance(rest[0], str):
-        parts.append(f".{rest.pop(0)}")
-    for segment in rest:
-        if isinstance(segment, str) and segment.startswith("."):
-            parts.append(segment)
-        else:
-            parts.append(f"[{segment!r}]")
-    return "".join(parts)
 
 
 _CONTAINERS = frozenset(
@@ -537,9 +540,6 @@ _CONTAINERS = frozenset(
 )
 _SEQUENCES = frozenset({Ext.TUPLE, Ext.SET, Ext.FROZENSET})
 _WALKED = _CONTAINERS | {Ext.BYTEARRAY, Ext.LEAF_SUBCLASS}
-_NAMED = frozenset(
-    {Ext.OBJECT, Ext.ROW, Ext.NAMEDTUPLE, Ext.ENUM, Ext.TYPED_COLLECTION, Ext.EXCEPTION}
-)
 _EXT_NAMES = {
     Ext.TUPLE: "tuple",
     Ext.SET: "set",
@@ -556,14 +556,29 @@ _EXT_NAMES = {
 
 
 def _type_of_ext(tree: msgpack.ExtType) -> str:
-    inner = _inner(tree)
-    if isinstance(inner, list) and inner and isinstance(inner[0], str):
-        return inner[0]
-    return "value"
+    found = read(tree)
+    if isinstance(found, TYPED_NODES):
+        return found.type_path
+    return found.reason if isinstance(found, CutNode) else "value"
 
 
-def _inner(tree: msgpack.ExtType) -> Any:
-    return msgpack.unpackb(tree.data, raw=False, strict_map_key=False)
+def _held_values(found: Any) -> Any:
+    """What a container node holds as values (not keys, names or type paths)."""
+    if isinstance(found, CollectionNode):
+        if found.layout == "dict":
+            return [value for _, value in found.items]  # a mapping's values, not its keys
+        return found.items
+    if isinstance(found, ObjectNode):
+        return found.fields
+    if isinstance(found, RowNode):
+        return found.values
+    if isinstance(found, NamedTupleNode):
+        return found.items
+    if isinstance(found, EnumNode):
+        return found.value
+    if isinstance(found, ExceptionNode):
+        return [found.args]
+    return found  # the items of a tuple, set or map
 
 
 def _at_path(tree: Any, steps: tuple[str, ...]) -> list[Any]:
@@ -574,7 +589,7 @@ def _at_path(tree: Any, steps: tuple[str, ...]) -> list[Any]:
     if isinstance(tree, dict) and head in tree:
         return _at_path(tree[head], rest)
     if isinstance(tree, msgpack.ExtType) and tree.code == Ext.OBJECT:
-        fields = _inner(tree)[1]
+        fields = read(tree).fields
         return _at_path(fields.get(head), rest) if head in fields else []
     return []
 
@@ -586,10 +601,11 @@ def _replace_at(tree: Any, steps: tuple[str, ...], replace: Any) -> Any:
     if isinstance(tree, dict) and head in tree:
         return {k: _replace_at(v, rest, replace) if k == head else v for k, v in tree.items()}
     if isinstance(tree, msgpack.ExtType) and tree.code == Ext.OBJECT:
-        name, fields = _inner(tree)
-        if head in fields:
+        found: ObjectNode = read(tree)
+        if head in found.fields:
             fields = {
-                k: _replace_at(v, rest, replace) if k == head else v for k, v in fields.items()
+                k: _replace_at(v, rest, replace) if k == head else v
+                for k, v in found.fields.items()
             }
-            return msgpack.ExtType(tree.code, pack([name, fields]))
+            return ext(tree.code, found._replace(fields=fields))
     return tree

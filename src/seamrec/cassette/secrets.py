@@ -24,7 +24,9 @@ from collections.abc import Iterable
 from typing import NamedTuple
 from urllib.parse import unquote
 
-PLACEHOLDER = "<redacted>"
+from seamrec.model.paths import REDACTED
+
+PLACEHOLDER = REDACTED  # the one marker of every redaction (seamrec.model.paths)
 
 
 class Hit(NamedTuple):

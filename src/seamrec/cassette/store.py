@@ -33,9 +33,10 @@ from typing import Any, TypeVar
 import msgpack
 
 from seamrec.exceptions import CassetteError, CassetteFormatError
-from seamrec.model.codec import Ext, pack, unpack
-from seamrec.model.formats import FORMAT_KINDS
+from seamrec.model.codec import pack, unpack
 from seamrec.model.nesting import Nest
+from seamrec.model.paths import OUTCOMES
+from seamrec.model.payload import Ext, inner, node
 from seamrec.model.shape import (
     PathFormats,
     Shape,
@@ -44,13 +45,13 @@ from seamrec.model.shape import (
     inconsistent_paths,
     strip_formats,
 )
+from seamrec.model.shape_types import CutShape, check_shape
 
 FORMAT = "seamrec-cassette"
 VERSION = 1
 SUFFIX = ".msgpack"
 TEMP_SUFFIX = ".seamrec-tmp"
 MAX_FILE_BYTES = 256 * 1024 * 1024
-OUTCOMES = ("return", "raise", "yield")
 _T = TypeVar("_T")
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
@@ -190,7 +191,7 @@ def _merged_runs(runs: Iterable[Run]) -> list[Run]:
     return merged
 
 
-BUDGET_CUT: Shape = ("cut", "budget")
+BUDGET_CUT: Shape = CutShape.build("budget")
 
 
 def budget_cut_seams(cassette: Cassette) -> list[str]:
@@ -231,10 +232,10 @@ def _has_cut(tree: Any, reason: str | None = None) -> bool:
         elif isinstance(item, dict):
             pending.extend(item.values())
         elif isinstance(item, msgpack.ExtType):
-            inner = msgpack.unpackb(item.data, raw=False, strict_map_key=False)
-            if item.code == Ext.CUT and (reason is None or inner[:1] == [reason]):
+            held = inner(item)
+            if item.code == Ext.CUT and (reason is None or node(item.code, held).reason == reason):
                 return True
-            pending.append(inner)
+            pending.append(held)
     return False
 
 
@@ -455,14 +456,14 @@ def _typed(value: object, cls: type[_T]) -> _T:
 
 
 def _valid_shape(value: Any) -> Shape:
-    """A shape from the table, checked against the grammar in `seamrec.model.shape`. Shapes
+    """A shape from the table, checked against the grammar in `seamrec.model.shape_types`. Shapes
     repeat across a suite's cassettes: one already checked is not checked again, and the
     same object is returned for it (less memory, faster comparisons)."""
     shape = _to_shape(value)
     known = _CHECKED.get(shape)
     if known is not None:
         return known
-    _check_shape(shape)
+    check_shape(shape)
     if len(_CHECKED) >= _CHECKED_MAX:
         _CHECKED.clear()
     _CHECKED[shape] = shape
@@ -471,54 +472,6 @@ def _valid_shape(value: Any) -> Shape:
 
 _CHECKED: dict[Shape, Shape] = {}
 _CHECKED_MAX = 20_000
-
-
-_NAMED_KINDS = frozenset({"dict", "obj", "row", "ntuple"})
-_TYPED_KINDS = frozenset({"enum", "opaque", "self", "cut"})
-
-
-def _check_shape(shape: Any) -> None:
-    if not isinstance(shape, tuple) or not shape or not isinstance(shape[0], str):
-        raise ValueError(f"bad shape {shape!r:.60}")
-    kind, size = shape[0], len(shape)
-    if size == 1:
-        return
-    names_ok = size > 1 and isinstance(shape[1], str)
-    if kind in _TYPED_KINDS and size == 2 and names_ok:
-        return
-    if kind in FORMAT_KINDS and size == 2 and names_ok:
-        return  # a leaf with its format class; without one (size 1) it asserts none
-    if kind in _NAMED_KINDS and size == 4 and names_ok:
-        _check_names(shape[2], len(shape[3]))
-        _check_unions(shape[3])
-    elif kind == "args" and size == 3:
-        _check_names(shape[1], len(shape[2]))
-        _check_unions(shape[2])
-    elif kind == "map" and size == 4 and names_ok:
-        _check_unions((shape[2], shape[3]))
-    elif kind == "coll" and size == 3 and names_ok:
-        _check_unions((shape[2],))
-    elif kind in ("tuple", "exc") and size == 3 and names_ok:
-        _check_unions(shape[2])
-    else:
-        raise ValueError(f"bad {kind!r} shape {shape!r:.60}")
-
-
-def _check_names(names: Any, count: int) -> None:
-    if not isinstance(names, tuple) or len(names) != count:
-        raise ValueError(f"bad names {names!r:.60}")
-    if not all(isinstance(name, str) for name in names):
-        raise ValueError(f"bad names {names!r:.60}")
-
-
-def _check_unions(unions: Any) -> None:
-    if not isinstance(unions, tuple):
-        raise ValueError(f"bad unions {unions!r:.60}")
-    for union in unions:
-        if not isinstance(union, tuple):
-            raise ValueError(f"bad union {union!r:.60}")
-        for member in union:
-            _check_shape(member)
 
 
 def _to_shape(value: Any) -> Shape:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import decimal
-import enum
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -42,39 +41,11 @@ from seamrec.model.classify import (
     read_row,
     type_path,
 )
+from seamrec.model.payload import Ext as Ext  # the codes live with their layouts
+from seamrec.model.payload import ext_code, node
 
 INT64_MIN = -(2**63)
 UINT64_MAX = 2**64 - 1
-
-
-class Ext(enum.IntEnum):
-    """msgpack ext type codes of the payload format (never renumber; add new ones)."""
-
-    TUPLE = 1
-    SET = 2
-    FROZENSET = 3
-    BIGINT = 4
-    DECIMAL = 5
-    DATETIME = 6
-    DATE = 7
-    TIME = 8
-    TIMEDELTA = 9
-    UUID = 10
-    ENUM = 11
-    MAP = 12
-    TYPED_COLLECTION = 13
-    NAMEDTUPLE = 14
-    OBJECT = 15
-    ROW = 16
-    EXCEPTION = 17
-    OPAQUE = 18
-    SELF = 19
-    CUT = 20
-    COMPLEX = 21
-    BYTEARRAY = 22
-    LEAF_SUBCLASS = 23
-    REDACTED = 24
-    SURROGATE_STR = 25  # a str holding lone surrogates (not UTF-8): its surrogatepass bytes
 
 
 def _hash_key(value: Any) -> Any:
@@ -551,7 +522,8 @@ def _safe_str(exc: BaseException) -> str:
 def decode_ext(code: int, data: bytes) -> Any:
     """Turn one ext value back into a view; only fixed types are ever built."""
     inner = unpack(data)
-    kind = Ext(code)
+    kind = ext_code(code)
+    found = node(code, inner)  # the layout by name (the inner value for scalar codes)
     if kind is Ext.TUPLE:
         return tuple(inner)
     if kind is Ext.SET:
@@ -563,46 +535,47 @@ def decode_ext(code: int, data: bytes) -> Any:
     if kind is Ext.DECIMAL:
         return decimal.Decimal(inner)
     if kind is Ext.DATETIME:
-        return dt.datetime.fromisoformat(inner[0])
+        return dt.datetime.fromisoformat(found.iso)
     if kind is Ext.DATE:
         return dt.date.fromisoformat(inner)
     if kind is Ext.TIME:
-        return dt.time.fromisoformat(inner[0])
+        return dt.time.fromisoformat(found.iso)
     if kind is Ext.TIMEDELTA:
-        return dt.timedelta(days=inner[0], seconds=inner[1], microseconds=inner[2])
+        return dt.timedelta(days=found.days, seconds=found.seconds, microseconds=found.microseconds)
     if kind is Ext.UUID:
         return uuid.UUID(bytes=bytes(inner))
     if kind is Ext.COMPLEX:
-        return complex(inner[0], inner[1])
+        return complex(found.real, found.imag)
     if kind is Ext.BYTEARRAY:
         return bytearray(inner)
     if kind is Ext.MAP:
         return _decode_pairs(inner)
     if kind is Ext.ENUM:
-        return EnumView(str(inner[0]), str(inner[1]), inner[2])
+        return EnumView(str(found.type_path), str(found.name), found.value)
     if kind is Ext.TYPED_COLLECTION:
-        name, shape, items = inner
-        if shape == "dict":
-            pairs = tuple(_decode_pairs(items).items())
-            return TypedCollectionView(str(name), pairs, mapping=True)
-        return TypedCollectionView(str(name), tuple(items))
+        if found.layout == "dict":
+            pairs = tuple(_decode_pairs(found.items).items())
+            return TypedCollectionView(str(found.type_path), pairs, mapping=True)
+        return TypedCollectionView(str(found.type_path), tuple(found.items))
     if kind is Ext.NAMEDTUPLE:
-        return ObjectView(str(inner[0]), tuple(zip(inner[1], inner[2], strict=True)), "namedtuple")
+        fields = tuple(zip(found.names, found.items, strict=True))
+        return ObjectView(str(found.type_path), fields, "namedtuple")
     if kind is Ext.OBJECT:
-        return ObjectView(str(inner[0]), tuple((str(k), v) for k, v in inner[1].items()))
+        fields = tuple((str(k), v) for k, v in found.fields.items())
+        return ObjectView(str(found.type_path), fields)
     if kind is Ext.ROW:
-        return RowView(str(inner[0]), tuple(inner[1]), tuple(inner[2]))
+        return RowView(str(found.type_path), tuple(found.columns), tuple(found.values))
     if kind is Ext.EXCEPTION:
-        return ExceptionView(str(inner[0]), tuple(inner[1]), str(inner[2]))
+        return ExceptionView(str(found.type_path), tuple(found.args), str(found.message))
     if kind is Ext.OPAQUE:
         return OpaqueView(str(inner))
     if kind is Ext.SELF:
         return SelfView(str(inner))
     if kind is Ext.CUT:
-        detail = inner[1]
-        return CutView(str(inner[0]), tuple(detail) if isinstance(detail, list) else detail)
+        detail = found.detail
+        return CutView(str(found.reason), tuple(detail) if isinstance(detail, list) else detail)
     if kind is Ext.LEAF_SUBCLASS:
-        return LeafSubclassView(str(inner[0]), inner[1])
+        return LeafSubclassView(str(found.type_path), found.value)
     if kind is Ext.REDACTED:
         return RedactedView(str(inner))
     if kind is Ext.SURROGATE_STR:

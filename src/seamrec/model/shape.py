@@ -64,8 +64,15 @@ from seamrec.model.formats import (
     classify_number,
     label_fits,
 )
+from seamrec.model.paths import REDACTED
+from seamrec.model.shape_types import (
+    KEYED_KINDS,
+    POSITIONAL_KINDS,
+    children,
+    with_children,
+)
+from seamrec.model.shape_types import Shape as Shape  # the alias lives with the named kinds
 
-Shape = tuple[Any, ...]
 ShapeFunction = Callable[[object], Shape]
 ServiceColumns = Callable[[str, list[tuple[str, ...]], list[list[Any]], int], Shape]
 
@@ -454,8 +461,8 @@ def args_shape(names: tuple[str, ...], shapes: list[Shape]) -> Shape:
     return ("args", names, tuple(zip(shapes)))
 
 
-_KEYED = frozenset({"dict", "obj", "row"})
-_POSITIONAL = frozenset({"tuple", "exc"})
+_KEYED = KEYED_KINDS
+_POSITIONAL = POSITIONAL_KINDS
 
 
 @functools.lru_cache(maxsize=8192)
@@ -509,7 +516,7 @@ def fits(recorded: Shape, live: Shape) -> bool:
         return False
     if kind in _KEYED or kind == "ntuple":
         if recorded[2] != live[2]:
-            return REDACTED_KEY in recorded[2] and _fits_redacted(recorded, live)
+            return REDACTED in recorded[2] and _fits_redacted(recorded, live)
         return all(map(fits_union, recorded[3], live[3]))
     if kind == "args":
         return recorded[1] == live[1] and all(map(fits_union, recorded[2], live[2]))
@@ -522,15 +529,12 @@ def fits(recorded: Shape, live: Shape) -> bool:
     return False
 
 
-REDACTED_KEY = "<redacted>"
-
-
 def _fits_redacted(recorded: Shape, live: Shape) -> bool:
     """Keys redacted at record time (secrets used as keys) each match one other live key."""
     known: dict[str, Shape] = {}
     wildcards: list[Shape] = []
     for key, union in zip(recorded[2], recorded[3], strict=True):
-        if key == REDACTED_KEY:
+        if key == REDACTED:
             wildcards.append(union)
         else:
             known[key] = union
@@ -564,12 +568,13 @@ PathFormats = dict[tuple[Any, ...], set[Shape]]
 
 
 def collect_formats(shape: Shape, path: tuple[Any, ...], found: PathFormats) -> None:
-    """Note the format-bearing leaves of `shape` per path (a key, position or `*`)."""
+    """Note the format-bearing leaves of `shape` per path (a key, position or a
+    marker of `seamrec.model.paths`)."""
     kind = shape[0]
     if kind in FORMAT_KINDS:
         found.setdefault((*path, kind), set()).add(shape)
         return
-    for step, union in _children(shape):
+    for step, union in children(shape):
         for member in union:
             collect_formats(member, (*path, step), found)
 
@@ -586,39 +591,13 @@ def strip_formats(shape: Shape, path: tuple[Any, ...], plain: set[tuple[Any, ...
     kind = shape[0]
     if kind in FORMAT_KINDS:
         return (kind,) if len(shape) == 2 and (*path, kind) in plain else shape
-    children = _children(shape)
-    if not children:
+    steps = children(shape)
+    if not steps:
         return shape
     unions = tuple(
         tuple(dict.fromkeys(strip_formats(m, (*path, step), plain) for m in union))
-        for step, union in children
+        for step, union in steps
     )
-    if all(new == old for new, (_, old) in zip(unions, children, strict=True)):
+    if all(new == old for new, (_, old) in zip(unions, steps, strict=True)):
         return shape
-    if kind in _KEYED or kind == "ntuple":
-        return (kind, shape[1], shape[2], unions)
-    if kind == "args":
-        return ("args", shape[1], unions)
-    if kind == "coll":
-        return ("coll", shape[1], unions[0])
-    if kind == "map":
-        return ("map", shape[1], unions[0], unions[1])
-    return (kind, shape[1], unions)
-
-
-def _children(shape: Shape) -> list[tuple[Any, Shape]]:
-    """(path step, union) of each child position of a composite shape."""
-    kind = shape[0]
-    if len(shape) < 3:
-        return []
-    if kind in _KEYED or kind == "ntuple":
-        return list(zip(shape[2], shape[3], strict=True))
-    if kind == "args":
-        return list(zip(shape[1], shape[2], strict=True))
-    if kind == "coll":
-        return [("*", shape[2])]
-    if kind == "map":
-        return [("<keys>", shape[2]), ("<values>", shape[3])]
-    if kind in _POSITIONAL:
-        return list(enumerate(shape[2]))
-    return []
+    return with_children(shape, unions)

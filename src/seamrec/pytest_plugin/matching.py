@@ -15,10 +15,10 @@ from seamrec.cassette.store import SUFFIX, Cassette, load
 from seamrec.config import Settings, find_project_root, load_settings
 from seamrec.exceptions import CassetteError
 from seamrec.model.classify import Classifier
+from seamrec.model.paths import OUTCOMES
 from seamrec.model.shape import Shape, compatible, make_shape_function
+from seamrec.model.shape_types import ArgsShape, CollShape, view
 from seamrec.review.explain import explain
-
-PARTS = ("return", "raise", "yield")
 
 
 class SeamMismatch(AssertionError):
@@ -50,7 +50,7 @@ def assert_matches(
     directory above it with a pyproject.toml or another pytest configuration file).
     """
     settings = settings or load_settings(_rootdir())
-    if part not in PARTS and not part.startswith("args."):
+    if part not in OUTCOMES and not part.startswith("args."):
         raise ValueError(
             f'part must be "return", "raise", "yield" or "args.<parameter>", not {part!r}'
         )
@@ -101,12 +101,14 @@ def _index(cassette_dir: Path) -> _Index:
         for seam, runs in cassette.runs.items():
             for run in runs:
                 result = run.result_shape
-                if run.outcome == "yield":  # a fake of a generator is a list of its items
-                    result = ("coll", "list", result[2])
+                generator = view(result) if run.outcome == "yield" else None
+                if isinstance(generator, CollShape):  # a fake of a generator: a list of items
+                    result = CollShape.build("list", generator.items)
                 index.add(seam, run.outcome, result, cassette.test)
-                if run.args_shape[:1] != ("args",):
+                args = view(run.args_shape)
+                if not isinstance(args, ArgsShape):
                     continue
-                for name, union in zip(run.args_shape[1], run.args_shape[2], strict=True):
+                for name, union in zip(args.names, args.unions, strict=True):
                     for member in union:
                         index.add(seam, f"args.{name}", member, cassette.test)
     _CACHE[cassette_dir] = (stamp, index)

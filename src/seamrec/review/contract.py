@@ -17,25 +17,28 @@ from typing import Any
 
 from seamrec.cassette.store import Cassette, write_atomic
 from seamrec.model.formats import FORMAT_KINDS
-from seamrec.model.shape import Shape
-from seamrec.review.paths import (
-    ARGS_KEY,
-    ITEMS_KEY,
-    KEYS_KEY,
-    VALUES_KEY,
-    PathKey,
-    leaf_text,
-    render_path,
-    shown_types,
+from seamrec.model.paths import ARGS_KEY, PARTS, render_path
+from seamrec.model.shape_types import (
+    RECORD_KINDS,
+    ArgsShape,
+    CollShape,
+    CutShape,
+    FormatShape,
+    LeafShape,
+    MapShape,
+    Shape,
+    ShapeUnion,
+    TypedShape,
+    children,
+    shape_kind,
+    view,
 )
+from seamrec.review.paths import PathKey, leaf_text, shown_types
 from seamrec.runtime.adapters.httpseams import http_path
 
 CONTRACTS_DIR = "contracts"
 CONTRACT_SUFFIX = ".txt"
 HEADER = "# seamrec contract"
-ROOTS = ("args", "return", "raise", "yield")
-_RECORDS = ("dict", "obj", "ntuple", "row", "args")
-_DECORATED = frozenset({"self", "enum", "opaque", "map"})  # shown as `type (kind)`
 SQL_MODULE = "sql"  # database seams (`sql:<statement>`) share one file, sql.txt
 SQL_TITLE = f"{HEADER} of the database: one section per statement its boundary code ran"
 _TITLES = {
@@ -249,26 +252,21 @@ def _read_text(path: Path) -> str | None:
 def _walk(shape: Shape, key: PathKey, paths: dict[PathKey, PathStat]) -> None:
     stat = paths[key]
     stat.types.add(type_name(shape))
-    kind = shape[0]
-    children: list[tuple[Any, Shape]] = []
-    if kind in _RECORDS:
-        names, unions = (shape[1], shape[2]) if kind == "args" else (shape[2], shape[3])
+    kind = shape_kind(shape)
+    steps: list[tuple[PathKey, ShapeUnion]]
+    if kind in RECORD_KINDS or kind == "args":  # names and a union for each
         stat.records += 1
         dotted = kind in ("obj", "ntuple")
-        for name, union in zip(names, unions, strict=True):
-            segment = f".{name}" if dotted else name
-            paths.setdefault((*key, segment), PathStat()).present += 1
-            children.append((segment, union))
-    elif kind == "coll":
-        children.append((ITEMS_KEY, shape[2]))
-    elif kind == "map":
-        children += [(KEYS_KEY, shape[2]), (VALUES_KEY, shape[3])]
-    elif kind == "tuple":
-        children += list(enumerate(shape[2]))
+        steps = []
+        for name, union in children(shape):
+            child = (*key, f".{name}" if dotted else name)
+            paths.setdefault(child, PathStat()).present += 1
+            steps.append((child, union))
     elif kind == "exc":
-        children += [((ARGS_KEY, i), u) for i, u in enumerate(shape[2])]
-    for segment, union in children:
-        child = (*key, *segment) if isinstance(segment, tuple) else (*key, segment)
+        steps = [((*key, ARGS_KEY, i), u) for i, u in children(shape)]
+    else:
+        steps = [((*key, step), union) for step, union in children(shape)]
+    for child, union in steps:
         paths.setdefault(child, PathStat())
         for member in union:
             _walk(member, child, paths)
@@ -291,20 +289,20 @@ def consistent_types(types: set[str]) -> set[str]:
 def type_name(shape: Shape) -> str:
     """The name a contract shows for one shape: ``str<iso-datetime T +hh:mm>`` for a
     leaf with its format class."""
-    kind = shape[0]
-    if len(shape) == 1:
-        return str(kind)
-    if kind in FORMAT_KINDS:
+    found = view(shape)
+    if isinstance(found, LeafShape):
+        return found.kind
+    if isinstance(found, FormatShape):
         return leaf_text(shape)
-    if kind == "cut":
-        return f"<cut: {shape[1]}>"
-    if kind == "args":
+    if isinstance(found, CutShape):
+        return f"<cut: {found.reason}>"
+    if isinstance(found, ArgsShape):
         return "args"
-    if kind == "coll" and shape[1] == "yield":
+    if isinstance(found, CollShape) and found.type_name == "yield":
         return "generator"  # the items it yielded are the `yield[*]` lines
-    if kind in _DECORATED:
-        return f"{shape[1]} ({kind})"
-    return str(shape[1])
+    if isinstance(found, TypedShape | MapShape):
+        return f"{found.type_name} ({found.kind})"  # self, enum, opaque, map
+    return found.type_name
 
 
 def _sorted_types(types: set[str]) -> tuple[str, ...]:
@@ -312,5 +310,5 @@ def _sorted_types(types: set[str]) -> tuple[str, ...]:
 
 
 def _order(key: PathKey) -> tuple[Any, ...]:
-    head = ROOTS.index(key[0]) if key[0] in ROOTS else len(ROOTS)
+    head = PARTS.index(key[0]) if key[0] in PARTS else len(PARTS)
     return (head, *((0, s, "") if isinstance(s, int) else (1, 0, str(s)) for s in key[1:]))

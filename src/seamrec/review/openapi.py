@@ -15,7 +15,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from seamrec.cassette.store import Cassette
-from seamrec.model.shape import Shape
+from seamrec.model.shape_types import (
+    ArgsShape,
+    CollShape,
+    FormatShape,
+    MapShape,
+    PositionalShape,
+    RecordShape,
+    Shape,
+    shape_kind,
+    view,
+    view_as,
+)
 from seamrec.runtime.adapters.httpseams import INBOUND, JSON_KEY, STATUS
 
 Schema = dict[str, Any]
@@ -110,20 +121,31 @@ def path_parameter_types(route: str) -> dict[str, str]:
 _CONVERTERS = {"int": "integer", "float": "number"}
 
 
+def _is_dict(shape: Shape) -> bool:
+    return bool(shape) and shape_kind(shape) == "dict"
+
+
 def _request_shapes(args: Shape) -> list[Shape]:
-    if not args or args[0] != "args" or not args[2]:
+    found = view(args) if args else None
+    if not isinstance(found, ArgsShape) or not found.unions:
         return []
-    return [s for s in args[2][0] if s and s[0] == "dict"]
+    return [s for s in found.unions[0] if _is_dict(s)]
 
 
 def _response_shapes(result: Shape) -> list[tuple[str, Shape]]:
-    if not result or result[0] != "dict":
+    if not _is_dict(result):
         return []
+    record = _record(result)
     found = []
-    for key, union in zip(result[2], result[3], strict=True):
+    for key, union in zip(record.names, record.unions, strict=True):
         if str(key).startswith(STATUS):
-            found += [(str(key)[len(STATUS) :], s) for s in union if s and s[0] == "dict"]
+            found += [(str(key)[len(STATUS) :], s) for s in union if _is_dict(s)]
     return found
+
+
+def _record(shape: Shape) -> RecordShape:
+    """The named view of a dict shape."""
+    return view_as(RecordShape, shape)
 
 
 def _member(shapes: Iterable[Shape], name: str) -> tuple[list[Shape], int, int]:
@@ -132,44 +154,46 @@ def _member(shapes: Iterable[Shape], name: str) -> tuple[list[Shape], int, int]:
     present = total = 0
     for shape in shapes:
         total += 1
-        if name in shape[2]:
+        record = _record(shape)
+        if name in record.names:
             present += 1
-            found += shape[3][shape[2].index(name)]
+            found += record.unions[record.names.index(name)]
     return found, present, total
 
 
 def schema(shapes: Iterable[Shape]) -> Schema:
     """The JSON Schema of values of any of `shapes`."""
     types: set[str] = set()
-    objects: list[Shape] = []
+    objects: list[RecordShape] = []
     items: list[Shape] = []
-    maps: list[Shape] = []
+    maps: list[MapShape] = []
     formats: set[str | None] = set()
     classes: set[str | None] = set()
     for shape in dict.fromkeys(shapes):
-        kind = shape[0]
+        named = view(shape)
+        kind = named.kind
         if kind in _LEAVES:
             types.add(_LEAVES[kind])
-            label = shape[1] if len(shape) > 1 and type(shape[1]) is str else None
+            label = named.label if isinstance(named, FormatShape) else None
             classes.add(label)
             formats.add(json_schema_format(label))
         elif kind in _FORMATS:
             json_type, fmt = _FORMATS[kind]
             types.add(json_type)
             formats.add(fmt)
-        elif kind == "dict":
+        elif isinstance(named, RecordShape) and kind == "dict":
             types.add("object")
-            objects.append(shape)
-        elif kind == "map":
+            objects.append(named)
+        elif isinstance(named, MapShape):
             types.add("object")
-            maps.append(shape)
-        elif kind in ("coll", "tuple"):
+            maps.append(named)
+        elif isinstance(named, CollShape):
             types.add("array")
-            if kind == "coll":
-                items += shape[2]
-            else:
-                for union in shape[2]:
-                    items += union
+            items += named.items
+        elif isinstance(named, PositionalShape) and kind == "tuple":
+            types.add("array")
+            for union in named.unions:
+                items += union
         else:
             return {}  # an object, an enum, a cut walk: any value
     result: Schema = {}
@@ -181,7 +205,7 @@ def schema(shapes: Iterable[Shape]) -> Schema:
     if len(classes) == 1 and None not in classes:
         result["x-seamrec-format"] = next(iter(classes))  # the recorded format class
     if objects:
-        names = sorted({name for shape in objects for name in shape[2]})
+        names = sorted({name for record in objects for name in record.names})
         properties: Schema = {}
         required = []
         for name in names:
@@ -193,7 +217,7 @@ def schema(shapes: Iterable[Shape]) -> Schema:
         if required:
             result["required"] = required
     if maps:
-        values = [s for shape in maps for s in shape[3]]
+        values = [s for mapping in maps for s in mapping.values]
         result["additionalProperties"] = schema(values)
     if "array" in types:
         result["items"] = schema(items)
@@ -224,7 +248,7 @@ def document(cassettes: Iterable[Cassette], title: str = "recorded API") -> dict
             if json_body:
                 content["application/json"] = {"schema": schema(json_body)}
             for media in sorted(
-                {n for s in shapes for n in s[2]} - {JSON_KEY, "headers", "cookies"}
+                {n for s in shapes for n in _record(s).names} - {JSON_KEY, "headers", "cookies"}
             ):
                 content[media.replace("_", "/", 1)] = {}
             if content:
@@ -253,9 +277,9 @@ def _path_parameters(path: str, types: dict[str, str]) -> list[dict[str, Any]]:
 
 def _query_parameters(requests: list[Shape]) -> list[dict[str, Any]]:
     queries, _, _ = _member(requests, "query")
-    queries = [q for q in queries if q[0] == "dict"]
+    queries = [q for q in queries if _is_dict(q)]
     parameters = []
-    for name in sorted({n for q in queries for n in q[2]}):
+    for name in sorted({n for q in queries for n in _record(q).names}):
         found, present, total = _member(queries, name)
         parameters.append(
             {"name": name, "in": "query", "required": present == total, "schema": schema(found)}

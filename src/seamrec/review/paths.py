@@ -3,7 +3,7 @@ engine and its renderers.
 
 A path is a key ``(root, *segments)``: the root is the part ("args", "return", "raise",
 "yield"), a segment a dict key or column, ``.field`` for an attribute, an int for a
-tuple position, or one of the markers below. ``render_path`` writes it the way every
+tuple position, or a marker of `seamrec.model.paths`. ``render_path`` writes it the way every
 message shows it: ``return['order'][*].total``.
 """
 
@@ -14,35 +14,17 @@ from typing import Any
 
 from seamrec.model.formats import FORMAT_KINDS
 from seamrec.model.formats import describe as describe_format
+from seamrec.model.paths import ARGS_KEY as ARGS_KEY
+from seamrec.model.paths import ITEMS_KEY as ITEMS_KEY
+from seamrec.model.paths import KEYS_KEY as KEYS_KEY
+from seamrec.model.paths import VALUES_KEY as VALUES_KEY
+from seamrec.model.paths import render_path as render_path
 from seamrec.model.shape import Shape
+from seamrec.model.shape_types import children as children
+from seamrec.model.shape_types import with_children as _with_children
 
 TYPE_KEY = "<type>"
-ITEMS_KEY = "<items>"
-KEYS_KEY = "<keys>"
-VALUES_KEY = "<values>"
-ARGS_KEY = "<args>"
 PathKey = tuple[Any, ...]  # (root, *segments)
-_SEGMENT_TEXT = {KEYS_KEY: ".keys()", VALUES_KEY: ".values()", ARGS_KEY: ".args"}
-
-
-def render_path(root: str, segments: Sequence[Any]) -> str:
-    """`return['order']['created_at']`, `args.user.email`, `[*]` for any element."""
-    parts: list[str] = []
-    rest = list(segments)
-    if root == "args" and rest:
-        parts.append(f"args.{rest.pop(0)}")
-    else:
-        parts.append(root)
-    for segment in rest:
-        if segment == ITEMS_KEY:
-            parts.append("[*]")
-        elif segment in _SEGMENT_TEXT:
-            parts.append(_SEGMENT_TEXT[segment])
-        elif isinstance(segment, str) and segment.startswith("."):
-            parts.append(segment)
-        else:
-            parts.append(f"[{segment!r}]")
-    return "".join(parts)
 
 
 def leaf_text(shape: Shape) -> str:
@@ -94,44 +76,12 @@ def _class_of(text: str) -> str:
     return describe_format(label[:-1])
 
 
-# Reading shapes. The review layer reads shape tuples only through these helpers, written
-# to the API `seamrec.model.shape_types` announces (`children`, `with_children`), so that
-# switching to it is a change of imports here.
-_RECORD_KINDS = frozenset({"dict", "obj", "row", "ntuple"})
-_POSITIONAL_KINDS = frozenset({"tuple", "exc"})
-
-
-def children(shape: Shape) -> list[tuple[Any, Shape]]:
-    """(step, union) of each child position of a composite shape: a field name, a tuple
-    position, `ITEMS_KEY`, `KEYS_KEY` or `VALUES_KEY`; none for a leaf."""
-    kind = shape[0]
-    if len(shape) < 3:
-        return []
-    if kind in _RECORD_KINDS:
-        return list(zip(shape[2], shape[3], strict=True))
-    if kind == "args":
-        return list(zip(shape[1], shape[2], strict=True))
-    if kind == "coll":
-        return [(ITEMS_KEY, shape[2])]
-    if kind == "map":
-        return [(KEYS_KEY, shape[2]), (VALUES_KEY, shape[3])]
-    if kind in _POSITIONAL_KINDS:
-        return list(enumerate(shape[2]))
-    return []
+# Reading shapes: through `seamrec.model.shape_types` (`children`, `with_children`).
 
 
 def with_children(shape: Shape, unions: Sequence[Shape]) -> Shape:
     """`shape` with new child unions, in `children` order."""
-    kind = shape[0]
-    if kind in _RECORD_KINDS:
-        return (kind, shape[1], shape[2], tuple(unions))
-    if kind == "args":
-        return ("args", shape[1], tuple(unions))
-    if kind == "map":
-        return ("map", shape[1], unions[0], unions[1])
-    if kind == "coll":
-        return ("coll", shape[1], unions[0])
-    return (kind, shape[1], tuple(unions))
+    return _with_children(shape, tuple(unions))
 
 
 def type_name(shape: Shape) -> str | None:

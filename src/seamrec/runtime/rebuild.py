@@ -27,7 +27,7 @@ from typing import Any
 import msgpack
 
 from seamrec.exceptions import ReplayError
-from seamrec.model.codec import Ext
+from seamrec.model.payload import ClockNode, CollectionNode, ExceptionNode, Ext, ext_code, read
 
 STDLIB_TYPES: dict[str, type] = {
     "collections.OrderedDict": collections.OrderedDict,
@@ -150,8 +150,7 @@ class Rebuilder:
                 for k, v in tree.items()
             }
         if isinstance(tree, msgpack.ExtType):
-            inner = msgpack.unpackb(tree.data, raw=False, strict_map_key=False)
-            return self._ext(tree.code, inner, where)
+            return self._ext(tree.code, read(tree), where)
         return tree
 
     def _inside(self, tree: Any, where: str) -> Any:
@@ -162,7 +161,8 @@ class Rebuilder:
             raise (error.at(where) if where else error) from None
 
     def _ext(self, code: int, inner: Any, where: str) -> Any:
-        kind = Ext(code)
+        """The value of one ext; `inner` is its node (`seamrec.model.payload`)."""
+        kind = ext_code(code)
         simple = _SIMPLE.get(kind)
         if simple is not None:
             return simple(inner, lambda tree: self._inside(tree, where))
@@ -171,22 +171,22 @@ class Rebuilder:
                 self._inside(k, where): self._inside(v, f"{where}[{_key(k)}]") for k, v in inner
             }
         if kind is Ext.ENUM:
-            cls: Any = self._resolver.resolve(inner[0])
-            return cls[inner[1]]
+            cls: Any = self._resolver.resolve(inner.type_path)
+            return cls[inner.name]
         if kind is Ext.TYPED_COLLECTION:
-            return self._typed_collection(*inner, where=where)
+            return self._typed_collection(inner.type_path, inner.layout, inner.items, where=where)
         if kind is Ext.NAMEDTUPLE:
-            cls = self._resolver.resolve(inner[0])
-            return tuple.__new__(cls, self._inside(inner[2], where))
+            cls = self._resolver.resolve(inner.type_path)
+            return tuple.__new__(cls, self._inside(inner.items, where))
         if kind is Ext.OBJECT:
-            return self._object(inner[0], inner[1], where)
+            return self._object(inner.type_path, inner.fields, where)
         if kind is Ext.ROW:
-            return self._row(inner[0], inner[1], self._inside(inner[2], where))
+            return self._row(inner.type_path, inner.columns, self._inside(inner.values, where))
         if kind is Ext.EXCEPTION:
             return self._exception(inner, where)
         if kind is Ext.LEAF_SUBCLASS:
-            cls = self._resolver.resolve(inner[0])
-            plain = self._inside(inner[1], where)
+            cls = self._resolver.resolve(inner.type_path)
+            plain = self._inside(inner.value, where)
             for base in (bool, int, float, str, bytes):
                 if issubclass(cls, base):
                     return base.__new__(cls, plain)
@@ -205,21 +205,21 @@ class Rebuilder:
             )
         if kind is Ext.CUT:
             raise RebuildError(
-                f"a recorded value was cut by a limit ({inner[0]}) and cannot be rebuilt",
+                f"a recorded value was cut by a limit ({inner.reason}) and cannot be rebuilt",
                 "raise max_depth/max_items/max_str in [tool.seamrec] and re-record",
-                type_path=str(inner[0]),
+                type_path=str(inner.reason),
             )
         raise RebuildError(f"a recorded value of kind {kind.name} cannot be rebuilt", NARROW)
 
-    def _typed_collection(self, path: str, shape: str, items: Any, *, where: str) -> Any:
-        if path in SQLALCHEMY_MAPPINGS and shape == "dict":
+    def _typed_collection(self, path: str, layout: str, items: Any, *, where: str) -> Any:
+        if path in SQLALCHEMY_MAPPINGS and layout == "dict":
             keys = [_column_name(k) for k, _ in items]
             values = [
                 self._inside(v, f"{where}[{k!r}]") for k, (_, v) in zip(keys, items, strict=True)
             ]
             return _sqlalchemy_row(keys, values)._mapping
         cls: Any = self._resolver.resolve(path)
-        if shape == "dict":
+        if layout == "dict":
             pairs = [
                 (self._inside(k, where), self._inside(v, f"{where}[{_key(k)}]")) for k, v in items
             ]
@@ -312,7 +312,8 @@ class Rebuilder:
         return value
 
     def _orm_collection(self, tree: msgpack.ExtType, where: str) -> Any:
-        path, _, items = msgpack.unpackb(tree.data, raw=False, strict_map_key=False)
+        collection: CollectionNode = read(tree)
+        path, items = collection.type_path, collection.items
         plain = ORM_COLLECTIONS[path]
         if plain == "dict":
             return {
@@ -331,14 +332,14 @@ class Rebuilder:
         self._resolver.resolve(path)
         return dict(zip(columns, values, strict=True))
 
-    def _exception(self, inner: list[Any], where: str) -> BaseException:
-        path, args = inner[0], self._inside(inner[1], f"{where}.args")
+    def _exception(self, inner: ExceptionNode, where: str) -> BaseException:
+        path, args = inner.type_path, self._inside(inner.args, f"{where}.args")
         cls: Any = self._resolver.resolve(path)
         if not issubclass(cls, BaseException):
             raise RebuildError(f"{path} is not an exception class", NARROW, type_path=path)
         exc: BaseException = cls.__new__(cls, *args)
         exc.args = tuple(args)
-        for name, item in (inner[3] if len(inner) > 3 else {}).items():
+        for name, item in (inner.fields or {}).items():
             setattr(exc, name, self._inside(item, f"{where}.{name}"))
         return exc
 
@@ -361,7 +362,7 @@ def _column_name(tree: Any) -> str:
     if type(tree) is str:
         return tree
     if type(tree) is msgpack.ExtType and tree.code == Ext.LEAF_SUBCLASS:
-        path, plain = msgpack.unpackb(tree.data, raw=False, strict_map_key=False)
+        path, plain = read(tree)
         if path == QUOTED_NAME and type(plain) is str:
             quoted_name = importlib.import_module("sqlalchemy.sql.elements").quoted_name
             name: str = quoted_name(plain, None)
@@ -401,20 +402,20 @@ def _orm_collection(tree: Any) -> str | None:
     if type(tree) is not msgpack.ExtType or tree.code != Ext.TYPED_COLLECTION:
         return None
     try:
-        path = msgpack.unpackb(tree.data, raw=False, strict_map_key=False)[0]
+        path = read(tree).type_path
     except Exception:
         return None
     return ORM_COLLECTIONS.get(path) if type(path) is str else None
 
 
-def _datetime(inner: list[Any], _: Callable[[Any], Any]) -> dt.datetime:
-    value = dt.datetime.fromisoformat(inner[0])  # carries the recorded UTC offset
-    return value.astimezone(zoneinfo.ZoneInfo(inner[1])) if inner[1] else value
+def _datetime(clock: ClockNode, _: Callable[[Any], Any]) -> dt.datetime:
+    value = dt.datetime.fromisoformat(clock.iso)  # carries the recorded UTC offset
+    return value.astimezone(zoneinfo.ZoneInfo(clock.zone)) if clock.zone else value
 
 
-def _time(inner: list[Any], _: Callable[[Any], Any]) -> dt.time:
-    value = dt.time.fromisoformat(inner[0])
-    return value.replace(tzinfo=zoneinfo.ZoneInfo(inner[1])) if inner[1] else value
+def _time(clock: ClockNode, _: Callable[[Any], Any]) -> dt.time:
+    value = dt.time.fromisoformat(clock.iso)
+    return value.replace(tzinfo=zoneinfo.ZoneInfo(clock.zone)) if clock.zone else value
 
 
 _SIMPLE: dict[Ext, Callable[[Any, Callable[[Any], Any]], Any]] = {
@@ -426,9 +427,9 @@ _SIMPLE: dict[Ext, Callable[[Any, Callable[[Any], Any]], Any]] = {
     Ext.DATETIME: _datetime,
     Ext.DATE: lambda inner, _: dt.date.fromisoformat(inner),
     Ext.TIME: _time,
-    Ext.TIMEDELTA: lambda inner, _: dt.timedelta(inner[0], inner[1], inner[2]),
+    Ext.TIMEDELTA: lambda delta, _: dt.timedelta(delta.days, delta.seconds, delta.microseconds),
     Ext.UUID: lambda inner, _: uuid.UUID(bytes=bytes(inner)),
-    Ext.COMPLEX: lambda inner, _: complex(inner[0], inner[1]),
+    Ext.COMPLEX: lambda number, _: complex(number.real, number.imag),
     Ext.BYTEARRAY: lambda inner, _: bytearray(inner),
     Ext.SURROGATE_STR: lambda inner, _: bytes(inner).decode("utf-8", "surrogatepass"),
 }

@@ -21,9 +21,10 @@ from seamrec.config import SeamPattern
 from seamrec.model.codec import pack
 from seamrec.model.nesting import NestingRecorder, Parent, absent_calls
 from seamrec.model.shape import Shape, compatible
+from seamrec.model.shape_types import CollShape, CutShape
 from seamrec.runtime.align import align
 
-UNFINISHED: Shape = ("cut", "unfinished")
+UNFINISHED: Shape = CutShape.build("unfinished")
 EXTRAS_KEPT = 1000  # calls beyond the recording kept per seam to align them; then by position
 ALIGNED_CALLS = 100_000  # a seam with more calls than this in a test is matched by position
 
@@ -605,4 +606,4 @@ def _fits_call(expected: tuple[Shape, str, Shape], call: LiveCall) -> bool:
 
 def yield_shape(items: list[Shape]) -> Shape:
     """The result shape of a generator call: the union of the items it yielded."""
-    return ("coll", "yield", tuple(dict.fromkeys(items)))
+    return CollShape.build("yield", tuple(dict.fromkeys(items)))

@@ -18,10 +18,19 @@ import importlib.util
 import sqlite3
 import sys
 from types import FrameType, ModuleType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, cast
 
 from seamrec.config import in_packages
 from seamrec.model.shape import LEAF_SHAPES, Shape, compatible
+from seamrec.model.shape_types import (
+    CollShape,
+    PositionalShape,
+    RecordShape,
+    ShapeUnion,
+    ShapeView,
+    view,
+    view_as,
+)
 from seamrec.runtime.adapters.dbproxy import Connect
 from seamrec.runtime.adapters.sqlstatement import SEAM_PREFIX, Statement, parse
 from seamrec.runtime.instrument import Seam
@@ -177,15 +186,12 @@ class DatabaseSeams:
         single = self._leaf_row(rows[0], query.columns) if len(rows) == 1 else None
         shapes = [single] if single is not None else self._row_shapes(rows, query.columns)
         for shape in shapes:
-            key = shape[:3] if shape[0] == "row" else shape
+            key = _merge_key(shape)
             known = query.shapes.get(key)
             if known is None or known is shape or known == shape:
                 query.shapes[key] = shape
             else:
-                merged = tuple(
-                    tuple(dict.fromkeys(a + b)) for a, b in zip(known[3], shape[3], strict=True)
-                )
-                query.shapes[key] = (*shape[:3], merged)
+                query.shapes[key] = _merged_rows(known, shape)
         room = PAYLOAD_ROWS - len(query.rows)
         if room > 0:
             query.rows.extend(rows[:room])
@@ -200,14 +206,19 @@ class DatabaseSeams:
             self.recorder.close_event(query.call, "return", None)
         else:
             names = query.columns
-            key = (names, tuple(query.shapes.values()))
+            row_shapes = tuple(query.shapes.values())
+            key = (names, row_shapes)
             shape = self._results.get(key)
             if shape is None:
                 if len(self._results) >= _MAX_STATEMENTS:
                     self._results.clear()
-                columns: Shape = ("row", "columns", names, tuple((COLUMN,) for _ in names))
-                rows: Shape = ("coll", "list", key[1])
-                shape = ("obj", RESULT_TYPE, ("columns", "rows"), ((columns,), (rows,)))
+                columns = RecordShape.build(
+                    "row", "columns", names, tuple((COLUMN,) for _ in names)
+                )
+                rows = CollShape.build("list", row_shapes)
+                shape = RecordShape.build(
+                    "obj", RESULT_TYPE, ("columns", "rows"), ((columns,), (rows,))
+                )
                 self._results[key] = shape
             call = query.call
             wanted = call.args_payload is not None  # a kept payload (record, or a new statement)
@@ -339,7 +350,8 @@ class DatabaseSeams:
             if len(self._rows) >= _MAX_STATEMENTS:
                 self._rows.clear()
             name = "tuple" if cls is tuple else "sqlite3.Row"
-            shape = self._rows[key] = ("row", name, columns, unions)
+            known = cast("tuple[ShapeUnion, ...]", unions)  # no None: checked above
+            shape = self._rows[key] = RecordShape.build("row", name, columns, known)
         return shape
 
     def _row_shapes(self, rows: list[Any], columns: tuple[str, ...] | None) -> list[Shape]:
@@ -364,15 +376,40 @@ class DatabaseSeams:
                 type_name = "dict"
             else:
                 whole = shape_of(group)
-                shapes.extend(whole[2] if whole[0] == "coll" else (whole,))
+                found = view(whole)
+                shapes.extend(found.items if isinstance(found, CollShape) else (whole,))
                 continue
-            whole = shape_of(values)
-            for member in whole[2] if whole[0] == "coll" else ():
-                if member[0] == "tuple" and len(member[2]) == len(names):
-                    shapes.append(("row", type_name, names, member[2]))
+            found = view(shape_of(values))
+            for member in found.items if isinstance(found, CollShape) else ():
+                row = view(member)
+                if _is_tuple_of(row, len(names)):
+                    shapes.append(RecordShape.build("row", type_name, names, row.unions))
                 else:
                     shapes.append(member)
         return shapes
+
+
+def _merge_key(shape: Shape) -> Shape:
+    """Rows of one statement with the same type and columns merge into one row shape;
+    other shapes are kept apart."""
+    found = view(shape)
+    if isinstance(found, RecordShape) and found.kind == "row":
+        return (found.kind, found.type_name, found.names)
+    return shape
+
+
+def _merged_rows(known: Shape, shape: Shape) -> Shape:
+    """One row shape with the column unions of both (first-seen order)."""
+    old, new = view_as(RecordShape, known), view_as(RecordShape, shape)  # by `_merge_key`
+    merged = tuple(tuple(dict.fromkeys(a + b)) for a, b in zip(old.unions, new.unions, strict=True))
+    return RecordShape.build(new.kind, new.type_name, new.names, merged)
+
+
+def _is_tuple_of(found: ShapeView, width: int) -> TypeGuard[PositionalShape]:
+    """Whether a shape is a plain tuple with `width` positions (a row without names)."""
+    return (
+        isinstance(found, PositionalShape) and found.kind == "tuple" and len(found.unions) == width
+    )
 
 
 def _compared(tape: Tape, old: str, call: LiveCall) -> list[Finding]:

@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl
 
 from seamrec.config import in_packages
 from seamrec.model.shape import compatible
+from seamrec.model.shape_types import CollShape, RecordShape, shape_kind, view
 from seamrec.runtime.wrappers import Seam
 
 if TYPE_CHECKING:
@@ -220,29 +221,30 @@ def without_added_keys(live: Shape, recorded: Shape, depth: int) -> Shape:
     """`live` without the keys of response dicts that `recorded` did not have: a new key
     in a response is additive, not drift (clients ignore keys they do not know). The
     status and content type levels (`depth` 0 and 1) are kept whole."""
-    if not live or not recorded or live[0] != recorded[0]:
+    if not live or not recorded or shape_kind(live) != shape_kind(recorded):
         return live
-    if live[0] == "dict":
-        known = dict(zip(recorded[2], recorded[3], strict=True))
+    new, old = view(live), view(recorded)
+    if isinstance(new, RecordShape) and isinstance(old, RecordShape) and new.kind == "dict":
+        known = dict(zip(old.names, old.unions, strict=True))
         keys, unions = [], []
-        for name, union in zip(live[2], live[3], strict=True):
+        for name, union in zip(new.names, new.unions, strict=True):
             if depth >= 2 and name not in known:
                 continue
             keys.append(name)
             unions.append(_pruned_union(union, known.get(name, ()), depth + 1))
-        return (live[0], live[1], tuple(keys), tuple(unions))
-    if live[0] == "coll":
-        return (live[0], live[1], _pruned_union(live[2], recorded[2], depth + 1))
+        return RecordShape.build(new.kind, new.type_name, tuple(keys), tuple(unions))
+    if isinstance(new, CollShape) and isinstance(old, CollShape):
+        return CollShape.build(new.type_name, _pruned_union(new.items, old.items, depth + 1))
     return live
 
 
 def _pruned_union(
     live: tuple[Shape, ...], recorded: tuple[Shape, ...], depth: int
 ) -> tuple[Shape, ...]:
-    by_kind = {shape[0]: shape for shape in recorded if shape}
+    by_kind = {shape_kind(shape): shape for shape in recorded if shape}
     return tuple(
-        without_added_keys(shape, by_kind[shape[0]], depth)
-        if shape and shape[0] in by_kind
+        without_added_keys(shape, by_kind[shape_kind(shape)], depth)
+        if shape and shape_kind(shape) in by_kind
         else shape
         for shape in live
     )
