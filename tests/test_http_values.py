@@ -8,19 +8,17 @@ import pytest
 
 from seamrec.model.shape import compatible, make_shape_function
 from seamrec.review.explain import explain
+from seamrec.review.http_text import http_change_lines, http_path, status_change
 from seamrec.review.openapi import openapi_path, path_parameter_types, schema
 from seamrec.runtime.adapters.httpseams import (
     body_part,
     cookie_names,
-    http_change_lines,
-    http_path,
     length_class,
     names,
     normalized_path,
     query_dict,
     replayed_response,
     response_value,
-    status_change,
     without_added_keys,
 )
 

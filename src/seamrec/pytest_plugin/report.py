@@ -9,7 +9,8 @@ from seamrec.commands import rerecord_command
 from seamrec.model.codec import short_repr, unpack
 from seamrec.pytest_plugin.run_end import RecordEnd
 from seamrec.review.explain import explain
-from seamrec.runtime.adapters.httpseams import http_change_lines, is_http, part_name
+from seamrec.review.http_text import http_change_lines, part_name
+from seamrec.runtime.adapters.httpseams import is_http
 from seamrec.runtime.adapters.sqlstatement import SEAM_PREFIX, sql_change_lines
 from seamrec.runtime.session import Mode, Stats, TestOutcome
 from seamrec.runtime.tape import Finding

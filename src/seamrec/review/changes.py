@@ -22,7 +22,8 @@ from seamrec.review.change_model import (
     in_tests,
 )
 from seamrec.review.contract import SeamContract, contracts_of, merge_all
-from seamrec.runtime.adapters.httpseams import http_path, is_http, status_change
+from seamrec.review.http_text import http_path, status_change
+from seamrec.runtime.adapters.httpseams import is_http
 from seamrec.runtime.tape import Finding
 
 __all__ = [

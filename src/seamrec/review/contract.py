@@ -33,8 +33,8 @@ from seamrec.model.shape_types import (
     shape_kind,
     view,
 )
+from seamrec.review.http_text import http_path
 from seamrec.review.paths import PathKey, leaf_text, shown_types
-from seamrec.runtime.adapters.httpseams import http_path
 
 CONTRACTS_DIR = "contracts"
 CONTRACT_SUFFIX = ".txt"

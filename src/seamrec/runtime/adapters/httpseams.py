@@ -35,7 +35,6 @@ from seamrec.runtime.wrappers import Seam
 
 if TYPE_CHECKING:
     from seamrec.model.shape import Shape
-    from seamrec.review.explain import Change
     from seamrec.runtime.tape import LiveCall
 
 INBOUND = "http"
@@ -381,12 +380,12 @@ def replayed_response(value: object) -> tuple[int, str, bytes, list[tuple[str, s
             if name in ("headers", "cookies"):
                 continue
             if name == JSON_KEY or name.endswith("_json"):
-                content_type = _media(name)
+                content_type = media_type(name)
                 body = json.dumps(part).encode()
             elif name == "form":
                 content_type = FORM_TYPE
             else:
-                content_type = _media(name)
+                content_type = media_type(name)
         headers = [(name.replace("_", "-"), "") for name in detail.get("headers", {})]
     if content_type:
         headers.append(("content-type", content_type))
@@ -401,70 +400,8 @@ def is_http(seam: str) -> bool:
     return seam.startswith(PREFIXES)
 
 
-_REQUEST = re.compile(r"args\.request(?:\['([^']*)'\])?")
-_ROOT = re.compile(r"^(\s*)return(?=[?:])")
-_RESPONSE = re.compile(r"return\['status_(\d{3})'\](?:\['json'\])?")
-
-
-def http_path(text: str) -> str:
-    """A drift path in HTTP terms: `response[201].json['orders']`, `request.query['page']`."""
-    text = _REQUEST.sub(lambda m: f"request.{m.group(1)}" if m.group(1) else "request", text)
-
-    def response(match: re.Match[str]) -> str:
-        json_part = ".json" if match.group(0).endswith("['json']") else ""
-        return f"response[{match.group(1)}]{json_part}"
-
-    return _ROOT.sub(r"\1response", _RESPONSE.sub(response, text))
-
-
-def part_name(part: str) -> str:
-    """`request` for args, `response` for return."""
-    return {"args": "request", "return": "response"}.get(part, part)
-
-
-def http_change_lines(changes: list[Change], part: str) -> list[str]:
-    """The drift lines of an HTTP seam: a changed status or content type said in those
-    words, every other change with its path in HTTP terms."""
-    lines: list[str] = []
-    removed = [c for c in changes if c.kind == "key removed" and len(c.segments) == 1]
-    added = [c for c in changes if c.kind == "key added" and len(c.segments) == 1]
-    rest = list(changes)
-    if part == "return":
-        for change in changes:
-            if change.kind == "key renamed?" and len(change.segments) == 1:
-                old, new = _status(change.segments[0]), _status(change.renamed_to[0])
-                lines.append(f"status changed  {old} → {new}")
-                rest.remove(change)
-            elif change.kind == "key renamed?" and len(change.segments) == 2:
-                old, new = _media(change.segments[1]), _media(change.renamed_to[1])
-                where = _status(change.segments[0])
-                lines.append(f"content type changed  response[{where}]  {old} → {new}")
-                rest.remove(change)
-        if removed and added:
-            old = ", ".join(_status(c.segments[0]) for c in removed)
-            new = ", ".join(_status(c.segments[0]) for c in added)
-            lines.append(f"status changed  {old} → {new}")
-            rest = [c for c in rest if c not in removed and c not in added]
-    return lines + [http_path(change.render(part)) for change in rest]
-
-
-_STATUS_PATH = re.compile(r"^return\['status_(\d{3})'\]$")
-
-
-def status_change(path: str, to_path: str) -> str | None:
-    """`201 → 200` when `path` → `to_path` is a response's status key renamed."""
-    old, new = _STATUS_PATH.match(path), _STATUS_PATH.match(to_path)
-    if old is None or new is None:
-        return None
-    return f"{old.group(1)} → {new.group(1)}"
-
-
-def _media(name: object) -> str:
+def media_type(name: object) -> str:
     """The content type a body key stands for (`text_html` is `text/html`)."""
     if name == JSON_KEY:
         return JSON_TYPE
     return str(name).replace("_", "/", 1)
-
-
-def _status(name: object) -> str:
-    return str(name).removeprefix(STATUS)
