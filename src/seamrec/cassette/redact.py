@@ -445,7 +445,10 @@ class Redactor:
         detector could match. Unsure (custom patterns, non-ASCII names) is False."""
         if self._names is None or self._matching(seam):
             return False
-        packed = pack([args, result])
+        try:
+            packed = pack([args, result])
+        except Exception:  # not plain msgpack data: the full walk judges it
+            return False
         if self._detector is not None and not self._detector.clears(packed):
             return False
         return self._names.clears(packed)
