@@ -76,8 +76,7 @@ def test_an_app_returned_by_a_factory_is_one_contract_line(flask_shop: LayeredAp
         "args.test_config: dict",
         "args.test_config['TESTING']: bool",
         "return: flask.app.Flask (opaque)",
-        "tests/test_factory.py::test_config",
-        "tests/test_factory.py::test_hello",
+        "tests/test_factory.py (2 tests)",
     ] == lines
     cassette = load(flask_shop.cassettes / "tests" / "test_factory" / "test_hello.msgpack")
     assert OpaqueView("flask.app.Flask") == payload(cassette.calls[0].result)

@@ -35,9 +35,10 @@ from typing import Any, NamedTuple
 
 import msgpack
 
-from seamrec.cassette.secrets import detector, secret_like
+from seamrec.cassette.secrets import Detector, detector, secret_like
 from seamrec.cassette.store import Cassette
 from seamrec.config import SeamPattern, Settings
+from seamrec.model.codec import pack
 from seamrec.model.paths import PARTS, REDACTED, render_path
 from seamrec.model.payload import (
     TYPED_NODES,
@@ -136,6 +137,10 @@ def key_words(key: str) -> list[str]:
     return [w for w in _SEPARATORS.split(_CAMEL.sub("_", key).lower()) if w]
 
 
+_CLEAN_SHAPES: dict[Detector | None, set[Any]] = {}  # shapes with no secret, per detector
+_CLEAN_SHAPES_MAX = 20_000
+
+
 class Redactor:
     """Scrubs the payload trees of one cassette (collect every call, then scrub each)."""
 
@@ -155,6 +160,7 @@ class Redactor:
         self.redactions: list[Redaction] = []
         self._where: list[Any] = []
         self._seam = ""
+        self._names = _NameBytes.of(self._user_names)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Redactor:
@@ -262,7 +268,17 @@ class Redactor:
         placeholder instead; `shape.fits` treats it as matching any key."""
         known = self._shapes.get(shape)
         if known is None:
+            # With no secret collected, a shape's verdict depends on the detector only:
+            # shapes found clean once are not walked again in later cassettes of the run.
+            clean = None if self._secrets else _CLEAN_SHAPES.setdefault(self._detector, set())
+            if clean is not None and shape in clean:
+                known = self._shapes[shape] = shape
+                return known
             known = self._shapes[shape] = self._scrub_shape(shape)
+            if clean is not None and known == shape:
+                if len(clean) >= _CLEAN_SHAPES_MAX:
+                    clean.clear()
+                clean.add(shape)
         return known
 
     def _scrub_shape(self, shape: Any) -> Any:
@@ -409,11 +425,20 @@ class Redactor:
 
     def redact(self, cassette: Cassette) -> Cassette:
         """The cassette with every secret replaced by a placeholder, shapes unchanged (but
-        for key names that are secrets); `redactions` says what was replaced."""
-        for call in cassette.calls:
-            self.collect(call.seam, call.args, call.result, call.outcome)
+        for key names that are secrets); `redactions` says what was replaced. A call whose
+        payload bytes hold no credential name and nothing a secret needs is not walked."""
+        quiet = [self._quiet(call.seam, call.args, call.result) for call in cassette.calls]
+        for call, skip in zip(cassette.calls, quiet, strict=True):
+            if not skip:
+                self.collect(call.seam, call.args, call.result, call.outcome)
+        if self._secrets:  # a secret found in one call is scrubbed from every other one
+            quiet = [False] * len(quiet)
         for index, call in enumerate(cassette.calls):
-            args, result = self.scrub_call(call.seam, call.args, call.result, call.outcome)
+            if quiet[index]:
+                self._seam = call.seam
+                args, result = call.args, call.result
+            else:
+                args, result = self.scrub_call(call.seam, call.args, call.result, call.outcome)
             cassette.calls[index] = dataclasses.replace(
                 call,
                 args=args,
@@ -431,6 +456,21 @@ class Redactor:
                 )
         return cassette
 
+    def _quiet(self, seam: str, args: Any, result: Any) -> bool:
+        """Whether scrubbing this call could change nothing, judged on its msgpack bytes
+        (every key and string of a payload is in them): no `redact_paths` rule for its
+        seam, no credential or configured name in its letters, and no string the
+        detector could match. Unsure (custom patterns, non-ASCII names) is False."""
+        if self._names is None or self._matching(seam):
+            return False
+        try:
+            packed = pack([args, result])
+        except Exception:  # not plain msgpack data: the full walk judges it
+            return False
+        if self._detector is not None and not self._detector.clears(packed):
+            return False
+        return self._names.clears(packed)
+
     def _matching(self, seam: str) -> list[PathRule]:
         module, _, qualname = seam.partition(":")
         return [rule for rule in self._paths if rule.seam.matches(module, qualname)]
@@ -439,6 +479,37 @@ class Redactor:
 _DEFAULT_WORDS = tuple(
     "".join(key_words(name)) for name in sorted(DEFAULT_NAMES, key=len, reverse=True)
 )
+
+
+class _NameBytes:
+    """Finds, in msgpack bytes, any place where a credential or connection name (or a
+    configured one) could be a key: a superset of what `_name_rule` says of each key."""
+
+    # bytes that `key_words` drops; and the two characters whose lower case is ASCII
+    _NOT_LETTERS = bytes(b for b in range(256) if not (48 <= b <= 57 or 97 <= b <= 122))
+    _ASCII_LOWER = ((b"\xc4\xb0", b"i"), (b"\xe2\x84\xaa", b"k"))  # İ, Kelvin sign
+
+    def __init__(self, user_names: tuple[str, ...]) -> None:
+        words = {*_DEFAULT_WORDS, *CONNECTION_NAMES}
+        self._words = re.compile(b"|".join(re.escape(w.encode()) for w in sorted(words)))
+        self._user = (
+            re.compile(b"|".join(re.escape(n.encode()) for n in user_names)) if user_names else None
+        )
+
+    @classmethod
+    @functools.lru_cache(maxsize=8)
+    def of(cls, user_names: tuple[str, ...]) -> _NameBytes | None:
+        """The finder for these configured names; None if one is not ASCII."""
+        return cls(user_names) if all(n.isascii() for n in user_names) else None
+
+    def clears(self, packed: bytes) -> bool:
+        """True when no key in `packed` can fall under a name rule."""
+        lowered = packed.lower()
+        for text, ascii_lower in self._ASCII_LOWER:
+            lowered = lowered.replace(text, ascii_lower)
+        if self._user is not None and self._user.search(lowered.replace(b"-", b"_")):
+            return False
+        return self._words.search(lowered.translate(None, self._NOT_LETTERS)) is None
 
 
 @functools.lru_cache(maxsize=65536)

@@ -177,6 +177,15 @@ class Detector:
             position = max(match.end(), match.start() + 1)
         return hits
 
+    def clears(self, packed: bytes) -> bool:
+        """True when no string inside these msgpack bytes can hold a secret, judged on the
+        bytes at once: every string and key is in them as UTF-8, and every built-in rule
+        needs an ASCII trigger or a run of ASCII token characters. Never True with custom
+        patterns or percent-encoded text (`find` decodes that)."""
+        if not self._prefilter or not _ASCII_TRIGGERS or b"%" in packed:
+            return False
+        return not _might_hold_a_secret(packed.decode("latin-1"))
+
     def scrub(self, text: str) -> str:
         """`text` with every secret replaced by the placeholder; percent-encoded text that
         hides a secret is decoded first (the secret would otherwise pass unseen)."""
@@ -226,6 +235,7 @@ _TRIGGERS = (
     "EROKU",
 )
 _RUN = re.compile(r"[A-Za-z0-9_]{20}")
+_ASCII_TRIGGERS = all(trigger.isascii() for trigger in _TRIGGERS)  # what `clears` relies on
 
 
 def _might_hold_a_secret(text: str) -> bool:

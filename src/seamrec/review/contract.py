@@ -6,10 +6,17 @@ at a path (``str | None``) and marks a key ``?`` when some recorded value at its
 did not have it. Contracts hold no values, call counts or callers, so their text changes
 only when a shape changes (or when the set of tests of a seam changes): committed next to
 the cassettes, their diff in a pull request *is* the format change.
+
+A contract file stays short on suites of hundreds of tests and wide tables: a seam's
+``tests:`` are one line per test file (the test's id when the file has one test, else
+``tests/test_a.py (12 tests)``; ``seamrec show <seam>`` lists every id), and leaves that
+differ only by a number are one line: tuple positions of one type ``args.params[0..9]:
+int``, numbered keys of one type ``args.record['c0'..'c999', 1000 keys]?: int``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,41 +127,136 @@ class SeamContract:
             entries.append(Entry(key, _sorted_types(types), optional))
         return sorted(entries, key=lambda e: _order(e.key)) if ordered else entries
 
-    def lines(self) -> list[str]:
+    def lines(self, *, every_test: bool = True) -> list[str]:
         """The contract as text lines (a block of a contract file). Callers are left out:
-        they are known from the first `payload_calls` calls only, which may vary."""
-        lines = [f"## {self.seam}", *self.path_lines(), "tests:"]
-        lines += [f"  {test}" for test in sorted(self.tests)]
-        return lines
+        they are known from the first `payload_calls` calls only, which may vary.
+        `every_test=False`: one line per test file (see `lines_per_test_file`)."""
+        tests = sorted(self.tests) if every_test else lines_per_test_file(self.tests)
+        return [f"## {self.seam}", *self.path_lines(), "tests:", *(f"  {t}" for t in tests)]
 
     def path_lines(self) -> list[str]:
-        """One indented line per path."""
-        return [f"  {entry.line()}" for entry in self.entries()]
+        """One indented line per path, numbered siblings of one type folded (`[0..9]`)."""
+        return [f"  {line}" for line in folded_lines(self.entries())]
+
+
+def lines_per_test_file(tests: Iterable[str]) -> list[str]:
+    """One line per test file: the test's id when the file has one test, else
+    `path (N tests)`; sorted by file."""
+    by_file: dict[str, list[str]] = {}
+    for test in tests:
+        by_file.setdefault(test.partition("::")[0], []).append(test)
+    return [
+        ids[0] if len(ids) == 1 else f"{file} ({len(ids)} tests)"
+        for file, ids in sorted(by_file.items())
+    ]
+
+
+MIN_FOLD = 4  # numbered siblings of one type written as one line from this many on
+_NUMBERED = re.compile(r"(.*?)(0|[1-9][0-9]*)")
+
+
+def folded_lines(entries: list[Entry]) -> list[str]:
+    """The entries' lines, where at least `MIN_FOLD` leaves under one parent with the
+    same types and `?` that differ only by a number are one line: consecutive tuple
+    positions (or int keys) `[0..9]`, string keys `prefix<n>` `['c0'..'c999', 1000 keys]`
+    (written where the first of them was)."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for i, entry in enumerate(entries):
+        is_leaf = i + 1 == len(entries) or entries[i + 1].key[: len(entry.key)] != entry.key
+        family = _family(entry) if is_leaf else None
+        if family is not None:
+            groups.setdefault((entry.parent, family, entry.types, entry.optional), []).append(i)
+    folded: dict[int, str] = {}  # first member -> its line
+    skipped: set[int] = set()
+    for (_, family, _, _), members in groups.items():
+        for run in _runs(entries, members) if family == "" else [members]:
+            if len(run) >= MIN_FOLD:
+                folded[run[0]] = _folded_line(entries, run, family)
+                skipped.update(run[1:])
+    return [folded.get(i, entry.line()) for i, entry in enumerate(entries) if i not in skipped]
+
+
+def _family(entry: Entry) -> str | None:
+    """ "" for an int position or key, the prefix of a numbered string key, else None."""
+    segment = entry.key[-1]
+    if entry.key[0] == "args" and len(entry.key) == 2:
+        return None  # an argument's name
+    if isinstance(segment, int) and not isinstance(segment, bool):
+        return ""
+    if isinstance(segment, str) and not segment.startswith("."):
+        match = _NUMBERED.fullmatch(segment)
+        if match and match.group(1):
+            return match.group(1)
+    return None
+
+
+def _number(entry: Entry) -> int:
+    segment = entry.key[-1]
+    return segment if isinstance(segment, int) else int(_NUMBERED.fullmatch(segment)[2])  # type: ignore[index]
+
+
+def _runs(entries: list[Entry], members: list[int]) -> list[list[int]]:
+    """`members` (int positions, in order) split where their numbers are not consecutive."""
+    runs: list[list[int]] = []
+    for i in members:
+        if runs and _number(entries[runs[-1][-1]]) + 1 == _number(entries[i]):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
+def _folded_line(entries: list[Entry], run: list[int], family: str) -> str:
+    first = entries[run[0]]
+    numbers = sorted(_number(entries[i]) for i in run)
+    if family == "":
+        span = f"[{numbers[0]}..{numbers[-1]}]"
+    else:
+        span = f"[{family + str(numbers[0])!r}..{family + str(numbers[-1])!r}, {len(run)} keys]"
+    parent = render_path(first.key[0], first.key[1:-1])
+    optional = "?" if first.optional else ""
+    return f"{parent}{span}{optional}: {shown_types(first.type_text)}"
 
 
 def contracts_of(cassette: Cassette) -> dict[str, SeamContract]:
     """The contract of every seam one test's cassette recorded."""
+    return _fold_in({}, {}, cassette)
+
+
+def merged(cassettes: Iterable[Cassette]) -> dict[str, SeamContract]:
+    """Every seam's contract over all the given cassettes. Each distinct shape of a seam
+    is folded in once: its lines are the same however often a shape was seen (a key is
+    optional when some shape lacked it), and a suite's tests share most shapes."""
     contracts: dict[str, SeamContract] = {}
+    seen: dict[str, set[tuple[str, Shape]]] = {}
+    for cassette in cassettes:
+        _fold_in(contracts, seen, cassette)
+    return contracts
+
+
+def _fold_in(
+    contracts: dict[str, SeamContract],
+    seen: dict[str, set[tuple[str, Shape]]],
+    cassette: Cassette,
+) -> dict[str, SeamContract]:
+    """Fold one cassette's seams into `contracts`; `seen`: the shapes already added."""
     for seam, runs in cassette.runs.items():
-        contract = SeamContract(seam, tests={cassette.test})
-        seen: set[tuple[str, Shape]] = set()
+        contract = contracts.get(seam)
+        if contract is None:
+            contract = contracts[seam] = SeamContract(seam)
+        contract.tests.add(cassette.test)
+        shapes = seen.setdefault(seam, set())
         for run in runs:
             contract.calls += run.count
             # outcomes are named like the roots: return, raise, yield
             for root, shape in (("args", run.args_shape), (run.outcome, run.result_shape)):
-                if (root, shape) not in seen:
-                    seen.add((root, shape))
+                if (root, shape) not in shapes:
+                    shapes.add((root, shape))
                     contract.add_shape(root, shape)
-        contracts[seam] = contract
     for call in cassette.calls:
-        if call.seam in contracts:
+        if call.seam in cassette.runs and call.seam in contracts:
             contracts[call.seam].callers.add(call.caller)
     return contracts
-
-
-def merged(cassettes: Iterable[Cassette]) -> dict[str, SeamContract]:
-    """Every seam's contract over all the given cassettes."""
-    return merge_all(contracts_of(cassette) for cassette in cassettes)
 
 
 def merge_all(per_test: Iterable[dict[str, SeamContract]]) -> dict[str, SeamContract]:
@@ -184,7 +286,7 @@ def render_files(contracts: dict[str, SeamContract]) -> dict[str, str]:
             "# One line per path, `path: types`; `?` marks a key that some calls lacked.",
         ]
         for contract in seams:
-            block = contract.lines()
+            block = contract.lines(every_test=False)
             if module in _TITLES and module != SQL_MODULE:
                 block = [http_path(line) for line in block]
             lines += ["", *block]
