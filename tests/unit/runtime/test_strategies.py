@@ -280,3 +280,43 @@ def test_a_run_is_one_type_grown_in_place_while_recording(tmp_path: Path) -> Non
     assert [run] == tape.runs[FETCH.id]
     assert isinstance(run, Run)
     assert 2 == run.count
+
+
+def test_a_generator_that_raises_is_recorded_as_raising(tmp_path: Path) -> None:
+    recorder = made(RecordStrategy, tmp_path)
+    recorder.begin(NODE, ())
+
+    def broken(count: int) -> Generator[int, None, None]:
+        yield count
+        raise ValueError("no more rows")
+
+    with pytest.raises(ValueError, match="no more rows"):
+        list(call(recorder, ROWS, broken, 1))
+
+    tape = recorder.tape
+    assert tape is not None
+    assert [] == tape.generators
+    recorder.finish("passed")
+    (run,) = load(cassette_path(settings(tmp_path).cassette_dir, NODE)).runs[ROWS.id]
+    assert ("raise", ("exc", "ValueError")) == (run.outcome, run.result_shape[:2])
+
+
+async def load_name(user_id: int) -> str:
+    return "Ada"
+
+
+def test_a_call_ending_after_its_test_does_not_count_in_the_next_test(tmp_path: Path) -> None:
+    recorder = made(RecordStrategy, tmp_path)
+    recorder.begin(NODE, ())
+    asyncio.run(call(recorder, LOAD, load_user, 1))
+    recorder.finish("passed")
+    checker = made(CheckStrategy, tmp_path)
+    checker.begin(NODE, ())
+    late = call(checker, LOAD, load_name, 1)  # returns a str where a dict was recorded
+    checker.finish("failed")
+    checker.begin(NODE, ())
+    call(checker, LOAD, load_user, 1).close()  # started, never awaited
+
+    assert "Ada" == asyncio.run(late)
+
+    assert [] == judged(checker).findings
