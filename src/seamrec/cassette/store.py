@@ -71,9 +71,11 @@ class Call:
     result: Any
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Run:
-    """`count` consecutive calls of one seam with the same shapes."""
+    """`count` consecutive calls of one seam with the same shapes: the one type for runs,
+    read from cassettes, grown by the tape while recording (`count` goes up in place)
+    and looked up for each checked call."""
 
     args_shape: Shape
     outcome: str

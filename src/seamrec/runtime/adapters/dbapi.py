@@ -37,7 +37,8 @@ from seamrec.runtime.instrument import Seam
 from seamrec.runtime.tape import Finding
 
 if TYPE_CHECKING:
-    from seamrec.runtime.tape import LiveCall, Tape
+    from seamrec.runtime.expected import Expected
+    from seamrec.runtime.tape import LiveCall
 
 DRIVERS = ("sqlite3", "psycopg")
 COLUMN: Shape = ("column",)
@@ -242,13 +243,13 @@ class DatabaseSeams:
         for query in queries:
             self.finish(query)
 
-    def settle(self, findings: list[Finding], tape: Tape) -> list[Finding]:
+    def settle(self, findings: list[Finding], expected: Expected) -> list[Finding]:
         """The test's findings in database terms: an edited statement (a recorded one no
         longer run, a new one run instead, their texts alike) is compared as one query —
         its payload drift, or nothing when only the text changed; and in a test that
         replays seams, a recorded query that did not run is no finding (it ran inside a
         replayed seam when recorded)."""
-        if tape.replay:
+        if expected.replay:
             findings = [
                 f for f in findings if not (f.part == "missing" and f.seam.startswith(SEAM_PREFIX))
             ]
@@ -279,7 +280,7 @@ class DatabaseSeams:
                 continue
             kept.remove(gone.pop(old))
             kept.remove(new.pop(now))
-            kept.extend(_compared(tape, old, first[now]))
+            kept.extend(_compared(expected, old, first[now]))
         return kept
 
     # ---------------------------------------------------------------- helpers
@@ -412,13 +413,13 @@ def _is_tuple_of(found: ShapeView, width: int) -> TypeGuard[PositionalShape]:
     )
 
 
-def _compared(tape: Tape, old: str, call: LiveCall) -> list[Finding]:
+def _compared(recorded: Expected, old: str, call: LiveCall) -> list[Finding]:
     """The drift between the first recorded call of statement `old` and `call`."""
-    expected = tape.expected_at(old, 0)
+    expected = recorded.at(old, 0)
     if expected is None:
         return []
-    args, outcome, result = expected
-    total = tape.recorded_count(old)
+    args, outcome, result = expected.args_shape, expected.outcome, expected.result_shape
+    total = recorded.recorded_count(old)
     was = WAS + old
     found: list[Finding] = []
     if not compatible(args, call.args_shape):
@@ -429,7 +430,7 @@ def _compared(tape: Tape, old: str, call: LiveCall) -> list[Finding]:
                 "args",
                 args,
                 call.args_shape,
-                tape.recorded_payload(old, 0, "args"),
+                recorded.recorded_payload(old, 0, "args"),
                 call.args_payload,
                 recorded_total=total,
                 message=was,
@@ -443,7 +444,7 @@ def _compared(tape: Tape, old: str, call: LiveCall) -> list[Finding]:
                 "outcome" if outcome != call.outcome else outcome,
                 result,
                 call.result_shape,
-                tape.recorded_payload(old, 0, "result"),
+                recorded.recorded_payload(old, 0, "result"),
                 call.result_payload,
                 outcome,
                 call.outcome,

@@ -155,9 +155,9 @@ class HttpSeams:
             self.recorder.close_event(call, "return", response)
             return
         live = self.recorder.shape(response)
-        pruned = without_added_keys(live, expected[2], 0)
+        pruned = without_added_keys(live, expected.result_shape, 0)
         # new keys alone are no drift; with other changes they stay, so renames show
-        shape = pruned if compatible(expected[2], pruned) else live
+        shape = pruned if compatible(expected.result_shape, pruned) else live
         self.recorder.close_event(call, "return", response, shape)
 
     def test_caller(self, frame: FrameType | None) -> str:

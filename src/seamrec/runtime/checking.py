@@ -1,0 +1,315 @@
+"""Check mode: every crossing call is compared with the call recorded at its position
+(the seams a test replays are answered from its cassette instead), and the test's
+verdict is given when its call phase ends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from seamrec.cassette.store import Call, Cassette, cassette_path, load
+from seamrec.commands import rerecord_command
+from seamrec.config import SeamPattern, Settings
+from seamrec.exceptions import CassetteError, ReplayError
+from seamrec.model.conform import ArgsCheck, Check, compile_args, compile_value
+from seamrec.model.shape import Shape, compatible
+from seamrec.runtime.calls import LiveCall
+from seamrec.runtime.expected import Expected
+from seamrec.runtime.instrument import Report, Seam
+from seamrec.runtime.proxies import replayed_outcome
+from seamrec.runtime.rebuild import Rebuilder, RebuildError, TypeResolver
+from seamrec.runtime.stats import Stats, TestOutcome
+from seamrec.runtime.strategy import Strategy
+from seamrec.runtime.tape import Tape
+from seamrec.runtime.verdict import Verdict
+from seamrec.runtime.writer import redacted_findings
+
+__tracebackhide__ = True  # pytest shows no frame of this module in a test's traceback
+
+
+class CheckStrategy(Strategy):
+    """Checks the crossing calls of every test against its cassette."""
+
+    everything: ClassVar[bool] = True  # every seam is judged, not only the replayed ones
+
+    def __init__(self, settings: Settings, stats: Stats, report: Report) -> None:
+        super().__init__(settings, stats, report)
+        self._rebuilder = Rebuilder(TypeResolver(settings.module_in_scope, settings.replay_types))
+        self._fit_args: dict[int, tuple[Shape, ArgsCheck | None]] = {}
+        self._fit_values: dict[int, tuple[Shape, Check | None]] = {}
+        self.expected = Expected("", None)
+        self.verdict: Verdict | None = None
+        self._cassette_error: str | None = None
+
+    # ---------------------------------------------------------------- a test
+
+    def begin(self, nodeid: str, replay: tuple[SeamPattern, ...]) -> None:
+        """Load the cassette of `nodeid` and choose what its crossing calls do."""
+        super().begin(nodeid, replay)
+        self._cassette_error = None
+        cassette: Cassette | None = None
+        if self.everything or replay:
+            path = cassette_path(self.settings.cassette_dir, nodeid)
+            if path.exists():
+                try:
+                    cassette = load(path)
+                except CassetteError as exc:
+                    self._cassette_error = str(exc)
+        self.expected = Expected(nodeid, cassette, replay)
+        self.verdict = Verdict(self.tape, self.expected)  # type: ignore[arg-type]
+        self.crossing = self.answer_or_run if replay else self.unreplayed
+
+    @property
+    def unreplayed(self) -> Callable[..., Any]:
+        """What a call of a seam the test does not replay does: it is checked."""
+        return self.run
+
+    def judge(self, outcome: TestOutcome) -> None:
+        """The test's findings, and the counts of its calls."""
+        tape, verdict, expected = self.tape, self.verdict, self.expected
+        if tape is None or verdict is None:
+            return
+        stats = self.stats
+        stats.calls_checked += tape.call_count() - tape.replayed - self.event_count()
+        self.count_events()
+        stats.calls_replayed += tape.replayed
+        if not (self.everything or expected.replay):
+            return
+        if self._cassette_error is not None:
+            outcome.cassette_error = self._cassette_error
+            stats.broken.append(tape.nodeid)
+        elif expected.cassette is None:
+            outcome.findings = list(verdict.findings)
+            if tape.call_count() and self.everything:
+                stats.unrecorded.append(tape.nodeid)
+        else:
+            if self.everything:
+                self._note_lost(expected.cassette)
+            outcome.findings = self.guarded(
+                lambda: verdict.finish(self.everything), [], f"the check of {tape.nodeid}"
+            )
+            database = self.database
+            if database is not None:
+                found = outcome.findings
+                outcome.findings = self.guarded(
+                    lambda: database.settle(found, expected),
+                    found,
+                    f"the queries of {tape.nodeid}",
+                )
+        if outcome.findings:
+            replay_only = all(f.part == "replay" for f in outcome.findings)
+            (stats.replay_failed if replay_only else stats.drifted).append(tape.nodeid)
+            outcome.findings = self.guarded(
+                lambda: redacted_findings(self.settings, outcome.findings),
+                outcome.findings,
+                f"the redaction of {tape.nodeid}'s drift report",
+            )
+
+    def finish(self, outcome: str) -> None:
+        """Drop the running test's tape and verdict."""
+        super().finish(outcome)
+        self.verdict = None
+
+    def _note_lost(self, expected: Cassette) -> None:
+        """Seams this test's cassette has calls of, that could not be wrapped this run:
+        their calls were not checked (the run fails, see `Stats.lost_recorded`)."""
+        lost = self.report.lost
+        if not lost:
+            return
+        for seam in expected.runs:
+            module = seam.partition(":")[0]
+            if (seam in lost or module in lost) and seam not in self.stats.lost_recorded:
+                self.stats.lost_recorded.append(seam)
+
+    # ---------------------------------------------------------------- a call
+
+    def start(
+        self,
+        tape: Tape,
+        seam: Seam,
+        caller: str,
+        instance: object,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> LiveCall:
+        """Take the call's position and check its args against the recorded call there
+        (a compiled check; the shape is built only when that check fails)."""
+        index, sequence = tape.allocate(seam.id)
+        names, values = seam.bind(instance, args, kwargs)
+        expected = self.expected.at(seam.id, index)
+        if expected is None:
+            call = LiveCall(seam.id, caller, index, sequence, (), None, None)
+            if self.expected.cassette is not None and not self.expected.replays(seam.id):
+                call.args_shape = self.args_shape(seam, names, values)
+                call.args_payload = self.pack_args(seam, names, values)
+                self.verdict.note_unrecorded(call)  # type: ignore[union-attr]
+            return call
+        call = LiveCall(seam.id, caller, index, sequence, expected.args_shape, None, expected)
+        call.bound_seam = seam  # packed only if a drift report needs them
+        call.bound_names = names
+        call.bound_values = values
+        if not self._args_fit(expected.args_shape, names, values):
+            shape = self.args_shape(seam, names, values)
+            if not compatible(expected.args_shape, shape):
+                call.args_shape = shape
+                call.args_payload = self.pack_args(seam, names, values)
+                call.args_drift = True
+                self.verdict.hold(call)  # type: ignore[union-attr]
+        return call
+
+    def end(self, tape: Tape, call: LiveCall, outcome: str, value: object) -> None:
+        """Check how the call ended against the recorded outcome and result shape."""
+        try:
+            call.outcome = outcome
+            expected = call.expected
+            if expected is None:
+                if call.extra:  # beyond the recording: its shape aligns it at test end
+                    call.result_shape = self.shape_of(value)
+                    call.result_payload = self.pack(value)
+                return
+            if expected.outcome == outcome and self._value_fits(expected.result_shape, value):
+                call.result_shape = self.shape_of(value) if call.held else expected.result_shape
+                return
+            call.result_shape = self.shape_of(value)
+            if expected.outcome == outcome and compatible(expected.result_shape, call.result_shape):
+                return
+            self._drifted(tape, call, value)
+        except Exception as exc:  # seamrec's own failure: report it, never raise it
+            self.internal_error(exc, f"the outcome of a call of {call.seam}")
+
+    def _drifted(self, tape: Tape, call: LiveCall, value: object) -> None:
+        """Keep what a drift report of the call's result needs, and hold the call."""
+        call.result_payload = self.pack(value)
+        call.result_drift = True
+        seam = call.bound_seam
+        if seam is not None and call.args_context is None:
+            call.args_context = self.pack_args(seam, call.bound_names, call.bound_values)
+        if tape is self.tape and self.verdict is not None:
+            self.verdict.hold(call)
+
+    def _args_fit(self, expected: Shape, names: tuple[str, ...], values: list[Any]) -> bool:
+        cached = self._fit_args.get(id(expected))
+        if cached is None or cached[0] is not expected:
+            cached = (expected, compile_args(expected, self.shape_of))
+            self._fit_args[id(expected)] = cached
+        check = cached[1]
+        return check is not None and check(names, values)
+
+    def _value_fits(self, expected: Shape, value: object) -> bool:
+        cached = self._fit_values.get(id(expected))
+        if cached is None or cached[0] is not expected:
+            cached = (expected, compile_value(expected, self.shape_of))
+            self._fit_values[id(expected)] = cached
+        check = cached[1]
+        return check is not None and check([value])
+
+    # ---------------------------------------------------------------- replayed seams
+
+    def answer_or_run(
+        self,
+        seam: Seam,
+        caller: str,
+        wrapped: Callable[..., Any],
+        instance: object,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """A call of a test that replays some seams: answered, or as `unreplayed`."""
+        if self.expected.replays(seam.id):
+            return self.answer(seam, caller, wrapped, instance, args, kwargs)
+        return self.unreplayed(seam, caller, wrapped, instance, args, kwargs)
+
+    def answer(
+        self,
+        seam: Seam,
+        caller: str,
+        wrapped: Callable[..., Any],
+        instance: object,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Give back the recorded outcome instead of calling the seam."""
+        tape: Tape = self.tape  # type: ignore[assignment]  # the session checked it
+        verdict: Verdict = self.verdict  # type: ignore[assignment]
+        try:
+            call = self.start(tape, seam, caller, instance, args, kwargs)
+            detail = self._replayable(seam, call.index)
+        except ReplayError as exc:
+            if exc.seam == "missing" and self.settings.replay_missing == "call":
+                return wrapped(*args, **kwargs)
+            verdict.note_replay_error(seam.id, str(exc))
+            raise exc.with_traceback(None) from None  # seamrec's own frames say nothing
+        try:
+            value = self._rebuilder.rebuild(detail.result, detail.outcome)
+        except RebuildError as exc:
+            verdict.note_replay_error(seam.id, f"{exc.where}: {exc.what}\nfix: {exc.fix}")
+            raise exc.with_traceback(None) from None
+        tape.replayed += 1
+        return replayed_outcome(seam.kind, detail.outcome, value)
+
+    def _replayable(self, seam: Seam, index: int) -> Call:
+        expected = self.expected
+        if expected.cassette is None:
+            raise ReplayError(
+                f"{seam.id} cannot be replayed: {expected.nodeid} has no cassette; record it "
+                f"first with {rerecord_command(expected.nodeid)}",
+                seam="",
+            )
+        detail = expected.cassette.detail(seam.id, expected.recorded_index(seam.id, index))
+        if detail is not None:
+            return detail
+        total = expected.recorded_count(seam.id)
+        if index >= total:
+            raise ReplayError(
+                f"{seam.id} call {index + 1} was not recorded ({total} recorded): the code "
+                'now makes more calls; re-record, or set replay_missing = "call" to let '
+                "such calls reach the real callee",
+                seam="missing",
+            )
+        raise ReplayError(
+            f"{seam.id} call {index + 1} kept no payload (only the first "
+            f"{self.settings.limits.payload_calls} calls of a seam do); raise payload_calls "
+            "in [tool.seamrec] and re-record",
+            seam="",
+        )
+
+    # ---------------------------------------------------------------- events
+
+    def close_event(self, call: LiveCall, outcome: str, value: object, shape: Shape) -> None:
+        """Check a database or HTTP crossing whose result shape the adapter built."""
+        tape = self.tape
+        if tape is None:
+            return
+        try:
+            call.outcome = outcome
+            call.result_shape = shape
+            expected = call.expected
+            if expected is None:
+                call.result_payload = self.pack(value)  # a new statement: kept to compare
+            elif expected.outcome != outcome or not compatible(expected.result_shape, shape):
+                self._drifted(tape, call, value)
+        except Exception as exc:  # seamrec's own failure: report it, never raise it
+            self.internal_error(exc, f"the result of a query of {call.seam}")
+
+    def replay_event(self, seam: Seam, caller: str, value: object) -> tuple[bool, object]:
+        """Answer a crossing of `seam` from the cassette when the test replays it."""
+        tape = self.tape
+        if tape is None or not self.expected.replay or not self.expected.replays(seam.id):
+            return False, None
+        verdict: Verdict = self.verdict  # type: ignore[assignment]
+        try:
+            call = self.start(tape, seam, caller, None, (value,), {})
+            detail = self._replayable(seam, call.index)
+        except ReplayError as exc:
+            if exc.seam == "missing" and self.settings.replay_missing == "call":
+                return False, None
+            verdict.note_replay_error(seam.id, str(exc))
+            raise exc.with_traceback(None) from None
+        try:
+            value = self._rebuilder.rebuild(detail.result, detail.outcome)
+        except RebuildError as exc:
+            verdict.note_replay_error(seam.id, f"{exc.where}: {exc.what}\nfix: {exc.fix}")
+            raise exc.with_traceback(None) from None
+        tape.replayed += 1
+        self._name_event(seam, True)  # named, not counted: replayed calls are counted
+        return True, value

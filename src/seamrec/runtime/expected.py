@@ -1,0 +1,105 @@
+"""What one test is checked or replayed against: its cassette, and the seams it replays.
+
+Live call `i` of a seam is expected at recorded position `i`, except where recorded calls
+were made inside a replayed call (they do not happen now: the replayed seam is not
+called); then the recorded positions still expected are kept in order. Positions are
+found by bisecting the runs: a run of 10**12 calls costs nothing to look into.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from itertools import accumulate
+
+from seamrec.cassette.store import Cassette, Run
+from seamrec.config import SeamPattern
+from seamrec.model.codec import pack
+from seamrec.model.nesting import absent_calls
+
+
+class Expected:
+    """The recording of one test (None if it has none) and the seams it replays."""
+
+    def __init__(
+        self, nodeid: str, cassette: Cassette | None, replay: tuple[SeamPattern, ...] = ()
+    ) -> None:
+        self.nodeid = nodeid
+        self.cassette = cassette
+        self.replay = replay
+        self._replays: dict[str, bool] = {}
+        self._runs: dict[str, tuple[list[int], list[Run]]] = {}
+        self._kept = self._expected_calls() if replay else {}
+
+    def _expected_calls(self) -> dict[str, list[int]]:
+        """For each seam with recorded calls made inside a replayed call, the recorded
+        positions still expected, in order; live call `i` of such a seam is held against
+        the `i`th."""
+        if self.cassette is None or self.cassette.nesting is None:
+            return {}  # recorded before nesting was kept: every call is expected
+        absent = absent_calls(self.cassette.nesting, self.replays)
+        return {
+            seam: [j for j in range(self._recorded_total(seam)) if j not in skipped]
+            for seam, skipped in absent.items()
+        }
+
+    def replays(self, seam: str) -> bool:
+        """True when calls of `seam` are answered from the cassette in this test."""
+        known = self._replays.get(seam)
+        if known is None:
+            module, _, qualname = seam.partition(":")
+            known = self._replays[seam] = any(p.matches(module, qualname) for p in self.replay)
+        return known
+
+    def recorded_index(self, seam: str, index: int) -> int:
+        """The position in the cassette of the call expected at live position `index`."""
+        kept = self._kept.get(seam)
+        if kept is None:
+            return index
+        if index < len(kept):
+            return kept[index]
+        return self._recorded_total(seam) + index - len(kept)  # beyond the recording
+
+    def at(self, seam: str, index: int) -> Run | None:
+        """The recorded run holding the call expected at live position `index` of `seam`."""
+        if self.cassette is None:
+            return None
+        if self._kept:
+            kept = self._kept.get(seam)
+            if kept is not None:
+                if index >= len(kept):
+                    return None
+                index = kept[index]
+        cached = self._runs.get(seam)
+        if cached is None:
+            runs = self.cassette.runs.get(seam, [])
+            ends = list(accumulate(run.count for run in runs))
+            cached = self._runs[seam] = (ends, runs)
+        ends, runs = cached
+        if not ends or index >= ends[-1]:
+            return None
+        return runs[bisect_right(ends, index)]
+
+    def recorded_count(self, seam: str) -> int:
+        """How many recorded calls of `seam` are expected (the cassette's calls, less
+        those made inside a replayed call)."""
+        kept = self._kept.get(seam)
+        return self._recorded_total(seam) if kept is None else len(kept)
+
+    def _recorded_total(self, seam: str) -> int:
+        if self.cassette is None:
+            return 0
+        return sum(run.count for run in self.cassette.runs.get(seam, []))
+
+    def recorded_payload(self, seam: str, index: int, part: str) -> bytes | None:
+        """The recorded args or result of one expected call, packed, when its detail was
+        kept."""
+        if self.cassette is None:
+            return None
+        detail = self.cassette.detail(seam, self.recorded_index(seam, index))
+        if detail is None:
+            return None
+        return pack(detail.args if part == "args" else detail.result)
+
+    def seams(self) -> list[str]:
+        """The seams of the recording, in its order."""
+        return list(self.cassette.runs) if self.cassette is not None else []

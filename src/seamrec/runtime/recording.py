@@ -1,0 +1,144 @@
+"""Record mode: every crossing call's shapes onto the tape, payloads of the first calls,
+and which call each call was made in; a passed test's tape becomes its cassette."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from seamrec.config import Settings
+from seamrec.model.conform import ArgsCheck, Check, compile_args, compile_value
+from seamrec.model.nesting import ENCLOSING
+from seamrec.model.shape import Shape
+from seamrec.runtime.calls import LiveCall
+from seamrec.runtime.instrument import Report, Seam
+from seamrec.runtime.proxies import awaited, leave
+from seamrec.runtime.stats import Stats
+from seamrec.runtime.strategy import Strategy
+from seamrec.runtime.tape import Tape
+from seamrec.runtime.writer import CassetteWriter
+
+__tracebackhide__ = True  # pytest shows no frame of this module in a test's traceback
+
+
+class _LastShapes:
+    """The previous call's shapes of one seam, each paired with the strict check that
+    reuses it; a pair is replaced as one tuple, so threads never mix two calls' shapes."""
+
+    __slots__ = ("args", "result")
+
+    def __init__(self) -> None:
+        self.args: tuple[Shape, ArgsCheck | None] = ((), None)
+        self.result: tuple[Shape, Check | None] = ((), None)
+
+
+class RecordStrategy(Strategy):
+    """Records the crossing calls of every test; writes the cassettes of passed tests."""
+
+    nests = True
+
+    def __init__(self, settings: Settings, stats: Stats, report: Report) -> None:
+        super().__init__(settings, stats, report)
+        self._last: dict[str, _LastShapes] = {}
+        self._writer = CassetteWriter(settings, stats, report)
+
+    def run(
+        self,
+        seam: Seam,
+        caller: str,
+        wrapped: Callable[..., Any],
+        instance: object,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Record one call, made inside the enclosing call (see `seamrec.model.nesting`)."""
+        tape: Tape = self.tape  # type: ignore[assignment]  # the session checked it
+        try:
+            call = self.start(tape, seam, caller, instance, args, kwargs)
+        except Exception as exc:  # seamrec's own failure: report it, never raise it
+            self.internal_error(exc, f"a call of {seam.id}")
+            return wrapped(*args, **kwargs)
+        if seam.kind == "async":
+            return awaited(self, tape, call, wrapped, args, kwargs, seam.qualname)
+        inside = ENCLOSING.set((seam.id, call.index))
+        try:
+            result = wrapped(*args, **kwargs)
+        except Exception as exc:
+            self.end(tape, call, "raise", exc)
+            raise
+        finally:
+            leave(inside)
+        if seam.kind == "function":
+            self.end(tape, call, "return", result)
+            return result
+        return self.returned(tape, seam, call, result)
+
+    def start(
+        self,
+        tape: Tape,
+        seam: Seam,
+        caller: str,
+        instance: object,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> LiveCall:
+        """Take the call's position; its args shape (reused from the last call of the
+        seam while that one's strict check passes) and, for the first calls, payload."""
+        index, sequence = tape.allocate(seam.id, ENCLOSING.get())
+        names, values = seam.bind(instance, args, kwargs)
+        last = self._last.get(seam.id)
+        if last is None:
+            last = self._last[seam.id] = _LastShapes()
+        shape, check = last.args
+        if check is None or not check(names, values):
+            shape = self.args_shape(seam, names, values)
+            last.args = (shape, compile_args(shape, self.shape_of, strict=True))
+        payload = self.pack_args(seam, names, values) if tape.wants_payload(index) else None
+        call = LiveCall(seam.id, caller, index, sequence, shape, payload, None)
+        if payload is not None:
+            tape.keep_detail(call)
+        return call
+
+    def end(self, tape: Tape, call: LiveCall, outcome: str, value: object) -> None:
+        """Commit the call's shapes (the result's reused like the args'), with its
+        payload when the call keeps one."""
+        try:
+            call.outcome = outcome
+            last = self._last[call.seam]
+            shape, check = last.result
+            if check is None or not check([value]):
+                shape = self.shape_of(value)
+                last.result = (shape, compile_value(shape, self.shape_of, strict=True))
+            call.result_shape = shape
+            if call.args_payload is not None:
+                call.result_payload = self.pack(value)
+            tape.commit(call.seam, call.index, call.args_shape, outcome, shape)
+        except Exception as exc:  # seamrec's own failure: report it, never raise it
+            self.internal_error(exc, f"the outcome of a call of {call.seam}")
+
+    def close_event(self, call: LiveCall, outcome: str, value: object, shape: Shape) -> None:
+        """Commit a database or HTTP crossing whose result shape the adapter built."""
+        tape = self.tape
+        if tape is None:
+            return
+        try:
+            call.outcome = outcome
+            call.result_shape = shape
+            if call.args_payload is not None:
+                call.result_payload = self.pack(value)
+            tape.commit(call.seam, call.index, call.args_shape, outcome, shape)
+        except Exception as exc:  # seamrec's own failure: report it, never raise it
+            self.internal_error(exc, f"the result of a query of {call.seam}")
+
+    def finish(self, outcome: str) -> None:
+        """Write the cassette of a passed test; a failed one keeps its old cassette."""
+        tape, self.tape = self.tape, None
+        if tape is None:
+            return
+        if outcome != "passed":
+            if outcome == "failed" and tape.call_count():
+                self.stats.kept_failed.append(tape.nodeid)
+            return
+        self.stats.calls_recorded += tape.call_count() - self.event_count()
+        self.count_events()
+        self.guarded(lambda: self._writer.write(tape), None, f"the cassette of {tape.nodeid}")

@@ -1,0 +1,85 @@
+"""What a finished test leaves behind: its cassette written (redacted) or removed, and
+drift reports whose example payloads cannot show a secret in a CI log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from seamrec.cassette.redact import Redactor
+from seamrec.cassette.store import budget_cut_seams, cassette_path, dump, load, write_atomic
+from seamrec.config import Settings
+from seamrec.model.codec import pack, raw_tree
+from seamrec.runtime.calls import Finding
+from seamrec.runtime.instrument import Report
+from seamrec.runtime.stats import Stats
+from seamrec.runtime.tape import Tape
+
+
+class CassetteWriter:
+    """Writes the cassettes of passed tests, counting what it did in `stats`."""
+
+    def __init__(self, settings: Settings, stats: Stats, report: Report) -> None:
+        self.settings = settings
+        self.stats = stats
+        self.report = report
+
+    def write(self, tape: Tape) -> None:
+        """Write `tape` as its test's cassette (unless only values changed), or remove
+        the cassette of a test that crosses no seam any more."""
+        path = cassette_path(self.settings.cassette_dir, tape.nodeid)
+        if not tape.call_count():
+            if path.exists():
+                self._remove(path, tape.nodeid)
+            return
+        cassette = Redactor.from_settings(self.settings).redact(tape.to_cassette(raw_tree))
+        cut = [s for s in budget_cut_seams(cassette) if s not in self.stats.budget_cut]
+        self.stats.budget_cut.extend(cut)
+        if path.exists():
+            try:
+                if load(path).signature() == cassette.signature():
+                    self.stats.unchanged += 1
+                    return
+            except Exception:  # a broken cassette, however broken, is simply replaced
+                pass
+        try:
+            write_atomic(path, dump(cassette))
+        except OSError as exc:
+            self.stats.write_errors.append(
+                f"{path}: could not be written ({exc.strerror}); make "
+                f"{self.settings.cassette_dir} writable and record again"
+            )
+            return
+        self.stats.written += 1
+
+    def _remove(self, path: Path, nodeid: str) -> None:
+        """Delete the cassette of a passed test that crosses no seam any more, so the next
+        check is clean; unless nothing was wrapped at all (a misconfigured run would
+        otherwise wipe every cassette)."""
+        if not self.report.seams:
+            self.stats.idle.append(nodeid)
+            return
+        try:
+            path.unlink()
+        except OSError as exc:
+            self.stats.write_errors.append(
+                f"{path}: could not be removed ({exc.strerror}); its test crosses no seam any "
+                "more, delete it by hand"
+            )
+            return
+        self.stats.removed.append(nodeid)
+
+
+def redacted_findings(settings: Settings, findings: list[Finding]) -> list[Finding]:
+    """`findings` with every secret in their example payloads replaced (in place)."""
+    redactor = Redactor.from_settings(settings)
+    for finding in findings:
+        for name in ("recorded_payload", "live_payload", "context"):
+            data = getattr(finding, name)
+            if isinstance(data, bytes):
+                redactor.collect(finding.seam, raw_tree(data), None, "")
+    for finding in findings:
+        for name in ("recorded_payload", "live_payload"):
+            data = getattr(finding, name)
+            if data is not None:
+                setattr(finding, name, pack(redactor.scrub(raw_tree(data))))
+    return findings
