@@ -14,6 +14,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <datetime.h>
 
 /* ------------------------------------------------------------------ configuration */
 
@@ -124,7 +125,47 @@ typedef struct {
     Py_ssize_t max_depth;
     Py_ssize_t max_nodes;
     Py_ssize_t budget;
+    int clocks; /* the classifier walks exact datetime (1) and time (2) as clocks */
 } WalkerObject;
+
+static PyObject *s_naive_datetime, *s_aware_datetime, *s_naive_time, *s_aware_time;
+
+static int
+is_clock(WalkerObject *w, PyTypeObject *cls)
+{
+    return (cls == PyDateTimeAPI->DateTimeType && (w->clocks & 1)) ||
+           (cls == PyDateTimeAPI->TimeType && (w->clocks & 2));
+}
+
+static int
+has_tzinfo(PyObject *value)
+{
+    if (Py_TYPE(value) == PyDateTimeAPI->DateTimeType)
+        return PyDateTime_DATE_GET_TZINFO(value) != Py_None;
+    return PyDateTime_TIME_GET_TZINFO(value) != Py_None;
+}
+
+/* others() of a clock: one shape per awareness, in first-seen order. */
+static PyObject *
+w_clocks(PyTypeObject *cls, PyObject *values)
+{
+    int datetime = cls == PyDateTimeAPI->DateTimeType;
+    PyObject *naive = datetime ? s_naive_datetime : s_naive_time;
+    PyObject *aware = datetime ? s_aware_datetime : s_aware_time;
+    PyObject *first = NULL, *second = NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(values); i++) {
+        PyObject *shape = has_tzinfo(PyList_GET_ITEM(values, i)) ? aware : naive;
+        if (first == NULL)
+            first = shape;
+        else if (shape != first) {
+            second = shape;
+            break;
+        }
+    }
+    if (first == NULL)
+        return PyTuple_New(0);
+    return second == NULL ? PyTuple_Pack(1, first) : PyTuple_Pack(2, first, second);
+}
 
 /* Every function returns a new reference to a union, or NULL to give up (an error may
  * be set; the caller clears it and walks in Python). */
@@ -134,8 +175,10 @@ static PyObject *w_of_class(WalkerObject *w, PyTypeObject *cls, PyObject *values
                             Py_ssize_t depth);
 
 static int
-is_supported(PyTypeObject *cls)
+is_supported(WalkerObject *w, PyTypeObject *cls)
 {
+    if (is_clock(w, cls))
+        return 1;
     if (is_format_type(cls) || cls == &PyDict_Type || cls == &PyList_Type ||
         cls == &PyTuple_Type)
         return 1;
@@ -551,6 +594,8 @@ w_of_class(WalkerObject *w, PyTypeObject *cls, PyObject *values, Py_ssize_t dept
     }
     if (cls == &PyTuple_Type)
         return w_tuples(w, values, depth);
+    if (is_clock(w, cls))
+        return w_clocks(cls, values);
     return NULL; /* the classifier decides: Python walks it */
 }
 
@@ -580,7 +625,7 @@ w_column(WalkerObject *w, PyObject *values, Py_ssize_t depth)
         while (k < count && classes[k] != cls)
             k++;
         if (k == count) {
-            if (count == 16 || !is_supported(cls))
+            if (count == 16 || !is_supported(w, cls))
                 return NULL;
             classes[count++] = cls;
         }
@@ -717,6 +762,16 @@ w_single(WalkerObject *w, PyObject *value, Py_ssize_t depth)
         Py_DECREF(unions);
         return one_union(shape);
     }
+    if (is_clock(w, cls)) {
+        PyObject *values = PyList_New(1);
+        if (values == NULL)
+            return NULL;
+        Py_INCREF(value);
+        PyList_SET_ITEM(values, 0, value);
+        PyObject *u = w_clocks(cls, values);
+        Py_DECREF(values);
+        return u;
+    }
     return NULL;
 }
 
@@ -746,7 +801,8 @@ static PyObject *
 Walker_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     Py_ssize_t max_depth, max_nodes;
-    if (!PyArg_ParseTuple(args, "nn", &max_depth, &max_nodes))
+    int clocks = 0;
+    if (!PyArg_ParseTuple(args, "nn|i", &max_depth, &max_nodes, &clocks))
         return NULL;
     WalkerObject *w = (WalkerObject *)type->tp_alloc(type, 0);
     if (w == NULL)
@@ -754,6 +810,7 @@ Walker_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     w->max_depth = max_depth;
     w->max_nodes = max_nodes;
     w->budget = 0;
+    w->clocks = clocks;
     return (PyObject *)w;
 }
 
@@ -761,7 +818,7 @@ static PyTypeObject WalkerType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "seamrec.model._speedups.Walker",
     .tp_basicsize = sizeof(WalkerObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Walker(max_depth, max_nodes)(value): the shape of builtin data, or None.",
+    .tp_doc = "Walker(max_depth, max_nodes, clocks=0)(value): the shape of builtin data, or None.",
     .tp_new = Walker_new,
     .tp_call = (ternaryfunc)Walker_call,
 };
@@ -777,6 +834,7 @@ enum {
     K_LIST,
     K_TUPLE,
     K_SELF,
+    K_CLOCK,
     K_ARGS,
     K_PYTHON
 };
@@ -1267,10 +1325,21 @@ self_one(CheckObject *c, PyObject *value)
     return ok;
 }
 
+/* K_CLOCK (conform._clock_check): an exact datetime or time, aware or naive. */
+static int
+clock_one(CheckObject *c, PyObject *value)
+{
+    if ((PyObject *)Py_TYPE(value) != c->types)
+        return 0;
+    return has_tzinfo(value) == c->flag;
+}
+
 static int
 check_one(CheckObject *c, PyObject *value)
 {
     switch (c->kind) {
+    case K_CLOCK:
+        return clock_one(c, value);
     case K_ALWAYS:
         return 1;
     case K_EMPTY:
@@ -1300,6 +1369,11 @@ static int
 check_column(CheckObject *c, PyObject *column)
 {
     switch (c->kind) {
+    case K_CLOCK:
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(column); i++)
+            if (!clock_one(c, PyList_GET_ITEM(column, i)))
+                return 0;
+        return 1;
     case K_ALWAYS:
         return 1;
     case K_EMPTY:
@@ -1553,6 +1627,21 @@ make_self(PyObject *m, PyObject *args)
 }
 
 static PyObject *
+make_clock(PyObject *m, PyObject *args)
+{
+    PyObject *cls;
+    int aware;
+    if (!PyArg_ParseTuple(args, "Op", &cls, &aware))
+        return NULL;
+    if (cls != (PyObject *)PyDateTimeAPI->DateTimeType &&
+        cls != (PyObject *)PyDateTimeAPI->TimeType) {
+        PyErr_SetString(PyExc_TypeError, "datetime.datetime or datetime.time");
+        return NULL;
+    }
+    return new_check(K_CLOCK, 0, aware, cls, NULL, NULL, NULL, NULL, NULL);
+}
+
+static PyObject *
 make_args(PyObject *m, PyObject *args)
 {
     PyObject *names, *checks;
@@ -1585,6 +1674,7 @@ static PyMethodDef methods[] = {
     {"list_check", make_list, METH_VARARGS, "list_check(items, empty_fits)"},
     {"tuple_check", make_tuple, METH_VARARGS, "tuple_check(positions)"},
     {"self_check", make_self, METH_VARARGS, "self_check(type_path)"},
+    {"clock_check", make_clock, METH_VARARGS, "clock_check(cls, aware): conform._clock_check."},
     {"args_check", make_args, METH_VARARGS, "args_check(names, checks)"},
     {"python_check", make_python, METH_O, "python_check(check): a Python check as a node."},
     {NULL, NULL, 0, NULL},
@@ -1600,7 +1690,16 @@ PyInit__speedups(void)
 {
     if (PyType_Ready(&WalkerType) < 0 || PyType_Ready(&CheckType) < 0)
         return NULL;
+    PyDateTime_IMPORT;
+    if (PyDateTimeAPI == NULL)
+        return NULL;
     union_cache = PyDict_New();
+    s_naive_datetime = Py_BuildValue("(s)", "datetime");
+    s_aware_datetime = Py_BuildValue("(s)", "datetime+tz");
+    s_naive_time = Py_BuildValue("(s)", "time");
+    s_aware_time = Py_BuildValue("(s)", "time+tz");
+    if (!s_naive_datetime || !s_aware_datetime || !s_naive_time || !s_aware_time)
+        return NULL;
     s_dict = PyUnicode_InternFromString("dict");
     s_coll = PyUnicode_InternFromString("coll");
     s_list = PyUnicode_InternFromString("list");

@@ -10,13 +10,14 @@ the way ``conform`` builds its closures, and a node C does not decide wraps the 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 from seamrec.model import conform, formats
-from seamrec.model.classify import type_path
+from seamrec.model.classify import Kind, type_path
 from seamrec.model.formats import FORMAT_KINDS, asserted
 from seamrec.model.shape import (
     FORMAT_CLASSIFIERS,
@@ -58,11 +59,16 @@ compiled, missing = _load()
 """The compiled module (None: pure Python) and why it is missing."""
 
 
-def shape_function(pure: ShapeFunction, max_depth: int, max_nodes: int) -> ShapeFunction:
-    """`pure` with builtin data walked in C (the same shapes); `pure` itself without C."""
+def shape_function(
+    pure: ShapeFunction, max_depth: int, max_nodes: int, kind: Callable[[type], Kind]
+) -> ShapeFunction:
+    """`pure` with builtin data walked in C (the same shapes); `pure` itself without C.
+    `kind` is the walker's classification: exact datetimes and times are walked in C
+    only where it walks them as clocks (an `opaque_types` entry can say otherwise)."""
     if compiled is None:
         return pure
-    walk: Callable[[object], Shape | None] = compiled.Walker(max_depth, max_nodes)
+    clocks = int(kind(dt.datetime) is Kind.DATETIME) | int(kind(dt.time) is Kind.TIME) << 1
+    walk: Callable[[object], Shape | None] = compiled.Walker(max_depth, max_nodes, clocks)
 
     def shape_of(value: object) -> Shape:
         shape = walk(value)
@@ -156,7 +162,9 @@ def _shape(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Any:
         return compiled.list_check(items, not strict or not shape[2])
     if kind == "tuple" and shape[1] == "tuple":
         return compiled.tuple_check(tuple(_union(u, shape_of, strict) for u in shape[2]))
-    if kind in conform._CLOCK_TYPES or kind in ("enum", "opaque"):
+    if kind in conform._CLOCK_TYPES:
+        return compiled.clock_check(conform._CLOCK_TYPES[kind], kind.endswith("+tz"))
+    if kind in ("enum", "opaque"):
         return _python(conform._shape(shape, shape_of, strict))
     if strict:
         raise _Undecidable

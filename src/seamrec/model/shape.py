@@ -192,7 +192,7 @@ def make_shape_function(
 
     from seamrec.model.accel import shape_function  # the compiled walker, when built
 
-    return shape_function(shape_of, max_depth, max_nodes)
+    return shape_function(shape_of, max_depth, max_nodes, kind)
 
 
 def _walker(

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seamrec.model import accel, conform
+from seamrec.model.classify import Classifier
 from seamrec.model.shape import Shape, args_shape, make_shape_function
 
 pytestmark = pytest.mark.skipif(accel.compiled is None, reason=f"no accelerator: {accel.missing}")
@@ -73,7 +74,14 @@ def leaves() -> st.SearchStrategy[Any]:
         st.just(decimal.Decimal("1.5")),
         st.just(uuid.UUID(int=7)),
         st.just(dt.date(2026, 1, 1)),
-        st.just(dt.datetime(2026, 1, 1, tzinfo=dt.UTC)),
+        st.sampled_from(
+            [
+                dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                dt.datetime(2026, 1, 1),
+                dt.time(10, 0),
+                dt.time(10, 0, tzinfo=dt.UTC),
+            ]
+        ),
         st.just(dt.timedelta(seconds=3)),
         st.just(complex(1, 2)),
         st.just(Sku("A-1")),
@@ -209,6 +217,14 @@ def test_a_value_c_does_not_walk_falls_back_to_python() -> None:
     compiled, pure = walkers()
     for value in (Box([1, 2]), {"when": dt.datetime(2026, 1, 1)}, [math.nan, Box(1)]):
         assert compiled(value) == pure(value)
+
+
+def test_clocks_the_classifier_keeps_opaque_are_left_to_python() -> None:
+    classifier = Classifier(opaque_types=("datetime.datetime",))
+    compiled = make_shape_function(classifier=classifier)
+    value = {"at": dt.datetime(2026, 1, 1), "when": [dt.time(1), dt.time(2, tzinfo=dt.UTC)]}
+    assert compiled(value) == compiled.pure(value)
+    assert ("opaque", "datetime.datetime") in compiled(value)[3][0]
 
 
 def test_a_cycle_is_cut_as_in_python() -> None:
