@@ -27,6 +27,8 @@ class OptionalBuildExt(build_ext):
 
 
 def _skipped(exc: Exception) -> None:
+    if os.environ.get("SEAMREC_REQUIRE_ACCELERATOR") == "1":  # wheels: never a silent fallback
+        raise exc
     print(f"seamrec: the C accelerator was not built ({exc}); using pure Python", file=sys.stderr)
 
 

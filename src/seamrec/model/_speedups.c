@@ -336,10 +336,105 @@ dict_values_list(PyObject *d)
     return PyDict_Values(d);
 }
 
+/* 1: `d` has exactly `keys` in order; 0: other keys; -1: a key C does not compare. */
+static int
+has_keys(PyObject *d, PyObject *keys)
+{
+    Py_ssize_t pos = 0, k = 0;
+    PyObject *key, *item;
+    if (PyDict_GET_SIZE(d) != PyTuple_GET_SIZE(keys))
+        return 0;
+    while (PyDict_Next(d, &pos, &key, &item)) {
+        PyObject *expected = PyTuple_GET_ITEM(keys, k++);
+        if (key == expected)
+            continue;
+        if (PyUnicode_CheckExact(key)) {
+            if (!PyUnicode_CheckExact(expected) || PyUnicode_Compare(key, expected) != 0)
+                return 0;
+        }
+        else if (PyLong_CheckExact(key)) {
+            if (!PyLong_CheckExact(expected))
+                return 0;
+            int same = PyObject_RichCompareBool(key, expected, Py_EQ);
+            if (same != 1)
+                return same;
+        }
+        else
+            return -1;
+    }
+    return 1;
+}
+
+/* mappings() of rows that all have the keys of the first one (rows of one record type):
+ * the columns are read straight from the dicts. NULL with no error: not uniform. */
+static PyObject *
+w_uniform_mappings(WalkerObject *w, PyObject *dicts, Py_ssize_t depth, int *uniform)
+{
+    Py_ssize_t n = PyList_GET_SIZE(dicts);
+    int identifiers;
+    *uniform = 0;
+    PyObject *keys = dict_keys(PyList_GET_ITEM(dicts, 0), &identifiers);
+    if (keys == NULL)
+        return NULL;
+    for (Py_ssize_t i = 1; i < n; i++) {
+        int same = has_keys(PyList_GET_ITEM(dicts, i), keys);
+        if (same != 1) {
+            Py_DECREF(keys);
+            *uniform = same < 0 ? -1 : 0;
+            return NULL;
+        }
+    }
+    *uniform = 1;
+    if (identifiers != 1) {
+        Py_DECREF(keys);
+        return one_union(w_key_value_map(w, dicts, depth));
+    }
+    Py_ssize_t width = PyTuple_GET_SIZE(keys);
+    PyObject *fields = PyTuple_New(width), *columns = PyTuple_New(width);
+    if (fields == NULL || columns == NULL)
+        goto fail;
+    for (Py_ssize_t k = 0; k < width; k++) {
+        PyObject *column = PyList_New(n);
+        if (column == NULL)
+            goto fail;
+        PyTuple_SET_ITEM(columns, k, column);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t pos = 0, k = 0;
+        PyObject *key, *item;
+        while (k < width && PyDict_Next(PyList_GET_ITEM(dicts, i), &pos, &key, &item)) {
+            Py_INCREF(item);
+            PyList_SET_ITEM(PyTuple_GET_ITEM(columns, k), i, item);
+            k++;
+        }
+    }
+    for (Py_ssize_t k = 0; k < width; k++) {
+        PyObject *u = w_column(w, PyTuple_GET_ITEM(columns, k), depth + 1);
+        if (u == NULL)
+            goto fail;
+        PyTuple_SET_ITEM(fields, k, u);
+    }
+    Py_DECREF(columns);
+    PyObject *shape = PyTuple_Pack(4, s_dict, s_dict, keys, fields);
+    Py_DECREF(keys);
+    Py_DECREF(fields);
+    return one_union(shape);
+fail:
+    Py_DECREF(keys);
+    Py_XDECREF(fields);
+    Py_XDECREF(columns);
+    return NULL;
+}
+
 /* mappings(values, "dict", depth): dicts grouped by their key tuples. */
 static PyObject *
 w_mappings(WalkerObject *w, PyObject *dicts, Py_ssize_t depth)
 {
+    int uniform;
+    PyObject *found = w_uniform_mappings(w, dicts, depth, &uniform);
+    if (found != NULL || uniform != 0)
+        return found;
+
     Py_ssize_t n = PyList_GET_SIZE(dicts);
     PyObject *keysets = PyList_New(n), *distinct = NULL, *order = NULL, *shapes = NULL;
     PyObject *result = NULL;
@@ -353,10 +448,18 @@ w_mappings(WalkerObject *w, PyObject *dicts, Py_ssize_t depth)
             goto done;
         PyList_SET_ITEM(keysets, i, keys);
     }
-    distinct = PySet_New(keysets);
+    int one_keyset = 1; /* the common case: rows of one record type, no set built */
+    for (Py_ssize_t i = 1; i < n && one_keyset; i++) {
+        int same = PyObject_RichCompareBool(PyList_GET_ITEM(keysets, i),
+                                            PyList_GET_ITEM(keysets, 0), Py_EQ);
+        if (same < 0)
+            goto done;
+        one_keyset = same;
+    }
+    distinct = one_keyset ? PyList_GetSlice(keysets, 0, n ? 1 : 0) : PySet_New(keysets);
     if (distinct == NULL)
         goto done;
-    if (PySet_GET_SIZE(distinct) == 1)
+    if (one_keyset || PySet_GET_SIZE(distinct) == 1)
         order = PySequence_List(distinct);
     else
         order = PyObject_CallOneArg(sort_keysets_fn, distinct);
@@ -391,7 +494,7 @@ w_mappings(WalkerObject *w, PyObject *dicts, Py_ssize_t depth)
             if (rows == NULL)
                 goto done;
             for (Py_ssize_t i = 0; i < n; i++) {
-                int same = PySet_GET_SIZE(distinct) == 1
+                int same = PyList_GET_SIZE(order) == 1
                                ? 1
                                : PyObject_RichCompareBool(PyList_GET_ITEM(keysets, i), keys,
                                                           Py_EQ);
@@ -489,15 +592,18 @@ done:
     return result;
 }
 
-/* column_leaf_union(cls, values): the class all values share, else the plain leaf. */
+/* The label of column_leaf_union(cls, items): the format class every value shares, else
+ * None (new reference); NULL with no error set: compute it in Python. `items` are the
+ * values at items[0], items[stride], ... (a list, or one field of a matrix of rows). */
 static PyObject *
-w_leaf_column(PyTypeObject *cls, PyObject *values)
+leaf_column_label(PyTypeObject *cls, PyObject **items, Py_ssize_t n, Py_ssize_t stride)
 {
-    Py_ssize_t n = PyList_GET_SIZE(values);
+    if (n == 0)
+        return NULL;
     if (cls == &PyUnicode_Type) {
         PyObject *label = NULL;
         for (Py_ssize_t i = 0; i < n; i++) {
-            PyObject *found = classify_one(PyList_GET_ITEM(values, i));
+            PyObject *found = classify_one(items[i * stride]);
             if (found == NULL) {
                 Py_XDECREF(label);
                 return NULL;
@@ -514,49 +620,79 @@ w_leaf_column(PyTypeObject *cls, PyObject *values)
             }
             if (!same) {
                 Py_DECREF(label);
-                label = Py_None;
-                Py_INCREF(label);
-                break;
+                Py_RETURN_NONE;
             }
         }
-        if (label == NULL) /* an empty column never reaches here; be safe */
-            return PyObject_CallFunctionObjArgs(column_leaf_union_fn, (PyObject *)cls, values,
-                                                NULL);
-        PyObject *u = format_union(cls, label);
-        Py_DECREF(label);
-        return u;
+        return label;
     }
-    if (cls == &PyLong_Type && n > 0) {
+    if (cls == &PyLong_Type) {
         long long top = LLONG_MIN;
         for (Py_ssize_t i = 0; i < n; i++) {
             int overflow = 0;
-            long long number =
-                PyLong_AsLongLongAndOverflow(PyList_GET_ITEM(values, i), &overflow);
+            long long number = PyLong_AsLongLongAndOverflow(items[i * stride], &overflow);
             if (number == -1 && PyErr_Occurred())
                 return NULL;
             if (overflow > 0)
-                goto python;
-            if (overflow < 0)
-                continue;
-            if (number > top)
+                return NULL;
+            if (overflow == 0 && number > top)
                 top = number;
         }
         if (top < epoch_start_int)
-            return format_union(cls, Py_None);
-        goto python;
+            Py_RETURN_NONE;
+        return NULL;
     }
-    if (cls == &PyFloat_Type && n > 0) {
-        double top = PyFloat_AS_DOUBLE(PyList_GET_ITEM(values, 0));
+    if (cls == &PyFloat_Type) {
+        double top = PyFloat_AS_DOUBLE(items[0]);
         for (Py_ssize_t i = 1; i < n; i++) {
-            double number = PyFloat_AS_DOUBLE(PyList_GET_ITEM(values, i));
+            double number = PyFloat_AS_DOUBLE(items[i * stride]);
             if (number > top)
                 top = number;
         }
         if (top < epoch_start)
-            return format_union(cls, Py_None);
+            Py_RETURN_NONE;
     }
-python:
+    return NULL;
+}
+
+/* column_leaf_union(cls, values): the class all values share, else the plain leaf. */
+static PyObject *
+w_leaf_column(PyTypeObject *cls, PyObject *values)
+{
+    PyObject *label =
+        leaf_column_label(cls, PySequence_Fast_ITEMS(values), PyList_GET_SIZE(values), 1);
+    if (label != NULL) {
+        PyObject *u = format_union(cls, label);
+        Py_DECREF(label);
+        return u;
+    }
+    if (PyErr_Occurred())
+        return NULL;
     return PyObject_CallFunctionObjArgs(column_leaf_union_fn, (PyObject *)cls, values, NULL);
+}
+
+/* The label of column_leaf_union(cls, field of a matrix) (new reference). */
+static PyObject *
+cells_label(PyTypeObject *cls, PyObject **cells, Py_ssize_t n, Py_ssize_t stride)
+{
+    PyObject *label = leaf_column_label(cls, cells, n, stride);
+    if (label != NULL || PyErr_Occurred())
+        return label;
+    PyObject *values = PyList_New(n);
+    if (values == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_INCREF(cells[i * stride]);
+        PyList_SET_ITEM(values, i, cells[i * stride]);
+    }
+    PyObject *u = PyObject_CallFunctionObjArgs(column_leaf_union_fn, (PyObject *)cls, values, NULL);
+    Py_DECREF(values);
+    if (u == NULL)
+        return NULL;
+    PyObject *leaf = PyTuple_GET_ITEM(u, 0);
+    label = PyTuple_GET_SIZE(leaf) == 2 ? PyTuple_GET_ITEM(leaf, 1) : Py_None;
+    Py_INCREF(label);
+    Py_DECREF(u);
+    return label;
 }
 
 static PyObject *
@@ -747,7 +883,11 @@ w_single(WalkerObject *w, PyObject *value, Py_ssize_t depth)
         return one_union(shape);
     }
     if (cls == &PyList_Type) {
-        PyObject *items = w_column(w, value, depth + 1);
+        PyObject *copy = PyList_GetSlice(value, 0, PyList_GET_SIZE(value)); /* ours */
+        if (copy == NULL)
+            return NULL;
+        PyObject *items = w_column(w, copy, depth + 1);
+        Py_DECREF(copy);
         if (items == NULL)
             return NULL;
         PyObject *shape = PyTuple_Pack(3, s_coll, s_list, items);
@@ -835,6 +975,7 @@ enum {
     K_TUPLE,
     K_SELF,
     K_CLOCK,
+    K_STRICT_FORMAT,
     K_ARGS,
     K_PYTHON
 };
@@ -1110,70 +1251,57 @@ dict_column(CheckObject *c, PyObject *column)
     Py_ssize_t width = PyTuple_GET_SIZE(c->keys);
     if (width == 0)
         return 1;
-    /* fields = zip(*map(dict.values, column)) */
-    PyObject *rows = PyList_New(n), *field = NULL;
-    int ok = -1;
-    if (rows == NULL)
-        return -1;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *row = PyDict_Values(PyList_GET_ITEM(column, i));
-        if (row == NULL)
-            goto done;
-        PyList_SET_ITEM(rows, i, row);
-        if (PyList_GET_SIZE(row) != width) {
-            ok = 0;
-            goto done;
+    /* cells[row * width + field], held; the deeper fields get lists of their own */
+    PyObject *stack[256];
+    PyObject **cells = stack;
+    if (n * width > 256) {
+        cells = PyMem_Malloc(sizeof(PyObject *) * (size_t)(n * width));
+        if (cells == NULL) {
+            PyErr_NoMemory();
+            return -1;
         }
     }
-#define FIELD(index)                                                                         \
-    do {                                                                                     \
-        Py_XDECREF(field);                                                                   \
-        field = PyList_New(n);                                                               \
-        if (field == NULL)                                                                   \
-            goto done;                                                                       \
-        for (Py_ssize_t r = 0; r < n; r++) {                                                 \
-            PyObject *item = PyList_GET_ITEM(PyList_GET_ITEM(rows, r), index);               \
-            Py_INCREF(item);                                                                 \
-            PyList_SET_ITEM(field, r, item);                                                 \
-        }                                                                                    \
-    } while (0)
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t pos = 0, k = 0;
+        PyObject *key, *item;
+        while (k < width && PyDict_Next(PyList_GET_ITEM(column, i), &pos, &key, &item)) {
+            Py_INCREF(item); /* held: classifying may run Python code */
+            cells[i * width + k++] = item;
+        }
+        for (; k < width; k++) { /* cannot happen: the keys were just compared */
+            Py_INCREF(Py_None);
+            cells[i * width + k] = Py_None;
+        }
+    }
+    PyObject *field = NULL, *fields = NULL;
+    int ok = 0;
     for (Py_ssize_t p = 0; p < PyTuple_GET_SIZE(c->plain); p++) {
         PyObject *pair = PyTuple_GET_ITEM(c->plain, p);
         Py_ssize_t index = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 0));
-        for (Py_ssize_t r = 0; r < n; r++) {
-            PyObject *item = PyList_GET_ITEM(PyList_GET_ITEM(rows, r), index);
-            if ((PyObject *)Py_TYPE(item) != PyTuple_GET_ITEM(pair, 1)) {
-                ok = 0;
+        PyObject *cls = PyTuple_GET_ITEM(pair, 1);
+        for (Py_ssize_t r = 0; r < n; r++)
+            if ((PyObject *)Py_TYPE(cells[r * width + index]) != cls)
                 goto done;
-            }
-        }
     }
     for (Py_ssize_t f = 0; f < PyTuple_GET_SIZE(c->formats); f++) {
         PyObject *entry = PyTuple_GET_ITEM(c->formats, f);
         Py_ssize_t index = PyLong_AsSsize_t(PyTuple_GET_ITEM(entry, 0));
         PyTypeObject *cls = (PyTypeObject *)PyTuple_GET_ITEM(entry, 1);
         PyObject *label = PyTuple_GET_ITEM(entry, 2);
-        FIELD(index);
-        for (Py_ssize_t r = 0; r < n; r++) {
-            if (Py_TYPE(PyList_GET_ITEM(field, r)) != cls) {
-                ok = 0;
+        for (Py_ssize_t r = 0; r < n; r++)
+            if (Py_TYPE(cells[r * width + index]) != cls)
                 goto done;
-            }
-        }
         if (c->strict) {
             /* column_leaf_union(cls, field)[0][1:] == ((label,) if label else ()) */
-            PyObject *u = w_leaf_column(cls, field);
-            if (u == NULL)
+            PyObject *shared = cells_label(cls, cells + index, n, width);
+            if (shared == NULL) {
+                ok = -1;
                 goto done;
-            PyObject *leaf = PyTuple_GET_ITEM(u, 0);
-            int same;
-            if (label == Py_None || PyUnicode_GET_LENGTH(label) == 0)
-                same = PyTuple_GET_SIZE(leaf) == 1;
-            else
-                same = PyTuple_GET_SIZE(leaf) == 2
-                           ? PyObject_RichCompareBool(PyTuple_GET_ITEM(leaf, 1), label, Py_EQ)
-                           : 0;
-            Py_DECREF(u);
+            }
+            int same = shared == label ? 1 : 0;
+            if (!same && shared != Py_None && label != Py_None)
+                same = PyObject_RichCompareBool(shared, label, Py_EQ);
+            Py_DECREF(shared);
             if (same != 1) {
                 ok = same;
                 goto done;
@@ -1181,9 +1309,11 @@ dict_column(CheckObject *c, PyObject *column)
         }
         else {
             for (Py_ssize_t r = 0; r < n; r++) {
-                PyObject *found = classify_one(PyList_GET_ITEM(field, r));
-                if (found == NULL)
+                PyObject *found = classify_one(cells[r * width + index]);
+                if (found == NULL) {
+                    ok = -1;
                     goto done;
+                }
                 int kept = keeps(label, found, 0);
                 Py_DECREF(found);
                 if (kept != 1) {
@@ -1193,21 +1323,45 @@ dict_column(CheckObject *c, PyObject *column)
             }
         }
     }
-    for (Py_ssize_t d = 0; d < PyTuple_GET_SIZE(c->children); d++) {
-        PyObject *entry = PyTuple_GET_ITEM(c->children, d);
-        Py_ssize_t index = PyLong_AsSsize_t(PyTuple_GET_ITEM(entry, 0));
-        FIELD(index);
-        int fits = check_column((CheckObject *)PyTuple_GET_ITEM(entry, 1), field);
-        if (fits != 1) {
-            ok = fits;
+    Py_ssize_t deeper = PyTuple_GET_SIZE(c->children);
+    if (deeper) {
+        fields = PyTuple_New(deeper);
+        if (fields == NULL) {
+            ok = -1;
             goto done;
         }
+        for (Py_ssize_t d = 0; d < deeper; d++) {
+            Py_ssize_t index =
+                PyLong_AsSsize_t(PyTuple_GET_ITEM(PyTuple_GET_ITEM(c->children, d), 0));
+            PyObject *values = PyList_New(n);
+            if (values == NULL) {
+                ok = -1;
+                goto done;
+            }
+            for (Py_ssize_t r = 0; r < n; r++) {
+                PyObject *item = cells[r * width + index];
+                Py_INCREF(item);
+                PyList_SET_ITEM(values, r, item);
+            }
+            PyTuple_SET_ITEM(fields, d, values);
+        }
+        for (Py_ssize_t d = 0; d < deeper; d++) {
+            CheckObject *check = (CheckObject *)PyTuple_GET_ITEM(PyTuple_GET_ITEM(c->children, d), 1);
+            int fits = check_column(check, PyTuple_GET_ITEM(fields, d));
+            if (fits != 1) {
+                ok = fits;
+                goto done;
+            }
+        }
     }
-#undef FIELD
     ok = 1;
 done:
+    for (Py_ssize_t i = 0; i < n * width; i++)
+        Py_DECREF(cells[i]);
+    if (cells != stack)
+        PyMem_Free(cells);
     Py_XDECREF(field);
-    Py_DECREF(rows);
+    Py_XDECREF(fields);
     return ok;
 }
 
@@ -1218,7 +1372,13 @@ list_one(CheckObject *c, PyObject *value)
         return 0;
     if (PyList_GET_SIZE(value) == 0)
         return c->flag;
-    return check_column((CheckObject *)PyTuple_GET_ITEM(c->children, 0), value);
+    /* a copy: a Python check below (or a finalizer it triggers) must not shrink it */
+    PyObject *items = PyList_GetSlice(value, 0, PyList_GET_SIZE(value));
+    if (items == NULL)
+        return -1;
+    int ok = check_column((CheckObject *)PyTuple_GET_ITEM(c->children, 0), items);
+    Py_DECREF(items);
+    return ok;
 }
 
 static int
@@ -1325,6 +1485,50 @@ self_one(CheckObject *c, PyObject *value)
     return ok;
 }
 
+/* K_STRICT_FORMAT (conform._strict_format_check of one leaf): the values are of the
+ * leaf's type and, as a column, have exactly its format class (None: no class). */
+static int
+same_label(PyObject *found, PyObject *label)
+{
+    if (found == label)
+        return 1;
+    if (found == Py_None || label == Py_None)
+        return 0;
+    return PyObject_RichCompareBool(found, label, Py_EQ);
+}
+
+static int
+strict_format_one(CheckObject *c, PyObject *value)
+{
+    if ((PyObject *)Py_TYPE(value) != c->types)
+        return 0;
+    PyObject *found = classify_one(value);
+    if (found == NULL)
+        return -1;
+    int ok = same_label(found, c->keys);
+    Py_DECREF(found);
+    return ok;
+}
+
+static int
+strict_format_column(CheckObject *c, PyObject *column)
+{
+    Py_ssize_t n = PyList_GET_SIZE(column);
+    if (n == 1)
+        return strict_format_one(c, PyList_GET_ITEM(column, 0));
+    if (n == 0)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if ((PyObject *)Py_TYPE(PyList_GET_ITEM(column, i)) != c->types)
+            return 0;
+    PyObject *shared = cells_label((PyTypeObject *)c->types, PySequence_Fast_ITEMS(column), n, 1);
+    if (shared == NULL)
+        return -1;
+    int ok = same_label(shared, c->keys);
+    Py_DECREF(shared);
+    return ok;
+}
+
 /* K_CLOCK (conform._clock_check): an exact datetime or time, aware or naive. */
 static int
 clock_one(CheckObject *c, PyObject *value)
@@ -1340,6 +1544,8 @@ check_one(CheckObject *c, PyObject *value)
     switch (c->kind) {
     case K_CLOCK:
         return clock_one(c, value);
+    case K_STRICT_FORMAT:
+        return strict_format_one(c, value);
     case K_ALWAYS:
         return 1;
     case K_EMPTY:
@@ -1369,6 +1575,8 @@ static int
 check_column(CheckObject *c, PyObject *column)
 {
     switch (c->kind) {
+    case K_STRICT_FORMAT:
+        return strict_format_column(c, column);
     case K_CLOCK:
         for (Py_ssize_t i = 0; i < PyList_GET_SIZE(column); i++)
             if (!clock_one(c, PyList_GET_ITEM(column, i)))
@@ -1627,6 +1835,20 @@ make_self(PyObject *m, PyObject *args)
 }
 
 static PyObject *
+make_strict_format(PyObject *m, PyObject *args)
+{
+    PyObject *cls, *label;
+    if (!PyArg_ParseTuple(args, "OO", &cls, &label))
+        return NULL;
+    if (!PyType_Check(cls) || !is_format_type((PyTypeObject *)cls) ||
+        (label != Py_None && !PyUnicode_CheckExact(label))) {
+        PyErr_SetString(PyExc_TypeError, "str, bytes, int or float, and a label or None");
+        return NULL;
+    }
+    return new_check(K_STRICT_FORMAT, 1, 0, cls, label, NULL, NULL, NULL, NULL);
+}
+
+static PyObject *
 make_clock(PyObject *m, PyObject *args)
 {
     PyObject *cls;
@@ -1674,6 +1896,8 @@ static PyMethodDef methods[] = {
     {"list_check", make_list, METH_VARARGS, "list_check(items, empty_fits)"},
     {"tuple_check", make_tuple, METH_VARARGS, "tuple_check(positions)"},
     {"self_check", make_self, METH_VARARGS, "self_check(type_path)"},
+    {"strict_format", make_strict_format, METH_VARARGS,
+     "strict_format(cls, label): conform._strict_format_check of one leaf."},
     {"clock_check", make_clock, METH_VARARGS, "clock_check(cls, aware): conform._clock_check."},
     {"args_check", make_args, METH_VARARGS, "args_check(names, checks)"},
     {"python_check", make_python, METH_O, "python_check(check): a Python check as a node."},

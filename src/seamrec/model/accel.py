@@ -59,6 +59,18 @@ compiled, missing = _load()
 """The compiled module (None: pure Python) and why it is missing."""
 
 
+def notice(module: ModuleType | None = None, reason: str | None = None) -> str | None:
+    """The one line a seamrec run prints when the accelerator could not be loaded (None
+    when it is loaded, or when SEAMREC_PURE asked for pure Python)."""
+    module, reason = (compiled, missing) if reason is None else (module, reason)
+    if module is not None or reason.startswith(PURE_VARIABLE):
+        return None
+    return (
+        f"seamrec: the C accelerator is {reason}; the hot path runs in pure Python "
+        "(slower; reinstall with a C compiler to build it)"
+    )
+
+
 def shape_function(
     pure: ShapeFunction, max_depth: int, max_nodes: int, kind: Callable[[type], Kind]
 ) -> ShapeFunction:
@@ -76,6 +88,12 @@ def shape_function(
 
     shape_of.pure = pure  # type: ignore[attr-defined]
     return shape_of
+
+
+def pure_walker(shape_of: ShapeFunction) -> ShapeFunction:
+    """The pure Python walker behind `shape_of` (itself when nothing is compiled)."""
+    found: ShapeFunction = getattr(shape_of, "pure", shape_of)
+    return found
 
 
 class _Undecidable(Exception):
@@ -102,9 +120,7 @@ def compile_args(
         return None
     try:
         checks = tuple(
-            compiled.self_check(u[0][1])
-            if u and u[0][0] == "self"
-            else _union(u, shape_of, strict)
+            compiled.self_check(u[0][1]) if u and u[0][0] == "self" else _union(u, shape_of, strict)
             for u in shape[2]
         )
     except _Undecidable:
@@ -128,6 +144,11 @@ def _union(union: Shape, shape_of: ShapeFunction, strict: bool) -> Any:
     others = [m for m in union if not is_leaf(m)]
     formatted = any(m[0] in FORMAT_KINDS for m in leaves)
     if not others and formatted and strict:
+        if len(leaves) == 1:
+            (leaf,) = leaves
+            return compiled.strict_format(
+                conform._LEAF_TYPES[leaf[0]], leaf[1] if len(leaf) == 2 else None
+            )
         return _python(conform._strict_format_check(leaves))
     if not others and any(len(m) == 2 for m in leaves):
         return _format(leaves)

@@ -172,6 +172,15 @@ def pytest_configure(config: pytest.Config) -> None:
     _become_controller(config, session.mode)
 
 
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """One line when a seamrec run goes without its compiled hot path."""
+    if SESSION_KEY not in config.stash and CONTROLLER_KEY not in config.stash:
+        return None
+    from seamrec.model.accel import notice
+
+    return notice()
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     seams = session.config.stash.get(SESSION_KEY, None)
     if seams is not None:

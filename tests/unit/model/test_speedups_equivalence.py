@@ -12,10 +12,10 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import LayeredApp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import LayeredApp
 from seamrec.model import accel, conform
 from seamrec.model.classify import Classifier
 from seamrec.model.shape import Shape, args_shape, make_shape_function
@@ -117,14 +117,12 @@ def values() -> st.SearchStrategy[Any]:
     )
 
 
-PROPERTIES = settings(
-    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTIES = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def walkers(max_depth: int = 32) -> tuple[Any, Any]:
     compiled = make_shape_function(max_depth)
-    return compiled, compiled.pure
+    return compiled, accel.pure_walker(compiled)
 
 
 @PROPERTIES
@@ -138,7 +136,7 @@ def test_the_same_shapes(value: Any) -> None:
 @given(values(), st.integers(1, 4))
 def test_the_same_shapes_at_the_depth_and_node_limits(value: Any, depth: int) -> None:
     compiled = make_shape_function(depth, max_nodes=6)
-    assert compiled(value) == compiled.pure(value)
+    assert compiled(value) == accel.pure_walker(compiled)(value)
 
 
 def verdicts(recorded: Shape, live: list[Any], strict: bool) -> tuple[Any, Any]:
@@ -154,7 +152,7 @@ def verdicts(recorded: Shape, live: list[Any], strict: bool) -> tuple[Any, Any]:
 @PROPERTIES
 @given(values(), values(), st.booleans())
 def test_the_same_verdict_on_one_value(recorded: Any, live: Any, strict: bool) -> None:
-    shape = make_shape_function().pure(recorded)
+    shape = accel.pure_walker(make_shape_function())(recorded)
     assert verdicts(shape, [live], strict)[0] == verdicts(shape, [live], strict)[1]
     fast, slow = verdicts(shape, [recorded], strict)
     assert fast == slow
@@ -163,7 +161,7 @@ def test_the_same_verdict_on_one_value(recorded: Any, live: Any, strict: bool) -
 @PROPERTIES
 @given(values(), st.lists(values(), max_size=4), st.booleans())
 def test_the_same_verdict_on_a_column(recorded: Any, column: list[Any], strict: bool) -> None:
-    shape = make_shape_function().pure(recorded)
+    shape = accel.pure_walker(make_shape_function())(recorded)
     fast, slow = verdicts(shape, column, strict)
     assert fast == slow
 
@@ -174,7 +172,7 @@ def test_the_same_verdict_on_a_column_of_the_recorded_kind(
     first: Any, second: Any, strict: bool
 ) -> None:
     """A recorded list of values is checked as one column of its items."""
-    pure = make_shape_function().pure
+    pure = accel.pure_walker(make_shape_function())
     shape = pure([first, second])
     for live in ([first, second], [second, first, first], [first], []):
         fast, slow = verdicts(shape, [live], strict)
@@ -206,7 +204,8 @@ def test_self_is_checked_by_type_path() -> None:
     compiled_walk, pure_walk = walkers()
     fast = accel.compile_args(shape, compiled_walk)
     slow = conform.pure_compile_args(shape, pure_walk)
-    assert fast is not None and slow is not None
+    assert fast is not None
+    assert slow is not None
     for live in ([Service(), 1], [Service, 1], [Box(1), 1], [Service(), "1"]):
         assert fast(("self", "n"), live) == slow(("self", "n"), live)
     assert fast(("self", "n"), [Service(), 1]) is True
@@ -223,7 +222,7 @@ def test_clocks_the_classifier_keeps_opaque_are_left_to_python() -> None:
     classifier = Classifier(opaque_types=("datetime.datetime",))
     compiled = make_shape_function(classifier=classifier)
     value = {"at": dt.datetime(2026, 1, 1), "when": [dt.time(1), dt.time(2, tzinfo=dt.UTC)]}
-    assert compiled(value) == compiled.pure(value)
+    assert compiled(value) == accel.pure_walker(compiled)(value)
     assert ("opaque", "datetime.datetime") in compiled(value)[3][0]
 
 
@@ -283,7 +282,7 @@ def test_builtin_data_is_walked_in_c_and_other_values_are_not() -> None:
     assert accel.compiled is not None
     walk = accel.compiled.Walker(32, 200_000)
     record = {"id": 1, "tags": ["a"], "pair": (1, None), "meta": {1: b"x"}, "at": 1.7e9}
-    assert walk(record) == make_shape_function().pure(record)
+    assert walk(record) == accel.pure_walker(make_shape_function())(record)
     assert walk([record, {**record, "extra": 2}]) is not None
     assert walk({"box": Box(1)}) is None  # the classifier decides: Python walks it
     assert walk({Sku("k"): 1}) is None  # a key C does not compare
