@@ -429,6 +429,8 @@ def targets(data: dict[str, Any]) -> list[str]:
                 verdict(per_call * rss["calls"], rss["cassette_bytes"] + 8192),
             )
         )
+    if not rows:
+        return []
     out = ["### Targets of issue 6", "", "| target | measured | verdict |", "|---|---|---|"]
     out += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return [*out, ""]
@@ -458,7 +460,7 @@ def main() -> None:
             part_start = time.perf_counter()
             command = [sys.executable, str(BENCH / plan[name][0]), *plan[name][1:]]
             if plan[name][0] == "cpu_clock.py":
-                command[3] = str(BENCH / command[3])
+                command[2] = str(BENCH / command[2])
             environment = dict(os.environ)
             environment.pop("SEAMREC_PURE", None)
             if name.endswith(PURE_SUFFIX):

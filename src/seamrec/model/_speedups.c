@@ -925,8 +925,9 @@ Walker_call(WalkerObject *w, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_RuntimeError, "seamrec.model._speedups is not configured");
         return NULL;
     }
-    w->budget = 0;
-    PyObject *u = w_single(w, value, 0);
+    WalkerObject state = *w; /* per call: threads may share a walker */
+    state.budget = 0;
+    PyObject *u = w_single(&state, value, 0);
     if (u == NULL) {
         PyErr_Clear();
         Py_RETURN_NONE;

@@ -30,6 +30,7 @@ from seamrec.model.shape import (
 )
 
 PURE_VARIABLE = "SEAMREC_PURE"
+MAX_C_DEPTH = 64  # deeper walks stay in Python (C stack frames; default max_depth is 32)
 
 
 def _load() -> tuple[ModuleType | None, str]:
@@ -77,7 +78,7 @@ def shape_function(
     """`pure` with builtin data walked in C (the same shapes); `pure` itself without C.
     `kind` is the walker's classification: exact datetimes and times are walked in C
     only where it walks them as clocks (an `opaque_types` entry can say otherwise)."""
-    if compiled is None:
+    if compiled is None or max_depth > MAX_C_DEPTH:
         return pure
     clocks = int(kind(dt.datetime) is Kind.DATETIME) | int(kind(dt.time) is Kind.TIME) << 1
     walk: Callable[[object], Shape | None] = compiled.Walker(max_depth, max_nodes, clocks)
