@@ -1830,7 +1830,7 @@ static PyObject *
 make_self(PyObject *m, PyObject *args)
 {
     PyObject *name;
-    if (!PyArg_ParseTuple(args, "U", &name))
+    if (!PyArg_ParseTuple(args, "O", &name))
         return NULL;
     return new_check(K_SELF, 0, 0, NULL, name, NULL, NULL, NULL, NULL);
 }
