@@ -11,6 +11,12 @@ one summary table, also written to benchmarks/results/summary.md.
   hot          hot-seam suite (100,000-call tests): wall time, test time, cassette size
   sqlite_utils sqlite-utils' own test suite: plain/record/check
   memory       1,000,000 recorded calls: RSS / tracemalloc vs cassette size
+Issue 13 (the compiled hot path), each part twice where it says "_pure": once with the C
+accelerator, once with SEAMREC_PURE=1; per-call parts read CPU time (cpu_clock.py):
+  hot_path     shape walk and checks of a ~1 KB payload, compiled and pure in one process
+  overhead13   per-call µs at 1 KB: non-crossing, record, check, replay, test start
+  database13   a recorded/checked in-memory SQLite point query vs the plain query
+  startup      pytest start with seamrec installed and no option vs -p no:seamrec
 Full run: about 20 minutes on 2 cores; --quick: a few minutes (smaller sizes, fewer
 repeats, a subset of sqlite-utils, 100,000 calls for memory).
 """
@@ -20,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import subprocess
 import sys
@@ -37,7 +44,17 @@ FULL = {
     "hot": ["hot_seam.py", "--repeat", "3"],
     "sqlite_utils": ["third_party.py", "--repeat", "3"],
     "memory": ["memory.py", "--calls", "1000000"],
+    # issue 13: the compiled hot path, "_pure" parts with SEAMREC_PURE=1
+    "hot_path": ["cpu_clock.py", "hot_path.py", "--repeat", "7"],
+    "overhead13": ["cpu_clock.py", "overhead.py", "--repeat", "7", "--sizes", "1000"],
+    "overhead13_pure": ["cpu_clock.py", "overhead.py", "--repeat", "7", "--sizes", "1000"],
+    "database13": ["cpu_clock.py", "database_seam.py", "--repeat", "7"],
+    "database13_pure": ["cpu_clock.py", "database_seam.py", "--repeat", "7"],
+    "startup": ["startup.py", "--repeat", "9"],
+    "hot_pure": ["hot_seam.py", "--repeat", "3"],
 }
+_QUICK_OVERHEAD = ["--repeat", "5", "--calls", "5000", "--sizes", "1000"]
+_QUICK_DATABASE = ["--repeat", "5", "--queries", "5000"]
 QUICK = {
     "overhead": ["overhead.py", "--repeat", "3", "--calls", "5000", "--sizes", "100,1000"],
     "big_payload": ["big_payload.py", "--repeat", "3"],
@@ -45,7 +62,16 @@ QUICK = {
     "hot": ["hot_seam.py", "--repeat", "1", "--calls", "20000"],
     "sqlite_utils": ["third_party.py", "--repeat", "1", "--subset"],
     "memory": ["memory.py", "--calls", "100000", "--traced-calls", "50000"],
+    # issue 13: the compiled hot path, "_pure" parts with SEAMREC_PURE=1
+    "hot_path": ["cpu_clock.py", "hot_path.py", "--repeat", "5", "--number", "5000"],
+    "overhead13": ["cpu_clock.py", "overhead.py", *_QUICK_OVERHEAD],
+    "overhead13_pure": ["cpu_clock.py", "overhead.py", *_QUICK_OVERHEAD],
+    "database13": ["cpu_clock.py", "database_seam.py", *_QUICK_DATABASE],
+    "database13_pure": ["cpu_clock.py", "database_seam.py", *_QUICK_DATABASE],
+    "startup": ["startup.py", "--repeat", "5"],
+    "hot_pure": ["hot_seam.py", "--repeat", "1", "--calls", "20000"],
 }
+PURE_SUFFIX = "_pure"  # parts run with SEAMREC_PURE=1 (the pure-Python fallback)
 
 
 def machine() -> str:
@@ -196,6 +222,117 @@ def summary_table(data: dict[str, Any]) -> list[str]:
             "",
         ]
     out += targets(data)
+    out += issue13_targets(data)
+    return out
+
+
+def _overhead(data: dict[str, Any], part: str, mode: str) -> float:
+    try:
+        value: float = data[part]["sizes"]["1000"][mode]["overhead"]
+    except KeyError:
+        return float("nan")
+    return value
+
+
+def _median(data: dict[str, Any], *path: str) -> float:
+    found: Any = data
+    try:
+        for step in path:
+            found = found[step]
+    except KeyError:
+        return float("nan")
+    return float(found)
+
+
+def issue13_targets(data: dict[str, Any]) -> list[str]:
+    """Every target of issue 13, compiled and pure side by side, with its verdict."""
+    rows: list[tuple[str, float, float, float, float, str]] = []  # name, c, c target, p, ...
+
+    def row(name: str, compiled: float, c_target: float, pure: float, p_target: float) -> None:
+        rows.append((name, compiled, c_target, pure, p_target, ""))
+
+    added = _median(data, "startup", "added", "cpu_ms")
+    row("installed, no seamrec option: ms added to a pytest start", added, 15, added, 15)
+    for mode, c_target, p_target in (
+        ("check", 1.0, 3.0),
+        ("record", 1.5, 3.0),
+        ("replay", 3.0, 10.0),
+        ("non-crossing", 0.1, 0.3),
+    ):
+        row(
+            f"1 KB crossing call, {mode}: µs over the plain call",
+            _overhead(data, "overhead13", mode),
+            c_target,
+            _overhead(data, "overhead13_pure", mode),
+            p_target,
+        )
+    for mode in ("record", "check"):
+        shares = []
+        for part in ("database13", "database13_pure"):
+            plain = _median(data, part, "plain", "median")
+            shares.append((_median(data, part, mode, "median") - plain) / plain * 100)
+        row(f"database point query {mode}ed: % of the plain query", shares[0], 25, shares[1], 25)
+    begins = [
+        _median(data, part, "sizes", "1000", "replay-begin", "median") / 1000
+        for part in ("overhead13", "overhead13_pure")
+    ]
+    row("loading a test's cassette (replay test start): ms", begins[0], 0.2, begins[1], 0.2)
+    hot = [_median(data, part, "suite", "modes", "check", "ratio") for part in ("hot", "hot_pure")]
+    row("hot-seam suite, check: x plain", hot[0], 1.5, hot[1], 1.5)
+    hot = [_median(data, part, "suite", "modes", "record", "ratio") for part in ("hot", "hot_pure")]
+    row("hot-seam suite, record: x plain", hot[0], 1.5, hot[1], 1.5)
+    for mode, target in (("check", 1.05), ("record", 1.15)):
+        value = _median(data, "sqlite_utils", "modes", mode, "ratio")
+        row(f"sqlite-utils suite, {mode}: x plain", value, target, float("nan"), target)
+    example = data.get("example", {}).get("modes", {})
+    if "monkeytype" in example and "record" in example:
+        plain = example["plain"]["median"]
+        ratio = (example["monkeytype"]["median"] - plain) / max(
+            example["record"]["median"] - plain, 1e-9
+        )
+        rows.append(
+            (
+                "example suite: MonkeyType's added time / seamrec record's",
+                ratio,
+                50,
+                ratio,
+                50,
+                ">=",
+            )
+        )
+    out = [
+        "### Targets of issue 13 (compiled = C accelerator; pure = SEAMREC_PURE=1)",
+        "",
+        "| target | compiled | verdict | pure | verdict |",
+        "|---|---|---|---|---|",
+    ]
+    for name, compiled, c_target, pure, p_target, sense in rows:
+        if sense == ">=":
+            c_verdict = "met" if compiled >= c_target else "MISSED"
+            p_verdict = c_verdict
+        else:
+            c_verdict, p_verdict = verdict(compiled, c_target), verdict(pure, p_target)
+        out.append(
+            f"| {name} | {fmt(compiled)} (≤ {c_target:g}) | {c_verdict} | "
+            f"{fmt(pure)} (≤ {p_target:g}) | {p_verdict} |".replace("≤", "≥" if sense else "≤")
+        )
+    if "hot_path" in data:
+        side = data["hot_path"]
+        out += [
+            "",
+            "Hot path pieces, 1 KB payload, µs (CPU time; study: C check 0.37, C shape 1.4, "
+            "C steady state 0.43):",
+            "",
+            "| piece | compiled | pure |",
+            "|---|---|---|",
+        ]
+        for piece in side.get("pure", {}):
+            fast = side.get("compiled", {}).get(piece, {}).get("median", float("nan"))
+            out.append(f"| {piece} | {fmt(fast, 3)} | {fmt(side['pure'][piece]['median'], 3)} |")
+    out.append(
+        "\nReal suites written by others (check ≤ 1.05x, record ≤ 1.15x): "
+        "benchmarks/real_suites.py (6-8 min, not part of run_all).\n"
+    )
     return out
 
 
@@ -292,6 +429,8 @@ def targets(data: dict[str, Any]) -> list[str]:
                 verdict(per_call * rss["calls"], rss["cassette_bytes"] + 8192),
             )
         )
+    if not rows:
+        return []
     out = ["### Targets of issue 6", "", "| target | measured | verdict |", "|---|---|---|"]
     out += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return [*out, ""]
@@ -319,10 +458,14 @@ def main() -> None:
         if name in names and not options.from_results:
             print(f"\n===== {name}: {' '.join(plan[name])}", flush=True)
             part_start = time.perf_counter()
-            result = subprocess.run(
-                [sys.executable, str(BENCH / plan[name][0]), *plan[name][1:], "--json", str(out)],
-                check=False,
-            )
+            command = [sys.executable, str(BENCH / plan[name][0]), *plan[name][1:]]
+            if plan[name][0] == "cpu_clock.py":
+                command[2] = str(BENCH / command[2])
+            environment = dict(os.environ)
+            environment.pop("SEAMREC_PURE", None)
+            if name.endswith(PURE_SUFFIX):
+                environment["SEAMREC_PURE"] = "1"
+            result = subprocess.run([*command, "--json", str(out)], check=False, env=environment)
             print(
                 f"----- {name}: {time.perf_counter() - part_start:.0f} s, exit {result.returncode}",
                 flush=True,

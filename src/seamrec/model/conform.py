@@ -50,6 +50,17 @@ class _Undecidable(Exception):
 
 def compile_value(shape: Shape, shape_of: ShapeFunction, *, strict: bool = False) -> Check | None:
     """A check for values of `shape` (None: no cheap strict check exists)."""
+    from seamrec.model import accel  # the compiled checks, when built
+
+    if accel.compiled is not None:
+        return accel.compile_value(shape, shape_of, strict=strict)
+    return pure_compile_value(shape, shape_of, strict=strict)
+
+
+def pure_compile_value(
+    shape: Shape, shape_of: ShapeFunction, *, strict: bool = False
+) -> Check | None:
+    """`compile_value` in pure Python (the reference)."""
     try:
         return _union((shape,), shape_of, strict)
     except _Undecidable:
@@ -60,6 +71,17 @@ def compile_args(
     shape: Shape, shape_of: ShapeFunction, *, strict: bool = False
 ) -> ArgsCheck | None:
     """A check of bound arguments (names and values) against an ("args", ...) shape."""
+    from seamrec.model import accel  # the compiled checks, when built
+
+    if accel.compiled is not None:
+        return accel.compile_args(shape, shape_of, strict=strict)
+    return pure_compile_args(shape, shape_of, strict=strict)
+
+
+def pure_compile_args(
+    shape: Shape, shape_of: ShapeFunction, *, strict: bool = False
+) -> ArgsCheck | None:
+    """`compile_args` in pure Python (the reference)."""
     if shape[:1] != ("args",):
         return None
     try:

@@ -197,7 +197,9 @@ def make_shape_function(
             active.clear()
         return shape
 
-    return shape_of
+    from seamrec.model.accel import shape_function  # the compiled walker, when built
+
+    return shape_function(shape_of, max_depth, max_nodes, kind)
 
 
 def _walker(

@@ -61,6 +61,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         roles.replay_markers(config, marked)
 
 
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """One line when a seamrec run goes without its compiled hot path."""
+    if config.stash.get(ROLE_KEY, None) is None:  # no seamrec option: say nothing
+        return None
+    from seamrec.model.accel import notice
+
+    return notice()
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     role = session.config.stash.get(ROLE_KEY, None)
     if role is not None:

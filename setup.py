@@ -1,0 +1,42 @@
+"""Build the optional C accelerator (seamrec.model._speedups); everything else is in
+pyproject.toml. Without a compiler the build goes on and seamrec runs in pure Python."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+
+class OptionalBuildExt(build_ext):
+    """A build_ext whose failure leaves a working pure-Python install."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as exc:  # no compiler, no headers: the pure path is the reference
+            _skipped(exc)
+
+    def build_extension(self, ext: Extension) -> None:
+        try:
+            super().build_extension(ext)
+        except Exception as exc:
+            _skipped(exc)
+
+
+def _skipped(exc: Exception) -> None:
+    if os.environ.get("SEAMREC_REQUIRE_ACCELERATOR") == "1":  # wheels: never a silent fallback
+        raise exc
+    print(f"seamrec: the C accelerator was not built ({exc}); using pure Python", file=sys.stderr)
+
+
+speedups = Extension(
+    "seamrec.model._speedups",
+    sources=["src/seamrec/model/_speedups.c"],
+    optional=True,
+    extra_compile_args=[] if os.name == "nt" else ["-O2"],
+)
+
+setup(ext_modules=[speedups], cmdclass={"build_ext": OptionalBuildExt})

@@ -1,0 +1,240 @@
+"""The switch to the compiled hot path (``seamrec.model._speedups``), when it was built.
+
+``shape.make_shape_function`` and ``conform.compile_value``/``compile_args`` ask this
+module for their compiled twins; the pure Python functions stay the reference and the
+fallback. ``SEAMREC_PURE=1`` forces the fallback. The compiled walker handles values made
+only of exact builtin data and gives back None for anything else (classes the classifier
+decides, cuts, cycles), where the Python walker takes over; compiled checks are built here
+the way ``conform`` builds its closures, and a node C does not decide wraps the Python one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from seamrec.model import conform, formats
+from seamrec.model.classify import Kind, type_path
+from seamrec.model.formats import FORMAT_KINDS, asserted
+from seamrec.model.shape import (
+    FORMAT_CLASSIFIERS,
+    LEAF_SHAPES,
+    Shape,
+    ShapeFunction,
+    column_leaf_union,
+    format_union,
+    sort_keysets,
+)
+
+PURE_VARIABLE = "SEAMREC_PURE"
+MAX_C_DEPTH = 64  # deeper walks stay in Python (C stack frames; default max_depth is 32)
+
+
+def _load() -> tuple[ModuleType | None, str]:
+    """The compiled module and why it is missing ("" when loaded)."""
+    if os.environ.get(PURE_VARIABLE, "") not in ("", "0"):
+        return None, f"{PURE_VARIABLE}=1"
+    try:
+        from seamrec.model import _speedups  # type: ignore[attr-defined]
+    except ImportError as exc:
+        return None, f"not built ({exc})"
+    _speedups.configure(
+        formats.classify,
+        formats._cache,
+        formats.classify_bytes,
+        formats.classify_number,
+        formats.label_fits,
+        column_leaf_union,
+        format_union,
+        type_path,
+        sort_keysets,
+        {cls: (shape,) for cls, shape in LEAF_SHAPES.items() if cls not in FORMAT_CLASSIFIERS},
+    )
+    return _speedups, ""
+
+
+compiled, missing = _load()
+"""The compiled module (None: pure Python) and why it is missing."""
+
+
+def notice(module: ModuleType | None = None, reason: str | None = None) -> str | None:
+    """The one line a seamrec run prints when the accelerator could not be loaded (None
+    when it is loaded, or when SEAMREC_PURE asked for pure Python)."""
+    module, reason = (compiled, missing) if reason is None else (module, reason)
+    if module is not None or reason.startswith(PURE_VARIABLE):
+        return None
+    return (
+        f"seamrec: the C accelerator is {reason}; the hot path runs in pure Python "
+        "(slower; reinstall with a C compiler to build it)"
+    )
+
+
+def shape_function(
+    pure: ShapeFunction, max_depth: int, max_nodes: int, kind: Callable[[type], Kind]
+) -> ShapeFunction:
+    """`pure` with builtin data walked in C (the same shapes); `pure` itself without C.
+    `kind` is the walker's classification: exact datetimes and times are walked in C
+    only where it walks them as clocks (an `opaque_types` entry can say otherwise)."""
+    if compiled is None or max_depth > MAX_C_DEPTH:
+        return pure
+    clocks = int(kind(dt.datetime) is Kind.DATETIME) | int(kind(dt.time) is Kind.TIME) << 1
+    walk: Callable[[object], Shape | None] = compiled.Walker(max_depth, max_nodes, clocks)
+
+    def shape_of(value: object) -> Shape:
+        shape = walk(value)
+        return pure(value) if shape is None else shape
+
+    shape_of.pure = pure  # type: ignore[attr-defined]
+    return shape_of
+
+
+def pure_walker(shape_of: ShapeFunction) -> ShapeFunction:
+    """The pure Python walker behind `shape_of` (itself when nothing is compiled)."""
+    found: ShapeFunction = getattr(shape_of, "pure", shape_of)
+    return found
+
+
+class _Undecidable(Exception):
+    """A strict check cannot be decided cheaply (mirrors conform's)."""
+
+
+def compile_value(
+    shape: Shape, shape_of: ShapeFunction, *, strict: bool = False
+) -> conform.Check | None:
+    """`conform.compile_value`, compiled (None when no cheap strict check exists)."""
+    try:
+        check: conform.Check = _union((shape,), shape_of, strict)
+    except _Undecidable:
+        return None
+    return check
+
+
+def compile_args(
+    shape: Shape, shape_of: ShapeFunction, *, strict: bool = False
+) -> conform.ArgsCheck | None:
+    """`conform.compile_args`, compiled."""
+    assert compiled is not None
+    if shape[:1] != ("args",):
+        return None
+    try:
+        checks = tuple(
+            compiled.self_check(u[0][1]) if u and u[0][0] == "self" else _union(u, shape_of, strict)
+            for u in shape[2]
+        )
+    except _Undecidable:
+        return None
+    check: conform.ArgsCheck = compiled.args_check(shape[1], checks)
+    return check
+
+
+def _python(check: conform.Check) -> Any:
+    assert compiled is not None
+    return compiled.python_check(check)
+
+
+def _union(union: Shape, shape_of: ShapeFunction, strict: bool) -> Any:
+    assert compiled is not None
+    if not union:
+        return compiled.empty() if strict else compiled.always()
+    is_leaf = conform._is_leaf
+    leaves = [m for m in union if is_leaf(m)]
+    leaf_types = {conform._LEAF_TYPES[m[0]] for m in leaves}
+    others = [m for m in union if not is_leaf(m)]
+    formatted = any(m[0] in FORMAT_KINDS for m in leaves)
+    if not others and formatted and strict:
+        if len(leaves) == 1:
+            (leaf,) = leaves
+            return compiled.strict_format(
+                conform._LEAF_TYPES[leaf[0]], leaf[1] if len(leaf) == 2 else None
+            )
+        return _python(conform._strict_format_check(leaves))
+    if not others and any(len(m) == 2 for m in leaves):
+        return _format(leaves)
+    if not others:
+        return compiled.leaf(tuple(leaf_types), strict)
+    if not leaf_types and len(others) == 1:
+        return _shape(others[0], shape_of, strict)
+    if strict:
+        raise _Undecidable
+    return _python(conform._per_value_check(union, shape_of))
+
+
+def _format(leaves: list[Shape]) -> Any:
+    """conform._format_check: labels per type; None stands for an observation."""
+    assert compiled is not None
+    plain = frozenset(conform._LEAF_TYPES[m[0]] for m in leaves if len(m) == 1)
+    labels: dict[type, list[str | None]] = {}
+    for member in leaves:
+        cls = conform._LEAF_TYPES[member[0]]
+        if len(member) == 2 and cls not in plain:
+            labels.setdefault(cls, []).append(member[1] if asserted(member[1]) else None)
+    return compiled.format(tuple(plain), {cls: tuple(found) for cls, found in labels.items()})
+
+
+def _shape(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Any:
+    assert compiled is not None
+    kind = shape[0]
+    if kind == "dict" and shape[1] == "dict":
+        return _dict(shape, shape_of, strict)
+    if kind == "coll" and shape[1] == "list":
+        items = _union(shape[2], shape_of, strict)
+        return compiled.list_check(items, not strict or not shape[2])
+    if kind == "tuple" and shape[1] == "tuple":
+        return compiled.tuple_check(tuple(_union(u, shape_of, strict) for u in shape[2]))
+    if kind in conform._CLOCK_TYPES:
+        return compiled.clock_check(conform._CLOCK_TYPES[kind], kind.endswith("+tz"))
+    if kind in ("enum", "opaque"):
+        return _python(conform._shape(shape, shape_of, strict))
+    if strict:
+        raise _Undecidable
+    return _python(conform._per_value_check((shape,), shape_of))
+
+
+class _Twin:
+    """The Python check of a dict shape, compiled when C first needs it (a key C does
+    not compare)."""
+
+    def __init__(self, shape: Shape, shape_of: ShapeFunction, strict: bool) -> None:
+        self.args = (shape, shape_of, strict)
+        self.check: conform.Check | None = None
+
+    def __call__(self, column: list[Any]) -> bool:
+        if self.check is None:
+            self.check = conform._dict_check(*self.args)
+        return self.check(column)
+
+
+def _dict(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Any:
+    """conform._dict_check's fields, decided the same way."""
+    assert compiled is not None
+    keys: tuple[str, ...] = shape[2]
+    unions: tuple[Shape, ...] = shape[3]
+    types = tuple(conform._field_type(u) for u in unions)
+    plain: list[tuple[int, type]] = []
+    found: list[tuple[int, type, str | None]] = []
+    for index, (cls, u) in enumerate(zip(types, unions, strict=True)):
+        if cls is None or len(u) != 1 or u[0][0] not in conform._LEAF_TYPES:
+            continue
+        label = u[0][1] if len(u[0]) == 2 and u[0][0] in FORMAT_KINDS else None
+        if cls in FORMAT_CLASSIFIERS and (strict or (label is not None and asserted(label))):
+            found.append((index, cls, label))
+        elif len(u[0]) == 1 or u[0][0] in FORMAT_KINDS:
+            plain.append((index, cls))
+    done = {index for index, _ in plain} | {f[0] for f in found}
+    deeper = tuple(
+        (index, _union(u, shape_of, strict)) for index, u in enumerate(unions) if index not in done
+    )
+    exact = None not in types
+    return compiled.dict_check(
+        keys,
+        tuple(t if t is not None else type(None) for t in types),
+        exact,
+        tuple(plain),
+        tuple(found),
+        deeper,
+        strict,
+        _Twin(shape, shape_of, strict),
+    )
