@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import LayeredApp, seamrec_summary
+from helpers import LayeredApp, seamrec_summary
 from seamrec.cassette.store import FORMAT, Call, Cassette, Run, dump, loads
 from seamrec.config import Limits, settings_from_table
 from seamrec.exceptions import CassetteFormatError, SeamrecError

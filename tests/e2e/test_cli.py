@@ -9,139 +9,39 @@ way a developer would. Every command runs as `python -m seamrec` in a subprocess
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import API, PYPROJECT, REPO, SERVICE, TESTS, LayeredApp
+from helpers import (
+    EXTRA_TESTS,
+    UNKNOWN_USER_TEST,
+    LayeredApp,
+    assert_usage_error,
+    clean_env,
+    commit_all,
+    git,
+    seamrec,
+)
 
-EXTRA_TESTS = """\
-from app.service import order_summary
-
-
-def test_order_summary():
-    assert order_summary(1) == {"count": 2}
-"""
-FILES = {
-    "pyproject.toml": PYPROJECT,
-    "app/__init__.py": "",
-    "app/repo.py": REPO,
-    "app/service.py": SERVICE,
-    "app/api.py": API,
-    "tests/test_api.py": TESTS,
-    "tests/test_orders.py": EXTRA_TESTS,
-}
 PROFILE = "cassettes/tests/test_api/test_profile.msgpack"
 UNKNOWN_USER = "cassettes/tests/test_api/test_unknown_user.msgpack"
 ORDERS_BY_ROUTE = "cassettes/tests/test_api/test_orders_by_route.msgpack"
 ORDER_SUMMARY = "cassettes/tests/test_orders/test_order_summary.msgpack"
-UNKNOWN_USER_TEST = """\
-def test_unknown_user():
-    assert get_profile(99) == {"status": 404, "body": None}
-
-
-"""
 OUTSIDE = "tests and other callers"
-GIT_IDENTITY = ("-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false")
 
-
-def clean_env() -> dict[str, str]:
-    """The environment of an inner run: fresh bytecode, not part of an outer xdist run."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
-    env.pop("PYTEST_ADDOPTS", None)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
-
-
-@pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The cassette dir of one real record run of the app with its four tests."""
-    project = tmp_path_factory.mktemp("baseline")
-    for path, source in FILES.items():
-        (project / path).parent.mkdir(parents=True, exist_ok=True)
-        (project / path).write_text(source)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--record-seams"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-        check=False,
-    )
-    assert 0 == done.returncode, done.stdout + done.stderr
-    return project / "cassettes"
-
-
-@pytest.fixture(autouse=True)
-def isolated_git(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
-    """git sees no repository above the test's directory and no system or user config
-    (pytester already points HOME at the test's directory)."""
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(pytester.path.parent))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_CONFIG_GLOBAL"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def recorded_app(layered_app: LayeredApp, baseline: Path) -> LayeredApp:
-    """The layered app plus tests/test_orders.py, with the cassettes of `baseline`."""
-    layered_app.write("tests/test_orders.py", EXTRA_TESTS)
-    shutil.copytree(baseline, layered_app.cassettes)
-    return layered_app
-
-
-def seamrec(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m seamrec ARGS` in `cwd`."""
-    return subprocess.run(
-        [sys.executable, "-m", "seamrec", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-        check=False,
-    )
-
-
-def git(cwd: Path, *args: str) -> str:
-    """Run git in `cwd` and return its output; a failing git command fails the test."""
-    done = subprocess.run(
-        ["git", *GIT_IDENTITY, *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
-    assert 0 == done.returncode, f"git {' '.join(args)}: {done.stderr}"
-    return done.stdout
-
-
-def commit_all(root: Path, message: str) -> None:
-    """Make `root` a git repository if it is none yet, and commit everything in it."""
-    if not (root / ".git").exists():
-        git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", message)
+pytestmark = pytest.mark.usefixtures("isolated_git")  # no outer repository, no config
 
 
 def rename_email_and_record(app: LayeredApp) -> None:
     """Rename get_user's returned key `email` to `email_address` and re-record."""
     app.edit("app/repo.py", '"email": email', '"email_address": email')
     app.record().assert_outcomes(passed=4)
-
-
-def assert_usage_error(done: subprocess.CompletedProcess[str], *fragments: str) -> str:
-    """Exit status 2, nothing on stdout, one `seamrec: error:` line holding `fragments`."""
-    assert 2 == done.returncode
-    assert "" == done.stdout
-    assert "Traceback" not in done.stderr
-    [line] = done.stderr.splitlines()
-    assert line.startswith("seamrec: error: ")
-    for fragment in fragments:
-        assert fragment in line
-    return line
 
 
 def edges(graph: str) -> list[tuple[str, str, int, str]]:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LayeredApp
+from helpers import LayeredApp, clean_env, commit_all, seamrec
 from seamrec.cassette.store import TEMP_SUFFIX, load
-from test_cli import clean_env, commit_all, seamrec
-from test_cli import isolated_git as isolated_git  # autouse: no outer repository, no config
+
+pytestmark = pytest.mark.usefixtures("isolated_git")  # no outer repository, no config
 
 DB_PASSWORD = "Hunter2Secret"
 GHP = "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A"
@@ -278,7 +278,7 @@ def test_redact_yes_rewrites_the_contracts_when_a_key_was_a_secret(
 
 # ------------------------------------------------- the pre-commit hook and the CI example
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def yaml_value(text: str, key: str) -> str:
@@ -315,6 +315,7 @@ def test_the_pre_commit_hook_audits_the_cassettes_and_contracts_it_is_given(
 def test_the_ci_example_fails_on_a_leak_and_passes_once_it_is_scrubbed(
     leaky_app: LayeredApp,
 ) -> None:
+
     workflow = (ROOT / "docs" / "ci" / "github-actions-seams.yml").read_text()
     step = workflow[workflow.index("- name: No secrets in the cassettes") :]
     command = yaml_value(step, "run")

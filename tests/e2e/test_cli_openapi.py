@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LayeredApp, fresh_project
+from helpers import LayeredApp, fresh_project
 
 pytest.importorskip("fastapi")
 openapi_spec_validator = pytest.importorskip("openapi_spec_validator")

@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from conftest import LayeredApp, seamrec_summary
+from helpers import LayeredApp, seamrec_summary
 from seamrec.cassette.store import load
 
 # ------------------------------------------------------------------ xdist

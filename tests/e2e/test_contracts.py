@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import LayeredApp, seamrec_summary
+from helpers import LayeredApp, seamrec_summary
 from seamrec.cassette.store import Call, Cassette, Run
 from seamrec.model.shape import Shape, args_shape, canonical, make_shape_function
 from seamrec.review.contract import (

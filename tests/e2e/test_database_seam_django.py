@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import LayeredApp, crossings, fresh_project, seamrec_summary
+from helpers import LayeredApp, crossings, fresh_project, seamrec_summary
 
 pytest.importorskip("django")
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from conftest import LayeredApp, fresh_project, seamrec_summary
+from helpers import LayeredApp, fresh_project, seamrec_summary
 
 PYPROJECT = """\
 [tool.pytest.ini_options]

@@ -14,11 +14,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import LayeredApp
-from test_cli import clean_env, commit_all, git
-from test_cli import isolated_git as isolated_git  # autouse: no outer repository, no config
+import pytest
 
-WORKFLOW = Path(__file__).parents[1] / "docs" / "ci" / "github-actions-seams.yml"
+from helpers import LayeredApp, clean_env, commit_all, git
+
+pytestmark = pytest.mark.usefixtures("isolated_git")  # no outer repository, no config
+
+WORKFLOW = Path(__file__).parents[2] / "docs" / "ci" / "github-actions-seams.yml"
 STEP = "- name: Seam changes of this pull request"
 
 

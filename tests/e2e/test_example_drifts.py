@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LayeredApp, isolate_inner_run
+from helpers import LayeredApp, isolate_inner_run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 PYPROJECT = """\
 [tool.pytest.ini_options]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import LayeredApp, fresh_project, payload, seamrec_summary
+from helpers import LayeredApp, fresh_project, payload, seamrec_summary
 from seamrec.cassette.store import load
 from seamrec.model.codec import OpaqueView
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conftest import LayeredApp, fresh_project
+from helpers import LayeredApp, fresh_project
 from seamrec.cassette.store import dump, load
 from seamrec.model.formats import FORMAT_KINDS
 from seamrec.review.changes import Snapshot, compare

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LayeredApp, fresh_project, isolate_inner_run
+from helpers import LayeredApp, fresh_project, isolate_inner_run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 FLASK_PYPROJECT = """\
 [tool.pytest.ini_options]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from conftest import LayeredApp, crossings, seamrec_summary
+from helpers import LayeredApp, crossings, seamrec_summary
 
 PROFILE = "tests/test_api.py::test_profile"
 UNKNOWN_USER = "tests/test_api.py::test_unknown_user"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 
-from conftest import LayeredApp, crossings, payload, seamrec_summary
+from helpers import LayeredApp, crossings, payload, seamrec_summary
 from seamrec.cassette.store import load
 
 PROFILE = "tests/test_api/test_profile.msgpack"

@@ -18,7 +18,7 @@ import re
 
 import pytest
 
-from conftest import LayeredApp, crossings, isolate_inner_run, seamrec_summary
+from helpers import LayeredApp, crossings, isolate_inner_run, seamrec_summary
 
 PYPROJECT = """\
 [tool.pytest.ini_options]

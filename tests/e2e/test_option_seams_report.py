@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conftest import LayeredApp, seamrec_summary
+from helpers import LayeredApp, seamrec_summary
 
 GET_USER = "app.repo:get_user"
 RENAME = ("app/repo.py", '"email": email', '"email_address": email')

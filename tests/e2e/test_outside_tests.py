@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LayeredApp, crossings, fresh_project, seamrec_summary
+from helpers import LayeredApp, crossings, fresh_project, seamrec_summary
 from seamrec.cassette.store import cassette_path
 
 PYPROJECT = """\

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import LayeredApp, crossings, fresh_project, seamrec_summary
+from helpers import LayeredApp, crossings, fresh_project, seamrec_summary
 
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import LayeredApp, fresh_project
+from helpers import LayeredApp, fresh_project
 
 PYPROJECT = """\
 [tool.pytest.ini_options]

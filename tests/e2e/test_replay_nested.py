@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from conftest import LayeredApp, fresh_project, seamrec_summary
+from helpers import LayeredApp, fresh_project, seamrec_summary
 from seamrec.cassette.store import dump, load, write_atomic
 
 PYPROJECT = """\

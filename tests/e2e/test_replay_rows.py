@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import LayeredApp, fresh_project, seamrec_summary
+from helpers import LayeredApp, fresh_project, seamrec_summary
 
 PYPROJECT = """\
 [tool.pytest.ini_options]

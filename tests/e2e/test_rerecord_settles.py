@@ -4,7 +4,7 @@ failure prints does what it says."""
 
 from __future__ import annotations
 
-from conftest import LayeredApp, seamrec_summary
+from helpers import LayeredApp, seamrec_summary
 
 PROFILE = "tests/test_api.py::test_profile"
 UNKNOWN_USER = "tests/test_api.py::test_unknown_user"

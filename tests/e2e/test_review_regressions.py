@@ -17,7 +17,7 @@ from typing import Any
 import msgpack
 import pytest
 
-from conftest import LayeredApp, crossings, seamrec_summary
+from helpers import LayeredApp, crossings, seamrec_summary
 from seamrec.cassette.store import Call, Cassette, Run, dump, loads
 from seamrec.config import Limits, settings_from_table
 from seamrec.exceptions import CassetteFormatError

@@ -15,16 +15,19 @@ import sys
 
 import pytest
 
-from conftest import LayeredApp, crossings, seamrec_summary
-from test_cli import (
+from helpers import (
     EXTRA_TESTS,
     UNKNOWN_USER_TEST,
+    LayeredApp,
     assert_usage_error,
     clean_env,
     commit_all,
+    crossings,
     seamrec,
+    seamrec_summary,
 )
-from test_cli import isolated_git as isolated_git  # autouse: no outer repository, no config
+
+pytestmark = pytest.mark.usefixtures("isolated_git")  # no outer repository, no config
 
 UNKNOWN_USER = "cassettes/tests/test_api/test_unknown_user.msgpack"
 ORDER_SUMMARY = "cassettes/tests/test_orders/test_order_summary.msgpack"

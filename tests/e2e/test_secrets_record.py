@@ -17,7 +17,7 @@ from typing import Any
 import msgpack
 import pytest
 
-from conftest import LayeredApp, payload, seamrec_summary
+from helpers import LayeredApp, payload, seamrec_summary
 from seamrec.cassette.store import load
 from seamrec.model.codec import ExceptionView, ObjectView, RedactedView
 

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from conftest import LayeredApp, seamrec_summary
+from helpers import LayeredApp, seamrec_summary
 
 MORE_TESTS = """
     import pytest

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from conftest import LayeredApp, payload, seamrec_summary
+from helpers import LayeredApp, payload, seamrec_summary
 from seamrec.cassette.redact import PathRule, Redactor
 from seamrec.cassette.secrets import PLACEHOLDER
 from seamrec.cassette.store import load

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 import seamrec
-from conftest import isolate_inner_run
+from helpers import isolate_inner_run
 from seamrec.config import Settings, settings_from_table
 from seamrec.pytest_plugin.matching import SeamMismatch, SeamsFixture, assert_matches
 from seamrec.runtime.session import Mode, SeamSession

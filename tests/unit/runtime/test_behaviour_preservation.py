@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from conftest import LayeredApp, fresh_project, seamrec_summary
+from helpers import LayeredApp, fresh_project, seamrec_summary
 from seamrec.cassette.store import load
 
 PYPROJECT = """\

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import LayeredApp, crossings, fresh_project, seamrec_summary
+from helpers import LayeredApp, crossings, fresh_project, seamrec_summary
 from seamrec.pytest_plugin.report import summary_lines
 from seamrec.runtime.session import Mode, Stats
 

@@ -1,0 +1,333 @@
+"""Shared helpers of the test suite: the layered app, inner pytest runs, git and the CLI.
+
+A small layered app (api → service → repo on sqlite3) for end-to-end runs of seamrec.
+Every run is a real `pytest` subprocess (`runpytest_subprocess`): instrumentation rewrites
+`sys.modules`, which an in-process run would leak into the next test. Between the record
+run and the check run a test changes the app with `LayeredApp.edit`, the way a developer
+would change the code. Fixtures built from these live in conftest.py; test modules import
+from here, never from each other.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from seamrec.cassette.store import load
+from seamrec.model.codec import pack, unpack
+
+PYPROJECT = """\
+[tool.pytest.ini_options]
+pythonpath = ["."]
+testpaths = ["tests"]
+
+[tool.seamrec]
+boundaries = ["app"]
+databases = []  # these runs count module seams; the database seam has test_database_seam.py
+"""
+
+REPO = '''\
+"""Storage: users and their orders in an in-memory SQLite database."""
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Iterator
+
+FETCHED: list[int] = []  # ids of the orders `iter_orders` has produced so far
+
+_connection: sqlite3.Connection | None = None
+
+
+def _db() -> sqlite3.Connection:
+    global _connection
+    if _connection is None:
+        _connection = sqlite3.connect(":memory:")
+        _connection.executescript("""
+            CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT, zip TEXT,
+                                city TEXT);
+            CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER, total INTEGER);
+            INSERT INTO users VALUES (1, 'Ada', 'ada@example.org', '10115', 'Berlin');
+            INSERT INTO orders VALUES (10, 1, 250), (11, 1, 990), (12, 1, 40);
+        """)
+    return _connection
+
+
+def get_user(user_id: int) -> dict[str, object]:
+    row = _db().execute(
+        "SELECT id, name, email, zip, city FROM users WHERE id = ?", (user_id,)
+    ).fetchone()
+    if row is None:
+        raise KeyError(user_id)
+    id_, name, email, zip_code, city = row
+    return {
+        "id": id_,
+        "name": name,
+        "email": email,
+        "created_at": int(time.time() * 1_000_000),
+        "address": {"zip": zip_code, "city": city},
+    }
+
+
+def order_rows(user_id: int, limit: int) -> list[tuple[int, int]]:
+    rows: list[tuple[int, int]] = _db().execute(
+        "SELECT id, total FROM orders WHERE user_id = ? ORDER BY id LIMIT ?", (user_id, limit)
+    ).fetchall()
+    return rows
+
+
+async def fetch_user(user_id: int) -> dict[str, object]:
+    await asyncio.sleep(0)
+    return get_user(user_id)
+
+
+def iter_orders(user_id: int) -> Iterator[tuple[int, int]]:
+    for row in order_rows(user_id, 100):
+        FETCHED.append(row[0])
+        yield row
+'''
+
+SERVICE = '''\
+"""Business rules on top of the repository."""
+
+from app.repo import get_user, order_rows
+
+
+def profile(user_id: int) -> dict[str, object] | None:
+    try:
+        user = get_user(user_id)
+    except LookupError:
+        return None
+    return {"id": user["id"], "name": user["name"]}
+
+
+def order_summary(user_id: int) -> dict[str, object]:
+    get_user(user_id)  # unknown users raise
+    rows = order_rows(user_id, 2)
+    return {"count": len(rows)}
+'''
+
+API = '''\
+"""Handlers, registered by name in ROUTES at import time."""
+
+from collections.abc import Callable
+from typing import Any
+
+from app import service
+
+ROUTES: dict[str, Callable[[int], dict[str, Any]]] = {}
+
+
+def route(name: str) -> Callable[[Callable[[int], dict[str, Any]]], Any]:
+    def register(handler: Callable[[int], dict[str, Any]]) -> Callable[[int], dict[str, Any]]:
+        ROUTES[name] = handler
+        return handler
+
+    return register
+
+
+@route("profile")
+def get_profile(user_id: int) -> dict[str, object]:
+    body = service.profile(user_id)
+    return {"status": 200 if body else 404, "body": body}
+
+
+@route("orders")
+def get_orders(user_id: int) -> dict[str, object]:
+    return {"status": 200, "body": service.order_summary(user_id)}
+'''
+
+TESTS = """\
+from app.api import ROUTES, get_profile
+
+
+def test_profile():
+    assert get_profile(1) == {"status": 200, "body": {"id": 1, "name": "Ada"}}
+
+
+def test_unknown_user():
+    assert get_profile(99) == {"status": 404, "body": None}
+
+
+def test_orders_by_route():
+    assert ROUTES["orders"](1)["body"]["count"] == 2
+"""
+
+
+@dataclass
+class LayeredApp:
+    """The app and its tests in `pytester.path`, and the ways to run and change them."""
+
+    pytester: pytest.Pytester
+
+    @property
+    def root(self) -> Path:
+        return self.pytester.path
+
+    @property
+    def cassettes(self) -> Path:
+        return self.root / "cassettes"
+
+    def write(self, path: str, source: str) -> Path:
+        """Create or replace a file below the root."""
+        file = self.root / path
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(textwrap.dedent(source))
+        return file
+
+    def edit(self, path: str, old: str, new: str) -> None:
+        """Replace the one occurrence of `old` in `path` with `new`."""
+        file = self.root / path
+        text = file.read_text()
+        assert text.count(old) == 1, f"{old!r} must occur exactly once in {path}"
+        file.write_text(text.replace(old, new))
+
+    def run(self, *args: str) -> pytest.RunResult:
+        return self.pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+
+    def record(self, *args: str) -> pytest.RunResult:
+        return self.run("--record-seams", *args)
+
+    def check(self, *args: str) -> pytest.RunResult:
+        return self.run("--check-seams", *args)
+
+    def recorded(self) -> dict[str, bytes]:
+        """Every cassette file, by its path relative to the cassette dir."""
+        return {
+            path.relative_to(self.cassettes).as_posix(): path.read_bytes()
+            for path in sorted(self.cassettes.rglob("*.msgpack"))
+        }
+
+
+def isolate_inner_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make an inner pytest run a fresh invocation with fresh bytecode."""
+    # Edited modules must be re-read from source: a .pyc written in the same second as
+    # the previous version of the file could be taken as up to date.
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    # The inner run is not part of the xdist run this test may be in (test_xdist.py has
+    # the one test that keeps these variables on purpose).
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def fresh_project(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]
+) -> LayeredApp:
+    """A project for inner pytest runs, made of `files` (path -> source)."""
+    isolate_inner_run(monkeypatch)
+    app = LayeredApp(pytester)
+    for path, source in files.items():
+        app.write(path, source)
+    return app
+
+
+def seamrec_summary(result: pytest.RunResult) -> list[str]:
+    """The non-blank lines of the "seamrec" terminal summary section ([] when absent)."""
+    lines = result.outlines
+    start = next((i for i, line in enumerate(lines) if re.fullmatch(r"=+ seamrec =+", line)), None)
+    if start is None:
+        return []
+    section: list[str] = []
+    for line in lines[start + 1 :]:
+        if line.startswith("="):
+            break
+        if line:
+            section.append(line)
+    return section
+
+
+def crossings(cassette: Path) -> list[tuple[str, str, str]]:
+    """(seam, caller, outcome) of every call recorded in a cassette, in call order."""
+    return [(call.seam, call.caller, call.outcome) for call in load(cassette).calls]
+
+
+def payload(tree: object) -> Any:
+    """A recorded argument or result as a Python value (views for non-plain types)."""
+    return unpack(pack(tree))
+
+
+ROOT = Path(__file__).resolve().parents[1]  # the seamrec project this suite tests
+# The layered app's extra test file, which the `seamrec` command tests record along with TESTS.
+EXTRA_TESTS = """\
+from app.service import order_summary
+
+
+def test_order_summary():
+    assert order_summary(1) == {"count": 2}
+"""
+UNKNOWN_USER_TEST = """\
+def test_unknown_user():
+    assert get_profile(99) == {"status": 404, "body": None}
+
+
+"""
+GIT_IDENTITY = ("-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false")
+
+
+def layered_files() -> dict[str, str]:
+    """The layered app with its three passing tests (10 crossing calls), by path."""
+    return {
+        "pyproject.toml": PYPROJECT,
+        "app/__init__.py": "",
+        "app/repo.py": REPO,
+        "app/service.py": SERVICE,
+        "app/api.py": API,
+        "tests/test_api.py": TESTS,
+    }
+
+
+def clean_env() -> dict[str, str]:
+    """The environment of an inner run: fresh bytecode, not part of an outer xdist run."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    env.pop("PYTEST_ADDOPTS", None)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def seamrec(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m seamrec ARGS` in `cwd`."""
+    return subprocess.run(
+        [sys.executable, "-m", "seamrec", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        check=False,
+    )
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in `cwd` and return its output; a failing git command fails the test."""
+    done = subprocess.run(
+        ["git", *GIT_IDENTITY, *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    assert 0 == done.returncode, f"git {' '.join(args)}: {done.stderr}"
+    return done.stdout
+
+
+def commit_all(root: Path, message: str) -> None:
+    """Make `root` a git repository if it is none yet, and commit everything in it."""
+    if not (root / ".git").exists():
+        git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+
+
+def assert_usage_error(done: subprocess.CompletedProcess[str], *fragments: str) -> str:
+    """Exit status 2, nothing on stdout, one `seamrec: error:` line holding `fragments`."""
+    assert 2 == done.returncode
+    assert "" == done.stdout
+    assert "Traceback" not in done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("seamrec: error: ")
+    for fragment in fragments:
+        assert fragment in line
+    return line
