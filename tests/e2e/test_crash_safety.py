@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 import seamrec
+from helpers import INNER_ADDOPTS
 from seamrec.cassette.store import TEMP_SUFFIX, Cassette, Run, dump, load
 from seamrec.config import settings_from_table
 from seamrec.exceptions import CassetteError
@@ -105,6 +106,7 @@ def start_recording(
         CRASH_SHAPE=version,
         CRASH_PAUSE_AT=str(pause_at),
         PYTHONDONTWRITEBYTECODE="1",
+        PYTEST_ADDOPTS=INNER_ADDOPTS,
     )
     for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
         env.pop(name, None)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+from helpers import INNER_ADDOPTS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,6 +25,7 @@ def test_the_example_suite_passes_check_seams_against_the_committed_cassettes() 
             "-q",
         ],
         cwd=ROOT,
+        env={**os.environ, "PYTEST_ADDOPTS": INNER_ADDOPTS},
         capture_output=True,
         text=True,
         timeout=300,

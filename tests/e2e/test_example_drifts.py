@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import LayeredApp, isolate_inner_run
+from helpers import INNER_ADDOPTS, LayeredApp, isolate_inner_run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -188,6 +188,7 @@ CHANGES = [
 def inner_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in OUTER_ONLY}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTEST_ADDOPTS"] = INNER_ADDOPTS
     return env
 
 
@@ -219,6 +220,7 @@ def test_the_example_app_after_a_change(
     isolate_inner_run(monkeypatch)
     for name in OUTER_ONLY:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PYTEST_ADDOPTS", INNER_ADDOPTS)
     shutil.copytree(recorded, pytester.path, dirs_exist_ok=True)
     project = LayeredApp(pytester)
     for path, old, new in change.edits:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import LayeredApp, fresh_project, isolate_inner_run
+from helpers import INNER_ADDOPTS, LayeredApp, fresh_project, isolate_inner_run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,7 +47,10 @@ def flask_recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True,
         text=True,
         timeout=600,
-        env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
+            "PYTEST_ADDOPTS": INNER_ADDOPTS,
+        },
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "http: 6 endpoints" in done.stdout, done.stdout
