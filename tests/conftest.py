@@ -10,7 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from helpers import EXTRA_TESTS, LayeredApp, clean_env, fresh_project, layered_files
+from helpers import (
+    EXTRA_TESTS,
+    LEAKY_PYPROJECT,
+    LEAKY_SETTINGS,
+    LEAKY_TESTS,
+    LEAKY_WEAK,
+    LayeredApp,
+    clean_env,
+    fresh_project,
+    layered_files,
+    record_project,
+)
 
 
 @pytest.fixture
@@ -55,6 +66,30 @@ def recorded_app(layered_app: LayeredApp, baseline: Path) -> LayeredApp:
     layered_app.write("tests/test_orders.py", EXTRA_TESTS)
     shutil.copytree(baseline, layered_app.cassettes)
     return layered_app
+
+
+@pytest.fixture(scope="session")
+def leaky_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The leaky app (helpers.py), recorded once with the weak rules; the rules are the
+    project's defaults again afterwards."""
+    project = tmp_path_factory.mktemp("leaky")
+    files = {**layered_files(), "app/settings.py": LEAKY_SETTINGS, "pyproject.toml": LEAKY_WEAK}
+    del files["tests/test_api.py"]
+    files["tests/test_settings.py"] = LEAKY_TESTS
+    done = record_project(project, files)
+    assert (0, True) == (done.returncode, " 2 passed" in done.stdout), done.stdout + done.stderr
+    (project / "pyproject.toml").write_text(LEAKY_PYPROJECT)
+    return project
+
+
+@pytest.fixture
+def leaky_app(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, leaky_recording: Path
+) -> LayeredApp:
+    """Two recorded tests whose cassettes hold a database password and a GitHub token."""
+    app = fresh_project(pytester, monkeypatch, {})
+    app.copy_from(leaky_recording)
+    return app
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -190,6 +191,10 @@ class LayeredApp:
         assert text.count(old) == 1, f"{old!r} must occur exactly once in {path}"
         file.write_text(text.replace(old, new))
 
+    def copy_from(self, project: Path) -> None:
+        """Take the files and cassettes of `project` (one made by `record_project`)."""
+        shutil.copytree(project, self.root, dirs_exist_ok=True)
+
     def run(self, *args: str) -> pytest.RunResult:
         return self.pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
 
@@ -276,6 +281,12 @@ def test_unknown_user():
 
 
 """
+# The cassettes of the layered app's tests, plus tests/test_orders.py (EXTRA_TESTS).
+PROFILE = "cassettes/tests/test_api/test_profile.msgpack"
+UNKNOWN_USER = "cassettes/tests/test_api/test_unknown_user.msgpack"
+ORDERS_BY_ROUTE = "cassettes/tests/test_api/test_orders_by_route.msgpack"
+ORDER_SUMMARY = "cassettes/tests/test_orders/test_order_summary.msgpack"
+OUTSIDE = "tests and other callers"  # the caller of a call made outside any test
 GIT_IDENTITY = ("-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false")
 
 
@@ -338,3 +349,95 @@ def assert_usage_error(done: subprocess.CompletedProcess[str], *fragments: str) 
     for fragment in fragments:
         assert fragment in line
     return line
+
+
+def rename_email_and_record(app: LayeredApp) -> None:
+    """In the layered app with EXTRA_TESTS, rename get_user's returned key
+    `email` to `email_address` and re-record."""
+    app.edit("app/repo.py", '"email": email', '"email_address": email')
+    app.record().assert_outcomes(passed=4)
+
+
+def record_project(
+    root: Path, files: dict[str, str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    """Write `files` (path -> source) below `root` and record them with a real
+    `pytest --record-seams ARGS` run, the way `LayeredApp.record` would. Module- and
+    session-scoped fixtures use it to record once for many tests (`LayeredApp.copy_from`)."""
+    for path, source in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(textwrap.dedent(source))
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--record-seams", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        check=False,
+    )
+
+
+# ------------------------------------------------------------------------- the leaky app
+# Two tests whose cassettes hold a database password and a GitHub token: recorded with
+# weaker rules (LEAKY_WEAK, as by an older seamrec), then the project's rules are the
+# defaults again (LEAKY_PYPROJECT). `seamrec audit` finds the secrets, `redact` scrubs them.
+
+DB_PASSWORD = "Hunter2Secret"
+GHP = "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A"
+GLPAT = "glpat-Zq8Rw2Lk5Nb7Vc1Xm4Tp"
+LEAKY_PYPROJECT = """\
+[tool.pytest.ini_options]
+pythonpath = ["."]
+testpaths = ["tests"]
+
+[tool.seamrec]
+boundaries = ["app"]
+"""
+LEAKY_WEAK = LEAKY_PYPROJECT + "redact_values = false\n"
+
+LEAKY_SETTINGS = '''\
+"""Settings and logs."""
+
+
+def load_settings(url):
+    return {"DATABASE_URL": url, "DEBUG": False, "ADMIN": "ada@example.com"}
+
+
+def log(text):
+    return text
+'''
+
+LEAKY_TESTS = f"""\
+from app import settings
+
+
+def test_settings():
+    url = "postgresql://app:{DB_PASSWORD}@db.internal:5432/app"
+    assert settings.load_settings(url)["DEBUG"] is False
+
+
+def test_log():
+    assert settings.log("cloned with {GHP}")
+"""
+
+LEAKY_NEW_TEST = f"""\
+from app import settings
+
+
+def test_deploy():
+    assert settings.log("deploy with {GLPAT}")
+"""
+
+
+SETTINGS_CASSETTE = "cassettes/tests/test_settings/test_settings.msgpack"
+LOG_CASSETTE = "cassettes/tests/test_settings/test_log.msgpack"
+LEAKS = [
+    f"{LOG_CASSETTE}: app.settings:log: args.text: GitHub token",
+    f"{LOG_CASSETTE}: app.settings:log: return: GitHub token",
+    f"{SETTINGS_CASSETTE}: app.settings:load_settings: args.url: URL password",
+    f"{SETTINGS_CASSETTE}: app.settings:load_settings: return['DATABASE_URL']: URL password",
+]
+
+
+def cassette_bytes(app: LayeredApp) -> dict[str, bytes]:
+    return {name: (app.root / name).read_bytes() for name in (SETTINGS_CASSETTE, LOG_CASSETTE)}

@@ -1,4 +1,4 @@
-"""`seamrec audit` and `seamrec redact`: secrets already on disk, found and scrubbed.
+"""`seamrec audit`: secrets already on disk, found (the pre-commit hook and the CI example too).
 
 Leaky cassettes are made the way a real repository gets them: recorded with weaker rules
 (`redact_values = false`, as by an older seamrec), after which the project's rules are
@@ -15,83 +15,22 @@ from pathlib import Path
 
 import pytest
 
-from helpers import LayeredApp, clean_env, commit_all, seamrec
-from seamrec.cassette.store import TEMP_SUFFIX, load
+from helpers import (
+    DB_PASSWORD,
+    GHP,
+    LEAKS,
+    LEAKY_NEW_TEST,
+    LEAKY_PYPROJECT,
+    LEAKY_WEAK,
+    LOG_CASSETTE,
+    SETTINGS_CASSETTE,
+    LayeredApp,
+    clean_env,
+    commit_all,
+    seamrec,
+)
 
 pytestmark = pytest.mark.usefixtures("isolated_git")  # no outer repository, no config
-
-DB_PASSWORD = "Hunter2Secret"
-GHP = "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A"
-GLPAT = "glpat-Zq8Rw2Lk5Nb7Vc1Xm4Tp"
-PYPROJECT = """\
-[tool.pytest.ini_options]
-pythonpath = ["."]
-testpaths = ["tests"]
-
-[tool.seamrec]
-boundaries = ["app"]
-"""
-WEAK = PYPROJECT + "redact_values = false\n"
-
-SETTINGS = '''\
-"""Settings and logs."""
-
-
-def load_settings(url):
-    return {"DATABASE_URL": url, "DEBUG": False, "ADMIN": "ada@example.com"}
-
-
-def log(text):
-    return text
-'''
-
-TESTS = f"""\
-from app import settings
-
-
-def test_settings():
-    url = "postgresql://app:{DB_PASSWORD}@db.internal:5432/app"
-    assert settings.load_settings(url)["DEBUG"] is False
-
-
-def test_log():
-    assert settings.log("cloned with {GHP}")
-"""
-
-NEW_TEST = f"""\
-from app import settings
-
-
-def test_deploy():
-    assert settings.log("deploy with {GLPAT}")
-"""
-
-
-@pytest.fixture
-def leaky_app(layered_app: LayeredApp) -> LayeredApp:
-    """Two recorded tests whose cassettes hold a database password and a GitHub token."""
-    (layered_app.root / "tests" / "test_api.py").unlink()
-    layered_app.write("app/settings.py", SETTINGS)
-    layered_app.write("tests/test_settings.py", TESTS)
-    layered_app.write("pyproject.toml", WEAK)
-    layered_app.record().assert_outcomes(passed=2)
-    layered_app.write("pyproject.toml", PYPROJECT)
-    return layered_app
-
-
-SETTINGS_CASSETTE = "cassettes/tests/test_settings/test_settings.msgpack"
-LOG_CASSETTE = "cassettes/tests/test_settings/test_log.msgpack"
-LEAKS = [
-    f"{LOG_CASSETTE}: app.settings:log: args.text: GitHub token",
-    f"{LOG_CASSETTE}: app.settings:log: return: GitHub token",
-    f"{SETTINGS_CASSETTE}: app.settings:load_settings: args.url: URL password",
-    f"{SETTINGS_CASSETTE}: app.settings:load_settings: return['DATABASE_URL']: URL password",
-]
-
-
-def cassette_bytes(app: LayeredApp) -> dict[str, bytes]:
-    return {name: (app.root / name).read_bytes() for name in (SETTINGS_CASSETTE, LOG_CASSETTE)}
-
 
 # ---------------------------------------------------------------------------- audit
 
@@ -186,10 +125,10 @@ def test_audit_base_of_a_file_outside_the_repository_is_an_error(leaky_app: Laye
 def test_audit_base_reports_only_what_the_working_tree_adds(leaky_app: LayeredApp) -> None:
     commit_all(leaky_app.root, "leaks committed long ago")
     before = seamrec(leaky_app.root, "audit", "--base", "HEAD")
-    leaky_app.write("tests/test_deploy.py", NEW_TEST)
-    leaky_app.write("pyproject.toml", WEAK)
+    leaky_app.write("tests/test_deploy.py", LEAKY_NEW_TEST)
+    leaky_app.write("pyproject.toml", LEAKY_WEAK)
     leaky_app.record("tests/test_deploy.py").assert_outcomes(passed=1)
-    leaky_app.write("pyproject.toml", PYPROJECT)
+    leaky_app.write("pyproject.toml", LEAKY_PYPROJECT)
 
     after = seamrec(leaky_app.root, "audit", "--base", "HEAD")
 
@@ -206,74 +145,6 @@ def test_audit_base_reports_only_what_the_working_tree_adds(leaky_app: LayeredAp
             "GitLab token",
         ],
     ) == (after.returncode, after.stdout.splitlines())
-
-
-# --------------------------------------------------------------------------- redact
-
-
-def test_redact_without_yes_lists_what_it_would_change_and_changes_nothing(
-    leaky_app: LayeredApp,
-) -> None:
-    before = cassette_bytes(leaky_app)
-
-    done = seamrec(leaky_app.root, "redact")
-
-    assert 1 == done.returncode
-    assert [f"would redact: {leak}" for leak in LEAKS] == done.stdout.splitlines()[:-1]
-    assert (
-        "2 cassette(s) hold secrets; `seamrec redact --yes` scrubs them"
-        == (done.stdout.splitlines()[-1])
-    )
-    assert before == cassette_bytes(leaky_app)
-
-
-def test_redact_yes_scrubs_in_place_atomically_keeping_the_shapes(leaky_app: LayeredApp) -> None:
-    paths = [leaky_app.root / SETTINGS_CASSETTE, leaky_app.root / LOG_CASSETTE]
-    signatures = [load(path).signature() for path in paths]
-    inodes = [path.stat().st_ino for path in paths]
-    contracts = {p: p.read_bytes() for p in (leaky_app.cassettes / "contracts").iterdir()}
-
-    done = seamrec(leaky_app.root, "redact", "--yes")
-    audit = seamrec(leaky_app.root, "audit")
-    again = seamrec(leaky_app.root, "redact", "--yes")
-    check = leaky_app.check()
-
-    assert 0 == done.returncode
-    assert [f"redacted: {leak}" for leak in LEAKS] == done.stdout.splitlines()
-    assert (0, "seamrec audit: nothing secret-like\n") == (audit.returncode, audit.stdout)
-    assert (0, "seamrec redact: nothing to redact\n") == (again.returncode, again.stdout)
-    assert signatures == [load(path).signature() for path in paths]  # shapes unchanged
-    assert inodes != [path.stat().st_ino for path in paths]  # replaced by os.replace
-    assert [] == list(leaky_app.cassettes.rglob(f"*{TEMP_SUFFIX}"))
-    assert contracts == {p: p.read_bytes() for p in (leaky_app.cassettes / "contracts").iterdir()}
-    check.assert_outcomes(passed=2)
-    assert b"postgresql://app:<redacted>@db.internal:5432/app" in paths[0].read_bytes()
-
-
-def test_redact_yes_rewrites_the_contracts_when_a_key_was_a_secret(
-    leaky_app: LayeredApp,
-) -> None:
-    leaky_app.write(
-        "app/settings.py", SETTINGS + f"\n\ndef owners():\n    return {{{GHP!r}: 'ada'}}\n"
-    )
-    leaky_app.write(
-        "tests/test_owners.py",
-        "from app import settings\n\n\ndef test_owners():\n    assert settings.owners()\n",
-    )
-    leaky_app.write("pyproject.toml", WEAK)
-    leaky_app.record().assert_outcomes(passed=3)
-    leaky_app.write("pyproject.toml", PYPROJECT)
-    contract = leaky_app.cassettes / "contracts" / "app.settings.txt"
-    assert GHP in contract.read_text()
-
-    done = seamrec(leaky_app.root, "redact", "--yes")
-
-    assert "contract updated: cassettes/contracts/app.settings.txt" in done.stdout.splitlines()
-    assert "  return['<redacted>']: str" in contract.read_text().splitlines()
-    assert [] == [
-        p for p in leaky_app.cassettes.rglob("*") if p.is_file() and GHP.encode() in p.read_bytes()
-    ]
-    leaky_app.check().assert_outcomes(passed=3)
 
 
 # ------------------------------------------------- the pre-commit hook and the CI example
