@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,6 @@ from helpers import (
     LEAKY_TESTS,
     LEAKY_WEAK,
     LayeredApp,
-    clean_env,
     fresh_project,
     layered_files,
     record_project,
@@ -45,18 +42,9 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The cassette dir of one real record run of the layered app plus tests/test_orders.py
     (four tests), shared by every test of the `seamrec` command that starts from it."""
     project = tmp_path_factory.mktemp("baseline")
-    for path, source in {**layered_files(), "tests/test_orders.py": EXTRA_TESTS}.items():
-        (project / path).parent.mkdir(parents=True, exist_ok=True)
-        (project / path).write_text(source)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--record-seams"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-        check=False,
-    )
-    assert 0 == done.returncode, done.stdout + done.stderr
+    files = {**layered_files(), "tests/test_orders.py": EXTRA_TESTS}
+    result = record_project(project, files)
+    assert 0 == result.ret, "\n".join(result.outlines + result.errlines)
     return project / "cassettes"
 
 
@@ -76,8 +64,7 @@ def leaky_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     files = {**layered_files(), "app/settings.py": LEAKY_SETTINGS, "pyproject.toml": LEAKY_WEAK}
     del files["tests/test_api.py"]
     files["tests/test_settings.py"] = LEAKY_TESTS
-    done = record_project(project, files)
-    assert (0, True) == (done.returncode, " 2 passed" in done.stdout), done.stdout + done.stderr
+    record_project(project, files).assert_outcomes(passed=2)
     (project / "pyproject.toml").write_text(LEAKY_PYPROJECT)
     return project
 

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -358,22 +359,25 @@ def rename_email_and_record(app: LayeredApp) -> None:
     app.record().assert_outcomes(passed=4)
 
 
-def record_project(
-    root: Path, files: dict[str, str], *args: str
-) -> subprocess.CompletedProcess[str]:
+def record_project(root: Path, files: dict[str, str], *args: str) -> pytest.RunResult:
     """Write `files` (path -> source) below `root` and record them with a real
-    `pytest --record-seams ARGS` run, the way `LayeredApp.record` would. Module- and
+    `pytest --record-seams ARGS` run, as `LayeredApp.record` would. Module- and
     session-scoped fixtures use it to record once for many tests (`LayeredApp.copy_from`)."""
     for path, source in files.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(textwrap.dedent(source))
-    return subprocess.run(
+    started = time.perf_counter()
+    done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--record-seams", *args],
         cwd=root,
         capture_output=True,
         text=True,
         env=clean_env(),
         check=False,
+    )
+    elapsed = time.perf_counter() - started
+    return pytest.RunResult(
+        done.returncode, done.stdout.splitlines(), done.stderr.splitlines(), elapsed
     )
 
 

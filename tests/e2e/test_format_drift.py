@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from helpers import LayeredApp, fresh_project
+from helpers import LayeredApp, fresh_project, record_project
 from seamrec.cassette.store import dump, load
 from seamrec.model.formats import FORMAT_KINDS
 from seamrec.review.changes import Snapshot, compare
@@ -141,20 +141,31 @@ def test_one_account():
 """
 
 
+FILES = {
+    "pyproject.toml": PYPROJECT,
+    "app/__init__.py": "",
+    "app/auth.py": AUTH,
+    "app/orders.py": ORDERS,
+    "app/migrate.py": MIGRATE,
+    "app/generated.py": GENERATED,
+    "app/api.py": API,
+    "tests/test_shop.py": TESTS,
+}
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shop and its cassettes, recorded once for the module."""
+    project = tmp_path_factory.mktemp("shop")
+    record_project(project, FILES).assert_outcomes(passed=5)
+    return project
+
+
 @pytest.fixture
-def shop(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> LayeredApp:
-    files = {
-        "pyproject.toml": PYPROJECT,
-        "app/__init__.py": "",
-        "app/auth.py": AUTH,
-        "app/orders.py": ORDERS,
-        "app/migrate.py": MIGRATE,
-        "app/generated.py": GENERATED,
-        "app/api.py": API,
-        "tests/test_shop.py": TESTS,
-    }
-    app = fresh_project(pytester, monkeypatch, files)
-    app.record().assert_outcomes(passed=5)
+def shop(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, recording: Path) -> LayeredApp:
+    """A copy of the recorded shop, for this test to change."""
+    app = fresh_project(pytester, monkeypatch, {})
+    app.copy_from(recording)
     return app
 
 
