@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from helpers import (
     EXTRA_TESTS,
+    IN_PROCESS,
     LEAKY_PYPROJECT,
     LEAKY_SETTINGS,
     LEAKY_TESTS,
@@ -19,6 +21,19 @@ from helpers import (
     layered_files,
     record_project,
 )
+
+
+@pytest.fixture(autouse=True)
+def inner_runs_in_subprocesses(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The `subprocess_runs` marker: this test's inner pytest runs are real subprocesses."""
+    if request.node.get_closest_marker("subprocess_runs") is None:
+        yield
+        return
+    IN_PROCESS.enabled = False
+    try:
+        yield
+    finally:
+        IN_PROCESS.enabled = True
 
 
 @pytest.fixture

@@ -13,9 +13,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,6 +199,10 @@ class LayeredApp:
         shutil.copytree(project, self.root, dirs_exist_ok=True)
 
     def run(self, *args: str) -> pytest.RunResult:
+        """A pytest run of the project: in this process where that is proven safe
+        (`run_in_process`), else a real subprocess."""
+        if IN_PROCESS.enabled and not {"-n", "--numprocesses", "--dist"} & set(args):
+            return run_in_process(self.pytester, "-p", "no:cacheprovider", *args)
         return self.pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
 
     def record(self, *args: str) -> pytest.RunResult:
@@ -211,6 +217,81 @@ class LayeredApp:
             path.relative_to(self.cassettes).as_posix(): path.read_bytes()
             for path in sorted(self.cassettes.rglob("*.msgpack"))
         }
+
+
+class InProcess:
+    """Whether `LayeredApp.run` may run pytest in this process (the `subprocess_runs`
+    marker of a test turns it off, see conftest.py)."""
+
+    enabled = True
+
+
+IN_PROCESS = InProcess()
+
+# What seamrec patches outside the code under test and must give back at the end of a run:
+# (module, class or "" for the module itself, attribute).
+PATCHED_BY_SEAMREC = (
+    ("sqlite3", "", "connect"),
+    ("sqlite3.dbapi2", "", "connect"),
+    ("psycopg", "", "connect"),
+    ("werkzeug.test", "Client", "open"),
+    ("httpx", "ASGITransport", "handle_async_request"),
+    ("httpx", "Client", "send"),
+    ("httpx", "AsyncClient", "send"),
+    ("requests", "Session", "send"),
+    ("starlette.testclient", "_TestClientTransport", "handle_request"),
+    ("django.test.client", "Client", "request"),
+)
+
+
+def process_state() -> dict[str, object]:
+    """What an inner run in this process could leave changed for the tests after it."""
+    state: dict[str, object] = {
+        "sys.meta_path": list(sys.meta_path),
+        "sys.path_hooks": list(sys.path_hooks),
+        "sys.path": list(sys.path),
+        "sys.gettrace": sys.gettrace(),
+        "sys.getprofile": sys.getprofile(),
+        "sys.excepthook": sys.excepthook,
+        "threading.excepthook": threading.excepthook,
+        # pytest itself sets and removes PYTEST_CURRENT_TEST (restored by run_in_process)
+        **{f"${k}": v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"},
+        "cwd": os.getcwd(),
+        "signal.SIGINT": signal.getsignal(signal.SIGINT),
+        "signal.SIGTERM": signal.getsignal(signal.SIGTERM),
+        "threads": {t for t in threading.enumerate() if not t.daemon},
+    }
+    for module_name, owner_name, attribute in PATCHED_BY_SEAMREC:
+        module = sys.modules.get(module_name)
+        owner = getattr(module, owner_name, None) if owner_name else module
+        if owner is not None:
+            state[f"{module_name}:{owner_name}.{attribute}"] = vars(owner).get(attribute)
+    return state
+
+
+def run_in_process(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """`pytest ARGS` in this process, proven to leave the process as it found it.
+
+    pytester restores `sys.modules`, `sys.path` and `sys.meta_path` after the run (so the
+    app's modules, and the wrappers in them, are gone); seamrec must give back everything
+    else it patched when the run ends, and this fails the test if anything differs.
+    Bytecode is not written, as in the subprocess runs (PYTHONDONTWRITEBYTECODE)."""
+    before = process_state()
+    current_test = os.environ.get("PYTEST_CURRENT_TEST")
+    dont_write_bytecode = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
+    try:
+        result = pytester.runpytest_inprocess(*args)
+    finally:
+        sys.dont_write_bytecode = dont_write_bytecode
+        if current_test is not None:
+            os.environ["PYTEST_CURRENT_TEST"] = current_test
+    after = process_state()
+    changed = sorted(
+        name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+    )
+    assert not changed, f"the in-process pytest run left these changed: {changed}"
+    return result
 
 
 # Third-party pytest plugins no inner run uses, left out of every inner run: hypothesis'
