@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+# Imported once, before any pytester snapshot of sys.modules: SQLAlchemy cannot be imported
+# a second time in one process, which in-process inner runs would otherwise do.
+import sqlalchemy.orm  # noqa: F401
+
 from helpers import (
     EXTRA_TESTS,
     IN_PROCESS,

@@ -14,11 +14,13 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -260,6 +262,8 @@ def process_state() -> dict[str, object]:
         "signal.SIGINT": signal.getsignal(signal.SIGINT),
         "signal.SIGTERM": signal.getsignal(signal.SIGTERM),
         "threads": {t for t in threading.enumerate() if not t.daemon},
+        "sqlite3.adapters": dict(sqlite3.adapters),
+        "sqlite3.converters": dict(sqlite3.converters),
     }
     for module_name, owner_name, attribute in PATCHED_BY_SEAMREC:
         module = sys.modules.get(module_name)
@@ -267,6 +271,14 @@ def process_state() -> dict[str, object]:
         if owner is not None:
             state[f"{module_name}:{owner_name}.{attribute}"] = vars(owner).get(attribute)
     return state
+
+
+def interpreter_default_warning_filters() -> None:
+    """The warning filters a fresh interpreter starts with (as in a subprocess run)."""
+    warnings.resetwarnings()
+    for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+        warnings.simplefilter("ignore", category)
+    warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
 
 
 def run_in_process(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
@@ -281,11 +293,15 @@ def run_in_process(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     dont_write_bytecode = sys.dont_write_bytecode
     sys.dont_write_bytecode = True
     try:
-        result = pytester.runpytest_inprocess(*args)
+        with warnings.catch_warnings():
+            interpreter_default_warning_filters()  # not this run's `filterwarnings = error`
+            result = pytester.runpytest_inprocess(*args)
     finally:
         sys.dont_write_bytecode = dont_write_bytecode
         if current_test is not None:
             os.environ["PYTEST_CURRENT_TEST"] = current_test
+    for thread in {t for t in threading.enumerate() if not t.daemon} - before["threads"]:  # type: ignore[operator]
+        thread.join(timeout=5)  # an app's worker thread may take a moment to end
     after = process_state()
     changed = sorted(
         name for name in before.keys() | after.keys() if before.get(name) != after.get(name)

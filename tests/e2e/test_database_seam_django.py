@@ -18,6 +18,9 @@ import pytest
 
 from helpers import LayeredApp, crossings, fresh_project, seamrec_summary
 
+# Django is configured once per process (`settings.configure`): real subprocesses.
+pytestmark = pytest.mark.subprocess_runs
+
 pytest.importorskip("django")
 
 PYPROJECT = """\

@@ -299,6 +299,7 @@ def test_describe():
 """
 
 
+@pytest.mark.subprocess_runs  # Django is configured once per process
 def test_a_replayed_django_model_with_a_foreign_key_is_one_django_accepts(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
