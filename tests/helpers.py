@@ -265,6 +265,9 @@ def process_state() -> dict[str, object]:
         "sqlite3.adapters": dict(sqlite3.adapters),
         "sqlite3.converters": dict(sqlite3.converters),
     }
+    django_conf = sys.modules.get("django.conf")
+    if django_conf is not None:  # Django is configured once per process
+        state["django settings configured"] = django_conf.settings.configured
     for module_name, owner_name, attribute in PATCHED_BY_SEAMREC:
         module = sys.modules.get(module_name)
         owner = getattr(module, owner_name, None) if owner_name else module
