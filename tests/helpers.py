@@ -246,6 +246,12 @@ PATCHED_BY_SEAMREC = (
 )
 
 
+def current_umask() -> int:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
 def process_state() -> dict[str, object]:
     """What an inner run in this process could leave changed for the tests after it."""
     state: dict[str, object] = {
@@ -259,6 +265,7 @@ def process_state() -> dict[str, object]:
         # pytest itself sets and removes PYTEST_CURRENT_TEST (restored by run_in_process)
         **{f"${k}": v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"},
         "cwd": os.getcwd(),
+        "umask": current_umask(),
         "signal.SIGINT": signal.getsignal(signal.SIGINT),
         "signal.SIGTERM": signal.getsignal(signal.SIGTERM),
         "threads": {t for t in threading.enumerate() if not t.daemon},
@@ -298,7 +305,7 @@ def run_in_process(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     try:
         with warnings.catch_warnings():
             interpreter_default_warning_filters()  # not this run's `filterwarnings = error`
-            result = pytester.runpytest_inprocess(*args)
+            result = pytester.runpytest_inprocess(*args, no_reraise_ctrlc=True)
     finally:
         sys.dont_write_bytecode = dont_write_bytecode
         if current_test is not None:

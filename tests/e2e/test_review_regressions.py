@@ -529,6 +529,7 @@ def test_a_generator_seam_that_now_raises_before_its_first_yield_is_an_outcome_c
 # ------------------------------------------------------- 10. cassette file permissions
 
 
+@pytest.mark.subprocess_runs  # seamrec reads the umask once, when it is imported
 def test_cassettes_are_created_with_the_umask_applied_to_0666(layered_app: LayeredApp) -> None:
     umask = 0o027  # not the usual 022: 0o644 must not simply be hard-coded either
     old = os.umask(umask)
