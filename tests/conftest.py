@@ -7,11 +7,16 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+# Imported once, before any pytester snapshot of sys.modules, so that in-process inner runs
+# (helpers.run_in_process) reuse them instead of importing them again each run. SQLAlchemy
+# cannot even be imported a second time in one process.
+import fastapi  # noqa: F401
+import flask  # noqa: F401
+import httpx  # noqa: F401
 import pytest
-
-# Imported once, before any pytester snapshot of sys.modules: SQLAlchemy cannot be imported
-# a second time in one process, which in-process inner runs would otherwise do.
+import requests  # noqa: F401
 import sqlalchemy.orm  # noqa: F401
+import werkzeug.test  # noqa: F401
 
 from helpers import (
     EXTRA_TESTS,

@@ -269,8 +269,6 @@ def process_state() -> dict[str, object]:
         "signal.SIGINT": signal.getsignal(signal.SIGINT),
         "signal.SIGTERM": signal.getsignal(signal.SIGTERM),
         "threads": {t for t in threading.enumerate() if not t.daemon},
-        "sqlite3.adapters": dict(sqlite3.adapters),
-        "sqlite3.converters": dict(sqlite3.converters),
     }
     django_conf = sys.modules.get("django.conf")
     if django_conf is not None:  # Django is configured once per process
@@ -291,14 +289,30 @@ def interpreter_default_warning_filters() -> None:
     warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
 
 
+def project_modules(root: Path) -> set[str]:
+    """The top-level modules and packages a pytest run in `root` could import from it."""
+    return {
+        path.stem
+        for base in (root, root / "tests")
+        if base.is_dir()
+        for path in base.iterdir()
+        if path.suffix == ".py" or (path / "__init__.py").is_file()
+    } - {"conftest"}
+
+
 def run_in_process(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     """`pytest ARGS` in this process, proven to leave the process as it found it.
 
     pytester restores `sys.modules`, `sys.path` and `sys.meta_path` after the run (so the
     app's modules, and the wrappers in them, are gone); seamrec must give back everything
-    else it patched when the run ends, and this fails the test if anything differs.
-    Bytecode is not written, as in the subprocess runs (PYTHONDONTWRITEBYTECODE)."""
+    else it patched when the run ends, and this fails the test if anything differs. What
+    the app itself registers process-wide (sqlite3 adapters and converters) is undone here,
+    as the end of a subprocess would. Bytecode is not written, as in the subprocess runs
+    (PYTHONDONTWRITEBYTECODE), and no module of the project may be loaded already."""
+    loaded = sorted(project_modules(pytester.path) & sys.modules.keys())
+    assert not loaded, f"modules of the inner project are loaded in this process: {loaded}"
     before = process_state()
+    sqlite3_registries = dict(sqlite3.adapters), dict(sqlite3.converters)
     current_test = os.environ.get("PYTEST_CURRENT_TEST")
     dont_write_bytecode = sys.dont_write_bytecode
     sys.dont_write_bytecode = True
@@ -310,6 +324,11 @@ def run_in_process(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
         sys.dont_write_bytecode = dont_write_bytecode
         if current_test is not None:
             os.environ["PYTEST_CURRENT_TEST"] = current_test
+        for registry, saved in zip(
+            (sqlite3.adapters, sqlite3.converters), sqlite3_registries, strict=True
+        ):
+            registry.clear()
+            registry.update(saved)
     for thread in {t for t in threading.enumerate() if not t.daemon} - before["threads"]:  # type: ignore[operator]
         thread.join(timeout=5)  # an app's worker thread may take a moment to end
     after = process_state()

@@ -18,9 +18,6 @@ import pytest
 
 from helpers import INNER_ADDOPTS, LayeredApp, isolate_inner_run
 
-# The example app registers an sqlite3 converter, which is process-wide: real subprocesses.
-pytestmark = pytest.mark.subprocess_runs
-
 ROOT = Path(__file__).resolve().parents[2]
 
 PYPROJECT = """\

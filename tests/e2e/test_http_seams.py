@@ -66,7 +66,6 @@ def example(
     return LayeredApp(pytester)
 
 
-@pytest.mark.subprocess_runs  # the example app registers an sqlite3 converter
 def test_the_recorded_api_checks_clean_and_has_a_readable_contract(example: LayeredApp) -> None:
     result = example.check()
     result.assert_outcomes(passed=16)
@@ -79,7 +78,6 @@ def test_the_recorded_api_checks_clean_and_has_a_readable_contract(example: Laye
     assert "Authorization" not in contract
 
 
-@pytest.mark.subprocess_runs  # the example app registers an sqlite3 converter
 def test_a_renamed_response_key_is_drift(example: LayeredApp) -> None:
     example.edit(ORDERS, 'return {"orders": [', 'return {"results": [')
     tests = (
@@ -95,7 +93,6 @@ def test_a_renamed_response_key_is_drift(example: LayeredApp) -> None:
     assert 're-record: pytest --record-seams "tests/test_orders.py::' in text
 
 
-@pytest.mark.subprocess_runs  # the example app registers an sqlite3 converter
 def test_a_changed_status_code_is_drift(example: LayeredApp) -> None:
     example.edit(ORDERS, "return _json(order), 201", "return _json(order), 200")
     example.edit(
@@ -109,7 +106,6 @@ def test_a_changed_status_code_is_drift(example: LayeredApp) -> None:
     assert "    status changed  201 → 200" in result.stdout.str()
 
 
-@pytest.mark.subprocess_runs  # the example app registers an sqlite3 converter
 def test_a_number_turned_into_text_is_drift(example: LayeredApp) -> None:
     example.edit(ORDERS, '"item_count": order.item_count,', '"item_count": str(order.item_count),')
     example.edit(TEST_ORDERS, "assert (6, 3, False) ==", 'assert ("6", 3, False) ==')
@@ -119,7 +115,6 @@ def test_a_number_turned_into_text_is_drift(example: LayeredApp) -> None:
     assert "type changed  response[201].json['item_count']  int → str" in result.stdout.str()
 
 
-@pytest.mark.subprocess_runs  # the example app registers an sqlite3 converter
 def test_a_request_body_of_another_shape_is_drift(example: LayeredApp) -> None:
     example.edit(
         TEST_ORDERS,

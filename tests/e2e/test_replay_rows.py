@@ -13,9 +13,6 @@ import pytest
 
 from helpers import LayeredApp, fresh_project, seamrec_summary
 
-# The app registers an sqlite3 converter, which is process-wide: real subprocesses.
-pytestmark = pytest.mark.subprocess_runs
-
 PYPROJECT = """\
 [tool.pytest.ini_options]
 pythonpath = ["."]
