@@ -312,7 +312,7 @@ def run_in_process(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     loaded = sorted(project_modules(pytester.path) & sys.modules.keys())
     assert not loaded, f"modules of the inner project are loaded in this process: {loaded}"
     before = process_state()
-    sqlite3_registries = dict(sqlite3.adapters), dict(sqlite3.converters)
+    adapters, converters = dict(sqlite3.adapters), dict(sqlite3.converters)
     current_test = os.environ.get("PYTEST_CURRENT_TEST")
     dont_write_bytecode = sys.dont_write_bytecode
     sys.dont_write_bytecode = True
@@ -324,11 +324,10 @@ def run_in_process(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
         sys.dont_write_bytecode = dont_write_bytecode
         if current_test is not None:
             os.environ["PYTEST_CURRENT_TEST"] = current_test
-        for registry, saved in zip(
-            (sqlite3.adapters, sqlite3.converters), sqlite3_registries, strict=True
-        ):
-            registry.clear()
-            registry.update(saved)
+        sqlite3.adapters.clear()
+        sqlite3.adapters.update(adapters)
+        sqlite3.converters.clear()
+        sqlite3.converters.update(converters)
     for thread in {t for t in threading.enumerate() if not t.daemon} - before["threads"]:  # type: ignore[operator]
         thread.join(timeout=5)  # an app's worker thread may take a moment to end
     after = process_state()

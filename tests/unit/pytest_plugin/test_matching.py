@@ -1,10 +1,11 @@
 """seamrec.assert_matches and the `seams` fixture: hand-written fakes checked against what
 the real seams were recorded with.
 
-The cassettes are recorded for real, in-process, the way tests/test_instrument.py drives
-a session: a throwaway package is wrapped by a recording `SeamSession`, a "test" calls it
-from this module (so the calls cross a seam), and the session writes one cassette per test
-under the cassette directory. The `seams` fixture is exercised in a pytester subprocess.
+The cassettes are recorded for real, in-process, the way
+tests/unit/runtime/test_instrument.py drives a session: a throwaway package is wrapped
+by a recording `SeamSession`, a "test" calls it from this module (so the calls cross a
+seam), and the session writes one cassette per test under the cassette directory. The
+`seams` fixture is exercised in a pytester subprocess.
 """
 
 from __future__ import annotations

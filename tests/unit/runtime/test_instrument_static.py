@@ -288,6 +288,7 @@ def test_handler():
 """
 
 
+@pytest.mark.subprocess_runs  # Django must be unconfigured: a process of its own
 def test_django_lazy_objects_are_named_and_never_evaluated(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
