@@ -7,9 +7,11 @@ SQLite database (and, with the `postgres_dsn` fixture, to a real PostgreSQL serv
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from helpers import LayeredApp, fresh_project, payload, seamrec_summary
+from helpers import LayeredApp, fresh_project, payload, record_project, seamrec_summary
 from seamrec.cassette.store import load
 
 PYPROJECT = """\
@@ -118,21 +120,38 @@ def test_own_query():
 GET_USER = "sql:SELECT id, name, created FROM users WHERE id = ?"
 
 
+FILES = {
+    "pyproject.toml": PYPROJECT,
+    "shop/__init__.py": "",
+    "shop/repo.py": REPO,
+    "vendor/__init__.py": "",
+    "vendor/audit.py": AUDIT,
+    "tests/test_shop.py": TESTS,
+}
+
+
 @pytest.fixture
 def shop(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> LayeredApp:
     """The SQLite shop with four passing tests, nothing recorded yet."""
-    return fresh_project(
-        pytester,
-        monkeypatch,
-        {
-            "pyproject.toml": PYPROJECT,
-            "shop/__init__.py": "",
-            "shop/repo.py": REPO,
-            "vendor/__init__.py": "",
-            "vendor/audit.py": AUDIT,
-            "tests/test_shop.py": TESTS,
-        },
-    )
+    return fresh_project(pytester, monkeypatch, FILES)
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shop and its cassettes, recorded once for the module."""
+    project = tmp_path_factory.mktemp("shop")
+    record_project(project, FILES).assert_outcomes(passed=4)
+    return project
+
+
+@pytest.fixture
+def recorded_shop(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, recording: Path
+) -> LayeredApp:
+    """A copy of the recorded shop, for this test to change."""
+    app = fresh_project(pytester, monkeypatch, {})
+    app.copy_from(recording)
+    return app
 
 
 def sql_contract(app: LayeredApp) -> str:
@@ -163,8 +182,9 @@ def test_record_then_check_is_clean_and_queries_are_counted_on_their_own_line(
     ] == seamrec_summary(check)
 
 
-def test_a_query_records_parameters_columns_and_detect_types_row_shapes(shop: LayeredApp) -> None:
-    shop.record().assert_outcomes(passed=4)
+def test_a_query_records_parameters_columns_and_detect_types_row_shapes(
+    recorded_shop: LayeredApp,
+) -> None:
 
     assert [
         "  args.params: tuple",
@@ -181,8 +201,8 @@ def test_a_query_records_parameters_columns_and_detect_types_row_shapes(shop: La
         "  return.rows[*]['name']: str",
         "tests:",
         "  tests/test_shop.py::test_get_user",
-    ] == contract_section(shop, GET_USER)
-    calls = load(shop.cassettes / "tests" / "test_shop" / "test_get_user.msgpack").calls
+    ] == contract_section(recorded_shop, GET_USER)
+    calls = load(recorded_shop.cassettes / "tests" / "test_shop" / "test_get_user.msgpack").calls
     query = next(call for call in calls if call.seam == GET_USER)
     assert ("shop.repo", "return") == (query.caller, query.outcome)
     assert {"params": (1,)} == payload(query.args)
@@ -191,15 +211,16 @@ def test_a_query_records_parameters_columns_and_detect_types_row_shapes(shop: La
 
 
 def test_in_lists_of_any_length_are_one_statement_and_executemany_is_recorded(
-    shop: LayeredApp,
+    recorded_shop: LayeredApp,
 ) -> None:
-    shop.record().assert_outcomes(passed=4)
 
     assert [
         "  args.params: tuple",
         "  args.params[0]: list",
         "  args.params[0][*]: int",
-    ] == contract_section(shop, "sql:SELECT name FROM users WHERE id IN (...) ORDER BY id")[:3]
+    ] == contract_section(
+        recorded_shop, "sql:SELECT name FROM users WHERE id IN (...) ORDER BY id"
+    )[:3]
     insert = "sql:INSERT INTO users (id, name, email, created) VALUES (?, ?, ?, ?)"
     assert (
         [
@@ -211,24 +232,24 @@ def test_in_lists_of_any_length_are_one_statement_and_executemany_is_recorded(
             "  args.seq_of_params[*][3]: datetime",
             "  return: None",
         ]
-        == contract_section(shop, insert)[:7]
+        == contract_section(recorded_shop, insert)[:7]
     )
 
 
-def test_rows_are_recorded_as_the_caller_iterates_and_no_further(shop: LayeredApp) -> None:
-    shop.record().assert_outcomes(passed=4)
+def test_rows_are_recorded_as_the_caller_iterates_and_no_further(recorded_shop: LayeredApp) -> None:
 
-    cassette = load(shop.cassettes / "tests" / "test_shop" / "test_first_names.msgpack")
+    cassette = load(recorded_shop.cassettes / "tests" / "test_shop" / "test_first_names.msgpack")
     query = next(call for call in cassette.calls if call.seam.startswith("sql:SELECT id, name"))
     assert [{"id": 1, "name": "Ada"}, {"id": 2, "name": "Bob"}] == query.result["rows"]
 
 
 def test_queries_of_tests_schema_scripts_and_libraries_outside_the_boundaries_are_no_seams(
-    shop: LayeredApp,
+    recorded_shop: LayeredApp,
 ) -> None:
-    shop.record().assert_outcomes(passed=4)
 
-    statements = [line for line in sql_contract(shop).splitlines() if line.startswith("## ")]
+    statements = [
+        line for line in sql_contract(recorded_shop).splitlines() if line.startswith("## ")
+    ]
     assert [
         "## sql:INSERT INTO users (id, name, email, created) VALUES (?, ?, ?, ?)",
         "## sql:SELECT id, name FROM users ORDER BY id",
@@ -237,16 +258,17 @@ def test_queries_of_tests_schema_scripts_and_libraries_outside_the_boundaries_ar
     ] == statements
 
 
-def test_a_column_renamed_by_an_alias_is_reported_with_the_statement(shop: LayeredApp) -> None:
-    shop.record().assert_outcomes(passed=4)
-    shop.edit(
+def test_a_column_renamed_by_an_alias_is_reported_with_the_statement(
+    recorded_shop: LayeredApp,
+) -> None:
+    recorded_shop.edit(
         "shop/repo.py",
         '"SELECT id, name, created FROM',
         '"SELECT id, name, created AS created_at FROM',
     )
-    shop.edit("tests/test_shop.py", 'repo.get_user(1)["name"]', "repo.get_user(1)[1]")
+    recorded_shop.edit("tests/test_shop.py", 'repo.get_user(1)["name"]', "repo.get_user(1)[1]")
 
-    result = shop.check("tests/test_shop.py::test_get_user")
+    result = recorded_shop.check("tests/test_shop.py::test_get_user")
 
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
@@ -259,15 +281,16 @@ def test_a_column_renamed_by_an_alias_is_reported_with_the_statement(shop: Layer
     )
 
 
-def test_a_datetime_column_selected_through_strftime_is_a_type_change(shop: LayeredApp) -> None:
-    shop.record().assert_outcomes(passed=4)
-    shop.edit(
+def test_a_datetime_column_selected_through_strftime_is_a_type_change(
+    recorded_shop: LayeredApp,
+) -> None:
+    recorded_shop.edit(
         "shop/repo.py",
         '"SELECT id, name, created FROM',
         "\"SELECT id, name, strftime('%Y', created) AS created FROM",
     )
 
-    result = shop.check()
+    result = recorded_shop.check()
 
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(
@@ -278,11 +301,12 @@ def test_a_datetime_column_selected_through_strftime_is_a_type_change(shop: Laye
     )
 
 
-def test_a_column_added_or_removed_is_reported(shop: LayeredApp) -> None:
-    shop.record().assert_outcomes(passed=4)
-    shop.edit("shop/repo.py", '"SELECT id, name, created FROM', '"SELECT id, name, email FROM')
+def test_a_column_added_or_removed_is_reported(recorded_shop: LayeredApp) -> None:
+    recorded_shop.edit(
+        "shop/repo.py", '"SELECT id, name, created FROM', '"SELECT id, name, email FROM'
+    )
 
-    result = shop.check()
+    result = recorded_shop.check()
 
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(
@@ -293,11 +317,10 @@ def test_a_column_added_or_removed_is_reported(shop: LayeredApp) -> None:
     )
 
 
-def test_a_parameter_whose_type_changed_is_reported(shop: LayeredApp) -> None:
-    shop.record().assert_outcomes(passed=4)
-    shop.edit("shop/repo.py", "(user_id,)", "(str(user_id),)")
+def test_a_parameter_whose_type_changed_is_reported(recorded_shop: LayeredApp) -> None:
+    recorded_shop.edit("shop/repo.py", "(user_id,)", "(str(user_id),)")
 
-    result = shop.check()
+    result = recorded_shop.check()
 
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(
@@ -308,15 +331,14 @@ def test_a_parameter_whose_type_changed_is_reported(shop: LayeredApp) -> None:
     )
 
 
-def test_a_query_no_longer_run_is_reported_missing(shop: LayeredApp) -> None:
-    shop.record().assert_outcomes(passed=4)
-    shop.edit(
+def test_a_query_no_longer_run_is_reported_missing(recorded_shop: LayeredApp) -> None:
+    recorded_shop.edit(
         "shop/repo.py",
         "    row = db().execute(",
         "    row = (db() and {'name': 'Ada'}) or db().execute(",
     )
 
-    result = shop.check()
+    result = recorded_shop.check()
 
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(
@@ -325,18 +347,19 @@ def test_a_query_no_longer_run_is_reported_missing(shop: LayeredApp) -> None:
 
 
 def test_only_the_literal_values_and_in_list_lengths_changing_is_no_drift(
-    shop: LayeredApp,
+    recorded_shop: LayeredApp,
 ) -> None:
-    shop.record().assert_outcomes(passed=4)
-    shop.edit("tests/test_shop.py", "repo.names([1, 2]) == [", "repo.names([1, 2, 3])[:2] == [")
-    shop.edit(
+    recorded_shop.edit(
+        "tests/test_shop.py", "repo.names([1, 2]) == [", "repo.names([1, 2, 3])[:2] == ["
+    )
+    recorded_shop.edit(
         "shop/repo.py",
         '"SELECT id, name FROM users ORDER BY id"',
         '"SELECT id, name FROM users  WHERE id > 0 ORDER BY id"',
     )
-    shop.edit("shop/repo.py", "WHERE id > 0", "WHERE id > -1")
+    recorded_shop.edit("shop/repo.py", "WHERE id > 0", "WHERE id > -1")
 
-    result = shop.check()
+    result = recorded_shop.check()
 
     result.assert_outcomes(passed=4)
 
@@ -458,16 +481,17 @@ def test_a_secret_column_is_redacted_in_the_recorded_rows(shop: LayeredApp) -> N
     assert "  return.rows[*]['password']: str" in contract_section(shop, seam)
 
 
-def test_queries_inside_a_replayed_seam_are_not_reported_missing(shop: LayeredApp) -> None:
-    shop.record().assert_outcomes(passed=4)
-    shop.edit(
+def test_queries_inside_a_replayed_seam_are_not_reported_missing(recorded_shop: LayeredApp) -> None:
+    recorded_shop.edit(
         "tests/test_shop.py",
         "def test_names():",
         '@pytest.mark.seams(replay=["shop.repo:names"])\ndef test_names():',
     )
-    shop.edit("tests/test_shop.py", "import sqlite3\n", "import sqlite3\n\nimport pytest\n")
+    recorded_shop.edit(
+        "tests/test_shop.py", "import sqlite3\n", "import sqlite3\n\nimport pytest\n"
+    )
 
-    result = shop.check()
+    result = recorded_shop.check()
 
     result.assert_outcomes(passed=4)
     assert "seamrec (check): 4 seams wrapped, 2 calls checked, 2 calls replayed" in (
