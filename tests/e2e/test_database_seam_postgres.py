@@ -14,6 +14,10 @@ import pytest
 
 from helpers import LayeredApp, fresh_project, seamrec_summary
 
+# The apps leave psycopg connections open for the end of the process to close (a subprocess
+# each; in-process they would be collected during a later test, which warns).
+pytestmark = pytest.mark.subprocess_runs
+
 PYPROJECT = """\
 [tool.pytest.ini_options]
 pythonpath = ["."]
