@@ -1,267 +1,106 @@
-"""A small layered app (api → service → repo on sqlite3) for end-to-end runs of seamrec.
-
-Every run is a real `pytest` subprocess (`runpytest_subprocess`): instrumentation rewrites
-`sys.modules`, which an in-process run would leak into the next test. Between the record
-run and the check run a test changes the app with `LayeredApp.edit`, the way a developer
-would change the code.
-"""
+"""Fixtures shared by the whole suite; the plain helpers they use live in helpers.py."""
 
 from __future__ import annotations
 
 import os
-import re
-import textwrap
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
-import pytest
-
-from seamrec.cassette.store import load
-from seamrec.model.codec import pack, unpack
-
-PYPROJECT = """\
-[tool.pytest.ini_options]
-pythonpath = ["."]
-testpaths = ["tests"]
-
-[tool.seamrec]
-boundaries = ["app"]
-databases = []  # these runs count module seams; the database seam has test_database_seam.py
-"""
-
-REPO = '''\
-"""Storage: users and their orders in an in-memory SQLite database."""
-
-import asyncio
-import sqlite3
-import time
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
-FETCHED: list[int] = []  # ids of the orders `iter_orders` has produced so far
+# Imported once, before any pytester snapshot of sys.modules, so that in-process inner runs
+# (helpers.run_in_process) reuse them instead of importing them again each run. SQLAlchemy
+# cannot even be imported a second time in one process.
+import fastapi  # noqa: F401
+import flask  # noqa: F401
+import httpx  # noqa: F401
+import pytest
+import requests  # noqa: F401
+import sqlalchemy.orm  # noqa: F401
+import werkzeug.test  # noqa: F401
 
-_connection: sqlite3.Connection | None = None
-
-
-def _db() -> sqlite3.Connection:
-    global _connection
-    if _connection is None:
-        _connection = sqlite3.connect(":memory:")
-        _connection.executescript("""
-            CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT, zip TEXT,
-                                city TEXT);
-            CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER, total INTEGER);
-            INSERT INTO users VALUES (1, 'Ada', 'ada@example.org', '10115', 'Berlin');
-            INSERT INTO orders VALUES (10, 1, 250), (11, 1, 990), (12, 1, 40);
-        """)
-    return _connection
-
-
-def get_user(user_id: int) -> dict[str, object]:
-    row = _db().execute(
-        "SELECT id, name, email, zip, city FROM users WHERE id = ?", (user_id,)
-    ).fetchone()
-    if row is None:
-        raise KeyError(user_id)
-    id_, name, email, zip_code, city = row
-    return {
-        "id": id_,
-        "name": name,
-        "email": email,
-        "created_at": int(time.time() * 1_000_000),
-        "address": {"zip": zip_code, "city": city},
-    }
+from helpers import (
+    EXTRA_TESTS,
+    IN_PROCESS,
+    LEAKY_PYPROJECT,
+    LEAKY_SETTINGS,
+    LEAKY_TESTS,
+    LEAKY_WEAK,
+    LayeredApp,
+    fresh_project,
+    layered_files,
+    record_project,
+)
 
 
-def order_rows(user_id: int, limit: int) -> list[tuple[int, int]]:
-    rows: list[tuple[int, int]] = _db().execute(
-        "SELECT id, total FROM orders WHERE user_id = ? ORDER BY id LIMIT ?", (user_id, limit)
-    ).fetchall()
-    return rows
-
-
-async def fetch_user(user_id: int) -> dict[str, object]:
-    await asyncio.sleep(0)
-    return get_user(user_id)
-
-
-def iter_orders(user_id: int) -> Iterator[tuple[int, int]]:
-    for row in order_rows(user_id, 100):
-        FETCHED.append(row[0])
-        yield row
-'''
-
-SERVICE = '''\
-"""Business rules on top of the repository."""
-
-from app.repo import get_user, order_rows
-
-
-def profile(user_id: int) -> dict[str, object] | None:
+@pytest.fixture(autouse=True)
+def inner_runs_in_subprocesses(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The `subprocess_runs` marker: this test's inner pytest runs are real subprocesses."""
+    if request.node.get_closest_marker("subprocess_runs") is None:
+        yield
+        return
+    IN_PROCESS.enabled = False
     try:
-        user = get_user(user_id)
-    except LookupError:
-        return None
-    return {"id": user["id"], "name": user["name"]}
-
-
-def order_summary(user_id: int) -> dict[str, object]:
-    get_user(user_id)  # unknown users raise
-    rows = order_rows(user_id, 2)
-    return {"count": len(rows)}
-'''
-
-API = '''\
-"""Handlers, registered by name in ROUTES at import time."""
-
-from collections.abc import Callable
-from typing import Any
-
-from app import service
-
-ROUTES: dict[str, Callable[[int], dict[str, Any]]] = {}
-
-
-def route(name: str) -> Callable[[Callable[[int], dict[str, Any]]], Any]:
-    def register(handler: Callable[[int], dict[str, Any]]) -> Callable[[int], dict[str, Any]]:
-        ROUTES[name] = handler
-        return handler
-
-    return register
-
-
-@route("profile")
-def get_profile(user_id: int) -> dict[str, object]:
-    body = service.profile(user_id)
-    return {"status": 200 if body else 404, "body": body}
-
-
-@route("orders")
-def get_orders(user_id: int) -> dict[str, object]:
-    return {"status": 200, "body": service.order_summary(user_id)}
-'''
-
-TESTS = """\
-from app.api import ROUTES, get_profile
-
-
-def test_profile():
-    assert get_profile(1) == {"status": 200, "body": {"id": 1, "name": "Ada"}}
-
-
-def test_unknown_user():
-    assert get_profile(99) == {"status": 404, "body": None}
-
-
-def test_orders_by_route():
-    assert ROUTES["orders"](1)["body"]["count"] == 2
-"""
-
-
-@dataclass
-class LayeredApp:
-    """The app and its tests in `pytester.path`, and the ways to run and change them."""
-
-    pytester: pytest.Pytester
-
-    @property
-    def root(self) -> Path:
-        return self.pytester.path
-
-    @property
-    def cassettes(self) -> Path:
-        return self.root / "cassettes"
-
-    def write(self, path: str, source: str) -> Path:
-        """Create or replace a file below the root."""
-        file = self.root / path
-        file.parent.mkdir(parents=True, exist_ok=True)
-        file.write_text(textwrap.dedent(source))
-        return file
-
-    def edit(self, path: str, old: str, new: str) -> None:
-        """Replace the one occurrence of `old` in `path` with `new`."""
-        file = self.root / path
-        text = file.read_text()
-        assert text.count(old) == 1, f"{old!r} must occur exactly once in {path}"
-        file.write_text(text.replace(old, new))
-
-    def run(self, *args: str) -> pytest.RunResult:
-        return self.pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
-
-    def record(self, *args: str) -> pytest.RunResult:
-        return self.run("--record-seams", *args)
-
-    def check(self, *args: str) -> pytest.RunResult:
-        return self.run("--check-seams", *args)
-
-    def recorded(self) -> dict[str, bytes]:
-        """Every cassette file, by its path relative to the cassette dir."""
-        return {
-            path.relative_to(self.cassettes).as_posix(): path.read_bytes()
-            for path in sorted(self.cassettes.rglob("*.msgpack"))
-        }
-
-
-def isolate_inner_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make an inner pytest run a fresh invocation with fresh bytecode."""
-    # Edited modules must be re-read from source: a .pyc written in the same second as
-    # the previous version of the file could be taken as up to date.
-    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
-    # The inner run is not part of the xdist run this test may be in (test_xdist.py has
-    # the one test that keeps these variables on purpose).
-    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def fresh_project(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]
-) -> LayeredApp:
-    """A project for inner pytest runs, made of `files` (path -> source)."""
-    isolate_inner_run(monkeypatch)
-    app = LayeredApp(pytester)
-    for path, source in files.items():
-        app.write(path, source)
-    return app
+        yield
+    finally:
+        IN_PROCESS.enabled = True
 
 
 @pytest.fixture
 def layered_app(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> LayeredApp:
     """The layered app with three passing tests (10 crossing calls), nothing recorded yet."""
-    files = {
-        "pyproject.toml": PYPROJECT,
-        "app/__init__.py": "",
-        "app/repo.py": REPO,
-        "app/service.py": SERVICE,
-        "app/api.py": API,
-        "tests/test_api.py": TESTS,
-    }
-    return fresh_project(pytester, monkeypatch, files)
+    return fresh_project(pytester, monkeypatch, layered_files())
 
 
-def seamrec_summary(result: pytest.RunResult) -> list[str]:
-    """The non-blank lines of the "seamrec" terminal summary section ([] when absent)."""
-    lines = result.outlines
-    start = next((i for i, line in enumerate(lines) if re.fullmatch(r"=+ seamrec =+", line)), None)
-    if start is None:
-        return []
-    section: list[str] = []
-    for line in lines[start + 1 :]:
-        if line.startswith("="):
-            break
-        if line:
-            section.append(line)
-    return section
+@pytest.fixture
+def isolated_git(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """git sees no repository above the test's directory and no system or user config
+    (pytester already points HOME at the test's directory)."""
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(pytester.path.parent))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_CONFIG_GLOBAL"):
+        monkeypatch.delenv(name, raising=False)
 
 
-def crossings(cassette: Path) -> list[tuple[str, str, str]]:
-    """(seam, caller, outcome) of every call recorded in a cassette, in call order."""
-    return [(call.seam, call.caller, call.outcome) for call in load(cassette).calls]
+@pytest.fixture(scope="session")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The cassette dir of one real record run of the layered app plus tests/test_orders.py
+    (four tests), shared by every test of the `seamrec` command that starts from it."""
+    project = tmp_path_factory.mktemp("baseline")
+    files = {**layered_files(), "tests/test_orders.py": EXTRA_TESTS}
+    result = record_project(project, files)
+    assert 0 == result.ret, "\n".join(result.outlines + result.errlines)
+    return project / "cassettes"
 
 
-def payload(tree: object) -> Any:
-    """A recorded argument or result as a Python value (views for non-plain types)."""
-    return unpack(pack(tree))
+@pytest.fixture
+def recorded_app(layered_app: LayeredApp, baseline: Path) -> LayeredApp:
+    """The layered app plus tests/test_orders.py, with the cassettes of `baseline`."""
+    layered_app.write("tests/test_orders.py", EXTRA_TESTS)
+    shutil.copytree(baseline, layered_app.cassettes)
+    return layered_app
+
+
+@pytest.fixture(scope="session")
+def leaky_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The leaky app (helpers.py), recorded once with the weak rules; the rules are the
+    project's defaults again afterwards."""
+    project = tmp_path_factory.mktemp("leaky")
+    files = {**layered_files(), "app/settings.py": LEAKY_SETTINGS, "pyproject.toml": LEAKY_WEAK}
+    del files["tests/test_api.py"]
+    files["tests/test_settings.py"] = LEAKY_TESTS
+    record_project(project, files).assert_outcomes(passed=2)
+    (project / "pyproject.toml").write_text(LEAKY_PYPROJECT)
+    return project
+
+
+@pytest.fixture
+def leaky_app(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, leaky_recording: Path
+) -> LayeredApp:
+    """Two recorded tests whose cassettes hold a database password and a GitHub token."""
+    app = fresh_project(pytester, monkeypatch, {})
+    app.copy_from(leaky_recording)
+    return app
 
 
 @pytest.fixture

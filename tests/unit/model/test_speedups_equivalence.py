@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import LayeredApp
+from helpers import LayeredApp
 from seamrec.model import accel, conform
 from seamrec.model.classify import Classifier
 from seamrec.model.shape import Shape, args_shape, make_shape_function

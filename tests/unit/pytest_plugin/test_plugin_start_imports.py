@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LayeredApp, fresh_project
+from helpers import LayeredApp, fresh_project
 
 PYPROJECT = """\
 [tool.pytest.ini_options]
