@@ -264,6 +264,7 @@ def test_more():
 """
 
 
+@pytest.mark.subprocess_runs  # the accelerator is chosen when seamrec is imported
 def test_the_same_cassette_bytes(layered_app: LayeredApp, monkeypatch: pytest.MonkeyPatch) -> None:
     """A recording run writes the same bytes with and without the accelerator."""
     layered_app.write("app/repo.py", APP)

@@ -1,5 +1,5 @@
 """An installed seamrec costs a run without a seamrec option only its option parser: the
-engine (model, cassette, runtime, review; msgpack, deepdiff, wrapt) is imported once an
+engine (model, cassette, runtime, review; msgpack, wrapt) is imported once an
 option, a replay marker or the `seams` fixture asks for it, in xdist workers too."""
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from app import greeting
 def test_greeting():
     assert "hello Ada" == greeting("Ada")["text"]
 """
+pytestmark = pytest.mark.subprocess_runs  # what a fresh pytest process imports
 HEAVY = (
     "seamrec.model",
     "seamrec.cassette",
