@@ -422,9 +422,11 @@ def measure(project: Project, checks: int, repeat: int, timeout: float) -> dict[
     """Run the project's suite plain / record / check and collect every figure."""
     started = time.perf_counter()
     print(f"\n== {project.name} ({project.sdist}; {project.what})", flush=True)
+    # cleared before prepare(): a cassettes/ folder left by an earlier run makes
+    # setuptools' flat-layout discovery refuse `pip install -e` of the project
+    shutil.rmtree(sdist_dir(project) / project.subdir / "cassettes", ignore_errors=True)
     root, python = prepare(project)
     cassettes = root / "cassettes"
-    shutil.rmtree(cassettes, ignore_errors=True)
     shutil.rmtree(REAL / project.name / "logs", ignore_errors=True)
 
     order = ["plain", "record", "check"]
