@@ -321,3 +321,19 @@ def test_a_replayed_django_model_with_a_foreign_key_is_one_django_accepts(
     result.assert_outcomes(passed=1)
     assert "[]" == (app.root / "real_calls.txt").read_text()  # the selector was not called
     assert "1 calls replayed" in result.stdout.str()
+
+
+def test_a_failing_shared_fixture_shows_no_frame_of_seamrec(layered_app: LayeredApp) -> None:
+    layered_app.write(
+        "tests/conftest.py",
+        "import pytest\n\n\n@pytest.fixture(scope='module')\ndef broken():\n"
+        "    raise RuntimeError('no database here')\n",
+    )
+    layered_app.write("tests/test_broken.py", "def test_needs_it(broken):\n    pass\n")
+
+    result = layered_app.check("tests/test_broken.py")
+
+    result.assert_outcomes(errors=1)
+    text = result.stdout.str()
+    assert "RuntimeError: no database here" in text
+    assert "seamrec/" not in text  # no frame of the plugin's fixture hook

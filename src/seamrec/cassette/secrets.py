@@ -66,6 +66,18 @@ RULES: tuple[tuple[str, str], ...] = (
         r"-{4,5} ?BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)? ?-{4,5}"
         r"(?P<s>[\s\S]+?)(?=-{4,5} ?END[ A-Z0-9]*PRIVATE KEY|\Z)",
     ),
+    # Password hashes (werkzeug, Django, passlib, crypt(3)): salted, but crackable offline.
+    (
+        "password hash",
+        rf"{_B}(?:pbkdf2[:_][a-z0-9]+[:$]\d+|scrypt:\d+:\d+:\d+|argon2|bcrypt(?:_sha256)?)"
+        r"\$[A-Za-z0-9+/=.,$_-]*[A-Za-z0-9+/=._-]{16,}",
+    ),
+    (
+        "password hash",
+        r"(?<![A-Za-z0-9$])\$(?:2[abxy]?\$\d\d\$[./A-Za-z0-9]{53}"
+        r"|argon2(?:id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]{16,}"
+        r"|[156]\$(?:rounds=\d+\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{22,})",
+    ),
     ("private key", rf"{_B}Private-Lines: *\d+\s+(?P<s>[A-Za-z0-9+/=\s]+?)(?=\s*Private-|\Z)"),
     ("JWT", rf"{_B}eyJ[A-Za-z0-9_-]{{5,}}\.[A-Za-z0-9_-]{{5,}}\.[A-Za-z0-9_-]*"),
     (
@@ -233,6 +245,14 @@ _TRIGGERS = (
     "':",
     "eroku",
     "EROKU",
+    "pbkdf2",
+    "scrypt:",
+    "argon2",
+    "bcrypt",
+    "$2",
+    "$1$",
+    "$5$",
+    "$6$",
 )
 _RUN = re.compile(r"[A-Za-z0-9_]{20}")
 _ASCII_TRIGGERS = all(trigger.isascii() for trigger in _TRIGGERS)  # what `clears` relies on

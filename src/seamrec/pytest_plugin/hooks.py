@@ -21,6 +21,8 @@ from seamrec.pytest_plugin.options import (
 )
 from seamrec.pytest_plugin.stash import ROLE_KEY, run_settings
 
+__tracebackhide__ = True  # a fixture's or test's error shows no frame of these hooks
+
 if TYPE_CHECKING:
     from seamrec.pytest_plugin.matching import SeamsFixture
 

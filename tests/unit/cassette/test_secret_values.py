@@ -330,3 +330,37 @@ def test_a_secret_inside_percent_encoded_text_is_found(text: str, secret: str) -
 
 def test_percent_encoded_text_without_a_secret_is_left_as_it_is() -> None:
     assert "q=caf%C3%A9%20au%20lait&page=2" == detector().scrub("q=caf%C3%A9%20au%20lait&page=2")
+
+
+def _password_hashes() -> list[str]:
+    """Hashes as the frameworks store them: werkzeug's (Flask) for real, Django's format
+    around a real PBKDF2, and crypt(3)/passlib forms."""
+    import base64
+    import hashlib
+
+    from werkzeug.security import generate_password_hash
+
+    salt = "Zt9bA3kq1R0mYx"
+    django = base64.b64encode(hashlib.pbkdf2_hmac("sha256", b"pw", salt.encode(), 1000)).decode()
+    return [
+        generate_password_hash("correct horse"),  # scrypt:32768:8:1$salt$hex
+        generate_password_hash("correct horse", method="pbkdf2:sha256"),
+        f"pbkdf2_sha256$870000${salt}${django}",
+        "$2b$12$KIXQJQ9Vb0m3Xq3lJxgq5uQ7Qm0o8yq0tq2k2yq5YJ0p3xQw8r6mG",
+        "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG",
+        "argon2$argon2id$v=19$m=102400,t=2,p=8$c29tZXNhbHQ$RdescudvJCsgt3ub",
+        "$6$rounds=5000$saltsalt$Gcm6FsVtF/Qa77ZKD.iwsJlCVPY0XSMgLJL0Hnww/c1Gv2f.cZ4nqb1yJ6Q8kS3J",
+    ]
+
+
+@pytest.mark.parametrize("stored", _password_hashes())
+def test_a_stored_password_hash_is_a_secret(stored: str) -> None:
+    assert PLACEHOLDER == detector().scrub(stored)
+    assert f"user ada, hash {PLACEHOLDER}" == detector().scrub(f"user ada, hash {stored}")
+
+
+@pytest.mark.parametrize(
+    "text", ["$20.00 total", "price $2.50", "argon2 is a hash", "scrypt:fast", "the pbkdf2 module"]
+)
+def test_prices_and_words_near_hash_names_are_not_secrets(text: str) -> None:
+    assert [] == detector().find(text)
