@@ -34,6 +34,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl
 def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     mode = requested_mode(early_config.known_args_namespace)
+    check_report_path(early_config.known_args_namespace.seams_report)  # before wrapping
     if mode is not None:  # the session must wrap the seams before conftest files import
         from seamrec.pytest_plugin import roles
 
@@ -143,6 +144,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     role = config.stash.get(ROLE_KEY, None)
     if role is not None:
         role.unconfigure()
+    elif requested_mode(config.option) is not None:
+        from seamrec.pytest_plugin import roles
+
+        roles.abandon(config)
 
 
 @pytest.fixture

@@ -54,6 +54,15 @@ def start(config: pytest.Config, mode_name: str) -> None:
     config.stash[_STARTED_KEY] = (mode, session)
 
 
+def abandon(config: pytest.Config) -> None:
+    """The run ended before a role was chosen (a usage error, a conftest that failed to
+    import): leave the modules and the database drivers as they were all the same."""
+    _, session = config.stash.get(_STARTED_KEY, (None, None))
+    if session is not None:
+        session.instrumenter.uninstall()
+        session.uninstall_databases()
+
+
 def choose(config: pytest.Config) -> Role:
     """The role of this process, now that xdist has decided whether it distributes."""
     mode, session = config.stash.get(_STARTED_KEY, (None, None))
