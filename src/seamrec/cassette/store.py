@@ -69,6 +69,9 @@ class Call:
     result_shape: Shape
     args: Any
     result: Any
+    # The packed bytes of `result` as read from the file (None for a call made or changed
+    # in memory): replay decodes them without packing the tree again.
+    packed_result: bytes | None = field(default=None, init=False, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -91,6 +94,9 @@ class Cassette:
     calls: list[Call] = field(default_factory=list)
     runs: dict[str, list[Run]] = field(default_factory=dict)
     nesting: dict[str, list[Nest]] | None = None  # None: recorded before nesting was kept
+    _positions: tuple[list[Call], int, dict[tuple[str, int], int]] | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
 
     def call_count(self) -> int:
         """How many calls were recorded across all seams."""
@@ -103,8 +109,22 @@ class Cassette:
                 yield run.args_shape, run.outcome, run.result_shape
 
     def detail(self, seam: str, index: int) -> Call | None:
-        """The full payloads of call `index` (0-based) of `seam`, if they were kept."""
-        for call in self.calls:
+        """The full payloads of call `index` (0-based) of `seam`, if they were kept (the
+        first such call; found through an index of the calls, made again when the list
+        is replaced or grows)."""
+        calls = self.calls
+        known = self._positions
+        if known is None or known[0] is not calls or known[1] != len(calls):
+            positions: dict[tuple[str, int], int] = {}
+            for position, call in enumerate(calls):
+                positions.setdefault((call.seam, call.index), position)
+            known = self._positions = (calls, len(calls), positions)
+        at = known[2].get((seam, index))
+        if at is not None:
+            found = calls[at]
+            if found.seam == seam and found.index == index:
+                return found
+        for call in calls:  # not indexed, or a call replaced in place: look again
             if call.seam == seam and call.index == index:
                 return call
         return None
@@ -380,18 +400,20 @@ def _from_body(body: Any, payloads: bool = True) -> Cassette:
     calls = []
     for entry in _typed(body["calls"], list):
         seam, caller, index, args_ref, outcome, result_ref, args, result = _typed(entry, list)
-        calls.append(
-            Call(
-                _typed(seam, str),
-                _typed(caller, str),
-                _typed(index, int),
-                shapes[_ref(args_ref, shapes)],
-                _outcome(outcome),
-                shapes[_ref(result_ref, shapes)],
-                _payload(args) if payloads else args,
-                _payload(result) if payloads else result,
-            )
+        call = Call(
+            _typed(seam, str),
+            _typed(caller, str),
+            _typed(index, int),
+            shapes[_ref(args_ref, shapes)],
+            _outcome(outcome),
+            shapes[_ref(result_ref, shapes)],
+            args,
+            result,
         )
+        if payloads:
+            _payload(args)
+            object.__setattr__(call, "packed_result", _payload(result))
+        calls.append(call)
     runs: dict[str, list[Run]] = {}
     for seam, seam_runs in _typed(body["runs"], dict).items():
         runs[_typed(seam, str)] = [
@@ -438,10 +460,24 @@ def _outcome(value: object) -> str:
     return str(value)
 
 
-def _payload(tree: Any) -> Any:
-    """A payload tree that decodes into views (data only; raises if it does not)."""
-    unpack(pack(tree))
-    return tree
+def _payload(tree: Any) -> bytes:
+    """The packed bytes of a payload tree that decodes into views (data only; raises if
+    it does not). Payloads repeat across a run's cassettes: bytes already decoded once
+    are not decoded again."""
+    packed = pack(tree)
+    if packed not in _DECODED:
+        unpack(packed)
+        if len(packed) > _DECODED_BYTES:
+            return packed
+        if len(_DECODED) >= _DECODED_MAX:
+            _DECODED.clear()
+        _DECODED[packed] = None
+    return packed
+
+
+_DECODED: dict[bytes, None] = {}
+_DECODED_MAX = 2_048
+_DECODED_BYTES = 4_096  # larger payloads are decoded each time (bounds the memory held)
 
 
 def _ref(value: object, shapes: list[Shape]) -> int:
