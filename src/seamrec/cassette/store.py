@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 import msgpack
 
 from seamrec.exceptions import CassetteError, CassetteFormatError
-from seamrec.model.codec import pack, unpack
+from seamrec.model.codec import decode_ext, pack, unpack
 from seamrec.model.nesting import Nest
 from seamrec.model.paths import OUTCOMES
 from seamrec.model.payload import Ext, inner, node
@@ -69,9 +69,6 @@ class Call:
     result_shape: Shape
     args: Any
     result: Any
-    # The packed bytes of `result` as read from the file (None for a call made or changed
-    # in memory): replay decodes them without packing the tree again.
-    packed_result: bytes | None = field(default=None, init=False, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -362,7 +359,13 @@ def loads(data: bytes, *, path: Path, payloads: bool = True) -> Cassette:
         raise CassetteFormatError("is empty", path=path)
     if len(data) > MAX_FILE_BYTES:
         raise CassetteFormatError(f"is larger than {MAX_FILE_BYTES} bytes", path=path)
-    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=len(data))
+    checked = _ExtCheck() if payloads else None
+    unpacker = msgpack.Unpacker(
+        raw=False,
+        strict_map_key=False,
+        max_buffer_size=len(data),
+        ext_hook=_ext_value if checked is None else checked,
+    )
     unpacker.feed(data)
     try:
         header = unpacker.unpack()
@@ -383,13 +386,51 @@ def loads(data: bytes, *, path: Path, payloads: bool = True) -> Cassette:
     if unpacker.tell() != len(data):
         raise CassetteFormatError("has unexpected trailing data after the body", path=path)
     try:
-        return _from_body(body, payloads)
+        return _from_body(body, payloads and checked is not None and checked.failed)
     except Exception as exc:  # any way a hand-edited or damaged body fails to be ours
         raise CassetteFormatError(f"has an invalid structure ({_why(exc)})", path=path) from exc
 
 
 def _why(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class _ExtCheck:
+    """The ext hook of a cassette's body: decodes each ext value into its view as it is
+    read (what `_payload` checks), remembering whether one failed (then `_payload` checks
+    each payload again, to raise its error at its place); ext values already decoded
+    once in this run are not decoded again."""
+
+    def __init__(self) -> None:
+        self.failed = False
+
+    def __call__(self, code: int, data: bytes) -> msgpack.ExtType:
+        key = (code, data)
+        if key not in _DECODED:
+            try:
+                decode_ext(code, data)
+            except Exception:
+                self.failed = True
+                return _ext_value(code, data)
+            if len(data) <= _DECODED_BYTES:
+                if len(_DECODED) >= _DECODED_MAX:
+                    _DECODED.clear()
+                _DECODED[key] = None
+        return _ext_value(code, data)
+
+
+def _ext_value(code: int, data: bytes) -> msgpack.ExtType:
+    """msgpack's ExtType, made without its Python-level argument checks (the unpacker
+    gives an int code and bytes) except for a code msgpack's own type refuses."""
+    if code < 0:
+        return msgpack.ExtType(code, data)  # raises as the unpacker's default does
+    return _new_ext(msgpack.ExtType, (code, data))
+
+
+_new_ext = tuple.__new__
+_DECODED: dict[tuple[int, bytes], None] = {}
+_DECODED_MAX = 4_096
+_DECODED_BYTES = 4_096  # larger ext values are decoded each time (bounds the memory held)
 
 
 def _from_body(body: Any, payloads: bool = True) -> Cassette:
@@ -412,7 +453,7 @@ def _from_body(body: Any, payloads: bool = True) -> Cassette:
         )
         if payloads:
             _payload(args)
-            object.__setattr__(call, "packed_result", _payload(result))
+            _payload(result)
         calls.append(call)
     runs: dict[str, list[Run]] = {}
     for seam, seam_runs in _typed(body["runs"], dict).items():
@@ -460,24 +501,10 @@ def _outcome(value: object) -> str:
     return str(value)
 
 
-def _payload(tree: Any) -> bytes:
-    """The packed bytes of a payload tree that decodes into views (data only; raises if
-    it does not). Payloads repeat across a run's cassettes: bytes already decoded once
-    are not decoded again."""
-    packed = pack(tree)
-    if packed not in _DECODED:
-        unpack(packed)
-        if len(packed) > _DECODED_BYTES:
-            return packed
-        if len(_DECODED) >= _DECODED_MAX:
-            _DECODED.clear()
-        _DECODED[packed] = None
-    return packed
-
-
-_DECODED: dict[bytes, None] = {}
-_DECODED_MAX = 2_048
-_DECODED_BYTES = 4_096  # larger payloads are decoded each time (bounds the memory held)
+def _payload(tree: Any) -> Any:
+    """A payload tree that decodes into views (data only; raises if it does not)."""
+    unpack(pack(tree))
+    return tree
 
 
 def _ref(value: object, shapes: list[Shape]) -> int:

@@ -141,13 +141,14 @@ class Rebuilder:
         self._resolver = resolver
         self._copies: dict[bytes, Any] = {}
 
-    def replay(self, tree: Any, where: str = "", packed: bytes | None = None) -> Any:
-        """`rebuild` of a recorded result given back to a caller; `packed`: its bytes, when
-        known. A value built only of standard data types is built once per distinct
-        payload and then handed out as a fresh copy (immutable parts shared, containers
-        copied, so no caller sees another's changes); any other value is rebuilt."""
-        if packed is None or len(packed) > _COPIED_BYTES:
-            return self.rebuild(tree, where) if packed is None else self._built(packed, tree, where)
+    def replay(self, tree: Any, where: str = "") -> Any:
+        """`rebuild` of a recorded result given back to a caller. A value built only of
+        standard data types is built once per distinct payload (its packed bytes) and
+        then handed out as a fresh copy (immutable parts shared, containers copied, so no
+        caller sees another's changes); any other value is rebuilt each time."""
+        packed = pack(tree)
+        if len(packed) > _COPIED_BYTES:
+            return self._built(packed, tree, where)
         copy = self._copies.get(packed, _UNKNOWN)
         if copy is _UNKNOWN:
             value = self._built(packed, tree, where)  # raises before anything is kept

@@ -1,15 +1,19 @@
-"""What a loaded cassette keeps for replay: each call's result bytes as read, and its
-calls found by (seam, index) through an index that follows changes of the list."""
+"""Loading a cassette: its payloads checked as they are read (each distinct ext value once
+a run), and its calls found by (seam, index) through an index that follows the list."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
+import msgpack
+import pytest
+
 from seamrec.cassette.store import Call, Cassette, Run, dump, loads
-from seamrec.model.codec import pack
+from seamrec.exceptions import CassetteFormatError
+from seamrec.model.payload import Ext
 
 SEAM = "shop.orders:get"
+PATH = Path("a.msgpack")
 
 
 def call(index: int, result: object, seam: str = SEAM) -> Call:
@@ -21,24 +25,40 @@ def cassette(*calls: Call) -> Cassette:
     return Cassette(test="tests/test_a.py::t", calls=list(calls), runs=runs)
 
 
-def test_a_loaded_call_keeps_the_bytes_of_its_result() -> None:
-    loaded = loads(dump(cassette(call(0, {"a": [1, 2]}))), path=Path("a.msgpack"))
+def test_a_payload_with_an_ext_value_that_does_not_decode_fails_the_load() -> None:
+    broken = msgpack.ExtType(Ext.DATETIME, msgpack.packb(["not", "a", "clock"]))
+    good = dump(cassette(call(0, [1])))
+    bad = dump(cassette(call(0, [broken])))
 
-    assert pack({"a": [1, 2]}) == loaded.calls[0].packed_result
+    for data in (good, bad, good, bad):  # values checked once in a run are not checked again
+        if data is good:
+            assert [1] == loads(data, path=PATH).calls[0].result
+        else:
+            with pytest.raises(CassetteFormatError, match="has an invalid structure"):
+                loads(data, path=PATH)
 
 
-def test_a_call_made_or_replaced_in_memory_has_no_result_bytes() -> None:
-    loaded = loads(dump(cassette(call(0, 1))), path=Path("a.msgpack"))
-    replaced = dataclasses.replace(loaded.calls[0], result=2)
+def test_a_broken_ext_value_outside_the_payloads_fails_as_before() -> None:
+    broken = msgpack.ExtType(Ext.DATETIME, b"")
+    made = cassette(call(0, 1))
+    made.test = broken  # type: ignore[assignment]
 
-    assert call(0, 1).packed_result is None
-    assert replaced.packed_result is None
+    with pytest.raises(CassetteFormatError, match=r"invalid structure \(TypeError: expected str"):
+        loads(dump(made), path=PATH)
 
 
-def test_the_result_bytes_take_no_part_in_equality() -> None:
+def test_loaded_ext_values_are_msgpack_ext_types() -> None:
+    pair = msgpack.ExtType(Ext.TUPLE, msgpack.packb([1, 2]))
+    loaded = loads(dump(cassette(call(0, [pair]))), path=PATH)
+
+    assert type(loaded.calls[0].result[0]) is msgpack.ExtType
+    assert pair == loaded.calls[0].result[0]
+
+
+def test_a_loaded_cassette_equals_the_one_dumped() -> None:
     made = cassette(call(0, 1))
 
-    assert made == loads(dump(made), path=Path("a.msgpack"))
+    assert made == loads(dump(made), path=PATH)
 
 
 def test_detail_finds_the_first_call_at_a_position() -> None:

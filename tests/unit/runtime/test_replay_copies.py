@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from seamrec.config import Limits
-from seamrec.model.codec import make_packer, pack, raw_tree
+from seamrec.model.codec import make_packer, raw_tree
 from seamrec.runtime.rebuild import Rebuilder, RebuildError, TypeResolver
 
 
@@ -44,7 +44,7 @@ VALUES = [
 def test_every_replay_of_a_payload_equals_its_rebuild(value: object) -> None:
     tree = tree_of(value)
     builder = rebuilder()
-    first, second = (builder.replay(tree, "return", pack(tree)) for _ in range(2))
+    first, second = (builder.replay(tree, "return") for _ in range(2))
 
     assert value == first == second == builder.rebuild(tree, "return")
     assert type(value) is type(first) is type(second)
@@ -54,19 +54,19 @@ def test_a_changed_replayed_value_leaves_the_next_replay_as_recorded() -> None:
     value = {"rows": [{"n": 1}], "meta": {"tags": ["a"]}, "t": ([1],)}
     tree = tree_of(value)
     builder = rebuilder()
-    first = builder.replay(tree, "return", pack(tree))
+    first = builder.replay(tree, "return")
     first["rows"][0]["n"] = 99
     first["meta"]["tags"].append("b")
     first["t"][0].append(2)
     first["new"] = 1
 
-    assert value == builder.replay(tree, "return", pack(tree))
+    assert value == builder.replay(tree, "return")
 
 
 def test_a_replayed_mutable_value_is_never_the_same_object_twice() -> None:
     tree = tree_of([{"a": 1}])
     builder = rebuilder()
-    first, second = (builder.replay(tree, "return", pack(tree)) for _ in range(2))
+    first, second = (builder.replay(tree, "return") for _ in range(2))
 
     assert first is not second
     assert first[0] is not second[0]
@@ -76,7 +76,7 @@ def test_an_object_is_rebuilt_at_every_replay() -> None:
     error = ValueError("boom")
     tree = tree_of(error)
     builder = rebuilder()
-    first, second = (builder.replay(tree, "raise", pack(tree)) for _ in range(2))
+    first, second = (builder.replay(tree, "raise") for _ in range(2))
 
     assert first is not second
     assert type(first) is ValueError
@@ -89,7 +89,7 @@ def test_a_payload_that_cannot_be_rebuilt_fails_at_every_replay() -> None:
 
     for _ in range(2):
         with pytest.raises(RebuildError, match="cannot be rebuilt"):
-            builder.replay(tree, "return", pack(tree))
+            builder.replay(tree, "return")
 
 
 JSON = st.recursive(
@@ -108,6 +108,6 @@ def test_the_fast_replay_gives_what_the_walk_gives(value: object) -> None:
     tree = tree_of(value)
     builder = rebuilder()
     walked = builder._rebuild(tree, "return")
-    replayed = [builder.replay(tree, "return", pack(tree)) for _ in range(2)]
+    replayed = [builder.replay(tree, "return") for _ in range(2)]
 
     assert all(r == walked and repr(r) == repr(walked) for r in replayed)
