@@ -430,7 +430,7 @@ def _ext_value(code: int, data: bytes) -> msgpack.ExtType:
 _new_ext = tuple.__new__
 _DECODED: dict[tuple[int, bytes], None] = {}
 _DECODED_MAX = 4_096
-_DECODED_BYTES = 4_096  # larger ext values are decoded each time (bounds the memory held)
+_DECODED_BYTES = 2_048  # larger ext values are decoded each time (bounds the memory held)
 
 
 def _from_body(body: Any, payloads: bool = True) -> Cassette:

@@ -508,8 +508,8 @@ _FAST: dict[int, Callable[[Any, Callable[[Any], Any]], Any]] = {
 
 _UNKNOWN: Any = object()
 _SHARE: Any = object()  # a plan: the value is immutable, handed out as it is
-_COPIED_BYTES = 64 * 1024  # larger payloads are rebuilt each time (bounds the memory held)
-_COPIES_MAX = 256
+_COPIED_BYTES = 16 * 1024  # larger payloads are rebuilt each time (bounds the memory held)
+_COPIES_MAX = 128
 _MAX_DEPTH = 32
 _IMMUTABLE = frozenset(
     {
