@@ -528,19 +528,30 @@ def _typed(value: object, cls: type[_T]) -> _T:
 def _valid_shape(value: Any) -> Shape:
     """A shape from the table, checked against the grammar in `seamrec.model.shape_types`. Shapes
     repeat across a suite's cassettes: one already checked is not checked again, and the
-    same object is returned for it (less memory, faster comparisons)."""
+    same object is returned for it (less memory, faster comparisons); one read before in
+    the same bytes is found by them, without being converted again."""
+    packed = pack(value) if type(value) is list else None
+    if packed is not None:
+        seen = _READ.get(packed)
+        if seen is not None:
+            return seen
     shape = _to_shape(value)
     known = _CHECKED.get(shape)
-    if known is not None:
-        return known
-    check_shape(shape)
-    if len(_CHECKED) >= _CHECKED_MAX:
-        _CHECKED.clear()
-    _CHECKED[shape] = shape
-    return shape
+    if known is None:
+        check_shape(shape)
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+            _READ.clear()
+        known = _CHECKED[shape] = shape
+    if packed is not None:
+        if len(_READ) >= _CHECKED_MAX:
+            _READ.clear()
+        _READ[packed] = known
+    return known
 
 
 _CHECKED: dict[Shape, Shape] = {}
+_READ: dict[bytes, Shape] = {}  # the packed bytes of a table entry: its checked shape
 _CHECKED_MAX = 20_000
 
 

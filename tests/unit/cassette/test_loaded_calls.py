@@ -11,6 +11,7 @@ import pytest
 from seamrec.cassette.store import Call, Cassette, Run, dump, loads
 from seamrec.exceptions import CassetteFormatError
 from seamrec.model.payload import Ext
+from seamrec.model.shape import make_shape_function
 
 SEAM = "shop.orders:get"
 PATH = Path("a.msgpack")
@@ -92,3 +93,22 @@ def test_detail_finds_a_call_put_in_place_of_another() -> None:
 
     made.calls[0] = call(3, "moved")
     assert "moved" == made.detail(SEAM, 3).result  # type: ignore[union-attr]
+
+
+def test_a_shape_read_again_is_the_same_object() -> None:
+    shape = make_shape_function()({"a": [1, 2], "b": "x"})
+    made = cassette(call(0, 1))
+    made.runs[SEAM][0].result_shape = shape
+    first, second = (loads(dump(made), path=PATH) for _ in range(2))
+
+    assert shape == first.runs[SEAM][0].result_shape
+    assert first.runs[SEAM][0].result_shape is second.runs[SEAM][0].result_shape
+
+
+def test_a_shape_outside_the_grammar_fails_every_load() -> None:
+    made = cassette(call(0, 1))
+    made.runs[SEAM][0].result_shape = ("no-such-kind", ("int",))
+
+    for _ in range(2):
+        with pytest.raises(CassetteFormatError, match="has an invalid structure"):
+            loads(dump(made), path=PATH)
