@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 import msgpack
 
 from seamrec.exceptions import CassetteError, CassetteFormatError
-from seamrec.model.codec import pack, unpack
+from seamrec.model.codec import decode_ext, pack, unpack
 from seamrec.model.nesting import Nest
 from seamrec.model.paths import OUTCOMES
 from seamrec.model.payload import Ext, inner, node
@@ -91,6 +91,9 @@ class Cassette:
     calls: list[Call] = field(default_factory=list)
     runs: dict[str, list[Run]] = field(default_factory=dict)
     nesting: dict[str, list[Nest]] | None = None  # None: recorded before nesting was kept
+    _positions: tuple[list[Call], int, dict[tuple[str, int], int]] | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
 
     def call_count(self) -> int:
         """How many calls were recorded across all seams."""
@@ -103,8 +106,22 @@ class Cassette:
                 yield run.args_shape, run.outcome, run.result_shape
 
     def detail(self, seam: str, index: int) -> Call | None:
-        """The full payloads of call `index` (0-based) of `seam`, if they were kept."""
-        for call in self.calls:
+        """The full payloads of call `index` (0-based) of `seam`, if they were kept (the
+        first such call; found through an index of the calls, made again when the list
+        is replaced or grows)."""
+        calls = self.calls
+        known = self._positions
+        if known is None or known[0] is not calls or known[1] != len(calls):
+            positions: dict[tuple[str, int], int] = {}
+            for position, call in enumerate(calls):
+                positions.setdefault((call.seam, call.index), position)
+            known = self._positions = (calls, len(calls), positions)
+        at = known[2].get((seam, index))
+        if at is not None:
+            found = calls[at]
+            if found.seam == seam and found.index == index:
+                return found
+        for call in calls:  # not indexed, or a call replaced in place: look again
             if call.seam == seam and call.index == index:
                 return call
         return None
@@ -342,7 +359,13 @@ def loads(data: bytes, *, path: Path, payloads: bool = True) -> Cassette:
         raise CassetteFormatError("is empty", path=path)
     if len(data) > MAX_FILE_BYTES:
         raise CassetteFormatError(f"is larger than {MAX_FILE_BYTES} bytes", path=path)
-    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=len(data))
+    checked = _ExtCheck() if payloads else None
+    unpacker = msgpack.Unpacker(
+        raw=False,
+        strict_map_key=False,
+        max_buffer_size=len(data),
+        ext_hook=_ext_value if checked is None else checked,
+    )
     unpacker.feed(data)
     try:
         header = unpacker.unpack()
@@ -363,13 +386,51 @@ def loads(data: bytes, *, path: Path, payloads: bool = True) -> Cassette:
     if unpacker.tell() != len(data):
         raise CassetteFormatError("has unexpected trailing data after the body", path=path)
     try:
-        return _from_body(body, payloads)
+        return _from_body(body, payloads and checked is not None and checked.failed)
     except Exception as exc:  # any way a hand-edited or damaged body fails to be ours
         raise CassetteFormatError(f"has an invalid structure ({_why(exc)})", path=path) from exc
 
 
 def _why(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class _ExtCheck:
+    """The ext hook of a cassette's body: decodes each ext value into its view as it is
+    read (what `_payload` checks), remembering whether one failed (then `_payload` checks
+    each payload again, to raise its error at its place); ext values already decoded
+    once in this run are not decoded again."""
+
+    def __init__(self) -> None:
+        self.failed = False
+
+    def __call__(self, code: int, data: bytes) -> msgpack.ExtType:
+        key = (code, data)
+        if key not in _DECODED:
+            try:
+                decode_ext(code, data)
+            except Exception:
+                self.failed = True
+                return _ext_value(code, data)
+            if len(data) <= _DECODED_BYTES:
+                if len(_DECODED) >= _DECODED_MAX:
+                    _DECODED.clear()
+                _DECODED[key] = None
+        return _ext_value(code, data)
+
+
+def _ext_value(code: int, data: bytes) -> msgpack.ExtType:
+    """msgpack's ExtType, made without its Python-level argument checks (the unpacker
+    gives an int code and bytes) except for a code msgpack's own type refuses."""
+    if code < 0:
+        return msgpack.ExtType(code, data)  # raises as the unpacker's default does
+    return _new_ext(msgpack.ExtType, (code, data))
+
+
+_new_ext = tuple.__new__
+_DECODED: dict[tuple[int, bytes], None] = {}
+_DECODED_MAX = 4_096
+_DECODED_BYTES = 2_048  # larger ext values are decoded each time (bounds the memory held)
 
 
 def _from_body(body: Any, payloads: bool = True) -> Cassette:
@@ -380,18 +441,20 @@ def _from_body(body: Any, payloads: bool = True) -> Cassette:
     calls = []
     for entry in _typed(body["calls"], list):
         seam, caller, index, args_ref, outcome, result_ref, args, result = _typed(entry, list)
-        calls.append(
-            Call(
-                _typed(seam, str),
-                _typed(caller, str),
-                _typed(index, int),
-                shapes[_ref(args_ref, shapes)],
-                _outcome(outcome),
-                shapes[_ref(result_ref, shapes)],
-                _payload(args) if payloads else args,
-                _payload(result) if payloads else result,
-            )
+        call = Call(
+            _typed(seam, str),
+            _typed(caller, str),
+            _typed(index, int),
+            shapes[_ref(args_ref, shapes)],
+            _outcome(outcome),
+            shapes[_ref(result_ref, shapes)],
+            args,
+            result,
         )
+        if payloads:
+            _payload(args)
+            _payload(result)
+        calls.append(call)
     runs: dict[str, list[Run]] = {}
     for seam, seam_runs in _typed(body["runs"], dict).items():
         runs[_typed(seam, str)] = [
@@ -465,19 +528,30 @@ def _typed(value: object, cls: type[_T]) -> _T:
 def _valid_shape(value: Any) -> Shape:
     """A shape from the table, checked against the grammar in `seamrec.model.shape_types`. Shapes
     repeat across a suite's cassettes: one already checked is not checked again, and the
-    same object is returned for it (less memory, faster comparisons)."""
+    same object is returned for it (less memory, faster comparisons); one read before in
+    the same bytes is found by them, without being converted again."""
+    packed = pack(value) if type(value) is list else None
+    if packed is not None:
+        seen = _READ.get(packed)
+        if seen is not None:
+            return seen
     shape = _to_shape(value)
     known = _CHECKED.get(shape)
-    if known is not None:
-        return known
-    check_shape(shape)
-    if len(_CHECKED) >= _CHECKED_MAX:
-        _CHECKED.clear()
-    _CHECKED[shape] = shape
-    return shape
+    if known is None:
+        check_shape(shape)
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+            _READ.clear()
+        known = _CHECKED[shape] = shape
+    if packed is not None:
+        if len(_READ) >= _CHECKED_MAX:
+            _READ.clear()
+        _READ[packed] = known
+    return known
 
 
 _CHECKED: dict[Shape, Shape] = {}
+_READ: dict[bytes, Shape] = {}  # the packed bytes of a table entry: its checked shape
 _CHECKED_MAX = 20_000
 
 

@@ -240,7 +240,7 @@ class CheckStrategy(Strategy):
             verdict.note_replay_error(seam.id, str(exc))
             raise exc.with_traceback(None) from None  # seamrec's own frames say nothing
         try:
-            value = self._rebuilder.rebuild(detail.result, detail.outcome)
+            value = self._rebuilder.replay(detail.result, detail.outcome)
         except RebuildError as exc:
             verdict.note_replay_error(seam.id, f"{exc.where}: {exc.what}\nfix: {exc.fix}")
             raise exc.with_traceback(None) from None
@@ -306,7 +306,7 @@ class CheckStrategy(Strategy):
             verdict.note_replay_error(seam.id, str(exc))
             raise exc.with_traceback(None) from None
         try:
-            value = self._rebuilder.rebuild(detail.result, detail.outcome)
+            value = self._rebuilder.replay(detail.result, detail.outcome)
         except RebuildError as exc:
             verdict.note_replay_error(seam.id, f"{exc.where}: {exc.what}\nfix: {exc.fix}")
             raise exc.with_traceback(None) from None

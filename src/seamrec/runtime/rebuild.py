@@ -16,6 +16,7 @@ import collections
 import dataclasses
 import datetime as dt
 import decimal
+import enum
 import importlib
 import inspect
 import sqlite3
@@ -27,7 +28,17 @@ from typing import Any
 import msgpack
 
 from seamrec.exceptions import ReplayError
-from seamrec.model.payload import ClockNode, CollectionNode, ExceptionNode, Ext, ext_code, read
+from seamrec.model.codec import pack
+from seamrec.model.payload import (
+    ClockNode,
+    CollectionNode,
+    EnumNode,
+    ExceptionNode,
+    Ext,
+    ext_code,
+    node,
+    read,
+)
 
 STDLIB_TYPES: dict[str, type] = {
     "collections.OrderedDict": collections.OrderedDict,
@@ -69,6 +80,10 @@ class RebuildError(ReplayError):
             self.where = where
             self.args = (f"{where}: {self.what}; {self.fix}",)
         return self
+
+
+class _Walk(Exception):
+    """Raised by the fast decoder for an ext kind the walk must build."""
 
 
 class TypeResolver:
@@ -124,10 +139,43 @@ class Rebuilder:
 
     def __init__(self, resolver: TypeResolver) -> None:
         self._resolver = resolver
+        self._copies: dict[bytes, Any] = {}
+
+    def replay(self, tree: Any, where: str = "") -> Any:
+        """`rebuild` of a recorded result given back to a caller. A value built only of
+        standard data types is built once per distinct payload (its packed bytes) and
+        then handed out as a fresh copy (immutable parts shared, containers copied, so no
+        caller sees another's changes); any other value is rebuilt each time."""
+        packed = pack(tree)
+        if len(packed) > _COPIED_BYTES:
+            return self._built(packed, tree, where)
+        copy = self._copies.get(packed, _UNKNOWN)
+        if copy is _UNKNOWN:
+            value = self._built(packed, tree, where)  # raises before anything is kept
+            plan = _copy_plan(value, 0)
+            copy = None if plan is None else (lambda: value) if plan is _SHARE else plan
+            if len(self._copies) >= _COPIES_MAX:
+                self._copies.clear()
+            self._copies[packed] = copy
+            return value if copy is None else copy()  # the kept value is never handed out
+        if copy is None:
+            return self._built(packed, tree, where)
+        return copy()
 
     def rebuild(self, tree: Any, where: str = "") -> Any:
         """A fresh value equal in type and content to what was recorded; `where` names the
-        value (`return`) in a RebuildError, which then also says where inside it."""
+        value (`return`) in a RebuildError, which then also says where inside it.
+
+        Most payloads are built by msgpack's C decoder with `_fast_ext` for the ext values
+        it knows; anything else, and any failure, goes through the walk below, which
+        builds the same value or raises the error naming where it is."""
+        return self._built(pack(tree), tree, where)
+
+    def _built(self, packed: bytes, tree: Any, where: str) -> Any:
+        try:
+            return msgpack.unpackb(packed, ext_hook=self._fast_ext, raw=False, strict_map_key=False)
+        except Exception:  # a kind `_fast_ext` leaves to the walk, or a value that fails
+            pass
         try:
             return self._rebuild(tree, where or "the value")
         except RebuildError as error:
@@ -140,6 +188,19 @@ class Rebuilder:
                 f"re-record, or {NARROW}",
                 where=where or "the value",
             ) from None
+
+    def _fast_ext(self, code: int, data: bytes) -> Any:
+        """The value of one ext whose parts msgpack has already built: the simple kinds
+        and enum members; `_Walk` for every other kind (the walk builds those)."""
+        simple = _FAST.get(code)
+        if simple is not None:
+            inner = msgpack.unpackb(data, ext_hook=self._fast_ext, raw=False, strict_map_key=False)
+            return simple(node(code, inner), _same)
+        if code == Ext.ENUM:
+            found: EnumNode = read(msgpack.ExtType(code, data))
+            cls: Any = self._resolver.resolve(found.type_path)
+            return cls[found.name]
+        raise _Walk
 
     def _rebuild(self, tree: Any, where: str = "") -> Any:
         if isinstance(tree, list):
@@ -433,3 +494,81 @@ _SIMPLE: dict[Ext, Callable[[Any, Callable[[Any], Any]], Any]] = {
     Ext.BYTEARRAY: lambda inner, _: bytearray(inner),
     Ext.SURROGATE_STR: lambda inner, _: bytes(inner).decode("utf-8", "surrogatepass"),
 }
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+# The kinds built from their decoded parts alone, by code (for msgpack's ext_hook).
+_FAST: dict[int, Callable[[Any, Callable[[Any], Any]], Any]] = {
+    int(kind): build for kind, build in _SIMPLE.items()
+}
+
+
+_UNKNOWN: Any = object()
+_SHARE: Any = object()  # a plan: the value is immutable, handed out as it is
+_COPIED_BYTES = 16 * 1024  # larger payloads are rebuilt each time (bounds the memory held)
+_COPIES_MAX = 128
+_MAX_DEPTH = 32
+_IMMUTABLE = frozenset(
+    {
+        str,
+        int,
+        float,
+        bool,
+        type(None),
+        bytes,
+        complex,
+        decimal.Decimal,
+        uuid.UUID,
+        dt.datetime,
+        dt.date,
+        dt.time,
+        dt.timedelta,
+    }
+)
+
+
+def _copy_plan(value: Any, depth: int) -> Any:
+    """How to hand out a fresh copy of a rebuilt value: `_SHARE` (immutable), a function
+    making the copy, or None when it holds a type this leaves to a rebuild (objects,
+    rows, exceptions, collections other than the builtin ones)."""
+    kind = type(value)
+    if kind in _IMMUTABLE or isinstance(value, enum.Enum):
+        return _SHARE
+    if depth > _MAX_DEPTH:
+        return None
+    if kind is list or kind is tuple:
+        plans = [_copy_plan(item, depth + 1) for item in value]
+        if None in plans:
+            return None
+        if all(plan is _SHARE for plan in plans):
+            return _SHARE if kind is tuple else value.copy
+        parts = [_part(item, plan) for item, plan in zip(value, plans, strict=True)]
+        if kind is tuple:
+            return lambda: tuple([part() for part in parts])
+        return lambda: [part() for part in parts]
+    if kind is dict:
+        if any(_copy_plan(key, depth + 1) is not _SHARE for key in value):
+            return None
+        plans = [_copy_plan(item, depth + 1) for item in value.values()]
+        if None in plans:
+            return None
+        if all(plan is _SHARE for plan in plans):
+            return value.copy
+        pairs = [
+            (key, _part(item, plan)) for (key, item), plan in zip(value.items(), plans, strict=True)
+        ]
+        return lambda: {key: part() for key, part in pairs}
+    if kind is frozenset or kind is set:
+        if any(_copy_plan(item, depth + 1) is not _SHARE for item in value):
+            return None
+        return _SHARE if kind is frozenset else value.copy
+    if kind is bytearray:
+        return lambda: bytearray(value)
+    return None
+
+
+def _part(value: Any, plan: Any) -> Callable[[], Any]:
+    return (lambda: value) if plan is _SHARE else plan
