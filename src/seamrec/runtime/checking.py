@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from seamrec.cassette.store import Call, Cassette, cassette_path, load
+from seamrec.cassette.store import Call, Cassette, Run, cassette_path, load
 from seamrec.commands import rerecord_command
 from seamrec.config import SeamPattern, Settings
 from seamrec.exceptions import CassetteError, ReplayError
@@ -37,6 +37,8 @@ class CheckStrategy(Strategy):
         self._rebuilder = Rebuilder(TypeResolver(settings.module_in_scope, settings.replay_types))
         self._fit_args: dict[int, tuple[Shape, ArgsCheck | None]] = {}
         self._fit_values: dict[int, tuple[Shape, Check | None]] = {}
+        # seam -> its last recorded run checked, with that run's compiled checks
+        self._run_checks: dict[str, tuple[Run, ArgsCheck | None, Check | None]] = {}
         self.expected = Expected("", None)
         self.verdict: Verdict | None = None
         self._cassette_error: str | None = None
@@ -123,6 +125,79 @@ class CheckStrategy(Strategy):
 
     # ---------------------------------------------------------------- a call
 
+    def run(
+        self,
+        seam: Seam,
+        caller: str,
+        wrapped: Callable[..., Any],
+        instance: object,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Check one call. A plain function's call that fits its recorded position, args
+        and result, builds no `LiveCall`: it is made only when the call needs one."""
+        if seam.kind != "function":
+            return super().run(seam, caller, wrapped, instance, args, kwargs)
+        tape: Tape = self.tape  # type: ignore[assignment]  # the session checked it
+        try:
+            index, sequence = tape.allocate(seam.id)
+            names, values = seam.bind(instance, args, kwargs)
+            expected = self.expected.at(seam.id, index)
+            checks = None if expected is None else self._checks_of(seam.id, expected)
+            started = None
+            if checks is None or checks[1] is None or not checks[1](names, values):
+                started = self._started(seam, caller, index, sequence, expected, names, values)
+        except Exception as exc:  # seamrec's own failure: report it, never raise it
+            self.internal_error(exc, f"a call of {seam.id}")
+            return wrapped(*args, **kwargs)
+        if started is not None:
+            return self._run_started(tape, started, wrapped, args, kwargs)
+        assert expected is not None  # the args fit a recorded run
+        assert checks is not None
+        try:
+            result = wrapped(*args, **kwargs)
+        except Exception as exc:
+            call = LiveCall(seam.id, caller, index, sequence, expected.args_shape, None, expected)
+            call.bound_seam, call.bound_names, call.bound_values = seam, names, values
+            self.end(tape, call, "raise", exc)
+            raise
+        try:
+            fits = checks[2]
+            if expected.outcome == "return" and fits is not None and fits([result]):
+                return result
+        except Exception:  # the full check below reports it
+            pass
+        call = LiveCall(seam.id, caller, index, sequence, expected.args_shape, None, expected)
+        call.bound_seam, call.bound_names, call.bound_values = seam, names, values
+        self.end(tape, call, "return", result)
+        return result
+
+    def _run_started(
+        self,
+        tape: Tape,
+        call: LiveCall,
+        wrapped: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        try:
+            result = wrapped(*args, **kwargs)
+        except Exception as exc:
+            self.end(tape, call, "raise", exc)
+            raise
+        self.end(tape, call, "return", result)
+        return result
+
+    def _checks_of(self, seam: str, expected: Run) -> tuple[Run, ArgsCheck | None, Check | None]:
+        """The compiled args and result checks of recorded run `expected` of `seam`."""
+        cached = self._run_checks.get(seam)
+        if cached is None or cached[0] is not expected:
+            args = expected.args_shape
+            result = expected.result_shape
+            cached = (expected, self._args_check(args), self._value_check(result))
+            self._run_checks[seam] = cached
+        return cached
+
     def start(
         self,
         tape: Tape,
@@ -137,6 +212,19 @@ class CheckStrategy(Strategy):
         index, sequence = tape.allocate(seam.id)
         names, values = seam.bind(instance, args, kwargs)
         expected = self.expected.at(seam.id, index)
+        return self._started(seam, caller, index, sequence, expected, names, values)
+
+    def _started(
+        self,
+        seam: Seam,
+        caller: str,
+        index: int,
+        sequence: int,
+        expected: Run | None,
+        names: tuple[str, ...],
+        values: list[Any],
+    ) -> LiveCall:
+        """The call at position `index`, its args checked against `expected`."""
         if expected is None:
             call = LiveCall(seam.id, caller, index, sequence, (), None, None)
             if self.expected.cassette is not None and not self.expected.replays(seam.id):
@@ -187,20 +275,26 @@ class CheckStrategy(Strategy):
         if tape is self.tape and self.verdict is not None:
             self.verdict.hold(call)
 
-    def _args_fit(self, expected: Shape, names: tuple[str, ...], values: list[Any]) -> bool:
+    def _args_check(self, expected: Shape) -> ArgsCheck | None:
         cached = self._fit_args.get(id(expected))
         if cached is None or cached[0] is not expected:
             cached = (expected, compile_args(expected, self.shape_of))
             self._fit_args[id(expected)] = cached
-        check = cached[1]
-        return check is not None and check(names, values)
+        return cached[1]
 
-    def _value_fits(self, expected: Shape, value: object) -> bool:
+    def _value_check(self, expected: Shape) -> Check | None:
         cached = self._fit_values.get(id(expected))
         if cached is None or cached[0] is not expected:
             cached = (expected, compile_value(expected, self.shape_of))
             self._fit_values[id(expected)] = cached
-        check = cached[1]
+        return cached[1]
+
+    def _args_fit(self, expected: Shape, names: tuple[str, ...], values: list[Any]) -> bool:
+        check = self._args_check(expected)
+        return check is not None and check(names, values)
+
+    def _value_fits(self, expected: Shape, value: object) -> bool:
+        check = self._value_check(expected)
         return check is not None and check([value])
 
     # ---------------------------------------------------------------- replayed seams

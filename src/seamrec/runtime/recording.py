@@ -51,13 +51,47 @@ class RecordStrategy(Strategy):
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Any:
-        """Record one call, made inside the enclosing call (see `seamrec.model.nesting`)."""
+        """Record one call, made inside the enclosing call (see `seamrec.model.nesting`).
+        A plain function's call that keeps no payload builds no `LiveCall` unless it
+        raises."""
         tape: Tape = self.tape  # type: ignore[assignment]  # the session checked it
+        call: LiveCall | None = None
         try:
-            call = self.start(tape, seam, caller, instance, args, kwargs)
+            index, sequence = tape.allocate(seam.id, ENCLOSING.get())
+            if seam.kind == "function" and not tape.wants_payload(index):
+                names, values = seam.bind(instance, args, kwargs)
+                shape = self._args_shape(seam, names, values)
+            else:
+                call = self._started(tape, seam, caller, index, sequence, instance, args, kwargs)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.internal_error(exc, f"a call of {seam.id}")
             return wrapped(*args, **kwargs)
+        if call is not None:
+            return self._run_started(tape, seam, call, wrapped, args, kwargs)
+        inside = ENCLOSING.set((seam.id, index))
+        try:
+            result = wrapped(*args, **kwargs)
+        except Exception as exc:
+            call = LiveCall(seam.id, caller, index, sequence, shape, None, None)
+            self.end(tape, call, "raise", exc)
+            raise
+        finally:
+            leave(inside)
+        try:
+            tape.commit(seam.id, index, shape, "return", self._result_shape(seam.id, result))
+        except Exception as exc:  # seamrec's own failure: report it, never raise it
+            self.internal_error(exc, f"the outcome of a call of {seam.id}")
+        return result
+
+    def _run_started(
+        self,
+        tape: Tape,
+        seam: Seam,
+        call: LiveCall,
+        wrapped: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
         if seam.kind == "async":
             return awaited(self, tape, call, wrapped, args, kwargs, seam.qualname)
         inside = ENCLOSING.set((seam.id, call.index))
@@ -85,7 +119,31 @@ class RecordStrategy(Strategy):
         """Take the call's position; its args shape (reused from the last call of the
         seam while that one's strict check passes) and, for the first calls, payload."""
         index, sequence = tape.allocate(seam.id, ENCLOSING.get())
+        return self._started(tape, seam, caller, index, sequence, instance, args, kwargs)
+
+    def _started(
+        self,
+        tape: Tape,
+        seam: Seam,
+        caller: str,
+        index: int,
+        sequence: int,
+        instance: object,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> LiveCall:
+        """The call at position `index` (taken), its args shaped and maybe packed."""
         names, values = seam.bind(instance, args, kwargs)
+        shape = self._args_shape(seam, names, values)
+        payload = self.pack_args(seam, names, values) if tape.wants_payload(index) else None
+        call = LiveCall(seam.id, caller, index, sequence, shape, payload, None)
+        if payload is not None:
+            tape.keep_detail(call)
+        return call
+
+    def _args_shape(self, seam: Seam, names: tuple[str, ...], values: list[Any]) -> Shape:
+        """The args shape, reused from the last call of the seam while its strict check
+        passes."""
         last = self._last.get(seam.id)
         if last is None:
             last = self._last[seam.id] = _LastShapes()
@@ -93,22 +151,23 @@ class RecordStrategy(Strategy):
         if check is None or not check(names, values):
             shape = self.args_shape(seam, names, values)
             last.args = (shape, compile_args(shape, self.shape_of, strict=True))
-        payload = self.pack_args(seam, names, values) if tape.wants_payload(index) else None
-        call = LiveCall(seam.id, caller, index, sequence, shape, payload, None)
-        if payload is not None:
-            tape.keep_detail(call)
-        return call
+        return shape
+
+    def _result_shape(self, seam: str, value: object) -> Shape:
+        """The result shape, reused like the args shape."""
+        last = self._last[seam]
+        shape, check = last.result
+        if check is None or not check([value]):
+            shape = self.shape_of(value)
+            last.result = (shape, compile_value(shape, self.shape_of, strict=True))
+        return shape
 
     def end(self, tape: Tape, call: LiveCall, outcome: str, value: object) -> None:
         """Commit the call's shapes (the result's reused like the args'), with its
         payload when the call keeps one."""
         try:
             call.outcome = outcome
-            last = self._last[call.seam]
-            shape, check = last.result
-            if check is None or not check([value]):
-                shape = self.shape_of(value)
-                last.result = (shape, compile_value(shape, self.shape_of, strict=True))
+            shape = self._result_shape(call.seam, value)
             call.result_shape = shape
             if call.args_payload is not None:
                 call.result_payload = self.pack(value)
