@@ -157,9 +157,8 @@ class CheckStrategy(Strategy):
         try:
             result = wrapped(*args, **kwargs)
         except Exception as exc:
-            call = LiveCall(seam.id, caller, index, sequence, expected.args_shape, None, expected)
-            call.bound_seam, call.bound_names, call.bound_values = seam, names, values
-            self.end(tape, call, "raise", exc)
+            late = _late_call(seam, caller, index, sequence, expected, names, values)
+            self.end(tape, late, "raise", exc)
             raise
         try:
             fits = checks[2]
@@ -167,9 +166,8 @@ class CheckStrategy(Strategy):
                 return result
         except Exception:  # the full check below reports it
             pass
-        call = LiveCall(seam.id, caller, index, sequence, expected.args_shape, None, expected)
-        call.bound_seam, call.bound_names, call.bound_values = seam, names, values
-        self.end(tape, call, "return", result)
+        late = _late_call(seam, caller, index, sequence, expected, names, values)
+        self.end(tape, late, "return", result)
         return result
 
     def _run_started(
@@ -407,3 +405,19 @@ class CheckStrategy(Strategy):
         tape.replayed += 1
         self._name_event(seam, True)  # named, not counted: replayed calls are counted
         return True, value
+
+
+def _late_call(
+    seam: Seam,
+    caller: str,
+    index: int,
+    sequence: int,
+    expected: Run,
+    names: tuple[str, ...],
+    values: list[Any],
+) -> LiveCall:
+    """The `LiveCall` of a call that went the short way until it needed one: its args fit
+    the recorded run, so they are known by their recorded shape."""
+    call = LiveCall(seam.id, caller, index, sequence, expected.args_shape, None, expected)
+    call.bound_seam, call.bound_names, call.bound_values = seam, names, values
+    return call
