@@ -10,6 +10,8 @@ from here, never from each other.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import shutil
@@ -436,8 +438,8 @@ def clean_env() -> dict[str, str]:
     return env
 
 
-def seamrec(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m seamrec ARGS` in `cwd`."""
+def seamrec_process(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m seamrec ARGS` in `cwd`, a real process (the entry point itself)."""
     return subprocess.run(
         [sys.executable, "-m", "seamrec", *args],
         cwd=cwd,
@@ -446,6 +448,34 @@ def seamrec(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         env=clean_env(),
         check=False,
     )
+
+
+def seamrec(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the `seamrec` command's `main(ARGS)` in `cwd`, in this process, with the
+    environment of `seamrec_process` and its output captured as that of a process (its own
+    subprocesses, git and prune's collection run, stay real processes)."""
+    from seamrec.review.cli import main
+
+    stdout, stderr = io.TextIOWrapper(io.BytesIO()), io.TextIOWrapper(io.BytesIO())
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    os.environ.clear()
+    os.environ.update(clean_env())
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                code = main(list(args))
+            except SystemExit as exit_:  # argparse's usage errors
+                code = exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    texts = []
+    for stream in (stdout, stderr):
+        stream.flush()
+        texts.append(stream.buffer.getvalue().decode())
+    return subprocess.CompletedProcess(["seamrec", *args], code, texts[0], texts[1])
 
 
 def git(cwd: Path, *args: str) -> str:

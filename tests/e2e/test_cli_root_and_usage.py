@@ -16,8 +16,8 @@ from helpers import (
     assert_usage_error,
     commit_all,
     rename_email_and_record,
-    seamrec,
 )
+from helpers import seamrec_process as seamrec  # the `python -m seamrec` entry point itself
 
 pytestmark = pytest.mark.usefixtures("isolated_git")  # no outer repository, no config
 
