@@ -129,3 +129,20 @@ def test_a_parallel_run_started_from_inside_an_xdist_worker_still_sums_up_its_wo
         "cassettes: 9 written, 0 unchanged, 0 kept because the test failed",
         "contracts: 3 written, 0 unchanged, 0 removed",
     ] == seamrec_summary(result)
+
+
+def test_a_dist_option_without_workers_runs_and_records_here(
+    deterministic_app: LayeredApp,
+) -> None:
+    """`--dist=worksteal` in a project's addopts does nothing without `-n` (xdist runs the
+    tests in this process), so seamrec records here too instead of acting as a controller."""
+    serial = deterministic_app.record()
+    serially_recorded = deterministic_app.recorded()
+    shutil.rmtree(deterministic_app.cassettes)
+
+    with_dist = deterministic_app.record("--dist", "worksteal")
+
+    with_dist.assert_outcomes(passed=9)
+    assert seamrec_summary(serial) == seamrec_summary(with_dist)
+    assert serially_recorded == deterministic_app.recorded()
+    deterministic_app.check("--dist", "loadscope").assert_outcomes(passed=9)

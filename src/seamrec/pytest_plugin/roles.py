@@ -70,7 +70,11 @@ def choose(config: pytest.Config) -> Role:
     config.pluginmanager.register(observer, "seamrec-run-observer")
     if hasattr(config, "workerinput"):
         return Worker(config, mode, session, observer)
-    distributed = config.getoption("dist", "no") != "no" and not config.getoption("collectonly")
+    distributed = (  # xdist's own test: a distribution mode *and* workers to send tests to
+        config.getoption("dist", "no") != "no"
+        and bool(config.getoption("tx", None))
+        and not config.getoption("collectonly")
+    )
     guessed = session is None and mode is not None  # taken for the controller at start
     if not (distributed or guessed):
         return LocalRun(config, mode, session, observer)
