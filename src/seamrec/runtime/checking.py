@@ -151,7 +151,7 @@ class CheckStrategy(Strategy):
             self.internal_error(exc, f"a call of {seam.id}")
             return wrapped(*args, **kwargs)
         if started is not None:
-            return self._run_started(tape, started, wrapped, args, kwargs)
+            return self.make(tape, seam, started, wrapped, args, kwargs)
         assert expected is not None  # the args fit a recorded run
         assert checks is not None
         try:
@@ -168,22 +168,6 @@ class CheckStrategy(Strategy):
             pass
         late = _late_call(seam, caller, index, sequence, expected, names, values)
         self.end(tape, late, "return", result)
-        return result
-
-    def _run_started(
-        self,
-        tape: Tape,
-        call: LiveCall,
-        wrapped: Callable[..., Any],
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-    ) -> Any:
-        try:
-            result = wrapped(*args, **kwargs)
-        except Exception as exc:
-            self.end(tape, call, "raise", exc)
-            raise
-        self.end(tape, call, "return", result)
         return result
 
     def _checks_of(self, seam: str, expected: Run) -> tuple[Run, ArgsCheck | None, Check | None]:

@@ -114,6 +114,18 @@ class Strategy:
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.internal_error(exc, f"a call of {seam.id}")
             return wrapped(*args, **kwargs)
+        return self.make(tape, seam, call, wrapped, args, kwargs)
+
+    def make(
+        self,
+        tape: Tape,
+        seam: Seam,
+        call: LiveCall,
+        wrapped: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Make a started call and end it (an async or generator call ends later)."""
         if seam.kind == "async":
             return awaited(self, tape, call, wrapped, args, kwargs, seam.qualname)
         try:
