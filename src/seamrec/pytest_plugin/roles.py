@@ -59,8 +59,7 @@ def abandon(config: pytest.Config) -> None:
     import): leave the modules and the database drivers as they were all the same."""
     _, session = config.stash.get(_STARTED_KEY, (None, None))
     if session is not None:
-        session.instrumenter.uninstall()
-        session.uninstall_databases()
+        session.put_back()
 
 
 def choose(config: pytest.Config) -> Role:
@@ -79,8 +78,7 @@ def choose(config: pytest.Config) -> Role:
     if not (distributed or guessed):
         return LocalRun(config, mode, session, observer)
     if session is not None:
-        session.instrumenter.uninstall()  # this process only hands tests to its workers
-        session.uninstall_databases()
+        session.put_back()  # this process only hands tests to its workers
     return Controller(config, mode, None, observer)
 
 
@@ -252,8 +250,7 @@ class Role:
     def unconfigure(self) -> None:
         """Leave the modules and the database drivers as they were."""
         if self.session is not None:
-            self.session.instrumenter.uninstall()
-            self.session.uninstall_databases()
+            self.session.put_back()
 
 
 class LocalRun(Role):

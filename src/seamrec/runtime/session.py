@@ -107,11 +107,12 @@ class SeamSession:
         self.stats.skipped = {k: sorted(v) for k, v in sorted(report.skipped.items())}
         self.stats.lost = {k: [v] for k, v in sorted(report.lost.items())}
         self.stats.warnings = self.warnings()
-        self.instrumenter.uninstall()
-        self.uninstall_databases()
+        self.put_back()
 
-    def uninstall_databases(self) -> None:
-        """Give the database drivers their own `connect` back."""
+    def put_back(self) -> None:
+        """Give back everything seamrec wrapped: the seams of the modules, the database
+        drivers' `connect` and the HTTP clients."""
+        self.instrumenter.uninstall()
         if self.database is not None:
             self.database.uninstall()
         if self.http is not None:
