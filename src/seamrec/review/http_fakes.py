@@ -14,11 +14,12 @@ may require a key the fake leaves out, or reject one it never received.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from seamrec.model.shape import Shape, compatible
 from seamrec.model.shape_types import RecordShape, view
+from seamrec.review.change_model import RENAMED, Change
 from seamrec.review.explain import explain
 from seamrec.review.http_text import http_change_lines
 from seamrec.runtime.adapters.httpseams import (
@@ -178,8 +179,23 @@ def drift_lines(part: HttpPart, recorded: Shape, live: Shape, complete: bool) ->
     changes = explain(recorded, live, part=part.recorded_part)
     if part.side == RESPONSE:  # what the fake may leave out is no drift; renames stay
         kept = [c for c in changes if not _left_out(c.kind, c.segments, complete)]
-        changes = kept or explain(expected, live, part=part.recorded_part)
+        changes = _body_replaced(kept or explain(expected, live, part=part.recorded_part))
     return http_change_lines(changes, part.root)
+
+
+def _body_replaced(changes: list[Change]) -> list[Change]:
+    """A recorded body of another content type removed and the fake's JSON body added, as
+    the one rename that `http_text` says as "content type changed"."""
+    removed = [c for c in changes if c.kind == "key removed" and _is_body(c.segments)]
+    added = [c for c in changes if c.kind == "key added" and _is_body(c.segments)]
+    if len(removed) != 1 or len(added) != 1 or removed[0].at[:-1] != added[0].at[:-1]:
+        return changes
+    rest = [c for c in changes if c is not removed[0] and c is not added[0]]
+    return [replace(removed[0], kind=RENAMED, to=added[0].at), *rest]
+
+
+def _is_body(segments: tuple[object, ...]) -> bool:
+    return len(segments) == 2 and segments[1] not in _ENVELOPE_KEYS
 
 
 def _left_out(kind: str, segments: tuple[object, ...], complete: bool) -> bool:
