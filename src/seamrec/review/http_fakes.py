@@ -35,10 +35,10 @@ from seamrec.runtime.adapters.httpseams import (
 REQUEST = "request"
 RESPONSE = "response"
 FORMS = '"request", "response" or "response[<status>]" ("response[404]", "response[4xx]")'
-_PART = re.compile(r"^(?:request|response(?:\[(\d{3}|[1-5]xx)\])?)$")
+_PART = re.compile(r"^(?:request|response(?:\[([1-5]\d\d|[1-5]xx)\])?)$")
 _NAMES = frozenset({"headers", "cookies"})
 _ENVELOPE_KEYS = _NAMES | {"query"}  # not the body
-# a key left out of a fake response is at depth >= 2 below `{status: {body: ...}}`
+# the changes a key left out of a fake response reads as (below `{status: {body: ...}}`)
 _OMITTED_KINDS = frozenset({"key removed", "now optional"})
 # the classes whose instances are fake responses (by module and name: never evaluated)
 _RESPONSE_CLASSES = frozenset(

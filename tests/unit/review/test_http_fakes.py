@@ -34,6 +34,7 @@ from seamrec.runtime.adapters.httpseams import response_value
         ("responses", None),
         ("response[20]", None),
         ("response[6xx]", None),
+        ("response[600]", None),
         ("request[200]", None),
         ("return", None),
         ("args.request", None),
