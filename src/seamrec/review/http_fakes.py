@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from seamrec.model.shape import Shape, compatible
-from seamrec.model.shape_types import RecordShape, view
+from seamrec.model.shape_types import CollShape, RecordShape, shape_kind, view
 from seamrec.review.change_model import RENAMED, Change
 from seamrec.review.explain import explain
 from seamrec.review.http_text import http_change_lines
@@ -29,7 +29,6 @@ from seamrec.runtime.adapters.httpseams import (
     names,
     response_value,
     set_cookie_names,
-    without_added_keys,
 )
 
 REQUEST = "request"
@@ -173,7 +172,7 @@ def drift_lines(part: HttpPart, recorded: Shape, live: Shape, complete: bool) ->
     elif complete:
         expected = _names_left_out(recorded, live)
     else:
-        expected = without_added_keys(recorded, live, 0)
+        expected = restricted(recorded, live, 0)
     if compatible(expected, live):
         return []
     changes = explain(recorded, live, part=part.recorded_part)
@@ -181,6 +180,39 @@ def drift_lines(part: HttpPart, recorded: Shape, live: Shape, complete: bool) ->
         kept = [c for c in changes if not _left_out(c.kind, c.segments, complete)]
         changes = _body_replaced(kept or explain(expected, live, part=part.recorded_part))
     return http_change_lines(changes, part.root)
+
+
+def restricted(recorded: Shape, live: Shape, depth: int) -> Shape:
+    """`recorded` with only the keys `live` has in its dicts below the status and body
+    levels (`depth` 0 and 1 are kept whole): what a fake response leaves out is not
+    compared. Each member of a union is restricted by each member of the same kind on
+    the fake's side, so a list of items of several forms keeps every form."""
+    if not recorded or not live or shape_kind(recorded) != shape_kind(live):
+        return recorded
+    old, new = view(recorded), view(live)
+    if isinstance(old, RecordShape) and isinstance(new, RecordShape) and old.kind == "dict":
+        given = dict(zip(new.names, new.unions, strict=True))
+        keys: list[str] = []
+        unions: list[tuple[Shape, ...]] = []
+        for name, union in zip(old.names, old.unions, strict=True):
+            if depth < 2 or name in given:
+                keys.append(name)
+                unions.append(_restricted_union(union, given.get(name, ()), depth + 1))
+        return RecordShape.build(old.kind, old.type_name, tuple(keys), tuple(unions))
+    if isinstance(old, CollShape) and isinstance(new, CollShape):
+        return CollShape.build(old.type_name, _restricted_union(old.items, new.items, depth + 1))
+    return recorded
+
+
+def _restricted_union(
+    recorded: tuple[Shape, ...], live: tuple[Shape, ...], depth: int
+) -> tuple[Shape, ...]:
+    found: list[Shape] = []
+    for member in recorded:
+        kind = shape_kind(member) if member else None
+        partners = [shape for shape in live if shape and shape_kind(shape) == kind]
+        found += [restricted(member, shape, depth) for shape in partners] or [member]
+    return tuple(dict.fromkeys(found))
 
 
 def _body_replaced(changes: list[Change]) -> list[Change]:
@@ -202,6 +234,8 @@ def _left_out(kind: str, segments: tuple[object, ...], complete: bool) -> bool:
     """Whether a change is a key a fake response may leave out: below the body, header and
     cookie names (`{status: {"json": {...}, "headers": {...}}}`), only the latter if
     `complete`."""
+    if kind == "now required":  # a key the real one sometimes lacked: never the reason
+        return True
     if kind not in _OMITTED_KINDS or len(segments) < 3:
         return False
     return not complete or segments[1] in _NAMES
@@ -225,9 +259,7 @@ def _names_left_out(recorded: Shape, live: Shape) -> Shape:
             envelopes.append(member)
             continue
         unions = tuple(
-            tuple(without_added_keys(s, given[name][0], 2) for s in union)
-            if name in _NAMES and len(given.get(name, ())) == 1
-            else union
+            _restricted_union(union, given[name], 2) if name in _NAMES and name in given else union
             for name, union in zip(envelope.names, envelope.unions, strict=True)
         )
         envelopes.append(

@@ -106,3 +106,25 @@ def test_drift_lines_are_empty_for_a_fitting_fake_and_in_http_words_otherwise() 
     assert [] == lines({"id": 2, "name": ""}, complete=True)
     assert ["key removed   response[200].json['name']   (was str)"] == lines({"id": 2}, True)
     assert ["type changed  response[200].json['id']  int → float"] == lines({"id": 2.0})
+
+
+def test_a_fake_list_may_hold_items_of_every_recorded_form_each_with_keys_left_out() -> None:
+    events: list[dict[str, object]] = [
+        {"type": "paid", "amount": 1},
+        {"type": "note", "text": "hi"},
+    ]
+    recorded = SHAPE(response_value(200, {"json": {"events": events}}, {}, {}))
+    part = HttpPart("response", "")
+
+    def lines(fake: object) -> list[str]:
+        live = body_in_envelope(part, recorded, SHAPE({"events": fake}))
+        return drift_lines(part, recorded, live, False)
+
+    assert [] == lines(events)
+    assert [] == lines([{"type": "note"}, {"amount": 5}])
+    assert ["type changed  response[200].json['events'][*]['text']  str → int"] == lines(
+        [{"type": "paid", "text": 5}]
+    )
+    assert ["key added     response[200].json['events'][*]['url']   (str)"] == lines(
+        [{"type": "paid", "url": "x"}]
+    )
