@@ -367,7 +367,7 @@ def _walker(
     def service_columns(
         name: str, fields: list[tuple[str, ...]], rows: list[list[Any]], depth: int
     ) -> Shape:
-        return named_columns("obj", name, fields, rows, depth)
+        return tuple(map(plain_fields, named_columns("obj", name, fields, rows, depth)))
 
     def others(cls: type, values: list[Any], depth: int) -> Shape:
         kind = kind_of_class(cls)
@@ -431,6 +431,29 @@ def _walker(
         return (("opaque", name),)
 
     return single, service_columns
+
+
+def plain_fields(service: Shape) -> Shape:
+    """A service object's shape with only its plain fields walked: a field value that
+    holds another service or a foreign object anywhere inside (a list of parsers, a dict
+    holding the app) is recorded by its type only, as the codec records it."""
+    names, unions = service[2], service[3]
+    kept = tuple(tuple(map(_type_only_if_holding_objects, union)) for union in unions)
+    return service if kept == unions else (service[0], service[1], names, kept)
+
+
+def _type_only_if_holding_objects(shape: Shape) -> Shape:
+    return ("opaque", shape[1]) if holds_objects(shape) else shape
+
+
+def holds_objects(shape: Shape) -> bool:
+    """Whether a composite shape holds, at any depth, a value recorded by its type only
+    (a service, a foreign object, a lazy query)."""
+    for _, union in children(shape):
+        for member in union:
+            if (len(member) == 2 and member[0] == "opaque") or holds_objects(member):
+                return True
+    return False
 
 
 def sort_keysets(keysets: set[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
