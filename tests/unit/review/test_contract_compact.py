@@ -46,7 +46,7 @@ def test_the_contract_file_lists_test_files_and_show_lists_every_test() -> None:
 
     block = render_files({SEAM: contract})["app.repo"].split("\n\n")[1].splitlines()
 
-    assert ["tests:", "  tests/test_a.py (2 tests)", "  tests/test_b.py::t"] == block[-3:]
+    assert ["tests: tests/test_a.py (2 tests), tests/test_b.py::t"] == block[-1:]
     assert [
         "tests:",
         "  tests/test_a.py::test_1",
