@@ -8,8 +8,9 @@ only when a shape changes (or when the set of tests of a seam changes): committe
 the cassettes, their diff in a pull request *is* the format change.
 
 A contract file stays short on suites of hundreds of tests and wide tables: a seam's
-tests are one ``tests:`` line naming each test file (the test's id when the file has one
-test, else ``tests/test_a.py (12 tests)``; ``seamrec show <seam>`` lists every id), and
+tests are one line, each test file with the number of its tests that cross the seam
+(``tests: tests/test_a.py (12), tests/test_b.py (1)``; ``seamrec show <seam>`` lists
+every id), and
 leaves that differ only by a number are one line: tuple positions of one type
 ``args.params[0..9]: int``, numbered keys of one type
 ``args.record['c0'..'c999', 1000 keys]?: int``. Which file holds a seam:
@@ -127,9 +128,9 @@ class SeamContract:
     def lines(self, *, every_test: bool = True) -> list[str]:
         """The contract as text lines (a block of a contract file). Callers are left out:
         they are known from the first `payload_calls` calls only, which may vary.
-        `every_test=False`: the tests on one line, by test file (see `tests_line`)."""
+        `every_test=False`: the tests on one line, by test file (see `line_of_tests`)."""
         if not every_test:
-            return [f"## {self.seam}", *self.path_lines(), tests_line(self.tests)]
+            return [f"## {self.seam}", *self.path_lines(), line_of_tests(self.tests)]
         tests = [f"  {t}" for t in sorted(self.tests)]
         return [f"## {self.seam}", *self.path_lines(), "tests:", *tests]
 
@@ -138,22 +139,14 @@ class SeamContract:
         return [f"  {line}" for line in folded_lines(self.entries())]
 
 
-def tests_line(tests: Iterable[str]) -> str:
-    """The tests of a seam as one line of a contract file: `tests: ` and each test file
-    (the test's id when the file has one test, else `path (N tests)`), sorted by file."""
-    return "tests: " + ", ".join(lines_per_test_file(tests))
-
-
-def lines_per_test_file(tests: Iterable[str]) -> list[str]:
-    """One line per test file: the test's id when the file has one test, else
-    `path (N tests)`; sorted by file."""
-    by_file: dict[str, list[str]] = {}
+def line_of_tests(tests: Iterable[str]) -> str:
+    """The tests of a seam as one line of a contract file: each test file with the number
+    of its tests that cross the seam, sorted by file (`seamrec show <seam>` lists them)."""
+    counts: dict[str, int] = {}
     for test in tests:
-        by_file.setdefault(test.partition("::")[0], []).append(test)
-    return [
-        ids[0] if len(ids) == 1 else f"{file} ({len(ids)} tests)"
-        for file, ids in sorted(by_file.items())
-    ]
+        file = test.partition("::")[0]
+        counts[file] = counts.get(file, 0) + 1
+    return "tests: " + ", ".join(f"{file} ({n})" for file, n in sorted(counts.items()))
 
 
 MIN_FOLD = 4  # numbered siblings of one type written as one line from this many on
