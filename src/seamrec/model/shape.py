@@ -18,7 +18,8 @@ A str, bytes, int or float leaf carries the format class of its values
 without one (``("str",)``) asserts no format, so older cassettes keep their meaning.
 
 What is data is decided per class by ``seamrec.model.classify``: objects of classes outside the
-boundaries are ``("opaque", type)``, service objects of the app are walked one level, and
+boundaries are ``("opaque", type)``, service objects of the app are walked one level (a
+field holding another service or a foreign object is its type only), and
 a walk that runs out of its budget is cut with ``("cut", "budget")``.
 
 ``make_shape_function`` builds the hot-path walker: it reads only ``type()``,
