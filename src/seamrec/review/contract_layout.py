@@ -8,11 +8,12 @@ of one table shows one small file, and a suite whose tests create hundreds of ta
 never writes one file of thousands of lines. A statement that names no table goes in
 ``sql/_no_table.txt``. File names are the table name in lower case with anything but
 letters, digits, ``_`` and ``-`` made ``_`` (``"Order Lines"`` → ``order_lines``; a
-table a library names at random, ``dogs_new_*``, is ``dogs_new``).
+table a library names at random, ``dogs_new_*``, is ``dogs_new``; see `file_name`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 HEADER = "# seamrec contract"
@@ -28,6 +29,10 @@ HTTP_NOTE = "# A status, header or cookie is its name alone: header and cookie v
 _TOKEN = re.compile(r'"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]|[^\W\d][\w$*]*|\S', re.UNICODE)
 _KEYWORDS = frozenset({"INTO", "UPDATE", "FROM", "JOIN"})
 _NOT_NAME = re.compile(r"[^\w-]+")
+MAX_NAME = 80  # characters of a table's file name
+_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"{d}{i}" for d in ("com", "lpt") for i in range(1, 10)}
+)
 
 
 def file_of(seam: str) -> str:
@@ -64,9 +69,15 @@ def statement_table(statement: str) -> str | None:
 
 
 def file_name(table: str) -> str:
-    """A table name as a file name: lower case, only letters, digits, ``_`` and ``-``."""
+    """A table name as a file name: lower case, only letters, digits, ``_`` and ``-``; a
+    long one cut with a hash of the whole, a name Windows reserves (``con``) given a ``_``."""
     name = _NOT_NAME.sub("_", table.lower())
     name = re.sub("_+", "_", name).strip("_-")
+    if len(name) > MAX_NAME:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+        name = f"{name[: MAX_NAME - 9]}_{digest}"
+    if name in _RESERVED:
+        name += "_"
     return name or NO_TABLE
 
 

@@ -67,3 +67,14 @@ def test_each_file_says_what_it_holds() -> None:
     assert "no table" in title_of(f"sql/{NO_TABLE}")
     assert "# seamrec contract of module shop.repository" == title_of("shop.repository")
     assert title_of("http").startswith("# seamrec contract of the HTTP API")
+
+
+def test_a_long_table_name_is_cut_with_a_hash_and_a_reserved_one_gets_an_underscore() -> None:
+    long_a, long_b = file_name("a" * 300), file_name("a" * 299 + "b")
+
+    assert (80, 80) == (len(long_a), len(long_b))
+    assert long_a != long_b
+    assert long_a.startswith("a" * 71 + "_")
+    assert "con_" == file_name("CON")
+    assert "lpt1_" == file_name("lpt1")
+    assert "console" == file_name("console")
