@@ -384,6 +384,13 @@ def seamrec_summary(result: pytest.RunResult) -> list[str]:
     return section
 
 
+def sql_contract_text(cassettes: Path) -> str:
+    """The database's contract files (`contracts/sql/<table>.txt`) in file name order, a
+    blank line between two ("" when there are none)."""
+    folder = cassettes / "contracts" / "sql"
+    return "\n".join(p.read_text() for p in sorted(folder.glob("*.txt")))
+
+
 def crossings(cassette: Path) -> list[tuple[str, str, str]]:
     """(seam, caller, outcome) of every call recorded in a cassette, in call order."""
     return [(call.seam, call.caller, call.outcome) for call in load(cassette).calls]

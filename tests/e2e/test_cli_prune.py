@@ -39,7 +39,7 @@ def test_prune_lists_the_cassette_of_a_deleted_test_and_yes_deletes_only_that(
     assert (recorded_app.root / UNKNOWN_USER).is_file()
 
     contracts = recorded_app.cassettes / "contracts"
-    assert "  tests/test_api.py (3 tests)\n" in (contracts / "app.repo.txt").read_text()
+    assert "tests: tests/test_api.py (3)" in (contracts / "app.repo.txt").read_text()
 
     deleted = seamrec(recorded_app.root, "prune", "--yes")
 
@@ -51,7 +51,7 @@ def test_prune_lists_the_cassette_of_a_deleted_test_and_yes_deletes_only_that(
     assert "contract updated: cassettes/contracts/app.repo.txt" in deleted.stdout.splitlines()
     every_contract = "".join(p.read_text() for p in contracts.glob("*.txt"))
     assert "test_unknown_user" not in every_contract
-    assert "  tests/test_api.py (2 tests)\n" in (contracts / "app.repo.txt").read_text()
+    assert "tests: tests/test_api.py (2)" in (contracts / "app.repo.txt").read_text()
     assert [
         "tests/test_api/test_orders_by_route.msgpack",
         "tests/test_api/test_profile.msgpack",

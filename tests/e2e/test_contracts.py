@@ -225,9 +225,7 @@ def test_merged_contracts_gather_every_test_and_caller_and_files_are_grouped_by_
         "  return: dict",
         "  return['id']: int",
         "  return['name']?: str",
-        "tests:",
-        "  tests/test_a.py::test_one",
-        "  tests/test_b.py::test_two",
+        "tests: tests/test_a.py (1), tests/test_b.py (1)",
     ] == blocks[1].splitlines()
     assert blocks[2].startswith("## app.repo:order_rows\n  args.")
     assert 3 == len(blocks)

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from helpers import LayeredApp, fresh_project, payload, record_project, seamrec_summary
+from helpers import (
+    LayeredApp,
+    fresh_project,
+    payload,
+    record_project,
+    seamrec_summary,
+    sql_contract_text,
+)
 from seamrec.cassette.store import load
 
 PYPROJECT = """\
@@ -155,7 +162,7 @@ def recorded_shop(
 
 
 def sql_contract(app: LayeredApp) -> str:
-    return (app.cassettes / "contracts" / "sql.txt").read_text()
+    return sql_contract_text(app.cassettes)
 
 
 def contract_section(app: LayeredApp, seam: str) -> list[str]:
@@ -199,8 +206,7 @@ def test_a_query_records_parameters_columns_and_detect_types_row_shapes(
         "  return.rows[*]['created']: datetime",
         "  return.rows[*]['id']: int",
         "  return.rows[*]['name']: str",
-        "tests:",
-        "  tests/test_shop.py::test_get_user",
+        "tests: tests/test_shop.py (1)",
     ] == contract_section(recorded_shop, GET_USER)
     calls = load(recorded_shop.cassettes / "tests" / "test_shop" / "test_get_user.msgpack").calls
     query = next(call for call in calls if call.seam == GET_USER)
@@ -381,7 +387,7 @@ def test_databases_empty_turns_the_seam_off_and_connect_is_the_drivers_own(
     result = shop.record()
 
     result.assert_outcomes(passed=5)
-    assert not (shop.cassettes / "contracts" / "sql.txt").exists()
+    assert not (shop.cassettes / "contracts" / "sql").exists()
     assert not [line for line in seamrec_summary(result) if line.startswith("database:")]
 
 

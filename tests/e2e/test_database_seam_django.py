@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from helpers import LayeredApp, crossings, fresh_project, seamrec_summary
+from helpers import LayeredApp, crossings, fresh_project, seamrec_summary, sql_contract_text
 
 # Django is configured once per process (`settings.configure`): real subprocesses.
 pytestmark = pytest.mark.subprocess_runs
@@ -153,7 +153,7 @@ def test_orm_queries_of_boundary_code_are_recorded_for_it(shop: LayeredApp) -> N
     assert (VALUES, "shopdj.selectors", "return") in cheap
     count = crossings(shop.cassettes / "tests/test_books/test_count.msgpack")
     assert ("sql:SELECT count(*) AS n FROM shopdj_book", "shopdj.selectors", "return") in count
-    contract = (shop.cassettes / "contracts" / "sql.txt").read_text()
+    contract = sql_contract_text(shop.cassettes)
     assert "  return.rows[*]['price']: int" in contract
     assert 'price" > ?' not in contract  # the test's own query
     shop.check().assert_outcomes(passed=3)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from helpers import LayeredApp, fresh_project, seamrec_summary
+from helpers import LayeredApp, fresh_project, seamrec_summary, sql_contract_text
 
 # The apps leave psycopg connections open for the end of the process to close (a subprocess
 # each; in-process they would be collected during a later test, which warns).
@@ -165,7 +165,7 @@ def sections(app: LayeredApp) -> dict[str, list[str]]:
     """Each statement's contract lines, by statement."""
     found: dict[str, list[str]] = {}
     current: list[str] = []
-    for line in (app.cassettes / "contracts" / "sql.txt").read_text().splitlines():
+    for line in sql_contract_text(app.cassettes).splitlines():
         if line.startswith("## "):
             current = found.setdefault(line[3:], [])
         elif line.startswith("  "):
@@ -202,7 +202,7 @@ def test_generated_parameter_names_never_become_keys_and_hand_written_ones_do(
 ) -> None:
     shop.record().assert_outcomes(passed=5)
 
-    text = (shop.cassettes / "contracts" / "sql.txt").read_text()
+    text = sql_contract_text(shop.cassettes)
     assert [] == [name for name in ("price_1", "id_1", "__0", "%(") if name in text]
     stock = sections(shop)["sql:SELECT id, sku, price FROM stock WHERE sku = :sku"]
     assert [

@@ -207,9 +207,9 @@ def test_fastapi_routes_are_seams_and_their_drift_is_caught(fastapi_app: Layered
     contract = (fastapi_app.cassettes / "contracts" / "http.txt").read_text()
     assert "## http:GET /items/{item_id}\n" in contract
     assert "  request.query['verbose']?: str\n" in contract
-    assert "  request.headers['x_trace']?: None\n" in contract
+    assert "  request.headers['x_trace']?\n" in contract
     assert "  response[200].json['price']: float\n" in contract
-    assert "tests/test_items.py (2 tests)" in contract  # test_read, test_async_transport
+    assert "tests: tests/test_items.py (2)" in contract  # test_read, test_async_transport
     fastapi_app.check().assert_outcomes(passed=3)
     fastapi_app.edit("items/app.py", '"price": 2.5', '"price": "2.50"')
     result = fastapi_app.check()

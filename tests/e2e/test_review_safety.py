@@ -513,7 +513,7 @@ def test_contract_files_name_no_callers_and_survive_xdist_and_a_smaller_payload_
     fewer_payloads = layered_app.record()
 
     assert "app.fmt.txt" in contracts
-    assert b"  tests/test_two_callers.py::test_two_callers" in contracts["app.fmt.txt"]
+    assert b"tests: tests/test_two_callers.py (1)\n" in contracts["app.fmt.txt"]
     for name, text in contracts.items():
         assert b"called by" not in text, name
     assert {"app.report", "test_two_callers"} == callers_of_tag

@@ -5,7 +5,8 @@ Data types are walked wherever they are defined: the standard types, rows
 (``sqlite3.Row``, SQLAlchemy ``Row``), mappings, dataclasses, namedtuples, attrs classes,
 pydantic models (declared fields) and SQLAlchemy entities (loaded columns). An object of
 a class defined in the boundaries that is not a data type is a *service* (an app, a
-repository, a client): recorded by type and its fields, never walked into other services.
+repository, a client): recorded by type and its plain fields; a field holding another
+service or a foreign object, even inside a list, is its type only (``shape.plain_fields``).
 Anything else defined outside the boundaries is *opaque*: its type path only (an
 unevaluated Django ``QuerySet`` adds what it will yield). ``record_types`` and
 ``opaque_types`` override per type path or module prefix.

@@ -246,6 +246,10 @@ def _ext(code: Ext, inner: object) -> msgpack.ExtType:
     return msgpack.ExtType(int(code), pack(inner))
 
 
+def _is_opaque(encoded: object) -> bool:
+    return type(encoded) is msgpack.ExtType and encoded.code == int(Ext.OPAQUE)
+
+
 Encoder = Callable[[object], Any]
 
 
@@ -263,9 +267,14 @@ def make_encoder(
     kind_of = (classifier or DEFAULT).kind
     active: set[int] = set()
     budget = [0]
+    opaque_count = [0]  # values recorded by type only so far: see `plain_fields`
 
     def cut(reason: str, detail: object = None) -> msgpack.ExtType:
         return _ext(Ext.CUT, [reason, detail])
+
+    def opaque(name: str) -> msgpack.ExtType:
+        opaque_count[0] += 1
+        return _ext(Ext.OPAQUE, name)
 
     def encode(value: Any, depth: int, shallow: bool = False) -> Any:
         cls = type(value)
@@ -328,6 +337,18 @@ def make_encoder(
     def fields(found: Mapping[str, Any], depth: int, shallow: bool) -> dict[str, Any]:
         return {f: encode(v, depth, shallow) for f, v in found.items()}
 
+    def plain_fields(found: Mapping[str, Any], depth: int) -> dict[str, Any]:
+        """A service's fields: a value holding a service or a foreign object anywhere
+        inside is recorded by its type only (as `shape.plain_fields` does)."""
+        encoded: dict[str, Any] = {}
+        for name, value in found.items():
+            before = opaque_count[0]
+            field = encode(value, depth, True)
+            if opaque_count[0] != before and not _is_opaque(field):
+                field = _ext(Ext.OPAQUE, type_path(type(value)))
+            encoded[name] = field
+        return encoded
+
     def encode_composite(value: Any, cls: type, depth: int, shallow: bool) -> Any:
         if cls is dict:
             return encode_dict(value, depth, shallow)
@@ -352,7 +373,7 @@ def make_encoder(
             try:
                 readable = dict(mapping_items(value))
             except Exception:  # a mapping that cannot be read is recorded by type, as in
-                return _ext(Ext.OPAQUE, name)  # its shape
+                return opaque(name)  # its shape
             return _ext(Ext.TYPED_COLLECTION, [name, "dict", pairs(readable, depth, shallow)])
         if kind is Kind.COLL:
             unsorted = isinstance(value, set | frozenset)
@@ -380,14 +401,14 @@ def make_encoder(
             return _ext(Ext.OBJECT, [name, fields(orm_fields(value), depth, shallow)])
         if kind is Kind.SERVICE:
             if shallow:
-                return _ext(Ext.OPAQUE, name)  # a service is never walked into from another
-            return _ext(Ext.OBJECT, [name, fields(instance_fields(value, kind), depth, True)])
+                return opaque(name)  # a service is never walked into from another
+            return _ext(Ext.OBJECT, [name, plain_fields(instance_fields(value, kind), depth)])
         if kind is Kind.OBJECT or kind is Kind.SLOTS:
             found = instance_fields(value, kind)
             return _ext(Ext.OBJECT, [name, fields(found, depth, shallow)])
         if kind is Kind.LAZY:
-            return _ext(Ext.OPAQUE, lazy_description(value))
-        return _ext(Ext.OPAQUE, name)
+            return opaque(lazy_description(value))
+        return opaque(name)
 
     def encode_leaf(value: Any, cls: type, name: str, depth: int) -> Any:
         if cls is decimal.Decimal:
@@ -404,7 +425,7 @@ def make_encoder(
             return _ext(Ext.BYTEARRAY, bytes(value[:max_str]))
         plain = _plain_leaf(value)
         if plain is None:
-            return _ext(Ext.OPAQUE, name)
+            return opaque(name)
         return _ext(Ext.LEAF_SUBCLASS, [name, encode(plain, depth)])
 
     def encode_value(value: object) -> Any:

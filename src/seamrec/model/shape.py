@@ -18,7 +18,8 @@ A str, bytes, int or float leaf carries the format class of its values
 without one (``("str",)``) asserts no format, so older cassettes keep their meaning.
 
 What is data is decided per class by ``seamrec.model.classify``: objects of classes outside the
-boundaries are ``("opaque", type)``, service objects of the app are walked one level, and
+boundaries are ``("opaque", type)``, service objects of the app are walked one level (a
+field holding another service or a foreign object is its type only), and
 a walk that runs out of its budget is cut with ``("cut", "budget")``.
 
 ``make_shape_function`` builds the hot-path walker: it reads only ``type()``,
@@ -367,7 +368,7 @@ def _walker(
     def service_columns(
         name: str, fields: list[tuple[str, ...]], rows: list[list[Any]], depth: int
     ) -> Shape:
-        return named_columns("obj", name, fields, rows, depth)
+        return tuple(map(plain_fields, named_columns("obj", name, fields, rows, depth)))
 
     def others(cls: type, values: list[Any], depth: int) -> Shape:
         kind = kind_of_class(cls)
@@ -431,6 +432,29 @@ def _walker(
         return (("opaque", name),)
 
     return single, service_columns
+
+
+def plain_fields(service: Shape) -> Shape:
+    """A service object's shape with only its plain fields walked: a field value that
+    holds another service or a foreign object anywhere inside (a list of parsers, a dict
+    holding the app) is recorded by its type only, as the codec records it."""
+    names, unions = service[2], service[3]
+    kept = tuple(tuple(map(_type_only_if_holding_objects, union)) for union in unions)
+    return service if kept == unions else (service[0], service[1], names, kept)
+
+
+def _type_only_if_holding_objects(shape: Shape) -> Shape:
+    return ("opaque", shape[1]) if holds_objects(shape) else shape
+
+
+def holds_objects(shape: Shape) -> bool:
+    """Whether a composite shape holds, at any depth, a value recorded by its type only
+    (a service, a foreign object, a lazy query)."""
+    for _, union in children(shape):
+        for member in union:
+            if (len(member) == 2 and member[0] == "opaque") or holds_objects(member):
+                return True
+    return False
 
 
 def sort_keysets(keysets: set[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

@@ -18,7 +18,7 @@ from seamrec.cassette.secrets import detector
 from seamrec.cassette.store import SUFFIX, Cassette, display_path, dump, loads, write_atomic
 from seamrec.config import Settings
 from seamrec.exceptions import CassetteError, UsageError
-from seamrec.review.contract import CONTRACT_SUFFIX, contracts_dir
+from seamrec.review.contract import CONTRACT_SUFFIX, is_contract_path
 from seamrec.review.gitrev import repo_root, resolve
 
 
@@ -85,9 +85,7 @@ def audited_files(settings: Settings, paths: list[Path]) -> list[Path]:
         elif path.is_dir():
             files += sorted(p for p in path.rglob(f"*{SUFFIX}") if p.is_file())
             files += sorted(
-                p
-                for p in path.rglob(f"*{CONTRACT_SUFFIX}")
-                if p.is_file() and p.parent.name == contracts_dir(Path()).name
+                p for p in path.rglob(f"*{CONTRACT_SUFFIX}") if p.is_file() and is_contract_path(p)
             )
         else:
             raise UsageError(f"{path}: no such file or directory")

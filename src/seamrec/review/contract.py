@@ -8,14 +8,18 @@ only when a shape changes (or when the set of tests of a seam changes): committe
 the cassettes, their diff in a pull request *is* the format change.
 
 A contract file stays short on suites of hundreds of tests and wide tables: a seam's
-``tests:`` are one line per test file (the test's id when the file has one test, else
-``tests/test_a.py (12 tests)``; ``seamrec show <seam>`` lists every id), and leaves that
-differ only by a number are one line: tuple positions of one type ``args.params[0..9]:
-int``, numbered keys of one type ``args.record['c0'..'c999', 1000 keys]?: int``.
+tests are one line, each test file with the number of its tests that cross the seam
+(``tests: tests/test_a.py (12), tests/test_b.py (1)``; ``seamrec show <seam>`` lists
+every id), and
+leaves that differ only by a number are one line: tuple positions of one type
+``args.params[0..9]: int``, numbered keys of one type
+``args.record['c0'..'c999', 1000 keys]?: int``. Which file holds a seam:
+`contract_layout` (database seams one file per table).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -40,19 +44,13 @@ from seamrec.model.shape_types import (
     shape_kind,
     view,
 )
-from seamrec.review.http_text import http_path
+from seamrec.review.contract_layout import HEADER as HEADER
+from seamrec.review.contract_layout import HTTP_NOTE, SQL_DIR, file_of, is_http, title_of
+from seamrec.review.http_text import http_contract_line
 from seamrec.review.paths import PathKey, leaf_text, shown_types
 
 CONTRACTS_DIR = "contracts"
 CONTRACT_SUFFIX = ".txt"
-HEADER = "# seamrec contract"
-SQL_MODULE = "sql"  # database seams (`sql:<statement>`) share one file, sql.txt
-SQL_TITLE = f"{HEADER} of the database: one section per statement its boundary code ran"
-_TITLES = {
-    SQL_MODULE: SQL_TITLE,
-    "http": f"{HEADER} of the HTTP API: one section per endpoint the tests called",
-    "http-out": f"{HEADER} of external services: one section per endpoint boundary code called",
-}
 
 
 @dataclass
@@ -130,25 +128,25 @@ class SeamContract:
     def lines(self, *, every_test: bool = True) -> list[str]:
         """The contract as text lines (a block of a contract file). Callers are left out:
         they are known from the first `payload_calls` calls only, which may vary.
-        `every_test=False`: one line per test file (see `lines_per_test_file`)."""
-        tests = sorted(self.tests) if every_test else lines_per_test_file(self.tests)
-        return [f"## {self.seam}", *self.path_lines(), "tests:", *(f"  {t}" for t in tests)]
+        `every_test=False`: the tests on one line, by test file (see `line_of_tests`)."""
+        if not every_test:
+            return [f"## {self.seam}", *self.path_lines(), line_of_tests(self.tests)]
+        tests = [f"  {t}" for t in sorted(self.tests)]
+        return [f"## {self.seam}", *self.path_lines(), "tests:", *tests]
 
     def path_lines(self) -> list[str]:
         """One indented line per path, numbered siblings of one type folded (`[0..9]`)."""
         return [f"  {line}" for line in folded_lines(self.entries())]
 
 
-def lines_per_test_file(tests: Iterable[str]) -> list[str]:
-    """One line per test file: the test's id when the file has one test, else
-    `path (N tests)`; sorted by file."""
-    by_file: dict[str, list[str]] = {}
+def line_of_tests(tests: Iterable[str]) -> str:
+    """The tests of a seam as one line of a contract file: each test file with the number
+    of its tests that cross the seam, sorted by file (`seamrec show <seam>` lists them)."""
+    counts: dict[str, int] = {}
     for test in tests:
-        by_file.setdefault(test.partition("::")[0], []).append(test)
-    return [
-        ids[0] if len(ids) == 1 else f"{file} ({len(ids)} tests)"
-        for file, ids in sorted(by_file.items())
-    ]
+        file = test.partition("::")[0]
+        counts[file] = counts.get(file, 0) + 1
+    return "tests: " + ", ".join(f"{file} ({n})" for file, n in sorted(counts.items()))
 
 
 MIN_FOLD = 4  # numbered siblings of one type written as one line from this many on
@@ -274,23 +272,26 @@ def module_of(seam: str) -> str:
 
 
 def render_files(contracts: dict[str, SeamContract]) -> dict[str, str]:
-    """The text of every contract file, by callee module."""
-    by_module: dict[str, list[SeamContract]] = {}
+    """The text of every contract file, by its path under `contracts/` without the suffix
+    (`shop.repository`, `http`, `sql/orders`: see `contract_layout`)."""
+    by_file: dict[str, list[SeamContract]] = {}
     for seam in sorted(contracts):
-        by_module.setdefault(module_of(seam), []).append(contracts[seam])
+        by_file.setdefault(file_of(seam), []).append(contracts[seam])
     files = {}
-    for module, seams in by_module.items():
+    for name, seams in sorted(by_file.items()):
         lines = [
-            _TITLES.get(module, f"{HEADER} of module {module}"),
+            title_of(name),
             "# Written by `pytest --record-seams` from the cassettes next to it; do not edit.",
             "# One line per path, `path: types`; `?` marks a key that some calls lacked.",
         ]
+        if is_http(name):
+            lines.append(HTTP_NOTE)
         for contract in seams:
             block = contract.lines(every_test=False)
-            if module in _TITLES and module != SQL_MODULE:
-                block = [http_path(line) for line in block]
+            if is_http(name):
+                block = [text for text in map(http_contract_line, block) if text is not None]
             lines += ["", *block]
-        files[module] = "\n".join(lines) + "\n"
+        files[name] = "\n".join(lines) + "\n"
     return files
 
 
@@ -298,8 +299,18 @@ def contracts_dir(cassette_dir: Path) -> Path:
     return cassette_dir / CONTRACTS_DIR
 
 
-def contract_file(cassette_dir: Path, module: str) -> Path:
-    return contracts_dir(cassette_dir) / f"{module}{CONTRACT_SUFFIX}"
+def contract_file(cassette_dir: Path, name: str) -> Path:
+    """The path of a contract file (`name` as `render_files` keys it)."""
+    return contracts_dir(cassette_dir) / f"{name}{CONTRACT_SUFFIX}"
+
+
+def is_contract_path(path: Path) -> bool:
+    """Whether `path` lies where contract files are written (`contracts/*.txt` or
+    `contracts/sql/*.txt`), whatever its text."""
+    folder = path.parent
+    if folder.name == SQL_DIR:
+        folder = folder.parent
+    return path.name.endswith(CONTRACT_SUFFIX) and folder.name == CONTRACTS_DIR
 
 
 @dataclass
@@ -319,29 +330,40 @@ def write_contracts(
     be written or removed (are the committed contracts up to date?)."""
     update = ContractUpdate()
     texts = render_files(merged(cassettes))
-    for module, text in texts.items():
-        path = contract_file(cassette_dir, module)
+    for name, text in texts.items():
+        path = contract_file(cassette_dir, name)
         if _read_text(path) == text:
             update.unchanged += 1
             continue
         if not dry_run:
             write_atomic(path, text.encode())
         update.written.append(path)
+    folder = contracts_dir(cassette_dir)
     for path in _contract_files(cassette_dir):
-        if path.name[: -len(CONTRACT_SUFFIX)] not in texts:
+        name = path.relative_to(folder).as_posix()[: -len(CONTRACT_SUFFIX)]
+        if name not in texts:
             if not dry_run:
                 path.unlink()
             update.removed.append(path)
+    if not dry_run and update.removed:
+        _remove_if_empty(folder / SQL_DIR)
     return update
 
 
 def _contract_files(cassette_dir: Path) -> Iterator[Path]:
-    """The contract files seamrec wrote (a file without the header is someone else's)."""
+    """The contract files seamrec wrote, the database's in `sql/` included (a file
+    without the header is someone else's)."""
     folder = contracts_dir(cassette_dir)
-    if folder.is_dir():
-        for path in sorted(folder.glob(f"*{CONTRACT_SUFFIX}")):
-            if (_read_text(path) or "").startswith(HEADER):
-                yield path
+    for place in (folder, folder / SQL_DIR):
+        if place.is_dir():
+            for path in sorted(place.glob(f"*{CONTRACT_SUFFIX}")):
+                if (_read_text(path) or "").startswith(HEADER):
+                    yield path
+
+
+def _remove_if_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # absent, or holds other files
+        folder.rmdir()
 
 
 def _read_text(path: Path) -> str | None:

@@ -1,6 +1,8 @@
 """HTTP seams in HTTP words, for failure messages, contracts and `seamrec diff`: drift
 paths as `response[201].json['orders']` / `request.query['page']`, and a changed status
-or content type said as such."""
+or content type said as such. In a contract file, a header or cookie is its name alone
+(`response[302]['headers']['location']`: its value is never recorded) and the lines
+every request and response has (`request.query: dict`) are left out."""
 
 from __future__ import annotations
 
@@ -26,6 +28,28 @@ def http_path(text: str) -> str:
         return f"response[{match.group(1)}]{json_part}"
 
     return _ROOT.sub(r"\1response", _RESPONSE.sub(response, text))
+
+
+# lines every request and response has: the dicts that hold the query, headers, cookies
+_FIXED = re.compile(
+    r"^\s*(?:request|response|request\.(?:query|headers|cookies)"
+    r"|response\[\d{3}\]\['(?:headers|cookies)'\]): dict$"
+)
+_STATUS_LINE = re.compile(r"^(\s*response\[\d{3}\]\??): dict$")
+_NAME_ONLY = re.compile(
+    r"^(\s*\S*?(?:\.headers|\.cookies|\['headers'\]|\['cookies'\])\[[^\]]*\]\??): None$"
+)
+
+
+def http_contract_line(line: str) -> str | None:
+    """A line of an HTTP seam's contract section in HTTP words; None for a line every
+    request or response has. A status is the status alone (`response[404]?`: some calls
+    had another), a header or cookie its name alone."""
+    text = http_path(line)
+    if _FIXED.match(text):
+        return None
+    found = _STATUS_LINE.match(text) or _NAME_ONLY.match(text)
+    return found.group(1) if found else text
 
 
 def part_name(part: str) -> str:

@@ -1,6 +1,6 @@
-"""Compact contract files (issue 10): one `tests:` line per test file, and leaves that
-differ only by a number (tuple positions, numbered keys) folded into one line, so a
-wide table or a large suite does not make a contract thousands of lines long."""
+"""Compact contract files (issue 10): one `tests:` line counting the tests of each file,
+and leaves that differ only by a number (tuple positions, numbered keys) folded into one
+line, so a wide table or a large suite does not make a contract thousands of lines long."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from seamrec.review.contract import (
     SeamContract,
     contracts_of,
     folded_lines,
-    lines_per_test_file,
+    line_of_tests,
     merge_all,
     merged,
     render_files,
@@ -30,14 +30,14 @@ def contract_of(*pairs: tuple[str, Shape]) -> SeamContract:
     return contract
 
 
-def test_a_file_with_one_test_names_it_and_a_file_with_more_counts_them() -> None:
+def test_the_tests_line_counts_the_tests_of_each_file() -> None:
     tests = [
         "tests/test_b.py::test_x",
         "tests/test_a.py::test_one[1]",
         "tests/test_a.py::test_one[2]",
         "tests/test_a.py::TestC::test_two",
     ]
-    assert ["tests/test_a.py (3 tests)", "tests/test_b.py::test_x"] == lines_per_test_file(tests)
+    assert "tests: tests/test_a.py (3), tests/test_b.py (1)" == line_of_tests(tests)
 
 
 def test_the_contract_file_lists_test_files_and_show_lists_every_test() -> None:
@@ -46,7 +46,7 @@ def test_the_contract_file_lists_test_files_and_show_lists_every_test() -> None:
 
     block = render_files({SEAM: contract})["app.repo"].split("\n\n")[1].splitlines()
 
-    assert ["tests:", "  tests/test_a.py (2 tests)", "  tests/test_b.py::t"] == block[-3:]
+    assert ["tests: tests/test_a.py (2), tests/test_b.py (1)"] == block[-1:]
     assert [
         "tests:",
         "  tests/test_a.py::test_1",
