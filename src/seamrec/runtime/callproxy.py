@@ -123,8 +123,12 @@ class SeamCall:
         return self.seam.qualname
 
 
-# The class's `__module__` entry would answer for the function's (wrapt's proxy forwards it).
+# The class's own `__module__` and `__annotations__` entries would answer for the
+# function's (wrapt's proxy forwards them too).
 SeamCall.__module__ = property(lambda self: self.__wrapped__.__module__)  # type: ignore[assignment]
+SeamCall.__annotations__ = property(  # type: ignore[assignment]
+    lambda self: self.__wrapped__.__annotations__
+)
 
 
 def _load() -> tuple[type | None, str]:

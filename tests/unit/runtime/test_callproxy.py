@@ -37,7 +37,7 @@ SOURCE = '''
 import asyncio
 
 
-def fetch(user_id, *, verbose=False):
+def fetch(user_id: int, *, verbose=False) -> dict:
     """Fetch a user."""
     return {"id": user_id, "verbose": verbose}
 
@@ -188,6 +188,8 @@ def test_the_proxy_reads_like_the_function(pure: bool) -> None:
         proxy.__defaults__,
     )
     assert inspect.signature(original) == inspect.signature(proxy)
+    assert ["user_id", "return"] == list(proxy.__annotations__)
+    assert original.__annotations__ is proxy.__annotations__
     assert original.__dict__ is proxy.__dict__
     assert isinstance(proxy, types.FunctionType)
     assert inspect.isfunction(proxy)
