@@ -87,6 +87,7 @@ class SeamCall:
 
     @property  # type: ignore[misc]
     def __class__(self) -> type:
+        """The function's class: `isinstance(wrapper, types.FunctionType)` holds."""
         cls: type = self.__wrapped__.__class__
         return cls
 
