@@ -4,8 +4,11 @@ whether a call crosses the seam, and otherwise the proxy behaves like the functi
 from __future__ import annotations
 
 import copy
+import importlib
 import inspect
+import os
 import pickle
+import subprocess
 import sys
 import traceback
 import types
@@ -18,8 +21,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from seamrec.config import settings_from_table
 from seamrec.runtime import callproxy
 from seamrec.runtime.instrument import SeamWrapper
+from seamrec.runtime.session import Mode, SeamSession
 from seamrec.runtime.wrappers import Seam, is_seam_wrapper, seam_of
 
 HOME = "proxypkg.home"
@@ -310,3 +315,57 @@ def test_without_the_compiled_proxy_a_run_says_so_in_one_line() -> None:
         assert "\n" not in line
     else:
         assert line is None
+
+
+def test_seamrec_pure_forces_the_pure_proxy() -> None:
+    code = "from seamrec.runtime import callproxy as c; print(c.compiled is not None, c.missing)"
+    environment = {**os.environ, "SEAMREC_PURE": "1"}
+    found = subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True
+    )
+    assert "False SEAMREC_PURE=1" == found.stdout.strip()
+
+
+CLASSY = """
+def helper(x):
+    return x + 1
+
+
+class Repo:
+    def get(self, key):
+        return helper(key)
+
+    @staticmethod
+    def normalize(text):
+        return text.strip()
+"""
+
+
+def test_plain_functions_get_the_call_proxy_and_methods_keep_wrapt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "classypkg").mkdir()
+    (tmp_path / "classypkg" / "__init__.py").write_text("")
+    (tmp_path / "classypkg" / "repo.py").write_text(CLASSY)
+    settings = settings_from_table({"boundaries": ["classypkg"]}, rootdir=tmp_path)
+    session = SeamSession(settings, Mode.RECORD)
+    session.start()
+    try:
+        repo = importlib.import_module("classypkg.repo")
+        expected = callproxy.SeamCall if callproxy.compiled is None else callproxy.compiled
+        assert expected is type(vars(repo)["helper"])
+        assert SeamWrapper is type(vars(repo.Repo)["get"])
+        assert SeamWrapper is type(vars(repo.Repo)["normalize"])
+        session.begin_test("tests/test_x.py::test_x")
+        assert 8 == repo.Repo().get(7)
+        tape = session.tape
+        assert tape is not None
+        calls = [(call.seam, call.caller) for call in tape.details]
+        session.finish_test("failed")
+    finally:
+        session.stop()
+        for name in [m for m in sys.modules if m.startswith("classypkg")]:
+            del sys.modules[name]
+    assert [("classypkg.repo:Repo.get", __name__)] == calls
+    assert types.FunctionType is type(repo.helper)
