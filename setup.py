@@ -1,4 +1,5 @@
-"""Build the optional C accelerator (seamrec.model._speedups); everything else is in
+"""Build the optional C accelerators (seamrec.model._speedups, the shape walk and checks;
+seamrec.runtime._seamcall, the plain-function seam wrapper); everything else is in
 pyproject.toml. Without a compiler the build goes on and seamrec runs in pure Python."""
 
 from __future__ import annotations
@@ -39,4 +40,11 @@ speedups = Extension(
     extra_compile_args=[] if os.name == "nt" else ["-O2"],
 )
 
-setup(ext_modules=[speedups], cmdclass={"build_ext": OptionalBuildExt})
+seamcall = Extension(
+    "seamrec.runtime._seamcall",
+    sources=["src/seamrec/runtime/_seamcall.c"],
+    optional=True,
+    extra_compile_args=[] if os.name == "nt" else ["-O2"],
+)
+
+setup(ext_modules=[speedups, seamcall], cmdclass={"build_ext": OptionalBuildExt})

@@ -69,8 +69,9 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     if config.stash.get(ROLE_KEY, None) is None:  # no seamrec option: say nothing
         return None
     from seamrec.model.accel import notice
+    from seamrec.runtime import callproxy
 
-    return notice()
+    return notice() or callproxy.notice()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

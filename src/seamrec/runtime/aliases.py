@@ -24,6 +24,7 @@ from typing import Any
 import wrapt
 
 from seamrec.runtime import statics
+from seamrec.runtime.callproxy import is_call_proxy
 
 _PROXY_TYPES = (wrapt.ObjectProxy, wrapt.FunctionWrapper, wrapt.BoundFunctionWrapper)
 
@@ -317,7 +318,7 @@ def _is_benign(referrer: object, kind: type) -> bool:
     """Referrers that hold an original without being a way to call it behind our back."""
     if issubclass(kind, classmethod | staticmethod | types.ModuleType | property):
         return True
-    if issubclass(kind, _PROXY_TYPES):
+    if issubclass(kind, _PROXY_TYPES) or is_call_proxy(referrer):
         return True  # our own wrappers (and other wrapt proxies) call through to it
     if kind is types.FunctionType or issubclass(kind, type):
         return True  # `__wrapped__` chains and class bodies we already rewrote

@@ -17,7 +17,14 @@ import wrapt
 
 from seamrec.config import SeamPattern
 from seamrec.runtime import statics
-from seamrec.runtime.wrappers import Seam, SeamCachedProperty, SeamProperty, SeamWrapper
+from seamrec.runtime.callproxy import is_call_proxy
+from seamrec.runtime.wrappers import (
+    Seam,
+    SeamCachedProperty,
+    SeamProperty,
+    SeamWrapper,
+    is_seam_wrapper,
+)
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,7 @@ def home_globals(function: object) -> object:
         kind = type(function)
         if kind is types.FunctionType:
             return function.__globals__  # type: ignore[attr-defined]
-        if issubclass(kind, wrapt.ObjectProxy):
+        if issubclass(kind, wrapt.ObjectProxy) or is_call_proxy(function):
             function = statics.lookup(kind, "__wrapped__").__get__(function)
             continue
         inner = statics.dict_entry(function, "__wrapped__")
@@ -71,7 +78,7 @@ def _innermost_function(value: object) -> types.FunctionType | None:
         kind = type(value)
         if kind is types.FunctionType:
             return value  # type: ignore[return-value]
-        if issubclass(kind, wrapt.ObjectProxy):
+        if issubclass(kind, wrapt.ObjectProxy) or is_call_proxy(value):
             value = statics.lookup(kind, "__wrapped__").__get__(value)
             continue
         if statics.is_proxy_type(kind) or not statics.is_callable_type(kind):
@@ -115,7 +122,7 @@ def global_candidates(
     holds; a proxy is only noted in `skipped` (type path -> places)."""
     home = module.__name__
     kind = type(value)
-    if kind is SeamWrapper:
+    if is_seam_wrapper(value):
         return
     if statics.is_class(value):
         cls: type = value  # type: ignore[assignment]
@@ -159,7 +166,7 @@ def class_candidates(
         if is_dunder(attr):
             continue
         kind = type(value)
-        if kind is SeamWrapper or kind is SeamProperty or kind is SeamCachedProperty:
+        if is_seam_wrapper(value) or kind is SeamProperty or kind is SeamCachedProperty:
             continue  # already wrapped (a proxy passes isinstance checks for what it wraps)
         qualname = f"{prefix}.{attr}"
         if statics.is_class(value):

@@ -27,6 +27,7 @@ import wrapt
 from seamrec.config import SeamPattern, Settings, in_packages
 from seamrec.runtime import statics
 from seamrec.runtime.aliases import Redirector, Restore
+from seamrec.runtime.callproxy import make_call
 from seamrec.runtime.candidates import (
     Candidate,
     describe,
@@ -36,7 +37,13 @@ from seamrec.runtime.candidates import (
     is_dunder,
     library_candidates,
 )
-from seamrec.runtime.wrappers import Seam, SeamCachedProperty, SeamProperty, SeamWrapper
+from seamrec.runtime.wrappers import (
+    Seam,
+    SeamCachedProperty,
+    SeamProperty,
+    SeamWrapper,
+    is_seam_wrapper,
+)
 
 __tracebackhide__ = True  # pytest shows no frame of the seam wrappers in a traceback
 
@@ -235,7 +242,7 @@ class Instrumenter:
         seam = describe(function.__module__, function.__qualname__, function, function, False)
         if seam is None or seam_id in self.report.seams:
             return
-        wrapper = SeamWrapper(function, self._wrapper_for(seam, function.__globals__, False), seam)
+        wrapper = self._wrapper_of(function, seam, function.__globals__, False)
         redirector = Redirector({id(function): (function, wrapper)}, ours)
         try:
             redirector.run()
@@ -284,14 +291,24 @@ class Instrumenter:
         original = candidate.value
         kind = type(original)
         function = func_of(original) if issubclass(kind, classmethod | staticmethod) else original
-        if type(function) is SeamWrapper:
+        if is_seam_wrapper(function):
             return None  # already wrapped
         described = describe(module, qualname, function, original, library)
         if described is None:
             return None
         self.report.seams[described.id] = described
         home = home_globals(function)
-        return SeamWrapper(original, self._wrapper_for(described, home, library), described)
+        if statics.is_class(candidate.owner):
+            return SeamWrapper(original, self._wrapper_for(described, home, library), described)
+        return self._wrapper_of(original, described, home, library)
+
+    def _wrapper_of(self, original: Any, seam: Seam, home: Any, library: bool) -> Any:
+        """The call proxy for a plain function of the app held by a module or a registry
+        (no binding to get right, and no Python frame on a call that crosses nothing);
+        wrapt's FunctionWrapper for anything else."""
+        if type(original) is types.FunctionType and not library and not seam.has_self:
+            return make_call(original, home, seam, self.dispatcher)
+        return SeamWrapper(original, self._wrapper_for(seam, home, library), seam)
 
     def _route(
         self, seam: Seam, home_globals: object, library: bool

@@ -1,5 +1,8 @@
-"""The wrappers seamrec puts in place of a seam: wrapt function wrappers for callables
-(picklable and copyable like the function) and property subclasses for properties."""
+"""The wrappers seamrec puts in place of a seam: for plain module-level functions the call
+proxy of `seamrec.runtime.callproxy` (compiled when built: no Python frame on a call that
+crosses nothing); for methods, class- and staticmethods and library seams wrapt function
+wrappers (they bind `self` and the class; picklable and copyable like the function); for
+properties, property subclasses. `is_seam_wrapper` and `seam_of` recognise them all."""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import wrapt
+
+from seamrec.runtime.callproxy import CALL_TYPES, is_call_proxy
 
 __tracebackhide__ = True  # pytest shows no frame of the property wrappers in a traceback
 
@@ -85,7 +90,17 @@ class SeamBoundWrapper(_BoundFunctionWrapper):
         return getattr(self.__wrapped__, "__self__", None)
 
 
-class SeamWrapper(_FunctionWrapper):
+class _SeamWrapperType(type):
+    """`isinstance(value, SeamWrapper)` also holds for the call proxies of plain function
+    seams: every wrapper of a callable seam is a SeamWrapper to its readers."""
+
+    def __instancecheck__(cls, instance: object) -> bool:
+        if cls is SeamWrapper and type(instance) in CALL_TYPES:
+            return True
+        return type.__instancecheck__(cls, instance)
+
+
+class SeamWrapper(_FunctionWrapper, metaclass=_SeamWrapperType):
     """A wrapt FunctionWrapper that knows its seam and survives copy and pickle."""
 
     __bound_function_wrapper__ = SeamBoundWrapper
@@ -109,6 +124,19 @@ class SeamWrapper(_FunctionWrapper):
     def __reduce_ex__(self, protocol: Any) -> Any:
         # Pickled by reference, like the function itself: unpickling finds the wrapper.
         return self._self_seam.qualname
+
+
+def is_seam_wrapper(value: object) -> bool:
+    """Whether `value` is seamrec's wrapper of a callable seam (its type only is read)."""
+    return type(value) is SeamWrapper or is_call_proxy(value)
+
+
+def seam_of(value: object) -> Seam | None:
+    """The seam `value` wraps, if it is seamrec's wrapper of a callable seam."""
+    if not is_seam_wrapper(value):
+        return None
+    seam: Seam = value.seam  # type: ignore[attr-defined]
+    return seam
 
 
 Route = Callable[[Any, Callable[..., Any], object, tuple[Any, ...]], Any]
