@@ -236,9 +236,10 @@ def _named_params(kwargs: dict[str, Any]) -> Any:
     return kwargs.get("params", kwargs.get("parameters")) if kwargs else None
 
 
-def _lost(seams: DatabaseSeams, exc: Exception) -> None:
-    """A query seamrec failed to start: counted, and the query runs unrecorded."""
+def _lost(seams: DatabaseSeams, exc: Exception) -> Query | None:
+    """A query seamrec failed to start: counted, and the query runs unrecorded (None)."""
     seams.recorder.internal_error(exc, "a query")
+    return None
 
 
 def _cursor_of(seams: DatabaseSeams, query: Query | None, cursor: Any) -> Any:
