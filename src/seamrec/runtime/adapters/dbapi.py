@@ -31,7 +31,7 @@ from seamrec.model.shape_types import (
     view,
     view_as,
 )
-from seamrec.runtime.adapters.dbproxy import Connect
+from seamrec.runtime.adapters.dbproxy import Connect, CursorProxy
 from seamrec.runtime.adapters.sqlstatement import SEAM_PREFIX, Statement, parse
 from seamrec.runtime.instrument import Seam
 from seamrec.runtime.tape import Finding
@@ -114,6 +114,7 @@ class DatabaseSeams:
         self._single: dict[str, StatementSeam] = {}  # statement text -> its seam
         self._many: dict[str, StatementSeam] = {}  # the same, for `executemany`
         self._open: dict[int, Query] = {}
+        self.cursor_classes: dict[type, type[CursorProxy]] = {}  # see `cursor_proxy`
         self.unmatched: list[LiveCall] = []  # checked queries whose statement is new
         self._names: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self._results: dict[tuple[Any, ...], Shape] = {}
@@ -174,56 +175,66 @@ class DatabaseSeams:
         self._open[id(query)] = query  # one dict operation: atomic across threads
         return query
 
-    def described(self, query: Query, description: Any) -> None:
-        """The query ran: rows to come under these columns, or nothing (no result set)."""
-        if description is None:
-            self.finish(query)
-            return
-        found = query.statement
-        if type(description) is tuple and description == found.description:
-            query.columns = found.columns  # as the statement's last run: the same columns
-            return
-        names = tuple([column[0] for column in description])
-        known = self._names.get(names)
-        if known is None:
-            if len(self._names) >= _MAX_STATEMENTS:
-                self._names.clear()
-            known = self._names[names] = tuple(map(str, names))
-        query.columns = known
-        if type(description) is tuple:
-            found.description, found.columns = description, known
+    def described(self, query: Query, cursor: Any) -> None:
+        """The query ran on `cursor`: rows to come under the columns of its description,
+        or nothing (no result set). Never raises: a failure is counted."""
+        try:
+            description = cursor.description
+            if description is None:
+                self.finish(query)
+                return
+            found = query.statement
+            if type(description) is tuple and description == found.description:
+                query.columns = found.columns  # as the statement's last run: the same columns
+                return
+            names = tuple([column[0] for column in description])
+            known = self._names.get(names)
+            if known is None:
+                if len(self._names) >= _MAX_STATEMENTS:
+                    self._names.clear()
+                known = self._names[names] = tuple(map(str, names))
+            query.columns = known
+            if type(description) is tuple:
+                found.description, found.columns = description, known
+        except Exception as exc:  # seamrec's own failure: reported, never raised
+            query.done = True
+            self.recorder.internal_error(exc, "the result columns of a query")
 
     def note_row(self, query: Query, row: Any) -> None:
-        """One row the caller fetched (`fetchone`, iteration)."""
+        """One row the caller fetched (`fetchone`, iteration). Never raises."""
         if query.done:
             return
-        found = query.statement
-        columns = query.columns
-        cls = type(row)
-        if (
-            cls is found.row_type
-            and columns is found.row_columns
-            and columns is not None
-            and tuple(map(type, row)) == found.row_values
-        ):
-            shape, key = found.row_shape, found.row_key  # as the statement's last row
-        else:
-            leaf = self._leaf_row(row, columns)
-            if leaf is None:
-                self.note(query, [row])
-                return
-            shape, key = leaf
-            found.row_type, found.row_columns = cls, columns
-            found.row_values = tuple(map(type, row))
-            found.row_shape, found.row_key = shape, key
-        shapes = query.shapes
-        known = shapes.get(key)
-        if known is None or known is shape:
-            shapes[key] = shape
-        elif known != shape:
-            shapes[key] = _merged_rows(known, shape)
-        if query.keep and len(query.rows) < PAYLOAD_ROWS:
-            query.rows.append(row)
+        try:
+            found = query.statement
+            columns = query.columns
+            cls = type(row)
+            if (
+                cls is found.row_type
+                and columns is found.row_columns
+                and columns is not None
+                and tuple(map(type, row)) == found.row_values
+            ):
+                shape, key = found.row_shape, found.row_key  # as the statement's last row
+            else:
+                leaf = self._leaf_row(row, columns)
+                if leaf is None:
+                    self.note(query, [row])
+                    return
+                shape, key = leaf
+                found.row_type, found.row_columns = cls, columns
+                found.row_values = tuple(map(type, row))
+                found.row_shape, found.row_key = shape, key
+            shapes = query.shapes
+            known = shapes.get(key)
+            if known is None or known is shape:
+                shapes[key] = shape
+            elif known != shape:
+                shapes[key] = _merged_rows(known, shape)
+            if query.keep and len(query.rows) < PAYLOAD_ROWS:
+                query.rows.append(row)
+        except Exception as exc:  # seamrec's own failure: reported, never raised
+            query.done = True
+            self.recorder.internal_error(exc, "the rows of a query")
 
     def note(self, query: Query, rows: list[Any]) -> None:
         """Rows the caller fetched."""
@@ -242,28 +253,31 @@ class DatabaseSeams:
             query.rows.extend(rows[:room])
 
     def finish(self, query: Query | None) -> None:
-        """The query's return is complete: record or check it."""
+        """The query's return is complete: record or check it. Never raises."""
         if query is None or query.done:
             return
         query.done = True
-        self._open.pop(id(query), None)
-        if query.columns is None:
-            self.recorder.close_event(query.call, "return", None)
-        else:
-            names = query.columns
-            row_shapes = tuple(query.shapes.values())
-            found = query.statement
-            if names is found.result_columns and row_shapes == found.result_rows:
-                shape = found.result_shape  # as the statement's last result
+        try:
+            self._open.pop(id(query), None)
+            if query.columns is None:
+                self.recorder.close_event(query.call, "return", None)
             else:
-                shape = self._result_shape(names, row_shapes)
-                found.result_columns, found.result_rows = names, row_shapes
-                found.result_shape = shape
-            fetched = [_payload_row(row, names) for row in query.rows] if query.keep else []
-            value = {"columns": list(names), "rows": fetched}
-            self.recorder.close_event(query.call, "return", value, shape)
-        if query.call.expected is None and query.call.args_payload is not None:
-            self.unmatched.append(query.call)  # check mode: a statement not recorded
+                names = query.columns
+                row_shapes = tuple(query.shapes.values())
+                found = query.statement
+                if names is found.result_columns and row_shapes == found.result_rows:
+                    shape = found.result_shape  # as the statement's last result
+                else:
+                    shape = self._result_shape(names, row_shapes)
+                    found.result_columns, found.result_rows = names, row_shapes
+                    found.result_shape = shape
+                fetched = [_payload_row(row, names) for row in query.rows] if query.keep else []
+                value = {"columns": list(names), "rows": fetched}
+                self.recorder.close_event(query.call, "return", value, shape)
+            if query.call.expected is None and query.call.args_payload is not None:
+                self.unmatched.append(query.call)  # check mode: a statement not recorded
+        except Exception as exc:  # seamrec's own failure: reported, never raised
+            self.recorder.internal_error(exc, "the rows of a query")
 
     def _result_shape(self, names: tuple[str, ...], row_shapes: tuple[Shape, ...]) -> Shape:
         """A query's return: a record of its columns and the list of its row shapes."""

@@ -64,7 +64,7 @@ class ConnectionProxy(_Proxy):
 
     def cursor(self, *args: Any, **kwargs: Any) -> Any:
         cursor = self.__wrapped__.cursor(*args, **kwargs)
-        return dressed(CursorProxy, cursor)(cursor, self._self_seams)
+        return cursor_proxy(self._self_seams, cursor, None)
 
     def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
         seams: DatabaseSeams = self._self_seams
@@ -111,16 +111,16 @@ class ConnectionProxy(_Proxy):
 
 
 class CursorProxy(_Proxy):
-    """A DB-API cursor that records what it executes and the rows the caller fetches."""
+    """A DB-API cursor that records what it executes and the rows the caller fetches.
+    Made by `cursor_proxy`: its seams are an attribute of its class, so making one runs
+    no Python `__init__` (a cursor per query)."""
 
-    def __init__(self, wrapped: Any, seams: DatabaseSeams, query: Query | None = None) -> None:
-        _Proxy.__init__(self, wrapped)
-        self._self_seams = seams
-        self._self_query = query
+    _self_seams: DatabaseSeams  # set on the class `cursor_proxy` makes for them
+    _self_query: Query | None = None  # the query whose rows this cursor fetches
 
     def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
         seams: DatabaseSeams = self._self_seams
-        _finished(seams, self._self_query)
+        seams.finish(self._self_query)
         try:
             params = args[0] if args else _named_params(kwargs)
             query = seams.start(sql, params, False)  # the caller: one frame up
@@ -135,12 +135,12 @@ class CursorProxy(_Proxy):
                 seams.fail(query, exc)
             raise
         if query is not None:
-            _described(seams, query, wrapped)
+            seams.described(query, wrapped)
         return self if result is wrapped else result
 
     def executemany(self, sql: Any, seq: Any, *args: Any, **kwargs: Any) -> Any:
         seams: DatabaseSeams = self._self_seams
-        _finished(seams, self._self_query)
+        seams.finish(self._self_query)
         if type(seq) not in (list, tuple):
             seq = list(seq)  # the driver reads every item anyway
         try:
@@ -156,7 +156,7 @@ class CursorProxy(_Proxy):
                 seams.fail(query, exc)
             raise
         if query is not None:
-            _described(seams, query, wrapped)
+            seams.described(query, wrapped)
         return self if result is wrapped else result
 
     def fetchone(self) -> Any:
@@ -164,9 +164,9 @@ class CursorProxy(_Proxy):
         query = self._self_query
         if query is not None and not query.done:
             if row is None:
-                _finished(self._self_seams, query)
+                self._self_seams.finish(query)
             else:
-                _noted(self._self_seams, query, row)
+                self._self_seams.note_row(query, row)
         return row
 
     def fetchmany(self, *args: Any, **kwargs: Any) -> Any:
@@ -181,7 +181,7 @@ class CursorProxy(_Proxy):
         query = self._self_query
         if query is not None:
             _guarded(self._self_seams, query, rows)
-            _finished(self._self_seams, query)
+            self._self_seams.finish(query)
         return rows
 
     def __iter__(self) -> Iterator[Any]:
@@ -194,23 +194,23 @@ class CursorProxy(_Proxy):
         seams: DatabaseSeams = self._self_seams
         for row in self.__wrapped__:
             if not query.done:
-                _noted(seams, query, row)
+                seams.note_row(query, row)
             yield row
-        _finished(seams, query)
+        seams.finish(query)
 
     def __next__(self) -> Any:
         try:
             row = next(self.__wrapped__)
         except StopIteration:
-            _finished(self._self_seams, self._self_query)
+            self._self_seams.finish(self._self_query)
             raise
         query = self._self_query
         if query is not None and not query.done:
-            _noted(self._self_seams, query, row)
+            self._self_seams.note_row(query, row)
         return row
 
     def close(self) -> Any:
-        _finished(self._self_seams, self._self_query)
+        self._self_seams.finish(self._self_query)
         return self.__wrapped__.close()
 
     def __del__(self) -> None:
@@ -218,7 +218,7 @@ class CursorProxy(_Proxy):
         try:
             query = self._self_query
             if query is not None and not query.done:
-                _finished(self._self_seams, query)
+                self._self_seams.finish(query)
         except Exception:  # at interpreter exit the module may be half torn down
             return
 
@@ -227,7 +227,7 @@ class CursorProxy(_Proxy):
         return self if entered is self.__wrapped__ else entered
 
     def __exit__(self, *exc: Any) -> Any:
-        _finished(self._self_seams, self._self_query)
+        self._self_seams.finish(self._self_query)
         return self.__wrapped__.__exit__(*exc)
 
 
@@ -246,41 +246,33 @@ def _cursor_of(seams: DatabaseSeams, query: Query | None, cursor: Any) -> Any:
     """The cursor an `execute` shortcut gave back, as a proxy that reports its rows."""
     if cursor is None or type(cursor) is bool:
         if query is not None:
-            _described(seams, query, cursor)
+            seams.described(query, cursor)  # no description: counted as seamrec's failure
         return cursor
-    proxy = dressed(CursorProxy, cursor)(cursor, seams, query)
+    cls = seams.cursor_classes.get(type(cursor))
+    proxy = cls(cursor) if cls is not None else cursor_proxy(seams, cursor, None)
     if query is not None:
-        _described(seams, query, cursor)
+        proxy._self_query = query
+        seams.described(query, cursor)
     return proxy
 
 
-def _described(seams: DatabaseSeams, query: Query, cursor: Any) -> None:
-    """Note the columns of a query that ran (never raises)."""
-    try:
-        seams.described(query, cursor.description)
-    except Exception as exc:  # seamrec's own failure: reported, never raised
-        query.done = True
-        seams.recorder.internal_error(exc, "the result columns of a query")
-
-
-def _noted(seams: DatabaseSeams, query: Query, row: Any) -> None:
-    """Note one fetched row of an open query (never raises)."""
-    try:
-        seams.note_row(query, row)
-    except Exception as exc:  # seamrec's own failure: reported, never raised
-        query.done = True
-        seams.recorder.internal_error(exc, "the rows of a query")
-
-
-def _finished(seams: DatabaseSeams, query: Query | None) -> None:
-    """Complete a query whose cursor is exhausted, re-executed or closed (never raises)."""
-    if query is None or query.done:
-        return
-    try:
-        seams.finish(query)
-    except Exception as exc:  # seamrec's own failure: reported, never raised
-        query.done = True
-        seams.recorder.internal_error(exc, "the rows of a query")
+def cursor_proxy(seams: DatabaseSeams, cursor: Any, query: Query | None) -> CursorProxy:
+    """A proxy of `cursor` reporting to `seams`, its rows those of `query` (if any); of
+    a subclass of `CursorProxy` named like the cursor's class (see `dressed`), one per
+    cursor class and `seams`."""
+    cls = seams.cursor_classes.get(type(cursor))
+    if cls is None:
+        named = type(cursor)
+        namespace = {
+            "__module__": named.__module__,
+            "__qualname__": named.__qualname__,
+            "_self_seams": seams,
+        }
+        cls = seams.cursor_classes[named] = type(named.__name__, (CursorProxy,), namespace)
+    proxy = cls(cursor)
+    if query is not None:
+        proxy._self_query = query
+    return proxy
 
 
 def _guarded(seams: DatabaseSeams, query: Query | None, rows: list[Any] | None) -> None:
