@@ -184,7 +184,10 @@ class RecordStrategy(Strategy):
         try:
             index, sequence = tape.allocate(seam.id, ENCLOSING.get())
             names, values = seam.positional, [value]
-            shape = self._args_shape(seam, names, values)
+            last = self._last.get(seam.id)
+            shape, check = last.args if last is not None else ((), None)  # one pair: atomic
+            if check is None or not check(names, values):
+                shape = self._args_shape(seam, names, values)
             if index < tape.payload_calls:
                 payload = self.pack_args(seam, names, values)
                 call = LiveCall(seam.id, caller, index, sequence, shape, payload, None)

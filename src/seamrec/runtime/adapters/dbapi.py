@@ -84,8 +84,19 @@ WAS = "statement changed, was: "
 _MAX_STATEMENTS = 4096
 
 
+class Events(Protocol):
+    """Where a query is recorded or checked once the session said it is wanted."""
+
+    def open_event(self, seam: Seam, caller: str, value: object) -> LiveCall | None: ...
+
+    def close_event(self, call: LiveCall, outcome: str, value: object, shape: Shape) -> None: ...
+
+
 class Recorder(Protocol):
     """What the database seam needs from the session."""
+
+    @property
+    def events(self) -> Events: ...
 
     def event_wanted(self) -> bool: ...
 
@@ -107,6 +118,7 @@ class DatabaseSeams:
         self, recorder: Recorder, drivers: tuple[str, ...], boundaries: tuple[str, ...]
     ) -> None:
         self.recorder = recorder
+        self._events = recorder.events  # the run's strategy: chosen once, at start
         self.drivers = drivers
         self.boundaries = boundaries
         self._patched: list[tuple[ModuleType, str, Any]] = []
@@ -168,7 +180,7 @@ class DatabaseSeams:
             args = value  # positional `?` placeholders only: the parameters as they are
         else:
             args = found.statement.parameters(value)
-        call = self.recorder.open_event(found.seam, caller, args)
+        call = self._events.open_event(found.seam, caller, args)  # wanted: checked above
         if call is None:
             return None
         query = Query(call, found)
@@ -273,7 +285,7 @@ class DatabaseSeams:
                     found.result_shape = shape
                 fetched = [_payload_row(row, names) for row in query.rows] if query.keep else []
                 value = {"columns": list(names), "rows": fetched}
-                self.recorder.close_event(query.call, "return", value, shape)
+                self._events.close_event(query.call, "return", value, shape)
             if query.call.expected is None and query.call.args_payload is not None:
                 self.unmatched.append(query.call)  # check mode: a statement not recorded
         except Exception as exc:  # seamrec's own failure: reported, never raised
