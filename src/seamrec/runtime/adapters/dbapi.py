@@ -196,8 +196,9 @@ class DatabaseSeams:
                 self.finish(query)
                 return
             found = query.statement
-            if type(description) is tuple and description == found.description:
-                query.columns = found.columns  # as the statement's last run: the same columns
+            last = found.last_columns  # one tuple: another thread replaces it whole
+            if type(description) is tuple and description == last[0]:
+                query.columns = last[1]  # as the statement's last run: the same columns
                 return
             names = tuple([column[0] for column in description])
             known = self._names.get(names)
@@ -207,7 +208,7 @@ class DatabaseSeams:
                 known = self._names[names] = tuple(map(str, names))
             query.columns = known
             if type(description) is tuple:
-                found.description, found.columns = description, known
+                found.last_columns = (description, known)
         except Exception as exc:  # seamrec's own failure: reported, never raised
             query.done = True
             self.recorder.internal_error(exc, "the result columns of a query")
@@ -220,22 +221,21 @@ class DatabaseSeams:
             found = query.statement
             columns = query.columns
             cls = type(row)
+            last = found.last_row  # one tuple: another thread replaces it whole
             if (
-                cls is found.row_type
-                and columns is found.row_columns
+                cls is last[0]
+                and columns is last[1]
                 and columns is not None
-                and tuple(map(type, row)) == found.row_values
+                and tuple(map(type, row)) == last[2]
             ):
-                shape, key = found.row_shape, found.row_key  # as the statement's last row
+                shape, key = last[3], last[4]  # as the statement's last row
             else:
                 leaf = self._leaf_row(row, columns)
                 if leaf is None:
                     self.note(query, [row])
                     return
                 shape, key = leaf
-                found.row_type, found.row_columns = cls, columns
-                found.row_values = tuple(map(type, row))
-                found.row_shape, found.row_key = shape, key
+                found.last_row = (cls, columns, tuple(map(type, row)), shape, key)
             shapes = query.shapes
             known = shapes.get(key)
             if known is None or known is shape:
@@ -277,12 +277,12 @@ class DatabaseSeams:
                 names = query.columns
                 row_shapes = tuple(query.shapes.values())
                 found = query.statement
-                if names is found.result_columns and row_shapes == found.result_rows:
-                    shape = found.result_shape  # as the statement's last result
+                last = found.last_result  # one tuple: another thread replaces it whole
+                if names is last[0] and row_shapes == last[1]:
+                    shape = last[2]  # as the statement's last result
                 else:
                     shape = self._result_shape(names, row_shapes)
-                    found.result_columns, found.result_rows = names, row_shapes
-                    found.result_shape = shape
+                    found.last_result = (names, row_shapes, shape)
                 fetched = [_payload_row(row, names) for row in query.rows] if query.keep else []
                 value = {"columns": list(names), "rows": fetched}
                 self._events.close_event(query.call, "return", value, shape)
@@ -537,20 +537,14 @@ def _compared(recorded: Expected, old: str, call: LiveCall) -> list[Finding]:
 
 class StatementSeam:
     """One statement text's seam, with what its last run found: a query of it in the
-    steady state (the same columns, rows of the same types) re-uses those shapes."""
+    steady state (the same columns, rows of the same types) re-uses those shapes. Each
+    "last" is one tuple, replaced whole, so threads never mix two runs' parts."""
 
     __slots__ = (
         "carries_data",
-        "columns",
-        "description",
-        "result_columns",
-        "result_rows",
-        "result_shape",
-        "row_columns",
-        "row_key",
-        "row_shape",
-        "row_type",
-        "row_values",
+        "last_columns",
+        "last_result",
+        "last_row",
         "seam",
         "statement",
         "width",
@@ -565,16 +559,13 @@ class StatementSeam:
         )
         # a tuple of this many parameters is the args as they are (-1: never)
         self.width = len(statement.slots) if statement.plain else -1
-        self.description: object = None  # the last `cursor.description` (a tuple)...
-        self.columns: tuple[str, ...] = ()  # ...and its column names
-        self.row_type: type | None = None  # the last row fetched: its type, columns...
-        self.row_columns: tuple[str, ...] | None = None
-        self.row_values: tuple[type, ...] = ()  # ...the types of its values...
-        self.row_shape: Shape = ()  # ...its shape and merge key
-        self.row_key: Shape = ()
-        self.result_columns: tuple[str, ...] | None = None  # the last return's columns...
-        self.result_rows: tuple[Shape, ...] = ()  # ...row shapes...
-        self.result_shape: Shape = ()  # ...and shape
+        # the last `cursor.description` (a tuple) and its column names
+        self.last_columns: tuple[object, tuple[str, ...]] = (None, ())
+        # the last row: its type, columns, value types, shape and merge key
+        self.last_row: tuple[type | None, tuple[str, ...] | None, tuple[type, ...], Shape, Shape]
+        self.last_row = (None, None, (), (), ())
+        # the last return: its columns, row shapes and shape
+        self.last_result: tuple[tuple[str, ...] | None, tuple[Shape, ...], Shape] = (None, (), ())
 
 
 class Query:
