@@ -175,6 +175,31 @@ class RecordStrategy(Strategy):
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.internal_error(exc, f"the outcome of a call of {call.seam}")
 
+    def open_event(self, seam: Seam, caller: str, value: object) -> LiveCall | None:
+        """Start a database or HTTP crossing: `start` for a seam whose one argument is
+        `value` (no binding), its args shape reused like a call's."""
+        tape = self.tape
+        if tape is None:
+            return None
+        try:
+            index, sequence = tape.allocate(seam.id, ENCLOSING.get())
+            names, values = seam.positional, [value]
+            last = self._last.get(seam.id)
+            shape, check = last.args if last is not None else ((), None)  # one pair: atomic
+            if check is None or not check(names, values):
+                shape = self._args_shape(seam, names, values)
+            if index < tape.payload_calls:
+                payload = self.pack_args(seam, names, values)
+                call = LiveCall(seam.id, caller, index, sequence, shape, payload, None)
+                tape.keep_detail(call)
+            else:
+                call = LiveCall(seam.id, caller, index, sequence, shape, None, None)
+        except Exception as exc:  # seamrec's own failure: report it, never raise it
+            self.internal_error(exc, f"a query of {seam.id}")
+            return None
+        self._count_event(seam)
+        return call
+
     def close_event(self, call: LiveCall, outcome: str, value: object, shape: Shape) -> None:
         """Commit a database or HTTP crossing whose result shape the adapter built."""
         tape = self.tape

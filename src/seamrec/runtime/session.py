@@ -218,6 +218,13 @@ class SeamSession:
         strategy = self._strategy
         return strategy.tape is not None and not self._paused and strategy.events
 
+    @property
+    def events(self) -> Strategy:
+        """The run's strategy, for an adapter to open and close its crossings directly
+        right after `event_wanted` said yes (`open_event` and `close_event` without the
+        session's checks; the strategy's own skip a test that has ended)."""
+        return self._strategy
+
     def open_event(self, seam: Seam, caller: str, value: object) -> LiveCall | None:
         """Start one crossing of `seam` whose only argument is `value` (see `close_event`)."""
         if self._paused:

@@ -167,7 +167,8 @@ class Strategy:
             self._http_calls += 1
         else:
             self._db_calls += 1
-        self._name_event(seam, http)
+        if seam.id not in self._events_named:
+            self._name_event(seam, http)
 
     def _name_event(self, seam: Seam, http: bool) -> None:
         if seam.id not in self._events_named:

@@ -31,7 +31,7 @@ from seamrec.model.shape_types import (
     view,
     view_as,
 )
-from seamrec.runtime.adapters.dbproxy import Connect
+from seamrec.runtime.adapters.dbproxy import Connect, CursorProxy
 from seamrec.runtime.adapters.sqlstatement import SEAM_PREFIX, Statement, parse
 from seamrec.runtime.instrument import Seam
 from seamrec.runtime.tape import Finding
@@ -84,8 +84,19 @@ WAS = "statement changed, was: "
 _MAX_STATEMENTS = 4096
 
 
+class Events(Protocol):
+    """Where a query is recorded or checked once the session said it is wanted."""
+
+    def open_event(self, seam: Seam, caller: str, value: object) -> LiveCall | None: ...
+
+    def close_event(self, call: LiveCall, outcome: str, value: object, shape: Shape) -> None: ...
+
+
 class Recorder(Protocol):
     """What the database seam needs from the session."""
+
+    @property
+    def events(self) -> Events: ...
 
     def event_wanted(self) -> bool: ...
 
@@ -107,12 +118,15 @@ class DatabaseSeams:
         self, recorder: Recorder, drivers: tuple[str, ...], boundaries: tuple[str, ...]
     ) -> None:
         self.recorder = recorder
+        self._events = recorder.events  # the run's strategy: chosen once, at start
         self.drivers = drivers
         self.boundaries = boundaries
         self._patched: list[tuple[ModuleType, str, Any]] = []
         self._modules: dict[str, object] = {}  # True boundary, None layer, False other
-        self._statements: dict[tuple[str, str], tuple[Statement, Seam]] = {}
+        self._single: dict[str, StatementSeam] = {}  # statement text -> its seam
+        self._many: dict[str, StatementSeam] = {}  # the same, for `executemany`
         self._open: dict[int, Query] = {}
+        self.cursor_classes: dict[type, type[CursorProxy]] = {}  # see `cursor_proxy`
         self.unmatched: list[LiveCall] = []  # checked queries whose statement is new
         self._names: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self._results: dict[tuple[Any, ...], Shape] = {}
@@ -146,39 +160,93 @@ class DatabaseSeams:
     # ---------------------------------------------------------------- queries
 
     def start(self, sql: object, value: object, many: bool) -> Query | None:
-        """A query about to be sent, if it is a seam crossing of the running test."""
+        """A query about to be sent, if it is a seam crossing of the running test (called
+        by the proxy method the caller called: the frame above it is the caller's)."""
         if not self.recorder.event_wanted():
             return None
-        caller = self.caller(sys._getframe(3))  # above start, _start and the proxy method
+        caller = self.caller(sys._getframe(2))  # above start and the proxy method
         if caller is None:
             return None
-        found = self._statement(sql, many)
+        found = (self._many if many else self._single).get(sql) if type(sql) is str else None
         if found is None:
+            found = self._statement(sql, many)
+            if found is None:
+                return None
+        if not found.carries_data:
             return None
-        statement, seam = found
         if many:
-            args: object = [statement.parameters(p) for p in _as_list(value)]
+            args: object = [found.statement.parameters(p) for p in _as_list(value)]
+        elif type(value) is tuple and len(value) == found.width:
+            args = value  # positional `?` placeholders only: the parameters as they are
         else:
-            args = statement.parameters(value)
-        call = self.recorder.open_event(seam, caller, args)
+            args = found.statement.parameters(value)
+        call = self._events.open_event(found.seam, caller, args)  # wanted: checked above
         if call is None:
             return None
-        query = Query(call)
+        query = Query(call, found)
         self._open[id(query)] = query  # one dict operation: atomic across threads
         return query
 
-    def described(self, query: Query, description: Any) -> None:
-        """The query ran: rows to come under these columns, or nothing (no result set)."""
-        if description is None:
-            self.finish(query)
+    def described(self, query: Query, cursor: Any) -> None:
+        """The query ran on `cursor`: rows to come under the columns of its description,
+        or nothing (no result set). Never raises: a failure is counted."""
+        try:
+            description = cursor.description
+            if description is None:
+                self.finish(query)
+                return
+            found = query.statement
+            last = found.last_columns  # one tuple: another thread replaces it whole
+            if type(description) is tuple and description == last[0]:
+                query.columns = last[1]  # as the statement's last run: the same columns
+                return
+            names = tuple([column[0] for column in description])
+            known = self._names.get(names)
+            if known is None:
+                if len(self._names) >= _MAX_STATEMENTS:
+                    self._names.clear()
+                known = self._names[names] = tuple(map(str, names))
+            query.columns = known
+            if type(description) is tuple:
+                found.last_columns = (description, known)
+        except Exception as exc:  # seamrec's own failure: reported, never raised
+            query.done = True
+            self.recorder.internal_error(exc, "the result columns of a query")
+
+    def note_row(self, query: Query, row: Any) -> None:
+        """One row the caller fetched (`fetchone`, iteration). Never raises."""
+        if query.done:
             return
-        names = tuple([column[0] for column in description])
-        known = self._names.get(names)
-        if known is None:
-            if len(self._names) >= _MAX_STATEMENTS:
-                self._names.clear()
-            known = self._names[names] = tuple(map(str, names))
-        query.columns = known
+        try:
+            found = query.statement
+            columns = query.columns
+            cls = type(row)
+            last = found.last_row  # one tuple: another thread replaces it whole
+            if (
+                cls is last[0]
+                and columns is last[1]
+                and columns is not None
+                and tuple(map(type, row)) == last[2]
+            ):
+                shape, key = last[3], last[4]  # as the statement's last row
+            else:
+                leaf = self._leaf_row(row, columns)
+                if leaf is None:
+                    self.note(query, [row])
+                    return
+                shape, key = leaf
+                found.last_row = (cls, columns, tuple(map(type, row)), shape, key)
+            shapes = query.shapes
+            known = shapes.get(key)
+            if known is None or known is shape:
+                shapes[key] = shape
+            elif known != shape:
+                shapes[key] = _merged_rows(known, shape)
+            if query.keep and len(query.rows) < PAYLOAD_ROWS:
+                query.rows.append(row)
+        except Exception as exc:  # seamrec's own failure: reported, never raised
+            query.done = True
+            self.recorder.internal_error(exc, "the rows of a query")
 
     def note(self, query: Query, rows: list[Any]) -> None:
         """Rows the caller fetched."""
@@ -186,48 +254,57 @@ class DatabaseSeams:
             return
         single = self._leaf_row(rows[0], query.columns) if len(rows) == 1 else None
         shapes = [single] if single is not None else self._row_shapes(rows, query.columns)
-        for shape in shapes:
-            key = _merge_key(shape)
+        for shape, key in shapes:
             known = query.shapes.get(key)
             if known is None or known is shape or known == shape:
                 query.shapes[key] = shape
             else:
                 query.shapes[key] = _merged_rows(known, shape)
         room = PAYLOAD_ROWS - len(query.rows)
-        if room > 0:
+        if query.keep and room > 0:
             query.rows.extend(rows[:room])
 
     def finish(self, query: Query | None) -> None:
-        """The query's return is complete: record or check it."""
+        """The query's return is complete: record or check it. Never raises."""
         if query is None or query.done:
             return
         query.done = True
-        self._open.pop(id(query), None)
-        if query.columns is None:
-            self.recorder.close_event(query.call, "return", None)
-        else:
-            names = query.columns
-            row_shapes = tuple(query.shapes.values())
-            key = (names, row_shapes)
-            shape = self._results.get(key)
-            if shape is None:
-                if len(self._results) >= _MAX_STATEMENTS:
-                    self._results.clear()
-                columns = RecordShape.build(
-                    "row", "columns", names, tuple((COLUMN,) for _ in names)
-                )
-                rows = CollShape.build("list", row_shapes)
-                shape = RecordShape.build(
-                    "obj", RESULT_TYPE, ("columns", "rows"), ((columns,), (rows,))
-                )
-                self._results[key] = shape
-            call = query.call
-            wanted = call.args_payload is not None  # a kept payload (record, or a new statement)
-            fetched = [_payload_row(row, names) for row in query.rows] if wanted else []
-            value = {"columns": list(names), "rows": fetched}
-            self.recorder.close_event(query.call, "return", value, shape)
-        if query.call.expected is None and query.call.args_payload is not None:
-            self.unmatched.append(query.call)  # check mode: a statement not recorded
+        try:
+            self._open.pop(id(query), None)
+            if query.columns is None:
+                self.recorder.close_event(query.call, "return", None)
+            else:
+                names = query.columns
+                row_shapes = tuple(query.shapes.values())
+                found = query.statement
+                last = found.last_result  # one tuple: another thread replaces it whole
+                if names is last[0] and row_shapes == last[1]:
+                    shape = last[2]  # as the statement's last result
+                else:
+                    shape = self._result_shape(names, row_shapes)
+                    found.last_result = (names, row_shapes, shape)
+                fetched = [_payload_row(row, names) for row in query.rows] if query.keep else []
+                value = {"columns": list(names), "rows": fetched}
+                self._events.close_event(query.call, "return", value, shape)
+            if query.call.expected is None and query.call.args_payload is not None:
+                self.unmatched.append(query.call)  # check mode: a statement not recorded
+        except Exception as exc:  # seamrec's own failure: reported, never raised
+            self.recorder.internal_error(exc, "the rows of a query")
+
+    def _result_shape(self, names: tuple[str, ...], row_shapes: tuple[Shape, ...]) -> Shape:
+        """A query's return: a record of its columns and the list of its row shapes."""
+        key = (names, row_shapes)
+        shape = self._results.get(key)
+        if shape is None:
+            if len(self._results) >= _MAX_STATEMENTS:
+                self._results.clear()
+            columns = RecordShape.build("row", "columns", names, tuple((COLUMN,) for _ in names))
+            rows = CollShape.build("list", row_shapes)
+            shape = RecordShape.build(
+                "obj", RESULT_TYPE, ("columns", "rows"), ((columns,), (rows,))
+            )
+            self._results[key] = shape
+        return shape
 
     def fail(self, query: Query | None, error: Exception) -> None:
         """The driver refused the query."""
@@ -289,9 +366,12 @@ class DatabaseSeams:
         """The boundary module that caused a query (through database layers only), or
         None when a test, a fixture or another library sent it."""
         depth = 0
+        modules = self._modules
         while frame is not None and depth < _MAX_FRAMES:
             name = frame.f_globals.get("__name__")
-            kind = self._kind(name) if type(name) is str else None
+            kind = modules.get(name, _UNKNOWN) if type(name) is str else None
+            if kind is _UNKNOWN:
+                kind = self._kind(name)  # type: ignore[arg-type]  # a str: checked above
             if kind is True:
                 return str(name)
             if kind is False:
@@ -317,34 +397,30 @@ class DatabaseSeams:
         self._modules[module] = kind
         return kind
 
-    def _statement(self, sql: object, many: bool) -> tuple[Statement, Seam] | None:
+    def _statement(self, sql: object, many: bool) -> StatementSeam | None:
+        """The seam of statement `sql`, parsed once per text."""
         if type(sql) is bytes:
             sql = sql.decode("utf-8", "replace")
         if type(sql) is not str:
             return None  # a psycopg `sql.Composed`: its text needs a connection to render
-        key = (sql, "m" if many else "")
-        found = self._statements.get(key)
+        table = self._many if many else self._single
+        found = table.get(sql)
         if found is None:
-            statement = parse(sql)
-            if len(self._statements) >= _MAX_STATEMENTS:
-                self._statements.clear()
-            name = "seq_of_params" if many else "params"
-            seam = Seam(
-                statement.seam_id, "sql", statement.seam_id[4:], "function", False, (name,), None
-            )
-            found = self._statements[key] = (statement, seam)
-        return found if found[0].carries_data else None
+            if len(table) >= _MAX_STATEMENTS:
+                table.clear()
+            found = table[sql] = StatementSeam(parse(sql), many)
+        return found
 
-    def _leaf_row(self, row: Any, columns: tuple[str, ...] | None) -> Shape | None:
-        """The shape of one tuple or `sqlite3.Row` of plain values (the common case),
-        from a cache keyed by the value types; None for anything else."""
+    def _leaf_row(self, row: Any, columns: tuple[str, ...] | None) -> tuple[Shape, Shape] | None:
+        """The shape of one tuple or `sqlite3.Row` of plain values (the common case) and
+        its merge key, from a cache keyed by the value types; None for anything else."""
         cls = type(row)
         if columns is None or (cls is not tuple and cls is not sqlite3.Row):
             return None
         types = tuple(map(type, row))
         key = (cls, columns, types)
-        shape = self._rows.get(key)
-        if shape is None:
+        found = self._rows.get(key)
+        if found is None:
             unions = tuple(map(_LEAF_UNIONS.get, types))
             if None in unions or len(unions) != len(columns):
                 return None
@@ -352,12 +428,15 @@ class DatabaseSeams:
                 self._rows.clear()
             name = "tuple" if cls is tuple else "sqlite3.Row"
             known = cast("tuple[ShapeUnion, ...]", unions)  # no None: checked above
-            shape = self._rows[key] = RecordShape.build("row", name, columns, known)
-        return shape
+            shape = RecordShape.build("row", name, columns, known)
+            found = self._rows[key] = (shape, _merge_key(shape))
+        return found
 
-    def _row_shapes(self, rows: list[Any], columns: tuple[str, ...] | None) -> list[Shape]:
+    def _row_shapes(
+        self, rows: list[Any], columns: tuple[str, ...] | None
+    ) -> list[tuple[Shape, Shape]]:
         """Each row as a record of its columns (tuples, `sqlite3.Row`, dicts), other row
-        types by their own shape."""
+        types by their own shape; each with its merge key."""
         by_type: dict[type, list[Any]] = {}
         for row in rows:
             by_type.setdefault(type(row), []).append(row)
@@ -387,7 +466,7 @@ class DatabaseSeams:
                     shapes.append(RecordShape.build("row", type_name, names, row.unions))
                 else:
                     shapes.append(member)
-        return shapes
+        return [(shape, _merge_key(shape)) for shape in shapes]
 
 
 def _merge_key(shape: Shape) -> Shape:
@@ -456,16 +535,51 @@ def _compared(recorded: Expected, old: str, call: LiveCall) -> list[Finding]:
     return found
 
 
+class StatementSeam:
+    """One statement text's seam, with what its last run found: a query of it in the
+    steady state (the same columns, rows of the same types) re-uses those shapes. Each
+    "last" is one tuple, replaced whole, so threads never mix two runs' parts."""
+
+    __slots__ = (
+        "carries_data",
+        "last_columns",
+        "last_result",
+        "last_row",
+        "seam",
+        "statement",
+        "width",
+    )
+
+    def __init__(self, statement: Statement, many: bool) -> None:
+        self.statement = statement
+        self.carries_data = statement.carries_data
+        name = "seq_of_params" if many else "params"
+        self.seam = Seam(
+            statement.seam_id, "sql", statement.seam_id[4:], "function", False, (name,), None
+        )
+        # a tuple of this many parameters is the args as they are (-1: never)
+        self.width = len(statement.slots) if statement.plain else -1
+        # the last `cursor.description` (a tuple) and its column names
+        self.last_columns: tuple[object, tuple[str, ...]] = (None, ())
+        # the last row: its type, columns, value types, shape and merge key
+        self.last_row: tuple[type | None, tuple[str, ...] | None, tuple[type, ...], Shape, Shape]
+        self.last_row = (None, None, (), (), ())
+        # the last return: its columns, row shapes and shape
+        self.last_result: tuple[tuple[str, ...] | None, tuple[Shape, ...], Shape] = (None, (), ())
+
+
 class Query:
     """One execution being recorded: its call, its columns, the shapes of fetched rows."""
 
-    __slots__ = ("call", "columns", "done", "rows", "shapes")
+    __slots__ = ("call", "columns", "done", "keep", "rows", "shapes", "statement")
 
-    def __init__(self, call: LiveCall) -> None:
+    def __init__(self, call: LiveCall, statement: StatementSeam) -> None:
         self.call = call
+        self.statement = statement
         self.columns: tuple[str, ...] | None = None
         self.shapes: dict[Shape, Shape] = {}
         self.rows: list[Any] = []
+        self.keep = call.args_payload is not None  # a kept payload: its first rows too
         self.done = False
 
 

@@ -64,19 +64,38 @@ class ConnectionProxy(_Proxy):
 
     def cursor(self, *args: Any, **kwargs: Any) -> Any:
         cursor = self.__wrapped__.cursor(*args, **kwargs)
-        return dressed(CursorProxy, cursor)(cursor, self._self_seams)
+        return cursor_proxy(self._self_seams, cursor, None)
 
     def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
         seams: DatabaseSeams = self._self_seams
-        query = _start(seams, sql, args, kwargs, many=False)
-        return _run(seams, query, self.__wrapped__.execute, sql, args, kwargs)
+        try:
+            params = args[0] if args else _named_params(kwargs)
+            query = seams.start(sql, params, False)  # the caller: one frame up
+        except Exception as exc:  # seamrec's own failure: reported, never raised
+            query = _lost(seams, exc)
+        try:
+            cursor = self.__wrapped__.execute(sql, *args, **kwargs)
+        except Exception as exc:
+            if query is not None:
+                seams.fail(query, exc)
+            raise
+        return _cursor_of(seams, query, cursor)
 
     def executemany(self, sql: Any, seq: Any, *args: Any, **kwargs: Any) -> Any:
         seams: DatabaseSeams = self._self_seams
         if type(seq) not in (list, tuple):
             seq = list(seq)  # the driver reads every item anyway
-        query = _start(seams, sql, (seq,), {}, many=True)
-        return _run(seams, query, self.__wrapped__.executemany, sql, (seq, *args), kwargs)
+        try:
+            query = seams.start(sql, seq, True)  # the caller: one frame up
+        except Exception as exc:  # seamrec's own failure: reported, never raised
+            query = _lost(seams, exc)
+        try:
+            cursor = self.__wrapped__.executemany(sql, seq, *args, **kwargs)
+        except Exception as exc:
+            if query is not None:
+                seams.fail(query, exc)
+            raise
+        return _cursor_of(seams, query, cursor)
 
     def backup(self, target: Any, *args: Any, **kwargs: Any) -> Any:
         if issubclass(type(target), ConnectionProxy):
@@ -92,34 +111,62 @@ class ConnectionProxy(_Proxy):
 
 
 class CursorProxy(_Proxy):
-    """A DB-API cursor that records what it executes and the rows the caller fetches."""
+    """A DB-API cursor that records what it executes and the rows the caller fetches.
+    Made by `cursor_proxy`: its seams are an attribute of its class, so making one runs
+    no Python `__init__` (a cursor per query)."""
 
-    def __init__(self, wrapped: Any, seams: DatabaseSeams, query: Query | None = None) -> None:
-        super().__init__(wrapped)
-        self._self_seams = seams
-        self._self_query = query
+    _self_seams: DatabaseSeams  # set on the class `cursor_proxy` makes for them
+    _self_query: Query | None = None  # the query whose rows this cursor fetches
 
     def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
         seams: DatabaseSeams = self._self_seams
         seams.finish(self._self_query)
-        self._self_query = query = _start(seams, sql, args, kwargs, many=False)
-        result = _run(seams, query, self.__wrapped__.execute, sql, args, kwargs, self)
-        return self if result is self.__wrapped__ else result
+        try:
+            params = args[0] if args else _named_params(kwargs)
+            query = seams.start(sql, params, False)  # the caller: one frame up
+        except Exception as exc:  # seamrec's own failure: reported, never raised
+            query = _lost(seams, exc)
+        self._self_query = query
+        wrapped = self.__wrapped__
+        try:
+            result = wrapped.execute(sql, *args, **kwargs)
+        except Exception as exc:
+            if query is not None:
+                seams.fail(query, exc)
+            raise
+        if query is not None:
+            seams.described(query, wrapped)
+        return self if result is wrapped else result
 
     def executemany(self, sql: Any, seq: Any, *args: Any, **kwargs: Any) -> Any:
         seams: DatabaseSeams = self._self_seams
         seams.finish(self._self_query)
         if type(seq) not in (list, tuple):
             seq = list(seq)  # the driver reads every item anyway
-        self._self_query = query = _start(seams, sql, (seq,), {}, many=True)
-        result = _run(seams, query, self.__wrapped__.executemany, sql, (seq, *args), kwargs, self)
-        return self if result is self.__wrapped__ else result
+        try:
+            query = seams.start(sql, seq, True)  # the caller: one frame up
+        except Exception as exc:  # seamrec's own failure: reported, never raised
+            query = _lost(seams, exc)
+        self._self_query = query
+        wrapped = self.__wrapped__
+        try:
+            result = wrapped.executemany(sql, seq, *args, **kwargs)
+        except Exception as exc:
+            if query is not None:
+                seams.fail(query, exc)
+            raise
+        if query is not None:
+            seams.described(query, wrapped)
+        return self if result is wrapped else result
 
     def fetchone(self) -> Any:
         row = self.__wrapped__.fetchone()
         query = self._self_query
-        if query is not None:
-            _guarded(self._self_seams, query, [row] if row is not None else None)
+        if query is not None and not query.done:
+            if row is None:
+                self._self_seams.finish(query)
+            else:
+                self._self_seams.note_row(query, row)
         return row
 
     def fetchmany(self, *args: Any, **kwargs: Any) -> Any:
@@ -134,7 +181,7 @@ class CursorProxy(_Proxy):
         query = self._self_query
         if query is not None:
             _guarded(self._self_seams, query, rows)
-            _guarded(self._self_seams, query, None)
+            self._self_seams.finish(query)
         return rows
 
     def __iter__(self) -> Iterator[Any]:
@@ -144,22 +191,26 @@ class CursorProxy(_Proxy):
         return self._rows(query)
 
     def _rows(self, query: Query) -> Iterator[Any]:
+        seams: DatabaseSeams = self._self_seams
         for row in self.__wrapped__:
-            _guarded(self._self_seams, query, [row])
+            if not query.done:
+                seams.note_row(query, row)
             yield row
-        _guarded(self._self_seams, query, None)
+        seams.finish(query)
 
     def __next__(self) -> Any:
         try:
             row = next(self.__wrapped__)
         except StopIteration:
-            _guarded(self._self_seams, self._self_query, None)
+            self._self_seams.finish(self._self_query)
             raise
-        _guarded(self._self_seams, self._self_query, [row])
+        query = self._self_query
+        if query is not None and not query.done:
+            self._self_seams.note_row(query, row)
         return row
 
     def close(self) -> Any:
-        _guarded_finish(self._self_seams, self._self_query)
+        self._self_seams.finish(self._self_query)
         return self.__wrapped__.close()
 
     def __del__(self) -> None:
@@ -167,7 +218,7 @@ class CursorProxy(_Proxy):
         try:
             query = self._self_query
             if query is not None and not query.done:
-                _guarded_finish(self._self_seams, query)
+                self._self_seams.finish(query)
         except Exception:  # at interpreter exit the module may be half torn down
             return
 
@@ -176,53 +227,52 @@ class CursorProxy(_Proxy):
         return self if entered is self.__wrapped__ else entered
 
     def __exit__(self, *exc: Any) -> Any:
-        _guarded_finish(self._self_seams, self._self_query)
+        self._self_seams.finish(self._self_query)
         return self.__wrapped__.__exit__(*exc)
 
 
-def _start(
-    seams: DatabaseSeams, sql: Any, args: tuple[Any, ...], kwargs: dict[str, Any], many: bool
-) -> Query | None:
-    try:
-        if many:
-            value = args[0] if args else None
-        else:
-            value = args[0] if args else kwargs.get("params", kwargs.get("parameters"))
-        return seams.start(sql, value, many)
-    except Exception as exc:  # seamrec's own failure: reported, never raised
-        seams.recorder.internal_error(exc, "a query")
-        return None
+def _named_params(kwargs: dict[str, Any]) -> Any:
+    """The parameters of an `execute` call passed by name (None: no parameters)."""
+    return kwargs.get("params", kwargs.get("parameters")) if kwargs else None
 
 
-def _run(
-    seams: DatabaseSeams,
-    query: Query | None,
-    method: Callable[..., Any],
-    sql: Any,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    cursor: CursorProxy | None = None,
-) -> Any:
-    """Send the query; an `execute` shortcut's cursor comes back as a proxy."""
-    try:
-        result = method(sql, *args, **kwargs)
-    except Exception as exc:
+def _lost(seams: DatabaseSeams, exc: Exception) -> Query | None:
+    """A query seamrec failed to start: counted, and the query runs unrecorded (None)."""
+    seams.recorder.internal_error(exc, "a query")
+    return None
+
+
+def _cursor_of(seams: DatabaseSeams, query: Query | None, cursor: Any) -> Any:
+    """The cursor an `execute` shortcut gave back, as a proxy that reports its rows."""
+    if cursor is None or type(cursor) is bool:
         if query is not None:
-            seams.fail(query, exc)
-        raise
-    if cursor is None:
-        description_of = result
-        if result is not None and type(result) is not bool:
-            result = dressed(CursorProxy, result)(result, seams, query)
-    else:
-        description_of = cursor.__wrapped__
+            seams.described(query, cursor)  # no description: counted as seamrec's failure
+        return cursor
+    cls = seams.cursor_classes.get(type(cursor))
+    proxy = cls(cursor) if cls is not None else cursor_proxy(seams, cursor, None)
     if query is not None:
-        try:
-            seams.described(query, description_of.description)
-        except Exception as exc:  # seamrec's own failure: reported, never raised
-            query.done = True
-            seams.recorder.internal_error(exc, "the result columns of a query")
-    return result
+        proxy._self_query = query
+        seams.described(query, cursor)
+    return proxy
+
+
+def cursor_proxy(seams: DatabaseSeams, cursor: Any, query: Query | None) -> CursorProxy:
+    """A proxy of `cursor` reporting to `seams`, its rows those of `query` (if any); of
+    a subclass of `CursorProxy` named like the cursor's class (see `dressed`), one per
+    cursor class and `seams`."""
+    cls = seams.cursor_classes.get(type(cursor))
+    if cls is None:
+        named = type(cursor)
+        namespace = {
+            "__module__": named.__module__,
+            "__qualname__": named.__qualname__,
+            "_self_seams": seams,
+        }
+        cls = seams.cursor_classes[named] = type(named.__name__, (CursorProxy,), namespace)
+    proxy = cls(cursor)
+    if query is not None:
+        proxy._self_query = query
+    return proxy
 
 
 def _guarded(seams: DatabaseSeams, query: Query | None, rows: list[Any] | None) -> None:
@@ -237,7 +287,3 @@ def _guarded(seams: DatabaseSeams, query: Query | None, rows: list[Any] | None) 
     except Exception as exc:  # seamrec's own failure: reported, never raised
         query.done = True
         seams.recorder.internal_error(exc, "the rows of a query")
-
-
-def _guarded_finish(seams: DatabaseSeams, query: Query | None) -> None:
-    _guarded(seams, query, None)
