@@ -7,9 +7,9 @@ compiles a check of each recorded run's args and result shape the way a check ru
 (one fit check per recorded shape) and a record run does (one strict check per shape).
 Prints how many shapes, how many calls they had, how many are hot (checked at least
 checkgen.HOT_CALLS times, the ones that get generated code), and the CPU time of:
-  closures   conform's closures (the reference) for every shape
-  tiered     what the pure path pays: the closures plus, for hot shapes only, the
-             generated code (its source written and compiled, cold caches)
+  closures   conform's closures (the reference) for every shape, as before checkgen
+  pure path  checkgen.compile_value/compile_args for every shape (closures first, one
+             check per distinct shape), plus generated code for the hot shapes
   generated  generated code for every shape, cold caches (what compiling all would cost)
 """
 
@@ -72,26 +72,32 @@ def main() -> None:
     print(f"  {len(hot)}, distinct shapes {len({repr(s) for s, _ in shapes})}")
     every = [s for s, _ in shapes]
     for strict in (False, True):
-        closures = cpu(
-            lambda: compile_all(
-                conform.pure_compile_value, conform.pure_compile_args, every, strict
-            ),
-            options.repeat,
-        )
-        generated = cpu(
-            lambda: compile_all(checkgen.generate_value, checkgen.generate_args, every, strict),
-            options.repeat,
-        )
-        upgrades = cpu(
-            lambda: compile_all(checkgen.generate_value, checkgen.generate_args, hot, strict),
-            options.repeat,
-        )
-        mode = "strict (record)" if strict else "fit (check)    "
-        print(
-            f"  {mode}: closures {closures * 1e3:8.1f} ms  tiered "
-            f"{(closures + upgrades) * 1e3:8.1f} ms  generated {generated * 1e3:8.1f} ms  "
-            f"({generated / max(len(shapes), 1) * 1e6:.0f} µs a shape)"
-        )
+        report(every, hot, walk, strict, options.repeat)
+
+
+def report(every: list[Any], hot: list[Any], walk: Any, strict: bool, repeat: int) -> None:
+    """One line: the compile cost of every shape, one way after another."""
+
+    def compile_all(value: Callable[..., Any], args: Callable[..., Any], which: list[Any]) -> None:
+        for shape in which:
+            compile_check = args if shape[:1] == ("args",) else value
+            compile_check(shape, walk, strict=strict)
+
+    closures = cpu(
+        lambda: compile_all(conform.pure_compile_value, conform.pure_compile_args, every), repeat
+    )
+    tiered = cpu(lambda: compile_all(checkgen.compile_value, checkgen.compile_args, every), repeat)
+    upgrades = cpu(
+        lambda: compile_all(checkgen.generate_value, checkgen.generate_args, hot), repeat
+    )
+    generated = cpu(
+        lambda: compile_all(checkgen.generate_value, checkgen.generate_args, every), repeat
+    )
+    mode = "strict (record)" if strict else "fit (check)    "
+    print(
+        f"  {mode}: closures {closures * 1e3:7.1f} ms  pure path {(tiered + upgrades) * 1e3:7.1f}"
+        f" ms  generated {generated * 1e3:7.1f} ms ({generated / len(every) * 1e6:.0f} µs a shape)"
+    )
 
 
 if __name__ == "__main__":
