@@ -42,6 +42,7 @@ from seamrec.model.shape import (
     Shape,
     ShapeFunction,
     column_leaf_union,
+    compatible,
     type_path,
 )
 
@@ -355,7 +356,30 @@ class _Writer:
         elif strict:
             raise conform._Undecidable
         else:
-            self.delegate_one(conform._per_value_check(union, self.shape_of), var, out, indent)
+            self.per_value_one(union, var, out, indent)
+
+    def per_value_one(self, union: Shape, var: str, out: _Function, indent: int) -> None:
+        """conform._per_value_check on one value: the value's shape must fit a member. A
+        value of a plain leaf type has the leaf's shape (the walker never walks it), so
+        the leaf types that fit a member are accepted without walking them."""
+        check = self.const(conform._per_value_check(union, self.shape_of), "ref")
+        fitting = _fitting_leaf_types(union)
+        if not fitting:
+            out.add(indent, f"if not {check}([{var}]): return False")
+            return
+        kind = self.fresh("t")
+        accepted = " or ".join(f"{kind} is {self.const(cls)}" for cls in fitting)
+        out.add(indent, f"{kind} = type({var})")
+        out.add(indent, f"if not ({accepted}) and not {check}([{var}]): return False")
+
+    def per_value_column(self, union: Shape) -> str:
+        if not _fitting_leaf_types(union):
+            return self.const(conform._per_value_check(union, self.shape_of), "ref")
+        function = self.function("v")
+        function.add(1, "for x in c:")
+        self.per_value_one(union, "x", function, 2)
+        function.add(1, "return True")
+        return function.name
 
     def delegate_one(self, check: conform.Check, var: str, out: _Function, indent: int) -> None:
         out.add(indent, f"if not {self.const(check, 'ref')}([{var}]): return False")
@@ -443,7 +467,7 @@ class _Writer:
         elif self.strict:
             raise conform._Undecidable
         else:
-            self.delegate_one(conform._per_value_check((shape,), self.shape_of), var, out, indent)
+            self.per_value_one((shape,), var, out, indent)
 
     def dict_one(
         self, shape: Shape, var: str, out: _Function, indent: int, known: type | None
@@ -545,7 +569,7 @@ class _Writer:
             return self.const(conform._shape(shape, shape_of, strict), "ref")
         if strict:
             raise conform._Undecidable
-        return self.const(conform._per_value_check(union, shape_of), "ref")
+        return self.per_value_column(union)
 
     def function(self, prefix: str) -> _Function:
         function = _Function(self.fresh(prefix), "c")
@@ -652,6 +676,15 @@ class _DictPlan:
                 self.plain.append((index, cls))
         done = {index for index, _ in self.plain} | {f[0] for f in self.formats}
         self.deeper = [(index, u) for index, u in enumerate(unions) if index not in done]
+
+
+def _fitting_leaf_types(union: Shape) -> list[type]:
+    """The plain leaf types (no format class) whose leaf shape fits a member of `union`."""
+    return [
+        cls
+        for cls, leaf in LEAF_SHAPES.items()
+        if cls not in FORMAT_CLASSIFIERS and any(compatible(m, leaf) for m in union)
+    ]
 
 
 def _is_not(var: str, cls: type, writer: _Writer) -> str:

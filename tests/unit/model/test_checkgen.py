@@ -315,6 +315,11 @@ MISFITS = [
     ([(1, "a"), (2, "b")], [(1, "a"), (2, 2)]),
     ([["x", "y"]], [["x"], ["deadbeefdeadbeefdeadbeefdeadbeef"]]),
     ([dt.datetime(2026, 1, 1), dt.datetime(2026, 1, 2)], [dt.datetime(2026, 1, 1, tzinfo=dt.UTC)]),
+    # per-value unions: a record or None (a leaf that fits is not walked)
+    ({"p": [{"a": 1}, None]}, {"p": [None, {"a": "x"}]}),
+    ({"p": [{"a": 1}, None]}, {"p": [None, None, True]}),
+    ({"p": [{"a": 1}, None]}, {"p": [None, dt.date(2026, 1, 1)]}),
+    ({"p": [[1], None, "x"]}, {"p": [None, "deadbeefdeadbeefdeadbeefdeadbeef", [2]]}),
 ]
 
 
