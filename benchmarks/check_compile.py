@@ -43,8 +43,7 @@ def shapes_of(cassette_dir: Path) -> list[tuple[Any, int]]:
 def cpu(action: Callable[[], object], repeat: int) -> float:
     samples = []
     for _ in range(repeat):
-        checkgen._checks.clear()
-        checkgen._code.clear()
+        checkgen.forget()
         start = time.process_time()
         action()
         samples.append(time.process_time() - start)

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seamrec.model import accel, checkgen, conform
+from seamrec.model import accel, checkgen, checksource, conform
 from seamrec.model.shape import Shape, ShapeFunction, args_shape, make_shape_function
 
 HERE = __name__
@@ -393,7 +393,7 @@ def test_an_undecidable_strict_check_is_none_as_in_the_reference() -> None:
 
 def test_a_shape_too_large_to_write_out_keeps_the_closures() -> None:
     shape_of = pure_walker()
-    value = {f"f{i}": {"a": i, "b": [i]} for i in range(checkgen.MAX_NODES // 2)}
+    value = {f"f{i}": {"a": i, "b": [i]} for i in range(checksource.MAX_NODES // 2)}
     check = checkgen.generate_value(shape_of(value), shape_of)
     assert check is not None
     assert getattr(check, "__code__", None) is None or check.__code__.co_name != "generated"
