@@ -9,8 +9,11 @@ nested dicts, a list of 19 order rows, an aware datetime, a tuple), in one proce
   strict check  the strict check of record mode's steady state (the last shape re-used
                 while it passes)
   args check    bound arguments (user_id, query) against their recorded shape
-Compiled = seamrec.model.accel's functions (C); pure = the reference Python functions
-(what SEAMREC_PURE=1 runs). Times are CPU time of the process (see cpu_clock.py).
+Compiled = seamrec.model.accel's functions (C); pure = what SEAMREC_PURE=1 runs once a
+check is hot: the Python walker and the checks generated per shape (seamrec.model.checkgen);
+closures = conform's closures, the reference the generated checks are held to (what the
+pure path ran before issue 13's generated checks, and still runs for a check's first
+checkgen.HOT_CALLS calls). Times are CPU time of the process (see cpu_clock.py).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import payload_of_size, python_info, summary, write_json
 
-from seamrec.model import accel, conform
+from seamrec.model import accel, checkgen, conform
 from seamrec.model.shape import args_shape, make_shape_function
 
 QUERY = {"limit": 20, "order": ("created_at", "desc")}
@@ -47,7 +50,10 @@ def measure(number: int, repeat: int) -> dict[str, dict[str, dict[str, float]]]:
     names, values = ("user_id", "query"), [42, QUERY]
     column = [value]
     results: dict[str, dict[str, dict[str, float]]] = {}
-    sides: dict[str, Any] = {"pure": (pure, conform.pure_compile_value, conform.pure_compile_args)}
+    sides: dict[str, Any] = {
+        "pure": (pure, checkgen.generate_value, checkgen.generate_args),
+        "closures": (pure, conform.pure_compile_value, conform.pure_compile_args),
+    }
     if accel.compiled is not None:
         sides["compiled"] = (compiled, accel.compile_value, accel.compile_args)
     for side, (walk, compile_value, compile_args) in sides.items():
@@ -75,10 +81,11 @@ def main() -> None:
     options = parser.parse_args()
     results = measure(options.number, options.repeat)
     print(f"{python_info()}; accelerator: {'built' if accel.compiled else accel.missing}")
-    print(f"{'':>14} {'compiled µs':>12} {'pure µs':>10}")
+    print(f"{'':>14} {'compiled µs':>12} {'pure µs':>10} {'closures µs':>12}")
     for name in results["pure"]:
         fast = results.get("compiled", {}).get(name, {"median": float("nan")})["median"]
-        print(f"{name:>14} {fast:>12.3f} {results['pure'][name]['median']:>10.3f}")
+        pure, closures = results["pure"][name]["median"], results["closures"][name]["median"]
+        print(f"{name:>14} {fast:>12.3f} {pure:>10.3f} {closures:>12.3f}")
     write_json(options.json, results)
 
 

@@ -323,12 +323,16 @@ def issue13_targets(data: dict[str, Any]) -> list[str]:
             "Hot path pieces, 1 KB payload, µs (CPU time; study: C check 0.37, C shape 1.4, "
             "C steady state 0.43):",
             "",
-            "| piece | compiled | pure |",
-            "|---|---|---|",
+            "| piece | compiled | pure | pure closures (reference) |",
+            "|---|---|---|---|",
         ]
         for piece in side.get("pure", {}):
             fast = side.get("compiled", {}).get(piece, {}).get("median", float("nan"))
-            out.append(f"| {piece} | {fmt(fast, 3)} | {fmt(side['pure'][piece]['median'], 3)} |")
+            closures = side.get("closures", {}).get(piece, {}).get("median", float("nan"))
+            out.append(
+                f"| {piece} | {fmt(fast, 3)} | {fmt(side['pure'][piece]['median'], 3)} "
+                f"| {fmt(closures, 3)} |"
+            )
     out.append(
         "\nReal suites written by others (check ≤ 1.05x, record ≤ 1.15x): "
         "benchmarks/real_suites.py (6-8 min, not part of run_all).\n"

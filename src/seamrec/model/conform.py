@@ -54,7 +54,9 @@ def compile_value(shape: Shape, shape_of: ShapeFunction, *, strict: bool = False
 
     if accel.compiled is not None:
         return accel.compile_value(shape, shape_of, strict=strict)
-    return pure_compile_value(shape, shape_of, strict=strict)
+    from seamrec.model import checkgen  # the closures below, written out per shape
+
+    return checkgen.compile_value(shape, shape_of, strict=strict)
 
 
 def pure_compile_value(
@@ -75,7 +77,9 @@ def compile_args(
 
     if accel.compiled is not None:
         return accel.compile_args(shape, shape_of, strict=strict)
-    return pure_compile_args(shape, shape_of, strict=strict)
+    from seamrec.model import checkgen  # the closures below, written out per shape
+
+    return checkgen.compile_args(shape, shape_of, strict=strict)
 
 
 def pure_compile_args(
