@@ -4,7 +4,7 @@ verdict is given when its call phase ends."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from seamrec.cassette.store import Call, Cassette, Run, cassette_path, load
@@ -18,6 +18,7 @@ from seamrec.runtime.expected import Expected
 from seamrec.runtime.instrument import Report, Seam
 from seamrec.runtime.proxies import replayed_outcome
 from seamrec.runtime.rebuild import Rebuilder, RebuildError, TypeResolver
+from seamrec.runtime.seamstate import SeamState, Window
 from seamrec.runtime.stats import Stats, TestOutcome
 from seamrec.runtime.strategy import Strategy
 from seamrec.runtime.tape import Tape
@@ -37,8 +38,8 @@ class CheckStrategy(Strategy):
         self._rebuilder = Rebuilder(TypeResolver(settings.module_in_scope, settings.replay_types))
         self._fit_args: dict[int, tuple[Shape, ArgsCheck | None]] = {}
         self._fit_values: dict[int, tuple[Shape, Check | None]] = {}
-        # seam -> its last recorded run checked, with that run's compiled checks
-        self._run_checks: dict[str, tuple[Run, ArgsCheck | None, Check | None]] = {}
+        self._seams: dict[str, SeamState] = {}  # the running test's, by seam id
+        self._sequence: Iterator[int] = iter(())  # the running test's tape's
         self.expected = Expected("", None)
         self.verdict: Verdict | None = None
         self._cassette_error: str | None = None
@@ -48,6 +49,8 @@ class CheckStrategy(Strategy):
     def begin(self, nodeid: str, replay: tuple[SeamPattern, ...]) -> None:
         """Load the cassette of `nodeid` and choose what its crossing calls do."""
         super().begin(nodeid, replay)
+        self._seams = {}
+        self._sequence = self.tape.sequence()  # type: ignore[union-attr]  # just made
         self._cassette_error = None
         cassette: Cassette | None = None
         if self.everything or replay:
@@ -135,17 +138,32 @@ class CheckStrategy(Strategy):
         kwargs: dict[str, Any],
     ) -> Any:
         """Check one call. A plain function's call that fits its recorded position, args
-        and result, builds no `LiveCall`: it is made only when the call needs one."""
+        and result, builds no `LiveCall`: it is made only when the call needs one. The
+        call's seam state gives its position, its bound arguments and the recorded run
+        there with its compiled checks (see `seamstate`)."""
+        tape = self.tape
+        if tape is None:  # the test ended under a call on another thread
+            self.stats.calls_outside += 1
+            return wrapped(*args, **kwargs)
         if seam.kind != "function":
             return super().run(seam, caller, wrapped, instance, args, kwargs)
-        tape: Tape = self.tape  # type: ignore[assignment]  # the session checked it
         try:
-            index, sequence = tape.allocate(seam.id)
-            names, values = seam.bind(instance, args, kwargs)
-            expected = self.expected.at(seam.id, index)
-            checks = None if expected is None else self._checks_of(seam.id, expected)
+            state = self._seams.get(seam.id)
+            if state is None:
+                state = self._seam_state(tape, seam)
+            index = next(state.positions)
+            sequence = next(self._sequence)
+            if kwargs or len(args) != state.arity:
+                names, values = seam.bind(instance, args, kwargs)
+            elif state.has_self:
+                names, values = state.names, [instance, *args]
+            else:
+                names, values = state.names, list(args)
+            start, end, expected, fits_args, fits_result = state.window
+            if not start <= index < end:
+                start, end, expected, fits_args, fits_result = self._move(state, index)
             started = None
-            if checks is None or checks[1] is None or not checks[1](names, values):
+            if fits_args is None or not fits_args(names, values):
                 started = self._started(seam, caller, index, sequence, expected, names, values)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.internal_error(exc, f"a call of {seam.id}")
@@ -153,7 +171,6 @@ class CheckStrategy(Strategy):
         if started is not None:
             return self.make(tape, seam, started, wrapped, args, kwargs)
         assert expected is not None  # the args fit a recorded run
-        assert checks is not None
         try:
             result = wrapped(*args, **kwargs)
         except Exception as exc:
@@ -161,8 +178,7 @@ class CheckStrategy(Strategy):
             self.end(tape, late, "raise", exc)
             raise
         try:
-            fits = checks[2]
-            if expected.outcome == "return" and fits is not None and fits([result]):
+            if fits_result is not None and fits_result([result]):
                 return result
         except Exception:  # the full check below reports it
             pass
@@ -170,15 +186,28 @@ class CheckStrategy(Strategy):
         self.end(tape, late, "return", result)
         return result
 
-    def _checks_of(self, seam: str, expected: Run) -> tuple[Run, ArgsCheck | None, Check | None]:
-        """The compiled args and result checks of recorded run `expected` of `seam`."""
-        cached = self._run_checks.get(seam)
-        if cached is None or cached[0] is not expected:
-            args = expected.args_shape
-            result = expected.result_shape
-            cached = (expected, self._args_check(args), self._value_check(result))
-            self._run_checks[seam] = cached
-        return cached
+    def _seam_state(self, tape: Tape, seam: Seam) -> SeamState:
+        """The state of `seam` in the running test, made on its first call."""
+        state = self._seams.get(seam.id)
+        if state is None:
+            made = SeamState(seam, tape.positions(seam.id))
+            made.replayed = self.expected.replays(seam.id)
+            state = self._seams.setdefault(seam.id, made)
+        return state
+
+    def _move(self, state: SeamState, index: int) -> Window:
+        """The window of `state`'s seam holding position `index`, with its run's checks;
+        kept as the seam's window."""
+        start, end, expected = self.expected.window(state.seam.id, index)
+        if expected is None:
+            window: Window = (start, end, None, None, None)
+        else:
+            fits_result = None
+            if expected.outcome == "return":
+                fits_result = self._value_check(expected.result_shape)
+            window = (start, end, expected, self._args_check(expected.args_shape), fits_result)
+        state.window = window
+        return window
 
     def start(
         self,
@@ -191,10 +220,40 @@ class CheckStrategy(Strategy):
     ) -> LiveCall:
         """Take the call's position and check its args against the recorded call there
         (a compiled check; the shape is built only when that check fails)."""
-        index, sequence = tape.allocate(seam.id)
-        names, values = seam.bind(instance, args, kwargs)
-        expected = self.expected.at(seam.id, index)
+        state = self._seams.get(seam.id)
+        if state is None:
+            state = self._seam_state(tape, seam)
+        index = next(state.positions)
+        sequence = next(self._sequence)
+        names, values = state.bind(instance, args, kwargs)
+        start, end, expected, _, _ = state.window
+        if not start <= index < end:
+            expected = self._move(state, index)[2]
         return self._started(seam, caller, index, sequence, expected, names, values)
+
+    def _take(
+        self,
+        tape: Tape,
+        seam: Seam,
+        caller: str,
+        instance: object,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> int:
+        """`start`, for a call that needs only its position: its `LiveCall` is made only
+        when its args do not fit the recorded ones (what `start` would have held)."""
+        state = self._seams.get(seam.id)
+        if state is None:
+            state = self._seam_state(tape, seam)
+        index = next(state.positions)
+        sequence = next(self._sequence)
+        names, values = state.bind(instance, args, kwargs)
+        start, end, expected, fits_args, _ = state.window
+        if not start <= index < end:
+            _, _, expected, fits_args, _ = self._move(state, index)
+        if fits_args is None or not fits_args(names, values):
+            self._started(seam, caller, index, sequence, expected, names, values)
+        return index
 
     def _started(
         self,
@@ -291,7 +350,14 @@ class CheckStrategy(Strategy):
         kwargs: dict[str, Any],
     ) -> Any:
         """A call of a test that replays some seams: answered, or as `unreplayed`."""
-        if self.expected.replays(seam.id):
+        state = self._seams.get(seam.id)
+        if state is None:
+            tape = self.tape
+            if tape is None:  # the test ended under a call on another thread
+                self.stats.calls_outside += 1
+                return wrapped(*args, **kwargs)
+            state = self._seam_state(tape, seam)
+        if state.replayed:
             return self.answer(seam, caller, wrapped, instance, args, kwargs)
         return self.unreplayed(seam, caller, wrapped, instance, args, kwargs)
 
@@ -305,11 +371,14 @@ class CheckStrategy(Strategy):
         kwargs: dict[str, Any],
     ) -> Any:
         """Give back the recorded outcome instead of calling the seam."""
-        tape: Tape = self.tape  # type: ignore[assignment]  # the session checked it
-        verdict: Verdict = self.verdict  # type: ignore[assignment]
+        tape = self.tape
+        verdict = self.verdict
+        if tape is None or verdict is None:  # the test ended under a call on another thread
+            self.stats.calls_outside += 1
+            return wrapped(*args, **kwargs)
         try:
-            call = self.start(tape, seam, caller, instance, args, kwargs)
-            detail = self._replayable(seam, call.index)
+            index = self._take(tape, seam, caller, instance, args, kwargs)
+            detail = self._replayable(seam, index)
         except ReplayError as exc:
             if exc.seam == "missing" and self.settings.replay_missing == "call":
                 return wrapped(*args, **kwargs)
