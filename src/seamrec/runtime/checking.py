@@ -145,14 +145,13 @@ class CheckStrategy(Strategy):
         if tape is None:  # the test ended under a call on another thread
             self.stats.calls_outside += 1
             return wrapped(*args, **kwargs)
-        if seam.kind != "function":
-            return super().run(seam, caller, wrapped, instance, args, kwargs)
         try:
             state = self._seams.get(seam.id)
             if state is None:
                 state = self._seam_state(tape, seam)
+            if not state.function:
+                return super().run(seam, caller, wrapped, instance, args, kwargs)
             index = next(state.positions)
-            sequence = next(self._sequence)
             if kwargs or len(args) != state.arity:
                 names, values = seam.bind(instance, args, kwargs)
             elif state.has_self:
@@ -164,7 +163,9 @@ class CheckStrategy(Strategy):
                 start, end, expected, fits_args, fits_result = self._move(state, index)
             started = None
             if fits_args is None or not fits_args(names, values):
-                started = self._started(seam, caller, index, sequence, expected, names, values)
+                started = self._started(
+                    seam, caller, index, next(self._sequence), expected, names, values
+                )
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.internal_error(exc, f"a call of {seam.id}")
             return wrapped(*args, **kwargs)
@@ -174,7 +175,7 @@ class CheckStrategy(Strategy):
         try:
             result = wrapped(*args, **kwargs)
         except Exception as exc:
-            late = _late_call(seam, caller, index, sequence, expected, names, values)
+            late = _late_call(self, seam, caller, index, expected, names, values)
             self.end(tape, late, "raise", exc)
             raise
         try:
@@ -182,7 +183,7 @@ class CheckStrategy(Strategy):
                 return result
         except Exception:  # the full check below reports it
             pass
-        late = _late_call(seam, caller, index, sequence, expected, names, values)
+        late = _late_call(self, seam, caller, index, expected, names, values)
         self.end(tape, late, "return", result)
         return result
 
@@ -246,12 +247,12 @@ class CheckStrategy(Strategy):
         if state is None:
             state = self._seam_state(tape, seam)
         index = next(state.positions)
-        sequence = next(self._sequence)
         names, values = state.bind(instance, args, kwargs)
         start, end, expected, fits_args, _ = state.window
         if not start <= index < end:
             _, _, expected, fits_args, _ = self._move(state, index)
         if fits_args is None or not fits_args(names, values):
+            sequence = next(self._sequence)
             self._started(seam, caller, index, sequence, expected, names, values)
         return index
 
@@ -461,16 +462,18 @@ class CheckStrategy(Strategy):
 
 
 def _late_call(
+    strategy: CheckStrategy,
     seam: Seam,
     caller: str,
     index: int,
-    sequence: int,
     expected: Run,
     names: tuple[str, ...],
     values: list[Any],
 ) -> LiveCall:
     """The `LiveCall` of a call that went the short way until it needed one: its args fit
-    the recorded run, so they are known by their recorded shape."""
+    the recorded run, so they are known by their recorded shape. Its sequence number is
+    taken now (a check reads none: its verdict aligns calls by their positions)."""
+    sequence = next(strategy._sequence)
     call = LiveCall(seam.id, caller, index, sequence, expected.args_shape, None, expected)
     call.bound_seam, call.bound_names, call.bound_values = seam, names, values
     return call

@@ -28,10 +28,20 @@ class SeamState:
     `list(args)`), which is what `Seam.bind` gives it; any other call is bound by
     `Seam.bind`. `window` is replaced as one tuple, so threads never mix two windows."""
 
-    __slots__ = ("arity", "has_self", "names", "positions", "replayed", "seam", "window")
+    __slots__ = (
+        "arity",
+        "function",
+        "has_self",
+        "names",
+        "positions",
+        "replayed",
+        "seam",
+        "window",
+    )
 
     def __init__(self, seam: Seam, positions: Iterator[int]) -> None:
         self.seam = seam
+        self.function = seam.kind == "function"  # a plain function's call (the hot case)
         self.positions = positions
         self.names = seam.positional
         self.has_self = seam.has_self
