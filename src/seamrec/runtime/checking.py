@@ -36,8 +36,8 @@ class CheckStrategy(Strategy):
     def __init__(self, settings: Settings, stats: Stats, report: Report) -> None:
         super().__init__(settings, stats, report)
         self._rebuilder = Rebuilder(TypeResolver(settings.module_in_scope, settings.replay_types))
-        self._fit_args: dict[int, tuple[Shape, ArgsCheck | None]] = {}
-        self._fit_values: dict[int, tuple[Shape, Check | None]] = {}
+        self._fit_args: dict[Shape, ArgsCheck | None] = {}  # compiled once per shape
+        self._fit_values: dict[Shape, Check | None] = {}
         self._seams: dict[str, SeamState] = {}  # the running test's, by seam id
         self._sequence: Iterator[int] = iter(())  # the running test's tape's
         self.expected = Expected("", None)
@@ -318,18 +318,21 @@ class CheckStrategy(Strategy):
             self.verdict.hold(call)
 
     def _args_check(self, expected: Shape) -> ArgsCheck | None:
-        cached = self._fit_args.get(id(expected))
-        if cached is None or cached[0] is not expected:
-            cached = (expected, compile_args(expected, self.shape_of))
-            self._fit_args[id(expected)] = cached
-        return cached[1]
+        """The compiled check of args shape `expected`, compiled once per distinct shape
+        in the run (each test's cassette has its own shape objects: found by value)."""
+        try:
+            return self._fit_args[expected]
+        except KeyError:
+            check = self._fit_args[expected] = compile_args(expected, self.shape_of)
+            return check
 
     def _value_check(self, expected: Shape) -> Check | None:
-        cached = self._fit_values.get(id(expected))
-        if cached is None or cached[0] is not expected:
-            cached = (expected, compile_value(expected, self.shape_of))
-            self._fit_values[id(expected)] = cached
-        return cached[1]
+        """The compiled check of value shape `expected` (kept like `_args_check`)."""
+        try:
+            return self._fit_values[expected]
+        except KeyError:
+            check = self._fit_values[expected] = compile_value(expected, self.shape_of)
+            return check
 
     def _args_fit(self, expected: Shape, names: tuple[str, ...], values: list[Any]) -> bool:
         check = self._args_check(expected)
