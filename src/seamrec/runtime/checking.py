@@ -232,30 +232,6 @@ class CheckStrategy(Strategy):
             expected = self._move(state, index)[2]
         return self._started(seam, caller, index, sequence, expected, names, values)
 
-    def _take(
-        self,
-        tape: Tape,
-        seam: Seam,
-        caller: str,
-        instance: object,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-    ) -> int:
-        """`start`, for a call that needs only its position: its `LiveCall` is made only
-        when its args do not fit the recorded ones (what `start` would have held)."""
-        state = self._seams.get(seam.id)
-        if state is None:
-            state = self._seam_state(tape, seam)
-        index = next(state.positions)
-        names, values = state.bind(instance, args, kwargs)
-        start, end, expected, fits_args, _ = state.window
-        if not start <= index < end:
-            _, _, expected, fits_args, _ = self._move(state, index)
-        if fits_args is None or not fits_args(names, values):
-            sequence = next(self._sequence)
-            self._started(seam, caller, index, sequence, expected, names, values)
-        return index
-
     def _started(
         self,
         seam: Seam,
@@ -362,11 +338,12 @@ class CheckStrategy(Strategy):
                 return wrapped(*args, **kwargs)
             state = self._seam_state(tape, seam)
         if state.replayed:
-            return self.answer(seam, caller, wrapped, instance, args, kwargs)
+            return self.answer(state, seam, caller, wrapped, instance, args, kwargs)
         return self.unreplayed(seam, caller, wrapped, instance, args, kwargs)
 
     def answer(
         self,
+        state: SeamState,
         seam: Seam,
         caller: str,
         wrapped: Callable[..., Any],
@@ -374,14 +351,23 @@ class CheckStrategy(Strategy):
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Any:
-        """Give back the recorded outcome instead of calling the seam."""
+        """Give back the recorded outcome instead of calling the seam (whose `state` in
+        the running test is given). The call's `LiveCall` is made only when its args do
+        not fit the recorded ones (what `start` would have held)."""
         tape = self.tape
         verdict = self.verdict
         if tape is None or verdict is None:  # the test ended under a call on another thread
             self.stats.calls_outside += 1
             return wrapped(*args, **kwargs)
         try:
-            index = self._take(tape, seam, caller, instance, args, kwargs)
+            index = next(state.positions)
+            names, values = state.bind(instance, args, kwargs)
+            start, end, expected, fits_args, _ = state.window
+            if not start <= index < end:
+                _, _, expected, fits_args, _ = self._move(state, index)
+            if fits_args is None or not fits_args(names, values):
+                sequence = next(self._sequence)
+                self._started(seam, caller, index, sequence, expected, names, values)
             detail = self._replayable(seam, index)
         except ReplayError as exc:
             if exc.seam == "missing" and self.settings.replay_missing == "call":
@@ -394,6 +380,8 @@ class CheckStrategy(Strategy):
             verdict.note_replay_error(seam.id, f"{exc.where}: {exc.what}\nfix: {exc.fix}")
             raise exc.with_traceback(None) from None
         tape.replayed += 1
+        if state.function and detail.outcome == "return":
+            return value  # what `replayed_outcome` gives back for it
         return replayed_outcome(seam.kind, detail.outcome, value)
 
     def _replayable(self, seam: Seam, index: int) -> Call:
