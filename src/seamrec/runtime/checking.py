@@ -39,6 +39,9 @@ class CheckStrategy(Strategy):
         self._fit_args: dict[Shape, ArgsCheck | None] = {}  # compiled once per shape
         self._fit_values: dict[Shape, Check | None] = {}
         self._seams: dict[str, SeamState] = {}  # the running test's, by seam id
+        # replay patterns -> seam id -> whether the seam is replayed under them
+        self._replays: dict[tuple[SeamPattern, ...], dict[str, bool]] = {}
+        self._replayed: dict[str, bool] = {}  # the running test's, from `_replays`
         self._sequence: Iterator[int] = iter(())  # the running test's tape's
         self.expected = Expected("", None)
         self.verdict: Verdict | None = None
@@ -50,6 +53,7 @@ class CheckStrategy(Strategy):
         """Load the cassette of `nodeid` and choose what its crossing calls do."""
         super().begin(nodeid, replay)
         self._seams = {}
+        self._replayed = self._replays.setdefault(replay, {})
         self._sequence = self.tape.sequence()  # type: ignore[union-attr]  # just made
         self._cassette_error = None
         cassette: Cassette | None = None
@@ -192,7 +196,10 @@ class CheckStrategy(Strategy):
         state = self._seams.get(seam.id)
         if state is None:
             made = SeamState(seam, tape.positions(seam.id))
-            made.replayed = self.expected.replays(seam.id)
+            replayed = self._replayed.get(seam.id)
+            if replayed is None:  # matched once per seam and set of replay patterns
+                replayed = self._replayed[seam.id] = self.expected.replays(seam.id)
+            made.replayed = replayed
             state = self._seams.setdefault(seam.id, made)
         return state
 
@@ -204,7 +211,7 @@ class CheckStrategy(Strategy):
             window: Window = (start, end, None, None, None)
         else:
             fits_result = None
-            if expected.outcome == "return":
+            if expected.outcome == "return" and not state.replayed:  # an answer needs none
                 fits_result = self._value_check(expected.result_shape)
             window = (start, end, expected, self._args_check(expected.args_shape), fits_result)
         state.window = window

@@ -329,3 +329,23 @@ def test_a_replayed_seam_answers_each_test_from_its_own_cassette(tmp_path: Path)
 
     assert [{"id": 99, "name": "Ada"}, {"id": 99, "full_name": "Ada"}] == answers
     assert {"id": 0, "name": "Ada"} == again
+
+
+def test_a_seam_replayed_in_one_test_runs_for_real_in_a_test_that_does_not_replay_it(
+    tmp_path: Path,
+) -> None:
+    recorded(tmp_path, NODE, fetch)
+    replay = (SeamPattern.parse("app.repo:fetch", key="replay"),)
+    checker = check_strategy(tmp_path)
+    made: list[int] = []
+
+    def fetch_counted(user_id: int) -> dict[str, Any]:
+        made.append(user_id)
+        return fetch(user_id)
+
+    for patterns in [replay, (), replay]:
+        checker.begin(NODE, patterns)
+        checker.crossing(FETCH, "tests.test_app", fetch_counted, None, (0,), {})
+        checker.finish("passed")
+
+    assert [0] == made  # only the test that did not replay it made the call
