@@ -9,6 +9,11 @@
  *   shape the way seamrec.model.conform builds its closures; called with a column (a
  *   list) it gives the same verdict. Nodes C does not decide wrap the Python check.
  *
+ * - Payload keys: a recorded payload tree as a dict key, equal exactly where the trees
+ *   pack to the same bytes (what seamrec.runtime.rebuild keys its replayed values by).
+ * - Replayed copies: a fresh copy of a replayed value made only of builtin data, as the
+ *   copy plan of seamrec.runtime.rebuild makes it.
+ *
  * Foreign objects are never evaluated: C reads type() and the items of exact dicts,
  * lists and tuples; anything else goes back to Python.
  */
@@ -1884,6 +1889,265 @@ make_python(PyObject *m, PyObject *check)
     return new_check(K_PYTHON, 0, 0, NULL, NULL, NULL, NULL, NULL, check);
 }
 
+/* ------------------------------------------------------------------ payload keys */
+
+/* TreeKey(tree): a recorded payload tree (the decoded msgpack of a cassette: None, bool,
+ * int, float, str, bytes, lists, dicts, ext values) as a dict key. Two keys are equal
+ * exactly when the trees pack to the same bytes (seamrec.model.codec.pack, the pure
+ * twin and reference): the same types at the same places (1, 1.0 and True differ),
+ * floats by their bits (-0.0 is not 0.0; a NaN is its own), dicts in their order. A
+ * type other than those is compared by its own hash and == (raises if unhashable). */
+#define TREE_KEY_DEPTH 64
+
+typedef struct {
+    PyObject_HEAD PyObject *tree;
+    Py_hash_t hash;
+} TreeKeyObject;
+
+static PyTypeObject TreeKeyType;
+
+static Py_uhash_t
+mix(Py_uhash_t h, Py_uhash_t part)
+{
+    return (h ^ part) * 1000003UL + 0x9e3779b9UL;
+}
+
+/* 0 and the hash in *out, or -1 with an exception set */
+static int
+tree_hash(PyObject *v, int depth, Py_uhash_t *out)
+{
+    PyTypeObject *cls = Py_TYPE(v);
+    Py_uhash_t h = (Py_uhash_t)(size_t)cls;
+    if (depth > TREE_KEY_DEPTH) {
+        PyErr_SetString(PyExc_ValueError, "a payload tree too deep for a key");
+        return -1;
+    }
+    if (cls == &PyFloat_Type) {
+        double d = PyFloat_AS_DOUBLE(v);
+        unsigned long long bits;
+        memcpy(&bits, &d, sizeof bits);
+        *out = mix(h, (Py_uhash_t)(bits ^ (bits >> 32)));
+        return 0;
+    }
+    if (v == Py_None || cls == &PyBool_Type) {
+        *out = mix(h, (Py_uhash_t)(size_t)v);
+        return 0;
+    }
+    if (cls == &PyList_Type || PyTuple_Check(v)) {
+        Py_ssize_t size = PySequence_Fast_GET_SIZE(v);
+        PyObject **items = PySequence_Fast_ITEMS(v);
+        h = mix(h, (Py_uhash_t)size);
+        for (Py_ssize_t i = 0; i < size; i++) {
+            Py_uhash_t part;
+            if (tree_hash(items[i], depth + 1, &part) < 0)
+                return -1;
+            h = mix(h, part);
+        }
+        *out = h;
+        return 0;
+    }
+    if (cls == &PyDict_Type) {
+        PyObject *key, *item;
+        Py_ssize_t position = 0;
+        h = mix(h, (Py_uhash_t)PyDict_GET_SIZE(v));
+        while (PyDict_Next(v, &position, &key, &item)) {
+            Py_uhash_t part;
+            if (tree_hash(key, depth + 1, &part) < 0)
+                return -1;
+            h = mix(h, part);
+            if (tree_hash(item, depth + 1, &part) < 0)
+                return -1;
+            h = mix(h, part);
+        }
+        *out = h;
+        return 0;
+    }
+    Py_hash_t own = PyObject_Hash(v); /* str, bytes, int: their own (cached for str) */
+    if (own == -1 && PyErr_Occurred())
+        return -1;
+    *out = mix(h, (Py_uhash_t)own);
+    return 0;
+}
+
+/* 1 the same tree, 0 not, -1 error */
+static int
+tree_same(PyObject *a, PyObject *b, int depth)
+{
+    if (a == b)
+        return 1;
+    PyTypeObject *cls = Py_TYPE(a);
+    if (cls != Py_TYPE(b))
+        return 0;
+    if (depth > TREE_KEY_DEPTH) {
+        PyErr_SetString(PyExc_ValueError, "a payload tree too deep for a key");
+        return -1;
+    }
+    if (cls == &PyFloat_Type) {
+        double x = PyFloat_AS_DOUBLE(a), y = PyFloat_AS_DOUBLE(b);
+        return memcmp(&x, &y, sizeof x) == 0;
+    }
+    if (cls == &PyList_Type || PyTuple_Check(a)) {
+        Py_ssize_t size = PySequence_Fast_GET_SIZE(a);
+        if (size != PySequence_Fast_GET_SIZE(b))
+            return 0;
+        PyObject **xs = PySequence_Fast_ITEMS(a), **ys = PySequence_Fast_ITEMS(b);
+        for (Py_ssize_t i = 0; i < size; i++) {
+            int same = tree_same(xs[i], ys[i], depth + 1);
+            if (same != 1)
+                return same;
+        }
+        return 1;
+    }
+    if (cls == &PyDict_Type) {
+        PyObject *k1, *v1, *k2, *v2;
+        Py_ssize_t p1 = 0, p2 = 0;
+        if (PyDict_GET_SIZE(a) != PyDict_GET_SIZE(b))
+            return 0;
+        while (PyDict_Next(a, &p1, &k1, &v1)) {
+            if (!PyDict_Next(b, &p2, &k2, &v2))
+                return 0;
+            int same = tree_same(k1, k2, depth + 1);
+            if (same == 1)
+                same = tree_same(v1, v2, depth + 1);
+            if (same != 1)
+                return same;
+        }
+        return 1;
+    }
+    return PyObject_RichCompareBool(a, b, Py_EQ);
+}
+
+static PyObject *
+treekey_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *tree;
+    Py_uhash_t h;
+    if (!PyArg_ParseTuple(args, "O", &tree) || tree_hash(tree, 0, &h) < 0)
+        return NULL;
+    TreeKeyObject *self = (TreeKeyObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    Py_INCREF(tree);
+    self->tree = tree;
+    self->hash = (Py_hash_t)h == -1 ? -2 : (Py_hash_t)h;
+    return (PyObject *)self;
+}
+
+static void
+treekey_dealloc(TreeKeyObject *self)
+{
+    Py_XDECREF(self->tree);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static Py_hash_t
+treekey_hash(TreeKeyObject *self)
+{
+    return self->hash;
+}
+
+static PyObject *
+treekey_richcompare(PyObject *a, PyObject *b, int op)
+{
+    if (!PyObject_TypeCheck(b, &TreeKeyType) || (op != Py_EQ && op != Py_NE))
+        Py_RETURN_NOTIMPLEMENTED;
+    TreeKeyObject *x = (TreeKeyObject *)a, *y = (TreeKeyObject *)b;
+    int same = x->hash == y->hash ? tree_same(x->tree, y->tree, 0) : 0;
+    if (same < 0)
+        return NULL;
+    return PyBool_FromLong(op == Py_EQ ? same : !same);
+}
+
+static PyTypeObject TreeKeyType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "seamrec.model._speedups.TreeKey",
+    .tp_basicsize = sizeof(TreeKeyObject),
+    .tp_dealloc = (destructor)treekey_dealloc,
+    .tp_hash = (hashfunc)treekey_hash,
+    .tp_richcompare = treekey_richcompare,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "TreeKey(tree): a payload tree as a key, equal where its packed bytes are.",
+    .tp_new = treekey_new,
+};
+
+/* ------------------------------------------------------------------ replayed copies */
+
+/* fresh_copy(value): a fresh copy of a replayed value that runtime.rebuild's copy plan
+ * (_copy_plan) hands out by copying (its pure twin and reference): exact lists, dicts,
+ * sets and bytearrays are new objects; a tuple is new only when it holds one of those;
+ * anything else (the immutable leaves, enum members, frozensets of immutables) is
+ * shared. Only ever called on a value that plan accepted, so every other object in it
+ * is immutable, and its depth is bounded by the plan's. */
+static int
+is_copied(PyTypeObject *cls)
+{
+    return cls == &PyList_Type || cls == &PyDict_Type || cls == &PyTuple_Type ||
+           cls == &PySet_Type || cls == &PyByteArray_Type;
+}
+
+static PyObject *
+fresh_copy(PyObject *m, PyObject *value)
+{
+    PyTypeObject *cls = Py_TYPE(value);
+    PyObject *copy = NULL;
+    if (!is_copied(cls)) {
+        Py_INCREF(value);
+        return value;
+    }
+    if (Py_EnterRecursiveCall(" in a replayed copy"))
+        return NULL;
+    if (cls == &PyList_Type) {
+        Py_ssize_t size = PyList_GET_SIZE(value);
+        copy = PyList_New(size);
+        for (Py_ssize_t i = 0; copy != NULL && i < size; i++) {
+            PyObject *item = fresh_copy(m, PyList_GET_ITEM(value, i));
+            if (item == NULL)
+                Py_CLEAR(copy);
+            else
+                PyList_SET_ITEM(copy, i, item);
+        }
+    }
+    else if (cls == &PyTuple_Type) {
+        Py_ssize_t size = PyTuple_GET_SIZE(value);
+        int changed = 0;
+        copy = PyTuple_New(size);
+        for (Py_ssize_t i = 0; copy != NULL && i < size; i++) {
+            PyObject *item = fresh_copy(m, PyTuple_GET_ITEM(value, i));
+            if (item == NULL) {
+                Py_CLEAR(copy);
+                break;
+            }
+            changed |= item != PyTuple_GET_ITEM(value, i);
+            PyTuple_SET_ITEM(copy, i, item);
+        }
+        if (copy != NULL && !changed) {
+            Py_DECREF(copy);
+            Py_INCREF(value);
+            copy = value;
+        }
+    }
+    else if (cls == &PyDict_Type) {
+        /* the dict's own copy (its table cloned: no key hashed), then the values that
+         * are copied too, replaced in place (the keys stay) */
+        PyObject *key, *item;
+        Py_ssize_t position = 0;
+        copy = PyDict_Copy(value);
+        while (copy != NULL && PyDict_Next(value, &position, &key, &item)) {
+            if (!is_copied(Py_TYPE(item)))
+                continue;
+            PyObject *fresh = fresh_copy(m, item);
+            if (fresh == NULL || (fresh != item && PyDict_SetItem(copy, key, fresh) < 0))
+                Py_CLEAR(copy);
+            Py_XDECREF(fresh);
+        }
+    }
+    else if (cls == &PySet_Type)
+        copy = PySet_New(value);
+    else
+        copy = PyByteArray_FromObject(value);
+    Py_LeaveRecursiveCall();
+    return copy;
+}
+
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
      "configure(classify, text_cache, classify_bytes, classify_number, label_fits, "
@@ -1902,6 +2166,8 @@ static PyMethodDef methods[] = {
     {"clock_check", make_clock, METH_VARARGS, "clock_check(cls, aware): conform._clock_check."},
     {"args_check", make_args, METH_VARARGS, "args_check(names, checks)"},
     {"python_check", make_python, METH_O, "python_check(check): a Python check as a node."},
+    {"fresh_copy", fresh_copy, METH_O,
+     "fresh_copy(value): runtime.rebuild's copy plan of a replayed value, made in C."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1913,7 +2179,8 @@ static struct PyModuleDef module_def = {
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
-    if (PyType_Ready(&WalkerType) < 0 || PyType_Ready(&CheckType) < 0)
+    if (PyType_Ready(&WalkerType) < 0 || PyType_Ready(&CheckType) < 0 ||
+        PyType_Ready(&TreeKeyType) < 0)
         return NULL;
     PyDateTime_IMPORT;
     if (PyDateTimeAPI == NULL)
@@ -1937,8 +2204,10 @@ PyInit__speedups(void)
         return NULL;
     Py_INCREF(&WalkerType);
     Py_INCREF(&CheckType);
+    Py_INCREF(&TreeKeyType);
     if (PyModule_AddObject(m, "Walker", (PyObject *)&WalkerType) < 0 ||
-        PyModule_AddObject(m, "Check", (PyObject *)&CheckType) < 0) {
+        PyModule_AddObject(m, "Check", (PyObject *)&CheckType) < 0 ||
+        PyModule_AddObject(m, "TreeKey", (PyObject *)&TreeKeyType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -1,11 +1,12 @@
 """The switch to the compiled hot path (``seamrec.model._speedups``), when it was built.
 
 ``shape.make_shape_function`` and ``conform.compile_value``/``compile_args`` ask this
-module for their compiled twins; the pure Python functions stay the reference and the
-fallback. ``SEAMREC_PURE=1`` forces the fallback. The compiled walker handles values made
-only of exact builtin data and gives back None for anything else (classes the classifier
-decides, cuts, cycles), where the Python walker takes over; compiled checks are built here
-the way ``conform`` builds its closures, and a node C does not decide wraps the Python one.
+module for their compiled twins (``runtime.rebuild`` its key and copier of replayed
+values); the pure Python functions stay the reference and the fallback.
+``SEAMREC_PURE=1`` forces the fallback. The compiled walker handles values made only of
+exact builtin data and gives back None for anything else (classes the classifier decides,
+cuts, cycles), where the Python walker takes over; compiled checks are built here the way
+``conform`` builds its closures, and a node C does not decide wraps the Python one.
 """
 
 from __future__ import annotations
@@ -58,6 +59,16 @@ def _load() -> tuple[ModuleType | None, str]:
 
 compiled, missing = _load()
 """The compiled module (None: pure Python) and why it is missing."""
+
+tree_key: Callable[[Any], Any] | None = None if compiled is None else compiled.TreeKey
+"""`tree_key(tree)`: a payload tree as a dict key, equal to another exactly when the two
+trees pack to the same bytes (`codec.pack`, the reference), without packing; raises
+TypeError or ValueError for a tree it cannot key. None without C (key by the bytes)."""
+
+fresh_copy: Callable[[Any], Any] | None = None if compiled is None else compiled.fresh_copy
+"""`fresh_copy(value)`: a replayed value copied the way `runtime.rebuild`'s copy plan
+copies it (lists, dicts, sets and bytearrays new, the rest shared), in C; None without
+C, where the plan's own Python copy runs."""
 
 
 def notice(module: ModuleType | None = None, reason: str | None = None) -> str | None:

@@ -43,16 +43,18 @@ class NestingRecorder:
 
     def __init__(self) -> None:
         self._nests: dict[str, list[list[Any]]] = {}  # [parent, first, step, count]
+        # seam -> its last nest while that one holds calls made by the test itself: one
+        # more such call adds 1 to its count (index 3), which `add` would do
+        self.top_level: dict[str, list[Any]] = {}
 
     def add(self, seam: str, parent: Parent | None) -> None:
         """Note the parent of the next call of `seam`."""
         name, index = parent if parent is not None else ("", 0)
         nests = self._nests.get(seam)
         if nests is None:
-            self._nests[seam] = [[name, index, 0, 1]]
-            return
-        last = nests[-1]
-        if last[0] == name:
+            nests = self._nests[seam] = []
+        elif nests[-1][0] == name:
+            last = nests[-1]
             first, step, count = last[1], last[2], last[3]
             if not name or (step == 0 and index == first):
                 last[3] = count + 1
@@ -63,7 +65,12 @@ class NestingRecorder:
             if step == 1 and index == first + count:
                 last[3] = count + 1
                 return
-        nests.append([name, index, 0, 1])
+        nest = [name, index, 0, 1]
+        nests.append(nest)
+        if name:
+            self.top_level.pop(seam, None)
+        else:
+            self.top_level[seam] = nest
 
     def nesting(self, seams: list[str]) -> dict[str, list[Nest]]:
         """The parents of the calls of `seams` (in this order), as a cassette keeps them."""

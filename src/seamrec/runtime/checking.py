@@ -4,7 +4,7 @@ verdict is given when its call phase ends."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from seamrec.cassette.store import Call, Cassette, Run, cassette_path, load
@@ -18,6 +18,7 @@ from seamrec.runtime.expected import Expected
 from seamrec.runtime.instrument import Report, Seam
 from seamrec.runtime.proxies import replayed_outcome
 from seamrec.runtime.rebuild import Rebuilder, RebuildError, TypeResolver
+from seamrec.runtime.seamstate import SeamState, Window
 from seamrec.runtime.stats import Stats, TestOutcome
 from seamrec.runtime.strategy import Strategy
 from seamrec.runtime.tape import Tape
@@ -35,10 +36,13 @@ class CheckStrategy(Strategy):
     def __init__(self, settings: Settings, stats: Stats, report: Report) -> None:
         super().__init__(settings, stats, report)
         self._rebuilder = Rebuilder(TypeResolver(settings.module_in_scope, settings.replay_types))
-        self._fit_args: dict[int, tuple[Shape, ArgsCheck | None]] = {}
-        self._fit_values: dict[int, tuple[Shape, Check | None]] = {}
-        # seam -> its last recorded run checked, with that run's compiled checks
-        self._run_checks: dict[str, tuple[Run, ArgsCheck | None, Check | None]] = {}
+        self._fit_args: dict[Shape, ArgsCheck | None] = {}  # compiled once per shape
+        self._fit_values: dict[Shape, Check | None] = {}
+        self._seams: dict[str, SeamState] = {}  # the running test's, by seam id
+        # replay patterns -> seam id -> whether the seam is replayed under them
+        self._replays: dict[tuple[SeamPattern, ...], dict[str, bool]] = {}
+        self._replayed: dict[str, bool] = {}  # the running test's, from `_replays`
+        self._sequence: Iterator[int] = iter(())  # the running test's tape's
         # the last recorded and live result shapes of a database or HTTP crossing found
         # compatible: the same pair again (the same objects) is compatible
         self._fitting_events: tuple[Shape, Shape] = ((), ())
@@ -51,6 +55,9 @@ class CheckStrategy(Strategy):
     def begin(self, nodeid: str, replay: tuple[SeamPattern, ...]) -> None:
         """Load the cassette of `nodeid` and choose what its crossing calls do."""
         super().begin(nodeid, replay)
+        self._seams = {}
+        self._replayed = self._replays.setdefault(replay, {})
+        self._sequence = self.tape.sequence()  # type: ignore[union-attr]  # just made
         self._cassette_error = None
         cassette: Cassette | None = None
         if self.everything or replay:
@@ -138,50 +145,80 @@ class CheckStrategy(Strategy):
         kwargs: dict[str, Any],
     ) -> Any:
         """Check one call. A plain function's call that fits its recorded position, args
-        and result, builds no `LiveCall`: it is made only when the call needs one."""
-        if seam.kind != "function":
-            return super().run(seam, caller, wrapped, instance, args, kwargs)
-        tape: Tape = self.tape  # type: ignore[assignment]  # the session checked it
+        and result, builds no `LiveCall`: it is made only when the call needs one. The
+        call's seam state gives its position, its bound arguments and the recorded run
+        there with its compiled checks (see `seamstate`)."""
+        tape = self.tape
+        if tape is None:  # the test ended under a call on another thread
+            self.stats.calls_outside += 1
+            return wrapped(*args, **kwargs)
         try:
-            index, sequence = tape.allocate(seam.id)
-            names, values = seam.bind(instance, args, kwargs)
-            expected = self.expected.at(seam.id, index)
-            checks = None if expected is None else self._checks_of(seam.id, expected)
+            state = self._seams.get(seam.id)
+            if state is None:
+                state = self._seam_state(tape, seam)
+            if not state.function:
+                return super().run(seam, caller, wrapped, instance, args, kwargs)
+            index = next(state.positions)
+            if kwargs or len(args) != state.arity:
+                names, values = seam.bind(instance, args, kwargs)
+            elif state.has_self:
+                names, values = state.names, [instance, *args]
+            else:
+                names, values = state.names, list(args)
+            start, end, expected, fits_args, fits_result = state.window
+            if not start <= index < end:
+                start, end, expected, fits_args, fits_result = self._move(state, index)
             started = None
-            if checks is None or checks[1] is None or not checks[1](names, values):
-                started = self._started(seam, caller, index, sequence, expected, names, values)
+            if fits_args is None or not fits_args(names, values):
+                started = self._started(
+                    seam, caller, index, next(self._sequence), expected, names, values
+                )
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.internal_error(exc, f"a call of {seam.id}")
             return wrapped(*args, **kwargs)
         if started is not None:
             return self.make(tape, seam, started, wrapped, args, kwargs)
         assert expected is not None  # the args fit a recorded run
-        assert checks is not None
         try:
             result = wrapped(*args, **kwargs)
         except Exception as exc:
-            late = _late_call(seam, caller, index, sequence, expected, names, values)
+            late = _late_call(self, seam, caller, index, expected, names, values)
             self.end(tape, late, "raise", exc)
             raise
         try:
-            fits = checks[2]
-            if expected.outcome == "return" and fits is not None and fits([result]):
+            if fits_result is not None and fits_result([result]):
                 return result
         except Exception:  # the full check below reports it
             pass
-        late = _late_call(seam, caller, index, sequence, expected, names, values)
+        late = _late_call(self, seam, caller, index, expected, names, values)
         self.end(tape, late, "return", result)
         return result
 
-    def _checks_of(self, seam: str, expected: Run) -> tuple[Run, ArgsCheck | None, Check | None]:
-        """The compiled args and result checks of recorded run `expected` of `seam`."""
-        cached = self._run_checks.get(seam)
-        if cached is None or cached[0] is not expected:
-            args = expected.args_shape
-            result = expected.result_shape
-            cached = (expected, self._args_check(args), self._value_check(result))
-            self._run_checks[seam] = cached
-        return cached
+    def _seam_state(self, tape: Tape, seam: Seam) -> SeamState:
+        """The state of `seam` in the running test, made on its first call."""
+        state = self._seams.get(seam.id)
+        if state is None:
+            made = SeamState(seam, tape.positions(seam.id))
+            replayed = self._replayed.get(seam.id)
+            if replayed is None:  # matched once per seam and set of replay patterns
+                replayed = self._replayed[seam.id] = self.expected.replays(seam.id)
+            made.replayed = replayed
+            state = self._seams.setdefault(seam.id, made)
+        return state
+
+    def _move(self, state: SeamState, index: int) -> Window:
+        """The window of `state`'s seam holding position `index`, with its run's checks;
+        kept as the seam's window."""
+        start, end, expected = self.expected.window(state.seam.id, index)
+        if expected is None:
+            window: Window = (start, end, None, None, None)
+        else:
+            fits_result = None
+            if expected.outcome == "return" and not state.replayed:  # an answer needs none
+                fits_result = self._value_check(expected.result_shape)
+            window = (start, end, expected, self._args_check(expected.args_shape), fits_result)
+        state.window = window
+        return window
 
     def start(
         self,
@@ -194,9 +231,15 @@ class CheckStrategy(Strategy):
     ) -> LiveCall:
         """Take the call's position and check its args against the recorded call there
         (a compiled check; the shape is built only when that check fails)."""
-        index, sequence = tape.allocate(seam.id)
-        names, values = seam.bind(instance, args, kwargs)
-        expected = self.expected.at(seam.id, index)
+        state = self._seams.get(seam.id)
+        if state is None:
+            state = self._seam_state(tape, seam)
+        index = next(state.positions)
+        sequence = next(self._sequence)
+        names, values = state.bind(instance, args, kwargs)
+        start, end, expected, _, _ = state.window
+        if not start <= index < end:
+            expected = self._move(state, index)[2]
         return self._started(seam, caller, index, sequence, expected, names, values)
 
     def _started(
@@ -261,18 +304,21 @@ class CheckStrategy(Strategy):
             self.verdict.hold(call)
 
     def _args_check(self, expected: Shape) -> ArgsCheck | None:
-        cached = self._fit_args.get(id(expected))
-        if cached is None or cached[0] is not expected:
-            cached = (expected, compile_args(expected, self.shape_of))
-            self._fit_args[id(expected)] = cached
-        return cached[1]
+        """The compiled check of args shape `expected`, compiled once per distinct shape
+        in the run (each test's cassette has its own shape objects: found by value)."""
+        try:
+            return self._fit_args[expected]
+        except KeyError:
+            check = self._fit_args[expected] = compile_args(expected, self.shape_of)
+            return check
 
     def _value_check(self, expected: Shape) -> Check | None:
-        cached = self._fit_values.get(id(expected))
-        if cached is None or cached[0] is not expected:
-            cached = (expected, compile_value(expected, self.shape_of))
-            self._fit_values[id(expected)] = cached
-        return cached[1]
+        """The compiled check of value shape `expected` (kept like `_args_check`)."""
+        try:
+            return self._fit_values[expected]
+        except KeyError:
+            check = self._fit_values[expected] = compile_value(expected, self.shape_of)
+            return check
 
     def _args_fit(self, expected: Shape, names: tuple[str, ...], values: list[Any]) -> bool:
         check = self._args_check(expected)
@@ -294,12 +340,20 @@ class CheckStrategy(Strategy):
         kwargs: dict[str, Any],
     ) -> Any:
         """A call of a test that replays some seams: answered, or as `unreplayed`."""
-        if self.expected.replays(seam.id):
-            return self.answer(seam, caller, wrapped, instance, args, kwargs)
+        state = self._seams.get(seam.id)
+        if state is None:
+            tape = self.tape
+            if tape is None:  # the test ended under a call on another thread
+                self.stats.calls_outside += 1
+                return wrapped(*args, **kwargs)
+            state = self._seam_state(tape, seam)
+        if state.replayed:
+            return self.answer(state, seam, caller, wrapped, instance, args, kwargs)
         return self.unreplayed(seam, caller, wrapped, instance, args, kwargs)
 
     def answer(
         self,
+        state: SeamState,
         seam: Seam,
         caller: str,
         wrapped: Callable[..., Any],
@@ -307,12 +361,24 @@ class CheckStrategy(Strategy):
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Any:
-        """Give back the recorded outcome instead of calling the seam."""
-        tape: Tape = self.tape  # type: ignore[assignment]  # the session checked it
-        verdict: Verdict = self.verdict  # type: ignore[assignment]
+        """Give back the recorded outcome instead of calling the seam (whose `state` in
+        the running test is given). The call's `LiveCall` is made only when its args do
+        not fit the recorded ones (what `start` would have held)."""
+        tape = self.tape
+        verdict = self.verdict
+        if tape is None or verdict is None:  # the test ended under a call on another thread
+            self.stats.calls_outside += 1
+            return wrapped(*args, **kwargs)
         try:
-            call = self.start(tape, seam, caller, instance, args, kwargs)
-            detail = self._replayable(seam, call.index)
+            index = next(state.positions)
+            names, values = state.bind(instance, args, kwargs)
+            start, end, expected, fits_args, _ = state.window
+            if not start <= index < end:
+                _, _, expected, fits_args, _ = self._move(state, index)
+            if fits_args is None or not fits_args(names, values):
+                sequence = next(self._sequence)
+                self._started(seam, caller, index, sequence, expected, names, values)
+            detail = self._replayable(seam, index)
         except ReplayError as exc:
             if exc.seam == "missing" and self.settings.replay_missing == "call":
                 return wrapped(*args, **kwargs)
@@ -324,6 +390,8 @@ class CheckStrategy(Strategy):
             verdict.note_replay_error(seam.id, f"{exc.where}: {exc.what}\nfix: {exc.fix}")
             raise exc.with_traceback(None) from None
         tape.replayed += 1
+        if state.function and detail.outcome == "return":
+            return value  # what `replayed_outcome` gives back for it
         return replayed_outcome(seam.kind, detail.outcome, value)
 
     def _replayable(self, seam: Seam, index: int) -> Call:
@@ -361,13 +429,18 @@ class CheckStrategy(Strategy):
         if tape is None:
             return None
         try:
-            index, sequence = tape.allocate(seam.id)
-            expected = self.expected.at(seam.id, index)
+            state = self._seams.get(seam.id)
+            if state is None:
+                state = self._seam_state(tape, seam)
+            index = next(state.positions)
             names, values = seam.positional, [value]
-            fits = None if expected is None else self._checks_of(seam.id, expected)[1]
-            if expected is not None and fits is not None and fits(names, values):
-                call = _late_call(seam, caller, index, sequence, expected, names, values)
+            start, end, expected, fits_args, _ = state.window
+            if not start <= index < end:
+                start, end, expected, fits_args, _ = self._move(state, index)
+            if expected is not None and fits_args is not None and fits_args(names, values):
+                call = _late_call(self, seam, caller, index, expected, names, values)
             else:
+                sequence = next(self._sequence)
                 call = self._started(seam, caller, index, sequence, expected, names, values)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.internal_error(exc, f"a query of {seam.id}")
@@ -426,16 +499,18 @@ class CheckStrategy(Strategy):
 
 
 def _late_call(
+    strategy: CheckStrategy,
     seam: Seam,
     caller: str,
     index: int,
-    sequence: int,
     expected: Run,
     names: tuple[str, ...],
     values: list[Any],
 ) -> LiveCall:
     """The `LiveCall` of a call that went the short way until it needed one: its args fit
-    the recorded run, so they are known by their recorded shape."""
+    the recorded run, so they are known by their recorded shape. Its sequence number is
+    taken now (a check reads none: its verdict aligns calls by their positions)."""
+    sequence = next(strategy._sequence)
     call = LiveCall(seam.id, caller, index, sequence, expected.args_shape, None, expected)
     call.bound_seam, call.bound_names, call.bound_values = seam, names, values
     return call

@@ -8,6 +8,7 @@ found by bisecting the runs: a run of 10**12 calls costs nothing to look into.
 
 from __future__ import annotations
 
+import sys
 from bisect import bisect_right
 from itertools import accumulate
 
@@ -15,6 +16,8 @@ from seamrec.cassette.store import Cassette, Run
 from seamrec.config import SeamPattern
 from seamrec.model.codec import pack
 from seamrec.model.nesting import absent_calls
+
+NO_END = sys.maxsize  # the end of a window that never ends
 
 
 class Expected:
@@ -69,15 +72,33 @@ class Expected:
                 if index >= len(kept):
                     return None
                 index = kept[index]
-        cached = self._runs.get(seam)
-        if cached is None:
-            runs = self.cassette.runs.get(seam, [])
-            ends = list(accumulate(run.count for run in runs))
-            cached = self._runs[seam] = (ends, runs)
-        ends, runs = cached
+        ends, runs = self._ends(seam)
         if not ends or index >= ends[-1]:
             return None
         return runs[bisect_right(ends, index)]
+
+    def window(self, seam: str, index: int) -> tuple[int, int, Run | None]:
+        """`at(seam, index)` with the live positions [start, end) around `index` that
+        expect the same (the calls of one recorded run, or every call beyond the
+        recording), so the calls of a hot seam look nothing up until they leave it."""
+        if self.cassette is None:
+            return 0, NO_END, None
+        if self._kept and seam in self._kept:
+            return index, index + 1, self.at(seam, index)
+        ends, runs = self._ends(seam)
+        if not ends or index >= ends[-1]:
+            return (ends[-1] if ends else 0), NO_END, None
+        at = bisect_right(ends, index)
+        return (ends[at - 1] if at else 0), ends[at], runs[at]
+
+    def _ends(self, seam: str) -> tuple[list[int], list[Run]]:
+        """The recorded runs of `seam` and the position after each."""
+        cached = self._runs.get(seam)
+        if cached is None:
+            runs = self.cassette.runs.get(seam, []) if self.cassette is not None else []
+            ends = list(accumulate(run.count for run in runs))
+            cached = self._runs[seam] = (ends, runs)
+        return cached
 
     def recorded_count(self, seam: str) -> int:
         """How many recorded calls of `seam` are expected (the cassette's calls, less

@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 import decimal
 import enum
+import functools
 import importlib
 import inspect
 import sqlite3
@@ -28,6 +29,7 @@ from typing import Any
 import msgpack
 
 from seamrec.exceptions import ReplayError
+from seamrec.model import accel
 from seamrec.model.codec import pack
 from seamrec.model.payload import (
     ClockNode,
@@ -139,24 +141,34 @@ class Rebuilder:
 
     def __init__(self, resolver: TypeResolver) -> None:
         self._resolver = resolver
-        self._copies: dict[bytes, Any] = {}
+        self._copies: dict[Any, Any] = {}  # key of a payload (see `replay`) -> its copier
 
     def replay(self, tree: Any, where: str = "") -> Any:
         """`rebuild` of a recorded result given back to a caller. A value built only of
-        standard data types is built once per distinct payload (its packed bytes) and
-        then handed out as a fresh copy (immutable parts shared, containers copied, so no
-        caller sees another's changes); any other value is rebuilt each time."""
-        packed = pack(tree)
+        standard data types is built once per distinct payload (its packed bytes, or the
+        ext value that holds them) and then handed out as a fresh copy (immutable parts
+        shared, containers copied, so no caller sees another's changes); any other value
+        is rebuilt each time. A recorded scalar is its own value."""
+        kind = type(tree)
+        if kind in _SCALAR_TREES:
+            return tree  # what the decoder builds from its bytes: immutable, nothing to copy
+        key: Any = tree if kind is msgpack.ExtType else _tree_key(tree)
+        if key is not None:  # a key without packing: the ext value's bytes, or C's key
+            copy = self._copies.get(key, _UNKNOWN)
+            if copy is not _UNKNOWN and copy is not None:
+                return copy()
+            packed = pack(tree)
+        else:
+            packed = key = pack(tree)
         if len(packed) > _COPIED_BYTES:
             return self._built(packed, tree, where)
-        copy = self._copies.get(packed, _UNKNOWN)
+        copy = self._copies.get(key, _UNKNOWN)
         if copy is _UNKNOWN:
             value = self._built(packed, tree, where)  # raises before anything is kept
-            plan = _copy_plan(value, 0)
-            copy = None if plan is None else (lambda: value) if plan is _SHARE else plan
+            copy = _copier(value)
             if len(self._copies) >= _COPIES_MAX:
                 self._copies.clear()
-            self._copies[packed] = copy
+            self._copies[key] = copy
             return value if copy is None else copy()  # the kept value is never handed out
         if copy is None:
             return self._built(packed, tree, where)
@@ -507,6 +519,9 @@ _FAST: dict[int, Callable[[Any, Callable[[Any], Any]], Any]] = {
 
 
 _UNKNOWN: Any = object()
+# The payload trees that decode to themselves: str, int, float, bool, None and bytes
+# (a big int, a subclass or any other type is an ext value).
+_SCALAR_TREES = frozenset({str, int, float, bool, type(None), bytes})
 _SHARE: Any = object()  # a plan: the value is immutable, handed out as it is
 _COPIED_BYTES = 16 * 1024  # larger payloads are rebuilt each time (bounds the memory held)
 _COPIES_MAX = 128
@@ -568,6 +583,31 @@ def _copy_plan(value: Any, depth: int) -> Any:
     if kind is bytearray:
         return lambda: bytearray(value)
     return None
+
+
+def _tree_key(tree: Any) -> Any:
+    """`tree` as a key equal where its packed bytes are, made in C (None: without C, or
+    a tree C cannot key; then the packed bytes are the key)."""
+    make = accel.tree_key
+    if make is None:
+        return None
+    try:
+        return make(tree)
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+def _copier(value: Any) -> Callable[[], Any] | None:
+    """What hands out fresh copies of a rebuilt value (None: it is rebuilt each time): the
+    value itself when immutable, else its copy plan, made in C when built."""
+    plan = _copy_plan(value, 0)
+    if plan is None:
+        return None
+    if plan is _SHARE:
+        return lambda: value
+    if accel.fresh_copy is not None:
+        return functools.partial(accel.fresh_copy, value)
+    return plan  # type: ignore[no-any-return]
 
 
 def _part(value: Any, plan: Any) -> Callable[[], Any]:

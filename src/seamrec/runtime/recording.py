@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from seamrec.config import Settings
+from seamrec.config import SeamPattern, Settings
 from seamrec.model.conform import ArgsCheck, Check, compile_args, compile_value
 from seamrec.model.nesting import ENCLOSING
 from seamrec.model.shape import Shape
 from seamrec.runtime.calls import LiveCall
 from seamrec.runtime.instrument import Report, Seam
 from seamrec.runtime.proxies import awaited, leave
+from seamrec.runtime.seamstate import SeamState
 from seamrec.runtime.stats import Stats
 from seamrec.runtime.strategy import Strategy
 from seamrec.runtime.tape import Tape
@@ -32,6 +33,16 @@ class _LastShapes:
         self.result: tuple[Shape, Check | None] = ((), None)
 
 
+class _RecordedSeam(SeamState):
+    """A seam's state while recording: its state in the test and its last shapes."""
+
+    __slots__ = ("last",)
+
+    def __init__(self, seam: Seam, tape: Tape, last: _LastShapes) -> None:
+        super().__init__(seam, tape.positions(seam.id))
+        self.last = last
+
+
 class RecordStrategy(Strategy):
     """Records the crossing calls of every test; writes the cassettes of passed tests."""
 
@@ -40,6 +51,7 @@ class RecordStrategy(Strategy):
     def __init__(self, settings: Settings, stats: Stats, report: Report) -> None:
         super().__init__(settings, stats, report)
         self._last: dict[str, _LastShapes] = {}
+        self._seams: dict[str, _RecordedSeam] = {}  # the running test's, by seam id
         self._writer = CassetteWriter(settings, stats, report)
 
     def run(
@@ -53,14 +65,28 @@ class RecordStrategy(Strategy):
     ) -> Any:
         """Record one call, made inside the enclosing call (see `seamrec.model.nesting`).
         A plain function's call that keeps no payload builds no `LiveCall` unless it
-        raises."""
-        tape: Tape = self.tape  # type: ignore[assignment]  # the session checked it
+        raises; its shapes are the last call's while their strict checks pass."""
+        tape = self.tape
+        if tape is None:  # the test ended under a call on another thread
+            self.stats.calls_outside += 1
+            return wrapped(*args, **kwargs)
         call: LiveCall | None = None
         try:
+            state = self._seams.get(seam.id)
+            if state is None:
+                state = self._seam_state(tape, seam)
             index, sequence = tape.allocate(seam.id, ENCLOSING.get())
-            if seam.kind == "function" and not tape.wants_payload(index):
-                names, values = seam.bind(instance, args, kwargs)
-                shape = self._args_shape(seam, names, values)
+            if seam.kind == "function" and index >= tape.payload_calls:
+                if kwargs or len(args) != state.arity:
+                    names, values = seam.bind(instance, args, kwargs)
+                elif state.has_self:
+                    names, values = state.names, [instance, *args]
+                else:
+                    names, values = state.names, list(args)
+                last = state.last
+                shape, fits = last.args
+                if fits is None or not fits(names, values):
+                    shape = self._args_shape(seam, names, values)
             else:
                 call = self._started(tape, seam, caller, index, sequence, instance, args, kwargs)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
@@ -76,12 +102,28 @@ class RecordStrategy(Strategy):
             self.end(tape, call, "raise", exc)
             raise
         finally:
-            leave(inside)
+            try:  # noqa: SIM105 - `leave`, without its frame
+                ENCLOSING.reset(inside)
+            except (ValueError, RuntimeError):
+                pass
         try:
-            tape.commit(seam.id, index, shape, "return", self._result_shape(seam.id, result))
+            result_shape, fits_result = last.result
+            if fits_result is None or not fits_result([result]):
+                result_shape = self._result_shape(seam.id, result)
+            tape.commit(seam.id, index, shape, "return", result_shape)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.internal_error(exc, f"the outcome of a call of {seam.id}")
         return result
+
+    def _seam_state(self, tape: Tape, seam: Seam) -> _RecordedSeam:
+        """The state of `seam` in the running test, made on its first call."""
+        state = self._seams.get(seam.id)
+        if state is None:
+            last = self._last.get(seam.id)
+            if last is None:
+                last = self._last.setdefault(seam.id, _LastShapes())
+            state = self._seams.setdefault(seam.id, _RecordedSeam(seam, tape, last))
+        return state
 
     def _run_started(
         self,
@@ -213,6 +255,11 @@ class RecordStrategy(Strategy):
             tape.commit(call.seam, call.index, call.args_shape, outcome, shape)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.internal_error(exc, f"the result of a query of {call.seam}")
+
+    def begin(self, nodeid: str, replay: tuple[SeamPattern, ...]) -> None:
+        """Start the tape of `nodeid` and its seams' states."""
+        super().begin(nodeid, replay)
+        self._seams = {}
 
     def finish(self, outcome: str) -> None:
         """Write the cassette of a passed test; a failed one keeps its old cassette."""

@@ -2,7 +2,10 @@
 
 The session is the instrumenter's dispatcher: every crossing call lands in
 ``SeamSession.crossing``, which hands the calls made inside a running test to the
-strategy of the run's mode (`seamrec.runtime.strategy`), chosen once at start. Whatever
+strategy of the run's mode (`seamrec.runtime.strategy`), chosen once at start. While a
+test runs unpaused and no thread imports a module in scope, ``crossing`` *is* the
+strategy's own entry (one frame less on every call); otherwise it is the session's gate,
+which counts the calls made outside a test and runs them untouched. Whatever
 goes wrong inside seamrec there is caught, counted and reported in the summary; the code
 under test sees the same return value, the same exception object and untouched arguments
 as without seamrec.
@@ -14,7 +17,7 @@ import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from threading import get_ident
+from threading import Lock, get_ident
 from typing import TYPE_CHECKING, Any
 
 from seamrec.cassette.store import cassette_path
@@ -27,7 +30,7 @@ from seamrec.runtime.instrument import Instrumenter, Report, Seam
 from seamrec.runtime.recording import RecordStrategy
 from seamrec.runtime.replaying import ReplayStrategy
 from seamrec.runtime.stats import Mode, Stats, TestOutcome
-from seamrec.runtime.strategy import Strategy
+from seamrec.runtime.strategy import Crossing, Strategy
 from seamrec.runtime.tape import Tape
 
 if TYPE_CHECKING:
@@ -64,6 +67,10 @@ class SeamSession:
         self._paused = 0  # shared fixtures, and the test's own teardown phase
         self._test_paused = False
         self._importing: dict[int, int] = {}  # thread id -> modules it is executing
+        self._routing = Lock()  # orders the changes of `crossing` between threads
+        # What the wrappers call: the gate, or the strategy's entry while nothing is gated
+        # (see `_route`); the wrappers look it up on every call.
+        self.crossing: Crossing = self.gated_crossing
         self.instrumenter = Instrumenter(
             _wrapping_scope(settings, mode, replay), self, settings.boundaries
         )
@@ -124,24 +131,32 @@ class SeamSession:
 
     def pause(self) -> None:
         """Stop attributing calls to the running test (e.g. in shared fixtures)."""
-        self._paused += 1
+        with self._routing:
+            self._paused += 1
+            self._route()
 
     def resume(self) -> None:
         """Undo one `pause`."""
-        self._paused -= 1
+        with self._routing:
+            self._paused -= 1
+            self._route()
 
     @contextlib.contextmanager
     def importing(self) -> Iterator[None]:
         """While a module in scope runs its module-level code (an import, even one a test
         triggers), the calls made on this thread belong to no test."""
         ident = get_ident()
-        self._importing[ident] = self._importing.get(ident, 0) + 1
+        with self._routing:
+            self._importing[ident] = self._importing.get(ident, 0) + 1
+            self._route()
         try:
             yield
         finally:
-            left = self._importing.pop(ident) - 1
-            if left:
-                self._importing[ident] = left
+            with self._routing:
+                left = self._importing.pop(ident) - 1
+                if left:
+                    self._importing[ident] = left
+                self._route()
 
     def replay_also(self, patterns: tuple[SeamPattern, ...]) -> None:
         """Wrap the seams that test markers ask to replay, if not wrapped yet."""
@@ -153,6 +168,8 @@ class SeamSession:
             self._test_paused = False
             self.resume()
         self._strategy.begin(nodeid, self.replay + replay)
+        with self._routing:
+            self._route()
         if self.http is not None:
             self._strategy.guarded(self.http.catch_up, None, "the wrapping of HTTP test clients")
         if self.database is not None:
@@ -175,6 +192,8 @@ class SeamSession:
         """Write the cassette of a passed test (record mode) and drop the tape; `outcome`
         is "passed", "failed" or "skipped" (skips and xfails write and keep nothing)."""
         self._flush_databases()
+        with self._routing:
+            self.crossing = self.gated_crossing  # before the tape goes
         self._strategy.finish(outcome)
         if self._test_paused:
             self._test_paused = False
@@ -190,7 +209,18 @@ class SeamSession:
 
     # ---------------------------------------------------------------- the hot path
 
-    def crossing(
+    def _route(self) -> None:
+        """Point `crossing` at the strategy's entry when every call would pass the gate
+        (a test runs, unpaused, no thread importing), else at the gate; called under
+        `_routing` after each change of that state, so the last change decides. A call
+        that read the strategy's entry just before a thread started importing is a call
+        of another thread (the importing thread reads `crossing` again), and so belongs
+        to the test, as the gate would have said."""
+        strategy = self._strategy
+        direct = strategy.tape is not None and not self._paused and not self._importing
+        self.crossing = strategy.crossing if direct else self.gated_crossing
+
+    def gated_crossing(
         self,
         seam: Seam,
         caller: str,

@@ -1,15 +1,21 @@
 """One test's crossing calls, recorded as they happen (the check verdict is `verdict.py`).
 
 A ``Tape`` is fed from inside the seam wrappers, possibly from several threads at once:
-positions are handed out under a lock, so no call is lost and each call of a seam has its
-own position. Shapes of every call are kept run-length encoded as the calls end (a hot
-seam with 100,000 calls of one shape holds one run); full payloads are kept only for the
-first ``payload_calls`` calls of each seam.
+no call is lost and each call of a seam has its own position. A seam's positions come
+from its own ``itertools.count``: ``next()`` on it is one call into C that holds the GIL
+from reading the count to storing the next one, so two threads never get the same
+position and no lock is taken. When recording, a call's position and its parent are
+noted together under the tape's lock (the nesting is kept in position order). Shapes
+of every call are kept run-length encoded as the calls end (a hot seam with 100,000
+calls of one shape holds one run); full payloads are kept only for the first
+``payload_calls`` calls of each seam.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from seamrec.cassette.store import Call, Cassette, Run
@@ -31,24 +37,44 @@ class Tape:
         self.details: list[LiveCall] = []
         self.generators: list[LiveCall] = []  # generator calls, ended when the test ends
         self.runs: dict[str, list[Run]] = {}
-        self._counts: dict[str, int] = {}
+        self._positions: dict[str, Iterator[int]] = {}  # seam -> its next positions
         self._committed: dict[str, int] = {}
         self._waiting: dict[str, dict[int, Run]] = {}
-        self._sequence = 0
+        self._sequence = itertools.count()
         self._lock = threading.Lock()
         self._nesting = NestingRecorder() if nesting else None
 
     def allocate(self, seam: str, parent: Parent | None = None) -> tuple[int, int]:
         """Next position of `seam` in this test and the global sequence number; when
         recording, `parent` is the call this one is made in."""
+        if self._nesting is None:
+            return next(self.positions(seam)), next(self._sequence)
         with self._lock:
-            index = self._counts.get(seam, 0)
-            self._counts[seam] = index + 1
-            sequence = self._sequence
-            self._sequence = sequence + 1
-            if self._nesting is not None:
+            positions = self._positions.get(seam)
+            if positions is None:
+                positions = self._positions[seam] = itertools.count()
+            index = next(positions)
+            nest = self._nesting.top_level.get(seam) if parent is None else None
+            if nest is None:
                 self._nesting.add(seam, parent)
-            return index, sequence
+            else:  # one more call made by the test itself, after others
+                nest[3] += 1
+            return index, next(self._sequence)
+
+    def positions(self, seam: str) -> Iterator[int]:
+        """The positions of `seam`'s calls, each taken by `next()` (not when recording:
+        see `allocate`); made on the seam's first call, in the order of first calls."""
+        positions = self._positions.get(seam)
+        if positions is None:
+            with self._lock:
+                positions = self._positions.get(seam)
+                if positions is None:
+                    positions = self._positions[seam] = itertools.count()
+        return positions
+
+    def sequence(self) -> Iterator[int]:
+        """The sequence numbers of this test's calls, each taken by `next()`."""
+        return self._sequence
 
     def wants_payload(self, index: int) -> bool:
         """Full payloads are kept for the first `payload_calls` calls of each seam."""
@@ -73,6 +99,18 @@ class Tape:
         """Add the shapes of call `index` of `seam` to its runs, in position order."""
         with self._lock:
             done = self._committed.get(seam, 0)
+            if index == done and not self._waiting.get(seam):
+                runs = self.runs.get(seam)
+                if runs:  # the steady state: one more call of the last run, in order
+                    last = runs[-1]
+                    if (
+                        last.args_shape is args
+                        and last.result_shape is result
+                        and last.outcome == outcome
+                    ):
+                        last.count += 1
+                        self._committed[seam] = index + 1
+                        return
             if index != done:
                 self._waiting.setdefault(seam, {})[index] = Run(args, outcome, result, 1)
                 return
@@ -102,11 +140,12 @@ class Tape:
 
     def count(self, seam: str) -> int:
         """How many calls of `seam` this test made."""
-        return self._counts.get(seam, 0)
+        positions = self._positions.get(seam)
+        return 0 if positions is None else _taken(positions)
 
     def seams(self) -> list[str]:
         """The seams this test called, in the order of their first call."""
-        return list(self._counts)
+        return list(self._positions)
 
     def to_cassette(self, decode: Any) -> Cassette:
         """The cassette of everything recorded; `decode` turns payload bytes into trees."""
@@ -114,7 +153,8 @@ class Tape:
             call.result_shape = yield_shape(call.items)
             self.commit(call.seam, call.index, call.args_shape, "yield", call.result_shape)
         started = {(c.seam, c.index): c.args_shape for c in self.details}
-        for seam, count in self._counts.items():
+        for seam in list(self._positions):
+            count = self.count(seam)
             waiting = self._waiting.pop(seam, {})
             for index in range(self._committed.get(seam, 0), count):
                 run = waiting.get(index)
@@ -153,7 +193,14 @@ class Tape:
 
     def call_count(self) -> int:
         """How many crossing calls this test made."""
-        return sum(self._counts.values())
+        return sum(map(_taken, list(self._positions.values())))
+
+
+def _taken(positions: Iterator[int]) -> int:
+    """How many positions an `itertools.count()` has handed out: its next one, which its
+    repr shows (`count(7)`) without taking it."""
+    text = repr(positions)
+    return int(text[text.index("(") + 1 : -1])
 
 
 def yield_shape(items: list[Shape]) -> Shape:
