@@ -139,6 +139,10 @@ def key_words(key: str) -> list[str]:
 
 _CLEAN_SHAPES: dict[Detector | None, set[Any]] = {}  # shapes with no secret, per detector
 _CLEAN_SHAPES_MAX = 20_000
+_CLEAN_SHAPE_IDS: dict[Detector | None, dict[int, Any]] = {}  # the same, by id: id -> shape
+_CLEAN_TEXTS: dict[Detector | None, set[str]] = {}  # texts with no secret, per detector
+_CLEAN_TEXTS_MAX = 50_000
+_CLEAN_TEXT_CHARS = 1_000  # longer texts are searched each time (bounds the memory held)
 
 
 class Redactor:
@@ -161,6 +165,9 @@ class Redactor:
         self._where: list[Any] = []
         self._seam = ""
         self._names = _NameBytes.of(self._user_names)
+        # texts the detector found nothing in (its verdict depends on the text alone)
+        self._clean_texts = _CLEAN_TEXTS.setdefault(self._detector, set())
+        self._clean_shape_ids = _CLEAN_SHAPE_IDS.setdefault(self._detector, {})
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Redactor:
@@ -266,19 +273,27 @@ class Redactor:
     def scrub_shape(self, shape: Any) -> Any:
         """A shape whose key names hold a secret (a token used as a dict key) get the
         placeholder instead; `shape.fits` treats it as matching any key."""
+        # With no secret collected, a shape's verdict depends on the detector only:
+        # shapes found clean once are not walked again in later cassettes of the run
+        # (the very same tuple is found by its id, without hashing it all).
+        clean_ids = None if self._secrets else self._clean_shape_ids
+        if clean_ids is not None and clean_ids.get(id(shape)) is shape:
+            return shape
         known = self._shapes.get(shape)
         if known is None:
-            # With no secret collected, a shape's verdict depends on the detector only:
-            # shapes found clean once are not walked again in later cassettes of the run.
             clean = None if self._secrets else _CLEAN_SHAPES.setdefault(self._detector, set())
             if clean is not None and shape in clean:
                 known = self._shapes[shape] = shape
-                return known
-            known = self._shapes[shape] = self._scrub_shape(shape)
-            if clean is not None and known == shape:
-                if len(clean) >= _CLEAN_SHAPES_MAX:
-                    clean.clear()
-                clean.add(shape)
+            else:
+                known = self._shapes[shape] = self._scrub_shape(shape)
+                if clean is not None and known == shape:
+                    if len(clean) >= _CLEAN_SHAPES_MAX:
+                        clean.clear()
+                    clean.add(shape)
+        if clean_ids is not None and known == shape:
+            if len(clean_ids) >= _CLEAN_SHAPES_MAX:
+                clean_ids.clear()
+            clean_ids[id(shape)] = shape  # held here, so its id is not reused meanwhile
         return known
 
     def _scrub_shape(self, shape: Any) -> Any:
@@ -357,13 +372,17 @@ class Redactor:
                 text = text.replace(secret, REDACTED)
                 if report:
                     self._report("value of a credential name" + (" in a key" if key else ""))
-        if self._detector is not None:
+        if self._detector is not None and text not in self._clean_texts:
             hits = self._detector.find(text)
             if hits:
                 if report:
                     for hit in hits:
                         self._report(hit.kind + (" in a key" if key else ""))
                 text = self._detector.scrub(text)
+            elif len(text) <= _CLEAN_TEXT_CHARS:
+                if len(self._clean_texts) >= _CLEAN_TEXTS_MAX:
+                    self._clean_texts.clear()
+                self._clean_texts.add(text)
         return text
 
     def _scrub_bytes(self, data: bytes) -> bytes:
@@ -439,21 +458,30 @@ class Redactor:
                 args, result = call.args, call.result
             else:
                 args, result = self.scrub_call(call.seam, call.args, call.result, call.outcome)
-            cassette.calls[index] = dataclasses.replace(
-                call,
-                args=args,
-                result=result,
-                args_shape=self.scrub_shape(call.args_shape),
-                result_shape=self.scrub_shape(call.result_shape),
-            )
+            args_shape = self.scrub_shape(call.args_shape)
+            result_shape = self.scrub_shape(call.result_shape)
+            if (
+                args is not call.args
+                or result is not call.result
+                or args_shape is not call.args_shape
+                or result_shape is not call.result_shape
+            ):
+                cassette.calls[index] = dataclasses.replace(
+                    call,
+                    args=args,
+                    result=result,
+                    args_shape=args_shape,
+                    result_shape=result_shape,
+                )
         for seam, runs in cassette.runs.items():
             self._seam = seam
             for index, run in enumerate(runs):
-                runs[index] = dataclasses.replace(
-                    run,
-                    args_shape=self.scrub_shape(run.args_shape),
-                    result_shape=self.scrub_shape(run.result_shape),
-                )
+                args_shape = self.scrub_shape(run.args_shape)
+                result_shape = self.scrub_shape(run.result_shape)
+                if args_shape is not run.args_shape or result_shape is not run.result_shape:
+                    runs[index] = dataclasses.replace(
+                        run, args_shape=args_shape, result_shape=result_shape
+                    )
         return cassette
 
     def _quiet(self, seam: str, args: Any, result: Any) -> bool:

@@ -25,7 +25,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -338,17 +338,30 @@ def cassette_files(cassette_dir: Path) -> list[Path]:
 
 
 def read_cassettes(
-    cassette_dir: Path, *, payloads: bool = True
+    cassette_dir: Path, *, payloads: bool = True, known: Mapping[Path, Cassette] | None = None
 ) -> tuple[list[tuple[Path, Cassette]], list[CassetteError]]:
     """The readable cassettes under `cassette_dir` with their paths, and the errors of the
-    others (`payloads=False`: see `loads`)."""
+    others (`payloads=False`: see `loads`). A file whose path is in `known` is not read:
+    the cassette given there is what it holds (one this run wrote or found unchanged)."""
     cassettes, errors = [], []
+    known = known or {}
     for path in cassette_files(cassette_dir):
+        found = known.get(path)
+        if found is not None:
+            cassettes.append((path, found))
+            continue
         try:
             cassettes.append((path, load(path, payloads=payloads)))
         except CassetteError as exc:
             errors.append(exc)
     return cassettes, errors
+
+
+def shapes_only(cassette: Cassette) -> Cassette:
+    """What contracts, diffs and stale detection read of a cassette (its test, runs,
+    nesting, and each kept call's seam, caller and shapes), without the payloads."""
+    calls = [dataclasses.replace(c, args=None, result=None) for c in cassette.calls]
+    return Cassette(test=cassette.test, calls=calls, runs=cassette.runs, nesting=cassette.nesting)
 
 
 def loads(data: bytes, *, path: Path, payloads: bool = True) -> Cassette:
