@@ -140,9 +140,21 @@ def key_words(key: str) -> list[str]:
 _CLEAN_SHAPES: dict[Detector | None, set[Any]] = {}  # shapes with no secret, per detector
 _CLEAN_SHAPES_MAX = 20_000
 _CLEAN_SHAPE_IDS: dict[Detector | None, dict[int, Any]] = {}  # the same, by id: id -> shape
-_CLEAN_TEXTS: dict[Detector | None, set[str]] = {}  # texts with no secret, per detector
-_CLEAN_TEXTS_MAX = 50_000
-_CLEAN_TEXT_CHARS = 1_000  # longer texts are searched each time (bounds the memory held)
+
+
+class _TextMemo(dict[str, tuple[str, tuple[str, ...]]]):
+    """What the detector made of each text (see `Redactor._detect`), with the characters
+    of the texts it holds counted, to bound its memory."""
+
+    chars = 0
+
+
+_TEXTS: dict[Detector | None, _TextMemo] = {}  # per detector
+_TEXT_MEMO_MAX = 50_000
+_TEXT_MEMO_CHARS = 200_000  # longer texts are searched each time
+_TEXT_MEMO_TOTAL = 16_000_000
+_MEMO_MAX = 20_000  # scrubbed ext values a writer's memo holds (see `Redactor.redact`)
+_MEMO_BYTES = 16_384  # larger ext values are scrubbed each time
 
 
 class Redactor:
@@ -165,9 +177,9 @@ class Redactor:
         self._where: list[Any] = []
         self._seam = ""
         self._names = _NameBytes.of(self._user_names)
-        # texts the detector found nothing in (its verdict depends on the text alone)
-        self._clean_texts = _CLEAN_TEXTS.setdefault(self._detector, set())
+        self._texts = _TEXTS.setdefault(self._detector, _TextMemo())  # see `_detect`
         self._clean_shape_ids = _CLEAN_SHAPE_IDS.setdefault(self._detector, {})
+        self._memo: dict[msgpack.ExtType, msgpack.ExtType] | None = None  # see `redact`
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Redactor:
@@ -372,18 +384,30 @@ class Redactor:
                 text = text.replace(secret, REDACTED)
                 if report:
                     self._report("value of a credential name" + (" in a key" if key else ""))
-        if self._detector is not None and text not in self._clean_texts:
-            hits = self._detector.find(text)
-            if hits:
-                if report:
-                    for hit in hits:
-                        self._report(hit.kind + (" in a key" if key else ""))
-                text = self._detector.scrub(text)
-            elif len(text) <= _CLEAN_TEXT_CHARS:
-                if len(self._clean_texts) >= _CLEAN_TEXTS_MAX:
-                    self._clean_texts.clear()
-                self._clean_texts.add(text)
+        if self._detector is not None:
+            found = self._texts.get(text)
+            if found is None:
+                found = self._detect(self._detector, text)
+            scrubbed, kinds = found
+            if report:
+                for kind in kinds:
+                    self._report(kind + (" in a key" if key else ""))
+            text = scrubbed
         return text
+
+    def _detect(self, detector: Detector, text: str) -> tuple[str, tuple[str, ...]]:
+        """(the text with the secrets the detector finds replaced, their kinds),
+        remembered for the run: the detector's verdict depends on the text alone."""
+        hits = detector.find(text)
+        found = (detector.scrub(text) if hits else text, tuple(hit.kind for hit in hits))
+        texts = self._texts
+        if len(text) <= _TEXT_MEMO_CHARS:
+            if len(texts) >= _TEXT_MEMO_MAX or texts.chars > _TEXT_MEMO_TOTAL:
+                texts.clear()
+                texts.chars = 0
+            texts[text] = found
+            texts.chars += len(text)
+        return found
 
     def _scrub_bytes(self, data: bytes) -> bytes:
         text = data.decode("utf-8", "surrogateescape")
@@ -406,6 +430,19 @@ class Redactor:
     def _scrub_ext(self, tree: msgpack.ExtType) -> msgpack.ExtType:
         if tree.code not in _WALKED:
             return tree
+        memo = self._memo
+        if memo is not None:
+            known = memo.get(tree)
+            if known is None:
+                known = self._scrub_ext_walk(tree)
+                if len(tree.data) <= _MEMO_BYTES:
+                    if len(memo) >= _MEMO_MAX:
+                        memo.clear()
+                    memo[tree] = known
+            return known
+        return self._scrub_ext_walk(tree)
+
+    def _scrub_ext_walk(self, tree: msgpack.ExtType) -> msgpack.ExtType:
         found = read(tree)
         new: Any
         if tree.code in (Ext.TUPLE, Ext.SET, Ext.FROZENSET):
@@ -442,16 +479,25 @@ class Redactor:
         pairs = list(self._scrub_pairs(zip(names, values, strict=False), dotted=True))
         return [value for _, value in pairs]
 
-    def redact(self, cassette: Cassette) -> Cassette:
+    def redact(
+        self, cassette: Cassette, memo: dict[msgpack.ExtType, msgpack.ExtType] | None = None
+    ) -> Cassette:
         """The cassette with every secret replaced by a placeholder, shapes unchanged (but
         for key names that are secrets); `redactions` says what was replaced. A call whose
-        payload bytes hold no credential name and nothing a secret needs is not walked."""
+        payload bytes hold no credential name and nothing a secret needs is not walked.
+
+        `memo` (kept by the caller across the cassettes of a run, with the same rules):
+        the scrubbed form of each object, row, tuple... value seen before, reused while
+        this cassette holds no secret by name (scrubbing then depends on the value and
+        the rules alone). `redactions` then leaves out what those values held."""
         quiet = [self._quiet(call.seam, call.args, call.result) for call in cassette.calls]
         for call, skip in zip(cassette.calls, quiet, strict=True):
             if not skip:
                 self.collect(call.seam, call.args, call.result, call.outcome)
         if self._secrets:  # a secret found in one call is scrubbed from every other one
             quiet = [False] * len(quiet)
+        else:
+            self._memo = memo
         for index, call in enumerate(cassette.calls):
             if quiet[index]:
                 self._seam = call.seam

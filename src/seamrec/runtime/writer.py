@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from msgpack import ExtType
+
 from seamrec.cassette.redact import Redactor
 from seamrec.cassette.store import (
     Cassette,
@@ -33,6 +35,7 @@ class CassetteWriter:
         self.stats = stats
         self.report = report
         self.settled: dict[Path, Cassette] = {}
+        self._scrubbed: dict[ExtType, ExtType] = {}  # redaction's memo for the whole run
 
     def write(self, tape: Tape) -> None:
         """Write `tape` as its test's cassette (unless only values changed), or remove
@@ -43,7 +46,8 @@ class CassetteWriter:
             if path.exists():
                 self._remove(path, tape.nodeid)
             return
-        cassette = Redactor.from_settings(self.settings).redact(tape.to_cassette(raw_tree))
+        redactor = Redactor.from_settings(self.settings)
+        cassette = redactor.redact(tape.to_cassette(raw_tree), self._scrubbed)
         data = dump(cassette)
         if _BUDGET in data:  # a budget cut shows its reason in the bytes, shape or payload
             cut = [s for s in budget_cut_seams(cassette) if s not in self.stats.budget_cut]
