@@ -360,7 +360,10 @@ def read_cassettes(
 def shapes_only(cassette: Cassette) -> Cassette:
     """What contracts, diffs and stale detection read of a cassette (its test, runs,
     nesting, and each kept call's seam, caller and shapes), without the payloads."""
-    calls = [dataclasses.replace(c, args=None, result=None) for c in cassette.calls]
+    calls = [
+        Call(c.seam, c.caller, c.index, c.args_shape, c.outcome, c.result_shape, None, None)
+        for c in cassette.calls
+    ]
     return Cassette(test=cassette.test, calls=calls, runs=cassette.runs, nesting=cassette.nesting)
 
 
