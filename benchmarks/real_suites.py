@@ -18,11 +18,14 @@ check, then twice more plain, record (an unchanged re-record), check. Printed:
 tests, seams wrapped, internal errors and warning lines of seamrec's summary, false
 alarms (tests not passing under --check-seams that passed in every plain run) over the
 three checks, outcomes changed by --record-seams, contract size (lines, biggest file),
-cassette bytes, files an unchanged re-record rewrote, wall time (medians) and peak RSS,
+cassette bytes, files an unchanged re-record rewrote, wall time and CPU time (user + system
+of pytest and its children; medians) and peak RSS,
 with a verdict for each of issue 10's targets. Every run's output is kept in
 benchmarks/.work/real/<project>/logs/ for reading the drift messages.
 
 --quick: flaskr only, one run of each mode (plain, record, check).
+Runs cache bytecode (PYTHONDONTWRITEBYTECODE is removed for them), as on a developer's
+machine. benchmarks/real_ab.py A/Bs two seamrec sources on one project.
 """
 
 from __future__ import annotations
