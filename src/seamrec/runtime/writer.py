@@ -52,9 +52,10 @@ class CassetteWriter:
         if _BUDGET in data:  # a budget cut shows its reason in the bytes, shape or payload
             cut = [s for s in budget_cut_seams(cassette) if s not in self.stats.budget_cut]
             self.stats.budget_cut.extend(cut)
-        if self._unchanged(path, data, cassette):
+        on_disk = self._on_disk(path, data, cassette)
+        if on_disk is not None:
             self.stats.unchanged += 1
-            self.settled[path] = shapes_only(cassette)
+            self.settled[path] = shapes_only(on_disk)
             return
         try:
             write_atomic(path, data)
@@ -68,20 +69,22 @@ class CassetteWriter:
         self.settled[path] = shapes_only(cassette)
 
     @staticmethod
-    def _unchanged(path: Path, data: bytes, cassette: Cassette) -> bool:
-        """Whether the file at `path` already holds these shapes (only values changed):
-        the same bytes, or a cassette with the same signature. A broken cassette, however
-        broken, is simply replaced."""
+    def _on_disk(path: Path, data: bytes, cassette: Cassette) -> Cassette | None:
+        """The cassette at `path` when it already holds these shapes (only values changed,
+        the file stays as it is): `cassette` itself for the same bytes, else the file's
+        if its signature is the same; None when it must be written. A broken cassette,
+        however broken, is simply replaced."""
         try:
             old = path.read_bytes()
         except OSError:
-            return False
+            return None
         if old == data:
-            return True
+            return cassette
         try:
-            return loads(old, path=path).signature() == cassette.signature()
+            found = loads(old, path=path)
+            return found if found.signature() == cassette.signature() else None
         except Exception:
-            return False
+            return None
 
     def _remove(self, path: Path, nodeid: str) -> None:
         """Delete the cassette of a passed test that crosses no seam any more, so the next
