@@ -140,6 +140,7 @@ def key_words(key: str) -> list[str]:
 _CLEAN_SHAPES: dict[Detector | None, set[Any]] = {}  # shapes with no secret, per detector
 _CLEAN_SHAPES_MAX = 20_000
 _CLEAN_SHAPE_IDS: dict[Detector | None, dict[int, Any]] = {}  # the same, by id: id -> shape
+_CLEAN_SHAPE_IDS_MAX = 4_096
 
 
 class _TextMemo(dict[str, tuple[str, tuple[str, ...]]]):
@@ -150,11 +151,11 @@ class _TextMemo(dict[str, tuple[str, tuple[str, ...]]]):
 
 
 _TEXTS: dict[Detector | None, _TextMemo] = {}  # per detector
-_TEXT_MEMO_MAX = 50_000
-_TEXT_MEMO_CHARS = 200_000  # longer texts are searched each time
-_TEXT_MEMO_TOTAL = 16_000_000
-_MEMO_MAX = 20_000  # scrubbed ext values a writer's memo holds (see `Redactor.redact`)
-_MEMO_BYTES = 16_384  # larger ext values are scrubbed each time
+_TEXT_MEMO_MAX = 20_000
+_TEXT_MEMO_CHARS = 100_000  # longer texts are searched each time
+_TEXT_MEMO_TOTAL = 4_000_000
+_MEMO_MAX = 4_096  # scrubbed ext values a writer's memo holds (see `Redactor.redact`)
+_MEMO_BYTES = 8_192  # larger ext values are scrubbed each time (bounds the memory held)
 
 
 class Redactor:
@@ -303,7 +304,7 @@ class Redactor:
                         clean.clear()
                     clean.add(shape)
         if clean_ids is not None and known == shape:
-            if len(clean_ids) >= _CLEAN_SHAPES_MAX:
+            if len(clean_ids) >= _CLEAN_SHAPE_IDS_MAX:
                 clean_ids.clear()
             clean_ids[id(shape)] = shape  # held here, so its id is not reused meanwhile
         return known
