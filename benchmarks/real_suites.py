@@ -18,11 +18,14 @@ check, then twice more plain, record (an unchanged re-record), check. Printed:
 tests, seams wrapped, internal errors and warning lines of seamrec's summary, false
 alarms (tests not passing under --check-seams that passed in every plain run) over the
 three checks, outcomes changed by --record-seams, contract size (lines, biggest file),
-cassette bytes, files an unchanged re-record rewrote, wall time (medians) and peak RSS,
+cassette bytes, files an unchanged re-record rewrote, wall time and CPU time (user + system
+of pytest and its children; medians) and peak RSS,
 with a verdict for each of issue 10's targets. Every run's output is kept in
 benchmarks/.work/real/<project>/logs/ for reading the drift messages.
 
 --quick: flaskr only, one run of each mode (plain, record, check).
+Runs cache bytecode (PYTHONDONTWRITEBYTECODE is removed for them), as on a developer's
+machine. benchmarks/real_ab.py A/Bs two seamrec sources on one project.
 """
 
 from __future__ import annotations
@@ -191,7 +194,10 @@ def prepare(project: Project) -> tuple[Path, Path]:
     # seamrec's own build files too: a venv made before its entry point moved must reinstall
     built_from = [(ROOT / name).read_text() for name in ("pyproject.toml", "setup.py")]
     seamrec_build = hashlib.sha256("".join(built_from).encode()).hexdigest()[:16]
-    wanted = json.dumps([project.sdist, project.deps, project.install_self, seamrec_build])
+    # and the checkout: a venv copied from another worktree must import this one's seamrec
+    wanted = json.dumps(
+        [project.sdist, project.deps, project.install_self, seamrec_build, str(ROOT)]
+    )
     marker = venv / ".ready"
     if not marker.exists() or marker.read_text() != wanted:
         if not python.exists():
@@ -249,6 +255,7 @@ class Run:
 
     mode: str
     seconds: float
+    cpu_seconds: float  # user + system time of the pytest process and its children
     returncode: int
     max_rss_kib: int
     outcomes: dict[str, str]
@@ -258,13 +265,23 @@ class Run:
 
 
 def pytest_run(
-    project: Project, root: Path, python: Path, mode: str, index: int, timeout: float
+    project: Project,
+    root: Path,
+    python: Path,
+    mode: str,
+    index: int,
+    timeout: float,
+    env: dict[str, str] | None = None,
+    label: str = "",
 ) -> Run:
-    """Run the project's tests once in `mode` (plain/record/check); output kept in logs/."""
+    """Run the project's tests once in `mode` (plain/record/check); output kept in logs/.
+
+    `env` is added to the environment; `label` prefixes the log names."""
     logs = REAL / project.name / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    log = logs / f"{mode}-{index}.txt"
-    junit = logs / f"{mode}-{index}.xml"
+    stem = f"{label}-{mode}-{index}" if label else f"{mode}-{index}"
+    log = logs / f"{stem}.txt"
+    junit = logs / f"{stem}.xml"
     junit.unlink(missing_ok=True)
     flag = {"plain": [], "record": ["--record-seams"], "check": ["--check-seams"]}[mode]
     command = [
@@ -282,9 +299,15 @@ def pytest_run(
         f"--junitxml={junit}",
         *flag,
     ]
-    env = dict(os.environ)
-    env.pop("PYTEST_ADDOPTS", None)
-    env.pop("VIRTUAL_ENV", None)
+    environment = dict(os.environ)
+    environment.pop("PYTEST_ADDOPTS", None)
+    environment.pop("VIRTUAL_ENV", None)
+    environment.pop("PYTHONPATH", None)
+    # as on a developer's machine: modules are compiled once, not at every run (with
+    # PYTHONDONTWRITEBYTECODE set, seamrec's editable source and the project's own were
+    # compiled again by every pytest process: ~60 ms of seamrec's start alone)
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    environment.update(env or {})
     start = time.perf_counter()
     timed_out = False
     with log.open("w") as out:
@@ -293,7 +316,7 @@ def pytest_run(
         process = subprocess.Popen(
             command,
             cwd=root,
-            env=env,
+            env=environment,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -314,6 +337,7 @@ def pytest_run(
     return Run(
         mode=mode,
         seconds=seconds,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
         returncode=returncode,
         max_rss_kib=usage.ru_maxrss,
         outcomes=junit_outcomes(junit),
@@ -450,8 +474,9 @@ def measure(project: Project, checks: int, repeat: int, timeout: float) -> dict[
                 sum(1 for k in before.keys() | after.keys() if before.get(k) != after.get(k))
             )
         print(
-            f"  {mode:6} #{index}: {run.seconds:7.1f} s  rc {run.returncode}"
-            f"{' TIMED OUT' if run.timed_out else ''}  {_closing(run.output)}",
+            f"  {mode:6} #{index}: {run.seconds:7.1f} s  cpu {run.cpu_seconds:7.2f} s"
+            f"  rc {run.returncode}"
+            f"{' TIMED OUT' if run.timed_out else ''}  {closing_line(run.output)}",
             flush=True,
         )
         if mode == "record" and index == 1:
@@ -464,6 +489,7 @@ def measure(project: Project, checks: int, repeat: int, timeout: float) -> dict[
     all_output = "\n".join(r.output for r in runs if r.mode != "plain")
     problems = problem_lines(all_output)
     medians = {m: statistics.median(r.seconds for r in rs) for m, rs in by_mode.items() if rs}
+    cpu = {m: statistics.median(r.cpu_seconds for r in rs) for m, rs in by_mode.items() if rs}
     result: dict[str, Any] = {
         "project": project.name,
         "sdist": project.sdist,
@@ -484,6 +510,9 @@ def measure(project: Project, checks: int, repeat: int, timeout: float) -> dict[
         "seconds": {m: [round(r.seconds, 2) for r in rs] for m, rs in by_mode.items()},
         "median_seconds": {m: round(s, 2) for m, s in medians.items()},
         "ratio": {m: round(s / medians["plain"], 2) for m, s in medians.items()},
+        "cpu_seconds": {m: [round(r.cpu_seconds, 3) for r in rs] for m, rs in by_mode.items()},
+        "median_cpu_seconds": {m: round(s, 3) for m, s in cpu.items()},
+        "cpu_ratio": {m: round(s / cpu["plain"], 2) for m, s in cpu.items()},
         "max_rss_mib": {
             m: round(max(r.max_rss_kib for r in rs) / 1024) for m, rs in by_mode.items() if rs
         },
@@ -497,7 +526,7 @@ def measure(project: Project, checks: int, repeat: int, timeout: float) -> dict[
     return result
 
 
-def _closing(output: str) -> str:
+def closing_line(output: str) -> str:
     lines = [line.strip("= ") for line in output.splitlines() if re.search(r" in [\d.]+s", line)]
     return lines[-1] if lines else "(no pytest summary line)"
 
@@ -579,6 +608,9 @@ ROWS = (
     ("plain s (median)", lambda r: f"{r['median_seconds']['plain']:.1f}"),
     ("record s (ratio)", lambda r: _mode_cell(r, "record")),
     ("check s (ratio)", lambda r: _mode_cell(r, "check")),
+    ("plain CPU s (median)", lambda r: _cpu_cell(r, "plain")),
+    ("record CPU s (ratio)", lambda r: _cpu_cell(r, "record")),
+    ("check CPU s (ratio)", lambda r: _cpu_cell(r, "check")),
     (
         "peak RSS MiB plain/rec/check",
         lambda r: "/".join(str(r["max_rss_mib"].get(m, "-")) for m in ("plain", "record", "check")),
@@ -591,6 +623,15 @@ def _mode_cell(r: dict[str, Any], mode: str) -> str:
     if mode not in r["median_seconds"]:
         return "-"
     return f"{r['median_seconds'][mode]:.1f} ({r['ratio'][mode]:.2f}x)"
+
+
+def _cpu_cell(r: dict[str, Any], mode: str) -> str:
+    """CPU time of the pytest process and its children (results of older runs have none)."""
+    if mode not in r.get("median_cpu_seconds", {}):
+        return "-"
+    if mode == "plain":
+        return f"{r['median_cpu_seconds'][mode]:.2f}"
+    return f"{r['median_cpu_seconds'][mode]:.2f} ({r['cpu_ratio'][mode]:.2f}x)"
 
 
 def print_table(results: list[dict[str, Any]]) -> None:

@@ -139,6 +139,23 @@ def key_words(key: str) -> list[str]:
 
 _CLEAN_SHAPES: dict[Detector | None, set[Any]] = {}  # shapes with no secret, per detector
 _CLEAN_SHAPES_MAX = 20_000
+_CLEAN_SHAPE_IDS: dict[Detector | None, dict[int, Any]] = {}  # the same, by id: id -> shape
+_CLEAN_SHAPE_IDS_MAX = 4_096
+
+
+class _TextMemo(dict[str, tuple[str, tuple[str, ...]]]):
+    """What the detector made of each text (see `Redactor._detect`), with the characters
+    of the texts it holds counted, to bound its memory."""
+
+    chars = 0
+
+
+_TEXTS: dict[Detector | None, _TextMemo] = {}  # per detector
+_TEXT_MEMO_MAX = 20_000
+_TEXT_MEMO_CHARS = 100_000  # longer texts are searched each time
+_TEXT_MEMO_TOTAL = 4_000_000
+_MEMO_MAX = 4_096  # scrubbed ext values a writer's memo holds (see `Redactor.redact`)
+_MEMO_BYTES = 8_192  # larger ext values are scrubbed each time (bounds the memory held)
 
 
 class Redactor:
@@ -161,6 +178,9 @@ class Redactor:
         self._where: list[Any] = []
         self._seam = ""
         self._names = _NameBytes.of(self._user_names)
+        self._texts = _TEXTS.setdefault(self._detector, _TextMemo())  # see `_detect`
+        self._clean_shape_ids = _CLEAN_SHAPE_IDS.setdefault(self._detector, {})
+        self._memo: dict[msgpack.ExtType, msgpack.ExtType] | None = None  # see `redact`
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Redactor:
@@ -266,19 +286,27 @@ class Redactor:
     def scrub_shape(self, shape: Any) -> Any:
         """A shape whose key names hold a secret (a token used as a dict key) get the
         placeholder instead; `shape.fits` treats it as matching any key."""
+        # With no secret collected, a shape's verdict depends on the detector only:
+        # shapes found clean once are not walked again in later cassettes of the run
+        # (the very same tuple is found by its id, without hashing it all).
+        clean_ids = None if self._secrets else self._clean_shape_ids
+        if clean_ids is not None and clean_ids.get(id(shape)) is shape:
+            return shape
         known = self._shapes.get(shape)
         if known is None:
-            # With no secret collected, a shape's verdict depends on the detector only:
-            # shapes found clean once are not walked again in later cassettes of the run.
             clean = None if self._secrets else _CLEAN_SHAPES.setdefault(self._detector, set())
             if clean is not None and shape in clean:
                 known = self._shapes[shape] = shape
-                return known
-            known = self._shapes[shape] = self._scrub_shape(shape)
-            if clean is not None and known == shape:
-                if len(clean) >= _CLEAN_SHAPES_MAX:
-                    clean.clear()
-                clean.add(shape)
+            else:
+                known = self._shapes[shape] = self._scrub_shape(shape)
+                if clean is not None and known == shape:
+                    if len(clean) >= _CLEAN_SHAPES_MAX:
+                        clean.clear()
+                    clean.add(shape)
+        if clean_ids is not None and known == shape:
+            if len(clean_ids) >= _CLEAN_SHAPE_IDS_MAX:
+                clean_ids.clear()
+            clean_ids[id(shape)] = shape  # held here, so its id is not reused meanwhile
         return known
 
     def _scrub_shape(self, shape: Any) -> Any:
@@ -358,13 +386,29 @@ class Redactor:
                 if report:
                     self._report("value of a credential name" + (" in a key" if key else ""))
         if self._detector is not None:
-            hits = self._detector.find(text)
-            if hits:
-                if report:
-                    for hit in hits:
-                        self._report(hit.kind + (" in a key" if key else ""))
-                text = self._detector.scrub(text)
+            found = self._texts.get(text)
+            if found is None:
+                found = self._detect(self._detector, text)
+            scrubbed, kinds = found
+            if report:
+                for kind in kinds:
+                    self._report(kind + (" in a key" if key else ""))
+            text = scrubbed
         return text
+
+    def _detect(self, detector: Detector, text: str) -> tuple[str, tuple[str, ...]]:
+        """(the text with the secrets the detector finds replaced, their kinds),
+        remembered for the run: the detector's verdict depends on the text alone."""
+        hits = detector.find(text)
+        found = (detector.scrub(text) if hits else text, tuple(hit.kind for hit in hits))
+        texts = self._texts
+        if len(text) <= _TEXT_MEMO_CHARS:
+            if len(texts) >= _TEXT_MEMO_MAX or texts.chars > _TEXT_MEMO_TOTAL:
+                texts.clear()
+                texts.chars = 0
+            texts[text] = found
+            texts.chars += len(text)
+        return found
 
     def _scrub_bytes(self, data: bytes) -> bytes:
         text = data.decode("utf-8", "surrogateescape")
@@ -387,6 +431,19 @@ class Redactor:
     def _scrub_ext(self, tree: msgpack.ExtType) -> msgpack.ExtType:
         if tree.code not in _WALKED:
             return tree
+        memo = self._memo
+        if memo is not None:
+            known = memo.get(tree)
+            if known is None:
+                known = self._scrub_ext_walk(tree)
+                if len(tree.data) <= _MEMO_BYTES:
+                    if len(memo) >= _MEMO_MAX:
+                        memo.clear()
+                    memo[tree] = known
+            return known
+        return self._scrub_ext_walk(tree)
+
+    def _scrub_ext_walk(self, tree: msgpack.ExtType) -> msgpack.ExtType:
         found = read(tree)
         new: Any
         if tree.code in (Ext.TUPLE, Ext.SET, Ext.FROZENSET):
@@ -423,37 +480,55 @@ class Redactor:
         pairs = list(self._scrub_pairs(zip(names, values, strict=False), dotted=True))
         return [value for _, value in pairs]
 
-    def redact(self, cassette: Cassette) -> Cassette:
+    def redact(
+        self, cassette: Cassette, memo: dict[msgpack.ExtType, msgpack.ExtType] | None = None
+    ) -> Cassette:
         """The cassette with every secret replaced by a placeholder, shapes unchanged (but
         for key names that are secrets); `redactions` says what was replaced. A call whose
-        payload bytes hold no credential name and nothing a secret needs is not walked."""
+        payload bytes hold no credential name and nothing a secret needs is not walked.
+
+        `memo` (kept by the caller across the cassettes of a run, with the same rules):
+        the scrubbed form of each object, row, tuple... value seen before, reused while
+        this cassette holds no secret by name (scrubbing then depends on the value and
+        the rules alone). `redactions` then leaves out what those values held."""
         quiet = [self._quiet(call.seam, call.args, call.result) for call in cassette.calls]
         for call, skip in zip(cassette.calls, quiet, strict=True):
             if not skip:
                 self.collect(call.seam, call.args, call.result, call.outcome)
         if self._secrets:  # a secret found in one call is scrubbed from every other one
             quiet = [False] * len(quiet)
+        else:
+            self._memo = memo
         for index, call in enumerate(cassette.calls):
             if quiet[index]:
                 self._seam = call.seam
                 args, result = call.args, call.result
             else:
                 args, result = self.scrub_call(call.seam, call.args, call.result, call.outcome)
-            cassette.calls[index] = dataclasses.replace(
-                call,
-                args=args,
-                result=result,
-                args_shape=self.scrub_shape(call.args_shape),
-                result_shape=self.scrub_shape(call.result_shape),
-            )
+            args_shape = self.scrub_shape(call.args_shape)
+            result_shape = self.scrub_shape(call.result_shape)
+            if (
+                args is not call.args
+                or result is not call.result
+                or args_shape is not call.args_shape
+                or result_shape is not call.result_shape
+            ):
+                cassette.calls[index] = dataclasses.replace(
+                    call,
+                    args=args,
+                    result=result,
+                    args_shape=args_shape,
+                    result_shape=result_shape,
+                )
         for seam, runs in cassette.runs.items():
             self._seam = seam
             for index, run in enumerate(runs):
-                runs[index] = dataclasses.replace(
-                    run,
-                    args_shape=self.scrub_shape(run.args_shape),
-                    result_shape=self.scrub_shape(run.result_shape),
-                )
+                args_shape = self.scrub_shape(run.args_shape)
+                result_shape = self.scrub_shape(run.result_shape)
+                if args_shape is not run.args_shape or result_shape is not run.result_shape:
+                    runs[index] = dataclasses.replace(
+                        run, args_shape=args_shape, result_shape=result_shape
+                    )
         return cassette
 
     def _quiet(self, seam: str, args: Any, result: Any) -> bool:

@@ -25,7 +25,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -338,17 +338,33 @@ def cassette_files(cassette_dir: Path) -> list[Path]:
 
 
 def read_cassettes(
-    cassette_dir: Path, *, payloads: bool = True
+    cassette_dir: Path, *, payloads: bool = True, known: Mapping[Path, Cassette] | None = None
 ) -> tuple[list[tuple[Path, Cassette]], list[CassetteError]]:
     """The readable cassettes under `cassette_dir` with their paths, and the errors of the
-    others (`payloads=False`: see `loads`)."""
+    others (`payloads=False`: see `loads`). A file whose path is in `known` is not read:
+    the cassette given there is what it holds (one this run wrote or found unchanged)."""
     cassettes, errors = [], []
+    known = known or {}
     for path in cassette_files(cassette_dir):
+        found = known.get(path)
+        if found is not None:
+            cassettes.append((path, found))
+            continue
         try:
             cassettes.append((path, load(path, payloads=payloads)))
         except CassetteError as exc:
             errors.append(exc)
     return cassettes, errors
+
+
+def shapes_only(cassette: Cassette) -> Cassette:
+    """What contracts, diffs and stale detection read of a cassette (its test, runs,
+    nesting, and each kept call's seam, caller and shapes), without the payloads."""
+    calls = [
+        Call(c.seam, c.caller, c.index, c.args_shape, c.outcome, c.result_shape, None, None)
+        for c in cassette.calls
+    ]
+    return Cassette(test=cassette.test, calls=calls, runs=cassette.runs, nesting=cassette.nesting)
 
 
 def loads(data: bytes, *, path: Path, payloads: bool = True) -> Cassette:
@@ -428,6 +444,7 @@ def _ext_value(code: int, data: bytes) -> msgpack.ExtType:
 
 
 _new_ext = tuple.__new__
+_new_tuple = tuple.__new__  # a NamedTuple from checked fields, without its Python __new__
 _DECODED: dict[tuple[int, bytes], None] = {}
 _DECODED_MAX = 4_096
 _DECODED_BYTES = 2_048  # larger ext values are decoded each time (bounds the memory held)
@@ -470,11 +487,37 @@ def _from_body(body: Any, payloads: bool = True) -> Cassette:
 def _nesting(value: Any) -> dict[str, list[Nest]]:
     nesting: dict[str, list[Nest]] = {}
     for seam, nests in _typed(value, dict).items():
-        nesting[_typed(seam, str)] = [
-            Nest(_str(parent), _count(first), _step(step), _positive(count))
-            for parent, first, step, count in _typed(nests, list)
-        ]
+        nesting[_typed(seam, str)] = _valid_nests(nests)
     return nesting
+
+
+def _valid_nests(nests: Any) -> list[Nest]:
+    """The nests of one seam: checked entry by entry in one loop (a cassette holds one
+    per run of calls); an entry that is not plainly valid is checked again by the
+    checks below, which raise the error that names what is wrong."""
+    found: list[Nest] = []
+    if type(nests) is list:
+        for entry in nests:
+            if type(entry) is list and len(entry) == 4:
+                parent, first, step, count = entry
+                if (
+                    type(parent) is str
+                    and type(first) is int
+                    and first >= 0
+                    and type(step) is int
+                    and (step == 0 or step == 1)
+                    and type(count) is int
+                    and count >= 1
+                ):
+                    found.append(_new_tuple(Nest, (parent, first, step, count)))
+                    continue
+            break
+        else:
+            return found
+    return [
+        Nest(_str(parent), _count(first), _step(step), _positive(count))
+        for parent, first, step, count in _typed(nests, list)
+    ]
 
 
 def _str(value: object) -> str:

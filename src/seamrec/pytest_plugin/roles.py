@@ -219,7 +219,8 @@ class Role:
             if stats is None:  # no seamrec option, but --seams-report: errors still count
                 stats = Stats()
                 self.plain_errors = stats.write_errors
-            self.end = finish_run(session, self.mode, stats, self.observer)
+            settled = self.session.settled_cassettes() if self.session is not None else None
+            self.end = finish_run(session, self.mode, stats, self.observer, settled)
         self._fail_on_lost_records(session, stats)
         if self.session is not None:
             self.session.stop()

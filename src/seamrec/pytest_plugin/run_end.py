@@ -8,13 +8,14 @@ controller: which tests ran, whether any were deselected, and each test's seam c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from seamrec.cassette.store import read_cassettes, write_atomic
+from seamrec.cassette.store import Cassette, read_cassettes, write_atomic
 from seamrec.exceptions import CassetteError
 from seamrec.pytest_plugin.options import report_format
 from seamrec.pytest_plugin.stash import run_settings
@@ -82,17 +83,24 @@ class RecordEnd:
 
 
 def finish_run(
-    session: pytest.Session, mode: Mode | None, stats: Stats, observer: RunObserver
+    session: pytest.Session,
+    mode: Mode | None,
+    stats: Stats,
+    observer: RunObserver,
+    settled: Mapping[Path, Cassette] | None = None,
 ) -> RecordEnd | None:
     """Contract files and stale cassettes after recording; the --seams-report file.
-    Problems become `stats.write_errors` (an `error:` line, and the run fails)."""
+    Problems become `stats.write_errors` (an `error:` line, and the run fails).
+    `settled`: the cassettes this process wrote or found unchanged (not read again)."""
     config = session.config
     end = None
     if mode is Mode.RECORD:
         settings = run_settings(config)  # read and checked when the run started
         scopes = run_scopes(session, observer)
         try:
-            end = after_recording(settings.rootdir, settings.cassette_dir, observer.ran, scopes)
+            end = after_recording(
+                settings.rootdir, settings.cassette_dir, observer.ran, scopes, settled
+            )
         except OSError as exc:
             stats.write_errors.append(f"cannot write the contract files: {exc}")
         else:
@@ -133,11 +141,16 @@ def run_scopes(session: pytest.Session, observer: RunObserver) -> list[str] | No
 
 
 def after_recording(
-    rootdir: Path, cassette_dir: Path, ran: set[str], scopes: list[str] | None
+    rootdir: Path,
+    cassette_dir: Path,
+    ran: set[str],
+    scopes: list[str] | None,
+    settled: Mapping[Path, Cassette] | None = None,
 ) -> RecordEnd:
     """Rewrite the contract files from every cassette, unless one cannot be read (then a
-    contract would silently lose its lines); find stale cassettes if the run was full."""
-    cassettes, errors = read_cassettes(cassette_dir, payloads=False)
+    contract would silently lose its lines); find stale cassettes if the run was full.
+    The cassettes in `settled` are taken from memory, the others read from disk."""
+    cassettes, errors = read_cassettes(cassette_dir, payloads=False, known=settled)
     end = RecordEnd(rootdir, unreadable=errors, full_run=scopes is not None)
     if not errors:
         end.contracts = write_contracts(cassette_dir, [c for _, c in cassettes])

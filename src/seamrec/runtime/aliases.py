@@ -69,27 +69,29 @@ class Redirector:
     undo: list[Restore] = field(default_factory=list)
     holders: dict[int, set[str]] = field(default_factory=dict)  # id(original) -> holders
     redirected: int = 0
-    # A module namespace: the functions defined there are collected in `functions` by the
-    # same walk over the heap (instrumentation looks for functions only a registry holds).
-    namespace: dict[str, Any] | None = None
-    functions: list[types.FunctionType] = field(default_factory=list)
+    # Module namespaces: the functions defined in each are collected in `functions` (by
+    # id of the namespace) by the same walk over the heap (instrumentation looks for
+    # functions only a registry holds).
+    namespaces: list[dict[str, Any]] = field(default_factory=list)
+    functions: dict[int, list[types.FunctionType]] = field(default_factory=dict)
     tuples: list[tuple[Any, ...]] = field(default_factory=list)
 
     def run(self) -> None:
         """Redirect every referrer of the originals, then their weak references."""
         originals = [original for original, _ in self.wrapped.values()]
         self.ours |= {id(self.wrapped), id(originals), *map(id, self.wrapped.values())}
-        namespace = self.namespace
-        targets = originals if namespace is None else [*originals, namespace]
-        self.ours |= {id(targets), id(self.functions), id(self.tuples)}
+        namespaces = {id(namespace) for namespace in self.namespaces}
+        targets = [*originals, *self.namespaces]
+        self.ours |= {id(targets), id(self.functions), id(self.tuples), id(namespaces)}
+        self.ours |= {id(self.namespaces)}
         for referrer in gc.get_referrers(*targets):
             if id(referrer) in self.ours:
                 continue
             kind = type(referrer)
             if kind is types.FrameType or kind is Restore:
                 continue
-            if kind is types.FunctionType and referrer.__globals__ is namespace:
-                self.functions.append(referrer)
+            if kind is types.FunctionType and id(referrer.__globals__) in namespaces:
+                self.functions.setdefault(id(referrer.__globals__), []).append(referrer)
             if kind is tuple and not _is_benign(referrer, kind):
                 self.tuples.append(referrer)
                 continue

@@ -10,9 +10,9 @@ are redirected by `seamrec.runtime.aliases`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
-import gc
 import importlib.abc
 import importlib.machinery
 import sys
@@ -118,6 +118,8 @@ class Instrumenter:
         self._seen: set[str] = set()
         self._depth = caller_frame_depth()
         self._in_boundaries = functools.lru_cache(maxsize=4096)(self._boundary_module)
+        self._pending: list[_Pending] = []  # modules whose references wait for a walk
+        self._deferring = 0  # batches open (see `batch`)
 
     def _boundary_module(self, module: str) -> bool:
         return in_packages(module, self.boundaries)
@@ -139,9 +141,12 @@ class Instrumenter:
         if not fresh:
             return
         self.settings = dataclasses.replace(self.settings, seams=self.settings.seams + fresh)
-        for name, module in list(sys.modules.items()):
-            if issubclass(type(module), types.ModuleType) and self.settings.module_in_scope(name):
-                self.instrument_module(module)
+        with self.batch():
+            for name, module in list(sys.modules.items()):
+                if issubclass(type(module), types.ModuleType) and self.settings.module_in_scope(
+                    name
+                ):
+                    self.instrument_module(module)
 
     def uninstall(self) -> None:
         """Remove the import hook and restore every original callable and alias."""
@@ -154,8 +159,9 @@ class Instrumenter:
 
     def catch_up(self) -> None:
         """Instrument modules in scope that were imported without passing our hook."""
-        for name in self.unseen_modules():
-            self.instrument_module(sys.modules[name])
+        with self.batch():
+            for name in self.unseen_modules():
+                self.instrument_module(sys.modules[name])
 
     def unseen_modules(self) -> list[str]:
         """Modules in scope that are imported but were never instrumented."""
@@ -201,17 +207,46 @@ class Instrumenter:
                 self.report.lost[seam_id] = f"could not be wrapped: {exc!r}"
         callables = [(c.value, w) for c, w in replaced if c.kind == "callable"]
         namespace = None if self.is_library(name) else vars(module)
-        functions: list[types.FunctionType] | None = None
-        if callables:
-            ours = {id(candidates), id(replaced), id(callables), *map(id, candidates)}
-            ours |= {id(pair) for pair in replaced} | {id(pair) for pair in callables}
-            functions = self._redirect_aliases(callables, ours, namespace)
-        if namespace is not None:
-            if functions is None:
-                functions = [
-                    f for f in gc.get_referrers(namespace) if type(f) is types.FunctionType
-                ]
-            self._wrap_hidden(module, functions, {c.qualname for c in candidates})
+        if callables or namespace is not None:
+            self._pending.append(_Pending(module, candidates, replaced, callables, namespace))
+            if not self._deferring:
+                self._redirect_pending()
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Modules instrumented inside (nested imports, the modules of a catch-up) have
+        the references to their seams redirected together when the outermost batch
+        ends: one walk over the heap instead of one per module. Their seams are wrapped
+        at once as before, so a module importing them meanwhile takes the wrappers."""
+        self._deferring += 1
+        try:
+            yield
+        finally:
+            self._deferring -= 1
+            if not self._deferring and self._pending:
+                self._redirect_pending()
+
+    def _redirect_pending(self) -> None:
+        """Redirect the references to the seams of the pending modules (one walk), then
+        wrap the functions of theirs that only a registry holds."""
+        pending, self._pending = self._pending, []
+        try:
+            callables = [pair for item in pending for pair in item.callables]
+            namespaces = [item.namespace for item in pending if item.namespace is not None]
+            ours = {id(pending), id(callables)}
+            for item in pending:
+                ours |= item.ours()
+            functions = self._redirect_aliases(callables, ours, namespaces)
+        except Exception as exc:  # never break the import of the user's module
+            for item in pending:
+                self.report.lost[item.module.__name__] = (
+                    f"references to its seams could not be redirected: {exc!r}"
+                )
+            return
+        for item in pending:
+            if item.namespace is not None:
+                taken = {c.qualname for c in item.candidates}
+                self._wrap_hidden(item.module, functions.get(id(item.namespace), []), taken)
 
     def _wrap_hidden(
         self, module: types.ModuleType, functions: list[types.FunctionType], taken: set[str]
@@ -376,12 +411,12 @@ class Instrumenter:
         self,
         replaced: list[tuple[object, Any]],
         ours: set[int],
-        namespace: dict[str, Any] | None,
-    ) -> list[types.FunctionType]:
+        namespaces: list[dict[str, Any]],
+    ) -> dict[int, list[types.FunctionType]]:
         """Point the aliases of the originals at their wrappers; the functions defined in
-        `namespace` come back from the same walk over the heap."""
+        each of `namespaces` (by its id) come back from the same walk over the heap."""
         wrapped = {id(original): (original, wrapper) for original, wrapper in replaced}
-        redirector = Redirector(wrapped, ours, namespace=namespace)
+        redirector = Redirector(wrapped, ours, namespaces=namespaces)
         try:
             redirector.run()
         finally:
@@ -391,6 +426,26 @@ class Instrumenter:
                 seam = wrapped[key][1].seam
                 self.report.unredirected.setdefault(seam.id, set()).update(holders)
         return redirector.functions
+
+
+@dataclass
+class _Pending:
+    """A module whose seams are wrapped, waiting for the walk that redirects references
+    to them. It holds the lists whose ids the walk must skip (kept alive until then, so
+    their ids are not reused)."""
+
+    module: types.ModuleType
+    candidates: list[Candidate]
+    replaced: list[tuple[Candidate, Any]]
+    callables: list[tuple[object, Any]]
+    namespace: dict[str, Any] | None
+
+    def ours(self) -> set[int]:
+        """The ids of seamrec's own objects that hold the originals."""
+        ours = {id(self), id(self.candidates), id(self.replaced), id(self.callables)}
+        ours |= {id(c) for c in self.candidates}
+        ours |= {id(pair) for pair in self.replaced} | {id(pair) for pair in self.callables}
+        return ours
 
 
 class _SeamFinder(importlib.abc.MetaPathFinder):
@@ -426,9 +481,11 @@ class _InstrumentingLoader(importlib.abc.Loader):
         return self._loader.create_module(spec)  # type: ignore[no-any-return]
 
     def exec_module(self, module: types.ModuleType) -> None:
-        with self._instrumenter.dispatcher.importing():  # import-time calls: no test's
-            self._loader.exec_module(module)
-        self._instrumenter.instrument_module(module)
+        instrumenter = self._instrumenter
+        with instrumenter.batch():  # modules it imports are redirected with it
+            with instrumenter.dispatcher.importing():  # import-time calls: no test's
+                self._loader.exec_module(module)
+            instrumenter.instrument_module(module)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._loader, name)

@@ -4,8 +4,10 @@ and which call each call was made in; a passed test's tape becomes its cassette.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from seamrec.cassette.store import Cassette
 from seamrec.config import SeamPattern, Settings
 from seamrec.model.conform import ArgsCheck, Check, compile_args, compile_value
 from seamrec.model.nesting import ENCLOSING
@@ -273,3 +275,6 @@ class RecordStrategy(Strategy):
         self.stats.calls_recorded += tape.call_count() - self.event_count()
         self.count_events()
         self.guarded(lambda: self._writer.write(tape), None, f"the cassette of {tape.nodeid}")
+
+    def settled_cassettes(self) -> dict[Path, Cassette]:
+        return self._writer.settled

@@ -20,7 +20,7 @@ from pathlib import Path
 from threading import Lock, get_ident
 from typing import TYPE_CHECKING, Any
 
-from seamrec.cassette.store import cassette_path
+from seamrec.cassette.store import Cassette, cassette_path
 from seamrec.config import SeamPattern, Settings
 from seamrec.model.shape import Shape
 from seamrec.runtime.calls import LiveCall
@@ -198,6 +198,11 @@ class SeamSession:
         if self._test_paused:
             self._test_paused = False
             self.resume()
+
+    def settled_cassettes(self) -> dict[Path, Cassette]:
+        """The cassettes this run wrote or found unchanged, by path (shapes only): the end
+        of a record run reads the other files only."""
+        return self._strategy.settled_cassettes()
 
     def cassette_path(self, nodeid: str) -> Path:
         """Where the cassette of `nodeid` lives."""

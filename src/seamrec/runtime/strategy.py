@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import types
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from seamrec.cassette.store import Cassette
 from seamrec.config import SeamPattern, Settings
 from seamrec.model.classify import Classifier
 from seamrec.model.codec import SelfRef, make_packer
@@ -70,6 +72,10 @@ class Strategy:
     def finish(self, outcome: str) -> None:
         """Drop the running test's tape; `outcome` is "passed", "failed" or "skipped"."""
         self.tape = None
+
+    def settled_cassettes(self) -> dict[Path, Cassette]:
+        """The cassettes this run wrote or found unchanged, by path (shapes only)."""
+        return {}
 
     def event_count(self) -> int:
         """How many database and HTTP crossings the running test made."""

@@ -5,8 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from msgpack import ExtType
+
 from seamrec.cassette.redact import Redactor
-from seamrec.cassette.store import budget_cut_seams, cassette_path, dump, load, write_atomic
+from seamrec.cassette.store import (
+    Cassette,
+    budget_cut_seams,
+    cassette_path,
+    dump,
+    loads,
+    shapes_only,
+    write_atomic,
+)
 from seamrec.config import Settings
 from seamrec.model.codec import pack, raw_tree
 from seamrec.runtime.calls import Finding
@@ -16,33 +26,39 @@ from seamrec.runtime.tape import Tape
 
 
 class CassetteWriter:
-    """Writes the cassettes of passed tests, counting what it did in `stats`."""
+    """Writes the cassettes of passed tests, counting what it did in `stats`; `settled`
+    keeps, by path, the shapes of every cassette this run left on disk (the end of the
+    run reads those from memory instead of reading the files back)."""
 
     def __init__(self, settings: Settings, stats: Stats, report: Report) -> None:
         self.settings = settings
         self.stats = stats
         self.report = report
+        self.settled: dict[Path, Cassette] = {}
+        self._scrubbed: dict[ExtType, ExtType] = {}  # redaction's memo for the whole run
 
     def write(self, tape: Tape) -> None:
         """Write `tape` as its test's cassette (unless only values changed), or remove
         the cassette of a test that crosses no seam any more."""
         path = cassette_path(self.settings.cassette_dir, tape.nodeid)
+        self.settled.pop(path, None)
         if not tape.call_count():
             if path.exists():
                 self._remove(path, tape.nodeid)
             return
-        cassette = Redactor.from_settings(self.settings).redact(tape.to_cassette(raw_tree))
-        cut = [s for s in budget_cut_seams(cassette) if s not in self.stats.budget_cut]
-        self.stats.budget_cut.extend(cut)
-        if path.exists():
-            try:
-                if load(path).signature() == cassette.signature():
-                    self.stats.unchanged += 1
-                    return
-            except Exception:  # a broken cassette, however broken, is simply replaced
-                pass
+        redactor = Redactor.from_settings(self.settings)
+        cassette = redactor.redact(tape.to_cassette(raw_tree), self._scrubbed)
+        data = dump(cassette)
+        if _BUDGET in data:  # a budget cut shows its reason in the bytes, shape or payload
+            cut = [s for s in budget_cut_seams(cassette) if s not in self.stats.budget_cut]
+            self.stats.budget_cut.extend(cut)
+        on_disk = self._on_disk(path, data, cassette)
+        if on_disk is not None:
+            self.stats.unchanged += 1
+            self.settled[path] = shapes_only(on_disk)
+            return
         try:
-            write_atomic(path, dump(cassette))
+            write_atomic(path, data)
         except OSError as exc:
             self.stats.write_errors.append(
                 f"{path}: could not be written ({exc.strerror}); make "
@@ -50,6 +66,25 @@ class CassetteWriter:
             )
             return
         self.stats.written += 1
+        self.settled[path] = shapes_only(cassette)
+
+    @staticmethod
+    def _on_disk(path: Path, data: bytes, cassette: Cassette) -> Cassette | None:
+        """The cassette at `path` when it already holds these shapes (only values changed,
+        the file stays as it is): `cassette` itself for the same bytes, else the file's
+        if its signature is the same; None when it must be written. A broken cassette,
+        however broken, is simply replaced."""
+        try:
+            old = path.read_bytes()
+        except OSError:
+            return None
+        if old == data:
+            return cassette
+        try:
+            found = loads(old, path=path)
+            return found if found.signature() == cassette.signature() else None
+        except Exception:
+            return None
 
     def _remove(self, path: Path, nodeid: str) -> None:
         """Delete the cassette of a passed test that crosses no seam any more, so the next
@@ -67,6 +102,9 @@ class CassetteWriter:
             )
             return
         self.stats.removed.append(nodeid)
+
+
+_BUDGET = b"budget"  # CutShape and CutNode reason of the per-call budget, as msgpack holds it
 
 
 def redacted_findings(settings: Settings, findings: list[Finding]) -> list[Finding]:
