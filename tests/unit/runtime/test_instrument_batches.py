@@ -18,7 +18,7 @@ import pytest
 
 from seamrec.config import settings_from_table
 from seamrec.runtime.session import Mode, SeamSession
-from seamrec.runtime.wrappers import SeamWrapper
+from seamrec.runtime.wrappers import is_seam_wrapper
 
 PACKAGE = "batchpkg"
 
@@ -148,7 +148,7 @@ def test_what_a_nested_module_registered_reaches_its_wrappers(session: SeamSessi
         f"{PACKAGE}.helpers:plain",
         f"{PACKAGE}.helpers:on_saved",
     ] == calls
-    assert type(views.plain) is SeamWrapper  # taken from helpers after it was wrapped
+    assert is_seam_wrapper(views.plain)  # taken from helpers after it was wrapped
     assert {} == session.instrumenter.report.unredirected
 
 
