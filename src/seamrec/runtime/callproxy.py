@@ -61,7 +61,7 @@ class SeamCall:
         own(self, "seam", seam)
         own(self, "_seamrec_dispatcher", dispatcher)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, /, *args: Any, **kwargs: Any) -> Any:  # a keyword may be `self`
         try:
             scope = _getframe(1).f_globals
         except ValueError:  # no Python caller: no module crossed anything
