@@ -17,6 +17,7 @@ import importlib.abc
 import importlib.machinery
 import sys
 import types
+from threading import get_ident
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -118,8 +119,10 @@ class Instrumenter:
         self._seen: set[str] = set()
         self._depth = caller_frame_depth()
         self._in_boundaries = functools.lru_cache(maxsize=4096)(self._boundary_module)
-        self._pending: list[_Pending] = []  # modules whose references wait for a walk
-        self._deferring = 0  # batches open (see `batch`)
+        # per thread (its id): the modules whose references wait for a walk, and how many
+        # batches it has open (see `batch`); one thread's import never waits for another's
+        self._pending: dict[int, list[_Pending]] = {}
+        self._deferring: dict[int, int] = {}
 
     def _boundary_module(self, module: str) -> bool:
         return in_packages(module, self.boundaries)
@@ -208,28 +211,36 @@ class Instrumenter:
         callables = [(c.value, w) for c, w in replaced if c.kind == "callable"]
         namespace = None if self.is_library(name) else vars(module)
         if callables or namespace is not None:
-            self._pending.append(_Pending(module, candidates, replaced, callables, namespace))
-            if not self._deferring:
-                self._redirect_pending()
+            item = _Pending(module, candidates, replaced, callables, namespace)
+            ident = get_ident()
+            if self._deferring.get(ident):
+                self._pending.setdefault(ident, []).append(item)
+            else:
+                self._redirect_pending([item])
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
-        """Modules instrumented inside (nested imports, the modules of a catch-up) have
-        the references to their seams redirected together when the outermost batch
-        ends: one walk over the heap instead of one per module. Their seams are wrapped
+        """Modules this thread instruments inside (nested imports, the modules of a
+        catch-up) have the references to their seams redirected together when its
+        outermost batch ends: one walk over the heap instead of one per module (another
+        thread's batches are its own). Their seams are wrapped
         at once as before, so a module importing them meanwhile takes the wrappers."""
-        self._deferring += 1
+        ident = get_ident()
+        self._deferring[ident] = self._deferring.get(ident, 0) + 1
         try:
             yield
         finally:
-            self._deferring -= 1
-            if not self._deferring and self._pending:
-                self._redirect_pending()
+            left = self._deferring.pop(ident) - 1
+            if left:
+                self._deferring[ident] = left
+            else:
+                pending = self._pending.pop(ident, None)
+                if pending:
+                    self._redirect_pending(pending)
 
-    def _redirect_pending(self) -> None:
+    def _redirect_pending(self, pending: list[_Pending]) -> None:
         """Redirect the references to the seams of the pending modules (one walk), then
         wrap the functions of theirs that only a registry holds."""
-        pending, self._pending = self._pending, []
         try:
             callables = [pair for item in pending for pair in item.callables]
             namespaces = [item.namespace for item in pending if item.namespace is not None]
