@@ -17,10 +17,10 @@ import importlib.abc
 import importlib.machinery
 import sys
 import types
-from threading import get_ident
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from threading import get_ident
 from typing import Any, Protocol, cast
 
 import wrapt
