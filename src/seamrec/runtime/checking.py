@@ -203,6 +203,8 @@ class CheckStrategy(Strategy):
             if replayed is None:  # matched once per seam and set of replay patterns
                 replayed = self._replayed[seam.id] = self.expected.replays(seam.id)
             made.replayed = replayed
+            if tape is not self.tape:  # a late call of an ended test: never the next test's
+                return made
             state = self._seams.setdefault(seam.id, made)
         return state
 
