@@ -63,7 +63,10 @@ def paused_after_reading_the_tape(checker: CheckStrategy, paused: threading.Even
     return threading.Thread(target=call), resume
 
 
-def test_a_late_call_of_the_last_test_takes_no_position_of_the_next(tmp_path: Path) -> None:
+def second_tests_findings(tmp_path: Path, second_calls_first: bool) -> list[Any]:
+    """The findings of the second test, while a call of the first test (on another thread)
+    read its tape before the first test ended and goes on once the second has begun (and,
+    if `second_calls_first`, made its own call of the seam)."""
     record(tmp_path, FIRST)
     record(tmp_path, SECOND)
     settings = settings_from_table({"boundaries": ["app"]}, rootdir=tmp_path)
@@ -78,15 +81,21 @@ def test_a_late_call_of_the_last_test_takes_no_position_of_the_next(tmp_path: Pa
         checker.judge(run_stats.TestOutcome(FIRST))
         checker.finish("passed")
         checker.begin(SECOND, ())
+        if second_calls_first:
+            checker.crossing(FETCH, "tests.test_app", fetch, None, (0,), {})
     finally:
         resume.set()
         late.join(30)
-    checker.crossing(FETCH, "tests.test_app", fetch, None, (0,), {})
+    if not second_calls_first:
+        checker.crossing(FETCH, "tests.test_app", fetch, None, (0,), {})
     outcome = run_stats.TestOutcome(SECOND)
     checker.judge(outcome)
     checker.finish("passed")
+    return [(f.seam, f.index, f.part) for f in outcome.findings]
 
-    assert [] == [(f.seam, f.index, f.part) for f in outcome.findings]
+
+def test_a_late_call_of_the_last_test_takes_no_position_of_the_next(tmp_path: Path) -> None:
+    assert [] == second_tests_findings(tmp_path, second_calls_first=False)
 
 
 @pytest.mark.xfail(
@@ -98,26 +107,4 @@ def test_a_late_call_of_the_last_test_takes_no_position_of_the_next(tmp_path: Pa
 def test_a_late_call_takes_no_position_of_a_seam_the_next_test_has_called(
     tmp_path: Path,
 ) -> None:
-    record(tmp_path, FIRST)
-    record(tmp_path, SECOND)
-    settings = settings_from_table({"boundaries": ["app"]}, rootdir=tmp_path)
-    checker = CheckStrategy(settings, Stats(), Report())
-    checker.begin(FIRST, ())
-    checker.crossing(FETCH, "tests.test_app", fetch, None, (0,), {})
-    paused = threading.Event()
-    late, resume = paused_after_reading_the_tape(checker, paused)
-    late.start()
-    try:
-        assert paused.wait(30)
-        checker.judge(run_stats.TestOutcome(FIRST))
-        checker.finish("passed")
-        checker.begin(SECOND, ())
-        checker.crossing(FETCH, "tests.test_app", fetch, None, (0,), {})
-    finally:
-        resume.set()
-        late.join(30)
-    outcome = run_stats.TestOutcome(SECOND)
-    checker.judge(outcome)
-    checker.finish("passed")
-
-    assert [] == [(f.seam, f.index, f.part) for f in outcome.findings]
+    assert [] == second_tests_findings(tmp_path, second_calls_first=True)
