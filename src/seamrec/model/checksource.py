@@ -181,7 +181,7 @@ class Writer:
         for variable, union in zip(variables, unions, strict=True):
             if union and union[0][0] == "self":
                 name = self.const(union[0][1])
-                root.add(1, f"if not type_path({variable} if isinstance({variable}, type)")
+                root.add(1, f"if not type_path({variable} if issubclass(type({variable}), type)")
                 root.add(2, f"else type({variable})) == {name}: return False")
             else:
                 self.one(union, variable, root, 1, None)

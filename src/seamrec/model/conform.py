@@ -219,7 +219,7 @@ def _self_check(shape: Shape) -> Check:
 
     def check(column: list[Any]) -> bool:
         value = column[0]
-        cls = value if isinstance(value, type) else type(value)
+        cls = value if issubclass(type(value), type) else type(value)  # never its __class__
         return bool(type_path(cls) == name)
 
     return check

@@ -478,7 +478,8 @@ def leaf_of_subclass(cls: type) -> Shape:
 
 def self_shape(value: object) -> Shape:
     """`self`/`cls` are recorded as their type name only."""
-    cls = value if isinstance(value, type) else type(value)
+    # type() only: a lazy object or a proxy runs code to answer `__class__`
+    cls: type = value if issubclass(type(value), type) else type(value)  # type: ignore[assignment]
     return ("self", type_path(cls))
 
 
