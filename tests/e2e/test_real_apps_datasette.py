@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import LayeredApp, fresh_project
+from helpers import LayeredApp, fresh_project, seamrec_summary
 
 PYPROJECT = """\
 [tool.pytest.ini_options]
@@ -133,3 +133,103 @@ def hooks():
     assert "seamrec." not in contract
     assert "  return[*]: method (opaque)\n" in contract
     app.check().assert_outcomes(passed=3)
+
+
+POOL_FILES = {
+    "dsapp/sql_functions.py": '''\
+"""A plugin hook run once per new connection."""
+
+
+def prepare_connection(conn):
+    conn["functions"] = ["upper"]
+    return len(conn["functions"])
+''',
+    "dsapp/db.py": '''\
+"""One connection per thread, prepared by the hook on its first use in that thread."""
+
+import threading
+
+from dsapp import sql_functions
+
+_local = threading.local()
+
+
+def connection(name):
+    conn = getattr(_local, "conn", None)
+    if conn is None:
+        conn = _local.conn = {"name": name}
+        sql_functions.prepare_connection(conn)
+    return conn
+''',
+    "dsapp/pool.py": '''\
+"""Queries run in a thread pool, as datasette runs them: how many threads get a
+connection is up to the scheduler (here: WORKERS, each task waiting for the others)."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from dsapp import db
+
+WORKERS = 2
+
+
+def run_all():
+    barrier = threading.Barrier(WORKERS)
+
+    def work(i):
+        barrier.wait()
+        return db.connection("main")["name"]
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return list(pool.map(work, range(WORKERS)))
+''',
+    "tests/test_pool.py": """\
+from dsapp import pool
+
+
+def test_queries_in_a_pool():
+    assert set(pool.run_all()) == {"main"}
+""",
+}
+
+
+@pytest.fixture
+def pooled(app: LayeredApp) -> LayeredApp:
+    """The app with a thread pool whose threads each prepare a connection."""
+    for path, source in POOL_FILES.items():
+        app.write(path, source)
+    return app
+
+
+def test_a_per_thread_setup_called_more_or_less_often_in_a_pool_is_no_drift(
+    pooled: LayeredApp,
+) -> None:
+    pooled.record().assert_outcomes(passed=3)
+
+    for workers in ("3", "1"):
+        pooled.edit("dsapp/pool.py", "WORKERS = 2", f"WORKERS = {workers}")
+        check = pooled.check()
+        check.assert_outcomes(passed=3)
+        assert "0 tests drifted" in "\n".join(seamrec_summary(check))
+        pooled.edit("dsapp/pool.py", f"WORKERS = {workers}", "WORKERS = 2")
+
+
+def test_a_pooled_setup_that_changed_its_shape_or_stopped_is_still_drift(
+    pooled: LayeredApp,
+) -> None:
+    pooled.record().assert_outcomes(passed=3)
+    pooled.edit("dsapp/pool.py", "WORKERS = 2", "WORKERS = 3")
+    pooled.edit("dsapp/sql_functions.py", 'return len(conn["functions"])', 'return conn["functions"]')
+
+    changed = pooled.check()
+
+    changed.assert_outcomes(passed=2, failed=1)
+    changed.stdout.fnmatch_lines(["*dsapp.sql_functions:prepare_connection*return*", "*int*list*"])
+
+    pooled.edit("dsapp/sql_functions.py", 'return conn["functions"]', 'return len(conn["functions"])')
+    pooled.edit("dsapp/db.py", "        sql_functions.prepare_connection(conn)\n", "")
+
+    stopped = pooled.check()
+
+    stopped.assert_outcomes(passed=2, failed=1)
+    stopped.stdout.fnmatch_lines(["*dsapp.sql_functions:prepare_connection  call missing*"])

@@ -37,6 +37,8 @@ class Tape:
         self._sequence = 0
         self._lock = threading.Lock()
         self._nesting = NestingRecorder() if nesting else None
+        self._owner = threading.get_ident()  # the thread running the test
+        self.pooled: set[str] = set()  # seams called from another thread (a worker pool)
 
     def allocate(self, seam: str, parent: Parent | None = None) -> tuple[int, int]:
         """Next position of `seam` in this test and the global sequence number; when
@@ -44,6 +46,8 @@ class Tape:
         with self._lock:
             index = self._counts.get(seam, 0)
             self._counts[seam] = index + 1
+            if threading.get_ident() != self._owner:
+                self.pooled.add(seam)
             sequence = self._sequence
             self._sequence = sequence + 1
             if self._nesting is not None:
