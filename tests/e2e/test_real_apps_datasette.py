@@ -219,14 +219,18 @@ def test_a_pooled_setup_that_changed_its_shape_or_stopped_is_still_drift(
 ) -> None:
     pooled.record().assert_outcomes(passed=3)
     pooled.edit("dsapp/pool.py", "WORKERS = 2", "WORKERS = 3")
-    pooled.edit("dsapp/sql_functions.py", 'return len(conn["functions"])', 'return conn["functions"]')
+    pooled.edit(
+        "dsapp/sql_functions.py", 'return len(conn["functions"])', 'return conn["functions"]'
+    )
 
     changed = pooled.check()
 
     changed.assert_outcomes(passed=2, failed=1)
     changed.stdout.fnmatch_lines(["*dsapp.sql_functions:prepare_connection*return*", "*int*list*"])
 
-    pooled.edit("dsapp/sql_functions.py", 'return conn["functions"]', 'return len(conn["functions"])')
+    pooled.edit(
+        "dsapp/sql_functions.py", 'return conn["functions"]', 'return len(conn["functions"])'
+    )
     pooled.edit("dsapp/db.py", "        sql_functions.prepare_connection(conn)\n", "")
 
     stopped = pooled.check()
