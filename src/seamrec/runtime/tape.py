@@ -20,6 +20,8 @@ from seamrec.runtime.calls import UNFINISHED, Finding, LiveCall
 
 __all__ = ["UNFINISHED", "Finding", "LiveCall", "Tape", "yield_shape"]
 
+_thread_id = threading.get_ident
+
 
 class Tape:
     """Calls of one test, in order, per seam."""
@@ -46,7 +48,7 @@ class Tape:
         with self._lock:
             index = self._counts.get(seam, 0)
             self._counts[seam] = index + 1
-            if threading.get_ident() != self._owner:
+            if _thread_id() != self._owner:
                 self.pooled.add(seam)
             sequence = self._sequence
             self._sequence = sequence + 1
