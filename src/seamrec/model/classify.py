@@ -68,9 +68,18 @@ def per_type(compute: Callable[[type], _T]) -> Callable[[type], _T]:
     return lookup
 
 
+SHOWN_AS = "__seamrec_shown_as__"
+"""The class attribute naming the type path a stand-in class shows (see `type_path`)."""
+
+
 @per_type
 def type_path(cls: type) -> str:
-    """`module.Qualname` of a class; builtins by bare name."""
+    """`module.Qualname` of a class; builtins by bare name. A class that stands in for
+    another (seamrec's own seam wrappers) names, in its own `__dict__` under
+    `SHOWN_AS`, the type path it shows: a wrapped function records as `function`."""
+    shown = vars(cls).get(SHOWN_AS)
+    if type(shown) is str:
+        return shown
     module = cls.__module__
     if module == "builtins":
         return cls.__qualname__
