@@ -32,19 +32,27 @@ def can_render_json(rows):
 '''
 
 APP = '''\
-"""The app object: a registry of renderers, some of them seams, some local lambdas."""
+"""The app's settings: a registry of renderers, some of them seams, some local lambdas.
+A dataclass, so data that is walked (an app object that is a service is recorded by
+its plain fields only, and its registry as `dict (opaque)`)."""
+
+from dataclasses import dataclass, field
 
 from dsapp import renderers
 
 
+def _renderers():
+    return {
+        "json": (renderers.render_json, renderers.can_render_json),
+        "text": (lambda rows: str(rows), lambda rows: True),
+    }
+
+
+@dataclass
 class App:
-    def __init__(self):
-        self.page_size = 10
-        self.renderers = {
-            "json": (renderers.render_json, renderers.can_render_json),
-            "text": (lambda rows: str(rows), lambda rows: True),
-        }
-        self.plugins = [renderers.render_json]
+    page_size: int = 10
+    renderers: dict = field(default_factory=_renderers)
+    plugins: list = field(default_factory=lambda: [renderers.render_json])
 '''
 
 HOOKS = '''\
@@ -100,7 +108,11 @@ def test_a_seam_function_held_in_a_registry_records_as_a_function(app: LayeredAp
 
 
 def test_a_bound_seam_method_in_a_payload_records_as_a_method(app: LayeredApp) -> None:
-    app.edit("dsapp/app.py", "self.plugins = [renderers.render_json]", "self.plugins = []")
+    app.edit(
+        "dsapp/app.py",
+        "field(default_factory=lambda: [renderers.render_json])",
+        "field(default_factory=list)",
+    )
     app.write(
         "dsapp/app.py",
         (app.root / "dsapp/app.py").read_text()
