@@ -26,6 +26,9 @@ benchmarks/.work/real/<project>/logs/ for reading the drift messages.
 --quick: flaskr only, one run of each mode (plain, record, check).
 Runs cache bytecode (PYTHONDONTWRITEBYTECODE is removed for them), as on a developer's
 machine. benchmarks/real_ab.py A/Bs two seamrec sources on one project.
+datasette runs only when named (`--only datasette`: its suite takes many minutes); its
+sdist has no test fixtures, so its tree is `git archive 0.65.2` of a local clone named by
+SEAMREC_GIT_DATASETTE (a .git directory).
 """
 
 from __future__ import annotations
@@ -73,6 +76,14 @@ class Project:
     install_self: bool = True  # pip install -e the project root
     what: str = ""
     extra_config: dict[str, Any] = field(default_factory=dict)
+    # [tool.pytest.ini_options] written next to our table, for a project whose sdist
+    # ships no pytest configuration of its own (it runs its tests another way)
+    pytest_options: dict[str, Any] = field(default_factory=dict)
+    # A project whose sdist lacks its test fixtures runs from a tag of its repository
+    # instead: `git archive <git_tag>` of the local clone named by the environment
+    # variable SEAMREC_GIT_<NAME> (e.g. SEAMREC_GIT_DATASETTE=~/src/datasette/.git).
+    git_tag: str = ""
+    slow: bool = False  # run only when named with --only
 
 
 PROJECTS: dict[str, Project] = {
@@ -134,9 +145,61 @@ PROJECTS: dict[str, Project] = {
             deps=("pytest==8.4.2", "hypothesis", "cogapp", "click<8.5"),
             what="library + CLI on sqlite3",
         ),
+        Project(
+            name="django-filter",
+            sdist="django-filter==26.2",
+            boundaries=("django_filters",),
+            tests=(
+                "tests/test_filtering.py",
+                "tests/test_views.py",
+                "tests/test_forms.py",
+                "tests/rest_framework",
+            ),
+            deps=(
+                "django==5.2.8",
+                "djangorestframework==3.16.1",
+                "pytest==8.4.2",
+                "pytest-django==4.11.1",
+            ),
+            what="Django filter sets, class-based views and a DRF backend on SQLite",
+            # the sdist runs its tests with runtests.py; pytest-django needs the settings
+            pytest_options={"DJANGO_SETTINGS_MODULE": "tests.settings", "pythonpath": ["."]},
+        ),
+        Project(
+            name="datasette",
+            sdist="datasette==0.65.2",
+            git_tag="0.65.2",
+            slow=True,
+            boundaries=("datasette",),
+            tests=(
+                "tests/test_api.py",
+                "tests/test_internals_database.py",
+                "tests/test_canned_queries.py",
+                "tests/test_facets.py",
+                "tests/test_filters.py",
+                "tests/test_csv.py",
+                "tests/test_internals_datasette.py",
+            ),
+            deps=(
+                "pytest==9.2.0",
+                "pytest-asyncio==1.5.0",
+                "pytest-timeout==2.4.0",
+                "beautifulsoup4",
+                "trustme",
+                "cogapp",
+            ),
+            what="ASGI app on sqlite3: async views, a thread pool, pluggy hooks",
+            # its vendored copy of pint is a library, not the app
+            extra_config={"exclude": ["datasette.vendored*:*"]},
+        ),
     )
 }
 QUICK = ("flaskr",)
+
+
+def git_variable(project: Project) -> str:
+    """The environment variable naming the local clone of a git-sourced project."""
+    return "SEAMREC_GIT_" + re.sub(r"\W", "_", project.name).upper()
 
 
 # ---------------------------------------------------------------- environment
@@ -153,6 +216,8 @@ def _pip(python: Path, *args: str | Path) -> None:
 
 def sdist_dir(project: Project) -> Path:
     """Download and unpack the project's sdist (once); the unpacked top directory."""
+    if project.git_tag:
+        return git_tree(project)
     DOWNLOAD.mkdir(parents=True, exist_ok=True)
     name, _, version = project.sdist.partition("==")
     spelled = "[-_]".join(re.escape(part) for part in re.split(r"[-_]", name))
@@ -183,6 +248,26 @@ def sdist_dir(project: Project) -> Path:
     if not top.exists():
         with tarfile.open(archive_path) as archive:
             archive.extractall(target, filter="data")
+    return top
+
+
+def git_tree(project: Project) -> Path:
+    """`git archive` of the project's tag from its local clone (once)."""
+    top = REAL / project.name / f"{project.name}-{project.git_tag}"
+    if not top.exists():
+        clone = os.environ.get(git_variable(project))
+        if not clone:
+            raise SystemExit(
+                f"{project.name}: its sdist has no test fixtures; set {git_variable(project)} "
+                f"to a local clone of its repository (tag {project.git_tag} is archived)"
+            )
+        top.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "--git-dir", clone, "archive", project.git_tag],
+            check=True,
+            capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "x", "-C", str(top)], input=archive, check=True)
     return top
 
 
@@ -221,6 +306,9 @@ def write_config(project: Project, root: Path) -> None:
     table.update(project.extra_config)
     lines = [f"{key} = {json.dumps(value)}" for key, value in table.items()]
     text = original.read_text().rstrip("\n")
+    if project.pytest_options:
+        options = [f"{key} = {json.dumps(value)}" for key, value in project.pytest_options.items()]
+        text += "\n\n[tool.pytest.ini_options]\n" + "\n".join(options)
     pyproject.write_text(f"{text}\n\n{MARKER}\n[tool.seamrec]\n" + "\n".join(lines) + "\n")
 
 
@@ -693,7 +781,7 @@ def main() -> None:
     )
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     options = parser.parse_args()
-    names = list(QUICK if options.quick else PROJECTS)
+    names = list(QUICK if options.quick else (n for n, p in PROJECTS.items() if not p.slow))
     if options.only:
         names = [n.strip() for n in options.only.split(",")]
         unknown = [n for n in names if n not in PROJECTS]

@@ -68,10 +68,26 @@ def per_type(compute: Callable[[type], _T]) -> Callable[[type], _T]:
     return lookup
 
 
+SHOWN_AS = "__seamrec_shown_as__"
+"""The class attribute naming the type path a stand-in class shows (see `type_path`)."""
+
+
+def module_of(cls: type) -> str:
+    """The module `cls` names; "" when its `__module__` is not a string (a stand-in class,
+    such as seamrec's pure call proxy, may forward `__module__` with a property)."""
+    module = cls.__module__
+    return module if type(module) is str else ""
+
+
 @per_type
 def type_path(cls: type) -> str:
-    """`module.Qualname` of a class; builtins by bare name."""
-    module = cls.__module__
+    """`module.Qualname` of a class; builtins by bare name. A class that stands in for
+    another (seamrec's own seam wrappers) names, in its own `__dict__` under
+    `SHOWN_AS`, the type path it shows: a wrapped function records as `function`."""
+    shown = vars(cls).get(SHOWN_AS)
+    if type(shown) is str:
+        return shown
+    module = module_of(cls)
     if module == "builtins":
         return cls.__qualname__
     return f"{module}.{cls.__qualname__}"
@@ -142,7 +158,7 @@ class Classifier:
         """True when `cls` is defined in a boundary module."""
         if self.boundaries is None:
             return True
-        return in_packages(cls.__module__, self.boundaries)
+        return in_packages(module_of(cls), self.boundaries)
 
     def _override(self, cls: type) -> bool | None:
         """True: listed in record_types; False: in opaque_types; None: neither."""
@@ -222,7 +238,7 @@ def standard_kind(cls: type) -> Kind | None:
         return Kind.OPAQUE
     if issubclass(cls, Mapping):
         return Kind.MAPPING
-    if cls.__module__.partition(".")[0] in _STDLIB_ROOTS:
+    if module_of(cls).partition(".")[0] in _STDLIB_ROOTS:
         return Kind.OPAQUE
     return None
 
@@ -247,7 +263,7 @@ def sa_row(cls: type) -> bool:
 
 def _django_queryset(cls: type) -> bool:
     return any(
-        base.__name__ == "QuerySet" and base.__module__.startswith("django.")
+        base.__name__ == "QuerySet" and module_of(base).startswith("django.")
         for base in cls.__mro__
     )
 
@@ -277,7 +293,7 @@ def _lazy_proxy(cls: type) -> bool:
 
 def callable_only(cls: type) -> bool:
     """Functions, methods and other callables defined in C carry no data of their own."""
-    return cls.__module__ == "builtins" and _has_attr(cls, "__call__")
+    return module_of(cls) == "builtins" and _has_attr(cls, "__call__")
 
 
 def _has_attr(cls: type, name: str) -> bool:
@@ -326,7 +342,7 @@ def declared_fields(cls: type) -> tuple[str, ...] | None:
 
 def _is_pydantic(cls: type) -> bool:
     return any(
-        base.__name__ == "BaseModel" and base.__module__.startswith("pydantic")
+        base.__name__ == "BaseModel" and module_of(base).startswith("pydantic")
         for base in cls.__mro__
     )
 
@@ -337,7 +353,7 @@ def orm_columns(cls: type) -> tuple[str, ...] | None:
     instance), or None for other classes."""
     mapper = _static(cls, "__mapper__")
     kind = type(mapper)
-    if kind.__name__ != "Mapper" or not kind.__module__.startswith("sqlalchemy."):
+    if kind.__name__ != "Mapper" or not module_of(kind).startswith("sqlalchemy."):
         return None
     try:
         return tuple(str(p.key) for p in cast(Any, mapper).column_attrs)

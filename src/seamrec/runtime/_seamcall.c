@@ -366,6 +366,15 @@ PyInit__seamcall(void)
     if (PyType_Ready(&SeamCallType) < 0) {
         return NULL;
     }
+    /* classify.SHOWN_AS: a shape never names seamrec's own type, a held seam is a function */
+    PyObject *shown = PyUnicode_InternFromString("function");
+    if (shown == NULL ||
+        PyDict_SetItemString(SeamCallType.tp_dict, "__seamrec_shown_as__", shown) < 0) {
+        Py_XDECREF(shown);
+        return NULL;
+    }
+    Py_DECREF(shown);
+    PyType_Modified(&SeamCallType);
     PyObject *module = PyModule_Create(&seamcall_module);
     if (module == NULL) {
         return NULL;

@@ -34,6 +34,8 @@ _getframe = sys._getframe
 class SeamCall:
     """A plain function seam, in pure Python: the call's caller decides (see the module)."""
 
+    __seamrec_shown_as__ = "function"  # classify.SHOWN_AS: shapes never name seamrec's type
+
     __slots__ = (
         "__weakref__",
         "__wrapped__",

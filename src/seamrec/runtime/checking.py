@@ -5,6 +5,7 @@ verdict is given when its call phase ends."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from threading import get_ident
 from typing import Any, ClassVar
 
 from seamrec.cassette.store import Call, Cassette, Run, cassette_path, load
@@ -159,6 +160,8 @@ class CheckStrategy(Strategy):
             if not state.function:
                 return super().run(seam, caller, wrapped, instance, args, kwargs)
             index = next(state.positions)
+            if get_ident() != tape.owner:  # a worker thread's call (see Verdict)
+                tape.pooled.add(seam.id)
             if kwargs or len(args) != state.arity:
                 names, values = seam.bind(instance, args, kwargs)
             elif state.has_self:
@@ -237,6 +240,8 @@ class CheckStrategy(Strategy):
         if state is None:
             state = self._seam_state(tape, seam)
         index = next(state.positions)
+        if get_ident() != tape.owner:  # a worker thread's call (see Verdict)
+            tape.pooled.add(seam.id)
         sequence = next(self._sequence)
         names, values = state.bind(instance, args, kwargs)
         start, end, expected, _, _ = state.window
@@ -373,6 +378,8 @@ class CheckStrategy(Strategy):
             return wrapped(*args, **kwargs)
         try:
             index = next(state.positions)
+            if get_ident() != tape.owner:  # a worker thread's call (see Verdict)
+                tape.pooled.add(seam.id)
             names, values = state.bind(instance, args, kwargs)
             start, end, expected, fits_args, _ = state.window
             if not start <= index < end:
@@ -435,6 +442,8 @@ class CheckStrategy(Strategy):
             if state is None:
                 state = self._seam_state(tape, seam)
             index = next(state.positions)
+            if get_ident() != tape.owner:  # a worker thread's call (see Verdict)
+                tape.pooled.add(seam.id)
             names, values = seam.positional, [value]
             start, end, expected, fits_args, _ = state.window
             if not start <= index < end:

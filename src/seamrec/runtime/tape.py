@@ -26,6 +26,8 @@ from seamrec.runtime.calls import UNFINISHED, Finding, LiveCall
 
 __all__ = ["UNFINISHED", "Finding", "LiveCall", "Tape", "yield_shape"]
 
+_thread_id = threading.get_ident
+
 
 class Tape:
     """Calls of one test, in order, per seam."""
@@ -43,17 +45,23 @@ class Tape:
         self._sequence = itertools.count()
         self._lock = threading.Lock()
         self._nesting = NestingRecorder() if nesting else None
+        self.owner = threading.get_ident()  # the thread running the test
+        self.pooled: set[str] = set()  # seams called from another thread (a worker pool)
 
     def allocate(self, seam: str, parent: Parent | None = None) -> tuple[int, int]:
         """Next position of `seam` in this test and the global sequence number; when
         recording, `parent` is the call this one is made in."""
         if self._nesting is None:
+            if _thread_id() != self.owner:
+                self.pooled.add(seam)
             return next(self.positions(seam)), next(self._sequence)
         with self._lock:
             positions = self._positions.get(seam)
             if positions is None:
                 positions = self._positions[seam] = itertools.count()
             index = next(positions)
+            if _thread_id() != self.owner:
+                self.pooled.add(seam)
             nest = self._nesting.top_level.get(seam) if parent is None else None
             if nest is None:
                 self._nesting.add(seam, parent)

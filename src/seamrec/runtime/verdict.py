@@ -14,7 +14,7 @@ from typing import Any
 
 from seamrec.cassette.store import Run
 from seamrec.model.shape import compatible
-from seamrec.runtime.align import align
+from seamrec.runtime.align import Alignment, align
 from seamrec.runtime.calls import Finding, LiveCall
 from seamrec.runtime.expected import Expected
 from seamrec.runtime.tape import Tape, yield_shape
@@ -191,6 +191,8 @@ class Verdict:
         )
         if alignment is None:
             return False
+        if self._scheduled_count(seam, alignment, shapes, rec):
+            return True
         for i, j in alignment.changed:
             self._report_pair(seam, odd.get(i), shapes[i], j, rec[j], recorded)
         for first, count in _blocks(alignment.extra):
@@ -210,6 +212,23 @@ class Verdict:
         for first, count in _blocks(alignment.missing):
             missing.append(Finding(seam, first, "missing", count=count, recorded_total=recorded))
         return True
+
+    def _scheduled_count(
+        self, seam: str, alignment: Alignment, live: list[Run | None], recorded: list[Run | None]
+    ) -> bool:
+        """True when the calls of `seam` differ only in how many there were, and the seam
+        was called from worker threads: a per-thread setup (a connection's first use in
+        each thread of a pool) runs as often as the scheduler hands work to new threads.
+        Every extra live call fits some recorded call and every missing recorded call is
+        fitted by some live call; a seam no longer called at all is still reported."""
+        extra, missing = alignment.extra, alignment.missing
+        if seam not in self.tape.pooled or alignment.changed or not (extra or missing):
+            return False
+        kinds = list({id(run): run for run in recorded}.values())  # a run of calls: one Run
+        live_kinds = list({id(run): run for run in live}.values())
+        return all(any(_fits_shapes(r, live[i]) for r in kinds) for i in extra) and all(
+            any(_fits_shapes(recorded[j], shape) for shape in live_kinds) for j in missing
+        )
 
     def _report_pair(
         self,

@@ -69,6 +69,8 @@ else:
 class SeamBoundWrapper(_BoundFunctionWrapper):
     """A wrapped method bound to its instance; pickles and copies like a bound method."""
 
+    __seamrec_shown_as__ = "method"  # classify.SHOWN_AS: shapes never name seamrec's type
+
     def __copy__(self) -> SeamBoundWrapper:
         return self
 
@@ -104,6 +106,7 @@ class SeamWrapper(_FunctionWrapper, metaclass=_SeamWrapperType):
     """A wrapt FunctionWrapper that knows its seam and survives copy and pickle."""
 
     __bound_function_wrapper__ = SeamBoundWrapper
+    __seamrec_shown_as__ = "function"  # classify.SHOWN_AS: shapes never name seamrec's type
 
     def __init__(self, wrapped: Any, wrapper: Any, seam: Seam) -> None:
         super().__init__(wrapped, wrapper)
