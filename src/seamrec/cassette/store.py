@@ -395,6 +395,13 @@ def loads(data: bytes, *, path: Path, payloads: bool = True) -> Cassette:
             f"has format version {header.get('version')!r}; this seamrec reads version {VERSION}",
             path=path,
         )
+    body_start = unpacker.tell()
+    try:
+        fast = _fast_body(data, body_start, checked)
+    except Exception:  # any doubt: the full read below says what is wrong, and where
+        fast = None
+    if fast is not None:
+        return fast
     try:
         body = unpacker.unpack()
     except Exception as exc:
@@ -450,11 +457,62 @@ _DECODED_MAX = 4_096
 _DECODED_BYTES = 2_048  # larger ext values are decoded each time (bounds the memory held)
 
 
-def _from_body(body: Any, payloads: bool = True) -> Cassette:
+def _fast_body(data: bytes, start: int, checked: _ExtCheck | None) -> Cassette | None:
+    """The cassette of a well-formed body at `data[start:]`, its shape table read entry
+    by entry: an entry whose bytes were read before (in any cassette of the run) is the
+    checked shape they gave, found by those bytes without being unpacked or packed again
+    (so identical shapes are the same object across a suite's cassettes). Raises (or
+    gives None) on anything else; `loads` then reads the body the full way, which gives
+    the same cassette or says what is wrong."""
+    unpacker = msgpack.Unpacker(
+        raw=False,
+        strict_map_key=False,
+        max_buffer_size=len(data),
+        ext_hook=_ext_value if checked is None else checked,
+    )
+    unpacker.feed(data)
+    unpacker.skip()  # the header, checked by `loads`
+    if unpacker.tell() != start:
+        return None
+    body: dict[Any, Any] = {}
+    shapes: list[Shape] | None = None
+    for _ in range(unpacker.read_map_header()):
+        key = unpacker.unpack()
+        if key == "shapes" and key not in body:
+            shapes = []
+            for _ in range(unpacker.read_array_header()):
+                first = unpacker.tell()
+                unpacker.skip()
+                shapes.append(_shape_from_bytes(data[first : unpacker.tell()]))
+            body[key] = shapes
+        elif key in body:
+            return None  # a key given twice: the full read keeps the last one
+        else:
+            body[key] = unpacker.unpack()
+    if unpacker.tell() != len(data) or shapes is None:
+        return None
+    return _from_body(body, checked is not None and checked.failed, shapes)
+
+
+def _shape_from_bytes(raw: bytes) -> Shape:
+    """The checked shape of one shape-table entry, by its msgpack bytes."""
+    known = _READ.get(raw)
+    if known is not None:
+        return known
+    value = msgpack.unpackb(raw, raw=False, strict_map_key=False, ext_hook=_ext_value)
+    known = _valid_shape(value)
+    if len(_READ) >= _CHECKED_MAX:
+        _READ.clear()
+    _READ[raw] = known
+    return known
+
+
+def _from_body(body: Any, payloads: bool = True, shapes: list[Shape] | None = None) -> Cassette:
     if not isinstance(body, dict):
         raise TypeError("body is not a map")
     test = _typed(body["test"], str)
-    shapes = [_valid_shape(s) for s in _typed(body["shapes"], list)]
+    if shapes is None:  # else read and checked already
+        shapes = [_valid_shape(s) for s in _typed(body["shapes"], list)]
     calls = []
     for entry in _typed(body["calls"], list):
         seam, caller, index, args_ref, outcome, result_ref, args, result = _typed(entry, list)
