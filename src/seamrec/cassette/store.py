@@ -21,6 +21,7 @@ existed lack it (``Cassette.nesting`` is None) and are read as before.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 import re
@@ -263,6 +264,7 @@ def _has_cut(tree: Any, reason: str | None = None) -> bool:
 _CUT_CODE = bytes([Ext.CUT])
 
 
+@functools.lru_cache(maxsize=8)  # asked at a test's start and end, by session and strategy
 def cassette_path(cassette_dir: Path, nodeid: str) -> Path:
     """Where the cassette of a test lives: mirrors the test file's path, one file per test."""
     file_part, _, rest = nodeid.partition("::")
