@@ -515,8 +515,59 @@ def _from_body(body: Any, payloads: bool = True, shapes: list[Shape] | None = No
     test = _typed(body["test"], str)
     if shapes is None:  # else read and checked already
         shapes = [_valid_shape(s) for s in _typed(body["shapes"], list)]
+    calls = _valid_calls(body["calls"], shapes, payloads)
+    runs: dict[str, list[Run]] = {}
+    for seam, seam_runs in _typed(body["runs"], dict).items():
+        runs[_typed(seam, str)] = _valid_runs(seam_runs, shapes)
+    nesting = body.get("nesting")
+    return Cassette(
+        test=test, calls=calls, runs=runs, nesting=None if nesting is None else _nesting(nesting)
+    )
+
+
+def _valid_calls(entries: Any, shapes: list[Shape], payloads: bool) -> list[Call]:
+    """The kept calls, checked entry by entry in one loop; an entry that is not plainly
+    valid (or payloads to check again) sends them all through `_checked_calls`, which
+    raises the error that names what is wrong."""
+    if not payloads and type(entries) is list:
+        count = len(shapes)
+        found: list[Call] = []
+        for entry in entries:
+            if type(entry) is list and len(entry) == 8:
+                seam, caller, index, args_ref, outcome, result_ref, args, result = entry
+                if (
+                    type(seam) is str
+                    and type(caller) is str
+                    and type(index) is int
+                    and type(args_ref) is int
+                    and 0 <= args_ref < count
+                    and type(outcome) is str
+                    and outcome in OUTCOMES
+                    and type(result_ref) is int
+                    and 0 <= result_ref < count
+                ):
+                    found.append(
+                        Call(
+                            seam,
+                            caller,
+                            index,
+                            shapes[args_ref],
+                            outcome,
+                            shapes[result_ref],
+                            args,
+                            result,
+                        )
+                    )
+                    continue
+            break
+        else:
+            return found
+    return _checked_calls(entries, shapes, payloads)
+
+
+def _checked_calls(entries: Any, shapes: list[Shape], payloads: bool) -> list[Call]:
     calls = []
-    for entry in _typed(body["calls"], list):
+    for entry in _typed(entries, list):
         seam, caller, index, args_ref, outcome, result_ref, args, result = _typed(entry, list)
         call = Call(
             _typed(seam, str),
@@ -532,16 +583,36 @@ def _from_body(body: Any, payloads: bool = True, shapes: list[Shape] | None = No
             _payload(args)
             _payload(result)
         calls.append(call)
-    runs: dict[str, list[Run]] = {}
-    for seam, seam_runs in _typed(body["runs"], dict).items():
-        runs[_typed(seam, str)] = [
-            Run(shapes[_ref(a, shapes)], _outcome(o), shapes[_ref(r, shapes)], _positive(c))
-            for a, o, r, c in _typed(seam_runs, list)
-        ]
-    nesting = body.get("nesting")
-    return Cassette(
-        test=test, calls=calls, runs=runs, nesting=None if nesting is None else _nesting(nesting)
-    )
+    return calls
+
+
+def _valid_runs(entries: Any, shapes: list[Shape]) -> list[Run]:
+    """The runs of one seam, checked as `_valid_calls` checks calls."""
+    if type(entries) is list:
+        count = len(shapes)
+        found: list[Run] = []
+        for entry in entries:
+            if type(entry) is list and len(entry) == 4:
+                args_ref, outcome, result_ref, calls = entry
+                if (
+                    type(args_ref) is int
+                    and 0 <= args_ref < count
+                    and type(outcome) is str
+                    and outcome in OUTCOMES
+                    and type(result_ref) is int
+                    and 0 <= result_ref < count
+                    and type(calls) is int
+                    and calls >= 1
+                ):
+                    found.append(Run(shapes[args_ref], outcome, shapes[result_ref], calls))
+                    continue
+            break
+        else:
+            return found
+    return [
+        Run(shapes[_ref(a, shapes)], _outcome(o), shapes[_ref(r, shapes)], _positive(c))
+        for a, o, r, c in _typed(entries, list)
+    ]
 
 
 def _nesting(value: Any) -> dict[str, list[Nest]]:
