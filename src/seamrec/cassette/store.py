@@ -21,6 +21,7 @@ existed lack it (``Cassette.nesting`` is None) and are read as before.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 import re
@@ -263,6 +264,7 @@ def _has_cut(tree: Any, reason: str | None = None) -> bool:
 _CUT_CODE = bytes([Ext.CUT])
 
 
+@functools.lru_cache(maxsize=8)  # asked at a test's start and end, by session and strategy
 def cassette_path(cassette_dir: Path, nodeid: str) -> Path:
     """Where the cassette of a test lives: mirrors the test file's path, one file per test."""
     file_part, _, rest = nodeid.partition("::")
@@ -395,6 +397,13 @@ def loads(data: bytes, *, path: Path, payloads: bool = True) -> Cassette:
             f"has format version {header.get('version')!r}; this seamrec reads version {VERSION}",
             path=path,
         )
+    body_start = unpacker.tell()
+    try:
+        fast = _fast_body(data, body_start, checked)
+    except Exception:  # any doubt: the full read below says what is wrong, and where
+        fast = None
+    if fast is not None:
+        return fast
     try:
         body = unpacker.unpack()
     except Exception as exc:
@@ -450,13 +459,115 @@ _DECODED_MAX = 4_096
 _DECODED_BYTES = 2_048  # larger ext values are decoded each time (bounds the memory held)
 
 
-def _from_body(body: Any, payloads: bool = True) -> Cassette:
+def _fast_body(data: bytes, start: int, checked: _ExtCheck | None) -> Cassette | None:
+    """The cassette of a well-formed body at `data[start:]`, its shape table read entry
+    by entry: an entry whose bytes were read before (in any cassette of the run) is the
+    checked shape they gave, found by those bytes without being unpacked or packed again
+    (so identical shapes are the same object across a suite's cassettes). Raises (or
+    gives None) on anything else; `loads` then reads the body the full way, which gives
+    the same cassette or says what is wrong."""
+    unpacker = msgpack.Unpacker(
+        raw=False,
+        strict_map_key=False,
+        max_buffer_size=len(data),
+        ext_hook=_ext_value if checked is None else checked,
+    )
+    unpacker.feed(data)
+    unpacker.skip()  # the header, checked by `loads`
+    if unpacker.tell() != start:
+        return None
+    body: dict[Any, Any] = {}
+    shapes: list[Shape] | None = None
+    for _ in range(unpacker.read_map_header()):
+        key = unpacker.unpack()
+        if key == "shapes" and key not in body:
+            shapes = []
+            for _ in range(unpacker.read_array_header()):
+                first = unpacker.tell()
+                unpacker.skip()
+                shapes.append(_shape_from_bytes(data[first : unpacker.tell()]))
+            body[key] = shapes
+        elif key in body:
+            return None  # a key given twice: the full read keeps the last one
+        else:
+            body[key] = unpacker.unpack()
+    if unpacker.tell() != len(data) or shapes is None:
+        return None
+    return _from_body(body, checked is not None and checked.failed, shapes)
+
+
+def _shape_from_bytes(raw: bytes) -> Shape:
+    """The checked shape of one shape-table entry, by its msgpack bytes."""
+    known = _READ.get(raw)
+    if known is not None:
+        return known
+    value = msgpack.unpackb(raw, raw=False, strict_map_key=False, ext_hook=_ext_value)
+    known = _valid_shape(value)
+    if len(_READ) >= _CHECKED_MAX:
+        _READ.clear()
+    _READ[raw] = known
+    return known
+
+
+def _from_body(body: Any, payloads: bool = True, shapes: list[Shape] | None = None) -> Cassette:
     if not isinstance(body, dict):
         raise TypeError("body is not a map")
     test = _typed(body["test"], str)
-    shapes = [_valid_shape(s) for s in _typed(body["shapes"], list)]
+    if shapes is None:  # else read and checked already
+        shapes = [_valid_shape(s) for s in _typed(body["shapes"], list)]
+    calls = _valid_calls(body["calls"], shapes, payloads)
+    runs: dict[str, list[Run]] = {}
+    for seam, seam_runs in _typed(body["runs"], dict).items():
+        runs[_typed(seam, str)] = _valid_runs(seam_runs, shapes)
+    nesting = body.get("nesting")
+    return Cassette(
+        test=test, calls=calls, runs=runs, nesting=None if nesting is None else _nesting(nesting)
+    )
+
+
+def _valid_calls(entries: Any, shapes: list[Shape], payloads: bool) -> list[Call]:
+    """The kept calls, checked entry by entry in one loop; an entry that is not plainly
+    valid (or payloads to check again) sends them all through `_checked_calls`, which
+    raises the error that names what is wrong."""
+    if not payloads and type(entries) is list:
+        count = len(shapes)
+        found: list[Call] = []
+        for entry in entries:
+            if type(entry) is list and len(entry) == 8:
+                seam, caller, index, args_ref, outcome, result_ref, args, result = entry
+                if (
+                    type(seam) is str
+                    and type(caller) is str
+                    and type(index) is int
+                    and type(args_ref) is int
+                    and 0 <= args_ref < count
+                    and type(outcome) is str
+                    and outcome in OUTCOMES
+                    and type(result_ref) is int
+                    and 0 <= result_ref < count
+                ):
+                    found.append(
+                        Call(
+                            seam,
+                            caller,
+                            index,
+                            shapes[args_ref],
+                            outcome,
+                            shapes[result_ref],
+                            args,
+                            result,
+                        )
+                    )
+                    continue
+            break
+        else:
+            return found
+    return _checked_calls(entries, shapes, payloads)
+
+
+def _checked_calls(entries: Any, shapes: list[Shape], payloads: bool) -> list[Call]:
     calls = []
-    for entry in _typed(body["calls"], list):
+    for entry in _typed(entries, list):
         seam, caller, index, args_ref, outcome, result_ref, args, result = _typed(entry, list)
         call = Call(
             _typed(seam, str),
@@ -472,16 +583,36 @@ def _from_body(body: Any, payloads: bool = True) -> Cassette:
             _payload(args)
             _payload(result)
         calls.append(call)
-    runs: dict[str, list[Run]] = {}
-    for seam, seam_runs in _typed(body["runs"], dict).items():
-        runs[_typed(seam, str)] = [
-            Run(shapes[_ref(a, shapes)], _outcome(o), shapes[_ref(r, shapes)], _positive(c))
-            for a, o, r, c in _typed(seam_runs, list)
-        ]
-    nesting = body.get("nesting")
-    return Cassette(
-        test=test, calls=calls, runs=runs, nesting=None if nesting is None else _nesting(nesting)
-    )
+    return calls
+
+
+def _valid_runs(entries: Any, shapes: list[Shape]) -> list[Run]:
+    """The runs of one seam, checked as `_valid_calls` checks calls."""
+    if type(entries) is list:
+        count = len(shapes)
+        found: list[Run] = []
+        for entry in entries:
+            if type(entry) is list and len(entry) == 4:
+                args_ref, outcome, result_ref, calls = entry
+                if (
+                    type(args_ref) is int
+                    and 0 <= args_ref < count
+                    and type(outcome) is str
+                    and outcome in OUTCOMES
+                    and type(result_ref) is int
+                    and 0 <= result_ref < count
+                    and type(calls) is int
+                    and calls >= 1
+                ):
+                    found.append(Run(shapes[args_ref], outcome, shapes[result_ref], calls))
+                    continue
+            break
+        else:
+            return found
+    return [
+        Run(shapes[_ref(a, shapes)], _outcome(o), shapes[_ref(r, shapes)], _positive(c))
+        for a, o, r, c in _typed(entries, list)
+    ]
 
 
 def _nesting(value: Any) -> dict[str, list[Nest]]:

@@ -21,6 +21,7 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 SEAM_PREFIX = "sql:"
@@ -80,6 +81,12 @@ class Statement:
         """Queries and data changes are seams; DDL, PRAGMA and transaction control are not."""
         return self.keyword in DATA_KEYWORDS
 
+    @cached_property
+    def numbered(self) -> bool:
+        """Whether a placeholder is numbered (`?1`, `$2`): then the parameters are picked
+        by number (found once per statement, not per query)."""
+        return any(type(n) is int for n in self.names)
+
     def parameters(self, params: Any) -> object:
         """The parameters regrouped by the statement's placeholders (see the module doc)."""
         if params is None:
@@ -91,7 +98,7 @@ class Statement:
             return params
         if issubclass(cls, Sequence) and not issubclass(cls, str | bytes):
             flat = list(params)
-            if any(type(n) is int for n in self.names):
+            if self.numbered:
                 flat = [flat[n] if type(n) is int and n < len(flat) else None for n in self.names]
             return self._grouped(flat) if len(flat) == len(self.names) else tuple(flat)
         return params
