@@ -998,6 +998,8 @@ typedef struct {
     PyObject *children; /* K_DICT: tuple of (index, Check); K_LIST: (Check,); K_TUPLE, K_ARGS */
     PyObject *python;   /* K_PYTHON: the Python check; K_DICT: its Python twin (lazy) */
     PyObject *last;     /* K_SELF: the last class that fitted */
+    PyObject **plain_at; /* K_DICT: per field, its exact type when `plain` holds it, else
+                          * NULL (borrowed from `plain`); NULL when the dict has no fields */
 } CheckObject;
 
 static PyTypeObject CheckType;
@@ -1154,22 +1156,51 @@ python_twin(CheckObject *c)
     return c->python; /* a callable over a column: compiled in Python when first called */
 }
 
+/* The values of a live dict whose keys are the recorded key objects, in order, held in
+ * `values` (room for the recorded width): the count held, or -1 when a key is another
+ * object or the size differs (nothing is then held; same_keys decides). One pass over
+ * the dict where same_keys and a second walk took two. */
+static Py_ssize_t
+hold_identical(PyObject *value, PyObject *keys, PyObject **values)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(keys), pos = 0, held = 0;
+    PyObject *key, *item;
+    if (PyDict_GET_SIZE(value) != n)
+        return -1;
+    while (held < n && PyDict_Next(value, &pos, &key, &item)) {
+        if (key != PyTuple_GET_ITEM(keys, held)) {
+            for (Py_ssize_t i = 0; i < held; i++)
+                Py_DECREF(values[i]);
+            return -1;
+        }
+        Py_INCREF(item); /* held: a Python check below may run any code */
+        values[held++] = item;
+    }
+    return held;
+}
+
 static int
 dict_one(CheckObject *c, PyObject *value)
 {
     if (Py_TYPE(value) != &PyDict_Type)
         return 0;
-    int same = same_keys(value, c->keys);
-    if (same == -2)
-        return call_python_one(python_twin(c), value);
-    if (same <= 0)
-        return same;
     Py_ssize_t n = PyTuple_GET_SIZE(c->keys);
     PyObject *stack[32];
     PyObject **values = stack;
     PyObject *owned = NULL;
-    Py_ssize_t held = 0;
-    if (n > 32) {
+    Py_ssize_t held = n <= 32 ? hold_identical(value, c->keys, stack) : -1;
+    if (held < 0) {
+        held = 0;
+        int same = same_keys(value, c->keys);
+        if (same == -2)
+            return call_python_one(python_twin(c), value);
+        if (same <= 0)
+            return same;
+    }
+    if (held == n) {
+        /* the values are held */
+    }
+    else if (n > 32) {
         owned = PyDict_Values(value);
         if (owned == NULL)
             return -1;
@@ -1191,15 +1222,12 @@ dict_one(CheckObject *c, PyObject *value)
                 goto done;
             }
     }
-    else {
-        for (Py_ssize_t p = 0; p < PyTuple_GET_SIZE(c->plain); p++) {
-            PyObject *pair = PyTuple_GET_ITEM(c->plain, p);
-            Py_ssize_t index = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 0));
-            if ((PyObject *)Py_TYPE(values[index]) != PyTuple_GET_ITEM(pair, 1)) {
+    else if (c->plain_at != NULL) {
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (c->plain_at[i] != NULL && (PyObject *)Py_TYPE(values[i]) != c->plain_at[i]) {
                 ok = 0;
                 goto done;
             }
-        }
     }
     for (Py_ssize_t f = 0; f < PyTuple_GET_SIZE(c->formats); f++) {
         PyObject *entry = PyTuple_GET_ITEM(c->formats, f);
@@ -1234,6 +1262,36 @@ done:
     return ok;
 }
 
+/* The plain fields of rows whose keys are the recorded key objects, in order: one pass
+ * per row compares each key by identity and the type of its value, holding nothing.
+ * -2 when a row's keys are other objects, or when the dict has fields of formats or
+ * nested values (dict_column's general path decides; its verdict is the same). A type
+ * that differs is a 0 only once every row's keys were found identical: a later row could
+ * send the general path to the Python twin. */
+static int
+identical_rows(CheckObject *c, PyObject *column)
+{
+    Py_ssize_t n = PyList_GET_SIZE(column), width = PyTuple_GET_SIZE(c->keys);
+    if (c->plain_at == NULL || PyTuple_GET_SIZE(c->formats) || PyTuple_GET_SIZE(c->children))
+        return -2;
+    PyObject **keys = &PyTuple_GET_ITEM(c->keys, 0);
+    int ok = 1;
+    for (Py_ssize_t r = 0; r < n; r++) {
+        PyObject *row = PyList_GET_ITEM(column, r), *key, *item;
+        Py_ssize_t pos = 0, k = 0;
+        if (PyDict_GET_SIZE(row) != width)
+            return -2;
+        while (k < width && PyDict_Next(row, &pos, &key, &item)) {
+            if (key != keys[k])
+                return -2;
+            PyObject *cls = c->plain_at[k++];
+            if (ok && cls != NULL && (PyObject *)Py_TYPE(item) != cls)
+                ok = 0;
+        }
+    }
+    return ok;
+}
+
 static int
 dict_column(CheckObject *c, PyObject *column)
 {
@@ -1247,6 +1305,9 @@ dict_column(CheckObject *c, PyObject *column)
         if (Py_TYPE(value) != &PyDict_Type)
             return 0;
     }
+    int fast = identical_rows(c, column);
+    if (fast != -2)
+        return fast;
     for (Py_ssize_t i = 0; i < n; i++) {
         int same = same_keys(PyList_GET_ITEM(column, i), c->keys);
         if (same == -2)
@@ -1702,6 +1763,7 @@ Check_dealloc(CheckObject *c)
 {
     PyObject_GC_UnTrack(c);
     Check_clear(c);
+    PyMem_Free(c->plain_at);
     Py_TYPE(c)->tp_free((PyObject *)c);
 }
 
@@ -1734,6 +1796,7 @@ new_check(int kind, int strict, int flag, PyObject *types, PyObject *keys, PyObj
         *slots[i] = given[i];
     }
     c->last = NULL;
+    c->plain_at = NULL;
     PyObject_GC_Track(c);
     return (PyObject *)c;
 }
@@ -1804,7 +1867,31 @@ make_dict(PyObject *m, PyObject *args)
         return NULL;
     if (PyTuple_GET_SIZE(types) != PyTuple_GET_SIZE(keys) || !all_checks(deeper, 1))
         return NULL;
-    return new_check(K_DICT, strict, exact, types, keys, plain, formats, deeper, python);
+    Py_ssize_t width = PyTuple_GET_SIZE(keys);
+    for (Py_ssize_t p = 0; p < PyTuple_GET_SIZE(plain); p++) {
+        PyObject *pair = PyTuple_GET_ITEM(plain, p);
+        Py_ssize_t index;
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 ||
+            (index = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 0))) < 0 || index >= width) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "plain: (index, type) pairs of the keys");
+            return NULL;
+        }
+    }
+    CheckObject *c = (CheckObject *)new_check(K_DICT, strict, exact, types, keys, plain,
+                                              formats, deeper, python);
+    if (c == NULL || width == 0)
+        return (PyObject *)c;
+    c->plain_at = PyMem_Calloc((size_t)width, sizeof(PyObject *));
+    if (c->plain_at == NULL) {
+        Py_DECREF(c);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t p = 0; p < PyTuple_GET_SIZE(plain); p++) {
+        PyObject *pair = PyTuple_GET_ITEM(plain, p);
+        c->plain_at[PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 0))] = PyTuple_GET_ITEM(pair, 1);
+    }
+    return (PyObject *)c;
 }
 
 static PyObject *
