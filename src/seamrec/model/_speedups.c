@@ -1262,87 +1262,57 @@ done:
     return ok;
 }
 
-/* The plain fields of rows whose keys are the recorded key objects, in order: one pass
- * per row compares each key by identity and the type of its value, holding nothing.
- * -2 when a row's keys are other objects, or when the dict has fields of formats or
- * nested values (dict_column's general path decides; its verdict is the same). A type
- * that differs is a 0 only once every row's keys were found identical: a later row could
- * send the general path to the Python twin. */
+/* The rows of a column whose keys are the recorded key objects, in order: one pass per
+ * row compares each key by identity and the type of a plain field's value, and holds the
+ * values in `cells[row * width + field]` when `cells` is given (the fields of formats
+ * and nested values read them). -2 when a row's keys are other objects or it has another
+ * size (nothing is then held; the general path decides, with the same verdict). A type
+ * that differs is a 0 (nothing held) only once every row's keys were found identical: a
+ * later row could send the general path to the Python twin. 1: the plain fields fit. */
 static int
-identical_rows(CheckObject *c, PyObject *column)
+identical_rows(CheckObject *c, PyObject *column, PyObject **cells)
 {
-    Py_ssize_t n = PyList_GET_SIZE(column), width = PyTuple_GET_SIZE(c->keys);
-    if (c->plain_at == NULL || PyTuple_GET_SIZE(c->formats) || PyTuple_GET_SIZE(c->children))
-        return -2;
+    Py_ssize_t n = PyList_GET_SIZE(column), width = PyTuple_GET_SIZE(c->keys), held = 0;
     PyObject **keys = &PyTuple_GET_ITEM(c->keys, 0);
     int ok = 1;
     for (Py_ssize_t r = 0; r < n; r++) {
         PyObject *row = PyList_GET_ITEM(column, r), *key, *item;
         Py_ssize_t pos = 0, k = 0;
-        if (PyDict_GET_SIZE(row) != width)
-            return -2;
+        if (PyDict_GET_SIZE(row) != width) {
+            ok = -2;
+            break;
+        }
         while (k < width && PyDict_Next(row, &pos, &key, &item)) {
-            if (key != keys[k])
-                return -2;
-            PyObject *cls = c->plain_at[k++];
-            if (ok && cls != NULL && (PyObject *)Py_TYPE(item) != cls)
+            if (key != keys[k]) {
+                ok = -2;
+                goto release;
+            }
+            PyObject *cls = c->plain_at[k];
+            if (ok == 1 && cls != NULL && (PyObject *)Py_TYPE(item) != cls)
                 ok = 0;
+            if (cells != NULL) {
+                Py_INCREF(item); /* held: classifying may run Python code */
+                cells[held++] = item;
+            }
+            k++;
         }
     }
+release:
+    if (ok == 1)
+        return 1;
+    for (Py_ssize_t i = 0; i < held; i++)
+        Py_DECREF(cells[i]);
     return ok;
 }
 
+/* The fields of formats and nested values of a column of dicts (cells[row * width +
+ * field], held by the caller), with the plain fields too unless `plain_done`. */
 static int
-dict_column(CheckObject *c, PyObject *column)
+column_fields(CheckObject *c, PyObject **cells, Py_ssize_t n, Py_ssize_t width, int plain_done)
 {
-    Py_ssize_t n = PyList_GET_SIZE(column);
-    if (n == 1)
-        return dict_one(c, PyList_GET_ITEM(column, 0));
-    if (n == 0)
-        return 0; /* set() != {dict} */
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *value = PyList_GET_ITEM(column, i);
-        if (Py_TYPE(value) != &PyDict_Type)
-            return 0;
-    }
-    int fast = identical_rows(c, column);
-    if (fast != -2)
-        return fast;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        int same = same_keys(PyList_GET_ITEM(column, i), c->keys);
-        if (same == -2)
-            return call_python(python_twin(c), column);
-        if (same <= 0)
-            return same;
-    }
-    Py_ssize_t width = PyTuple_GET_SIZE(c->keys);
-    if (width == 0)
-        return 1;
-    /* cells[row * width + field], held; the deeper fields get lists of their own */
-    PyObject *stack[256];
-    PyObject **cells = stack;
-    if (n * width > 256) {
-        cells = PyMem_Malloc(sizeof(PyObject *) * (size_t)(n * width));
-        if (cells == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_ssize_t pos = 0, k = 0;
-        PyObject *key, *item;
-        while (k < width && PyDict_Next(PyList_GET_ITEM(column, i), &pos, &key, &item)) {
-            Py_INCREF(item); /* held: classifying may run Python code */
-            cells[i * width + k++] = item;
-        }
-        for (; k < width; k++) { /* cannot happen: the keys were just compared */
-            Py_INCREF(Py_None);
-            cells[i * width + k] = Py_None;
-        }
-    }
-    PyObject *field = NULL, *fields = NULL;
+    PyObject *fields = NULL;
     int ok = 0;
-    for (Py_ssize_t p = 0; p < PyTuple_GET_SIZE(c->plain); p++) {
+    for (Py_ssize_t p = 0; !plain_done && p < PyTuple_GET_SIZE(c->plain); p++) {
         PyObject *pair = PyTuple_GET_ITEM(c->plain, p);
         Py_ssize_t index = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 0));
         PyObject *cls = PyTuple_GET_ITEM(pair, 1);
@@ -1423,12 +1393,74 @@ dict_column(CheckObject *c, PyObject *column)
     }
     ok = 1;
 done:
+    Py_XDECREF(fields);
+    return ok;
+}
+
+static int
+dict_column(CheckObject *c, PyObject *column)
+{
+    Py_ssize_t n = PyList_GET_SIZE(column);
+    if (n == 1)
+        return dict_one(c, PyList_GET_ITEM(column, 0));
+    if (n == 0)
+        return 0; /* set() != {dict} */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *value = PyList_GET_ITEM(column, i);
+        if (Py_TYPE(value) != &PyDict_Type)
+            return 0;
+    }
+    Py_ssize_t width = PyTuple_GET_SIZE(c->keys);
+    int nested = PyTuple_GET_SIZE(c->formats) || PyTuple_GET_SIZE(c->children);
+    /* cells[row * width + field], held; the deeper fields get lists of their own */
+    PyObject *stack[256];
+    PyObject **cells = stack;
+    if (width && n * width > 256) {
+        cells = PyMem_Malloc(sizeof(PyObject *) * (size_t)(n * width));
+        if (cells == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    int ok = width ? identical_rows(c, column, nested ? cells : NULL) : -2;
+    if (ok == 1 && nested) {
+        ok = column_fields(c, cells, n, width, 1);
+        goto release;
+    }
+    if (ok != -2)
+        goto free;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int same = same_keys(PyList_GET_ITEM(column, i), c->keys);
+        if (same == -2)
+            ok = call_python(python_twin(c), column);
+        if (same <= 0) {
+            ok = same == -2 ? ok : same;
+            goto free;
+        }
+    }
+    if (width == 0) {
+        ok = 1;
+        goto free;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t pos = 0, k = 0;
+        PyObject *key, *item;
+        while (k < width && PyDict_Next(PyList_GET_ITEM(column, i), &pos, &key, &item)) {
+            Py_INCREF(item); /* held: classifying may run Python code */
+            cells[i * width + k++] = item;
+        }
+        for (; k < width; k++) { /* cannot happen: the keys were just compared */
+            Py_INCREF(Py_None);
+            cells[i * width + k] = Py_None;
+        }
+    }
+    ok = column_fields(c, cells, n, width, 0);
+release:
     for (Py_ssize_t i = 0; i < n * width; i++)
         Py_DECREF(cells[i]);
+free:
     if (cells != stack)
         PyMem_Free(cells);
-    Py_XDECREF(field);
-    Py_XDECREF(fields);
     return ok;
 }
 
