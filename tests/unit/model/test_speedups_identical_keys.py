@@ -29,7 +29,8 @@ class Key(str):
 def copied(key: str) -> str:
     """An equal key that is another object (not the interned literal)."""
     fresh = "".join(list(key + "!"))[:-1]
-    assert fresh == key and fresh is not key
+    assert fresh == key
+    assert fresh is not key
     return fresh
 
 
