@@ -1471,6 +1471,19 @@ list_one(CheckObject *c, PyObject *value)
         return 0;
     if (PyList_GET_SIZE(value) == 0)
         return c->flag;
+    CheckObject *each = (CheckObject *)PyTuple_GET_ITEM(c->children, 0);
+    if (each->kind == K_LEAF || each->kind == K_ALWAYS || each->kind == K_EMPTY)
+        return check_column(each, value); /* no code runs: the list itself is the column */
+    if (each->kind == K_DICT && PyList_GET_SIZE(value) > 1 && each->plain_at != NULL &&
+        !PyTuple_GET_SIZE(each->formats) && !PyTuple_GET_SIZE(each->children)) {
+        /* rows of plain fields: the one pass runs no code either (dict_column's order) */
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(value); i++)
+            if (Py_TYPE(PyList_GET_ITEM(value, i)) != &PyDict_Type)
+                return 0;
+        int fast = identical_rows(each, value, NULL);
+        if (fast != -2)
+            return fast;
+    }
     /* a copy: a Python check below (or a finalizer it triggers) must not shrink it */
     PyObject *items = PyList_GetSlice(value, 0, PyList_GET_SIZE(value));
     if (items == NULL)

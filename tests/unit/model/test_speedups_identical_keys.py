@@ -84,7 +84,11 @@ def verdicts(recorded: Any, live: list[Any], strict: bool) -> tuple[Any, Any]:
 
 
 @PROPERTIES
-@given(st.sampled_from(RECORDED), st.lists(rows(), max_size=5), st.booleans())
+@given(
+    st.sampled_from(RECORDED),
+    st.lists(st.one_of(rows(), rows(), st.sampled_from([1, None, []])), max_size=5),
+    st.booleans(),
+)
 def test_a_list_of_rows_gets_the_pure_verdict(
     recorded: list[Any], live: list[Any], strict: bool
 ) -> None:
