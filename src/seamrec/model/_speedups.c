@@ -1130,6 +1130,16 @@ leaf_column(CheckObject *c, PyObject *column)
     return 1;
 }
 
+/* Every value of the column is exactly of type `cls`. */
+static int
+all_exact(PyObject *column, PyTypeObject *cls)
+{
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(column); i++)
+        if (Py_TYPE(PyList_GET_ITEM(column, i)) != cls)
+            return 0;
+    return 1;
+}
+
 /* The keys of a live dict equal the recorded tuple; -2: a key C does not compare. */
 static int
 same_keys(PyObject *value, PyObject *keys)
@@ -1403,13 +1413,8 @@ dict_column(CheckObject *c, PyObject *column)
     Py_ssize_t n = PyList_GET_SIZE(column);
     if (n == 1)
         return dict_one(c, PyList_GET_ITEM(column, 0));
-    if (n == 0)
+    if (n == 0 || !all_exact(column, &PyDict_Type))
         return 0; /* set() != {dict} */
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *value = PyList_GET_ITEM(column, i);
-        if (Py_TYPE(value) != &PyDict_Type)
-            return 0;
-    }
     Py_ssize_t width = PyTuple_GET_SIZE(c->keys);
     int nested = PyTuple_GET_SIZE(c->formats) || PyTuple_GET_SIZE(c->children);
     /* cells[row * width + field], held; the deeper fields get lists of their own */
@@ -1477,9 +1482,8 @@ list_one(CheckObject *c, PyObject *value)
     if (each->kind == K_DICT && PyList_GET_SIZE(value) > 1 && each->plain_at != NULL &&
         !PyTuple_GET_SIZE(each->formats) && !PyTuple_GET_SIZE(each->children)) {
         /* rows of plain fields: the one pass runs no code either (dict_column's order) */
-        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(value); i++)
-            if (Py_TYPE(PyList_GET_ITEM(value, i)) != &PyDict_Type)
-                return 0;
+        if (!all_exact(value, &PyDict_Type))
+            return 0;
         int fast = identical_rows(each, value, NULL);
         if (fast != -2)
             return fast;
@@ -1499,18 +1503,11 @@ list_column(CheckObject *c, PyObject *column)
     Py_ssize_t n = PyList_GET_SIZE(column);
     if (n == 1)
         return list_one(c, PyList_GET_ITEM(column, 0));
-    if (n == 0)
+    if (n == 0 || !all_exact(column, &PyList_Type))
         return 0;
     PyObject *flat = PyList_New(0);
     if (flat == NULL)
         return -1;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *value = PyList_GET_ITEM(column, i);
-        if (Py_TYPE(value) != &PyList_Type) {
-            Py_DECREF(flat);
-            return 0;
-        }
-    }
     for (Py_ssize_t i = 0; i < n; i++) {
         if (PyList_SetSlice(flat, PY_SSIZE_T_MAX, PY_SSIZE_T_MAX, PyList_GET_ITEM(column, i)) <
             0) {
@@ -1923,8 +1920,22 @@ make_dict(PyObject *m, PyObject *args)
             return NULL;
         }
     }
-    CheckObject *c = (CheckObject *)new_check(K_DICT, strict, exact, types, keys, plain,
+    /* the keys interned: a live dict's keys written in code are the interned strings, a
+     * recorded shape's (decoded from a cassette) are not; the one pass compares by
+     * identity, same_keys by value (an equal string either way) */
+    PyObject *interned = PyTuple_New(width);
+    if (interned == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < width; i++) {
+        PyObject *key = PyTuple_GET_ITEM(keys, i);
+        Py_INCREF(key);
+        if (PyUnicode_CheckExact(key))
+            PyUnicode_InternInPlace(&key);
+        PyTuple_SET_ITEM(interned, i, key);
+    }
+    CheckObject *c = (CheckObject *)new_check(K_DICT, strict, exact, types, interned, plain,
                                               formats, deeper, python);
+    Py_DECREF(interned);
     if (c == NULL || width == 0)
         return (PyObject *)c;
     c->plain_at = PyMem_Calloc((size_t)width, sizeof(PyObject *));

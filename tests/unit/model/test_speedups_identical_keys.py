@@ -66,6 +66,8 @@ RECORDED = [
     [dict(ROW, id=1, note={"created_at": CREATED})],
     [dict(ROW, sku="someone@example.com")],
     [dict(ROW, note=None), dict(ROW, note="x")],
+    # keys of another object than the live ones (as decoded from a cassette)
+    [{copied(k): v for k, v in ROW.items()}, {copied(k): v for k, v in ROW.items()}],
 ]
 
 PROPERTIES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -121,3 +123,5 @@ def test_rows_of_the_recorded_key_objects_fit_and_a_retyped_one_does_not() -> No
     assert verdicts(recorded, [retyped], False) == (False, False)
     copies = [{copied(k): v for k, v in row.items()} for row in recorded]
     assert verdicts(recorded, [copies], False) == (True, True)
+    assert verdicts(copies, [[dict(ROW, id=i) for i in range(19)]], False) == (True, True)
+    assert verdicts(copies, [retyped], False) == (False, False)
