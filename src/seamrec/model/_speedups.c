@@ -998,6 +998,8 @@ typedef struct {
     PyObject *children; /* K_DICT: tuple of (index, Check); K_LIST: (Check,); K_TUPLE, K_ARGS */
     PyObject *python;   /* K_PYTHON: the Python check; K_DICT: its Python twin (lazy) */
     PyObject *last;     /* K_SELF: the last class that fitted */
+    PyObject **plain_at; /* K_DICT: per field, its exact type when `plain` holds it, else
+                          * NULL (borrowed from `plain`); NULL when the dict has no fields */
 } CheckObject;
 
 static PyTypeObject CheckType;
@@ -1128,6 +1130,16 @@ leaf_column(CheckObject *c, PyObject *column)
     return 1;
 }
 
+/* Every value of the column is exactly of type `cls`. */
+static int
+all_exact(PyObject *column, PyTypeObject *cls)
+{
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(column); i++)
+        if (Py_TYPE(PyList_GET_ITEM(column, i)) != cls)
+            return 0;
+    return 1;
+}
+
 /* The keys of a live dict equal the recorded tuple; -2: a key C does not compare. */
 static int
 same_keys(PyObject *value, PyObject *keys)
@@ -1154,22 +1166,51 @@ python_twin(CheckObject *c)
     return c->python; /* a callable over a column: compiled in Python when first called */
 }
 
+/* The values of a live dict whose keys are the recorded key objects, in order, held in
+ * `values` (room for the recorded width): the count held, or -1 when a key is another
+ * object or the size differs (nothing is then held; same_keys decides). One pass over
+ * the dict where same_keys and a second walk took two. */
+static Py_ssize_t
+hold_identical(PyObject *value, PyObject *keys, PyObject **values)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(keys), pos = 0, held = 0;
+    PyObject *key, *item;
+    if (PyDict_GET_SIZE(value) != n)
+        return -1;
+    while (held < n && PyDict_Next(value, &pos, &key, &item)) {
+        if (key != PyTuple_GET_ITEM(keys, held)) {
+            for (Py_ssize_t i = 0; i < held; i++)
+                Py_DECREF(values[i]);
+            return -1;
+        }
+        Py_INCREF(item); /* held: a Python check below may run any code */
+        values[held++] = item;
+    }
+    return held;
+}
+
 static int
 dict_one(CheckObject *c, PyObject *value)
 {
     if (Py_TYPE(value) != &PyDict_Type)
         return 0;
-    int same = same_keys(value, c->keys);
-    if (same == -2)
-        return call_python_one(python_twin(c), value);
-    if (same <= 0)
-        return same;
     Py_ssize_t n = PyTuple_GET_SIZE(c->keys);
     PyObject *stack[32];
     PyObject **values = stack;
     PyObject *owned = NULL;
-    Py_ssize_t held = 0;
-    if (n > 32) {
+    Py_ssize_t held = n <= 32 ? hold_identical(value, c->keys, stack) : -1;
+    if (held < 0) {
+        held = 0;
+        int same = same_keys(value, c->keys);
+        if (same == -2)
+            return call_python_one(python_twin(c), value);
+        if (same <= 0)
+            return same;
+    }
+    if (held == n) {
+        /* the values are held */
+    }
+    else if (n > 32) {
         owned = PyDict_Values(value);
         if (owned == NULL)
             return -1;
@@ -1191,15 +1232,12 @@ dict_one(CheckObject *c, PyObject *value)
                 goto done;
             }
     }
-    else {
-        for (Py_ssize_t p = 0; p < PyTuple_GET_SIZE(c->plain); p++) {
-            PyObject *pair = PyTuple_GET_ITEM(c->plain, p);
-            Py_ssize_t index = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 0));
-            if ((PyObject *)Py_TYPE(values[index]) != PyTuple_GET_ITEM(pair, 1)) {
+    else if (c->plain_at != NULL) {
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (c->plain_at[i] != NULL && (PyObject *)Py_TYPE(values[i]) != c->plain_at[i]) {
                 ok = 0;
                 goto done;
             }
-        }
     }
     for (Py_ssize_t f = 0; f < PyTuple_GET_SIZE(c->formats); f++) {
         PyObject *entry = PyTuple_GET_ITEM(c->formats, f);
@@ -1234,54 +1272,57 @@ done:
     return ok;
 }
 
+/* The rows of a column whose keys are the recorded key objects, in order: one pass per
+ * row compares each key by identity and the type of a plain field's value, and holds the
+ * values in `cells[row * width + field]` when `cells` is given (the fields of formats
+ * and nested values read them). -2 when a row's keys are other objects or it has another
+ * size (nothing is then held; the general path decides, with the same verdict). A type
+ * that differs is a 0 (nothing held) only once every row's keys were found identical: a
+ * later row could send the general path to the Python twin. 1: the plain fields fit. */
 static int
-dict_column(CheckObject *c, PyObject *column)
+identical_rows(CheckObject *c, PyObject *column, PyObject **cells)
 {
-    Py_ssize_t n = PyList_GET_SIZE(column);
-    if (n == 1)
-        return dict_one(c, PyList_GET_ITEM(column, 0));
-    if (n == 0)
-        return 0; /* set() != {dict} */
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *value = PyList_GET_ITEM(column, i);
-        if (Py_TYPE(value) != &PyDict_Type)
-            return 0;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        int same = same_keys(PyList_GET_ITEM(column, i), c->keys);
-        if (same == -2)
-            return call_python(python_twin(c), column);
-        if (same <= 0)
-            return same;
-    }
-    Py_ssize_t width = PyTuple_GET_SIZE(c->keys);
-    if (width == 0)
-        return 1;
-    /* cells[row * width + field], held; the deeper fields get lists of their own */
-    PyObject *stack[256];
-    PyObject **cells = stack;
-    if (n * width > 256) {
-        cells = PyMem_Malloc(sizeof(PyObject *) * (size_t)(n * width));
-        if (cells == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
+    Py_ssize_t n = PyList_GET_SIZE(column), width = PyTuple_GET_SIZE(c->keys), held = 0;
+    PyObject **keys = &PyTuple_GET_ITEM(c->keys, 0);
+    int ok = 1;
+    for (Py_ssize_t r = 0; r < n; r++) {
+        PyObject *row = PyList_GET_ITEM(column, r), *key, *item;
         Py_ssize_t pos = 0, k = 0;
-        PyObject *key, *item;
-        while (k < width && PyDict_Next(PyList_GET_ITEM(column, i), &pos, &key, &item)) {
-            Py_INCREF(item); /* held: classifying may run Python code */
-            cells[i * width + k++] = item;
+        if (PyDict_GET_SIZE(row) != width) {
+            ok = -2;
+            break;
         }
-        for (; k < width; k++) { /* cannot happen: the keys were just compared */
-            Py_INCREF(Py_None);
-            cells[i * width + k] = Py_None;
+        while (k < width && PyDict_Next(row, &pos, &key, &item)) {
+            if (key != keys[k]) {
+                ok = -2;
+                goto release;
+            }
+            PyObject *cls = c->plain_at[k];
+            if (ok == 1 && cls != NULL && (PyObject *)Py_TYPE(item) != cls)
+                ok = 0;
+            if (cells != NULL) {
+                Py_INCREF(item); /* held: classifying may run Python code */
+                cells[held++] = item;
+            }
+            k++;
         }
     }
-    PyObject *field = NULL, *fields = NULL;
+release:
+    if (ok == 1)
+        return 1;
+    for (Py_ssize_t i = 0; i < held; i++)
+        Py_DECREF(cells[i]);
+    return ok;
+}
+
+/* The fields of formats and nested values of a column of dicts (cells[row * width +
+ * field], held by the caller), with the plain fields too unless `plain_done`. */
+static int
+column_fields(CheckObject *c, PyObject **cells, Py_ssize_t n, Py_ssize_t width, int plain_done)
+{
+    PyObject *fields = NULL;
     int ok = 0;
-    for (Py_ssize_t p = 0; p < PyTuple_GET_SIZE(c->plain); p++) {
+    for (Py_ssize_t p = 0; !plain_done && p < PyTuple_GET_SIZE(c->plain); p++) {
         PyObject *pair = PyTuple_GET_ITEM(c->plain, p);
         Py_ssize_t index = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 0));
         PyObject *cls = PyTuple_GET_ITEM(pair, 1);
@@ -1362,12 +1403,69 @@ dict_column(CheckObject *c, PyObject *column)
     }
     ok = 1;
 done:
+    Py_XDECREF(fields);
+    return ok;
+}
+
+static int
+dict_column(CheckObject *c, PyObject *column)
+{
+    Py_ssize_t n = PyList_GET_SIZE(column);
+    if (n == 1)
+        return dict_one(c, PyList_GET_ITEM(column, 0));
+    if (n == 0 || !all_exact(column, &PyDict_Type))
+        return 0; /* set() != {dict} */
+    Py_ssize_t width = PyTuple_GET_SIZE(c->keys);
+    int nested = PyTuple_GET_SIZE(c->formats) || PyTuple_GET_SIZE(c->children);
+    /* cells[row * width + field], held; the deeper fields get lists of their own */
+    PyObject *stack[256];
+    PyObject **cells = stack;
+    if (width && n * width > 256) {
+        cells = PyMem_Malloc(sizeof(PyObject *) * (size_t)(n * width));
+        if (cells == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    int ok = width ? identical_rows(c, column, nested ? cells : NULL) : -2;
+    if (ok == 1 && nested) {
+        ok = column_fields(c, cells, n, width, 1);
+        goto release;
+    }
+    if (ok != -2)
+        goto free;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int same = same_keys(PyList_GET_ITEM(column, i), c->keys);
+        if (same == -2)
+            ok = call_python(python_twin(c), column);
+        if (same <= 0) {
+            ok = same == -2 ? ok : same;
+            goto free;
+        }
+    }
+    if (width == 0) {
+        ok = 1;
+        goto free;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t pos = 0, k = 0;
+        PyObject *key, *item;
+        while (k < width && PyDict_Next(PyList_GET_ITEM(column, i), &pos, &key, &item)) {
+            Py_INCREF(item); /* held: classifying may run Python code */
+            cells[i * width + k++] = item;
+        }
+        for (; k < width; k++) { /* cannot happen: the keys were just compared */
+            Py_INCREF(Py_None);
+            cells[i * width + k] = Py_None;
+        }
+    }
+    ok = column_fields(c, cells, n, width, 0);
+release:
     for (Py_ssize_t i = 0; i < n * width; i++)
         Py_DECREF(cells[i]);
+free:
     if (cells != stack)
         PyMem_Free(cells);
-    Py_XDECREF(field);
-    Py_XDECREF(fields);
     return ok;
 }
 
@@ -1378,6 +1476,18 @@ list_one(CheckObject *c, PyObject *value)
         return 0;
     if (PyList_GET_SIZE(value) == 0)
         return c->flag;
+    CheckObject *each = (CheckObject *)PyTuple_GET_ITEM(c->children, 0);
+    if (each->kind == K_LEAF || each->kind == K_ALWAYS || each->kind == K_EMPTY)
+        return check_column(each, value); /* no code runs: the list itself is the column */
+    if (each->kind == K_DICT && PyList_GET_SIZE(value) > 1 && each->plain_at != NULL &&
+        !PyTuple_GET_SIZE(each->formats) && !PyTuple_GET_SIZE(each->children)) {
+        /* rows of plain fields: the one pass runs no code either (dict_column's order) */
+        if (!all_exact(value, &PyDict_Type))
+            return 0;
+        int fast = identical_rows(each, value, NULL);
+        if (fast != -2)
+            return fast;
+    }
     /* a copy: a Python check below (or a finalizer it triggers) must not shrink it */
     PyObject *items = PyList_GetSlice(value, 0, PyList_GET_SIZE(value));
     if (items == NULL)
@@ -1393,18 +1503,11 @@ list_column(CheckObject *c, PyObject *column)
     Py_ssize_t n = PyList_GET_SIZE(column);
     if (n == 1)
         return list_one(c, PyList_GET_ITEM(column, 0));
-    if (n == 0)
+    if (n == 0 || !all_exact(column, &PyList_Type))
         return 0;
     PyObject *flat = PyList_New(0);
     if (flat == NULL)
         return -1;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *value = PyList_GET_ITEM(column, i);
-        if (Py_TYPE(value) != &PyList_Type) {
-            Py_DECREF(flat);
-            return 0;
-        }
-    }
     for (Py_ssize_t i = 0; i < n; i++) {
         if (PyList_SetSlice(flat, PY_SSIZE_T_MAX, PY_SSIZE_T_MAX, PyList_GET_ITEM(column, i)) <
             0) {
@@ -1702,6 +1805,7 @@ Check_dealloc(CheckObject *c)
 {
     PyObject_GC_UnTrack(c);
     Check_clear(c);
+    PyMem_Free(c->plain_at);
     Py_TYPE(c)->tp_free((PyObject *)c);
 }
 
@@ -1734,6 +1838,7 @@ new_check(int kind, int strict, int flag, PyObject *types, PyObject *keys, PyObj
         *slots[i] = given[i];
     }
     c->last = NULL;
+    c->plain_at = NULL;
     PyObject_GC_Track(c);
     return (PyObject *)c;
 }
@@ -1804,7 +1909,45 @@ make_dict(PyObject *m, PyObject *args)
         return NULL;
     if (PyTuple_GET_SIZE(types) != PyTuple_GET_SIZE(keys) || !all_checks(deeper, 1))
         return NULL;
-    return new_check(K_DICT, strict, exact, types, keys, plain, formats, deeper, python);
+    Py_ssize_t width = PyTuple_GET_SIZE(keys);
+    for (Py_ssize_t p = 0; p < PyTuple_GET_SIZE(plain); p++) {
+        PyObject *pair = PyTuple_GET_ITEM(plain, p);
+        Py_ssize_t index;
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 ||
+            (index = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 0))) < 0 || index >= width) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "plain: (index, type) pairs of the keys");
+            return NULL;
+        }
+    }
+    /* the keys interned: a live dict's keys written in code are the interned strings, a
+     * recorded shape's (decoded from a cassette) are not; the one pass compares by
+     * identity, same_keys by value (an equal string either way) */
+    PyObject *interned = PyTuple_New(width);
+    if (interned == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < width; i++) {
+        PyObject *key = PyTuple_GET_ITEM(keys, i);
+        Py_INCREF(key);
+        if (PyUnicode_CheckExact(key))
+            PyUnicode_InternInPlace(&key);
+        PyTuple_SET_ITEM(interned, i, key);
+    }
+    CheckObject *c = (CheckObject *)new_check(K_DICT, strict, exact, types, interned, plain,
+                                              formats, deeper, python);
+    Py_DECREF(interned);
+    if (c == NULL || width == 0)
+        return (PyObject *)c;
+    c->plain_at = PyMem_Calloc((size_t)width, sizeof(PyObject *));
+    if (c->plain_at == NULL) {
+        Py_DECREF(c);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t p = 0; p < PyTuple_GET_SIZE(plain); p++) {
+        PyObject *pair = PyTuple_GET_ITEM(plain, p);
+        c->plain_at[PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 0))] = PyTuple_GET_ITEM(pair, 1);
+    }
+    return (PyObject *)c;
 }
 
 static PyObject *
