@@ -1571,15 +1571,8 @@ tuple_column(CheckObject *c, PyObject *column)
 static int
 self_one(CheckObject *c, PyObject *value)
 {
-    PyObject *cls;
-    if (PyType_Check(value))
-        cls = value;
-    else {
-        int is_class = PyObject_IsInstance(value, (PyObject *)&PyType_Type);
-        if (is_class < 0)
-            return -1;
-        cls = is_class ? value : (PyObject *)Py_TYPE(value);
-    }
+    /* PyType_Check reads the type only: never the value's __class__ (a proxy's code) */
+    PyObject *cls = PyType_Check(value) ? value : (PyObject *)Py_TYPE(value);
     if (cls == c->last)
         return 1;
     PyObject *path = PyObject_CallOneArg(type_path_fn, cls);

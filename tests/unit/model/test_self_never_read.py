@@ -45,11 +45,6 @@ def test_the_checks_of_self_read_no_class_attribute() -> None:
 
 
 @pytest.mark.skipif(accel.compiled is None, reason=f"not compiled: {accel.missing}")
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: _speedups.c self_one falls back to PyObject_IsInstance(value, type), "
-    "which reads __class__ (PyType_Check alone decides; see the review report)",
-)
 def test_the_compiled_check_of_self_reads_no_class_attribute() -> None:
     Lazy.reads = 0
     shape = ("args", ("self", "x"), ((("self", PATH),), (("int",),)))
