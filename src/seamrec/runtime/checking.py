@@ -39,7 +39,6 @@ class CheckStrategy(Strategy):
         self._rebuilder = Rebuilder(TypeResolver(settings.module_in_scope, settings.replay_types))
         self._fit_args: dict[Shape, ArgsCheck | None] = {}  # compiled once per shape
         self._fit_values: dict[Shape, Check | None] = {}
-        self._seams: dict[str, SeamState] = {}  # the running test's, by seam id
         # replay patterns -> seam id -> whether the seam is replayed under them
         self._replays: dict[tuple[SeamPattern, ...], dict[str, bool]] = {}
         self._replayed: dict[str, bool] = {}  # the running test's, from `_replays`
@@ -56,7 +55,6 @@ class CheckStrategy(Strategy):
     def begin(self, nodeid: str, replay: tuple[SeamPattern, ...]) -> None:
         """Load the cassette of `nodeid` and choose what its crossing calls do."""
         super().begin(nodeid, replay)
-        self._seams = {}
         self._replayed = self._replays.setdefault(replay, {})
         self._sequence = self.tape.sequence()  # type: ignore[union-attr]  # just made
         self._cassette_error = None
@@ -154,7 +152,7 @@ class CheckStrategy(Strategy):
             self.stats.calls_outside += 1
             return wrapped(*args, **kwargs)
         try:
-            state = self._seams.get(seam.id)
+            state = tape.states.get(seam.id)
             if state is None:
                 state = self._seam_state(tape, seam)
             if not state.function:
@@ -198,17 +196,15 @@ class CheckStrategy(Strategy):
         return result
 
     def _seam_state(self, tape: Tape, seam: Seam) -> SeamState:
-        """The state of `seam` in the running test, made on its first call."""
-        state = self._seams.get(seam.id)
+        """The state of `seam` in the test of `tape`, made on its first call."""
+        state: SeamState | None = tape.states.get(seam.id)
         if state is None:
             made = SeamState(seam, tape.positions(seam.id))
             replayed = self._replayed.get(seam.id)
             if replayed is None:  # matched once per seam and set of replay patterns
                 replayed = self._replayed[seam.id] = self.expected.replays(seam.id)
             made.replayed = replayed
-            if tape is not self.tape:  # a late call of an ended test: never the next test's
-                return made
-            state = self._seams.setdefault(seam.id, made)
+            state = tape.states.setdefault(seam.id, made)
         return state
 
     def _move(self, state: SeamState, index: int) -> Window:
@@ -236,7 +232,7 @@ class CheckStrategy(Strategy):
     ) -> LiveCall:
         """Take the call's position and check its args against the recorded call there
         (a compiled check; the shape is built only when that check fails)."""
-        state = self._seams.get(seam.id)
+        state = tape.states.get(seam.id)
         if state is None:
             state = self._seam_state(tape, seam)
         index = next(state.positions)
@@ -347,12 +343,12 @@ class CheckStrategy(Strategy):
         kwargs: dict[str, Any],
     ) -> Any:
         """A call of a test that replays some seams: answered, or as `unreplayed`."""
-        state = self._seams.get(seam.id)
+        tape = self.tape
+        if tape is None:  # the test ended under a call on another thread
+            self.stats.calls_outside += 1
+            return wrapped(*args, **kwargs)
+        state = tape.states.get(seam.id)
         if state is None:
-            tape = self.tape
-            if tape is None:  # the test ended under a call on another thread
-                self.stats.calls_outside += 1
-                return wrapped(*args, **kwargs)
             state = self._seam_state(tape, seam)
         if state.replayed:
             return self.answer(state, seam, caller, wrapped, instance, args, kwargs)
@@ -438,7 +434,7 @@ class CheckStrategy(Strategy):
         if tape is None:
             return None
         try:
-            state = self._seams.get(seam.id)
+            state = tape.states.get(seam.id)
             if state is None:
                 state = self._seam_state(tape, seam)
             index = next(state.positions)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from seamrec.cassette.store import Cassette
-from seamrec.config import SeamPattern, Settings
+from seamrec.config import Settings
 from seamrec.model.conform import ArgsCheck, Check, compile_args, compile_value
 from seamrec.model.nesting import ENCLOSING
 from seamrec.model.shape import Shape
@@ -53,7 +53,6 @@ class RecordStrategy(Strategy):
     def __init__(self, settings: Settings, stats: Stats, report: Report) -> None:
         super().__init__(settings, stats, report)
         self._last: dict[str, _LastShapes] = {}
-        self._seams: dict[str, _RecordedSeam] = {}  # the running test's, by seam id
         self._writer = CassetteWriter(settings, stats, report)
 
     def run(
@@ -74,7 +73,7 @@ class RecordStrategy(Strategy):
             return wrapped(*args, **kwargs)
         call: LiveCall | None = None
         try:
-            state = self._seams.get(seam.id)
+            state = tape.states.get(seam.id)
             if state is None:
                 state = self._seam_state(tape, seam)
             index, sequence = tape.allocate(seam.id, ENCLOSING.get())
@@ -118,13 +117,13 @@ class RecordStrategy(Strategy):
         return result
 
     def _seam_state(self, tape: Tape, seam: Seam) -> _RecordedSeam:
-        """The state of `seam` in the running test, made on its first call."""
-        state = self._seams.get(seam.id)
+        """The state of `seam` in the test of `tape`, made on its first call."""
+        state: _RecordedSeam | None = tape.states.get(seam.id)
         if state is None:
             last = self._last.get(seam.id)
             if last is None:
                 last = self._last.setdefault(seam.id, _LastShapes())
-            state = self._seams.setdefault(seam.id, _RecordedSeam(seam, tape, last))
+            state = tape.states.setdefault(seam.id, _RecordedSeam(seam, tape, last))
         return state
 
     def _run_started(
@@ -257,11 +256,6 @@ class RecordStrategy(Strategy):
             tape.commit(call.seam, call.index, call.args_shape, outcome, shape)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.internal_error(exc, f"the result of a query of {call.seam}")
-
-    def begin(self, nodeid: str, replay: tuple[SeamPattern, ...]) -> None:
-        """Start the tape of `nodeid` and its seams' states."""
-        super().begin(nodeid, replay)
-        self._seams = {}
 
     def finish(self, outcome: str) -> None:
         """Write the cassette of a passed test; a failed one keeps its old cassette."""

@@ -47,6 +47,9 @@ class Tape:
         self._nesting = NestingRecorder() if nesting else None
         self.owner = threading.get_ident()  # the thread running the test
         self.pooled: set[str] = set()  # seams called from another thread (a worker pool)
+        # the strategy's per-seam states of this test (`seamstate`), found through the tape
+        # a call read, so a late call of an ended test never touches the next test's
+        self.states: dict[str, Any] = {}
 
     def allocate(self, seam: str, parent: Parent | None = None) -> tuple[int, int]:
         """Next position of `seam` in this test and the global sequence number; when

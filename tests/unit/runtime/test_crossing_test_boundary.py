@@ -98,12 +98,6 @@ def test_a_late_call_of_the_last_test_takes_no_position_of_the_next(tmp_path: Pa
     assert [] == second_tests_findings(tmp_path, second_calls_first=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: CheckStrategy.run finds the seam state in the running test's dict after "
-    "reading the tape; a late call then takes the next test's position (the state must be "
-    "found through the tape the call read; see the review report)",
-)
 def test_a_late_call_takes_no_position_of_a_seam_the_next_test_has_called(
     tmp_path: Path,
 ) -> None:
