@@ -11,8 +11,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import pytest
-
 from seamrec.config import settings_from_table
 from seamrec.runtime import stats as run_stats
 from seamrec.runtime.checking import CheckStrategy
