@@ -20,6 +20,7 @@
 #define MAX_OUTER_LEVEL 64  /* deeper exact containers: the reference decides */
 #define MAX_PATH 128
 #define MAX_EXT_KEYS 32     /* dict keys packed as ext values compared pairwise */
+#define MAX_SELF_CLASSES 1024
 
 enum { DONE = 0, GIVE_UP = -1, TO_PYTHON = 1 };
 
@@ -41,6 +42,8 @@ typedef struct {
     PyObject *default_hook;  /* codec's `default`: a node to its ext value */
     PyObject *ext_type;      /* msgpack.ExtType */
     PyObject *decimal_type;  /* decimal.Decimal */
+    PyObject *self_type;     /* codec.SelfRef */
+    PyObject *self_packed;   /* {class: its SELF ext bytes} */
     int max_depth;
     long max_nodes;
     int native;
@@ -54,7 +57,7 @@ typedef struct {  /* one call's walk: on the C stack, so hooks may re-enter */
     PyObject *path[MAX_PATH];
 } Walk;
 
-static PyObject *str_isoformat, *str_key;
+static PyObject *str_isoformat, *str_key, *str_value;
 
 /* ------------------------------------------------------------------ buffer */
 
@@ -450,6 +453,32 @@ encode_set(Walk *self, PyObject *o, int depth)
     return r;
 }
 
+/* datetime.isoformat() of a naive or UTC datetime, and date.isoformat(), as a str */
+static int
+put_iso_datetime(Buffer *b, PyObject *o, int utc)
+{
+    char text[48];
+    int n = snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d",
+                     PyDateTime_GET_YEAR(o), PyDateTime_GET_MONTH(o), PyDateTime_GET_DAY(o),
+                     PyDateTime_DATE_GET_HOUR(o), PyDateTime_DATE_GET_MINUTE(o),
+                     PyDateTime_DATE_GET_SECOND(o));
+    int us = PyDateTime_DATE_GET_MICROSECOND(o);
+    if (us)
+        n += snprintf(text + n, sizeof text - n, ".%06d", us);
+    if (utc)
+        n += snprintf(text + n, sizeof text - n, "+00:00");
+    return put_str_bytes(b, text, n);
+}
+
+static int
+put_iso_date(Buffer *b, PyObject *o)
+{
+    char text[16];
+    int n = snprintf(text, sizeof text, "%04d-%02d-%02d", PyDateTime_GET_YEAR(o),
+                     PyDateTime_GET_MONTH(o), PyDateTime_GET_DAY(o));
+    return put_str_bytes(b, text, n);
+}
+
 static int
 encode_datetime(Walk *self, PyObject *o)
 {
@@ -464,7 +493,9 @@ encode_datetime(Walk *self, PyObject *o)
         }
     }
     int r = put_array_header(&self->buf, 2) < 0 ? GIVE_UP : DONE;
-    if (r == DONE)
+    if (r == DONE && (tz == Py_None || tz == PyDateTime_TimeZone_UTC))
+        r = put_iso_datetime(&self->buf, o, tz != Py_None) < 0 ? GIVE_UP : DONE;
+    else if (r == DONE)
         r = encode_text_of(self, PyObject_CallMethodNoArgs(o, str_isoformat));
     if (r == DONE) {
         if (key != NULL && PyUnicode_Check(key))
@@ -501,7 +532,7 @@ encode_composite(Walk *self, PyObject *o, PyTypeObject *type, int depth)
         return r == DONE && close_ext(b, start, EXT_DATETIME) < 0 ? GIVE_UP : r;
     }
     if (type == PyDateTimeAPI->DateType && (native & NATIVE_DATE)) {
-        r = encode_text_of(self, PyObject_CallMethodNoArgs(o, str_isoformat));
+        r = put_iso_date(b, o) < 0 ? GIVE_UP : DONE;
         return r == DONE && close_ext(b, start, EXT_DATE) < 0 ? GIVE_UP : r;
     }
     if ((PyObject *)type == self->packer->decimal_type && (native & NATIVE_DECIMAL)) {
@@ -552,6 +583,8 @@ encode(Walk *self, PyObject *o, int depth)
 
 /* ------------------------------------------------------------------ outer walk */
 
+static int pack_hooked(Walk *self, PyObject *o, Py_ssize_t start);
+
 /* A value the reference hands to `default`: encoded here, or by the hook. */
 static int
 pack_node(Walk *self, PyObject *o)
@@ -564,6 +597,44 @@ pack_node(Walk *self, PyObject *o)
     if (r != TO_PYTHON)
         return r;
     b->len = start;
+    PyObject *cls = NULL; /* `self`/`cls`: one ext per class, kept */
+    if ((PyObject *)Py_TYPE(o) == self->packer->self_type) {
+        PyObject *value = PyObject_GetAttr(o, str_value);
+        if (value == NULL)
+            return GIVE_UP;
+        cls = Py_NewRef(PyType_Check(value) ? value : (PyObject *)Py_TYPE(value));
+        Py_DECREF(value);
+        PyObject *packed = PyDict_GetItemWithError(self->packer->self_packed, cls);
+        if (packed != NULL) {
+            Py_DECREF(cls);
+            Py_ssize_t n = PyBytes_GET_SIZE(packed);
+            return put(b, PyBytes_AS_STRING(packed), n) < 0 ? GIVE_UP : DONE;
+        }
+        if (PyErr_Occurred()) {
+            Py_DECREF(cls);
+            return GIVE_UP;
+        }
+    }
+    r = pack_hooked(self, o, start);
+    if (r == DONE && cls != NULL) {
+        PyObject *kept = self->packer->self_packed;
+        if (PyDict_GET_SIZE(kept) >= MAX_SELF_CLASSES)
+            PyDict_Clear(kept);
+        PyObject *packed = PyBytes_FromStringAndSize(b->data + start, b->len - start);
+        if (packed == NULL || PyDict_SetItem(kept, cls, packed) < 0)
+            r = GIVE_UP;
+        Py_XDECREF(packed);
+    }
+    Py_XDECREF(cls);
+    return r;
+}
+
+/* `default`'s ext value of a node, written at `start`. */
+static int
+pack_hooked(Walk *self, PyObject *o, Py_ssize_t start)
+{
+    Buffer *b = &self->buf;
+    int r;
     PyObject *found = PyObject_CallOneArg(self->packer->default_hook, o);
     if (found == NULL)
         return GIVE_UP;
@@ -677,11 +748,11 @@ Packer_call(PackerObject *self, PyObject *args, PyObject *kwargs)
 static int
 Packer_init(PackerObject *self, PyObject *args, PyObject *kwargs)
 {
-    PyObject *hook, *ext_type, *decimal_type;
+    PyObject *hook, *ext_type, *decimal_type, *self_type;
     int max_depth, native;
     long max_nodes;
-    if (!PyArg_ParseTuple(args, "OOOili:Packer", &hook, &ext_type, &decimal_type, &max_depth,
-                          &max_nodes, &native))
+    if (!PyArg_ParseTuple(args, "OOOOili:Packer", &hook, &ext_type, &decimal_type, &self_type,
+                          &max_depth, &max_nodes, &native))
         return -1;
     if (max_depth < 0 || max_depth > MAX_PATH - 1) {
         PyErr_SetString(PyExc_ValueError, "max_depth out of the C packer's range");
@@ -690,6 +761,10 @@ Packer_init(PackerObject *self, PyObject *args, PyObject *kwargs)
     Py_XSETREF(self->default_hook, Py_NewRef(hook));
     Py_XSETREF(self->ext_type, Py_NewRef(ext_type));
     Py_XSETREF(self->decimal_type, Py_NewRef(decimal_type));
+    Py_XSETREF(self->self_type, Py_NewRef(self_type));
+    Py_XSETREF(self->self_packed, PyDict_New());
+    if (self->self_packed == NULL)
+        return -1;
     self->max_depth = max_depth;
     self->max_nodes = max_nodes;
     self->native = native;
@@ -702,6 +777,8 @@ Packer_dealloc(PackerObject *self)
     Py_XDECREF(self->default_hook);
     Py_XDECREF(self->ext_type);
     Py_XDECREF(self->decimal_type);
+    Py_XDECREF(self->self_type);
+    Py_XDECREF(self->self_packed);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -710,7 +787,7 @@ static PyTypeObject PackerType = {
     .tp_name = "seamrec.model._packer.Packer",
     .tp_basicsize = sizeof(PackerObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Packer(default, ExtType, Decimal, max_depth, max_nodes, native)(value): "
+    .tp_doc = "Packer(default, ExtType, Decimal, SelfRef, max_depth, max_nodes, native)(value): "
               "the payload's msgpack bytes, or None where the reference must pack it.",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Packer_init,
@@ -730,7 +807,8 @@ PyInit__packer(void)
         return NULL;
     str_isoformat = PyUnicode_InternFromString("isoformat");
     str_key = PyUnicode_InternFromString("key");
-    if (str_isoformat == NULL || str_key == NULL)
+    str_value = PyUnicode_InternFromString("value");
+    if (str_isoformat == NULL || str_key == NULL || str_value == NULL)
         return NULL;
     if (PyType_Ready(&PackerType) < 0)
         return NULL;

@@ -276,6 +276,7 @@ _NATIVE_SET, _NATIVE_DATETIME, _NATIVE_DATE, _NATIVE_DECIMAL = 1, 2, 4, 8
 def payload_packer(
     pure: PayloadPacker,
     default: Callable[[object], Any],
+    self_type: type,
     max_depth: int,
     max_nodes: int,
     kind: Callable[[type], Kind],
@@ -283,7 +284,8 @@ def payload_packer(
     """`pure` (`codec.make_packer`'s packer, the reference) with payloads packed in C
     where C gives the same bytes; `pure` itself without C. `default` is the reference's
     hook for a value msgpack has no word for (C calls it for the values it does not
-    encode); `kind` the classifier's: C encodes a set, datetime, date or Decimal itself
+    encode; a `self_type` value's ext, which depends on its class only, is kept per
+    class); `kind` the classifier's: C encodes a set, datetime, date or Decimal itself
     only where the classifier walks it as the standard type."""
     if packer_module is None or max_depth > MAX_C_DEPTH:
         return pure
@@ -299,7 +301,7 @@ def payload_packer(
         | _NATIVE_DECIMAL * (kind(decimal.Decimal) is Kind.LEAF)
     )
     fast: Callable[[object], bytes | None] = packer_module.Packer(
-        default, msgpack.ExtType, decimal.Decimal, max_depth, max_nodes, native
+        default, msgpack.ExtType, decimal.Decimal, self_type, max_depth, max_nodes, native
     )
 
     def pack_payload(value: object) -> bytes:

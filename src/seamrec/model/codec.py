@@ -514,7 +514,9 @@ def make_packer(limits: Limits, classifier: Classifier | None = None) -> Packer:
     from seamrec.model import accel  # the compiled twin; accel imports the shape modules
 
     kind = (classifier or DEFAULT).kind
-    return accel.payload_packer(pack_payload, default, limits.max_depth, ENCODE_BUDGET, kind)
+    return accel.payload_packer(
+        pack_payload, default, SelfRef, limits.max_depth, ENCODE_BUDGET, kind
+    )
 
 
 def pure_packer(pack_payload: Packer) -> Packer:

@@ -95,7 +95,7 @@ def leaves() -> st.SearchStrategy[Any]:
         st.just(uuid.UUID(int=7)),
         st.just(complex(1, -0.0)),
         st.sampled_from([Colour.RED, Colour.BLUE, Sku("A-1"), Opaque(), Service("s")]),
-        st.sampled_from([SelfRef(Service("t")), SelfRef(Service)]),
+        st.sampled_from([SelfRef(Service("t")), SelfRef(Service), SelfRef(Box(1)), SelfRef(int)]),
     )
 
 
