@@ -1,6 +1,7 @@
 """Build the optional C accelerators (seamrec.model._speedups, the shape walk and checks;
-seamrec.runtime._seamcall, the plain-function seam wrapper); everything else is in
-pyproject.toml. Without a compiler the build goes on and seamrec runs in pure Python."""
+seamrec.model._packer, payloads to msgpack; seamrec.runtime._seamcall, the plain-function
+seam wrapper); everything else is in pyproject.toml. Without a compiler the build goes on
+and seamrec runs in pure Python."""
 
 from __future__ import annotations
 
@@ -47,4 +48,11 @@ seamcall = Extension(
     extra_compile_args=[] if os.name == "nt" else ["-O2"],
 )
 
-setup(ext_modules=[speedups, seamcall], cmdclass={"build_ext": OptionalBuildExt})
+packer = Extension(
+    "seamrec.model._packer",
+    sources=["src/seamrec/model/_packer.c"],
+    optional=True,
+    extra_compile_args=[] if os.name == "nt" else ["-O2"],
+)
+
+setup(ext_modules=[speedups, seamcall, packer], cmdclass={"build_ext": OptionalBuildExt})

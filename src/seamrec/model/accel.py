@@ -249,3 +249,64 @@ def _dict(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Any:
         strict,
         _Twin(shape, shape_of, strict),
     )
+
+
+# ---------------------------------------------------------------- payload packing
+
+
+def _load_packer() -> ModuleType | None:
+    """The compiled payload packer (None under SEAMREC_PURE or when not built)."""
+    if compiled is None:
+        return None
+    try:
+        from seamrec.model import _packer  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    module: ModuleType = _packer
+    return module
+
+
+packer_module = _load_packer()
+"""`seamrec.model._packer` (None: payloads are packed by `codec.make_packer`'s Python)."""
+
+PayloadPacker = Callable[[object], bytes]
+_NATIVE_SET, _NATIVE_DATETIME, _NATIVE_DATE, _NATIVE_DECIMAL = 1, 2, 4, 8
+
+
+def payload_packer(
+    pure: PayloadPacker,
+    default: Callable[[object], Any],
+    self_type: type,
+    max_depth: int,
+    max_nodes: int,
+    kind: Callable[[type], Kind],
+) -> PayloadPacker:
+    """`pure` (`codec.make_packer`'s packer, the reference) with payloads packed in C
+    where C gives the same bytes; `pure` itself without C. `default` is the reference's
+    hook for a value msgpack has no word for (C calls it for the values it does not
+    encode; a `self_type` value's ext, which depends on its class only, is kept per
+    class); `kind` the classifier's: C encodes a set, datetime, date or Decimal itself
+    only where the classifier walks it as the standard type."""
+    if packer_module is None or max_depth > MAX_C_DEPTH:
+        return pure
+    import decimal
+
+    import msgpack
+
+    clocks = (Kind.LEAF, Kind.DATETIME, Kind.TIME)
+    native = (
+        _NATIVE_SET * (kind(set) not in clocks and kind(frozenset) not in clocks)
+        | _NATIVE_DATETIME * (kind(dt.datetime) is Kind.DATETIME)
+        | _NATIVE_DATE * (kind(dt.date) is Kind.LEAF)
+        | _NATIVE_DECIMAL * (kind(decimal.Decimal) is Kind.LEAF)
+    )
+    fast: Callable[[object], bytes | None] = packer_module.Packer(
+        default, msgpack.ExtType, decimal.Decimal, self_type, max_depth, max_nodes, native
+    )
+
+    def pack_payload(value: object) -> bytes:
+        data = fast(value)
+        return pure(value) if data is None else data
+
+    pack_payload.pure = pure  # type: ignore[attr-defined]
+    return pack_payload

@@ -484,7 +484,9 @@ Packer = Callable[[object], bytes]
 def make_packer(limits: Limits, classifier: Classifier | None = None) -> Packer:
     """Build `pack_payload(value) -> bytes`: msgpack's C packer walks dicts, lists and
     scalars; the other types go through the Python encoder. Cyclic or large payloads
-    (over 64 KiB packed) are encoded by the Python encoder alone, which cuts them.
+    (over 64 KiB packed) are encoded by the Python encoder alone, which cuts them. With
+    the C accelerator, `accel.payload_packer` packs the same bytes in C and this packer
+    is its reference (`pure_packer`).
     `classifier`: the one the shape walker uses (see `make_encoder`)."""
     encode_tree = make_encoder(limits, classifier)
     # Inside the fast path the total size is the limit: values are not cut item by item.
@@ -509,7 +511,18 @@ def make_packer(limits: Limits, classifier: Classifier | None = None) -> Packer:
             return pack(encode_tree(value))
         return data
 
-    return pack_payload
+    from seamrec.model import accel  # the compiled twin; accel imports the shape modules
+
+    kind = (classifier or DEFAULT).kind
+    return accel.payload_packer(
+        pack_payload, default, SelfRef, limits.max_depth, ENCODE_BUDGET, kind
+    )
+
+
+def pure_packer(pack_payload: Packer) -> Packer:
+    """The Python packer behind `pack_payload` (the reference; itself without C)."""
+    found: Packer = getattr(pack_payload, "pure", pack_payload)
+    return found
 
 
 def encode_self(value: object) -> msgpack.ExtType:
