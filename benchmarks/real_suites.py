@@ -13,7 +13,8 @@ pyproject.toml.orig). Every run is `python -m pytest <tests> -q -p no:cacheprovi
 the project's root, so seamrec reads that table (and pytest never falls back to this
 repository's own pyproject.toml, which holds benchmarks/.work).
 
-Per project, interleaved so load drift is shared: plain, record (from no cassettes),
+Per project, after one untimed plain run that writes the bytecode caches, and
+interleaved so load drift is shared: plain, record (from no cassettes),
 check, then twice more plain, record (an unchanged re-record), check. Printed:
 tests, seams wrapped, internal errors and warning lines of seamrec's summary, false
 alarms (tests not passing under --check-seams that passed in every plain run) over the
@@ -543,6 +544,15 @@ def measure(project: Project, checks: int, repeat: int, timeout: float) -> dict[
     root, python = prepare(project)
     cassettes = root / "cassettes"
     shutil.rmtree(REAL / project.name / "logs", ignore_errors=True)
+
+    # Untimed warm-up: the first run of a fresh venv writes the bytecode of the project,
+    # its dependencies and seamrec; timed, it would inflate whichever mode ran first.
+    subprocess.run(
+        [str(python), "-m", "compileall", "-q", str(ROOT / "src" / "seamrec")],
+        check=False,
+        capture_output=True,
+    )
+    pytest_run(project, root, python, "plain", 0, timeout, label="warmup-")
 
     order = ["plain", "record", "check"]
     for i in range(1, max(checks, repeat)):
