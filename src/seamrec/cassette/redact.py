@@ -158,6 +158,29 @@ _MEMO_MAX = 4_096  # scrubbed ext values a writer's memo holds (see `Redactor.re
 _MEMO_BYTES = 8_192  # larger ext values are scrubbed each time (bounds the memory held)
 
 
+class CleanCalls(set[bytes]):
+    """The msgpack bytes of calls (args and result) found clean by a full walk: no secret
+    to collect, nothing scrubbed. Such a call is quiet wherever it recurs in the run (the
+    verdict depends on its bytes and the rules alone), unless its cassette holds a secret.
+    Kept by the caller across the cassettes of a run, with the same rules."""
+
+    size = 0
+
+    def remember(self, packed: bytes) -> None:
+        if len(packed) > _CLEAN_CALL_BYTES:
+            return
+        if len(self) >= _CLEAN_CALLS_MAX or self.size > _CLEAN_CALLS_TOTAL:
+            self.clear()
+            self.size = 0
+        self.add(packed)
+        self.size += len(packed)
+
+
+_CLEAN_CALLS_MAX = 20_000
+_CLEAN_CALL_BYTES = 65_536  # larger calls are walked each time
+_CLEAN_CALLS_TOTAL = 16_000_000
+
+
 class Redactor:
     """Scrubs the payload trees of one cassette (collect every call, then scrub each)."""
 
@@ -481,7 +504,10 @@ class Redactor:
         return [value for _, value in pairs]
 
     def redact(
-        self, cassette: Cassette, memo: dict[msgpack.ExtType, msgpack.ExtType] | None = None
+        self,
+        cassette: Cassette,
+        memo: dict[msgpack.ExtType, msgpack.ExtType] | None = None,
+        clean: CleanCalls | None = None,
     ) -> Cassette:
         """The cassette with every secret replaced by a placeholder, shapes unchanged (but
         for key names that are secrets); `redactions` says what was replaced. A call whose
@@ -490,8 +516,11 @@ class Redactor:
         `memo` (kept by the caller across the cassettes of a run, with the same rules):
         the scrubbed form of each object, row, tuple... value seen before, reused while
         this cassette holds no secret by name (scrubbing then depends on the value and
-        the rules alone). `redactions` then leaves out what those values held."""
-        quiet = [self._quiet(call.seam, call.args, call.result) for call in cassette.calls]
+        the rules alone). `redactions` then leaves out what those values held.
+
+        `clean` (kept like `memo`): the calls a walk found clean, quiet when they recur."""
+        judged = [self._quiet(call.seam, call.args, call.result, clean) for call in cassette.calls]
+        quiet = [skip for skip, _ in judged]
         for call, skip in zip(cassette.calls, quiet, strict=True):
             if not skip:
                 self.collect(call.seam, call.args, call.result, call.outcome)
@@ -504,7 +533,18 @@ class Redactor:
                 self._seam = call.seam
                 args, result = call.args, call.result
             else:
+                reported = len(self.redactions)
                 args, result = self.scrub_call(call.seam, call.args, call.result, call.outcome)
+                packed = judged[index][1]
+                if (
+                    packed is not None
+                    and clean is not None
+                    and not self._secrets
+                    and len(self.redactions) == reported
+                    and args == call.args
+                    and result == call.result
+                ):
+                    clean.remember(packed)
             args_shape = self.scrub_shape(call.args_shape)
             result_shape = self.scrub_shape(call.result_shape)
             if (
@@ -531,20 +571,28 @@ class Redactor:
                     )
         return cassette
 
-    def _quiet(self, seam: str, args: Any, result: Any) -> bool:
+    def _quiet(
+        self, seam: str, args: Any, result: Any, clean: CleanCalls | None
+    ) -> tuple[bool, bytes | None]:
         """Whether scrubbing this call could change nothing, judged on its msgpack bytes
         (every key and string of a payload is in them): no `redact_paths` rule for its
-        seam, no credential or configured name in its letters, and no string the
-        detector could match. Unsure (custom patterns, non-ASCII names) is False."""
-        if self._names is None or self._matching(seam):
-            return False
+        seam, and either the same bytes found clean before in the run, or no credential
+        or configured name in its letters and no string the detector could match. Unsure
+        (custom patterns, non-ASCII names) is False. With the verdict, the bytes to
+        remember as clean once a walk finds them so (None: not to remember)."""
+        if self._matching(seam):
+            return False, None
         try:
             packed = pack([args, result])
         except Exception:  # not plain msgpack data: the full walk judges it
-            return False
+            return False, None
+        if clean is not None and packed in clean:
+            return True, None
+        if self._names is None:
+            return False, packed
         if self._detector is not None and not self._detector.clears(packed):
-            return False
-        return self._names.clears(packed)
+            return False, packed
+        return self._names.clears(packed), packed
 
     def _matching(self, seam: str) -> list[PathRule]:
         module, _, qualname = seam.partition(":")

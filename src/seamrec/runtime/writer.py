@@ -7,7 +7,7 @@ from pathlib import Path
 
 from msgpack import ExtType
 
-from seamrec.cassette.redact import Redactor
+from seamrec.cassette.redact import CleanCalls, Redactor
 from seamrec.cassette.store import (
     Cassette,
     budget_cut_seams,
@@ -36,6 +36,7 @@ class CassetteWriter:
         self.report = report
         self.settled: dict[Path, Cassette] = {}
         self._scrubbed: dict[ExtType, ExtType] = {}  # redaction's memo for the whole run
+        self._clean = CleanCalls()  # and the calls it found clean
 
     def write(self, tape: Tape) -> None:
         """Write `tape` as its test's cassette (unless only values changed), or remove
@@ -47,7 +48,7 @@ class CassetteWriter:
                 self._remove(path, tape.nodeid)
             return
         redactor = Redactor.from_settings(self.settings)
-        cassette = redactor.redact(tape.to_cassette(raw_tree), self._scrubbed)
+        cassette = redactor.redact(tape.to_cassette(raw_tree), self._scrubbed, self._clean)
         data = dump(cassette)
         if _BUDGET in data:  # a budget cut shows its reason in the bytes, shape or payload
             cut = [s for s in budget_cut_seams(cassette) if s not in self.stats.budget_cut]
