@@ -17,7 +17,7 @@ import importlib
 import importlib.util
 import sqlite3
 import sys
-from types import FrameType, ModuleType
+from types import CodeType, FrameType, ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, cast
 
 from seamrec.config import in_packages
@@ -78,6 +78,8 @@ _SETUP_PREFIXES = ("has_", "get_", "_get_", "_load_", "_check", "_set_", "reflec
 _SETUP_MODULES = ("sqlalchemy.dialects.", "sqlalchemy.engine.reflection")
 _MAX_FRAMES = 400
 _UNKNOWN = object()
+_LAYER = object()  # a frame's verdict: a database layer's, look further up
+_MAX_VERDICTS = 8192  # frames' verdicts kept (code objects of a run: a few thousand)
 _LEAF_UNIONS = {cls: (shape,) for cls, shape in LEAF_SHAPES.items()}
 SIMILAR = 0.6  # how alike two statements' texts are to be one query that was edited
 WAS = "statement changed, was: "
@@ -123,6 +125,9 @@ class DatabaseSeams:
         self.boundaries = boundaries
         self._patched: list[tuple[ModuleType, str, Any]] = []
         self._modules: dict[str, object] = {}  # True boundary, None layer, False other
+        # id(code) -> (code, globals, verdict): what a frame running that code with those
+        # globals says in `caller` (the boundary module, None, or _LAYER: look further up)
+        self._verdicts: dict[int, tuple[CodeType, dict[str, Any], object]] = {}
         self._single: dict[str, StatementSeam] = {}  # statement text -> its seam
         self._many: dict[str, StatementSeam] = {}  # the same, for `executemany`
         self._open: dict[int, Query] = {}
@@ -364,26 +369,48 @@ class DatabaseSeams:
 
     def caller(self, frame: FrameType | None) -> str | None:
         """The boundary module that caused a query (through database layers only), or
-        None when a test, a fixture or another library sent it."""
+        None when a test, a fixture or another library sent it.
+
+        A frame's verdict depends only on its code and its globals, so it is worked out
+        once per code object (`_verdict`) and the walk is one lookup a frame."""
         depth = 0
-        modules = self._modules
+        verdicts = self._verdicts
         while frame is not None and depth < _MAX_FRAMES:
-            name = frame.f_globals.get("__name__")
-            kind = modules.get(name, _UNKNOWN) if type(name) is str else None
-            if kind is _UNKNOWN:
-                kind = self._kind(name)  # type: ignore[arg-type]  # a str: checked above
-            if kind is True:
-                return str(name)
-            if kind is False:
-                return None
-            code = frame.f_code.co_name
-            if code in _SETUP_FUNCTIONS or (
-                code.startswith(_SETUP_PREFIXES) and str(name).startswith(_SETUP_MODULES)
-            ):
-                return None
+            code = frame.f_code
+            entry = verdicts.get(id(code))
+            if entry is None or entry[0] is not code or entry[1] is not frame.f_globals:
+                entry = self._verdict(frame)
+            verdict = entry[2]
+            if verdict is not _LAYER:
+                return verdict  # type: ignore[return-value]  # the module name or None
             frame = frame.f_back
             depth += 1
         return None
+
+    def _verdict(self, frame: FrameType) -> tuple[CodeType, dict[str, Any], object]:
+        """What `frame` says of the query's caller: its boundary module's name, None (a
+        test, a fixture, another library, a setup query) or _LAYER; kept per code."""
+        code = frame.f_code
+        globals_ = frame.f_globals
+        name = globals_.get("__name__")
+        kind = self._modules.get(name, _UNKNOWN) if type(name) is str else None
+        if kind is _UNKNOWN:
+            kind = self._kind(name)  # type: ignore[arg-type]  # a str: checked above
+        verdict: object = _LAYER
+        if kind is True:
+            verdict = str(name)
+        elif kind is False:
+            verdict = None
+        else:
+            function = code.co_name
+            if function in _SETUP_FUNCTIONS or (
+                function.startswith(_SETUP_PREFIXES) and str(name).startswith(_SETUP_MODULES)
+            ):
+                verdict = None
+        if len(self._verdicts) >= _MAX_VERDICTS:
+            self._verdicts.clear()
+        entry = self._verdicts[id(code)] = (code, globals_, verdict)
+        return entry
 
     def _kind(self, module: str) -> bool | None:
         known = self._modules.get(module, _UNKNOWN)
