@@ -66,17 +66,9 @@ def compile_value(
 ) -> conform.Check | None:
     """`conform.pure_compile_value`, generated once the check is hot (None: no cheap
     strict check exists)."""
-    key = ("value", shape, strict, shape_of)
-    try:
-        found: conform.Check | None = _checks[key]
-        return found
-    except (KeyError, TypeError):
-        pass
-    reference = conform.pure_compile_value(shape, shape_of, strict=strict)
-    check = None
-    if reference is not None:
-        check = _tiered("value_check", reference, lambda w: w.value_check(shape), shape_of, strict)
-    _remember(key, check)
+    check: conform.Check | None = _compile(
+        "value", shape, shape_of, strict, conform.pure_compile_value
+    )
     return check
 
 
@@ -86,16 +78,27 @@ def compile_args(
     """`conform.pure_compile_args`, generated once the check is hot."""
     if shape[:1] != ("args",):
         return None
-    key = ("args", shape, strict, shape_of)
+    check: conform.ArgsCheck | None = _compile(
+        "args", shape, shape_of, strict, conform.pure_compile_args
+    )
+    return check
+
+
+def _compile(
+    kind: str, shape: Shape, shape_of: ShapeFunction, strict: bool, reference_of: Any
+) -> Any:
+    """The cached check of `kind` ("value" or "args") for `shape`: the reference closure
+    from `reference_of`, generated once hot (None when there is no reference)."""
+    key = (kind, shape, strict, shape_of)
     try:
-        found: conform.ArgsCheck | None = _checks[key]
-        return found
+        return _checks[key]
     except (KeyError, TypeError):
         pass
-    reference = conform.pure_compile_args(shape, shape_of, strict=strict)
+    reference = reference_of(shape, shape_of, strict=strict)
     check = None
     if reference is not None:
-        check = _tiered("args_check", reference, lambda w: w.args_check(shape), shape_of, strict)
+        name = f"{kind}_check"
+        check = _tiered(name, reference, lambda w: getattr(w, name)(shape), shape_of, strict)
     _remember(key, check)
     return check
 
