@@ -63,7 +63,7 @@ class CheckStrategy(Strategy):
             path = cassette_path(self.settings.cassette_dir, nodeid)
             if path.exists():
                 try:
-                    cassette = load(path)
+                    cassette = load(path, shared=True)
                 except CassetteError as exc:
                     self._cassette_error = str(exc)
         self.expected = Expected(nodeid, cassette, replay)
