@@ -342,7 +342,12 @@ class CheckStrategy(Strategy):
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Any:
-        """A call of a test that replays some seams: answered, or as `unreplayed`."""
+        """A call of a test that replays some seams: a call of a replayed seam gets the
+        recorded outcome instead of calling the seam; any other runs as `unreplayed`.
+        An answered call's `LiveCall` is made only when its args do not fit the recorded
+        ones (what `start` would have held). Its recorded call is read from the seam
+        state's answers (`_answers`), with the copier of the recorded value when it was
+        replayed before in the run."""
         tape = self.tape
         if tape is None:  # the test ended under a call on another thread
             self.stats.calls_outside += 1
@@ -350,23 +355,8 @@ class CheckStrategy(Strategy):
         state = tape.states.get(seam.id)
         if state is None:
             state = self._seam_state(tape, seam)
-        if state.replayed:
-            return self.answer(state, seam, caller, wrapped, instance, args, kwargs)
-        return self.unreplayed(seam, caller, wrapped, instance, args, kwargs)
-
-    def answer(
-        self,
-        state: SeamState,
-        seam: Seam,
-        caller: str,
-        wrapped: Callable[..., Any],
-        instance: object,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-    ) -> Any:
-        """Give back the recorded outcome instead of calling the seam (whose `state` in
-        the running test is given). The call's `LiveCall` is made only when its args do
-        not fit the recorded ones (what `start` would have held)."""
+        if not state.replayed:
+            return self.unreplayed(seam, caller, wrapped, instance, args, kwargs)
         tape = self.tape
         verdict = self.verdict
         if tape is None or verdict is None:  # the test ended under a call on another thread
@@ -376,19 +366,33 @@ class CheckStrategy(Strategy):
             index = next(state.positions)
             if get_ident() != tape.owner:  # a worker thread's call (see Verdict)
                 tape.pooled.add(seam.id)
-            names, values = state.bind(instance, args, kwargs)
+            if kwargs or len(args) != state.arity:
+                names, values = seam.bind(instance, args, kwargs)
+            elif state.has_self:
+                names, values = state.names, [instance, *args]
+            else:
+                names, values = state.names, list(args)
             start, end, expected, fits_args, _ = state.window
             if not start <= index < end:
                 _, _, expected, fits_args, _ = self._move(state, index)
             if fits_args is None or not fits_args(names, values):
                 sequence = next(self._sequence)
                 self._started(seam, caller, index, sequence, expected, names, values)
-            detail = self._replayable(seam, index)
+            answers = state.answers
+            if answers is None:
+                answers = state.answers = self._answers(seam.id)
+            if index < len(answers):
+                detail, copy = answers[index]
+            else:
+                detail, copy = self._replayable(seam, index), None
         except ReplayError as exc:
             if exc.seam == "missing" and self.settings.replay_missing == "call":
                 return wrapped(*args, **kwargs)
             verdict.note_replay_error(seam.id, str(exc))
             raise exc.with_traceback(None) from None  # seamrec's own frames say nothing
+        if copy is not None and state.function:  # a value replayed before, returned
+            tape.replayed += 1
+            return copy()
         try:
             value = self._rebuilder.replay(detail.result, detail.outcome)
         except RebuildError as exc:
@@ -398,6 +402,32 @@ class CheckStrategy(Strategy):
         if state.function and detail.outcome == "return":
             return value  # what `replayed_outcome` gives back for it
         return replayed_outcome(seam.kind, detail.outcome, value)
+
+    def _answers(self, seam: str) -> list[tuple[Call, Callable[[], Any] | None]]:
+        """The recorded calls that answer the running test's calls of `seam`, by live
+        position, each with the copier of its returned value when that very value was
+        replayed before (`Rebuilder.known`); made on the seam's first answered call. It
+        stops before the first position whose kept call is not the next one of the
+        cassette's calls of `seam` (`_replayable` finds those, or says why not)."""
+        expected = self.expected
+        cassette = expected.cassette
+        if cassette is None:
+            return []
+        if expected.renumbers(seam):  # calls made inside a replayed call are skipped
+            details = []
+            for index in range(expected.recorded_count(seam)):
+                detail = cassette.detail(seam, expected.recorded_index(seam, index))
+                if detail is None:
+                    break
+                details.append(detail)
+        else:  # live position i is recorded call i: kept in order, each once
+            details = [call for call in cassette.calls if call.seam == seam]
+            for index, detail in enumerate(details):
+                if detail.index != index:
+                    del details[index:]
+                    break
+        known = self._rebuilder.known
+        return [(d, known(d.result) if d.outcome == "return" else None) for d in details]
 
     def _replayable(self, seam: Seam, index: int) -> Call:
         expected = self.expected

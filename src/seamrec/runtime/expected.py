@@ -53,6 +53,11 @@ class Expected:
             known = self._replays[seam] = any(p.matches(module, qualname) for p in self.replay)
         return known
 
+    def renumbers(self, seam: str) -> bool:
+        """True when live positions of `seam` are not its recorded positions (recorded
+        calls made inside a replayed call are skipped: see `recorded_index`)."""
+        return seam in self._kept
+
     def recorded_index(self, seam: str, index: int) -> int:
         """The position in the cassette of the call expected at live position `index`."""
         kept = self._kept.get(seam)

@@ -187,6 +187,12 @@ class Rebuilder:
         self._know(tree, copy)
         return copy()
 
+    def known(self, tree: Any) -> Callable[[], Any] | None:
+        """What hands out `replay(tree)` when this very tree object was replayed before
+        and its value is copied (None: `replay` must be asked)."""
+        found = self._by_tree.get(id(tree))
+        return found[1] if found is not None and found[0] is tree else None
+
     def _know(self, tree: Any, copy: Callable[[], Any]) -> None:
         """Remember the copier of `tree` by its identity (the tree is held, so its id is
         not given to another object while the entry lives)."""
