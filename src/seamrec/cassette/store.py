@@ -370,9 +370,7 @@ def shapes_only(cassette: Cassette) -> Cassette:
     return Cassette(test=cassette.test, calls=calls, runs=cassette.runs, nesting=cassette.nesting)
 
 
-def loads(
-    data: bytes, *, path: Path, payloads: bool = True, shared: bool = False
-) -> Cassette:
+def loads(data: bytes, *, path: Path, payloads: bool = True, shared: bool = False) -> Cassette:
     """Parse cassette bytes; every problem becomes a CassetteFormatError. With
     `payloads=False` the payload trees are not decoded to check them (contracts, diffs and
     maps read only shapes, runs and callers: several times faster on a large suite).
