@@ -426,8 +426,8 @@ class CheckStrategy(Strategy):
                 if detail.index != index:
                     del details[index:]
                     break
-        known = self._rebuilder.known
-        return [(d, known(d.result) if d.outcome == "return" else None) for d in details]
+        returned = [d.result if d.outcome == "return" else None for d in details]
+        return list(zip(details, self._rebuilder.known(returned), strict=True))
 
     def _replayable(self, seam: Seam, index: int) -> Call:
         expected = self.expected

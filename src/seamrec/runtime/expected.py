@@ -101,7 +101,7 @@ class Expected:
         cached = self._runs.get(seam)
         if cached is None:
             runs = self.cassette.runs.get(seam, []) if self.cassette is not None else []
-            ends = list(accumulate(run.count for run in runs))
+            ends = [runs[0].count] if len(runs) == 1 else list(accumulate(r.count for r in runs))
             cached = self._runs[seam] = (ends, runs)
         return cached
 

@@ -187,11 +187,15 @@ class Rebuilder:
         self._know(tree, copy)
         return copy()
 
-    def known(self, tree: Any) -> Callable[[], Any] | None:
-        """What hands out `replay(tree)` when this very tree object was replayed before
-        and its value is copied (None: `replay` must be asked)."""
-        found = self._by_tree.get(id(tree))
-        return found[1] if found is not None and found[0] is tree else None
+    def known(self, trees: list[Any]) -> list[Callable[[], Any] | None]:
+        """For each tree, what hands out `replay(tree)` when this very tree object was
+        replayed before and its value is copied (None: `replay` must be asked)."""
+        by_tree = self._by_tree
+        copiers: list[Callable[[], Any] | None] = []
+        for tree in trees:
+            found = by_tree.get(id(tree))
+            copiers.append(found[1] if found is not None and found[0] is tree else None)
+        return copiers
 
     def _know(self, tree: Any, copy: Callable[[], Any]) -> None:
         """Remember the copier of `tree` by its identity (the tree is held, so its id is
