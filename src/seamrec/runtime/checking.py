@@ -37,6 +37,7 @@ class CheckStrategy(Strategy):
     def __init__(self, settings: Settings, stats: Stats, report: Report) -> None:
         super().__init__(settings, stats, report)
         self._rebuilder = Rebuilder(TypeResolver(settings.module_in_scope, settings.replay_types))
+        self._known_trees = self._rebuilder.known_trees  # read by each answered call
         self._fit_args: dict[Shape, ArgsCheck | None] = {}  # compiled once per shape
         self._fit_values: dict[Shape, Check | None] = {}
         # replay patterns -> seam id -> whether the seam is replayed under them
@@ -346,8 +347,8 @@ class CheckStrategy(Strategy):
         recorded outcome instead of calling the seam; any other runs as `unreplayed`.
         An answered call's `LiveCall` is made only when its args do not fit the recorded
         ones (what `start` would have held). Its recorded call is read from the seam
-        state's answers (`_answers`), with the copier of the recorded value when it was
-        replayed before in the run."""
+        state's answers (`_answers`); a recorded value replayed before in the run is
+        found by its tree's identity (`Rebuilder.known_trees`) and handed out as a copy."""
         tape = self.tape
         if tape is None:  # the test ended under a call on another thread
             self.stats.calls_outside += 1
@@ -381,18 +382,17 @@ class CheckStrategy(Strategy):
             answers = state.answers
             if answers is None:
                 answers = state.answers = self._answers(seam.id)
-            if index < len(answers):
-                detail, copy = answers[index]
-            else:
-                detail, copy = self._replayable(seam, index), None
+            detail = answers[index] if index < len(answers) else self._replayable(seam, index)
         except ReplayError as exc:
             if exc.seam == "missing" and self.settings.replay_missing == "call":
                 return wrapped(*args, **kwargs)
             verdict.note_replay_error(seam.id, str(exc))
             raise exc.with_traceback(None) from None  # seamrec's own frames say nothing
-        if copy is not None and state.function:  # a value replayed before, returned
+        tree = detail.result
+        known = self._known_trees.get(id(tree))
+        if known is not None and known[0] is tree and state.function and detail.outcome == "return":
             tape.replayed += 1
-            return copy()
+            return known[1]()  # a value replayed before, handed out as a fresh copy
         try:
             value = self._rebuilder.replay(detail.result, detail.outcome)
         except RebuildError as exc:
@@ -403,31 +403,29 @@ class CheckStrategy(Strategy):
             return value  # what `replayed_outcome` gives back for it
         return replayed_outcome(seam.kind, detail.outcome, value)
 
-    def _answers(self, seam: str) -> list[tuple[Call, Callable[[], Any] | None]]:
+    def _answers(self, seam: str) -> list[Call]:
         """The recorded calls that answer the running test's calls of `seam`, by live
-        position, each with the copier of its returned value when that very value was
-        replayed before (`Rebuilder.known`); made on the seam's first answered call. It
-        stops before the first position whose kept call is not the next one of the
-        cassette's calls of `seam` (`_replayable` finds those, or says why not)."""
+        position; made on the seam's first answered call. It stops before the first
+        position whose kept call is not the next one of the cassette's calls of `seam`
+        (`_replayable` finds those, or says why there is none)."""
         expected = self.expected
         cassette = expected.cassette
+        answers: list[Call] = []
         if cassette is None:
-            return []
+            return answers
         if expected.renumbers(seam):  # calls made inside a replayed call are skipped
-            details = []
             for index in range(expected.recorded_count(seam)):
                 detail = cassette.detail(seam, expected.recorded_index(seam, index))
                 if detail is None:
                     break
-                details.append(detail)
-        else:  # live position i is recorded call i: kept in order, each once
-            details = [call for call in cassette.calls if call.seam == seam]
-            for index, detail in enumerate(details):
-                if detail.index != index:
-                    del details[index:]
+                answers.append(detail)
+            return answers
+        for call in cassette.calls:  # live position i is recorded call i: kept in order
+            if call.seam == seam:
+                if call.index != len(answers):
                     break
-        returned = [d.result if d.outcome == "return" else None for d in details]
-        return list(zip(details, self._rebuilder.known(returned), strict=True))
+                answers.append(call)
+        return answers
 
     def _replayable(self, seam: Seam, index: int) -> Call:
         expected = self.expected

@@ -187,21 +187,18 @@ class Rebuilder:
         self._know(tree, copy)
         return copy()
 
-    def known(self, trees: list[Any]) -> list[Callable[[], Any] | None]:
-        """For each tree, what hands out `replay(tree)` when this very tree object was
-        replayed before and its value is copied (None: `replay` must be asked)."""
-        by_tree = self._by_tree
-        copiers: list[Callable[[], Any] | None] = []
-        for tree in trees:
-            found = by_tree.get(id(tree))
-            copiers.append(found[1] if found is not None and found[0] is tree else None)
-        return copiers
+    @property
+    def known_trees(self) -> dict[int, tuple[Any, Callable[[], Any]]]:
+        """The trees replayed before whose values are copied, by id: `(tree, copier)`,
+        where `copier()` is what `replay(tree)` hands out (the entry is for `tree` only
+        when its first item is that very object). Read it; only `replay` fills it."""
+        return self._by_tree
 
     def _know(self, tree: Any, copy: Callable[[], Any]) -> None:
         """Remember the copier of `tree` by its identity (the tree is held, so its id is
         not given to another object while the entry lives)."""
         if len(self._by_tree) >= _TREES_MAX:
-            self._by_tree.clear()
+            self._by_tree.clear()  # (in place: `known_trees` is this dict)
         self._by_tree[id(tree)] = (tree, copy)
 
     def rebuild(self, tree: Any, where: str = "") -> Any:

@@ -50,7 +50,7 @@ class SeamState:
         self.window: Window = UNKNOWN
         self.replayed = False  # its calls are answered from the cassette (checking)
         # replayed: the recorded calls answering its calls, by position (`_answers`)
-        self.answers: list[tuple[Any, Any]] | None = None
+        self.answers: list[Any] | None = None
 
     def bind(
         self, instance: object, args: tuple[Any, ...], kwargs: dict[str, Any]
