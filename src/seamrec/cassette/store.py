@@ -374,7 +374,7 @@ def loads(data: bytes, *, path: Path, payloads: bool = True, shared: bool = Fals
     """Parse cassette bytes; every problem becomes a CassetteFormatError. With
     `payloads=False` the payload trees are not decoded to check them (contracts, diffs and
     maps read only shapes, runs and callers: several times faster on a large suite).
-    With `shared=True` a kept call's payload whose bytes were read before in this run
+    With `shared=True` a kept call's result whose bytes were read before in this run
     (in any cassette loaded so) is the tree they gave, the same object, not decoded
     again: such a cassette's payload trees are to be read, never changed (check and
     replay read them; a replayed tree is then known by its identity)."""
@@ -471,7 +471,7 @@ def _fast_body(
     by entry: an entry whose bytes were read before (in any cassette of the run) is the
     checked shape they gave, found by those bytes without being unpacked or packed again
     (so identical shapes are the same object across a suite's cassettes); with `shared`,
-    the kept calls' payloads likewise (`_shared_calls`). Raises (or gives None) on
+    the kept calls' results likewise (`_shared_calls`). Raises (or gives None) on
     anything else; `loads` then reads the body the full way, which gives the same
     cassette or says what is wrong."""
     unpacker = msgpack.Unpacker(
@@ -510,26 +510,25 @@ def _fast_body(
 
 
 def _shared_calls(unpacker: msgpack.Unpacker, data: bytes, checked: _ExtCheck) -> Any:
-    """The entries of a body's `calls`, each read field by field: its two payloads are
-    found by their bytes among those read before (`_SHARED`), else decoded (through
-    `checked`, as the whole body would be) and kept when their ext values decoded. None
+    """The entries of a body's `calls`, each read field by field: its result payload is
+    found by its bytes among those read before (`_SHARED`), else decoded (through
+    `checked`, as the whole body would be) and kept when its ext values decoded. None
     when an entry is not a list of 8 (the full read says what is wrong)."""
     entries = []
     tell, skip, unpack = unpacker.tell, unpacker.skip, unpacker.unpack
     for _ in range(unpacker.read_array_header()):
         if unpacker.read_array_header() != 8:
             return None
-        entry = [unpack(), unpack(), unpack(), unpack(), unpack(), unpack()]
-        for _ in range(2):
-            first = tell()
-            skip()
-            raw = data[first : tell()]
-            tree = _SHARED.get(raw, _UNREAD)
-            if tree is _UNREAD:
-                tree = msgpack.unpackb(raw, raw=False, strict_map_key=False, ext_hook=checked)
-                if not checked.failed:  # (once set, no later payload is known good)
-                    _share(raw, tree)
-            entry.append(tree)
+        entry = [unpack(), unpack(), unpack(), unpack(), unpack(), unpack(), unpack()]
+        first = tell()
+        skip()
+        raw = data[first : tell()]
+        result = _SHARED.get(raw, _UNREAD)
+        if result is _UNREAD:
+            result = msgpack.unpackb(raw, raw=False, strict_map_key=False, ext_hook=checked)
+            if not checked.failed:  # (once set, no later payload is known good)
+                _share(raw, result)
+        entry.append(result)
         entries.append(entry)
     return entries
 
@@ -550,8 +549,8 @@ def _share(raw: bytes, tree: Any) -> None:
 _UNREAD: Any = object()
 _SHARED: dict[bytes, Any] = {}  # a payload's bytes -> the tree they gave (see `loads`)
 _SHARED_BYTES = 0  # the bytes `_SHARED` holds as keys
-_SHARED_MAX_ONE = 16 * 1024
-_SHARED_MAX_BYTES = 8 * 1024 * 1024
+_SHARED_MAX_ONE = 16 * 1024  # larger results are decoded each time (runtime.rebuild too)
+_SHARED_MAX_BYTES = 1024 * 1024  # then it starts again (the trees take ~10x their bytes)
 
 
 def _shape_from_bytes(raw: bytes) -> Shape:

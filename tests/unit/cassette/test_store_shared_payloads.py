@@ -1,4 +1,4 @@
-"""Loading with `shared=True` (check and replay): a kept call's payload whose bytes were
+"""Loading with `shared=True` (check and replay): a kept call's result whose bytes were
 read before in the run is the very tree they gave; the cassette is the one a plain load
 gives, and a payload that does not decode fails every load that reads it."""
 
@@ -59,8 +59,8 @@ def test_the_same_payload_bytes_give_the_same_tree_in_every_shared_load() -> Non
     tree = first.calls[0].result
     assert rows == tree
     assert tree is second.calls[0].result is second.calls[1].result
-    assert first.calls[0].args is second.calls[0].args  # [0]: the same bytes too
-    assert second.calls[1].args is not second.calls[0].args
+    assert first.calls[0].args == second.calls[0].args  # args are not shared
+    assert first.calls[0].args is not second.calls[0].args
 
 
 def test_a_plain_load_gives_fresh_trees(tmp_path: Path) -> None:
@@ -77,9 +77,13 @@ def test_a_plain_load_gives_fresh_trees(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("shared", [True, False])
-def test_a_payload_that_does_not_decode_fails_every_load_that_reads_it(shared: bool) -> None:
-    broken = msgpack.ExtType(Ext.DATETIME, msgpack.packb(["not", "a", "clock", shared]))
-    bad = dump(cassette(call(0, [1]), call(1, [broken])))
+@pytest.mark.parametrize("part", ["result", "args"])
+def test_a_payload_that_does_not_decode_fails_every_load_that_reads_it(
+    shared: bool, part: str
+) -> None:
+    broken = msgpack.ExtType(Ext.DATETIME, msgpack.packb(["not", "a", "clock", shared, part]))
+    wrong = call(1, [broken]) if part == "result" else call(1, [2], args=[broken])
+    bad = dump(cassette(call(0, [1]), wrong))
     good = dump(cassette(call(0, [1])))
 
     for data in (bad, good, bad, bad):  # a failed payload is never kept to be found again
