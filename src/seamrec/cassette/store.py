@@ -323,13 +323,14 @@ def dump(cassette: Cassette) -> bytes:
     return header + pack(body)
 
 
-def load(path: Path, *, payloads: bool = True) -> Cassette:
-    """Read a cassette, or raise CassetteFormatError naming the file and what is wrong."""
+def load(path: Path, *, payloads: bool = True, shared: bool = False) -> Cassette:
+    """Read a cassette, or raise CassetteFormatError naming the file and what is wrong
+    (`shared`: see `loads`)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise CassetteFormatError(f"cannot be read ({exc.strerror})", path=path) from exc
-    return loads(data, path=path, payloads=payloads)
+    return loads(data, path=path, payloads=payloads, shared=shared)
 
 
 def cassette_files(cassette_dir: Path) -> list[Path]:
@@ -369,10 +370,14 @@ def shapes_only(cassette: Cassette) -> Cassette:
     return Cassette(test=cassette.test, calls=calls, runs=cassette.runs, nesting=cassette.nesting)
 
 
-def loads(data: bytes, *, path: Path, payloads: bool = True) -> Cassette:
+def loads(data: bytes, *, path: Path, payloads: bool = True, shared: bool = False) -> Cassette:
     """Parse cassette bytes; every problem becomes a CassetteFormatError. With
     `payloads=False` the payload trees are not decoded to check them (contracts, diffs and
-    maps read only shapes, runs and callers: several times faster on a large suite)."""
+    maps read only shapes, runs and callers: several times faster on a large suite).
+    With `shared=True` a kept call's result whose bytes were read before in this run
+    (in any cassette loaded so) is the tree they gave, the same object, not decoded
+    again: such a cassette's payload trees are to be read, never changed (check and
+    replay read them; a replayed tree is then known by its identity)."""
     if not data:
         raise CassetteFormatError("is empty", path=path)
     if len(data) > MAX_FILE_BYTES:
@@ -399,7 +404,7 @@ def loads(data: bytes, *, path: Path, payloads: bool = True) -> Cassette:
         )
     body_start = unpacker.tell()
     try:
-        fast = _fast_body(data, body_start, checked)
+        fast = _fast_body(data, body_start, checked, shared and payloads)
     except Exception:  # any doubt: the full read below says what is wrong, and where
         fast = None
     if fast is not None:
@@ -459,13 +464,16 @@ _DECODED_MAX = 4_096
 _DECODED_BYTES = 2_048  # larger ext values are decoded each time (bounds the memory held)
 
 
-def _fast_body(data: bytes, start: int, checked: _ExtCheck | None) -> Cassette | None:
+def _fast_body(
+    data: bytes, start: int, checked: _ExtCheck | None, shared: bool = False
+) -> Cassette | None:
     """The cassette of a well-formed body at `data[start:]`, its shape table read entry
     by entry: an entry whose bytes were read before (in any cassette of the run) is the
     checked shape they gave, found by those bytes without being unpacked or packed again
-    (so identical shapes are the same object across a suite's cassettes). Raises (or
-    gives None) on anything else; `loads` then reads the body the full way, which gives
-    the same cassette or says what is wrong."""
+    (so identical shapes are the same object across a suite's cassettes); with `shared`,
+    the kept calls' results likewise (`_shared_calls`). Raises (or gives None) on
+    anything else; `loads` then reads the body the full way, which gives the same
+    cassette or says what is wrong."""
     unpacker = msgpack.Unpacker(
         raw=False,
         strict_map_key=False,
@@ -487,6 +495,11 @@ def _fast_body(data: bytes, start: int, checked: _ExtCheck | None) -> Cassette |
                 unpacker.skip()
                 shapes.append(_shape_from_bytes(data[first : unpacker.tell()]))
             body[key] = shapes
+        elif key == "calls" and shared and checked is not None and key not in body:
+            found = _shared_calls(unpacker, data, checked)
+            if found is None:
+                return None
+            body[key] = found
         elif key in body:
             return None  # a key given twice: the full read keeps the last one
         else:
@@ -494,6 +507,50 @@ def _fast_body(data: bytes, start: int, checked: _ExtCheck | None) -> Cassette |
     if unpacker.tell() != len(data) or shapes is None:
         return None
     return _from_body(body, checked is not None and checked.failed, shapes)
+
+
+def _shared_calls(unpacker: msgpack.Unpacker, data: bytes, checked: _ExtCheck) -> Any:
+    """The entries of a body's `calls`, each read field by field: its result payload is
+    found by its bytes among those read before (`_SHARED`), else decoded (through
+    `checked`, as the whole body would be) and kept when its ext values decoded. None
+    when an entry is not a list of 8 (the full read says what is wrong)."""
+    entries = []
+    tell, skip, unpack = unpacker.tell, unpacker.skip, unpacker.unpack
+    for _ in range(unpacker.read_array_header()):
+        if unpacker.read_array_header() != 8:
+            return None
+        entry = [unpack(), unpack(), unpack(), unpack(), unpack(), unpack(), unpack()]
+        first = tell()
+        skip()
+        raw = data[first : tell()]
+        result = _SHARED.get(raw, _UNREAD)
+        if result is _UNREAD:
+            result = msgpack.unpackb(raw, raw=False, strict_map_key=False, ext_hook=checked)
+            if not checked.failed:  # (once set, no later payload is known good)
+                _share(raw, result)
+        entry.append(result)
+        entries.append(entry)
+    return entries
+
+
+def _share(raw: bytes, tree: Any) -> None:
+    """Keep `tree` as what `raw` gives (small payloads only; bounded)."""
+    global _SHARED_BYTES
+    size = len(raw)
+    if size > _SHARED_MAX_ONE:
+        return
+    if _SHARED_BYTES + size > _SHARED_MAX_BYTES:
+        _SHARED.clear()
+        _SHARED_BYTES = 0
+    _SHARED[raw] = tree
+    _SHARED_BYTES += size
+
+
+_UNREAD: Any = object()
+_SHARED: dict[bytes, Any] = {}  # a payload's bytes -> the tree they gave (see `loads`)
+_SHARED_BYTES = 0  # the bytes `_SHARED` holds as keys
+_SHARED_MAX_ONE = 16 * 1024  # larger results are decoded each time (runtime.rebuild too)
+_SHARED_MAX_BYTES = 1024 * 1024  # then it starts again (the trees take ~10x their bytes)
 
 
 def _shape_from_bytes(raw: bytes) -> Shape:
