@@ -121,6 +121,13 @@ class CheckStrategy(Strategy):
         super().finish(outcome)
         self.verdict = None
 
+    def release(self) -> None:
+        """Drop the compiled checks kept by shape (thousands of objects in a large
+        suite)."""
+        self._fit_args.clear()
+        self._fit_values.clear()
+        self._fitting_events = ((), ())
+
     def _note_lost(self, expected: Cassette) -> None:
         """Seams this test's cassette has calls of, that could not be wrapped this run:
         their calls were not checked (the run fails, see `Stats.lost_recorded`)."""
