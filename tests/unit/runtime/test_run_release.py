@@ -34,3 +34,14 @@ def test_a_check_run_drops_its_compiled_checks_when_released(tmp_path: Path) -> 
     again = checker._value_check(VALUE)  # a later check compiles again
     assert again is not None
     assert not again([{"id": "1"}])
+
+
+def test_a_check_is_found_by_its_shape_object_and_by_an_equal_shape(tmp_path: Path) -> None:
+    settings = settings_from_table({"boundaries": ["app"]}, rootdir=tmp_path)
+    checker = CheckStrategy(settings, Stats(), Report())
+    first = checker._value_check(VALUE)
+    equal = VALUE[:1] + VALUE[1:]  # an equal shape, another object (another cassette's)
+    assert equal is not VALUE
+    assert checker._value_check(VALUE) is first
+    assert checker._value_check(equal) is first
+    assert checker._args_check(ARGS) is checker._args_check(ARGS[:1] + ARGS[1:])
