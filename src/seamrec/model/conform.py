@@ -274,7 +274,13 @@ def _per_value_check(
         return _always
     if compile_member is None:
         compile_member = _pure_member(shape_of)
-    members = [compile_member(m) for m in union if _directly_checked(m)]
+    members: list[Check] = []
+    for member in union:
+        if _directly_checked(member):
+            try:
+                members.append(compile_member(member))
+            except Exception:  # no fit check of its own: its values are compared by shape
+                continue
     verdicts: dict[Shape, bool] = {}
 
     def shaped_fits(value: Any) -> bool:

@@ -162,3 +162,15 @@ def test_the_compiled_members_decide_a_large_column_without_shaping_it() -> None
     assert shaped == []
     assert not check([{"c0": 1.5}])
     assert shaped == [{"c0": 1.5}]
+
+
+def test_a_member_whose_check_cannot_be_compiled_is_compared_by_shape() -> None:
+    union: Shape = (("dict", "dict", ("id",), ((("int",),),)), ("coll", "list", (("int",),)))
+    shape_of = make_shape_function()
+
+    def failing(member: Shape) -> conform.Check:
+        raise ValueError("no check for this member")
+
+    check = conform._per_value_check(union, shape_of, failing)
+    assert check([{"id": 1}, [2]])
+    assert not check([{"id": "1"}])
