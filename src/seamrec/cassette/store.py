@@ -558,8 +558,20 @@ def _shape_from_bytes(raw: bytes) -> Shape:
     known = _READ.get(raw)
     if known is not None:
         return known
-    value = msgpack.unpackb(raw, raw=False, strict_map_key=False, ext_hook=_ext_value)
-    known = _valid_shape(value)
+    # arrays read as tuples: a shape as it is (a value of any other type in it fails
+    # `check_shape` or the dict lookup, and `loads` reads the body the full way)
+    value = msgpack.unpackb(
+        raw, raw=False, use_list=False, strict_map_key=False, ext_hook=_ext_value
+    )
+    if type(value) is not tuple:
+        raise TypeError(f"bad shape {type(value).__name__}")
+    known = _CHECKED.get(value)
+    if known is None:
+        check_shape(value)
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+            _READ.clear()
+        known = _CHECKED[value] = value
     if len(_READ) >= _CHECKED_MAX:
         _READ.clear()
     _READ[raw] = known

@@ -29,7 +29,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from types import FunctionType, MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
-from unittest import mock
 
 from seamrec.config import in_packages
 
@@ -198,11 +197,18 @@ def _best_match(path: str, patterns: tuple[str, ...]) -> int:
     return best
 
 
+def _is_mock(cls: type) -> bool:
+    """A `unittest.mock` class: looked up where it is loaded (importing it costs ~20 ms,
+    and no mock exists before its module is imported)."""
+    mock = sys.modules.get("unittest.mock")
+    return mock is not None and issubclass(cls, mock.NonCallableMock)
+
+
 @per_type
 def standard_kind(cls: type) -> Kind | None:
     """The kind of a data type wherever it is defined, or OPAQUE for code, handles and
     stdlib objects; None for a class whose kind depends on the boundaries."""
-    if issubclass(cls, mock.NonCallableMock):
+    if _is_mock(cls):
         return Kind.OPAQUE
     if _django_queryset(cls):
         return Kind.LAZY

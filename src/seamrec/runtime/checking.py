@@ -27,6 +27,7 @@ from seamrec.runtime.verdict import Verdict
 from seamrec.runtime.writer import redacted_findings
 
 __tracebackhide__ = True  # pytest shows no frame of this module in a test's traceback
+_MAX_BY_OBJECT = 8192  # shape objects whose compiled check is found by identity
 
 
 class CheckStrategy(Strategy):
@@ -40,6 +41,9 @@ class CheckStrategy(Strategy):
         self._known_trees = self._rebuilder.known_trees  # read by each answered call
         self._fit_args: dict[Shape, ArgsCheck | None] = {}  # compiled once per shape
         self._fit_values: dict[Shape, Check | None] = {}
+        # the same, by id of the shape object (kept with it, so the id is not reused)
+        self._args_by_object: dict[int, tuple[Shape, ArgsCheck | None]] = {}
+        self._values_by_object: dict[int, tuple[Shape, Check | None]] = {}
         # replay patterns -> seam id -> whether the seam is replayed under them
         self._replays: dict[tuple[SeamPattern, ...], dict[str, bool]] = {}
         self._replayed: dict[str, bool] = {}  # the running test's, from `_replays`
@@ -123,6 +127,15 @@ class CheckStrategy(Strategy):
         """Drop the running test's tape and verdict."""
         super().finish(outcome)
         self.verdict = None
+
+    def release(self) -> None:
+        """Drop the compiled checks kept by shape (thousands of objects in a large
+        suite)."""
+        self._fit_args.clear()
+        self._fit_values.clear()
+        self._args_by_object.clear()
+        self._values_by_object.clear()
+        self._fitting_events = ((), ())
 
     def _note_lost(self, expected: Cassette) -> None:
         """Seams this test's cassette has calls of, that could not be wrapped this run:
@@ -311,20 +324,33 @@ class CheckStrategy(Strategy):
 
     def _args_check(self, expected: Shape) -> ArgsCheck | None:
         """The compiled check of args shape `expected`, compiled once per distinct shape
-        in the run (each test's cassette has its own shape objects: found by value)."""
+        in the run: found by the shape object first (cassettes read in one run share one
+        object per distinct shape), else by value (hashing a large shape walks it)."""
+        known = self._args_by_object.get(id(expected))
+        if known is not None and known[0] is expected:
+            return known[1]
         try:
-            return self._fit_args[expected]
+            check = self._fit_args[expected]
         except KeyError:
             check = self._fit_args[expected] = compile_args(expected, self.shape_of)
-            return check
+        if len(self._args_by_object) >= _MAX_BY_OBJECT:
+            self._args_by_object.clear()
+        self._args_by_object[id(expected)] = (expected, check)  # holds `expected`: its id stays
+        return check
 
     def _value_check(self, expected: Shape) -> Check | None:
         """The compiled check of value shape `expected` (kept like `_args_check`)."""
+        known = self._values_by_object.get(id(expected))
+        if known is not None and known[0] is expected:
+            return known[1]
         try:
-            return self._fit_values[expected]
+            check = self._fit_values[expected]
         except KeyError:
             check = self._fit_values[expected] = compile_value(expected, self.shape_of)
-            return check
+        if len(self._values_by_object) >= _MAX_BY_OBJECT:
+            self._values_by_object.clear()
+        self._values_by_object[id(expected)] = (expected, check)
+        return check
 
     def _args_fit(self, expected: Shape, names: tuple[str, ...], values: list[Any]) -> bool:
         check = self._args_check(expected)

@@ -125,6 +125,10 @@ class SeamSession:
         if self.http is not None:
             self.http.uninstall()
 
+    def release(self) -> None:
+        """The run is over: the strategy drops what it kept for the calls."""
+        self._strategy.release()
+
     def warnings(self) -> list[str]:
         """Configuration that wrapped nothing, and modules seamrec never got to see."""
         return config_warnings(self.settings, self.instrumenter, self.mode is not Mode.REPLAY)
