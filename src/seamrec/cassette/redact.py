@@ -321,7 +321,8 @@ class Redactor:
             if clean is not None and shape in clean:
                 known = self._shapes[shape] = shape
             else:
-                known = self._shapes[shape] = self._scrub_shape(shape)
+                cleared = clean is not None and self._clears(shape)
+                known = self._shapes[shape] = shape if cleared else self._scrub_shape(shape)
                 if clean is not None and known == shape:
                     if len(clean) >= _CLEAN_SHAPES_MAX:
                         clean.clear()
@@ -331,6 +332,13 @@ class Redactor:
                 clean_ids.clear()
             clean_ids[id(shape)] = shape  # held here, so its id is not reused meanwhile
         return known
+
+    def _clears(self, shape: Any) -> bool:
+        """With no secret collected, whether no string of `shape` can be changed by the
+        detector, judged on its repr at once (every string is in it verbatim) instead of
+        walking it string by string; unsure is False."""
+        detector = self._detector
+        return detector is None or detector.clears_text(repr(shape))
 
     def _scrub_shape(self, shape: Any) -> Any:
         if isinstance(shape, str):
@@ -422,8 +430,8 @@ class Redactor:
     def _detect(self, detector: Detector, text: str) -> tuple[str, tuple[str, ...]]:
         """(the text with the secrets the detector finds replaced, their kinds),
         remembered for the run: the detector's verdict depends on the text alone."""
-        hits = detector.find(text)
-        found = (detector.scrub(text) if hits else text, tuple(hit.kind for hit in hits))
+        hits, scrubbed = detector.find_and_scrub(text)
+        found = (scrubbed, tuple(hit.kind for hit in hits))
         texts = self._texts
         if len(text) <= _TEXT_MEMO_CHARS:
             if len(texts) >= _TEXT_MEMO_MAX or texts.chars > _TEXT_MEMO_TOTAL:

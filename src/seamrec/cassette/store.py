@@ -35,17 +35,11 @@ import msgpack
 
 from seamrec.exceptions import CassetteError, CassetteFormatError
 from seamrec.model.codec import decode_ext, pack, unpack
+from seamrec.model.format_agreement import Stripper, inconsistent
 from seamrec.model.nesting import Nest
 from seamrec.model.paths import OUTCOMES
 from seamrec.model.payload import Ext, inner, node
-from seamrec.model.shape import (
-    PathFormats,
-    Shape,
-    canonical,
-    collect_formats,
-    inconsistent_paths,
-    strip_formats,
-)
+from seamrec.model.shape import Shape, canonical
 from seamrec.model.shape_types import CutShape, check_shape
 
 FORMAT = "seamrec-cassette"
@@ -132,13 +126,13 @@ class Cassette:
         (or saw only an observation): a format is asserted only where every recorded
         value had it. Runs that become equal are merged."""
         for seam, runs in self.runs.items():
-            found: PathFormats = {}
-            for run in runs:
-                collect_formats(run.args_shape, ("args",), found)
-                collect_formats(run.result_shape, (run.outcome,), found)
-            plain = inconsistent_paths(found)
+            plain = inconsistent(
+                pair
+                for run in runs
+                for pair in (("args", run.args_shape), (run.outcome, run.result_shape))
+            )
             if plain:
-                fixed = _FormatStripper(plain)
+                fixed = Stripper(plain)
                 self.runs[seam] = _merged_runs(
                     Run(
                         fixed("args", r.args_shape),
@@ -179,20 +173,6 @@ class Cassette:
             else tuple((seam, tuple(nests)) for seam, nests in self.nesting.items())
         )
         return (self.test, runs, callers, cut, nesting)
-
-
-class _FormatStripper:
-    """Drops the formats at the given paths, once per distinct shape."""
-
-    def __init__(self, plain: set[tuple[Any, ...]]) -> None:
-        self.plain = plain
-        self.memo: dict[tuple[str, Shape], Shape] = {}
-
-    def __call__(self, root: str, shape: Shape) -> Shape:
-        key = (root, shape)
-        if key not in self.memo:
-            self.memo[key] = strip_formats(shape, (root,), self.plain)
-        return self.memo[key]
 
 
 def _merged_runs(runs: Iterable[Run]) -> list[Run]:
@@ -357,6 +337,65 @@ def read_cassettes(
         except CassetteError as exc:
             errors.append(exc)
     return cassettes, errors
+
+
+def same_but_payloads(old: bytes, new: bytes) -> bool:
+    """Whether the cassette bytes `old` hold what `new` holds but for the payload values:
+    the same header, test, shape table, runs and nesting and the same kept calls (seam,
+    caller, index, shapes, outcome) byte for byte, a payload cut in both or in neither,
+    nothing else in the body and every ext value of `old` well formed. True means `old`
+    reads back (`loads`) with the `signature()` of `new`, found without building either
+    cassette; False says nothing (compare the signatures)."""
+    if not old or len(old) > MAX_FILE_BYTES:
+        return False
+    checked = _ExtCheck()
+    try:
+        found = _sections(old, checked)
+        wanted = _sections(new, _ext_value)
+    except Exception:
+        return False
+    return found is not None and found == wanted and not checked.failed
+
+
+_Sections = tuple[bytes, dict[str, bytes], list[bytes], bool]
+
+
+def _sections(data: bytes, hook: Any) -> _Sections | None:
+    """The header's bytes, each body value's bytes but the calls', each kept call's bytes
+    without its payloads, and whether a payload holds a cut; None if the body is not a
+    plain map of distinct string keys followed by nothing."""
+    unpacker = msgpack.Unpacker(
+        raw=False, strict_map_key=False, max_buffer_size=len(data), ext_hook=hook
+    )
+    unpacker.feed(data)
+    unpacker.skip()
+    header = data[: unpacker.tell()]
+    sections: dict[str, bytes] = {}
+    calls: list[bytes] = []
+    cut = False
+    for _ in range(unpacker.read_map_header()):
+        key = unpacker.unpack()
+        if type(key) is not str or key in sections:
+            return None
+        start = unpacker.tell()
+        if key != "calls":
+            unpacker.skip()
+            sections[key] = data[start : unpacker.tell()]
+            continue
+        sections[key] = b""
+        for _ in range(unpacker.read_array_header()):
+            if unpacker.read_array_header() != 8:
+                return None
+            start = unpacker.tell()
+            for _ in range(6):
+                unpacker.skip()
+            calls.append(data[start : unpacker.tell()])
+            args = unpacker.unpack()
+            result = unpacker.unpack()
+            cut = cut or _has_cut(args) or _has_cut(result)
+    if unpacker.tell() != len(data):
+        return None
+    return header, sections, calls, cut
 
 
 def shapes_only(cassette: Cassette) -> Cassette:

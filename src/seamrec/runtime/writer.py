@@ -14,6 +14,7 @@ from seamrec.cassette.store import (
     cassette_path,
     dump,
     loads,
+    same_but_payloads,
     shapes_only,
     write_atomic,
 )
@@ -72,14 +73,15 @@ class CassetteWriter:
     @staticmethod
     def _on_disk(path: Path, data: bytes, cassette: Cassette) -> Cassette | None:
         """The cassette at `path` when it already holds these shapes (only values changed,
-        the file stays as it is): `cassette` itself for the same bytes, else the file's
-        if its signature is the same; None when it must be written. A broken cassette,
+        the file stays as it is): `cassette` itself for the same bytes or the same bytes
+        but for payload values (`same_but_payloads`), else the file's if its signature
+        is the same; None when it must be written. A broken cassette,
         however broken, is simply replaced."""
         try:
             old = path.read_bytes()
         except OSError:
             return None
-        if old == data:
+        if old == data or same_but_payloads(old, data):
             return cassette
         try:
             found = loads(old, path=path)
