@@ -13,7 +13,8 @@ recorded; `--modes record,rerecord,check` adds an unchanged re-record over the
 cassettes that source just recorded (what real_suites.py's later record runs measure:
 most files are left as they are). Printed: the CPU time (user + system of pytest and
 its children, from wait4) and wall time of every run, the medians per source and mode,
-and their ratios to the plain median. CPU time leaves out the other sessions' work on this shared machine.
+and their ratios to the plain median. CPU time leaves out the other sessions' work on
+this shared machine.
 """
 
 from __future__ import annotations
