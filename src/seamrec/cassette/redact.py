@@ -528,9 +528,9 @@ class Redactor:
 
         `clean` (kept like `memo`): the calls a walk found clean, quiet when they recur."""
         judged = [self._quiet(call.seam, call.args, call.result, clean) for call in cassette.calls]
-        quiet = [skip for skip, _ in judged]
-        for call, skip in zip(cassette.calls, quiet, strict=True):
-            if not skip:
+        quiet = [skip for skip, _, _ in judged]
+        for call, (skip, _, unnamed) in zip(cassette.calls, judged, strict=True):
+            if not skip and not unnamed:  # an unnamed call has no secret to collect
                 self.collect(call.seam, call.args, call.result, call.outcome)
         if self._secrets:  # a secret found in one call is scrubbed from every other one
             quiet = [False] * len(quiet)
@@ -581,26 +581,28 @@ class Redactor:
 
     def _quiet(
         self, seam: str, args: Any, result: Any, clean: CleanCalls | None
-    ) -> tuple[bool, bytes | None]:
+    ) -> tuple[bool, bytes | None, bool]:
         """Whether scrubbing this call could change nothing, judged on its msgpack bytes
         (every key and string of a payload is in them): no `redact_paths` rule for its
         seam, and either the same bytes found clean before in the run, or no credential
         or configured name in its letters and no string the detector could match. Unsure
         (custom patterns, non-ASCII names) is False. With the verdict, the bytes to
-        remember as clean once a walk finds them so (None: not to remember)."""
+        remember as clean once a walk finds them so (None: not to remember), and whether
+        the call is unnamed: no rule for its seam and no credential or configured name
+        in its letters, so collecting its secrets would find none."""
         if self._matching(seam):
-            return False, None
+            return False, None, False
         try:
             packed = pack([args, result])
         except Exception:  # not plain msgpack data: the full walk judges it
-            return False, None
+            return False, None, False
         if clean is not None and packed in clean:
-            return True, None
-        if self._names is None:
-            return False, packed
+            return True, None, True
+        if self._names is None or not self._names.clears(packed):
+            return False, packed, False
         if self._detector is not None and not self._detector.clears(packed):
-            return False, packed
-        return self._names.clears(packed), packed
+            return False, packed, True
+        return True, packed, True
 
     def _matching(self, seam: str) -> list[PathRule]:
         module, _, qualname = seam.partition(":")

@@ -390,9 +390,11 @@ def _sections(data: bytes, hook: Any) -> _Sections | None:
             for _ in range(6):
                 unpacker.skip()
             calls.append(data[start : unpacker.tell()])
-            args = unpacker.unpack()
+            start = unpacker.tell()
+            args = unpacker.unpack()  # unpacked: the ext hook sees (and checks) every value
             result = unpacker.unpack()
-            cut = cut or _has_cut(args) or _has_cut(result)
+            if not cut and _CUT_CODE in data[start : unpacker.tell()]:  # else none can hold one
+                cut = _has_cut(args) or _has_cut(result)
     if unpacker.tell() != len(data):
         return None
     return header, sections, calls, cut
