@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 import msgpack
 
 from seamrec.cassette.secrets import Detector, detector, secret_like
-from seamrec.cassette.store import Cassette
+from seamrec.cassette.store import Cassette, Run
 from seamrec.config import SeamPattern, Settings
 from seamrec.model.codec import pack
 from seamrec.model.paths import PARTS, REDACTED, render_path
@@ -527,11 +527,8 @@ class Redactor:
         the rules alone). `redactions` then leaves out what those values held.
 
         `clean` (kept like `memo`): the calls a walk found clean, quiet when they recur."""
-        judged = [self._quiet(call.seam, call.args, call.result, clean) for call in cassette.calls]
+        judged = self._collect_calls(cassette, clean)
         quiet = [skip for skip, _, _ in judged]
-        for call, (skip, _, unnamed) in zip(cassette.calls, judged, strict=True):
-            if not skip and not unnamed:  # an unnamed call has no secret to collect
-                self.collect(call.seam, call.args, call.result, call.outcome)
         if self._secrets:  # a secret found in one call is scrubbed from every other one
             quiet = [False] * len(quiet)
         else:
@@ -578,6 +575,43 @@ class Redactor:
                         run, args_shape=args_shape, result_shape=result_shape
                     )
         return cassette
+
+    def shapes_redacted(self, cassette: Cassette, clean: CleanCalls | None = None) -> Cassette:
+        """A copy of `cassette` whose shapes are those `redact` gives (the secrets of its
+        payloads collected the same way first) and whose payloads are left as they are:
+        what a re-record compares with the file on disk, by everything but the payloads,
+        before it scrubs a payload (`cassette` itself is not changed)."""
+        self._collect_calls(cassette, clean)
+        calls = []
+        for call in cassette.calls:
+            self._seam = call.seam
+            args_shape = self.scrub_shape(call.args_shape)
+            result_shape = self.scrub_shape(call.result_shape)
+            if args_shape is not call.args_shape or result_shape is not call.result_shape:
+                call = dataclasses.replace(call, args_shape=args_shape, result_shape=result_shape)
+            calls.append(call)
+        runs: dict[str, list[Run]] = {}
+        for seam, seam_runs in cassette.runs.items():
+            self._seam = seam
+            runs[seam] = []
+            for run in seam_runs:
+                args_shape = self.scrub_shape(run.args_shape)
+                result_shape = self.scrub_shape(run.result_shape)
+                if args_shape is not run.args_shape or result_shape is not run.result_shape:
+                    run = dataclasses.replace(run, args_shape=args_shape, result_shape=result_shape)
+                runs[seam].append(run)
+        return Cassette(test=cassette.test, calls=calls, runs=runs, nesting=cassette.nesting)
+
+    def _collect_calls(
+        self, cassette: Cassette, clean: CleanCalls | None
+    ) -> list[tuple[bool, bytes | None, bool]]:
+        """First pass over a cassette: each call judged (`_quiet`), the secrets of every
+        call that may name one collected."""
+        judged = [self._quiet(call.seam, call.args, call.result, clean) for call in cassette.calls]
+        for call, (skip, _, unnamed) in zip(cassette.calls, judged, strict=True):
+            if not skip and not unnamed:  # an unnamed call has no secret to collect
+                self.collect(call.seam, call.args, call.result, call.outcome)
+        return judged
 
     def _quiet(
         self, seam: str, args: Any, result: Any, clean: CleanCalls | None
