@@ -192,6 +192,7 @@ def _merged_runs(runs: Iterable[Run]) -> list[Run]:
 
 
 BUDGET_CUT: Shape = CutShape.build("budget")
+_BUDGET_REASON = b"budget"  # as msgpack holds the reason, in a shape or a cut payload
 
 
 def budget_cut_seams(cassette: Cassette) -> list[str]:
@@ -267,6 +268,20 @@ def _safe(part: str) -> str:
 
 def dump(cassette: Cassette) -> bytes:
     """The canonical bytes of a cassette."""
+    shapes, calls, runs = _layout(cassette)
+    body: dict[str, Any] = {
+        "test": cassette.test,
+        "shapes": shapes,
+        "calls": calls,
+        "runs": runs,
+    }
+    if cassette.nesting is not None:
+        body["nesting"] = _nesting_lists(cassette.nesting)
+    return _header() + pack(body)
+
+
+def _layout(cassette: Cassette) -> tuple[list[Shape], list[list[Any]], dict[str, list[list[Any]]]]:
+    """The shape table, the kept calls and the runs of a cassette as `dump` writes them."""
     table: dict[Shape, int] = {}
 
     def ref(shape: Shape) -> int:
@@ -289,18 +304,16 @@ def dump(cassette: Cassette) -> bytes:
         seam: [[ref(r.args_shape), r.outcome, ref(r.result_shape), r.count] for r in seam_runs]
         for seam, seam_runs in cassette.runs.items()
     }
-    header = pack({"format": FORMAT, "version": VERSION})
-    body: dict[str, Any] = {
-        "test": cassette.test,
-        "shapes": list(table),
-        "calls": calls,
-        "runs": runs,
-    }
-    if cassette.nesting is not None:
-        body["nesting"] = {
-            seam: [list(nest) for nest in nests] for seam, nests in cassette.nesting.items()
-        }
-    return header + pack(body)
+    return list(table), calls, runs
+
+
+def _nesting_lists(nesting: dict[str, list[Nest]]) -> dict[str, list[list[Any]]]:
+    return {seam: [list(nest) for nest in nests] for seam, nests in nesting.items()}
+
+
+@functools.cache
+def _header() -> bytes:
+    return pack({"format": FORMAT, "version": VERSION})
 
 
 def load(path: Path, *, payloads: bool = True) -> Cassette:
@@ -346,24 +359,78 @@ def same_but_payloads(old: bytes, new: bytes) -> bool:
     nothing else in the body and every ext value of `old` well formed. True means `old`
     reads back (`loads`) with the `signature()` of `new`, found without building either
     cassette; False says nothing (compare the signatures)."""
-    if not old or len(old) > MAX_FILE_BYTES:
-        return False
-    checked = _ExtCheck()
+    found = _old_sections(old)
     try:
-        found = _sections(old, checked)
         wanted = _sections(new, _ext_value)
     except Exception:
         return False
-    return found is not None and found == wanted and not checked.failed
+    return found is not None and found == wanted
 
 
-_Sections = tuple[bytes, dict[str, bytes], list[bytes], bool]
+@dataclass(frozen=True)
+class Outline:
+    """A cassette's bytes but for its payloads, packed as `dump` packs them (msgpack packs
+    each value of a map or list on its own, so they are the same bytes) without packing a
+    payload: what a re-record compares with the file on disk (`matches`)."""
+
+    sections: dict[str, bytes]  # each body value's bytes, the calls' left empty
+    calls: int  # how many calls are kept
+    kept: bytes  # their fields but the payloads, one after another
+    cut: bool  # whether a payload holds a cut
+
+    @classmethod
+    def of(cls, cassette: Cassette) -> Outline:
+        shapes, calls, runs = _layout(cassette)
+        sections = {
+            "test": pack(cassette.test),
+            "shapes": pack(shapes),
+            "calls": b"",
+            "runs": pack(runs),
+        }
+        if cassette.nesting is not None:
+            sections["nesting"] = pack(_nesting_lists(cassette.nesting))
+        fields = [field for call in calls for field in call[:6]]
+        kept = pack(fields)[_array_header_size(len(fields)) :]
+        cut = any(_has_cut(c.args) or _has_cut(c.result) for c in cassette.calls)
+        return cls(sections, len(calls), kept, cut)
+
+    def matches(self, old: bytes) -> bool:
+        """`same_but_payloads(old, dump(cassette))`."""
+        found = _old_sections(old)
+        return found == (_header(), self.sections, self.calls, self.kept, self.cut)
+
+    def may_hold_budget_cut(self) -> bool:
+        """False when `budget_cut_seams` of the cassette is surely empty: no payload holds
+        a cut and no shape names the budget."""
+        return self.cut or _BUDGET_REASON in self.sections["shapes"]
+
+
+def _array_header_size(count: int) -> int:
+    """How many bytes msgpack's header of an array of `count` items takes."""
+    return 1 if count < 16 else 3 if count < 65536 else 5
+
+
+_Sections = tuple[bytes, dict[str, bytes], int, bytes, bool]
+
+
+def _old_sections(old: bytes) -> _Sections | None:
+    """The sections (`_sections`) of the bytes of a file, None unless every ext value in
+    them is well formed (as `loads` requires)."""
+    if not old or len(old) > MAX_FILE_BYTES:
+        return None
+    checked = _ExtCheck()
+    try:
+        found = _sections(old, checked)
+    except Exception:
+        return None
+    return None if checked.failed else found
 
 
 def _sections(data: bytes, hook: Any) -> _Sections | None:
-    """The header's bytes, each body value's bytes but the calls', each kept call's bytes
-    without its payloads, and whether a payload holds a cut; None if the body is not a
-    plain map of distinct string keys followed by nothing."""
+    """The header's bytes, each body value's bytes but the calls', how many calls are
+    kept, the bytes of their fields but the payloads (one after another), and whether a
+    payload holds a cut; None if the body is not a plain map of distinct string keys
+    followed by nothing, or a kept call is not a list of 8."""
     unpacker = msgpack.Unpacker(
         raw=False, strict_map_key=False, max_buffer_size=len(data), ext_hook=hook
     )
@@ -371,7 +438,7 @@ def _sections(data: bytes, hook: Any) -> _Sections | None:
     unpacker.skip()
     header = data[: unpacker.tell()]
     sections: dict[str, bytes] = {}
-    calls: list[bytes] = []
+    kept: list[bytes] = []
     cut = False
     for _ in range(unpacker.read_map_header()):
         key = unpacker.unpack()
@@ -389,7 +456,7 @@ def _sections(data: bytes, hook: Any) -> _Sections | None:
             start = unpacker.tell()
             for _ in range(6):
                 unpacker.skip()
-            calls.append(data[start : unpacker.tell()])
+            kept.append(data[start : unpacker.tell()])
             start = unpacker.tell()
             args = unpacker.unpack()  # unpacked: the ext hook sees (and checks) every value
             result = unpacker.unpack()
@@ -397,7 +464,7 @@ def _sections(data: bytes, hook: Any) -> _Sections | None:
                 cut = _has_cut(args) or _has_cut(result)
     if unpacker.tell() != len(data):
         return None
-    return header, sections, calls, cut
+    return header, sections, len(kept), b"".join(kept), cut
 
 
 def shapes_only(cassette: Cassette) -> Cassette:

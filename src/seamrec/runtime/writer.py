@@ -10,6 +10,7 @@ from msgpack import ExtType
 from seamrec.cassette.redact import CleanCalls, Redactor
 from seamrec.cassette.store import (
     Cassette,
+    Outline,
     budget_cut_seams,
     cassette_path,
     dump,
@@ -56,16 +57,18 @@ class CassetteWriter:
             # every cut payload in place (no `redact_paths` rule may replace one) and
             # gives these shapes, so this says what the full way below would.
             shaped = Redactor.from_settings(self.settings).shapes_redacted(cassette, self._clean)
-            data = dump(shaped)
-            if old == data or same_but_payloads(old, data):
-                self._count_budget_cut(data, shaped)
+            outline = Outline.of(shaped)
+            if outline.matches(old):
+                if outline.may_hold_budget_cut():
+                    self._count_budget_cut(shaped)
                 self.stats.unchanged += 1
                 self.settled[path] = shapes_only(shaped)
                 return
         redactor = Redactor.from_settings(self.settings)
         cassette = redactor.redact(cassette, self._scrubbed, self._clean)
         data = dump(cassette)
-        self._count_budget_cut(data, cassette)
+        if _BUDGET in data:  # a budget cut shows its reason in the bytes, shape or payload
+            self._count_budget_cut(cassette)
         on_disk = None if old is None else self._on_disk(path, old, data, cassette)
         if on_disk is not None:
             self.stats.unchanged += 1
@@ -82,10 +85,9 @@ class CassetteWriter:
         self.stats.written += 1
         self.settled[path] = shapes_only(cassette)
 
-    def _count_budget_cut(self, data: bytes, cassette: Cassette) -> None:
-        if _BUDGET in data:  # a budget cut shows its reason in the bytes, shape or payload
-            cut = [s for s in budget_cut_seams(cassette) if s not in self.stats.budget_cut]
-            self.stats.budget_cut.extend(cut)
+    def _count_budget_cut(self, cassette: Cassette) -> None:
+        cut = [s for s in budget_cut_seams(cassette) if s not in self.stats.budget_cut]
+        self.stats.budget_cut.extend(cut)
 
     @staticmethod
     def _on_disk(path: Path, old: bytes, data: bytes, cassette: Cassette) -> Cassette | None:

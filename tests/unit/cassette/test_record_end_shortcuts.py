@@ -13,7 +13,16 @@ import pytest
 
 from seamrec.cassette.redact import Redactor
 from seamrec.cassette.secrets import PLACEHOLDER, Detector, detector
-from seamrec.cassette.store import Call, Cassette, Run, dump, loads, same_but_payloads
+from seamrec.cassette.store import (
+    Call,
+    Cassette,
+    Outline,
+    Run,
+    budget_cut_seams,
+    dump,
+    loads,
+    same_but_payloads,
+)
 from seamrec.model.codec import Ext, pack
 from seamrec.model.shape import Shape
 
@@ -51,6 +60,40 @@ def test_other_payload_values_with_the_same_shapes_are_the_same_but_for_payloads
 )
 def test_a_changed_shape_or_a_new_cut_is_not_the_same(changed: Cassette) -> None:
     assert not same_but_payloads(dump(cassette()), dump(changed))
+
+
+def many_calls(count: int) -> Cassette:
+    made = cassette("Grace")
+    made.calls = [
+        Call(SEAM, "app.api", i, ARGS, "return", ROW, {"user_id": i}, {"id": i, "name": "x"})
+        for i in range(count)
+    ]
+    return made
+
+
+def cut_cassette(reason: str) -> Cassette:
+    return cassette(result=msgpack.ExtType(int(Ext.CUT), pack([reason, None])))
+
+
+def test_the_outline_of_a_cassette_says_what_its_bytes_would() -> None:
+    """`Outline.of(new).matches(old)` is `same_but_payloads(old, dump(new))`, whatever the
+    two are (array headers of 1, 3 bytes: 2, 3 and 11 calls of 6 fields)."""
+    broken = cassette(result=msgpack.ExtType(int(Ext.TUPLE), b"\xc1"))
+    made = [cassette(), cassette("Grace"), broken, cut_cassette("budget"), cut_cassette("depth")]
+    made += [many_calls(2), many_calls(3), many_calls(11)]
+    for old in made:
+        for new in made:
+            assert same_but_payloads(dump(old), dump(new)) == Outline.of(new).matches(dump(old))
+    assert Outline.of(many_calls(11)).matches(dump(many_calls(11)))
+
+
+def test_the_outline_names_a_possible_budget_cut_whenever_there_is_one() -> None:
+    budget_shape = cassette(result_shape=("cut", "budget"))
+    for made in (cassette(), cut_cassette("budget"), cut_cassette("depth"), budget_shape):
+        if budget_cut_seams(made):
+            assert Outline.of(made).may_hold_budget_cut()
+    assert not Outline.of(cassette()).may_hold_budget_cut()
+    assert Outline.of(budget_shape).may_hold_budget_cut()
 
 
 def test_more_calls_of_a_seam_are_not_the_same() -> None:
