@@ -577,16 +577,26 @@ class Redactor:
         return cassette
 
     def shapes_redacted(self, cassette: Cassette, clean: CleanCalls | None = None) -> Cassette:
-        """A copy of `cassette` whose shapes are those `redact` gives (the secrets of its
-        payloads collected the same way first) and whose payloads are left as they are:
-        what a re-record compares with the file on disk, by everything but the payloads,
-        before it scrubs a payload (`cassette` itself is not changed)."""
-        self._collect_calls(cassette, clean)
+        """A copy of `cassette` whose shapes are those `redact` gives (the same secrets of
+        its payloads collected first) and whose payloads are left as they are: what a
+        re-record compares with the file on disk, by everything but the payloads, before
+        it scrubs a payload (`cassette` itself is not changed)."""
+        for call in cassette.calls:
+            if not self._unnamed(call.seam, call.args, call.result, clean):
+                self.collect(call.seam, call.args, call.result, call.outcome)
+        # shapes found clean before, by id (what `scrub_shape` looks up first)
+        clean_ids = None if self._secrets else self._clean_shape_ids
+
+        def scrubbed(shape: Any) -> Any:
+            if clean_ids is not None and clean_ids.get(id(shape)) is shape:
+                return shape
+            return self.scrub_shape(shape)
+
         calls = []
         for call in cassette.calls:
             self._seam = call.seam
-            args_shape = self.scrub_shape(call.args_shape)
-            result_shape = self.scrub_shape(call.result_shape)
+            args_shape = scrubbed(call.args_shape)
+            result_shape = scrubbed(call.result_shape)
             if args_shape is not call.args_shape or result_shape is not call.result_shape:
                 call = dataclasses.replace(call, args_shape=args_shape, result_shape=result_shape)
             calls.append(call)
@@ -595,12 +605,26 @@ class Redactor:
             self._seam = seam
             runs[seam] = []
             for run in seam_runs:
-                args_shape = self.scrub_shape(run.args_shape)
-                result_shape = self.scrub_shape(run.result_shape)
+                args_shape = scrubbed(run.args_shape)
+                result_shape = scrubbed(run.result_shape)
                 if args_shape is not run.args_shape or result_shape is not run.result_shape:
                     run = dataclasses.replace(run, args_shape=args_shape, result_shape=result_shape)
                 runs[seam].append(run)
         return Cassette(test=cassette.test, calls=calls, runs=runs, nesting=cassette.nesting)
+
+    def _unnamed(self, seam: str, args: Any, result: Any, clean: CleanCalls | None) -> bool:
+        """Whether collecting this call's secrets would find none: what `_quiet` says of
+        it without asking the detector (a `redact` collects from every call `_quiet` finds
+        neither quiet nor unnamed: the same calls)."""
+        if self._matching(seam):
+            return False
+        try:
+            packed = pack([args, result])
+        except Exception:  # not plain msgpack data: collected the full way
+            return False
+        if clean is not None and packed in clean:
+            return True  # a walk found it clean: nothing to collect
+        return self._names is not None and self._names.clears(packed)
 
     def _collect_calls(
         self, cassette: Cassette, clean: CleanCalls | None

@@ -195,3 +195,28 @@ def _readable(args: dict[str, object]) -> dict[str, object]:
         else:
             shown[key] = value
     return shown
+
+
+def test_shapes_redacted_gives_the_shapes_redact_gives_and_leaves_the_payloads() -> None:
+    """The secret one call names is a key in another call's shape: both ways hide it."""
+    secret = "Tr0ub4dor-x9Zq7"
+    keyed: Shape = ("dict", "dict", (secret,), ((("int",),),))
+
+    def made() -> Cassette:
+        new = Cassette("tests/test_a.py::test_a")
+        new.calls = [
+            Call(SEAM, "app.api", 0, ARGS, "return", keyed, {"user_id": 7}, {secret: 1}),
+            Call("app.auth:login", "app.api", 0, ARGS, "return", ROW, {"password": secret}, None),
+        ]
+        new.runs = {SEAM: [Run(ARGS, "return", keyed, 1)]}
+        return new
+
+    original = made()
+    shaped = Redactor(()).shapes_redacted(original)
+    redacted = Redactor(()).redact(made())
+
+    assert made() == original  # not changed
+    assert [c.result_shape for c in redacted.calls] == [c.result_shape for c in shaped.calls]
+    assert redacted.runs == shaped.runs
+    assert (PLACEHOLDER,) == shaped.runs[SEAM][0].result_shape[2]
+    assert [c.args for c in original.calls] == [c.args for c in shaped.calls]
