@@ -192,7 +192,6 @@ def _merged_runs(runs: Iterable[Run]) -> list[Run]:
 
 
 BUDGET_CUT: Shape = CutShape.build("budget")
-_BUDGET_REASON = b"budget"  # as msgpack holds the reason, in a shape or a cut payload
 
 
 def budget_cut_seams(cassette: Cassette) -> list[str]:
@@ -365,49 +364,6 @@ def same_but_payloads(old: bytes, new: bytes) -> bool:
     except Exception:
         return False
     return found is not None and found == wanted
-
-
-@dataclass(frozen=True)
-class Outline:
-    """A cassette's bytes but for its payloads, packed as `dump` packs them (msgpack packs
-    each value of a map or list on its own, so they are the same bytes) without packing a
-    payload: what a re-record compares with the file on disk (`matches`)."""
-
-    sections: dict[str, bytes]  # each body value's bytes, the calls' left empty
-    calls: int  # how many calls are kept
-    kept: bytes  # their fields but the payloads, one after another
-    cut: bool  # whether a payload holds a cut
-
-    @classmethod
-    def of(cls, cassette: Cassette) -> Outline:
-        shapes, calls, runs = _layout(cassette)
-        sections = {
-            "test": pack(cassette.test),
-            "shapes": pack(shapes),
-            "calls": b"",
-            "runs": pack(runs),
-        }
-        if cassette.nesting is not None:
-            sections["nesting"] = pack(_nesting_lists(cassette.nesting))
-        fields = [field for call in calls for field in call[:6]]
-        kept = pack(fields)[_array_header_size(len(fields)) :]
-        cut = any(_has_cut(c.args) or _has_cut(c.result) for c in cassette.calls)
-        return cls(sections, len(calls), kept, cut)
-
-    def matches(self, old: bytes) -> bool:
-        """`same_but_payloads(old, dump(cassette))`."""
-        found = _old_sections(old)
-        return found == (_header(), self.sections, self.calls, self.kept, self.cut)
-
-    def may_hold_budget_cut(self) -> bool:
-        """False when `budget_cut_seams` of the cassette is surely empty: no payload holds
-        a cut and no shape names the budget."""
-        return self.cut or _BUDGET_REASON in self.sections["shapes"]
-
-
-def _array_header_size(count: int) -> int:
-    """How many bytes msgpack's header of an array of `count` items takes."""
-    return 1 if count < 16 else 3 if count < 65536 else 5
 
 
 _Sections = tuple[bytes, dict[str, bytes], int, bytes, bool]
