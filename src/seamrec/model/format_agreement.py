@@ -8,7 +8,9 @@ size of the shapes. Both answers depend on the shape's value alone (and the path
 strip), so they are kept by value (a test's first calls build new tuples equal to the
 last test's), and in front of that by the shape's ``id`` with the shape itself held (its
 id is not reused while the memo holds it), so the very same tuple is not hashed again;
-the memos are bounded and simply emptied when full.
+the memos are bounded and simply emptied when full. What they hold is made of tuples of
+strings and numbers only (no dict or set), which the garbage collector stops tracking:
+a memo of sets made every later collection of the run slower.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from seamrec.model.shape import PathFormats, Shape, collect_formats, strip_forma
 Path = tuple[Any, ...]
 
 _MEMO_MAX = 8_192
-_Formats = tuple[PathFormats, frozenset[Path]]
-# shape -> (its format leaves by path below it, the paths where they disagree)
+# (each path below a shape with its format leaves, the paths where those disagree)
+_Formats = tuple[tuple[tuple[Path, tuple[Shape, ...]], ...], tuple[Path, ...]]
 _FORMATS: dict[Shape, _Formats] = {}
 _FORMATS_BY_ID: dict[int, tuple[Shape, _Formats]] = {}  # the same, by id(shape)
 # (paths to strip, root, shape) -> the stripped shape, None when nothing was stripped
@@ -39,8 +41,8 @@ def _formats(shape: Shape) -> _Formats:
     if known is None:
         found: PathFormats = {}
         collect_formats(shape, (), found)
-        disagree = frozenset(path for path, leaves in found.items() if len(leaves) > 1)
-        known = (found, disagree)
+        leaves = tuple((path, tuple(of_path)) for path, of_path in found.items())
+        known = (leaves, tuple(path for path, of_path in leaves if len(of_path) > 1))
         if len(_FORMATS) >= _MEMO_MAX:
             _FORMATS.clear()
         _FORMATS[shape] = known
@@ -65,7 +67,7 @@ def inconsistent(rooted: Iterable[tuple[str, Shape]]) -> set[Path]:
             continue
         merged: PathFormats = {}
         for shape in shapes.values():
-            for path, leaves in _formats(shape)[0].items():
+            for path, leaves in _formats(shape)[0]:
                 known = merged.get(path)
                 if known is None:
                     merged[path] = set(leaves)
