@@ -35,17 +35,11 @@ import msgpack
 
 from seamrec.exceptions import CassetteError, CassetteFormatError
 from seamrec.model.codec import decode_ext, pack, unpack
+from seamrec.model.format_agreement import Stripper, inconsistent
 from seamrec.model.nesting import Nest
 from seamrec.model.paths import OUTCOMES
 from seamrec.model.payload import Ext, inner, node
-from seamrec.model.shape import (
-    PathFormats,
-    Shape,
-    canonical,
-    collect_formats,
-    inconsistent_paths,
-    strip_formats,
-)
+from seamrec.model.shape import Shape, canonical
 from seamrec.model.shape_types import CutShape, check_shape
 
 FORMAT = "seamrec-cassette"
@@ -132,13 +126,13 @@ class Cassette:
         (or saw only an observation): a format is asserted only where every recorded
         value had it. Runs that become equal are merged."""
         for seam, runs in self.runs.items():
-            found: PathFormats = {}
-            for run in runs:
-                collect_formats(run.args_shape, ("args",), found)
-                collect_formats(run.result_shape, (run.outcome,), found)
-            plain = inconsistent_paths(found)
+            plain = inconsistent(
+                pair
+                for run in runs
+                for pair in (("args", run.args_shape), (run.outcome, run.result_shape))
+            )
             if plain:
-                fixed = _FormatStripper(plain)
+                fixed = Stripper(plain)
                 self.runs[seam] = _merged_runs(
                     Run(
                         fixed("args", r.args_shape),
@@ -179,20 +173,6 @@ class Cassette:
             else tuple((seam, tuple(nests)) for seam, nests in self.nesting.items())
         )
         return (self.test, runs, callers, cut, nesting)
-
-
-class _FormatStripper:
-    """Drops the formats at the given paths, once per distinct shape."""
-
-    def __init__(self, plain: set[tuple[Any, ...]]) -> None:
-        self.plain = plain
-        self.memo: dict[tuple[str, Shape], Shape] = {}
-
-    def __call__(self, root: str, shape: Shape) -> Shape:
-        key = (root, shape)
-        if key not in self.memo:
-            self.memo[key] = strip_formats(shape, (root,), self.plain)
-        return self.memo[key]
 
 
 def _merged_runs(runs: Iterable[Run]) -> list[Run]:
@@ -287,6 +267,20 @@ def _safe(part: str) -> str:
 
 def dump(cassette: Cassette) -> bytes:
     """The canonical bytes of a cassette."""
+    shapes, calls, runs = _layout(cassette)
+    body: dict[str, Any] = {
+        "test": cassette.test,
+        "shapes": shapes,
+        "calls": calls,
+        "runs": runs,
+    }
+    if cassette.nesting is not None:
+        body["nesting"] = _nesting_lists(cassette.nesting)
+    return _header() + pack(body)
+
+
+def _layout(cassette: Cassette) -> tuple[list[Shape], list[list[Any]], dict[str, list[list[Any]]]]:
+    """The shape table, the kept calls and the runs of a cassette as `dump` writes them."""
     table: dict[Shape, int] = {}
 
     def ref(shape: Shape) -> int:
@@ -309,18 +303,16 @@ def dump(cassette: Cassette) -> bytes:
         seam: [[ref(r.args_shape), r.outcome, ref(r.result_shape), r.count] for r in seam_runs]
         for seam, seam_runs in cassette.runs.items()
     }
-    header = pack({"format": FORMAT, "version": VERSION})
-    body: dict[str, Any] = {
-        "test": cassette.test,
-        "shapes": list(table),
-        "calls": calls,
-        "runs": runs,
-    }
-    if cassette.nesting is not None:
-        body["nesting"] = {
-            seam: [list(nest) for nest in nests] for seam, nests in cassette.nesting.items()
-        }
-    return header + pack(body)
+    return list(table), calls, runs
+
+
+def _nesting_lists(nesting: dict[str, list[Nest]]) -> dict[str, list[list[Any]]]:
+    return {seam: [list(nest) for nest in nests] for seam, nests in nesting.items()}
+
+
+@functools.cache
+def _header() -> bytes:
+    return pack({"format": FORMAT, "version": VERSION})
 
 
 def load(path: Path, *, payloads: bool = True, shared: bool = False) -> Cassette:
@@ -358,6 +350,78 @@ def read_cassettes(
         except CassetteError as exc:
             errors.append(exc)
     return cassettes, errors
+
+
+def same_but_payloads(old: bytes, new: bytes) -> bool:
+    """Whether the cassette bytes `old` hold what `new` holds but for the payload values:
+    the same header, test, shape table, runs and nesting and the same kept calls (seam,
+    caller, index, shapes, outcome) byte for byte, a payload cut in both or in neither,
+    nothing else in the body and every ext value of `old` well formed. True means `old`
+    reads back (`loads`) with the `signature()` of `new`, found without building either
+    cassette; False says nothing (compare the signatures)."""
+    found = _old_sections(old)
+    try:
+        wanted = _sections(new, _ext_value)
+    except Exception:
+        return False
+    return found is not None and found == wanted
+
+
+_Sections = tuple[bytes, dict[str, bytes], int, bytes, bool]
+
+
+def _old_sections(old: bytes) -> _Sections | None:
+    """The sections (`_sections`) of the bytes of a file, None unless every ext value in
+    them is well formed (as `loads` requires)."""
+    if not old or len(old) > MAX_FILE_BYTES:
+        return None
+    checked = _ExtCheck()
+    try:
+        found = _sections(old, checked)
+    except Exception:
+        return None
+    return None if checked.failed else found
+
+
+def _sections(data: bytes, hook: Any) -> _Sections | None:
+    """The header's bytes, each body value's bytes but the calls', how many calls are
+    kept, the bytes of their fields but the payloads (one after another), and whether a
+    payload holds a cut; None if the body is not a plain map of distinct string keys
+    followed by nothing, or a kept call is not a list of 8."""
+    unpacker = msgpack.Unpacker(
+        raw=False, strict_map_key=False, max_buffer_size=len(data), ext_hook=hook
+    )
+    unpacker.feed(data)
+    unpacker.skip()
+    header = data[: unpacker.tell()]
+    sections: dict[str, bytes] = {}
+    kept: list[bytes] = []
+    cut = False
+    for _ in range(unpacker.read_map_header()):
+        key = unpacker.unpack()
+        if type(key) is not str or key in sections:
+            return None
+        start = unpacker.tell()
+        if key != "calls":
+            unpacker.skip()
+            sections[key] = data[start : unpacker.tell()]
+            continue
+        sections[key] = b""
+        for _ in range(unpacker.read_array_header()):
+            if unpacker.read_array_header() != 8:
+                return None
+            start = unpacker.tell()
+            for _ in range(6):
+                unpacker.skip()
+            kept.append(data[start : unpacker.tell()])
+            start = unpacker.tell()
+            args = unpacker.unpack()  # unpacked: the ext hook sees (and checks) every value
+            result = unpacker.unpack()
+            if not cut and _CUT_CODE in data[start : unpacker.tell()]:  # else none can hold one
+                cut = _has_cut(args) or _has_cut(result)
+    if unpacker.tell() != len(data):
+        return None
+    return header, sections, len(kept), b"".join(kept), cut
 
 
 def shapes_only(cassette: Cassette) -> Cassette:

@@ -174,7 +174,12 @@ class Tape:
                 self._append(seam, run.args_shape, run.outcome, run.result_shape)
             self._committed[seam] = count
         cassette = Cassette(test=self.nodeid)
-        for seam in sorted(self.runs, key=self._first_sequence):
+        first: dict[str, int] = {}  # each seam's first kept call, in one pass over them
+        for call in self.details:
+            known = first.get(call.seam)
+            if known is None or call.sequence < known:
+                first[call.seam] = call.sequence
+        for seam in sorted(self.runs, key=lambda seam: first.get(seam, 1 << 62)):
             cassette.runs[seam] = list(self.runs[seam])
         if self._nesting is not None:
             cassette.nesting = self._nesting.nesting(list(cassette.runs))
@@ -198,9 +203,6 @@ class Tape:
             )
         cassette.keep_consistent_formats()
         return cassette
-
-    def _first_sequence(self, seam: str) -> int:
-        return min((c.sequence for c in self.details if c.seam == seam), default=1 << 62)
 
     def call_count(self) -> int:
         """How many crossing calls this test made."""

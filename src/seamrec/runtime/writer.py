@@ -14,6 +14,7 @@ from seamrec.cassette.store import (
     cassette_path,
     dump,
     loads,
+    same_but_payloads,
     shapes_only,
     write_atomic,
 )
@@ -47,13 +48,27 @@ class CassetteWriter:
             if path.exists():
                 self._remove(path, tape.nodeid)
             return
+        cassette = tape.to_cassette(raw_tree)
+        old = _read(path)
+        if old is not None and not self.settings.redact_paths:
+            # A re-record: compared with the file by everything but the payloads first,
+            # so an unchanged cassette's payloads are never scrubbed. Redaction leaves
+            # every cut payload in place (no `redact_paths` rule may replace one) and
+            # gives these shapes, so this says what the full way below would.
+            shaped = Redactor.from_settings(self.settings).shapes_redacted(cassette, self._clean)
+            data = dump(shaped)
+            if old == data or same_but_payloads(old, data):
+                if _BUDGET in data:  # the shapes and cut payloads the full way would write
+                    self._count_budget_cut(shaped)
+                self.stats.unchanged += 1
+                self.settled[path] = shapes_only(shaped)
+                return
         redactor = Redactor.from_settings(self.settings)
-        cassette = redactor.redact(tape.to_cassette(raw_tree), self._scrubbed, self._clean)
+        cassette = redactor.redact(cassette, self._scrubbed, self._clean)
         data = dump(cassette)
         if _BUDGET in data:  # a budget cut shows its reason in the bytes, shape or payload
-            cut = [s for s in budget_cut_seams(cassette) if s not in self.stats.budget_cut]
-            self.stats.budget_cut.extend(cut)
-        on_disk = self._on_disk(path, data, cassette)
+            self._count_budget_cut(cassette)
+        on_disk = None if old is None else self._on_disk(path, old, data, cassette)
         if on_disk is not None:
             self.stats.unchanged += 1
             self.settled[path] = shapes_only(on_disk)
@@ -69,17 +84,18 @@ class CassetteWriter:
         self.stats.written += 1
         self.settled[path] = shapes_only(cassette)
 
+    def _count_budget_cut(self, cassette: Cassette) -> None:
+        cut = [s for s in budget_cut_seams(cassette) if s not in self.stats.budget_cut]
+        self.stats.budget_cut.extend(cut)
+
     @staticmethod
-    def _on_disk(path: Path, data: bytes, cassette: Cassette) -> Cassette | None:
-        """The cassette at `path` when it already holds these shapes (only values changed,
-        the file stays as it is): `cassette` itself for the same bytes, else the file's
-        if its signature is the same; None when it must be written. A broken cassette,
+    def _on_disk(path: Path, old: bytes, data: bytes, cassette: Cassette) -> Cassette | None:
+        """The cassette at `path` (bytes `old`) when it already holds these shapes (only
+        values changed, the file stays as it is): `cassette` itself for the same bytes or
+        the same bytes but for payload values (`same_but_payloads`), else the file's if
+        its signature is the same; None when it must be written. A broken cassette,
         however broken, is simply replaced."""
-        try:
-            old = path.read_bytes()
-        except OSError:
-            return None
-        if old == data:
+        if old == data or same_but_payloads(old, data):
             return cassette
         try:
             found = loads(old, path=path)
@@ -103,6 +119,14 @@ class CassetteWriter:
             )
             return
         self.stats.removed.append(nodeid)
+
+
+def _read(path: Path) -> bytes | None:
+    """The bytes of the cassette at `path`, None if there is none (or it cannot be read)."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 _BUDGET = b"budget"  # CutShape and CutNode reason of the per-call budget, as msgpack holds it
