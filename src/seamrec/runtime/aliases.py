@@ -23,7 +23,7 @@ from typing import Any
 
 import wrapt
 
-from seamrec.runtime import statics
+from seamrec.runtime import heapwalk, statics
 from seamrec.runtime.callproxy import is_call_proxy
 
 _PROXY_TYPES = (wrapt.ObjectProxy, wrapt.FunctionWrapper, wrapt.BoundFunctionWrapper)
@@ -84,7 +84,7 @@ class Redirector:
         targets = [*originals, *self.namespaces]
         self.ours |= {id(targets), id(self.functions), id(self.tuples), id(namespaces)}
         self.ours |= {id(self.namespaces)}
-        for referrer in gc.get_referrers(*targets):
+        for referrer in heapwalk.referrers(targets):
             if id(referrer) in self.ours:
                 continue
             kind = type(referrer)
@@ -110,7 +110,7 @@ class Redirector:
         tuples = {id(t): t for t in self.tuples}
         done: set[int] = set()
         own = self.ours | {id(tuples), id(done)}
-        for holder in gc.get_referrers(*self.tuples):
+        for holder in heapwalk.referrers(self.tuples):
             kind = type(holder)
             if kind is types.FrameType or kind is Restore or id(holder) in own:
                 continue
@@ -250,7 +250,7 @@ class Redirector:
         seen: set[int] = set()
         own = {id(replacements), id(refs_list), id(tuples), *map(id, replacements.values())}
         own |= self.ours
-        for holder in gc.get_referrers(*refs_list):
+        for holder in heapwalk.referrers(refs_list):
             kind = type(holder)
             if kind is types.FrameType or id(holder) in own:
                 continue
@@ -264,7 +264,7 @@ class Redirector:
         if tuples:
             swappable = {id(t): t for t in tuples}
             own |= {id(swappable)}
-            for outer in gc.get_referrers(*tuples):
+            for outer in heapwalk.referrers(tuples):
                 if id(outer) in own:
                     continue
                 if type(outer) is list or type(outer) is dict:
@@ -310,7 +310,7 @@ def _class_owning(mapping: dict[Any, Any]) -> type | None:
     module = mapping.get("__module__")
     if module is None:
         return None
-    for referrer in gc.get_referrers(mapping):
+    for referrer in heapwalk.referrers([mapping]):
         if statics.is_class(referrer) and statics.class_dict(referrer).get("__module__") is module:
             return referrer  # type: ignore[no-any-return]
     return None
