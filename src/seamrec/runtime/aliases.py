@@ -69,6 +69,9 @@ class Redirector:
     undo: list[Restore] = field(default_factory=list)
     holders: dict[int, set[str]] = field(default_factory=dict)  # id(original) -> holders
     redirected: int = 0
+    # id(original) -> the holders pointed at its wrapper: what a walk for that original
+    # alone would have counted (a tuple holding two originals counts for each)
+    credited: dict[int, int] = field(default_factory=dict)
     # Module namespaces: the functions defined in each are collected in `functions` (by
     # id of the namespace) by the same walk over the heap (instrumentation looks for
     # functions only a registry holds).
@@ -138,7 +141,7 @@ class Redirector:
             fresh = tuple(item if self._hit(item) is None else self._hit(item) for item in held)
             container[key] = fresh
             self.undo.append(Restore(container, "item", key, value))
-            self.redirected += 1
+            self._credit(*[item for item in held if self._hit(item) is not None])
             done.add(id(value))
         return done
 
@@ -162,6 +165,12 @@ class Redirector:
             if _holds(referrer, original):
                 self.holders.setdefault(key, set()).add(holder or _describe_holder(referrer))
 
+    def _credit(self, *originals: object) -> None:
+        """One holder more points at wrappers: credited once to each original it held."""
+        self.redirected += 1
+        for key in {id(original) for original in originals}:
+            self.credited[key] = self.credited.get(key, 0) + 1
+
     def _hit(self, value: object) -> Any:
         hit = self.wrapped.get(id(value))
         return hit[1] if hit is not None and hit[0] is value else None
@@ -180,14 +189,14 @@ class Redirector:
             else:
                 mapping[key] = wrapper
                 self.undo.append(Restore(mapping, "item", key, value))
-            self.redirected += 1
+            self._credit(value)
 
     def _in_list(self, items: list[Any]) -> None:
         for index, value in enumerate(items):
             wrapper = self._hit(value)
             if wrapper is not None:
                 items[index] = wrapper
-                self.redirected += 1
+                self._credit(value)
                 self.undo.append(Restore(items, "item", index, value))
 
     def _in_set(self, items: set[Any]) -> None:
@@ -197,7 +206,7 @@ class Redirector:
             wrapper = self._hit(value)
             items.discard(value)
             items.add(wrapper)
-            self.redirected += 1
+            self._credit(value)
             self.undo.append(Restore(items, "member", wrapper, value))
 
     def _in_cell(self, cell: types.CellType) -> None:
@@ -208,7 +217,7 @@ class Redirector:
         wrapper = self._hit(value)
         if wrapper is not None:
             cell.cell_contents = wrapper
-            self.redirected += 1
+            self._credit(value)
             self.undo.append(Restore(cell, "cell", None, value))
 
     def _in_object(self, obj: object) -> None:
@@ -225,7 +234,7 @@ class Redirector:
                 descriptor.__set__(obj, wrapper)
             except (AttributeError, TypeError):  # a read-only member (functools.partial)
                 continue
-            self.redirected += 1
+            self._credit(value)
             self.undo.append(Restore(obj, "slot", descriptor, value))
 
     def _redirect_weak_references(self) -> None:
@@ -296,12 +305,13 @@ class Redirector:
                 done.update(hits)
             elif id(value) in replacements and replacements[id(value)][0] is value:
                 fresh = replacements[id(value)][1]
+                hits = [id(value)]
                 done.add(id(value))
             else:
                 continue
             container[key] = fresh
             self.undo.append(Restore(container, "item", key, value))
-            self.redirected += 1
+            self._credit(*[replacements[hit][2] for hit in hits])
         return done
 
 

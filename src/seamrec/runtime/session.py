@@ -85,9 +85,13 @@ class SeamSession:
 
     # ---------------------------------------------------------------- lifecycle
 
-    def start(self) -> None:
-        """Wrap the seams (call before conftest.py imports the app)."""
+    def start(self, *, collecting: bool = False) -> None:
+        """Wrap the seams (call before conftest.py imports the app). `collecting`: the
+        references to the seams of the modules imported until `catch_up` (the end of
+        collection) are redirected then, in one walk over the heap."""
         self.instrumenter.install()
+        if collecting:
+            self.instrumenter.hold()
         settings = self.settings
         if self._strategy.events and settings.boundaries and settings.databases:
             from seamrec.runtime.adapters.dbapi import DatabaseSeams
@@ -102,7 +106,8 @@ class SeamSession:
             self.http.install()
 
     def catch_up(self) -> None:
-        """Wrap modules in scope that were imported behind seamrec's import hook."""
+        """Wrap modules in scope that were imported behind seamrec's import hook, and
+        redirect the references `start(collecting=True)` kept waiting."""
         self.instrumenter.catch_up()
 
     def stop(self) -> None:
