@@ -123,7 +123,8 @@ class Instrumenter:
         # batches it has open (see `batch`); one thread's import never waits for another's
         self._pending: dict[int, list[_Pending]] = {}
         self._deferring: dict[int, int] = {}
-        self._holding: int | None = None  # the thread whose batch `hold` keeps open
+        self._collecting: int | None = None  # the thread whose batch `hold` keeps open
+        self._held: list[int] = []  # the threads of the batches `defer` keeps open
 
     def _boundary_module(self, module: str) -> bool:
         return in_packages(module, self.boundaries)
@@ -157,19 +158,33 @@ class Instrumenter:
         start to the end of collection): the modules its collection imports are redirected
         in one walk over the heap instead of one walk per import. Their seams are wrapped at
         once as before; calls made meanwhile belong to no test."""
-        if self._holding is None:
-            self._holding = get_ident()
-            self._enter(self._holding)
+        if self._collecting is None:
+            self._collecting = get_ident()
+            self._enter(self._collecting)
+
+    def defer(self) -> None:
+        """Open a batch of this thread until the matching `settle` (a shared fixture's
+        setup or teardown, whose calls belong to no test): what it imports is redirected
+        in one walk when it settles."""
+        ident = get_ident()
+        self._held.append(ident)
+        self._enter(ident)
+
+    def settle(self) -> None:
+        """Close the latest `defer`'s batch (nothing to do if `uninstall` closed it)."""
+        if self._held:
+            self._leave(self._held.pop())
 
     def uninstall(self) -> None:
         """Remove the import hook and restore every original callable and alias."""
         if self._finder is not None and self._finder in sys.meta_path:
             sys.meta_path.remove(self._finder)
         self._finder = None
-        if self._holding is not None:  # nothing left to redirect: the aliases are given back
-            self._pending.pop(self._holding, None)
-            self._leave(self._holding)
-            self._holding = None
+        held = self._held + ([] if self._collecting is None else [self._collecting])
+        self._held, self._collecting = [], None
+        for ident in held:  # nothing left to redirect: the aliases are given back
+            self._pending.pop(ident, None)
+            self._leave(ident)
         for undo in reversed(self._undo):
             undo()
         self._undo.clear()
@@ -180,7 +195,7 @@ class Instrumenter:
         with self.batch():
             for name in self.unseen_modules():
                 self.instrument_module(sys.modules[name])
-            holding, self._holding = self._holding, None
+            holding, self._collecting = self._collecting, None
             if holding is not None:
                 self._leave(holding)  # its modules join this batch's walk (or their own)
 

@@ -135,16 +135,20 @@ class SeamSession:
         return config_warnings(self.settings, self.instrumenter, self.mode is not Mode.REPLAY)
 
     def pause(self) -> None:
-        """Stop attributing calls to the running test (e.g. in shared fixtures)."""
+        """Stop attributing calls to the running test (e.g. in shared fixtures). What is
+        imported meanwhile has the references to its seams redirected at `resume`, in one
+        walk over the heap."""
         with self._routing:
             self._paused += 1
             self._route()
+        self.instrumenter.defer()
 
     def resume(self) -> None:
         """Undo one `pause`."""
         with self._routing:
             self._paused -= 1
             self._route()
+        self.instrumenter.settle()
 
     @contextlib.contextmanager
     def importing(self) -> Iterator[None]:

@@ -1,6 +1,7 @@
 """Fewer walks over the heap, the same redirections: a pytest run holds the redirection of
-what its collection imports until collection ends (one walk for all of it, the wrappers
-installed at import as before; another thread's imports are not held), and the functions
+what its collection imports until collection ends, and of what a shared fixture imports
+until it is set up (one walk for all of it, the wrappers installed at import as before;
+another thread's imports are not held), and the functions
 only a registry holds are redirected in one walk per batch, each still counted as a seam
 only if a holder of its own could be pointed at its wrapper."""
 
@@ -202,6 +203,33 @@ def test_a_run_that_does_not_collect_redirects_each_import_at_once(
     more = importlib.import_module(f"{PACKAGE}.more")
 
     assert [originals_of(more.more)] == walks_for(seen, originals_of(more.more))
+
+
+def test_what_a_shared_fixture_imports_is_redirected_in_one_walk_when_it_is_set_up(
+    session: SeamSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    libhold = importlib.import_module("libhold")
+    session.start()
+    seen = walks(monkeypatch)
+
+    session.pause()  # a session-scoped fixture's setup: its calls belong to no test
+    views = importlib.import_module(f"{PACKAGE}.views")
+    more = importlib.import_module(f"{PACKAGE}.more")
+    helpers = sys.modules[f"{PACKAGE}.helpers"]
+    originals = originals_of(helpers.helper, views.index, more.more)
+    waiting = walks_for(seen, originals)
+    session.resume()
+
+    assert [] == waiting
+    assert [originals] == walks_for(seen, originals)
+    assert [
+        f"{PACKAGE}.helpers:helper",
+        f"{PACKAGE}.views:index",
+        f"{PACKAGE}.helpers:plain",
+        f"{PACKAGE}.more:more",
+        f"{PACKAGE}.views:first",
+        f"{PACKAGE}.views:second",
+    ] == recorded(session, libhold.dispatch)
 
 
 def test_another_threads_import_is_not_held(
