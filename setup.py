@@ -1,7 +1,8 @@
 """Build the optional C accelerators (seamrec.model._speedups, the shape walk and checks;
 seamrec.model._packer, payloads to msgpack; seamrec.runtime._seamcall, the plain-function
-seam wrapper; seamrec.runtime._heapwalk, the referrers of many seams in one heap walk); everything else is in pyproject.toml. Without a compiler the build goes on
-and seamrec runs in pure Python."""
+seam wrapper; seamrec.runtime._heapwalk, the referrers of many seams in one heap walk);
+everything else is in pyproject.toml. Without a compiler the build goes on and seamrec
+runs in pure Python."""
 
 from __future__ import annotations
 
