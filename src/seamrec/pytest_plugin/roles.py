@@ -50,7 +50,7 @@ def start(config: pytest.Config, mode_name: str) -> None:
     session = None
     if not _looks_like_xdist_controller(namespace):
         session = SeamSession(settings, mode, patterns)
-        session.start()
+        session.start(collecting=True)  # redirected once, when collection ends
     config.stash[_STARTED_KEY] = (mode, session)
 
 
