@@ -47,12 +47,67 @@ is_format_type(PyTypeObject *cls)
            cls == &PyBytes_Type;
 }
 
+#define MAX_TEXT 4096    /* formats.MAX_TEXT: longer text has no format */
+#define MIN_TOKEN 16     /* formats.MIN_TOKEN */
+#define MIN_SHORT_HEX 12 /* formats.MIN_SHORT_HEX */
+
+/* Whether formats.classify(text) is None, decided without a regex or the cache: 1 when
+ * it surely is (ordinary words, names, sentences, codes), 0 when formats.py must decide
+ * (digits first, a token's length, "@", ":", a date's or a header's length...). It
+ * follows formats._classify branch by branch: a text it calls plain reaches a
+ * `return None` there. `classify_text` exposes it to the equivalence tests. */
+static int
+surely_plain(PyObject *text)
+{
+    Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+    if (size == 0 || size > MAX_TEXT)
+        return 1;
+    Py_UCS4 first = PyUnicode_READ_CHAR(text, 0);
+    int ascii = PyUnicode_IS_ASCII(text);
+    if (first >= '0' && first <= '9')
+        return !ascii; /* _digit_first for ASCII text */
+    if ((first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z')) {
+        if (!ascii)
+            return 1; /* isalpha: no ~token without isascii; else not ascii: None */
+        const Py_UCS1 *chars = PyUnicode_1BYTE_DATA(text);
+        int letters = 1, space = 0, marks = 0;
+        for (Py_ssize_t i = 1; i < size; i++) {
+            Py_UCS1 c = chars[i];
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+                continue;
+            letters = 0;
+            if (c == ' ')
+                space = 1;
+            else if (c == ':' || c == '@')
+                marks = 1;
+        }
+        if (letters)
+            return size < MIN_TOKEN; /* a word; ~token(n) from 16 letters */
+        if (space)
+            return size < 19 || size > 40; /* _rfc2822 between 19 and 40 */
+        if (marks)
+            return 0; /* a URL, an email, an IPv6 address */
+        if (first == 'e' && size >= 3 && chars[1] == 'y' && chars[2] == 'J')
+            return 0; /* a JWT, however short */
+        if (size >= MIN_SHORT_HEX)
+            return 0; /* a JWT, a UUID, a token, a short hex */
+        return 1; /* _short_hex of fewer than 12 characters */
+    }
+    if (first == '_' || first == '/')
+        return size < MIN_TOKEN || !ascii; /* no number; a token from 16 ASCII */
+    if (first == '+' || first == '-' || first == ':' || first == '<')
+        return 0; /* a signed number, an IPv6 address, a redaction placeholder */
+    return 1;
+}
+
 /* The format class of one exact str, bytes, int or float (new reference). */
 static PyObject *
 classify_one(PyObject *value)
 {
     PyTypeObject *cls = Py_TYPE(value);
     if (cls == &PyUnicode_Type) {
+        if (surely_plain(value))
+            Py_RETURN_NONE;
         PyObject *found = PyDict_GetItemWithError(text_cache, value);
         if (found != NULL) {
             Py_INCREF(found);
@@ -77,6 +132,30 @@ classify_one(PyObject *value)
         return PyObject_CallOneArg(classify_number_fn, value);
     }
     return PyObject_CallOneArg(classify_bytes_fn, value);
+}
+
+static PyObject *
+py_classify_text(PyObject *module, PyObject *text)
+{
+    if (!PyUnicode_CheckExact(text)) {
+        PyErr_SetString(PyExc_TypeError, "classify_text takes an exact str");
+        return NULL;
+    }
+    if (!configured) {
+        PyErr_SetString(PyExc_RuntimeError, "seamrec.model._speedups is not configured");
+        return NULL;
+    }
+    return classify_one(text);
+}
+
+static PyObject *
+surely_plain_text(PyObject *module, PyObject *text)
+{
+    if (!PyUnicode_CheckExact(text)) {
+        PyErr_SetString(PyExc_TypeError, "surely_plain takes an exact str");
+        return NULL;
+    }
+    return PyBool_FromLong(surely_plain(text));
 }
 
 /* shape.format_union(cls, label), cached (new reference). */
@@ -608,6 +687,8 @@ leaf_column_label(PyTypeObject *cls, PyObject **items, Py_ssize_t n, Py_ssize_t 
     if (cls == &PyUnicode_Type) {
         PyObject *label = NULL;
         for (Py_ssize_t i = 0; i < n; i++) {
+            if (i && items[i * stride] == items[(i - 1) * stride])
+                continue; /* the same text object as the row before: the same class */
             PyObject *found = classify_one(items[i * stride]);
             if (found == NULL) {
                 Py_XDECREF(label);
@@ -2302,6 +2383,10 @@ static PyMethodDef methods[] = {
     {"clock_check", make_clock, METH_VARARGS, "clock_check(cls, aware): conform._clock_check."},
     {"args_check", make_args, METH_VARARGS, "args_check(names, checks)"},
     {"python_check", make_python, METH_O, "python_check(check): a Python check as a node."},
+    {"classify_text", py_classify_text, METH_O,
+     "classify_text(text): formats.classify(text) as the compiled checks and walker get it."},
+    {"surely_plain", surely_plain_text, METH_O,
+     "surely_plain(text): C decides that formats.classify(text) is None, without the cache."},
     {"fresh_copy", fresh_copy, METH_O,
      "fresh_copy(value): runtime.rebuild's copy plan of a replayed value, made in C."},
     {NULL, NULL, 0, NULL},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from threading import get_ident
 from typing import Any
 
 from seamrec.cassette.store import Cassette
@@ -76,8 +77,11 @@ class RecordStrategy(Strategy):
             state = tape.states.get(seam.id)
             if state is None:
                 state = self._seam_state(tape, seam)
-            index, sequence = tape.allocate(seam.id, ENCLOSING.get())
-            if seam.kind == "function" and index >= tape.payload_calls:
+            parent = ENCLOSING.get()  # None: made by the test itself, no lock (`Tape.nest`)
+            index = next(state.positions) if parent is None else tape.nest(seam.id, parent)
+            if get_ident() != tape.owner:  # a worker thread's call
+                tape.pooled.add(seam.id)
+            if state.function and index >= tape.payload_calls:
                 if kwargs or len(args) != state.arity:
                     names, values = seam.bind(instance, args, kwargs)
                 elif state.has_self:
@@ -89,6 +93,7 @@ class RecordStrategy(Strategy):
                 if fits is None or not fits(names, values):
                     shape = self._args_shape(seam, names, values)
             else:
+                sequence = next(tape.sequence())
                 call = self._started(tape, seam, caller, index, sequence, instance, args, kwargs)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.internal_error(exc, f"a call of {seam.id}")
@@ -99,6 +104,7 @@ class RecordStrategy(Strategy):
         try:
             result = wrapped(*args, **kwargs)
         except Exception as exc:
+            sequence = next(tape.sequence())  # only a kept payload's order reads it
             call = LiveCall(seam.id, caller, index, sequence, shape, None, None)
             self.end(tape, call, "raise", exc)
             raise
