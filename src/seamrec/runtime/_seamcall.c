@@ -341,10 +341,198 @@ static PyTypeObject SeamCallType = {
     .tp_new = seamcall_new,
 };
 
+/* ------------------------------------------------------------------ SteadyCommit
+ *
+ * The steady state of `Tape.commit` (runtime/tape.py) in one C call: call `index` of
+ * `seam` returned with the shapes of the seam's last run, in position order (its index is
+ * the next to commit and no call waits), so the last run counts one more call. A
+ * SteadyCommit holds the tape's three dicts (last run, next index to commit, calls
+ * waiting, per seam); calling it with (seam, index, args shape, result shape) commits in
+ * place and answers True, or answers False and changes nothing (the caller takes
+ * `Tape.commit`). No Python code runs between its reads and its writes (exact str keys,
+ * int values, a `Run` without descriptors), so it needs no lock while the GIL is held. */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *last_runs;
+    PyObject *committed;
+    PyObject *waiting;
+    vectorcallfunc vectorcall;
+} SteadyCommit;
+
+static PyObject *str_args_shape;   /* "args_shape" */
+static PyObject *str_result_shape; /* "result_shape" */
+static PyObject *str_outcome;      /* "outcome" */
+static PyObject *str_count;        /* "count" */
+static PyObject *str_return;       /* "return" */
+
+/* Whether `run.<name>` is `expected` (identity; -1 on error). */
+static int
+run_holds(PyObject *run, PyObject *name, PyObject *expected)
+{
+    PyObject *found = PyObject_GetAttr(run, name);
+    if (found == NULL) {
+        return -1;
+    }
+    int same = found == expected;
+    Py_DECREF(found);
+    return same;
+}
+
+static int
+steady_commit(SteadyCommit *self, PyObject *seam, PyObject *index, PyObject *args_shape,
+              PyObject *result_shape)
+{
+    if (!PyUnicode_CheckExact(seam) || !PyLong_CheckExact(index)) {
+        return 0;
+    }
+    PyObject *run = PyDict_GetItemWithError(self->last_runs, seam); /* borrowed */
+    if (run == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    Py_INCREF(run);
+    int ok = run_holds(run, str_args_shape, args_shape);
+    if (ok == 1) {
+        ok = run_holds(run, str_result_shape, result_shape);
+    }
+    if (ok == 1) {
+        PyObject *done = PyDict_GetItemWithError(self->committed, seam); /* borrowed */
+        if (done == NULL) {
+            ok = PyErr_Occurred() ? -1 : 0;
+        }
+        else if (!PyLong_CheckExact(done)) {
+            ok = 0;
+        }
+        else {
+            ok = PyObject_RichCompareBool(done, index, Py_EQ);
+        }
+    }
+    if (ok == 1) {
+        PyObject *outcome = PyObject_GetAttr(run, str_outcome);
+        if (outcome == NULL) {
+            ok = -1;
+        }
+        else {
+            ok = outcome == str_return ||
+                 (PyUnicode_CheckExact(outcome) && PyUnicode_Compare(outcome, str_return) == 0);
+            Py_DECREF(outcome);
+        }
+    }
+    if (ok == 1) {
+        int waits = PyDict_Contains(self->waiting, seam);
+        ok = waits < 0 ? -1 : !waits;
+    }
+    if (ok == 1) {
+        PyObject *count = PyObject_GetAttr(run, str_count);
+        if (count == NULL || !PyLong_CheckExact(count)) {
+            ok = count == NULL ? -1 : 0;
+            Py_XDECREF(count);
+        }
+        else {
+            PyObject *one = PyLong_FromLong(1);
+            PyObject *more = one == NULL ? NULL : PyNumber_Add(count, one);
+            PyObject *next = one == NULL ? NULL : PyNumber_Add(index, one);
+            Py_XDECREF(one);
+            Py_DECREF(count);
+            if (more == NULL || next == NULL) {
+                ok = -1;
+            }
+            else if (PyObject_SetAttr(run, str_count, more) < 0 ||
+                     PyDict_SetItem(self->committed, seam, next) < 0) {
+                ok = -1;
+            }
+            Py_XDECREF(more);
+            Py_XDECREF(next);
+        }
+    }
+    Py_DECREF(run);
+    return ok;
+}
+
+static PyObject *
+steady_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    if (PyVectorcall_NARGS(nargsf) != 4 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "SteadyCommit takes (seam, index, args_shape, result_shape)");
+        return NULL;
+    }
+    int ok = steady_commit((SteadyCommit *)op, args[0], args[1], args[2], args[3]);
+    if (ok < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(ok);
+}
+
+static PyObject *
+steady_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *names[] = {"last_runs", "committed", "waiting", NULL};
+    PyObject *last_runs, *committed, *waiting;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!O!:SteadyCommit", names, &PyDict_Type,
+                                     &last_runs, &PyDict_Type, &committed, &PyDict_Type,
+                                     &waiting)) {
+        return NULL;
+    }
+    SteadyCommit *self = (SteadyCommit *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    Py_INCREF(last_runs);
+    self->last_runs = last_runs;
+    Py_INCREF(committed);
+    self->committed = committed;
+    Py_INCREF(waiting);
+    self->waiting = waiting;
+    self->vectorcall = steady_vectorcall;
+    return (PyObject *)self;
+}
+
+static int
+steady_traverse(SteadyCommit *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->last_runs);
+    Py_VISIT(self->committed);
+    Py_VISIT(self->waiting);
+    return 0;
+}
+
+static int
+steady_clear(SteadyCommit *self)
+{
+    Py_CLEAR(self->last_runs);
+    Py_CLEAR(self->committed);
+    Py_CLEAR(self->waiting);
+    return 0;
+}
+
+static void
+steady_dealloc(SteadyCommit *self)
+{
+    PyObject_GC_UnTrack(self);
+    steady_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject SteadyCommitType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "seamrec.runtime._seamcall.SteadyCommit",
+    .tp_basicsize = sizeof(SteadyCommit),
+    .tp_dealloc = (destructor)steady_dealloc,
+    .tp_vectorcall_offset = offsetof(SteadyCommit, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "The steady state of Tape.commit in one call (see _seamcall.c).",
+    .tp_traverse = (traverseproc)steady_traverse,
+    .tp_clear = (inquiry)steady_clear,
+    .tp_new = steady_new,
+};
+
 static struct PyModuleDef seamcall_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "seamrec.runtime._seamcall",
-    .m_doc = "The compiled stand-in for a plain function seam (see _seamcall.c).",
+    .m_doc = "The compiled stand-in for a plain function seam and the tape's steady commit "
+             "(see _seamcall.c).",
     .m_size = -1,
 };
 
@@ -363,7 +551,15 @@ PyInit__seamcall(void)
         !str_doc || !str_module) {
         return NULL;
     }
-    if (PyType_Ready(&SeamCallType) < 0) {
+    if (PyType_Ready(&SeamCallType) < 0 || PyType_Ready(&SteadyCommitType) < 0) {
+        return NULL;
+    }
+    str_args_shape = PyUnicode_InternFromString("args_shape");
+    str_result_shape = PyUnicode_InternFromString("result_shape");
+    str_outcome = PyUnicode_InternFromString("outcome");
+    str_count = PyUnicode_InternFromString("count");
+    str_return = PyUnicode_InternFromString("return");
+    if (!str_args_shape || !str_result_shape || !str_outcome || !str_count || !str_return) {
         return NULL;
     }
     /* classify.SHOWN_AS: a shape never names seamrec's own type, a held seam is a function */
@@ -382,6 +578,12 @@ PyInit__seamcall(void)
     Py_INCREF(&SeamCallType);
     if (PyModule_AddObject(module, "SeamCall", (PyObject *)&SeamCallType) < 0) {
         Py_DECREF(&SeamCallType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    Py_INCREF(&SteadyCommitType);
+    if (PyModule_AddObject(module, "SteadyCommit", (PyObject *)&SteadyCommitType) < 0) {
+        Py_DECREF(&SteadyCommitType);
         Py_DECREF(module);
         return NULL;
     }

@@ -117,7 +117,9 @@ class RecordStrategy(Strategy):
             result_shape, fits_result = last.result
             if fits_result is None or not fits_result([result]):
                 result_shape = self._result_shape(seam.id, result)
-            tape.commit(seam.id, index, shape, "return", result_shape)
+            steady = tape.steady
+            if steady is None or not steady(seam.id, index, shape, result_shape):
+                tape.commit(seam.id, index, shape, "return", result_shape)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.internal_error(exc, f"the outcome of a call of {seam.id}")
         return result

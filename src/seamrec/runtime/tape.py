@@ -15,6 +15,7 @@ calls of one shape holds one run); full payloads are kept only for the first
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -28,6 +29,21 @@ from seamrec.runtime.calls import UNFINISHED, Finding, LiveCall
 __all__ = ["UNFINISHED", "Finding", "LiveCall", "Tape", "yield_shape"]
 
 _thread_id = threading.get_ident
+
+
+def _steady_commit_type() -> Any:
+    """The compiled steady commit (`_seamcall.SteadyCommit`), None when pure Python runs
+    (`SEAMREC_PURE=1`, or not built): then every commit takes `Tape.commit`."""
+    if os.environ.get("SEAMREC_PURE", "") not in ("", "0"):
+        return None
+    try:
+        from seamrec.runtime._seamcall import SteadyCommit  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return SteadyCommit
+
+
+_STEADY_COMMIT = _steady_commit_type()
 
 
 class Tape:
@@ -44,6 +60,14 @@ class Tape:
         self._committed: dict[str, int] = {}
         self._waiting: dict[str, dict[int, Run]] = {}  # seam -> calls ended out of order
         self._last_runs: dict[str, Run] = {}  # seam -> its last run (`runs[seam][-1]`)
+        # `steady(seam, index, args, result)`: commits a call that returned with the shapes
+        # of its seam's last run, in position order, in one C call without the lock (True),
+        # or changes nothing (False: `commit` it); None without the compiled path
+        self.steady: Any = (
+            None
+            if _STEADY_COMMIT is None
+            else _STEADY_COMMIT(self._last_runs, self._committed, self._waiting)
+        )
         self._sequence = itertools.count()
         self._lock = threading.Lock()
         self._nesting = NestingRecorder() if nesting else None
@@ -135,21 +159,29 @@ class Tape:
 
     def _commit(self, seam: str, index: int, args: Shape, outcome: str, result: Shape) -> None:
         """`commit` beyond the steady state (under the lock): a call out of order waits
-        for the calls before it."""
+        for the calls before it. `steady` commits without the lock, but never while a
+        call of the seam waits, and reads `_committed` before `_waiting` is emptied."""
         done = self._committed.get(seam, 0)
-        if index != done:
-            self._waiting.setdefault(seam, {})[index] = Run(args, outcome, result, 1)
-            return
-        self._append(seam, args, outcome, result)
-        done += 1
         waiting = self._waiting.get(seam)
+        if index != done:
+            if waiting is None:
+                waiting = self._waiting[seam] = {}
+            waiting[index] = Run(args, outcome, result, 1)
+            done = self._committed.get(seam, 0)  # `steady` may have reached it meanwhile
+            if index != done:
+                return
+        else:
+            self._append(seam, args, outcome, result)
+            done += 1
         if waiting is not None:
             while done in waiting:
                 run = waiting.pop(done)
                 self._append(seam, run.args_shape, run.outcome, run.result_shape)
                 done += 1
+            self._committed[seam] = done
             if not waiting:
                 del self._waiting[seam]
+            return
         self._committed[seam] = done
 
     def _append(self, seam: str, args: Shape, outcome: str, result: Shape) -> None:

@@ -6,6 +6,7 @@ is the one the locked, call-by-call bookkeeping gave."""
 from __future__ import annotations
 
 import random
+import sys
 import threading
 
 from hypothesis import given, settings
@@ -104,3 +105,64 @@ def test_commits_in_any_order_give_the_runs_of_commits_in_position_order(
 
     expected = in_order.to_cassette(lambda payload: payload).runs.get("s")
     assert expected == shuffled.to_cassette(lambda payload: payload).runs.get("s")
+
+
+def commit_as_recording_does(tape: Tape, index: int, args: CutShape, result: CutShape) -> None:
+    """The commit of `RecordStrategy.run`: the steady commit first, else `Tape.commit`."""
+    steady = tape.steady
+    if steady is None or not steady("s", index, args, result):
+        tape.commit("s", index, args, "return", result)
+
+
+def runs_of(shapes: list[tuple[CutShape, CutShape]]) -> list[Run]:
+    """The runs of calls 0, 1, ... with these shapes."""
+    runs: list[Run] = []
+    for args, result in shapes:
+        if runs and (runs[-1].args_shape, runs[-1].result_shape) == (args, result):
+            runs[-1].count += 1
+        else:
+            runs.append(Run(args, "return", result, 1))
+    return runs
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([(A, B), (B, A), (A, A)]), max_size=25), st.randoms())
+def test_the_steady_commit_gives_the_runs_of_the_locked_commit_in_any_order(
+    shapes: list[tuple[CutShape, CutShape]], order: random.Random
+) -> None:
+    tape = Tape(NODE, 10, nesting=True)
+    for _ in shapes:
+        tape.allocate("s")
+    positions = list(range(len(shapes)))
+    if order.random() < 0.5:
+        order.shuffle(positions)
+    for index in positions:
+        commit_as_recording_does(tape, index, *shapes[index])
+
+    assert runs_of(shapes) == tape.to_cassette(lambda payload: payload).runs.get("s", [])
+
+
+def test_threads_committing_steady_and_changed_calls_keep_position_order() -> None:
+    tape = Tape(NODE, 10, nesting=True)
+
+    def shapes_at(index: int) -> tuple[CutShape, CutShape]:
+        return (B, A) if index % 97 in (0, 1, 50) else (A, B)
+
+    def record() -> None:
+        for _ in range(4_000):
+            index, _ = tape.allocate("s")
+            commit_as_recording_does(tape, index, *shapes_at(index))
+
+    threads = [threading.Thread(target=record) for _ in range(4)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+
+    expected = runs_of([shapes_at(index) for index in range(16_000)])
+    assert expected == tape.to_cassette(lambda payload: payload).runs["s"]
