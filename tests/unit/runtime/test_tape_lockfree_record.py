@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from seamrec.cassette.store import Run
 from seamrec.model.nesting import Nest, NestingRecorder, Parent
+from seamrec.model.shape import Shape
 from seamrec.model.shape_types import CutShape
 from seamrec.runtime.tape import Tape
 
@@ -89,7 +90,7 @@ def test_threads_of_the_test_and_nested_calls_share_one_seam_without_losing_a_ca
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from([(A, B), (B, A), (A, A)]), max_size=25), st.randoms())
 def test_commits_in_any_order_give_the_runs_of_commits_in_position_order(
-    shapes: list[tuple[CutShape, CutShape]], order: random.Random
+    shapes: list[tuple[Shape, Shape]], order: random.Random
 ) -> None:
     in_order, shuffled = Tape(NODE, 10, nesting=True), Tape(NODE, 10, nesting=True)
     for tape in (in_order, shuffled):
@@ -107,14 +108,14 @@ def test_commits_in_any_order_give_the_runs_of_commits_in_position_order(
     assert expected == shuffled.to_cassette(lambda payload: payload).runs.get("s")
 
 
-def commit_as_recording_does(tape: Tape, index: int, args: CutShape, result: CutShape) -> None:
+def commit_as_recording_does(tape: Tape, index: int, args: Shape, result: Shape) -> None:
     """The commit of `RecordStrategy.run`: the steady commit first, else `Tape.commit`."""
     steady = tape.steady
     if steady is None or not steady("s", index, args, result):
         tape.commit("s", index, args, "return", result)
 
 
-def runs_of(shapes: list[tuple[CutShape, CutShape]]) -> list[Run]:
+def runs_of(shapes: list[tuple[Shape, Shape]]) -> list[Run]:
     """The runs of calls 0, 1, ... with these shapes."""
     runs: list[Run] = []
     for args, result in shapes:
@@ -128,7 +129,7 @@ def runs_of(shapes: list[tuple[CutShape, CutShape]]) -> list[Run]:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from([(A, B), (B, A), (A, A)]), max_size=25), st.randoms())
 def test_the_steady_commit_gives_the_runs_of_the_locked_commit_in_any_order(
-    shapes: list[tuple[CutShape, CutShape]], order: random.Random
+    shapes: list[tuple[Shape, Shape]], order: random.Random
 ) -> None:
     tape = Tape(NODE, 10, nesting=True)
     for _ in shapes:
@@ -145,7 +146,7 @@ def test_the_steady_commit_gives_the_runs_of_the_locked_commit_in_any_order(
 def test_threads_committing_steady_and_changed_calls_keep_position_order() -> None:
     tape = Tape(NODE, 10, nesting=True)
 
-    def shapes_at(index: int) -> tuple[CutShape, CutShape]:
+    def shapes_at(index: int) -> tuple[Shape, Shape]:
         return (B, A) if index % 97 in (0, 1, 50) else (A, B)
 
     def record() -> None:
