@@ -3,6 +3,7 @@ and which call each call was made in; a passed test's tape becomes its cassette.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from threading import get_ident
@@ -37,13 +38,16 @@ class _LastShapes:
 
 
 class _RecordedSeam(SeamState):
-    """A seam's state while recording: its state in the test and its last shapes."""
+    """A seam's state while recording: its state in the test, its last shapes, and the
+    first position whose call keeps no payload and builds no `LiveCall` (a plain
+    function's call past the tape's `payload_calls`; never, for other kinds)."""
 
-    __slots__ = ("last",)
+    __slots__ = ("last", "shapes_only_from")
 
     def __init__(self, seam: Seam, tape: Tape, last: _LastShapes) -> None:
         super().__init__(seam, tape.positions(seam.id))
         self.last = last
+        self.shapes_only_from = tape.payload_calls if self.function else sys.maxsize
 
 
 class RecordStrategy(Strategy):
@@ -73,15 +77,16 @@ class RecordStrategy(Strategy):
             self.stats.calls_outside += 1
             return wrapped(*args, **kwargs)
         call: LiveCall | None = None
+        sid = seam.id
         try:
-            state = tape.states.get(seam.id)
+            state = tape.states.get(sid)
             if state is None:
                 state = self._seam_state(tape, seam)
             parent = ENCLOSING.get()  # None: made by the test itself, no lock (`Tape.nest`)
-            index = next(state.positions) if parent is None else tape.nest(seam.id, parent)
+            index = next(state.positions) if parent is None else tape.nest(sid, parent)
             if get_ident() != tape.owner:  # a worker thread's call
-                tape.pooled.add(seam.id)
-            if state.function and index >= tape.payload_calls:
+                tape.pooled.add(sid)
+            if index >= state.shapes_only_from:
                 if kwargs or len(args) != state.arity:
                     names, values = seam.bind(instance, args, kwargs)
                 elif state.has_self:
@@ -100,12 +105,12 @@ class RecordStrategy(Strategy):
             return wrapped(*args, **kwargs)
         if call is not None:
             return self._run_started(tape, seam, call, wrapped, args, kwargs)
-        inside = ENCLOSING.set((seam.id, index))
+        inside = ENCLOSING.set((sid, index))
         try:
             result = wrapped(*args, **kwargs)
         except Exception as exc:
             sequence = next(tape.sequence())  # only a kept payload's order reads it
-            call = LiveCall(seam.id, caller, index, sequence, shape, None, None)
+            call = LiveCall(sid, caller, index, sequence, shape, None, None)
             self.end(tape, call, "raise", exc)
             raise
         finally:
@@ -116,12 +121,12 @@ class RecordStrategy(Strategy):
         try:
             result_shape, fits_result = last.result
             if fits_result is None or not fits_result([result]):
-                result_shape = self._result_shape(seam.id, result)
+                result_shape = self._result_shape(sid, result)
             steady = tape.steady
-            if steady is None or not steady(seam.id, index, shape, result_shape):
-                tape.commit(seam.id, index, shape, "return", result_shape)
+            if steady is None or not steady(sid, index, shape, result_shape):
+                tape.commit(sid, index, shape, "return", result_shape)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
-            self.internal_error(exc, f"the outcome of a call of {seam.id}")
+            self.internal_error(exc, f"the outcome of a call of {sid}")
         return result
 
     def _seam_state(self, tape: Tape, seam: Seam) -> _RecordedSeam:
