@@ -347,16 +347,21 @@ static PyTypeObject SeamCallType = {
  * `seam` returned with the shapes of the seam's last run, in position order (its index is
  * the next to commit and no call waits), so the last run counts one more call. A
  * SteadyCommit holds the tape's three dicts (last run, next index to commit, calls
- * waiting, per seam); calling it with (seam, index, args shape, result shape) commits in
- * place and answers True, or answers False and changes nothing (the caller takes
- * `Tape.commit`). No Python code runs between its reads and its writes (exact str keys,
- * int values, a `Run` without descriptors), so it needs no lock while the GIL is held. */
+ * waiting, per seam) and reads the runs' fields where `Run`'s slots are; calling it with
+ * (seam, index, args shape, result shape) commits in place and answers True, or answers
+ * False and changes nothing (the caller takes `Tape.commit`). No Python code runs between
+ * its reads and its writes (exact str keys, int values, slots read and written in
+ * place), so it needs no lock while the GIL is held. */
+
+enum { RUN_ARGS, RUN_RESULT, RUN_OUTCOME, RUN_COUNT, RUN_FIELDS };
 
 typedef struct {
     PyObject_HEAD
     PyObject *last_runs;
     PyObject *committed;
     PyObject *waiting;
+    PyObject *run_type;             /* cassette.store.Run: a slotted dataclass */
+    Py_ssize_t offsets[RUN_FIELDS]; /* where its instances hold these fields */
     vectorcallfunc vectorcall;
 } SteadyCommit;
 
@@ -366,18 +371,9 @@ static PyObject *str_outcome;      /* "outcome" */
 static PyObject *str_count;        /* "count" */
 static PyObject *str_return;       /* "return" */
 
-/* Whether `run.<name>` is `expected` (identity; -1 on error). */
-static int
-run_holds(PyObject *run, PyObject *name, PyObject *expected)
-{
-    PyObject *found = PyObject_GetAttr(run, name);
-    if (found == NULL) {
-        return -1;
-    }
-    int same = found == expected;
-    Py_DECREF(found);
-    return same;
-}
+/* A field of a run, read where its slot is (borrowed; NULL when unset). */
+#define RUN_FIELD(self, run, field) \
+    (*(PyObject **)((char *)(run) + (self)->offsets[field]))
 
 static int
 steady_commit(SteadyCommit *self, PyObject *seam, PyObject *index, PyObject *args_shape,
@@ -390,63 +386,55 @@ steady_commit(SteadyCommit *self, PyObject *seam, PyObject *index, PyObject *arg
     if (run == NULL) {
         return PyErr_Occurred() ? -1 : 0;
     }
-    Py_INCREF(run);
-    int ok = run_holds(run, str_args_shape, args_shape);
-    if (ok == 1) {
-        ok = run_holds(run, str_result_shape, result_shape);
+    if ((PyObject *)Py_TYPE(run) != self->run_type) {
+        return 0;
     }
-    if (ok == 1) {
-        PyObject *done = PyDict_GetItemWithError(self->committed, seam); /* borrowed */
-        if (done == NULL) {
-            ok = PyErr_Occurred() ? -1 : 0;
-        }
-        else if (!PyLong_CheckExact(done)) {
-            ok = 0;
-        }
-        else {
-            ok = PyObject_RichCompareBool(done, index, Py_EQ);
-        }
+    PyObject *count = RUN_FIELD(self, run, RUN_COUNT);
+    PyObject *outcome = RUN_FIELD(self, run, RUN_OUTCOME);
+    if (RUN_FIELD(self, run, RUN_ARGS) != args_shape ||
+        RUN_FIELD(self, run, RUN_RESULT) != result_shape || count == NULL ||
+        !PyLong_CheckExact(count) || outcome == NULL) {
+        return 0;
     }
-    if (ok == 1) {
-        PyObject *outcome = PyObject_GetAttr(run, str_outcome);
-        if (outcome == NULL) {
-            ok = -1;
-        }
-        else {
-            ok = outcome == str_return ||
-                 (PyUnicode_CheckExact(outcome) && PyUnicode_Compare(outcome, str_return) == 0);
-            Py_DECREF(outcome);
-        }
+    if (outcome != str_return &&
+        !(PyUnicode_CheckExact(outcome) && PyUnicode_Compare(outcome, str_return) == 0)) {
+        return 0;
     }
-    if (ok == 1) {
-        int waits = PyDict_Contains(self->waiting, seam);
-        ok = waits < 0 ? -1 : !waits;
+    PyObject *committed = PyDict_GetItemWithError(self->committed, seam); /* borrowed */
+    if (committed == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
     }
-    if (ok == 1) {
-        PyObject *count = PyObject_GetAttr(run, str_count);
-        if (count == NULL || !PyLong_CheckExact(count)) {
-            ok = count == NULL ? -1 : 0;
-            Py_XDECREF(count);
-        }
-        else {
-            PyObject *one = PyLong_FromLong(1);
-            PyObject *more = one == NULL ? NULL : PyNumber_Add(count, one);
-            PyObject *next = one == NULL ? NULL : PyNumber_Add(index, one);
-            Py_XDECREF(one);
-            Py_DECREF(count);
-            if (more == NULL || next == NULL) {
-                ok = -1;
-            }
-            else if (PyObject_SetAttr(run, str_count, more) < 0 ||
-                     PyDict_SetItem(self->committed, seam, next) < 0) {
-                ok = -1;
-            }
-            Py_XDECREF(more);
-            Py_XDECREF(next);
-        }
+    if (!PyLong_CheckExact(committed)) {
+        return 0;
     }
-    Py_DECREF(run);
-    return ok;
+    int ok = PyObject_RichCompareBool(committed, index, Py_EQ);
+    if (ok != 1) {
+        return ok;
+    }
+    int waits = PyDict_Contains(self->waiting, seam);
+    if (waits != 0) {
+        return waits < 0 ? -1 : 0;
+    }
+    /* ints are not collected: making them runs no Python code, so nothing changed since
+     * the reads above when the two writes below are made */
+    PyObject *one = PyLong_FromLong(1);
+    PyObject *more = one == NULL ? NULL : PyNumber_Add(count, one);
+    PyObject *next = one == NULL ? NULL : PyNumber_Add(index, one);
+    Py_XDECREF(one);
+    if (more == NULL || next == NULL) {
+        Py_XDECREF(more);
+        Py_XDECREF(next);
+        return -1;
+    }
+    if (PyDict_SetItem(self->committed, seam, next) < 0) { /* an existing key: no resize */
+        Py_DECREF(more);
+        Py_DECREF(next);
+        return -1;
+    }
+    Py_DECREF(next);
+    RUN_FIELD(self, run, RUN_COUNT) = more; /* the run holds `more`; `count` is let go */
+    Py_DECREF(count);
+    return 1;
 }
 
 static PyObject *
@@ -464,15 +452,39 @@ steady_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *
     return PyBool_FromLong(ok);
 }
 
+/* Where instances of `type` hold field `name`: the offset of its slot, -1 (an error
+ * set) when it is not an object slot of the type's own. */
+static Py_ssize_t
+slot_offset(PyObject *type, PyObject *name)
+{
+    PyObject *descr = PyDict_GetItemWithError(((PyTypeObject *)type)->tp_dict, name);
+    if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type) ||
+        ((PyMemberDescrObject *)descr)->d_member->type != T_OBJECT_EX) {
+        if (!PyErr_Occurred()) {
+            PyErr_Format(PyExc_TypeError, "%R has no object slot %R", type, name);
+        }
+        return -1;
+    }
+    return ((PyMemberDescrObject *)descr)->d_member->offset;
+}
+
 static PyObject *
 steady_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    static char *names[] = {"last_runs", "committed", "waiting", NULL};
-    PyObject *last_runs, *committed, *waiting;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!O!:SteadyCommit", names, &PyDict_Type,
-                                     &last_runs, &PyDict_Type, &committed, &PyDict_Type,
-                                     &waiting)) {
+    static char *names[] = {"last_runs", "committed", "waiting", "run_type", NULL};
+    PyObject *last_runs, *committed, *waiting, *run_type;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!O!O!:SteadyCommit", names,
+                                     &PyDict_Type, &last_runs, &PyDict_Type, &committed,
+                                     &PyDict_Type, &waiting, &PyType_Type, &run_type)) {
         return NULL;
+    }
+    PyObject *fields[RUN_FIELDS] = {str_args_shape, str_result_shape, str_outcome, str_count};
+    Py_ssize_t offsets[RUN_FIELDS];
+    for (int i = 0; i < RUN_FIELDS; i++) {
+        offsets[i] = slot_offset(run_type, fields[i]);
+        if (offsets[i] < 0) {
+            return NULL;
+        }
     }
     SteadyCommit *self = (SteadyCommit *)type->tp_alloc(type, 0);
     if (self == NULL) {
@@ -484,6 +496,11 @@ steady_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->committed = committed;
     Py_INCREF(waiting);
     self->waiting = waiting;
+    Py_INCREF(run_type);
+    self->run_type = run_type;
+    for (int i = 0; i < RUN_FIELDS; i++) {
+        self->offsets[i] = offsets[i];
+    }
     self->vectorcall = steady_vectorcall;
     return (PyObject *)self;
 }
@@ -494,6 +511,7 @@ steady_traverse(SteadyCommit *self, visitproc visit, void *arg)
     Py_VISIT(self->last_runs);
     Py_VISIT(self->committed);
     Py_VISIT(self->waiting);
+    Py_VISIT(self->run_type);
     return 0;
 }
 
@@ -503,6 +521,7 @@ steady_clear(SteadyCommit *self)
     Py_CLEAR(self->last_runs);
     Py_CLEAR(self->committed);
     Py_CLEAR(self->waiting);
+    Py_CLEAR(self->run_type);
     return 0;
 }
 

@@ -66,7 +66,7 @@ class Tape:
         self.steady: Any = (
             None
             if _STEADY_COMMIT is None
-            else _STEADY_COMMIT(self._last_runs, self._committed, self._waiting)
+            else _STEADY_COMMIT(self._last_runs, self._committed, self._waiting, Run)
         )
         self._sequence = itertools.count()
         self._lock = threading.Lock()
