@@ -266,7 +266,9 @@ class RecordStrategy(Strategy):
             call.result_shape = shape
             if call.args_payload is not None:
                 call.result_payload = self.pack(value)
-            tape.commit(call.seam, call.index, call.args_shape, outcome, shape)
+            steady = tape.steady if outcome == "return" else None
+            if steady is None or not steady(call.seam, call.index, call.args_shape, shape):
+                tape.commit(call.seam, call.index, call.args_shape, outcome, shape)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.internal_error(exc, f"the result of a query of {call.seam}")
 
