@@ -19,6 +19,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stddef.h>
 #include <datetime.h>
 
 /* ------------------------------------------------------------------ configuration */
@@ -1081,6 +1082,7 @@ typedef struct {
     PyObject *last;     /* K_SELF: the last class that fitted */
     PyObject **plain_at; /* K_DICT: per field, its exact type when `plain` holds it, else
                           * NULL (borrowed from `plain`); NULL when the dict has no fields */
+    vectorcallfunc vectorcall; /* Check_vectorcall: a call makes no tuple of its arguments */
 } CheckObject;
 
 static PyTypeObject CheckType;
@@ -1848,6 +1850,35 @@ Check_call(CheckObject *c, PyObject *args, PyObject *kwargs)
     return PyBool_FromLong(ok);
 }
 
+/* `check(column)` / `check(names, values)` without a tuple of the arguments. */
+static PyObject *
+Check_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    CheckObject *c = (CheckObject *)op;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    Py_ssize_t wanted = c->kind == K_ARGS ? 2 : 1;
+    if (nargs != wanted || (kwnames != NULL && PyTuple_GET_SIZE(kwnames))) {
+        PyErr_Format(PyExc_TypeError, "Check expected %zd positional arguments, got %zd",
+                     wanted, nargs);
+        return NULL;
+    }
+    int ok;
+    if (c->kind == K_ARGS)
+        ok = args_check(c, args[0], args[1]);
+    else if (PyList_CheckExact(args[0]))
+        ok = check_column(c, args[0]);
+    else {
+        PyObject *list = PySequence_List(args[0]);
+        if (list == NULL)
+            return NULL;
+        ok = check_column(c, list);
+        Py_DECREF(list);
+    }
+    if (ok < 0)
+        return NULL;
+    return PyBool_FromLong(ok);
+}
+
 static int
 Check_traverse(CheckObject *c, visitproc visit, void *arg)
 {
@@ -1886,9 +1917,10 @@ Check_dealloc(CheckObject *c)
 static PyTypeObject CheckType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "seamrec.model._speedups.Check",
     .tp_basicsize = sizeof(CheckObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_doc = "A compiled conformance check (built by seamrec.model.accel).",
     .tp_call = (ternaryfunc)Check_call,
+    .tp_vectorcall_offset = offsetof(CheckObject, vectorcall),
     .tp_traverse = (traverseproc)Check_traverse,
     .tp_clear = (inquiry)Check_clear,
     .tp_dealloc = (destructor)Check_dealloc,
@@ -1913,6 +1945,7 @@ new_check(int kind, int strict, int flag, PyObject *types, PyObject *keys, PyObj
     }
     c->last = NULL;
     c->plain_at = NULL;
+    c->vectorcall = Check_vectorcall;
     PyObject_GC_Track(c);
     return (PyObject *)c;
 }
