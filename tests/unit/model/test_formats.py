@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import email.utils
-import os
 import random
 import secrets
 import string
