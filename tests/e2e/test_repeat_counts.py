@@ -154,3 +154,36 @@ def test_a_call_made_once_that_now_repeats_is_reported(poll_app: LayeredApp) -> 
     assert ["  app.repo:job_states  unrecorded call  (call 2; 1 call beyond the 1 recorded)"] == (
         drift_lines(result, "test_summary")[:1]
     )
+
+
+@pytest.mark.parametrize("polls", [2, 5])
+def test_a_re_record_whose_poll_ran_more_or_fewer_times_rewrites_nothing(
+    poll_app: LayeredApp, polls: int
+) -> None:
+    poll_app.record()
+    before = poll_app.recorded()
+    poll_app.edit("app/service.py", "POLLS = 3", f"POLLS = {polls}")
+
+    result = poll_app.record()
+
+    assert "cassettes: 0 written, 2 unchanged, 0 kept because the test failed" in (
+        seamrec_summary(result)
+    )
+    assert before == poll_app.recorded()
+
+
+def test_a_re_record_of_a_repeated_call_that_now_happens_once_rewrites_it(
+    poll_app: LayeredApp,
+) -> None:
+    poll_app.record()
+    before = poll_app.recorded()
+    poll_app.edit("app/service.py", "POLLS = 3", "POLLS = 1")
+
+    result = poll_app.record()
+
+    assert "cassettes: 1 written, 1 unchanged, 0 kept because the test failed" in (
+        seamrec_summary(result)
+    )
+    changed = [name for name, data in poll_app.recorded().items() if before[name] != data]
+    assert ["tests/test_jobs/test_poll.msgpack"] == changed
+    assert CLEAN in seamrec_summary(poll_app.check())

@@ -17,6 +17,7 @@ from seamrec.model.shape import compatible
 from seamrec.runtime.align import Alignment, align
 from seamrec.runtime.calls import Finding, LiveCall
 from seamrec.runtime.expected import Expected
+from seamrec.runtime.repeats import drop_repeat_counts, fits_shapes
 from seamrec.runtime.tape import Tape, yield_shape
 
 EXTRAS_KEPT = 1000  # calls beyond the recording kept per seam to align them; then by position
@@ -186,14 +187,14 @@ class Verdict:
         alignment = align(
             live,
             recorded,
-            lambda i, j: _fits_shapes(rec[j], shapes[i]),
+            lambda i, j: fits_shapes(rec[j], shapes[i]),
             head=min(odd, default=live),
         )
         if alignment is None:
             return False
         if self._scheduled_count(seam, alignment, shapes, rec):
             return True
-        _drop_repeat_counts(alignment, shapes, rec)
+        drop_repeat_counts(alignment, shapes, rec)
         for i, j in alignment.changed:
             self._report_pair(seam, odd.get(i), shapes[i], j, rec[j], recorded)
         for first, count in _blocks(alignment.extra):
@@ -227,8 +228,8 @@ class Verdict:
             return False
         kinds = list({id(run): run for run in recorded}.values())  # a run of calls: one Run
         live_kinds = list({id(run): run for run in live}.values())
-        return all(any(_fits_shapes(r, live[i]) for r in kinds) for i in extra) and all(
-            any(_fits_shapes(recorded[j], shape) for shape in live_kinds) for j in missing
+        return all(any(fits_shapes(r, live[i]) for r in kinds) for i in extra) and all(
+            any(fits_shapes(recorded[j], shape) for shape in live_kinds) for j in missing
         )
 
     def _report_pair(
@@ -314,85 +315,6 @@ class Verdict:
                     context=call.args_payload or call.args_context,
                 )
             )
-
-
-def _fits_shapes(expected: Run | None, live: Run | None) -> bool:
-    """Whether a live call's shapes fit a recorded call (an unfinished call: its args)."""
-    if expected is None or live is None:
-        return False
-    if expected is live or (
-        expected.args_shape == live.args_shape
-        and expected.outcome == live.outcome
-        and expected.result_shape == live.result_shape
-    ):
-        return True
-    if not compatible(expected.args_shape, live.args_shape):
-        return False
-    if not live.outcome:
-        return True
-    return live.outcome == expected.outcome and compatible(expected.result_shape, live.result_shape)
-
-
-def _drop_repeat_counts(
-    alignment: Alignment, live: list[Run | None], recorded: list[Run | None]
-) -> None:
-    """Drop from `alignment` the extra and missing calls that only change how often a
-    repeated kind of call repeats: a kind of call (its shapes) recorded at least twice
-    and made at least twice (a live call is of the kind of equal shapes, else of the
-    first kind it fits). How often a loop calls a seam (a poll, a retry,
-    a page, a per-row query) follows data and timing; the shapes are the contract. A kind
-    recorded once that now repeats, or repeated and now happens once, new or gone, stays
-    reported: that is a call site added or removed."""
-    if not (alignment.extra or alignment.missing):
-        return
-    kinds: list[Run] = []  # recorded kinds of call, one per distinct shapes
-    recorded_counts: list[int] = []
-    kind_of_run: dict[int, int] = {}
-    for run in recorded:
-        if run is None:
-            continue
-        kind = kind_of_run.get(id(run))
-        if kind is None:
-            kind = next((k for k, known in enumerate(kinds) if _same_shapes(known, run)), None)
-            if kind is None:
-                kind = len(kinds)
-                kinds.append(run)
-                recorded_counts.append(0)
-            kind_of_run[id(run)] = kind
-        recorded_counts[kind] += 1
-
-    def kind_of(shape: Run | None) -> int | None:
-        """The recorded kind of a call: the one of equal shapes, else the first it fits."""
-        if shape is None:
-            return None
-        kind = kind_of_run.get(id(shape))
-        if kind is None:
-            kind = next((k for k, known in enumerate(kinds) if _same_shapes(known, shape)), None)
-        if kind is None:
-            kind = next((k for k, known in enumerate(kinds) if _fits_shapes(known, shape)), None)
-        return kind
-
-    live_kinds = [kind_of(shape) for shape in live]
-    live_counts = [0] * len(kinds)
-    for kind in live_kinds:
-        if kind is not None:
-            live_counts[kind] += 1
-
-    def repeated(kind: int | None) -> bool:
-        return kind is not None and recorded_counts[kind] >= 2 and live_counts[kind] >= 2
-
-    alignment.extra = [i for i in alignment.extra if not repeated(live_kinds[i])]
-    alignment.missing = [
-        j for j in alignment.missing if not repeated(kind_of_run.get(id(recorded[j])))
-    ]
-
-
-def _same_shapes(one: Run, other: Run) -> bool:
-    return one is other or (
-        one.args_shape == other.args_shape
-        and one.outcome == other.outcome
-        and one.result_shape == other.result_shape
-    )
 
 
 def _blocks(indices: list[int]) -> list[tuple[int, int]]:
