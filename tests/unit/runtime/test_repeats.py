@@ -13,12 +13,14 @@ ARGS: Shape = ("args", ("kind",), ((("str",),),))
 EMPTY: Shape = ("coll", "list", ())
 NAMES: Shape = ("coll", "list", (("str",),))
 NUMBER: Shape = ("int",)
+TEXT: Shape = ("str",)
+DIGITS: Shape = ("str", "int-text")
 
 
 def runs(pattern: str) -> list[Run]:
     """One run per letter group: `E` an empty list returned, `N` a list of names, `I` an
-    int; `E3` three calls of one run."""
-    shapes = {"E": EMPTY, "N": NAMES, "I": NUMBER}
+    int, `T` a text, `D` a text of digits; `E3` three calls of one run."""
+    shapes = {"E": EMPTY, "N": NAMES, "I": NUMBER, "T": TEXT, "D": DIGITS}
     result = []
     for token in pattern.split():
         result.append(Run(ARGS, "return", shapes[token[0]], int(token[1:] or 1)))
@@ -32,6 +34,8 @@ def runs(pattern: str) -> list[Run]:
         ("N2", "N5"),  # and fewer times
         ("E N E N E N", "E N E N"),  # two kinds alternating, one more round
         ("N2 E", "N2"),  # an empty result fits the names: one more call of that kind
+        ("E2", "N2"),  # empty lists and lists of names: each fits the other
+        ("T D T", "T3"),  # a random character that happened to be a digit
         ("E N E N", "E N E N E N E N"),
     ],
 )
@@ -46,7 +50,7 @@ def test_repeats_that_differ_in_number_settle(new: str, old: str) -> None:
         ("N1", "N2"),  # a repeated call now happens once
         ("N2 I", "N2"),  # a new kind of call
         ("N2", "N2 I"),  # a kind of call gone
-        ("E2", "N2"),  # the same count, another shape
+        ("I2", "N2"),  # the same count, another shape
     ],
 )
 def test_other_differences_are_rewritten(new: str, old: str) -> None:
