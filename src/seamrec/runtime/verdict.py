@@ -116,7 +116,9 @@ class Verdict:
         A seam whose calls all fit their positions costs nothing here. Otherwise its live
         calls are aligned with the recorded ones like lines in a diff (`seamrec.runtime.align`),
         so one extra or missing call is reported once as itself; calls that only changed
-        places (threads, a changed order) fit a different recorded call and pass. A seam
+        places (threads, a changed order) fit a different recorded call and pass, and so
+        do calls that only change how often a repeated kind of call repeats
+        (`seamrec.runtime.repeats`). A seam
         too long to align falls back to matching by position, the held calls matched as a
         multiset."""
         by_seam: dict[str, list[LiveCall]] = {}
