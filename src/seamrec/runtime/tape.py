@@ -238,7 +238,7 @@ class Tape:
         if self._nesting is not None:
             counts = {seam: self.count(seam) for seam in cassette.runs}
             cassette.nesting = self._nesting.nesting(list(cassette.runs), counts)
-        for call in sorted(self.details, key=lambda c: c.sequence):
+        for call in _in_position_order(sorted(self.details, key=lambda c: c.sequence)):
             result: Any = None
             if call.outcome == "yield":
                 result = [decode(item) for item in call.item_payloads]
@@ -262,6 +262,23 @@ class Tape:
     def call_count(self) -> int:
         """How many crossing calls this test made."""
         return sum(map(_taken, list(self._positions.values())))
+
+
+def _in_position_order(kept: list[LiveCall]) -> list[LiveCall]:
+    """The kept calls in sequence order, each seam's own in position order in the slots
+    its calls hold: a position and a sequence number are two `next()` calls, not taken
+    together, so two threads calling one seam may take them crosswise (position 0 with
+    the later number); a cassette lists a seam's calls by position, as when the two were
+    taken under the tape's lock. Already in order (one thread): the same list."""
+    slots: dict[str, list[int]] = {}
+    for slot, call in enumerate(kept):
+        slots.setdefault(call.seam, []).append(slot)
+    ordered = list(kept)
+    for taken in slots.values():
+        calls = sorted((kept[slot] for slot in taken), key=lambda call: call.index)
+        for slot, call in zip(taken, calls, strict=True):
+            ordered[slot] = call
+    return ordered
 
 
 def _taken(positions: Iterator[int]) -> int:
