@@ -15,6 +15,7 @@ read statically (`seamrec.runtime.statics`).
 
 from __future__ import annotations
 
+import functools
 import gc
 import types
 import weakref
@@ -77,7 +78,7 @@ class Redirector:
     # functions only a registry holds).
     namespaces: list[dict[str, Any]] = field(default_factory=list)
     functions: dict[int, list[types.FunctionType]] = field(default_factory=dict)
-    tuples: list[tuple[Any, ...]] = field(default_factory=list)
+    tuples: list[Any] = field(default_factory=list)  # tuples and partials holding originals
 
     def run(self) -> None:
         """Redirect every referrer of the originals, then their weak references."""
@@ -95,8 +96,8 @@ class Redirector:
                 continue
             if kind is types.FunctionType and id(referrer.__globals__) in namespaces:
                 self.functions.setdefault(id(referrer.__globals__), []).append(referrer)
-            if kind is tuple and not _is_benign(referrer, kind):
-                self.tuples.append(referrer)
+            if (kind is tuple and not _is_benign(referrer, kind)) or kind is functools.partial:
+                self.tuples.append(referrer)  # immutable holders: swapped where they are held
                 continue
             try:
                 self._redirect(referrer, kind)
@@ -107,9 +108,10 @@ class Redirector:
         self._redirect_weak_references()
 
     def _redirect_tuples(self) -> None:
-        """Replace each tuple holding an original, where a list, a dict value or an
-        object's instance `__dict__` holds it, by one holding the wrapper; a tuple held
-        as a dict key only is a lookup key. Any other holder is named."""
+        """Replace each tuple or `functools.partial` holding an original, where a list, a
+        dict value or an object's instance `__dict__` holds it, by one holding the
+        wrapper; a tuple held as a dict key only is a lookup key. Any other holder is
+        named."""
         tuples = {id(t): t for t in self.tuples}
         done: set[int] = set()
         own = self.ours | {id(tuples), id(done)}
@@ -138,12 +140,30 @@ class Redirector:
             held = tuples.get(id(value))
             if held is None or held is not value:
                 continue
-            fresh = tuple(item if self._hit(item) is None else self._hit(item) for item in held)
+            fresh, originals = self._rebuilt(held)
+            if not originals:
+                continue
             container[key] = fresh
             self.undo.append(Restore(container, "item", key, value))
-            self._credit(*[item for item in held if self._hit(item) is not None])
+            self._credit(*originals)
             done.add(id(value))
         return done
+
+    def _rebuilt(self, held: Any) -> tuple[Any, list[object]]:
+        """A copy of the tuple or `functools.partial` `held` calling the wrappers, and the
+        originals it held (a partial's function is read-only: a new partial replaces it,
+        with the same arguments and attributes)."""
+        if type(held) is tuple:
+            originals = [item for item in held if self._hit(item) is not None]
+            fresh = tuple(item if self._hit(item) is None else self._hit(item) for item in held)
+            return fresh, originals
+        function = held.func
+        wrapper = self._hit(function)
+        if wrapper is None:
+            return held, []
+        rebuilt = functools.partial(wrapper, *held.args, **held.keywords)
+        rebuilt.__dict__.update(held.__dict__)
+        return rebuilt, [function]
 
     def _redirect(self, referrer: Any, kind: type) -> None:
         if issubclass(kind, dict):
