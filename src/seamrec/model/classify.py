@@ -29,7 +29,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from types import FunctionType, MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
-from unittest import mock
 
 from seamrec.config import in_packages
 
@@ -189,6 +188,14 @@ class Classifier:
         return Kind.OPAQUE
 
 
+def _is_mock(cls: type) -> bool:
+    """A `unittest.mock` class. Read from `sys.modules`, never imported: a mock exists only
+    once its module is loaded, and importing it would cost every run asyncio and ssl."""
+    mock = sys.modules.get("unittest.mock")
+    base = getattr(mock, "NonCallableMock", None)
+    return isinstance(base, type) and issubclass(cls, base)
+
+
 def _best_match(path: str, patterns: tuple[str, ...]) -> int:
     """The length of the longest pattern naming `path` (itself or a module prefix), -1."""
     best = -1
@@ -202,7 +209,7 @@ def _best_match(path: str, patterns: tuple[str, ...]) -> int:
 def standard_kind(cls: type) -> Kind | None:
     """The kind of a data type wherever it is defined, or OPAQUE for code, handles and
     stdlib objects; None for a class whose kind depends on the boundaries."""
-    if issubclass(cls, mock.NonCallableMock):
+    if _is_mock(cls):
         return Kind.OPAQUE
     if _django_queryset(cls):
         return Kind.LAZY
