@@ -1,7 +1,8 @@
 """Build the optional C accelerators (seamrec.model._speedups, the shape walk and checks;
 seamrec.model._packer, payloads to msgpack; seamrec.runtime._seamcall, the plain-function
-seam wrapper); everything else is in pyproject.toml. Without a compiler the build goes on
-and seamrec runs in pure Python."""
+seam wrapper; seamrec.runtime._heapwalk, the referrers of many seams in one heap walk);
+everything else is in pyproject.toml. Without a compiler the build goes on and seamrec
+runs in pure Python."""
 
 from __future__ import annotations
 
@@ -48,6 +49,13 @@ seamcall = Extension(
     extra_compile_args=[] if os.name == "nt" else ["-O2"],
 )
 
+heapwalk = Extension(
+    "seamrec.runtime._heapwalk",
+    sources=["src/seamrec/runtime/_heapwalk.c"],
+    optional=True,
+    extra_compile_args=[] if os.name == "nt" else ["-O2"],
+)
+
 packer = Extension(
     "seamrec.model._packer",
     sources=["src/seamrec/model/_packer.c"],
@@ -55,4 +63,4 @@ packer = Extension(
     extra_compile_args=[] if os.name == "nt" else ["-O2"],
 )
 
-setup(ext_modules=[speedups, seamcall, packer], cmdclass={"build_ext": OptionalBuildExt})
+setup(ext_modules=[speedups, seamcall, heapwalk, packer], cmdclass={"build_ext": OptionalBuildExt})

@@ -9,9 +9,12 @@ archive` of another commit with its C extension built in place) first on PYTHONP
 so the venv's pytest imports that seamrec; `this` (or a path to this checkout's src)
 uses the venv's own install. Per round, interleaved so the machine's load is shared:
 one plain run, then for each source a record from no cassettes and a check of what it
-recorded. Printed: the CPU time (user + system of pytest and its children, from wait4)
-and wall time of every run, the medians per source and mode, and their ratios to the
-plain median. CPU time leaves out the other sessions' work on this shared machine.
+recorded; `--modes record,rerecord,check` adds an unchanged re-record over the
+cassettes that source just recorded (what real_suites.py's later record runs measure:
+most files are left as they are). Printed: the CPU time (user + system of pytest and
+its children, from wait4) and wall time of every run, the medians per source and mode,
+and their ratios to the plain median. CPU time leaves out the other sessions' work on
+this shared machine.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ def main() -> None:
         "--source", action="append", required=True, help="NAME=DIR of a seamrec src folder"
     )
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--modes", default="record,check")
+    parser.add_argument("--modes", default="record,check", help="of record, rerecord, check")
     parser.add_argument("--timeout", type=float, default=900)
     options = parser.parse_args()
     project = real_suites.PROJECTS[options.only]
@@ -58,11 +61,11 @@ def main() -> None:
                 project,
                 root,
                 python,
-                mode,
+                "record" if mode == "rerecord" else mode,
                 round_index,
                 options.timeout,
                 env=env,
-                label=f"ab-{name}",
+                label=f"ab-{name}-re" if mode == "rerecord" else f"ab-{name}",
             )
             cpu.setdefault((name, mode), []).append(run.cpu_seconds)
             wall.setdefault((name, mode), []).append(run.seconds)

@@ -66,6 +66,25 @@ def isolated_git(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.fixture(scope="session")
+def layered_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The cassette dir of one real record run of the layered app as it is (its three
+    tests), shared by the tests that would otherwise start by recording it themselves."""
+    project = tmp_path_factory.mktemp("layered")
+    result = record_project(project, layered_files())
+    assert 0 == result.ret, "\n".join(result.outlines + result.errlines)
+    result.assert_outcomes(passed=3)
+    return project / "cassettes"
+
+
+@pytest.fixture
+def layered_cassettes(layered_app: LayeredApp, layered_recording: Path) -> Path:
+    """The cassettes of `layered_recording` in `layered_app`, as right after
+    `layered_app.record()` (tests take it with `@pytest.mark.usefixtures`)."""
+    shutil.copytree(layered_recording, layered_app.cassettes)
+    return layered_app.cassettes
+
+
+@pytest.fixture(scope="session")
 def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The cassette dir of one real record run of the layered app plus tests/test_orders.py
     (four tests), shared by every test of the `seamrec` command that starts from it."""

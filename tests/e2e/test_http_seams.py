@@ -514,6 +514,57 @@ def test_django_test_client_requests_are_seams(
     assert "status changed  201 → 200" in result.stdout.str()
 
 
+DJANGO_ASYNC_TESTS = """\
+import asyncio
+
+from django.test import AsyncClient
+
+
+def test_items_async():
+    async def run():
+        client = AsyncClient()
+        found = await client.get("/api/items/3", {"page": 2})
+        created = await client.post("/api/items", {"name": "mug"}, content_type="application/json")
+        return found.json()["price"], created.status_code
+
+    assert asyncio.run(run()) == (2.5, 201)
+"""
+
+
+@pytest.mark.subprocess_runs  # Django is configured once per process
+def test_django_async_client_requests_are_seams(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("django")
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+    app = fresh_project(
+        pytester,
+        monkeypatch,
+        {
+            "pyproject.toml": FASTAPI_PYPROJECT.replace('["items"]', '["djapp"]'),
+            "djapp/__init__.py": "",
+            "djapp/settings.py": DJANGO_SETTINGS,
+            "djapp/urls.py": DJANGO_URLS,
+            "djapp/views.py": DJANGO_VIEWS,
+            "tests/conftest.py": DJANGO_CONFTEST,
+            "tests/test_items.py": DJANGO_ASYNC_TESTS,
+        },
+    )
+    app.record().assert_outcomes(passed=1)
+    contract = (app.cassettes / "contracts" / "http.txt").read_text()
+    assert "## http:GET /api/items/<int:item_id>\n" in contract
+    assert "  request.query['page']: int\n" in contract
+    assert "  request.json['name']: str\n" in contract
+    assert "  response[201].json['id']: int\n" in contract
+    assert "tests: tests/test_items.py (1)" in contract
+    app.check().assert_outcomes(passed=1)
+    app.edit("djapp/views.py", '"price": 2.5', '"price": "2.5"')
+    app.edit("tests/test_items.py", "(2.5, 201)", '("2.5", 201)')
+    result = app.check()
+    result.assert_outcomes(failed=1)
+    assert "type changed  response[200].json['price']  float → str" in result.stdout.str()
+
+
 SECRET_TESTS = """\
 from fastapi.testclient import TestClient
 

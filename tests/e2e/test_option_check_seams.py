@@ -29,8 +29,8 @@ def drift_report(nodeid: str, *lines: str) -> list[str]:
     ]
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_check_reports_a_renamed_key_while_the_apps_tests_pass(layered_app: LayeredApp) -> None:
-    layered_app.record()
     layered_app.edit("app/repo.py", '"email": email', '"email_address": email')
 
     result = layered_app.check()
@@ -53,10 +53,10 @@ def test_check_reports_a_renamed_key_while_the_apps_tests_pass(layered_app: Laye
     ] == seamrec_summary(result)
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_check_reports_a_unix_int_timestamp_that_became_an_iso_string(
     layered_app: LayeredApp,
 ) -> None:
-    layered_app.record()
     layered_app.edit(
         "app/repo.py",
         "int(time.time() * 1_000_000)",
@@ -76,10 +76,10 @@ def test_check_reports_a_unix_int_timestamp_that_became_an_iso_string(
     )
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_check_reports_a_list_of_tuples_that_became_a_list_of_dicts(
     layered_app: LayeredApp,
 ) -> None:
-    layered_app.record()
     layered_app.edit(
         "app/repo.py",
         "    return rows\n",
@@ -99,8 +99,8 @@ def test_check_reports_a_list_of_tuples_that_became_a_list_of_dicts(
     )
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_check_reports_a_removed_nested_key(layered_app: LayeredApp) -> None:
-    layered_app.record()
     layered_app.edit(
         "app/repo.py", '"address": {"zip": zip_code, "city": city}', '"address": {"city": city}'
     )
@@ -118,8 +118,8 @@ def test_check_reports_a_removed_nested_key(layered_app: LayeredApp) -> None:
     )
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_check_reports_a_changed_exception_type(layered_app: LayeredApp) -> None:
-    layered_app.record()
     layered_app.edit("app/repo.py", "raise KeyError(user_id)", "raise IndexError(user_id)")
 
     result = layered_app.check()
@@ -135,8 +135,8 @@ def test_check_reports_a_changed_exception_type(layered_app: LayeredApp) -> None
     )
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_check_reports_an_argument_whose_type_changed(layered_app: LayeredApp) -> None:
-    layered_app.record()
     layered_app.edit("app/service.py", "order_rows(user_id, 2)", "order_rows(str(user_id), 2)")
 
     result = layered_app.check()
@@ -152,8 +152,8 @@ def test_check_reports_an_argument_whose_type_changed(layered_app: LayeredApp) -
     )
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_check_reports_an_exception_that_became_a_return(layered_app: LayeredApp) -> None:
-    layered_app.record()
     layered_app.edit("app/repo.py", "raise KeyError(user_id)", "return None  # type: ignore")
     layered_app.edit(
         "app/service.py",
@@ -174,8 +174,8 @@ def test_check_reports_an_exception_that_became_a_return(layered_app: LayeredApp
     )
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_check_passes_when_only_values_changed(layered_app: LayeredApp) -> None:
-    layered_app.record()
     layered_app.edit(
         "app/repo.py", "'ada@example.org', '10115', 'Berlin'", "'ada@example.com', '75001', 'Paris'"
     )
@@ -190,10 +190,10 @@ def test_check_passes_when_only_values_changed(layered_app: LayeredApp) -> None:
     ] == seamrec_summary(result)
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_check_passes_when_positional_arguments_are_now_passed_by_keyword(
     layered_app: LayeredApp,
 ) -> None:
-    layered_app.record()
     layered_app.edit(
         "app/service.py", "order_rows(user_id, 2)", "order_rows(user_id=user_id, limit=2)"
     )
@@ -204,8 +204,8 @@ def test_check_passes_when_positional_arguments_are_now_passed_by_keyword(
     assert "0 tests drifted, 0 unrecorded, 0 with unusable cassettes" == seamrec_summary(result)[1]
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_check_passes_when_dict_keys_come_in_another_order(layered_app: LayeredApp) -> None:
-    layered_app.record()
     layered_app.edit(
         "app/repo.py", '"id": id_,\n        "name": name,', '"name": name,\n        "id": id_,'
     )
@@ -219,10 +219,10 @@ def test_check_passes_when_dict_keys_come_in_another_order(layered_app: LayeredA
     assert "0 tests drifted, 0 unrecorded, 0 with unusable cassettes" == seamrec_summary(result)[1]
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_check_reports_a_call_that_no_longer_happens_and_a_call_never_recorded(
     layered_app: LayeredApp,
 ) -> None:
-    layered_app.record()
     layered_app.edit(
         "app/service.py",
         "get_user(user_id)  # unknown users raise",
@@ -242,10 +242,10 @@ def test_check_reports_a_call_that_no_longer_happens_and_a_call_never_recorded(
     )
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_a_test_without_a_cassette_is_listed_as_unrecorded_and_not_failed(
     layered_app: LayeredApp,
 ) -> None:
-    layered_app.record()
     layered_app.write(
         "tests/test_new.py",
         """
@@ -277,10 +277,10 @@ def test_a_test_without_a_cassette_is_listed_as_unrecorded_and_not_failed(
     ],
     ids=["cut-in-half", "emptied", "foreign"],
 )
+@pytest.mark.usefixtures("layered_cassettes")
 def test_an_unusable_cassette_fails_only_its_own_test_and_says_how_to_re_record(
     layered_app: LayeredApp, damage: Callable[[bytes], bytes], problem: str
 ) -> None:
-    layered_app.record()
     cassette = layered_app.cassettes / "tests" / "test_api" / "test_profile.msgpack"
     cassette.write_bytes(damage(cassette.read_bytes()))
 
@@ -386,10 +386,10 @@ def test_check_reports_drift_behind_an_async_seam_and_a_generator_seam(
     )
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_a_handler_registered_in_a_dict_at_import_time_is_recorded_and_checked(
     layered_app: LayeredApp,
 ) -> None:
-    layered_app.record()
     assert [
         ("app.api:get_orders", "test_api", "return"),
         ("app.service:order_summary", "app.api", "return"),

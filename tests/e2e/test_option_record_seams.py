@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import shutil
 
+import pytest
+
 from helpers import LayeredApp, crossings, payload, seamrec_summary
 from seamrec.cassette.store import load
 
@@ -28,11 +30,10 @@ def test_record_writes_one_cassette_per_test_at_the_path_mirroring_the_test_file
     ] == seamrec_summary(result)
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_record_stores_every_crossing_call_with_its_caller_arguments_and_outcome(
     layered_app: LayeredApp,
 ) -> None:
-    layered_app.record()
-
     profile = load(layered_app.cassettes / PROFILE)
     assert "tests/test_api.py::test_profile" == profile.test
     assert [
@@ -79,10 +80,10 @@ def test_record_gives_parametrized_tests_their_own_filesystem_safe_cassettes(
     } == {load(folder / name).test for name in files}
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_re_recording_unchanged_shapes_leaves_the_files_byte_identical_though_a_timestamp_changed(
     layered_app: LayeredApp,
 ) -> None:
-    layered_app.record()
     first = layered_app.recorded()
 
     again = layered_app.record()
@@ -101,10 +102,10 @@ def test_re_recording_unchanged_shapes_leaves_the_files_byte_identical_though_a_
     assert first[PROFILE] != fresh[PROFILE]
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_a_failing_test_keeps_its_old_cassette_and_the_summary_says_so(
     layered_app: LayeredApp,
 ) -> None:
-    layered_app.record()
     before = layered_app.recorded()
     layered_app.edit("app/repo.py", '"email": email', '"email_address": email')
     layered_app.edit("tests/test_api.py", '"name": "Ada"', '"name": "Grace"')

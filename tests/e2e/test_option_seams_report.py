@@ -88,12 +88,12 @@ def test_json_report_counts_a_renamed_key_once_per_test_it_drifted_in(
     )
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_markdown_report_has_a_title_a_heading_per_seam_and_a_breaking_row(
     layered_app: LayeredApp,
 ) -> None:
     """A `.md` path gives Markdown: a `###` title, a `####` heading naming the seam in
     backticks, and a table row marked **breaking** that counts the tests."""
-    layered_app.record()
     layered_app.edit(*RENAME)
 
     result = layered_app.check("--seams-report=seams.md")
@@ -114,9 +114,9 @@ def test_markdown_report_has_a_title_a_heading_per_seam_and_a_breaking_row(
     assert not text.lstrip().startswith("{")
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_json_report_gives_old_and_new_type_of_a_changed_type(layered_app: LayeredApp) -> None:
     """An int that became a str is a breaking "type changed" with both types."""
-    layered_app.record()
     layered_app.edit(
         "app/repo.py",
         "int(time.time() * 1_000_000)",
@@ -146,12 +146,12 @@ def test_json_report_gives_old_and_new_type_of_a_changed_type(layered_app: Layer
     } == changes_by_seam(document)
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_json_report_lists_a_call_no_longer_made_as_breaking_calls_removed(
     layered_app: LayeredApp,
 ) -> None:
     """A seam call that no longer happens is breaking "calls removed"; the call made
     instead is additive "calls added" at its own seam, listed after the breaking one."""
-    layered_app.record()
     layered_app.edit(
         "app/service.py",
         "get_user(user_id)  # unknown users raise",
@@ -175,12 +175,12 @@ def test_json_report_lists_a_call_no_longer_made_as_breaking_calls_removed(
     ]
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_a_new_key_fails_the_check_but_the_report_calls_it_additive(
     layered_app: LayeredApp,
 ) -> None:
     """Check mode fails a test whose payload gained a key, yet the report lists it as an
     additive "key added" with its type, and counts no breaking change."""
-    layered_app.record()
     layered_app.edit(
         "app/service.py",
         'return {"count": len(rows)}',
@@ -203,12 +203,11 @@ def test_a_new_key_fails_the_check_but_the_report_calls_it_additive(
     }
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_a_run_without_drift_still_writes_a_report_saying_nothing_changed(
     layered_app: LayeredApp,
 ) -> None:
     """With every test passing, both formats are still written: no seams, zero changes."""
-    layered_app.record()
-
     as_json = layered_app.check("--seams-report=seams.json")
     as_markdown = layered_app.check("--seams-report=seams.md")
 
@@ -263,10 +262,9 @@ def test_a_report_path_without_json_or_md_suffix_is_a_usage_error(
     assert "passed" not in result.stdout.str()
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_the_directories_of_a_report_path_are_created(layered_app: LayeredApp) -> None:
     """A report below directories that do not exist yet is written there."""
-    layered_app.record()
-
     result = layered_app.check("--seams-report=reports/seamrec/seams.json")
 
     result.assert_outcomes(passed=3)
@@ -281,12 +279,12 @@ def check_with_report_below_a_file(app: LayeredApp) -> pytest.RunResult:
 
 
 @pytest.mark.parametrize("drift", [False, True], ids=["no-drift", "drift"])
+@pytest.mark.usefixtures("layered_cassettes")
 def test_a_report_that_cannot_be_written_is_an_error_line_not_a_traceback(
     layered_app: LayeredApp, drift: bool
 ) -> None:
     """A report path below a regular file gives one `error:` line naming the option in the
     seamrec summary; the tests still ran and no traceback is shown."""
-    layered_app.record()
     if drift:
         layered_app.edit(*RENAME)
 
@@ -305,24 +303,23 @@ def test_a_report_that_cannot_be_written_is_an_error_line_not_a_traceback(
         assert pytest.ExitCode.TESTS_FAILED == result.ret
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_a_report_that_cannot_be_written_fails_a_run_whose_tests_all_passed(
     layered_app: LayeredApp,
 ) -> None:
     """A report that did not land makes the run fail even when every test passed (as a
     cassette that did not land does)."""
-    layered_app.record()
-
     result = check_with_report_below_a_file(layered_app)
 
     result.assert_outcomes(passed=3)
     assert pytest.ExitCode.TESTS_FAILED == result.ret
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_a_relative_report_path_is_relative_to_the_invocation_directory(
     layered_app: LayeredApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Run from a subdirectory of the rootdir, the report lands below that subdirectory."""
-    layered_app.record()
     layered_app.edit(*RENAME)
     invoked_in = layered_app.root / "sub"
     invoked_in.mkdir()

@@ -1,8 +1,7 @@
 """Plain module-level functions are wrapped by the call proxy (compiled when built): their
 crossing calls are recorded, checked and replayed, calls inside their module are not
-crossings, and the compiled and the pure proxy record the same cassette bytes.
-
-Every run is a real `pytest` subprocess (SEAMREC_PURE is read when seamrec starts).
+crossings, and the compiled and the pure proxy record the same cassette bytes (real
+`pytest` subprocesses there: SEAMREC_PURE is read when seamrec starts).
 """
 
 from __future__ import annotations
@@ -11,8 +10,6 @@ import pytest
 
 from helpers import LayeredApp, crossings, fresh_project
 from seamrec.runtime import callproxy
-
-pytestmark = pytest.mark.subprocess_runs
 
 PYPROJECT = """\
 [tool.pytest.ini_options]
@@ -120,6 +117,7 @@ def test_a_replayed_plain_function_is_answered_from_the_cassette(app: LayeredApp
 
 
 @pytest.mark.skipif(callproxy.compiled is None, reason=f"not compiled: {callproxy.missing}")
+@pytest.mark.subprocess_runs
 def test_the_compiled_and_the_pure_proxy_record_the_same_cassette(
     app: LayeredApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,6 +4,8 @@ failure prints does what it says."""
 
 from __future__ import annotations
 
+import pytest
+
 from helpers import LayeredApp, seamrec_summary
 
 PROFILE = "tests/test_api.py::test_profile"
@@ -28,10 +30,10 @@ def rerecord_command(result_text: str, nodeid: str) -> list[str]:
     return ["--record-seams", nodeid]
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_the_printed_rerecord_command_removes_the_cassette_of_a_test_that_crosses_no_seam(
     layered_app: LayeredApp,
 ) -> None:
-    layered_app.record()
     exclude(layered_app, *PROFILE_PATH)
     failed = layered_app.check()
     failed.assert_outcomes(failed=3)
@@ -53,10 +55,10 @@ def test_the_printed_rerecord_command_removes_the_cassette_of_a_test_that_crosse
     assert CLEAN == seamrec_summary(layered_app.check(UNKNOWN_USER))[1]
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_a_test_that_crosses_fewer_seams_gets_its_cassette_rewritten(
     layered_app: LayeredApp,
 ) -> None:
-    layered_app.record()
     exclude(layered_app, "app.repo:*")
     failed = layered_app.check(PROFILE)
     failed.assert_outcomes(failed=1)
@@ -70,8 +72,8 @@ def test_a_test_that_crosses_fewer_seams_gets_its_cassette_rewritten(
     assert CLEAN == seamrec_summary(layered_app.check(PROFILE))[1]
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_a_full_rerecord_after_a_new_exclude_leaves_a_clean_check(layered_app: LayeredApp) -> None:
-    layered_app.record()
     exclude(layered_app, "app.api:*", "app.repo:*")
 
     rerecord = layered_app.record()
@@ -86,10 +88,10 @@ def test_a_full_rerecord_after_a_new_exclude_leaves_a_clean_check(layered_app: L
     assert CLEAN == seamrec_summary(check)[1]
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_a_failed_test_and_a_deselected_test_keep_their_cassettes(
     layered_app: LayeredApp,
 ) -> None:
-    layered_app.record()
     before = layered_app.recorded()
     exclude(layered_app, *PROFILE_PATH)
     layered_app.edit(
@@ -105,8 +107,8 @@ def test_a_failed_test_and_a_deselected_test_keep_their_cassettes(
     assert f"  removed: {PROFILE}" in seamrec_summary(result)
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_nothing_is_removed_when_no_seam_was_wrapped_at_all(layered_app: LayeredApp) -> None:
-    layered_app.record()
     before = layered_app.recorded()
     layered_app.edit("pyproject.toml", 'boundaries = ["app"]', 'boundaries = ["elsewhere"]')
     layered_app.write("elsewhere/__init__.py", "")

@@ -424,10 +424,10 @@ def test_no_boundaries_at_all_warns_that_no_seams_were_wrapped(layered_app: Laye
 # -------------------------------------- 7. record removes the cassette of a seamless test
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_a_test_that_stops_crossing_seams_loses_its_cassette_and_is_listed(
     layered_app: LayeredApp,
 ) -> None:
-    layered_app.record()
     before = layered_app.recorded()
     layered_app.edit(
         "tests/test_api.py",

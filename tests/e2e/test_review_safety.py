@@ -88,13 +88,13 @@ def test_a_plain_run_passes_whatever_unknown_key_the_seamrec_table_has(
 # ---------------------------- 2. an unreadable cassette leaves the contract files alone
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_an_unreadable_cassette_leaves_every_contract_file_byte_identical_and_fails_the_run(
     layered_app: LayeredApp,
 ) -> None:
     """A record run that cannot read one cassette does not rewrite the contracts from the
     others (that would silently drop the broken test's lines), even when a shape it
     recorded changed; it says so and exits 1."""
-    layered_app.record().assert_outcomes(passed=3)
     before = contract_files(layered_app)
     broken = layered_app.root / UNKNOWN_USER
     broken.write_bytes(b"\x00\xffnot a cassette\x00" * 8)
@@ -157,12 +157,12 @@ def test_a_record_run_interrupted_by_ctrl_c_calls_no_cassette_stale(
     ] == lines_with(full, "stale") + lines_with(full, "test_unknown_user")
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_a_record_run_stopped_by_pytest_exit_with_status_0_calls_no_cassette_stale(
     layered_app: LayeredApp,
 ) -> None:
     """`pytest.exit(..., returncode=0)` in test_api.py stops the run after test_profile:
     test_orders_by_route did not run, so its cassette must not be called stale."""
-    layered_app.record().assert_outcomes(passed=3)
     layered_app.edit("tests/test_api.py", UNKNOWN_USER_TEST, EXIT_WITH_0)
     layered_app.edit("tests/test_api.py", "from app.api", "import pytest\nfrom app.api")
 
@@ -395,13 +395,13 @@ def test_diff_of_a_repository_without_any_cassettes_is_one_line_naming_the_casse
 # ------------------------------- 8. a deleted test is lost coverage, not a format change
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_deleting_the_only_test_that_made_a_seam_raise_is_coverage_not_breaking(
     layered_app: LayeredApp,
 ) -> None:
     """test_unknown_user is the only test in which get_user raises. Deleting it (and its
     cassette, with `prune --yes`) makes `diff` list the lost raise as no longer
     exercised, not as a breaking "no longer raises", and exit 0."""
-    layered_app.record().assert_outcomes(passed=3)
     commit_all(layered_app.root, "recorded")
     layered_app.edit("tests/test_api.py", UNKNOWN_USER_TEST, "")
 
@@ -561,12 +561,12 @@ def test_a_plain_run_is_untouched_by_user_properties_seamrec_does_not_understand
     assert "INTERNALERROR" not in plain.stdout.str() + checked.stdout.str()
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_tests_a_conftest_drops_silently_are_neither_stale_nor_pruned(
     layered_app: LayeredApp,
 ) -> None:
     """A conftest that filters items without pytest_deselected (a "skip slow tests" hook)
     makes a partial run; `seamrec prune` still counts those tests as existing."""
-    layered_app.record().assert_outcomes(passed=3)
     layered_app.write("tests/conftest.py", DROPS_ORDERS)
 
     recording = layered_app.record()
@@ -577,12 +577,12 @@ def test_tests_a_conftest_drops_silently_are_neither_stale_nor_pruned(
     assert (0, "no stale cassettes\n") == (pruned.returncode, pruned.stdout)
 
 
+@pytest.mark.usefixtures("layered_cassettes")
 def test_diff_leaves_an_unreadable_cassette_out_on_both_sides_and_says_so(
     layered_app: LayeredApp,
 ) -> None:
     """A damaged cassette does not make its test look deleted: it is left out of the
     comparison, and the output (not only stderr) names it."""
-    layered_app.record().assert_outcomes(passed=3)
     commit_all(layered_app.root, "recorded")
     (layered_app.root / UNKNOWN_USER).write_bytes(b"not a cassette")
 

@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 import msgpack
 
 from seamrec.cassette.secrets import Detector, detector, secret_like
-from seamrec.cassette.store import Cassette
+from seamrec.cassette.store import Cassette, Run
 from seamrec.config import SeamPattern, Settings
 from seamrec.model.codec import pack
 from seamrec.model.paths import PARTS, REDACTED, render_path
@@ -321,7 +321,8 @@ class Redactor:
             if clean is not None and shape in clean:
                 known = self._shapes[shape] = shape
             else:
-                known = self._shapes[shape] = self._scrub_shape(shape)
+                cleared = clean is not None and self._clears(shape)
+                known = self._shapes[shape] = shape if cleared else self._scrub_shape(shape)
                 if clean is not None and known == shape:
                     if len(clean) >= _CLEAN_SHAPES_MAX:
                         clean.clear()
@@ -331,6 +332,13 @@ class Redactor:
                 clean_ids.clear()
             clean_ids[id(shape)] = shape  # held here, so its id is not reused meanwhile
         return known
+
+    def _clears(self, shape: Any) -> bool:
+        """With no secret collected, whether no string of `shape` can be changed by the
+        detector, judged on its repr at once (every string is in it verbatim) instead of
+        walking it string by string; unsure is False."""
+        detector = self._detector
+        return detector is None or detector.clears_text(repr(shape))
 
     def _scrub_shape(self, shape: Any) -> Any:
         if isinstance(shape, str):
@@ -422,8 +430,8 @@ class Redactor:
     def _detect(self, detector: Detector, text: str) -> tuple[str, tuple[str, ...]]:
         """(the text with the secrets the detector finds replaced, their kinds),
         remembered for the run: the detector's verdict depends on the text alone."""
-        hits = detector.find(text)
-        found = (detector.scrub(text) if hits else text, tuple(hit.kind for hit in hits))
+        hits, scrubbed = detector.find_and_scrub(text)
+        found = (scrubbed, tuple(hit.kind for hit in hits))
         texts = self._texts
         if len(text) <= _TEXT_MEMO_CHARS:
             if len(texts) >= _TEXT_MEMO_MAX or texts.chars > _TEXT_MEMO_TOTAL:
@@ -519,11 +527,8 @@ class Redactor:
         the rules alone). `redactions` then leaves out what those values held.
 
         `clean` (kept like `memo`): the calls a walk found clean, quiet when they recur."""
-        judged = [self._quiet(call.seam, call.args, call.result, clean) for call in cassette.calls]
-        quiet = [skip for skip, _ in judged]
-        for call, skip in zip(cassette.calls, quiet, strict=True):
-            if not skip:
-                self.collect(call.seam, call.args, call.result, call.outcome)
+        judged = self._collect_calls(cassette, clean)
+        quiet = [skip for skip, _, _ in judged]
         if self._secrets:  # a secret found in one call is scrubbed from every other one
             quiet = [False] * len(quiet)
         else:
@@ -571,28 +576,91 @@ class Redactor:
                     )
         return cassette
 
+    def shapes_redacted(self, cassette: Cassette, clean: CleanCalls | None = None) -> Cassette:
+        """A copy of `cassette` whose shapes are those `redact` gives (the same secrets of
+        its payloads collected first) and whose payloads are left as they are: what a
+        re-record compares with the file on disk, by everything but the payloads, before
+        it scrubs a payload (`cassette` itself is not changed)."""
+        for call in cassette.calls:
+            if not self._unnamed(call.seam, call.args, call.result, clean):
+                self.collect(call.seam, call.args, call.result, call.outcome)
+        # shapes found clean before, by id (what `scrub_shape` looks up first)
+        clean_ids = None if self._secrets else self._clean_shape_ids
+
+        def scrubbed(shape: Any) -> Any:
+            if clean_ids is not None and clean_ids.get(id(shape)) is shape:
+                return shape
+            return self.scrub_shape(shape)
+
+        calls = []
+        for call in cassette.calls:
+            self._seam = call.seam
+            args_shape = scrubbed(call.args_shape)
+            result_shape = scrubbed(call.result_shape)
+            if args_shape is not call.args_shape or result_shape is not call.result_shape:
+                call = dataclasses.replace(call, args_shape=args_shape, result_shape=result_shape)
+            calls.append(call)
+        runs: dict[str, list[Run]] = {}
+        for seam, seam_runs in cassette.runs.items():
+            self._seam = seam
+            runs[seam] = []
+            for run in seam_runs:
+                args_shape = scrubbed(run.args_shape)
+                result_shape = scrubbed(run.result_shape)
+                if args_shape is not run.args_shape or result_shape is not run.result_shape:
+                    run = dataclasses.replace(run, args_shape=args_shape, result_shape=result_shape)
+                runs[seam].append(run)
+        return Cassette(test=cassette.test, calls=calls, runs=runs, nesting=cassette.nesting)
+
+    def _unnamed(self, seam: str, args: Any, result: Any, clean: CleanCalls | None) -> bool:
+        """Whether collecting this call's secrets would find none: what `_quiet` says of
+        it without asking the detector (a `redact` collects from every call `_quiet` finds
+        neither quiet nor unnamed: the same calls)."""
+        if self._matching(seam):
+            return False
+        try:
+            packed = pack([args, result])
+        except Exception:  # not plain msgpack data: collected the full way
+            return False
+        if clean is not None and packed in clean:
+            return True  # a walk found it clean: nothing to collect
+        return self._names is not None and self._names.clears(packed)
+
+    def _collect_calls(
+        self, cassette: Cassette, clean: CleanCalls | None
+    ) -> list[tuple[bool, bytes | None, bool]]:
+        """First pass over a cassette: each call judged (`_quiet`), the secrets of every
+        call that may name one collected."""
+        judged = [self._quiet(call.seam, call.args, call.result, clean) for call in cassette.calls]
+        for call, (skip, _, unnamed) in zip(cassette.calls, judged, strict=True):
+            if not skip and not unnamed:  # an unnamed call has no secret to collect
+                self.collect(call.seam, call.args, call.result, call.outcome)
+        return judged
+
     def _quiet(
         self, seam: str, args: Any, result: Any, clean: CleanCalls | None
-    ) -> tuple[bool, bytes | None]:
+    ) -> tuple[bool, bytes | None, bool]:
         """Whether scrubbing this call could change nothing, judged on its msgpack bytes
         (every key and string of a payload is in them): no `redact_paths` rule for its
         seam, and either the same bytes found clean before in the run, or no credential
         or configured name in its letters and no string the detector could match. Unsure
         (custom patterns, non-ASCII names) is False. With the verdict, the bytes to
-        remember as clean once a walk finds them so (None: not to remember)."""
+        remember as clean once a walk finds them so (None: not to remember), and whether
+        the call is unnamed: no rule for its seam and no credential or configured name
+        in its letters, so collecting its secrets would find none."""
         if self._matching(seam):
-            return False, None
+            return False, None, False
         try:
             packed = pack([args, result])
         except Exception:  # not plain msgpack data: the full walk judges it
-            return False, None
+            return False, None, False
         if clean is not None and packed in clean:
-            return True, None
-        if self._names is None:
-            return False, packed
+            return True, None, True
+        if self._names is None or not self._names.clears(packed):
+            return False, packed, False
         if self._detector is not None and not self._detector.clears(packed):
-            return False, packed
-        return self._names.clears(packed), packed
+            return False, packed, True
+        return True, packed, True
 
     def _matching(self, seam: str) -> list[PathRule]:
         module, _, qualname = seam.partition(":")

@@ -198,6 +198,14 @@ class Detector:
             return False
         return not _might_hold_a_secret(packed.decode("latin-1"))
 
+    def clears_text(self, text: str) -> bool:
+        """True when no substring of `text` can hold a secret: what `clears` judges of
+        msgpack bytes, for text that holds the strings to judge verbatim (a shape's repr:
+        escaping only adds characters, and splits none of the triggers)."""
+        if not self._prefilter or not _ASCII_TRIGGERS or "%" in text:
+            return False
+        return not _might_hold_a_secret(text)
+
     def scrub(self, text: str) -> str:
         """`text` with every secret replaced by the placeholder; percent-encoded text that
         hides a secret is decoded first (the secret would otherwise pass unseen)."""
@@ -208,16 +216,40 @@ class Detector:
                 return self._scrub(decoded)
         return scrubbed
 
+    def find_and_scrub(self, text: str) -> tuple[list[Hit], str]:
+        """`find(text)` and `scrub(text)` at once: the text is searched once when its
+        secrets are in sight (the two calls searched it twice)."""
+        hits = self._find(text)
+        if not hits:
+            if "%" in text:  # percent-encoded secrets are searched in the decoded text
+                decoded = unquote(text)
+                if decoded != text:
+                    hits = self._find(decoded)
+                    if hits:
+                        return hits, self.scrub(text)
+            return hits, text
+        scrubbed = _spliced(text, hits)
+        if "%" in scrubbed:
+            decoded = unquote(scrubbed)
+            if decoded != scrubbed and self._find(decoded):
+                return hits, self._scrub(decoded)
+        return hits, scrubbed
+
     def _scrub(self, text: str) -> str:
         hits = self._find(text)
         if not hits:
             return text
-        parts, last = [], 0
-        for hit in hits:
-            parts += [text[last : hit.start], PLACEHOLDER]
-            last = hit.end
-        parts.append(text[last:])
-        return "".join(parts)
+        return _spliced(text, hits)
+
+
+def _spliced(text: str, hits: list[Hit]) -> str:
+    """`text` with the placeholder in place of each hit."""
+    parts, last = [], 0
+    for hit in hits:
+        parts += [text[last : hit.start], PLACEHOLDER]
+        last = hit.end
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 @functools.lru_cache(maxsize=8)

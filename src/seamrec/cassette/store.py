@@ -35,17 +35,11 @@ import msgpack
 
 from seamrec.exceptions import CassetteError, CassetteFormatError
 from seamrec.model.codec import decode_ext, pack, unpack
+from seamrec.model.format_agreement import Stripper, inconsistent
 from seamrec.model.nesting import Nest
 from seamrec.model.paths import OUTCOMES
 from seamrec.model.payload import Ext, inner, node
-from seamrec.model.shape import (
-    PathFormats,
-    Shape,
-    canonical,
-    collect_formats,
-    inconsistent_paths,
-    strip_formats,
-)
+from seamrec.model.shape import Shape, canonical
 from seamrec.model.shape_types import CutShape, check_shape
 
 FORMAT = "seamrec-cassette"
@@ -132,13 +126,13 @@ class Cassette:
         (or saw only an observation): a format is asserted only where every recorded
         value had it. Runs that become equal are merged."""
         for seam, runs in self.runs.items():
-            found: PathFormats = {}
-            for run in runs:
-                collect_formats(run.args_shape, ("args",), found)
-                collect_formats(run.result_shape, (run.outcome,), found)
-            plain = inconsistent_paths(found)
+            plain = inconsistent(
+                pair
+                for run in runs
+                for pair in (("args", run.args_shape), (run.outcome, run.result_shape))
+            )
             if plain:
-                fixed = _FormatStripper(plain)
+                fixed = Stripper(plain)
                 self.runs[seam] = _merged_runs(
                     Run(
                         fixed("args", r.args_shape),
@@ -179,20 +173,6 @@ class Cassette:
             else tuple((seam, tuple(nests)) for seam, nests in self.nesting.items())
         )
         return (self.test, runs, callers, cut, nesting)
-
-
-class _FormatStripper:
-    """Drops the formats at the given paths, once per distinct shape."""
-
-    def __init__(self, plain: set[tuple[Any, ...]]) -> None:
-        self.plain = plain
-        self.memo: dict[tuple[str, Shape], Shape] = {}
-
-    def __call__(self, root: str, shape: Shape) -> Shape:
-        key = (root, shape)
-        if key not in self.memo:
-            self.memo[key] = strip_formats(shape, (root,), self.plain)
-        return self.memo[key]
 
 
 def _merged_runs(runs: Iterable[Run]) -> list[Run]:
@@ -287,6 +267,20 @@ def _safe(part: str) -> str:
 
 def dump(cassette: Cassette) -> bytes:
     """The canonical bytes of a cassette."""
+    shapes, calls, runs = _layout(cassette)
+    body: dict[str, Any] = {
+        "test": cassette.test,
+        "shapes": shapes,
+        "calls": calls,
+        "runs": runs,
+    }
+    if cassette.nesting is not None:
+        body["nesting"] = _nesting_lists(cassette.nesting)
+    return _header() + pack(body)
+
+
+def _layout(cassette: Cassette) -> tuple[list[Shape], list[list[Any]], dict[str, list[list[Any]]]]:
+    """The shape table, the kept calls and the runs of a cassette as `dump` writes them."""
     table: dict[Shape, int] = {}
 
     def ref(shape: Shape) -> int:
@@ -309,27 +303,26 @@ def dump(cassette: Cassette) -> bytes:
         seam: [[ref(r.args_shape), r.outcome, ref(r.result_shape), r.count] for r in seam_runs]
         for seam, seam_runs in cassette.runs.items()
     }
-    header = pack({"format": FORMAT, "version": VERSION})
-    body: dict[str, Any] = {
-        "test": cassette.test,
-        "shapes": list(table),
-        "calls": calls,
-        "runs": runs,
-    }
-    if cassette.nesting is not None:
-        body["nesting"] = {
-            seam: [list(nest) for nest in nests] for seam, nests in cassette.nesting.items()
-        }
-    return header + pack(body)
+    return list(table), calls, runs
 
 
-def load(path: Path, *, payloads: bool = True) -> Cassette:
-    """Read a cassette, or raise CassetteFormatError naming the file and what is wrong."""
+def _nesting_lists(nesting: dict[str, list[Nest]]) -> dict[str, list[list[Any]]]:
+    return {seam: [list(nest) for nest in nests] for seam, nests in nesting.items()}
+
+
+@functools.cache
+def _header() -> bytes:
+    return pack({"format": FORMAT, "version": VERSION})
+
+
+def load(path: Path, *, payloads: bool = True, shared: bool = False) -> Cassette:
+    """Read a cassette, or raise CassetteFormatError naming the file and what is wrong
+    (`shared`: see `loads`)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise CassetteFormatError(f"cannot be read ({exc.strerror})", path=path) from exc
-    return loads(data, path=path, payloads=payloads)
+    return loads(data, path=path, payloads=payloads, shared=shared)
 
 
 def cassette_files(cassette_dir: Path) -> list[Path]:
@@ -359,6 +352,78 @@ def read_cassettes(
     return cassettes, errors
 
 
+def same_but_payloads(old: bytes, new: bytes) -> bool:
+    """Whether the cassette bytes `old` hold what `new` holds but for the payload values:
+    the same header, test, shape table, runs and nesting and the same kept calls (seam,
+    caller, index, shapes, outcome) byte for byte, a payload cut in both or in neither,
+    nothing else in the body and every ext value of `old` well formed. True means `old`
+    reads back (`loads`) with the `signature()` of `new`, found without building either
+    cassette; False says nothing (compare the signatures)."""
+    found = _old_sections(old)
+    try:
+        wanted = _sections(new, _ext_value)
+    except Exception:
+        return False
+    return found is not None and found == wanted
+
+
+_Sections = tuple[bytes, dict[str, bytes], int, bytes, bool]
+
+
+def _old_sections(old: bytes) -> _Sections | None:
+    """The sections (`_sections`) of the bytes of a file, None unless every ext value in
+    them is well formed (as `loads` requires)."""
+    if not old or len(old) > MAX_FILE_BYTES:
+        return None
+    checked = _ExtCheck()
+    try:
+        found = _sections(old, checked)
+    except Exception:
+        return None
+    return None if checked.failed else found
+
+
+def _sections(data: bytes, hook: Any) -> _Sections | None:
+    """The header's bytes, each body value's bytes but the calls', how many calls are
+    kept, the bytes of their fields but the payloads (one after another), and whether a
+    payload holds a cut; None if the body is not a plain map of distinct string keys
+    followed by nothing, or a kept call is not a list of 8."""
+    unpacker = msgpack.Unpacker(
+        raw=False, strict_map_key=False, max_buffer_size=len(data), ext_hook=hook
+    )
+    unpacker.feed(data)
+    unpacker.skip()
+    header = data[: unpacker.tell()]
+    sections: dict[str, bytes] = {}
+    kept: list[bytes] = []
+    cut = False
+    for _ in range(unpacker.read_map_header()):
+        key = unpacker.unpack()
+        if type(key) is not str or key in sections:
+            return None
+        start = unpacker.tell()
+        if key != "calls":
+            unpacker.skip()
+            sections[key] = data[start : unpacker.tell()]
+            continue
+        sections[key] = b""
+        for _ in range(unpacker.read_array_header()):
+            if unpacker.read_array_header() != 8:
+                return None
+            start = unpacker.tell()
+            for _ in range(6):
+                unpacker.skip()
+            kept.append(data[start : unpacker.tell()])
+            start = unpacker.tell()
+            args = unpacker.unpack()  # unpacked: the ext hook sees (and checks) every value
+            result = unpacker.unpack()
+            if not cut and _CUT_CODE in data[start : unpacker.tell()]:  # else none can hold one
+                cut = _has_cut(args) or _has_cut(result)
+    if unpacker.tell() != len(data):
+        return None
+    return header, sections, len(kept), b"".join(kept), cut
+
+
 def shapes_only(cassette: Cassette) -> Cassette:
     """What contracts, diffs and stale detection read of a cassette (its test, runs,
     nesting, and each kept call's seam, caller and shapes), without the payloads."""
@@ -369,10 +434,14 @@ def shapes_only(cassette: Cassette) -> Cassette:
     return Cassette(test=cassette.test, calls=calls, runs=cassette.runs, nesting=cassette.nesting)
 
 
-def loads(data: bytes, *, path: Path, payloads: bool = True) -> Cassette:
+def loads(data: bytes, *, path: Path, payloads: bool = True, shared: bool = False) -> Cassette:
     """Parse cassette bytes; every problem becomes a CassetteFormatError. With
     `payloads=False` the payload trees are not decoded to check them (contracts, diffs and
-    maps read only shapes, runs and callers: several times faster on a large suite)."""
+    maps read only shapes, runs and callers: several times faster on a large suite).
+    With `shared=True` a kept call's result whose bytes were read before in this run
+    (in any cassette loaded so) is the tree they gave, the same object, not decoded
+    again: such a cassette's payload trees are to be read, never changed (check and
+    replay read them; a replayed tree is then known by its identity)."""
     if not data:
         raise CassetteFormatError("is empty", path=path)
     if len(data) > MAX_FILE_BYTES:
@@ -399,7 +468,7 @@ def loads(data: bytes, *, path: Path, payloads: bool = True) -> Cassette:
         )
     body_start = unpacker.tell()
     try:
-        fast = _fast_body(data, body_start, checked)
+        fast = _fast_body(data, body_start, checked, shared and payloads)
     except Exception:  # any doubt: the full read below says what is wrong, and where
         fast = None
     if fast is not None:
@@ -459,13 +528,16 @@ _DECODED_MAX = 4_096
 _DECODED_BYTES = 2_048  # larger ext values are decoded each time (bounds the memory held)
 
 
-def _fast_body(data: bytes, start: int, checked: _ExtCheck | None) -> Cassette | None:
+def _fast_body(
+    data: bytes, start: int, checked: _ExtCheck | None, shared: bool = False
+) -> Cassette | None:
     """The cassette of a well-formed body at `data[start:]`, its shape table read entry
     by entry: an entry whose bytes were read before (in any cassette of the run) is the
     checked shape they gave, found by those bytes without being unpacked or packed again
-    (so identical shapes are the same object across a suite's cassettes). Raises (or
-    gives None) on anything else; `loads` then reads the body the full way, which gives
-    the same cassette or says what is wrong."""
+    (so identical shapes are the same object across a suite's cassettes); with `shared`,
+    the kept calls' results likewise (`_shared_calls`). Raises (or gives None) on
+    anything else; `loads` then reads the body the full way, which gives the same
+    cassette or says what is wrong."""
     unpacker = msgpack.Unpacker(
         raw=False,
         strict_map_key=False,
@@ -487,6 +559,11 @@ def _fast_body(data: bytes, start: int, checked: _ExtCheck | None) -> Cassette |
                 unpacker.skip()
                 shapes.append(_shape_from_bytes(data[first : unpacker.tell()]))
             body[key] = shapes
+        elif key == "calls" and shared and checked is not None and key not in body:
+            found = _shared_calls(unpacker, data, checked)
+            if found is None:
+                return None
+            body[key] = found
         elif key in body:
             return None  # a key given twice: the full read keeps the last one
         else:
@@ -496,13 +573,69 @@ def _fast_body(data: bytes, start: int, checked: _ExtCheck | None) -> Cassette |
     return _from_body(body, checked is not None and checked.failed, shapes)
 
 
+def _shared_calls(unpacker: msgpack.Unpacker, data: bytes, checked: _ExtCheck) -> Any:
+    """The entries of a body's `calls`, each read field by field: its result payload is
+    found by its bytes among those read before (`_SHARED`), else decoded (through
+    `checked`, as the whole body would be) and kept when its ext values decoded. None
+    when an entry is not a list of 8 (the full read says what is wrong)."""
+    entries = []
+    tell, skip, unpack = unpacker.tell, unpacker.skip, unpacker.unpack
+    for _ in range(unpacker.read_array_header()):
+        if unpacker.read_array_header() != 8:
+            return None
+        entry = [unpack(), unpack(), unpack(), unpack(), unpack(), unpack(), unpack()]
+        first = tell()
+        skip()
+        raw = data[first : tell()]
+        result = _SHARED.get(raw, _UNREAD)
+        if result is _UNREAD:
+            result = msgpack.unpackb(raw, raw=False, strict_map_key=False, ext_hook=checked)
+            if not checked.failed:  # (once set, no later payload is known good)
+                _share(raw, result)
+        entry.append(result)
+        entries.append(entry)
+    return entries
+
+
+def _share(raw: bytes, tree: Any) -> None:
+    """Keep `tree` as what `raw` gives (small payloads only; bounded)."""
+    global _SHARED_BYTES
+    size = len(raw)
+    if size > _SHARED_MAX_ONE:
+        return
+    if _SHARED_BYTES + size > _SHARED_MAX_BYTES:
+        _SHARED.clear()
+        _SHARED_BYTES = 0
+    _SHARED[raw] = tree
+    _SHARED_BYTES += size
+
+
+_UNREAD: Any = object()
+_SHARED: dict[bytes, Any] = {}  # a payload's bytes -> the tree they gave (see `loads`)
+_SHARED_BYTES = 0  # the bytes `_SHARED` holds as keys
+_SHARED_MAX_ONE = 16 * 1024  # larger results are decoded each time (runtime.rebuild too)
+_SHARED_MAX_BYTES = 1024 * 1024  # then it starts again (the trees take ~10x their bytes)
+
+
 def _shape_from_bytes(raw: bytes) -> Shape:
     """The checked shape of one shape-table entry, by its msgpack bytes."""
     known = _READ.get(raw)
     if known is not None:
         return known
-    value = msgpack.unpackb(raw, raw=False, strict_map_key=False, ext_hook=_ext_value)
-    known = _valid_shape(value)
+    # arrays read as tuples: a shape as it is (a value of any other type in it fails
+    # `check_shape` or the dict lookup, and `loads` reads the body the full way)
+    value = msgpack.unpackb(
+        raw, raw=False, use_list=False, strict_map_key=False, ext_hook=_ext_value
+    )
+    if type(value) is not tuple:
+        raise TypeError(f"bad shape {type(value).__name__}")
+    known = _CHECKED.get(value)
+    if known is None:
+        check_shape(value)
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+            _READ.clear()
+        known = _CHECKED[value] = value
     if len(_READ) >= _CHECKED_MAX:
         _READ.clear()
     _READ[raw] = known

@@ -19,6 +19,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stddef.h>
 #include <datetime.h>
 
 /* ------------------------------------------------------------------ configuration */
@@ -47,12 +48,67 @@ is_format_type(PyTypeObject *cls)
            cls == &PyBytes_Type;
 }
 
+#define MAX_TEXT 4096    /* formats.MAX_TEXT: longer text has no format */
+#define MIN_TOKEN 16     /* formats.MIN_TOKEN */
+#define MIN_SHORT_HEX 12 /* formats.MIN_SHORT_HEX */
+
+/* Whether formats.classify(text) is None, decided without a regex or the cache: 1 when
+ * it surely is (ordinary words, names, sentences, codes), 0 when formats.py must decide
+ * (digits first, a token's length, "@", ":", a date's or a header's length...). It
+ * follows formats._classify branch by branch: a text it calls plain reaches a
+ * `return None` there. `classify_text` exposes it to the equivalence tests. */
+static int
+surely_plain(PyObject *text)
+{
+    Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+    if (size == 0 || size > MAX_TEXT)
+        return 1;
+    Py_UCS4 first = PyUnicode_READ_CHAR(text, 0);
+    int ascii = PyUnicode_IS_ASCII(text);
+    if (first >= '0' && first <= '9')
+        return !ascii; /* _digit_first for ASCII text */
+    if ((first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z')) {
+        if (!ascii)
+            return 1; /* isalpha: no ~token without isascii; else not ascii: None */
+        const Py_UCS1 *chars = PyUnicode_1BYTE_DATA(text);
+        int letters = 1, space = 0, marks = 0;
+        for (Py_ssize_t i = 1; i < size; i++) {
+            Py_UCS1 c = chars[i];
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+                continue;
+            letters = 0;
+            if (c == ' ')
+                space = 1;
+            else if (c == ':' || c == '@')
+                marks = 1;
+        }
+        if (letters)
+            return size < MIN_TOKEN; /* a word; ~token(n) from 16 letters */
+        if (space)
+            return size < 19 || size > 40; /* _rfc2822 between 19 and 40 */
+        if (marks)
+            return 0; /* a URL, an email, an IPv6 address */
+        if (first == 'e' && size >= 3 && chars[1] == 'y' && chars[2] == 'J')
+            return 0; /* a JWT, however short */
+        if (size >= MIN_SHORT_HEX)
+            return 0; /* a JWT, a UUID, a token, a short hex */
+        return 1; /* _short_hex of fewer than 12 characters */
+    }
+    if (first == '_' || first == '/')
+        return size < MIN_TOKEN || !ascii; /* no number; a token from 16 ASCII */
+    if (first == '+' || first == '-' || first == ':' || first == '<')
+        return 0; /* a signed number, an IPv6 address, a redaction placeholder */
+    return 1;
+}
+
 /* The format class of one exact str, bytes, int or float (new reference). */
 static PyObject *
 classify_one(PyObject *value)
 {
     PyTypeObject *cls = Py_TYPE(value);
     if (cls == &PyUnicode_Type) {
+        if (surely_plain(value))
+            Py_RETURN_NONE;
         PyObject *found = PyDict_GetItemWithError(text_cache, value);
         if (found != NULL) {
             Py_INCREF(found);
@@ -77,6 +133,30 @@ classify_one(PyObject *value)
         return PyObject_CallOneArg(classify_number_fn, value);
     }
     return PyObject_CallOneArg(classify_bytes_fn, value);
+}
+
+static PyObject *
+py_classify_text(PyObject *module, PyObject *text)
+{
+    if (!PyUnicode_CheckExact(text)) {
+        PyErr_SetString(PyExc_TypeError, "classify_text takes an exact str");
+        return NULL;
+    }
+    if (!configured) {
+        PyErr_SetString(PyExc_RuntimeError, "seamrec.model._speedups is not configured");
+        return NULL;
+    }
+    return classify_one(text);
+}
+
+static PyObject *
+surely_plain_text(PyObject *module, PyObject *text)
+{
+    if (!PyUnicode_CheckExact(text)) {
+        PyErr_SetString(PyExc_TypeError, "surely_plain takes an exact str");
+        return NULL;
+    }
+    return PyBool_FromLong(surely_plain(text));
 }
 
 /* shape.format_union(cls, label), cached (new reference). */
@@ -608,6 +688,8 @@ leaf_column_label(PyTypeObject *cls, PyObject **items, Py_ssize_t n, Py_ssize_t 
     if (cls == &PyUnicode_Type) {
         PyObject *label = NULL;
         for (Py_ssize_t i = 0; i < n; i++) {
+            if (i && items[i * stride] == items[(i - 1) * stride])
+                continue; /* the same text object as the row before: the same class */
             PyObject *found = classify_one(items[i * stride]);
             if (found == NULL) {
                 Py_XDECREF(label);
@@ -1000,6 +1082,7 @@ typedef struct {
     PyObject *last;     /* K_SELF: the last class that fitted */
     PyObject **plain_at; /* K_DICT: per field, its exact type when `plain` holds it, else
                           * NULL (borrowed from `plain`); NULL when the dict has no fields */
+    vectorcallfunc vectorcall; /* Check_vectorcall: a call makes no tuple of its arguments */
 } CheckObject;
 
 static PyTypeObject CheckType;
@@ -1767,6 +1850,35 @@ Check_call(CheckObject *c, PyObject *args, PyObject *kwargs)
     return PyBool_FromLong(ok);
 }
 
+/* `check(column)` / `check(names, values)` without a tuple of the arguments. */
+static PyObject *
+Check_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    CheckObject *c = (CheckObject *)op;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    Py_ssize_t wanted = c->kind == K_ARGS ? 2 : 1;
+    if (nargs != wanted || (kwnames != NULL && PyTuple_GET_SIZE(kwnames))) {
+        PyErr_Format(PyExc_TypeError, "Check expected %zd positional arguments, got %zd",
+                     wanted, nargs);
+        return NULL;
+    }
+    int ok;
+    if (c->kind == K_ARGS)
+        ok = args_check(c, args[0], args[1]);
+    else if (PyList_CheckExact(args[0]))
+        ok = check_column(c, args[0]);
+    else {
+        PyObject *list = PySequence_List(args[0]);
+        if (list == NULL)
+            return NULL;
+        ok = check_column(c, list);
+        Py_DECREF(list);
+    }
+    if (ok < 0)
+        return NULL;
+    return PyBool_FromLong(ok);
+}
+
 static int
 Check_traverse(CheckObject *c, visitproc visit, void *arg)
 {
@@ -1805,9 +1917,10 @@ Check_dealloc(CheckObject *c)
 static PyTypeObject CheckType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "seamrec.model._speedups.Check",
     .tp_basicsize = sizeof(CheckObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_doc = "A compiled conformance check (built by seamrec.model.accel).",
     .tp_call = (ternaryfunc)Check_call,
+    .tp_vectorcall_offset = offsetof(CheckObject, vectorcall),
     .tp_traverse = (traverseproc)Check_traverse,
     .tp_clear = (inquiry)Check_clear,
     .tp_dealloc = (destructor)Check_dealloc,
@@ -1832,6 +1945,7 @@ new_check(int kind, int strict, int flag, PyObject *types, PyObject *keys, PyObj
     }
     c->last = NULL;
     c->plain_at = NULL;
+    c->vectorcall = Check_vectorcall;
     PyObject_GC_Track(c);
     return (PyObject *)c;
 }
@@ -2302,6 +2416,10 @@ static PyMethodDef methods[] = {
     {"clock_check", make_clock, METH_VARARGS, "clock_check(cls, aware): conform._clock_check."},
     {"args_check", make_args, METH_VARARGS, "args_check(names, checks)"},
     {"python_check", make_python, METH_O, "python_check(check): a Python check as a node."},
+    {"classify_text", py_classify_text, METH_O,
+     "classify_text(text): formats.classify(text) as the compiled checks and walker get it."},
+    {"surely_plain", surely_plain_text, METH_O,
+     "surely_plain(text): C decides that formats.classify(text) is None, without the cache."},
     {"fresh_copy", fresh_copy, METH_O,
      "fresh_copy(value): runtime.rebuild's copy plan of a replayed value, made in C."},
     {NULL, NULL, 0, NULL},

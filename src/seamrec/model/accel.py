@@ -170,7 +170,7 @@ def _union(union: Shape, shape_of: ShapeFunction, strict: bool) -> Any:
         return _shape(others[0], shape_of, strict)
     if strict:
         raise _Undecidable
-    return _python(conform._per_value_check(union, shape_of))
+    return _per_value(union, shape_of)
 
 
 def _format(leaves: list[Shape]) -> Any:
@@ -201,7 +201,17 @@ def _shape(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Any:
         return _python(conform._shape(shape, shape_of, strict))
     if strict:
         raise _Undecidable
-    return _python(conform._per_value_check((shape,), shape_of))
+    return _per_value((shape,), shape_of)
+
+
+def _per_value(union: Shape, shape_of: ShapeFunction) -> Any:
+    """conform._per_value_check, the members' own fit checks compiled in C."""
+    assert compiled is not None
+    if conform.fits_anything(union):
+        return compiled.always()
+    return _python(
+        conform._per_value_check(union, shape_of, lambda member: _union((member,), shape_of, False))
+    )
 
 
 class _Twin:

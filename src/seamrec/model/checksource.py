@@ -221,7 +221,10 @@ class Writer:
     def per_value_one(self, union: Shape, var: str, out: _Function, indent: int) -> None:
         """conform._per_value_check on one value: the value's shape must fit a member. A
         value of a plain leaf type has the leaf's shape (the walker never walks it), so
-        the leaf types that fit a member are accepted without walking them."""
+        the leaf types that fit a member are accepted without walking them; a union
+        holding a cut accepts every value."""
+        if conform.fits_anything(union):
+            return
         check = self.const(conform._per_value_check(union, self.shape_of), "ref")
         fitting = _fitting_leaf_types(union)
         if not fitting:
@@ -233,7 +236,7 @@ class Writer:
         out.add(indent, f"if not ({accepted}) and not {check}([{var}]): return False")
 
     def per_value_column(self, union: Shape) -> str:
-        if not _fitting_leaf_types(union):
+        if conform.fits_anything(union) or not _fitting_leaf_types(union):
             return self.const(conform._per_value_check(union, self.shape_of), "ref")
         function = self.function("v")
         function.add(1, "for x in c:")

@@ -260,15 +260,96 @@ def _tzinfo(value: Any) -> object:
     return value.tzinfo
 
 
-def _per_value_check(union: Shape, shape_of: ShapeFunction) -> Check:
+def _per_value_check(
+    union: Shape, shape_of: ShapeFunction, compile_member: CompileMember | None = None
+) -> Check:
+    """Every value of a column fits a member of `union` (shapes of several kinds, or one
+    no direct check covers): a value one of the members' own fit checks accepts fits
+    that member (a fit check accepts only what `compatible` accepts), so only the values
+    none of them accepts are shaped and compared. `compile_member` compiles a member's
+    fit check (C when built; conform's closures by default); the member that fitted last
+    is tried first. The verdicts of the comparison are kept per live shape (by value).
+    A union holding a cut fits every value (a cut recorded nothing to compare with)."""
+    if fits_anything(union):
+        return _always
+    if compile_member is None:
+        compile_member = _pure_member(shape_of)
+    members: list[Check] = []
+    for member in union:
+        if _directly_checked(member):
+            try:
+                members.append(compile_member(member))
+            except Exception:  # no fit check of its own: its values are compared by shape
+                continue
+    verdicts: dict[Shape, bool] = {}
+
+    def shaped_fits(value: Any) -> bool:
+        live = shape_of(value)
+        try:
+            return verdicts[live]
+        except KeyError:
+            pass
+        except TypeError:  # a live shape that cannot be a key: compared each time
+            return any(compatible(member, live) for member in union)
+        found = any(compatible(member, live) for member in union)
+        if len(verdicts) >= _MAX_VERDICTS:
+            verdicts.clear()
+        verdicts[live] = found
+        return found
+
+    count = len(members)
+    last = [0]  # the member that fitted last: the next value is likely of its kind
+
+    def member_fits(value: Any) -> bool:
+        one = [value]
+        first = last[0]
+        for step in range(count):
+            position = (first + step) % count
+            try:
+                if members[position](one):
+                    last[0] = position
+                    return True
+            except Exception:  # the comparison of shapes decides
+                pass
+        return False
+
     def check(column: list[Any]) -> bool:
         for value in column:
-            live = shape_of(value)
-            if not any(compatible(member, live) for member in union):
+            if not member_fits(value) and not shaped_fits(value):
                 return False
         return True
 
     return check
+
+
+def fits_anything(union: Shape) -> bool:
+    """A union every live value fits: it holds a cut (see `shape.fits`)."""
+    return any(member[0] == "cut" for member in union)
+
+
+CompileMember = Callable[[Shape], Check]
+_MAX_VERDICTS = 256  # live shapes whose verdict a per-value check keeps
+
+
+def _pure_member(shape_of: ShapeFunction) -> CompileMember:
+    """conform's fit check of one union member (the reference)."""
+
+    def compile_member(member: Shape) -> Check:
+        return _union((member,), shape_of, False)
+
+    return compile_member
+
+
+def _directly_checked(member: Shape) -> bool:
+    """A member whose fit check does not itself fall back to `_per_value_check` on it: a
+    leaf, a plain dict, list or tuple, a clock, an enum or an opaque type."""
+    kind = member[0]
+    if _is_leaf(member) or kind in _CLOCK_TYPES or kind in ("enum", "opaque"):
+        return True
+    return len(member) > 1 and member[1] == _DIRECT_CONTAINERS.get(kind)
+
+
+_DIRECT_CONTAINERS = {"dict": "dict", "coll": "list", "tuple": "tuple"}
 
 
 def _field_type(union: Shape) -> type | None:

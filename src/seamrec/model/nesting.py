@@ -38,17 +38,40 @@ class Nest(NamedTuple):
 
 
 class NestingRecorder:
-    """Collects the parent of every call, in the order each seam's calls are numbered
-    (the tape calls `add` under its lock, with the index it hands out)."""
+    """Collects the parent of every call, in the order each seam's calls are numbered.
+    The tape notes only the calls made inside another call (`add_at`, under its lock,
+    with the position it hands out); the positions between them are calls made by the
+    test itself, noted as such when the next nested call or the end (`nesting` with the
+    counts) fills the gap. `add` notes every call, one after the other."""
 
     def __init__(self) -> None:
         self._nests: dict[str, list[list[Any]]] = {}  # [parent, first, step, count]
         # seam -> its last nest while that one holds calls made by the test itself: one
         # more such call adds 1 to its count (index 3), which `add` would do
         self.top_level: dict[str, list[Any]] = {}
+        self._noted: dict[str, int] = {}  # seam -> how many of its calls are noted
+
+    def add_at(self, seam: str, parent: Parent, position: int) -> None:
+        """Note the parent of call `position` of `seam`; the calls before it that were
+        not noted were made by the test itself."""
+        gap = position - self._noted.get(seam, 0)
+        if gap > 0:
+            self._add_top_level(seam, gap)
+        self.add(seam, parent)
+
+    def _add_top_level(self, seam: str, calls: int) -> None:
+        """Note `calls` more calls of `seam` made by the test itself (`add` each)."""
+        nest = self.top_level.get(seam)
+        if nest is None:
+            self.add(seam, None)
+            calls -= 1
+            nest = self.top_level[seam]
+        nest[3] += calls
+        self._noted[seam] += calls
 
     def add(self, seam: str, parent: Parent | None) -> None:
         """Note the parent of the next call of `seam`."""
+        self._noted[seam] = self._noted.get(seam, 0) + 1
         name, index = parent if parent is not None else ("", 0)
         nests = self._nests.get(seam)
         if nests is None:
@@ -72,13 +95,25 @@ class NestingRecorder:
         else:
             self.top_level[seam] = nest
 
-    def nesting(self, seams: list[str]) -> dict[str, list[Nest]]:
-        """The parents of the calls of `seams` (in this order), as a cassette keeps them."""
+    def nesting(
+        self, seams: list[str], counts: dict[str, int] | None = None
+    ) -> dict[str, list[Nest]]:
+        """The parents of the calls of `seams` (in this order), as a cassette keeps them;
+        a seam's calls after the last noted one, up to its count in `counts`, were made
+        by the test itself."""
         found: dict[str, list[Nest]] = {}
         for seam in seams:
             nests = [Nest(*n) for n in self._nests.get(seam, [])]
-            if any(n.parent for n in nests):
-                found[seam] = nests
+            if not any(n.parent for n in nests):
+                continue
+            rest = (counts or {}).get(seam, 0) - self._noted.get(seam, 0)
+            if rest > 0:
+                last = nests[-1]
+                if last.parent:
+                    nests.append(Nest("", 0, 0, rest))
+                else:
+                    nests[-1] = last._replace(calls=last.calls + rest)
+            found[seam] = nests
         return found
 
 

@@ -50,7 +50,7 @@ def start(config: pytest.Config, mode_name: str) -> None:
     session = None
     if not _looks_like_xdist_controller(namespace):
         session = SeamSession(settings, mode, patterns)
-        session.start()
+        session.start(collecting=True)  # redirected once, when collection ends
     config.stash[_STARTED_KEY] = (mode, session)
 
 
@@ -165,9 +165,12 @@ class Role:
         if self.session is None:
             return False
         item.stash[_OUTCOME_KEY] = "passed"
-        item.stash[_BEFORE_KEY] = self.session.stats.as_dict()
+        self.before_test(item, self.session)
         self.session.begin_test(item.nodeid, item.stash.get(_REPLAY_KEY, ()))
         return True
+
+    def before_test(self, item: pytest.Item, session: SeamSession) -> None:
+        """What the role keeps of the run before a test starts (a local run: nothing)."""
 
     def test_interrupted(self, item: pytest.Item) -> None:
         """Ctrl-C or an exit mid-test: never write what was half-run."""
@@ -251,9 +254,11 @@ class Role:
             terminalreporter.write_line(line)
 
     def unconfigure(self) -> None:
-        """Leave the modules and the database drivers as they were."""
+        """Leave the modules and the database drivers as they were, and drop what the
+        run kept for its calls (before pytest's last garbage collections)."""
         if self.session is not None:
             self.session.put_back()
+            self.session.release()
 
 
 class LocalRun(Role):
@@ -263,6 +268,10 @@ class LocalRun(Role):
 class Worker(Role):
     """An xdist worker: runs its share of the tests and sends the counts to the
     controller (each test's with its report, so a crashed worker loses only one)."""
+
+    def before_test(self, item: pytest.Item, session: SeamSession) -> None:
+        """The counts before the test: its report carries what changed (`test_torn_down`)."""
+        item.stash[_BEFORE_KEY] = session.stats.as_dict()
 
     def test_torn_down(self, item: pytest.Item, report: pytest.TestReport) -> None:
         if self.session is not None:

@@ -46,6 +46,7 @@ from seamrec.model.shape_types import (
 )
 from seamrec.review.contract_layout import HEADER as HEADER
 from seamrec.review.contract_layout import HTTP_NOTE, SQL_DIR, file_of, is_http, title_of
+from seamrec.review.contract_unions import readable_types
 from seamrec.review.http_text import http_contract_line
 from seamrec.review.paths import PathKey, leaf_text, shown_types
 
@@ -135,8 +136,12 @@ class SeamContract:
         return [f"## {self.seam}", *self.path_lines(), "tests:", *tests]
 
     def path_lines(self) -> list[str]:
-        """One indented line per path, numbered siblings of one type folded (`[0..9]`)."""
-        return [f"  {line}" for line in folded_lines(self.entries())]
+        """One indented line per path, numbered siblings of one type folded (`[0..9]`),
+        long unions of class names shortened (`contract_unions`)."""
+        entries = [
+            Entry(e.key, readable_types(e.types, self.seam), e.optional) for e in self.entries()
+        ]
+        return [f"  {line}" for line in folded_lines(entries)]
 
 
 def line_of_tests(tests: Iterable[str]) -> str:

@@ -341,10 +341,217 @@ static PyTypeObject SeamCallType = {
     .tp_new = seamcall_new,
 };
 
+/* ------------------------------------------------------------------ SteadyCommit
+ *
+ * The steady state of `Tape.commit` (runtime/tape.py) in one C call: call `index` of
+ * `seam` returned with the shapes of the seam's last run, in position order (its index is
+ * the next to commit and no call waits), so the last run counts one more call. A
+ * SteadyCommit holds the tape's three dicts (last run, next index to commit, calls
+ * waiting, per seam) and reads the runs' fields where `Run`'s slots are; calling it with
+ * (seam, index, args shape, result shape) commits in place and answers True, or answers
+ * False and changes nothing (the caller takes `Tape.commit`). No Python code runs between
+ * its reads and its writes (exact str keys, int values, slots read and written in
+ * place), so it needs no lock while the GIL is held. */
+
+enum { RUN_ARGS, RUN_RESULT, RUN_OUTCOME, RUN_COUNT, RUN_FIELDS };
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *last_runs;
+    PyObject *committed;
+    PyObject *waiting;
+    PyObject *run_type;             /* cassette.store.Run: a slotted dataclass */
+    Py_ssize_t offsets[RUN_FIELDS]; /* where its instances hold these fields */
+    vectorcallfunc vectorcall;
+} SteadyCommit;
+
+static PyObject *str_args_shape;   /* "args_shape" */
+static PyObject *str_result_shape; /* "result_shape" */
+static PyObject *str_outcome;      /* "outcome" */
+static PyObject *str_count;        /* "count" */
+static PyObject *str_return;       /* "return" */
+
+/* A field of a run, read where its slot is (borrowed; NULL when unset). */
+#define RUN_FIELD(self, run, field) \
+    (*(PyObject **)((char *)(run) + (self)->offsets[field]))
+
+static int
+steady_commit(SteadyCommit *self, PyObject *seam, PyObject *index, PyObject *args_shape,
+              PyObject *result_shape)
+{
+    if (!PyUnicode_CheckExact(seam) || !PyLong_CheckExact(index)) {
+        return 0;
+    }
+    PyObject *run = PyDict_GetItemWithError(self->last_runs, seam); /* borrowed */
+    if (run == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    if ((PyObject *)Py_TYPE(run) != self->run_type) {
+        return 0;
+    }
+    PyObject *count = RUN_FIELD(self, run, RUN_COUNT);
+    PyObject *outcome = RUN_FIELD(self, run, RUN_OUTCOME);
+    if (RUN_FIELD(self, run, RUN_ARGS) != args_shape ||
+        RUN_FIELD(self, run, RUN_RESULT) != result_shape || count == NULL ||
+        !PyLong_CheckExact(count) || outcome == NULL) {
+        return 0;
+    }
+    if (outcome != str_return &&
+        !(PyUnicode_CheckExact(outcome) && PyUnicode_Compare(outcome, str_return) == 0)) {
+        return 0;
+    }
+    PyObject *committed = PyDict_GetItemWithError(self->committed, seam); /* borrowed */
+    if (committed == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    if (!PyLong_CheckExact(committed)) {
+        return 0;
+    }
+    int ok = PyObject_RichCompareBool(committed, index, Py_EQ);
+    if (ok != 1) {
+        return ok;
+    }
+    int waits = PyDict_Contains(self->waiting, seam);
+    if (waits != 0) {
+        return waits < 0 ? -1 : 0;
+    }
+    /* ints are not collected: making them runs no Python code, so nothing changed since
+     * the reads above when the two writes below are made */
+    PyObject *one = PyLong_FromLong(1);
+    PyObject *more = one == NULL ? NULL : PyNumber_Add(count, one);
+    PyObject *next = one == NULL ? NULL : PyNumber_Add(index, one);
+    Py_XDECREF(one);
+    if (more == NULL || next == NULL) {
+        Py_XDECREF(more);
+        Py_XDECREF(next);
+        return -1;
+    }
+    if (PyDict_SetItem(self->committed, seam, next) < 0) { /* an existing key: no resize */
+        Py_DECREF(more);
+        Py_DECREF(next);
+        return -1;
+    }
+    Py_DECREF(next);
+    RUN_FIELD(self, run, RUN_COUNT) = more; /* the run holds `more`; `count` is let go */
+    Py_DECREF(count);
+    return 1;
+}
+
+static PyObject *
+steady_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    if (PyVectorcall_NARGS(nargsf) != 4 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "SteadyCommit takes (seam, index, args_shape, result_shape)");
+        return NULL;
+    }
+    int ok = steady_commit((SteadyCommit *)op, args[0], args[1], args[2], args[3]);
+    if (ok < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(ok);
+}
+
+/* Where instances of `type` hold field `name`: the offset of its slot, -1 (an error
+ * set) when it is not an object slot of the type's own. */
+static Py_ssize_t
+slot_offset(PyObject *type, PyObject *name)
+{
+    PyObject *descr = PyDict_GetItemWithError(((PyTypeObject *)type)->tp_dict, name);
+    if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type) ||
+        ((PyMemberDescrObject *)descr)->d_member->type != T_OBJECT_EX) {
+        if (!PyErr_Occurred()) {
+            PyErr_Format(PyExc_TypeError, "%R has no object slot %R", type, name);
+        }
+        return -1;
+    }
+    return ((PyMemberDescrObject *)descr)->d_member->offset;
+}
+
+static PyObject *
+steady_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *names[] = {"last_runs", "committed", "waiting", "run_type", NULL};
+    PyObject *last_runs, *committed, *waiting, *run_type;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!O!O!:SteadyCommit", names,
+                                     &PyDict_Type, &last_runs, &PyDict_Type, &committed,
+                                     &PyDict_Type, &waiting, &PyType_Type, &run_type)) {
+        return NULL;
+    }
+    PyObject *fields[RUN_FIELDS] = {str_args_shape, str_result_shape, str_outcome, str_count};
+    Py_ssize_t offsets[RUN_FIELDS];
+    for (int i = 0; i < RUN_FIELDS; i++) {
+        offsets[i] = slot_offset(run_type, fields[i]);
+        if (offsets[i] < 0) {
+            return NULL;
+        }
+    }
+    SteadyCommit *self = (SteadyCommit *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    Py_INCREF(last_runs);
+    self->last_runs = last_runs;
+    Py_INCREF(committed);
+    self->committed = committed;
+    Py_INCREF(waiting);
+    self->waiting = waiting;
+    Py_INCREF(run_type);
+    self->run_type = run_type;
+    for (int i = 0; i < RUN_FIELDS; i++) {
+        self->offsets[i] = offsets[i];
+    }
+    self->vectorcall = steady_vectorcall;
+    return (PyObject *)self;
+}
+
+static int
+steady_traverse(SteadyCommit *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->last_runs);
+    Py_VISIT(self->committed);
+    Py_VISIT(self->waiting);
+    Py_VISIT(self->run_type);
+    return 0;
+}
+
+static int
+steady_clear(SteadyCommit *self)
+{
+    Py_CLEAR(self->last_runs);
+    Py_CLEAR(self->committed);
+    Py_CLEAR(self->waiting);
+    Py_CLEAR(self->run_type);
+    return 0;
+}
+
+static void
+steady_dealloc(SteadyCommit *self)
+{
+    PyObject_GC_UnTrack(self);
+    steady_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject SteadyCommitType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "seamrec.runtime._seamcall.SteadyCommit",
+    .tp_basicsize = sizeof(SteadyCommit),
+    .tp_dealloc = (destructor)steady_dealloc,
+    .tp_vectorcall_offset = offsetof(SteadyCommit, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "The steady state of Tape.commit in one call (see _seamcall.c).",
+    .tp_traverse = (traverseproc)steady_traverse,
+    .tp_clear = (inquiry)steady_clear,
+    .tp_new = steady_new,
+};
+
 static struct PyModuleDef seamcall_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "seamrec.runtime._seamcall",
-    .m_doc = "The compiled stand-in for a plain function seam (see _seamcall.c).",
+    .m_doc = "The compiled stand-in for a plain function seam and the tape's steady commit "
+             "(see _seamcall.c).",
     .m_size = -1,
 };
 
@@ -363,7 +570,15 @@ PyInit__seamcall(void)
         !str_doc || !str_module) {
         return NULL;
     }
-    if (PyType_Ready(&SeamCallType) < 0) {
+    if (PyType_Ready(&SeamCallType) < 0 || PyType_Ready(&SteadyCommitType) < 0) {
+        return NULL;
+    }
+    str_args_shape = PyUnicode_InternFromString("args_shape");
+    str_result_shape = PyUnicode_InternFromString("result_shape");
+    str_outcome = PyUnicode_InternFromString("outcome");
+    str_count = PyUnicode_InternFromString("count");
+    str_return = PyUnicode_InternFromString("return");
+    if (!str_args_shape || !str_result_shape || !str_outcome || !str_count || !str_return) {
         return NULL;
     }
     /* classify.SHOWN_AS: a shape never names seamrec's own type, a held seam is a function */
@@ -382,6 +597,12 @@ PyInit__seamcall(void)
     Py_INCREF(&SeamCallType);
     if (PyModule_AddObject(module, "SeamCall", (PyObject *)&SeamCallType) < 0) {
         Py_DECREF(&SeamCallType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    Py_INCREF(&SteadyCommitType);
+    if (PyModule_AddObject(module, "SteadyCommit", (PyObject *)&SteadyCommitType) < 0) {
+        Py_DECREF(&SteadyCommitType);
         Py_DECREF(module);
         return NULL;
     }

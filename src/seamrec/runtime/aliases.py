@@ -23,7 +23,7 @@ from typing import Any
 
 import wrapt
 
-from seamrec.runtime import statics
+from seamrec.runtime import heapwalk, statics
 from seamrec.runtime.callproxy import is_call_proxy
 
 _PROXY_TYPES = (wrapt.ObjectProxy, wrapt.FunctionWrapper, wrapt.BoundFunctionWrapper)
@@ -69,6 +69,9 @@ class Redirector:
     undo: list[Restore] = field(default_factory=list)
     holders: dict[int, set[str]] = field(default_factory=dict)  # id(original) -> holders
     redirected: int = 0
+    # id(original) -> the holders pointed at its wrapper: what a walk for that original
+    # alone would have counted (a tuple holding two originals counts for each)
+    credited: dict[int, int] = field(default_factory=dict)
     # Module namespaces: the functions defined in each are collected in `functions` (by
     # id of the namespace) by the same walk over the heap (instrumentation looks for
     # functions only a registry holds).
@@ -84,7 +87,7 @@ class Redirector:
         targets = [*originals, *self.namespaces]
         self.ours |= {id(targets), id(self.functions), id(self.tuples), id(namespaces)}
         self.ours |= {id(self.namespaces)}
-        for referrer in gc.get_referrers(*targets):
+        for referrer in heapwalk.referrers(targets):
             if id(referrer) in self.ours:
                 continue
             kind = type(referrer)
@@ -110,7 +113,7 @@ class Redirector:
         tuples = {id(t): t for t in self.tuples}
         done: set[int] = set()
         own = self.ours | {id(tuples), id(done)}
-        for holder in gc.get_referrers(*self.tuples):
+        for holder in heapwalk.referrers(self.tuples):
             kind = type(holder)
             if kind is types.FrameType or kind is Restore or id(holder) in own:
                 continue
@@ -138,7 +141,7 @@ class Redirector:
             fresh = tuple(item if self._hit(item) is None else self._hit(item) for item in held)
             container[key] = fresh
             self.undo.append(Restore(container, "item", key, value))
-            self.redirected += 1
+            self._credit(*[item for item in held if self._hit(item) is not None])
             done.add(id(value))
         return done
 
@@ -162,6 +165,12 @@ class Redirector:
             if _holds(referrer, original):
                 self.holders.setdefault(key, set()).add(holder or _describe_holder(referrer))
 
+    def _credit(self, *originals: object) -> None:
+        """One holder more points at wrappers: credited once to each original it held."""
+        self.redirected += 1
+        for key in {id(original) for original in originals}:
+            self.credited[key] = self.credited.get(key, 0) + 1
+
     def _hit(self, value: object) -> Any:
         hit = self.wrapped.get(id(value))
         return hit[1] if hit is not None and hit[0] is value else None
@@ -180,14 +189,14 @@ class Redirector:
             else:
                 mapping[key] = wrapper
                 self.undo.append(Restore(mapping, "item", key, value))
-            self.redirected += 1
+            self._credit(value)
 
     def _in_list(self, items: list[Any]) -> None:
         for index, value in enumerate(items):
             wrapper = self._hit(value)
             if wrapper is not None:
                 items[index] = wrapper
-                self.redirected += 1
+                self._credit(value)
                 self.undo.append(Restore(items, "item", index, value))
 
     def _in_set(self, items: set[Any]) -> None:
@@ -197,7 +206,7 @@ class Redirector:
             wrapper = self._hit(value)
             items.discard(value)
             items.add(wrapper)
-            self.redirected += 1
+            self._credit(value)
             self.undo.append(Restore(items, "member", wrapper, value))
 
     def _in_cell(self, cell: types.CellType) -> None:
@@ -208,7 +217,7 @@ class Redirector:
         wrapper = self._hit(value)
         if wrapper is not None:
             cell.cell_contents = wrapper
-            self.redirected += 1
+            self._credit(value)
             self.undo.append(Restore(cell, "cell", None, value))
 
     def _in_object(self, obj: object) -> None:
@@ -225,7 +234,7 @@ class Redirector:
                 descriptor.__set__(obj, wrapper)
             except (AttributeError, TypeError):  # a read-only member (functools.partial)
                 continue
-            self.redirected += 1
+            self._credit(value)
             self.undo.append(Restore(obj, "slot", descriptor, value))
 
     def _redirect_weak_references(self) -> None:
@@ -250,7 +259,7 @@ class Redirector:
         seen: set[int] = set()
         own = {id(replacements), id(refs_list), id(tuples), *map(id, replacements.values())}
         own |= self.ours
-        for holder in gc.get_referrers(*refs_list):
+        for holder in heapwalk.referrers(refs_list):
             kind = type(holder)
             if kind is types.FrameType or id(holder) in own:
                 continue
@@ -264,7 +273,7 @@ class Redirector:
         if tuples:
             swappable = {id(t): t for t in tuples}
             own |= {id(swappable)}
-            for outer in gc.get_referrers(*tuples):
+            for outer in heapwalk.referrers(tuples):
                 if id(outer) in own:
                     continue
                 if type(outer) is list or type(outer) is dict:
@@ -296,12 +305,13 @@ class Redirector:
                 done.update(hits)
             elif id(value) in replacements and replacements[id(value)][0] is value:
                 fresh = replacements[id(value)][1]
+                hits = [id(value)]
                 done.add(id(value))
             else:
                 continue
             container[key] = fresh
             self.undo.append(Restore(container, "item", key, value))
-            self.redirected += 1
+            self._credit(*[replacements[hit][2] for hit in hits])
         return done
 
 
@@ -310,7 +320,7 @@ def _class_owning(mapping: dict[Any, Any]) -> type | None:
     module = mapping.get("__module__")
     if module is None:
         return None
-    for referrer in gc.get_referrers(mapping):
+    for referrer in heapwalk.referrers([mapping]):
         if statics.is_class(referrer) and statics.class_dict(referrer).get("__module__") is module:
             return referrer  # type: ignore[no-any-return]
     return None

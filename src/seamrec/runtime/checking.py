@@ -26,6 +26,7 @@ from seamrec.runtime.tape import Tape
 from seamrec.runtime.verdict import Verdict
 
 __tracebackhide__ = True  # pytest shows no frame of this module in a test's traceback
+_MAX_BY_OBJECT = 8192  # shape objects whose compiled check is found by identity
 
 
 class CheckStrategy(Strategy):
@@ -36,8 +37,12 @@ class CheckStrategy(Strategy):
     def __init__(self, settings: Settings, stats: Stats, report: Report) -> None:
         super().__init__(settings, stats, report)
         self._rebuilder = Rebuilder(TypeResolver(settings.module_in_scope, settings.replay_types))
+        self._known_trees = self._rebuilder.known_trees  # read by each answered call
         self._fit_args: dict[Shape, ArgsCheck | None] = {}  # compiled once per shape
         self._fit_values: dict[Shape, Check | None] = {}
+        # the same, by id of the shape object (kept with it, so the id is not reused)
+        self._args_by_object: dict[int, tuple[Shape, ArgsCheck | None]] = {}
+        self._values_by_object: dict[int, tuple[Shape, Check | None]] = {}
         # replay patterns -> seam id -> whether the seam is replayed under them
         self._replays: dict[tuple[SeamPattern, ...], dict[str, bool]] = {}
         self._replayed: dict[str, bool] = {}  # the running test's, from `_replays`
@@ -62,7 +67,9 @@ class CheckStrategy(Strategy):
             path = cassette_path(self.settings.cassette_dir, nodeid)
             if path.exists():
                 try:
-                    cassette = load(path)
+                    # a test that replays reads its results' trees shared (`Rebuilder`
+                    # knows a tree replayed before by its identity)
+                    cassette = load(path, shared=bool(replay))
                 except CassetteError as exc:
                     self._cassette_error = str(exc)
         self.expected = Expected(nodeid, cassette, replay)
@@ -121,6 +128,15 @@ class CheckStrategy(Strategy):
         """Drop the running test's tape and verdict."""
         super().finish(outcome)
         self.verdict = None
+
+    def release(self) -> None:
+        """Drop the compiled checks kept by shape (thousands of objects in a large
+        suite)."""
+        self._fit_args.clear()
+        self._fit_values.clear()
+        self._args_by_object.clear()
+        self._values_by_object.clear()
+        self._fitting_events = ((), ())
 
     def _note_lost(self, expected: Cassette) -> None:
         """Seams this test's cassette has calls of, that could not be wrapped this run:
@@ -309,20 +325,33 @@ class CheckStrategy(Strategy):
 
     def _args_check(self, expected: Shape) -> ArgsCheck | None:
         """The compiled check of args shape `expected`, compiled once per distinct shape
-        in the run (each test's cassette has its own shape objects: found by value)."""
+        in the run: found by the shape object first (cassettes read in one run share one
+        object per distinct shape), else by value (hashing a large shape walks it)."""
+        known = self._args_by_object.get(id(expected))
+        if known is not None and known[0] is expected:
+            return known[1]
         try:
-            return self._fit_args[expected]
+            check = self._fit_args[expected]
         except KeyError:
             check = self._fit_args[expected] = compile_args(expected, self.shape_of)
-            return check
+        if len(self._args_by_object) >= _MAX_BY_OBJECT:
+            self._args_by_object.clear()
+        self._args_by_object[id(expected)] = (expected, check)  # holds `expected`: its id stays
+        return check
 
     def _value_check(self, expected: Shape) -> Check | None:
         """The compiled check of value shape `expected` (kept like `_args_check`)."""
+        known = self._values_by_object.get(id(expected))
+        if known is not None and known[0] is expected:
+            return known[1]
         try:
-            return self._fit_values[expected]
+            check = self._fit_values[expected]
         except KeyError:
             check = self._fit_values[expected] = compile_value(expected, self.shape_of)
-            return check
+        if len(self._values_by_object) >= _MAX_BY_OBJECT:
+            self._values_by_object.clear()
+        self._values_by_object[id(expected)] = (expected, check)
+        return check
 
     def _args_fit(self, expected: Shape, names: tuple[str, ...], values: list[Any]) -> bool:
         check = self._args_check(expected)
@@ -343,7 +372,12 @@ class CheckStrategy(Strategy):
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Any:
-        """A call of a test that replays some seams: answered, or as `unreplayed`."""
+        """A call of a test that replays some seams: a call of a replayed seam gets the
+        recorded outcome instead of calling the seam; any other runs as `unreplayed`.
+        An answered call's `LiveCall` is made only when its args do not fit the recorded
+        ones (what `start` would have held). Its recorded call is read from the seam
+        state's answers (`_answers`); a recorded value replayed before in the run is
+        found by its tree's identity (`Rebuilder.known_trees`) and handed out as a copy."""
         tape = self.tape
         if tape is None:  # the test ended under a call on another thread
             self.stats.calls_outside += 1
@@ -351,23 +385,8 @@ class CheckStrategy(Strategy):
         state = tape.states.get(seam.id)
         if state is None:
             state = self._seam_state(tape, seam)
-        if state.replayed:
-            return self.answer(state, seam, caller, wrapped, instance, args, kwargs)
-        return self.unreplayed(seam, caller, wrapped, instance, args, kwargs)
-
-    def answer(
-        self,
-        state: SeamState,
-        seam: Seam,
-        caller: str,
-        wrapped: Callable[..., Any],
-        instance: object,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-    ) -> Any:
-        """Give back the recorded outcome instead of calling the seam (whose `state` in
-        the running test is given). The call's `LiveCall` is made only when its args do
-        not fit the recorded ones (what `start` would have held)."""
+        if not state.replayed:
+            return self.unreplayed(seam, caller, wrapped, instance, args, kwargs)
         tape = self.tape
         verdict = self.verdict
         if tape is None or verdict is None:  # the test ended under a call on another thread
@@ -377,19 +396,32 @@ class CheckStrategy(Strategy):
             index = next(state.positions)
             if get_ident() != tape.owner:  # a worker thread's call (see Verdict)
                 tape.pooled.add(seam.id)
-            names, values = state.bind(instance, args, kwargs)
+            if kwargs or len(args) != state.arity:
+                names, values = seam.bind(instance, args, kwargs)
+            elif state.has_self:
+                names, values = state.names, [instance, *args]
+            else:
+                names, values = state.names, list(args)
             start, end, expected, fits_args, _ = state.window
             if not start <= index < end:
                 _, _, expected, fits_args, _ = self._move(state, index)
             if fits_args is None or not fits_args(names, values):
                 sequence = next(self._sequence)
                 self._started(seam, caller, index, sequence, expected, names, values)
-            detail = self._replayable(seam, index)
+            answers = state.answers
+            if answers is None:
+                answers = state.answers = self._answers(seam.id)
+            detail = answers[index] if index < len(answers) else self._replayable(seam, index)
         except ReplayError as exc:
             if exc.seam == "missing" and self.settings.replay_missing == "call":
                 return wrapped(*args, **kwargs)
             verdict.note_replay_error(seam.id, str(exc))
             raise exc.with_traceback(None) from None  # seamrec's own frames say nothing
+        tree = detail.result
+        known = self._known_trees.get(id(tree))
+        if known is not None and known[0] is tree and state.function and detail.outcome == "return":
+            tape.replayed += 1
+            return known[1]()  # a value replayed before, handed out as a fresh copy
         try:
             value = self._rebuilder.replay(detail.result, detail.outcome)
         except RebuildError as exc:
@@ -399,6 +431,30 @@ class CheckStrategy(Strategy):
         if state.function and detail.outcome == "return":
             return value  # what `replayed_outcome` gives back for it
         return replayed_outcome(seam.kind, detail.outcome, value)
+
+    def _answers(self, seam: str) -> list[Call]:
+        """The recorded calls that answer the running test's calls of `seam`, by live
+        position; made on the seam's first answered call. It stops before the first
+        position whose kept call is not the next one of the cassette's calls of `seam`
+        (`_replayable` finds those, or says why there is none)."""
+        expected = self.expected
+        cassette = expected.cassette
+        answers: list[Call] = []
+        if cassette is None:
+            return answers
+        if expected.renumbers(seam):  # calls made inside a replayed call are skipped
+            for index in range(expected.recorded_count(seam)):
+                detail = cassette.detail(seam, expected.recorded_index(seam, index))
+                if detail is None:
+                    break
+                answers.append(detail)
+            return answers
+        for call in cassette.calls:  # live position i is recorded call i: kept in order
+            if call.seam == seam:
+                if call.index != len(answers):
+                    break
+                answers.append(call)
+        return answers
 
     def _replayable(self, seam: Seam, index: int) -> Call:
         expected = self.expected

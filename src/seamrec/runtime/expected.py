@@ -53,6 +53,11 @@ class Expected:
             known = self._replays[seam] = any(p.matches(module, qualname) for p in self.replay)
         return known
 
+    def renumbers(self, seam: str) -> bool:
+        """True when live positions of `seam` are not its recorded positions (recorded
+        calls made inside a replayed call are skipped: see `recorded_index`)."""
+        return seam in self._kept
+
     def recorded_index(self, seam: str, index: int) -> int:
         """The position in the cassette of the call expected at live position `index`."""
         kept = self._kept.get(seam)
@@ -96,7 +101,7 @@ class Expected:
         cached = self._runs.get(seam)
         if cached is None:
             runs = self.cassette.runs.get(seam, []) if self.cassette is not None else []
-            ends = list(accumulate(run.count for run in runs))
+            ends = [runs[0].count] if len(runs) == 1 else list(accumulate(r.count for r in runs))
             cached = self._runs[seam] = (ends, runs)
         return cached
 

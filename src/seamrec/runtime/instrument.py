@@ -123,6 +123,8 @@ class Instrumenter:
         # batches it has open (see `batch`); one thread's import never waits for another's
         self._pending: dict[int, list[_Pending]] = {}
         self._deferring: dict[int, int] = {}
+        self._collecting: int | None = None  # the thread whose batch `hold` keeps open
+        self._held: list[int] = []  # the threads of the batches `defer` keeps open
 
     def _boundary_module(self, module: str) -> bool:
         return in_packages(module, self.boundaries)
@@ -151,20 +153,51 @@ class Instrumenter:
                 ):
                     self.instrument_module(module)
 
+    def hold(self) -> None:
+        """Keep a batch of this thread open until `catch_up` (a pytest run holds from its
+        start to the end of collection): the modules its collection imports are redirected
+        in one walk over the heap instead of one walk per import. Their seams are wrapped at
+        once as before; calls made meanwhile belong to no test."""
+        if self._collecting is None:
+            self._collecting = get_ident()
+            self._enter(self._collecting)
+
+    def defer(self) -> None:
+        """Open a batch of this thread until the matching `settle` (a shared fixture's
+        setup or teardown, whose calls belong to no test): what it imports is redirected
+        in one walk when it settles."""
+        ident = get_ident()
+        self._held.append(ident)
+        self._enter(ident)
+
+    def settle(self) -> None:
+        """Close the latest `defer`'s batch (nothing to do if `uninstall` closed it)."""
+        if self._held:
+            self._leave(self._held.pop())
+
     def uninstall(self) -> None:
         """Remove the import hook and restore every original callable and alias."""
         if self._finder is not None and self._finder in sys.meta_path:
             sys.meta_path.remove(self._finder)
         self._finder = None
+        held = self._held + ([] if self._collecting is None else [self._collecting])
+        self._held, self._collecting = [], None
+        for ident in held:  # nothing left to redirect: the aliases are given back
+            self._pending.pop(ident, None)
+            self._leave(ident)
         for undo in reversed(self._undo):
             undo()
         self._undo.clear()
 
     def catch_up(self) -> None:
-        """Instrument modules in scope that were imported without passing our hook."""
+        """Instrument modules in scope that were imported without passing our hook, and
+        redirect the references to everything `hold` kept waiting, in one walk."""
         with self.batch():
             for name in self.unseen_modules():
                 self.instrument_module(sys.modules[name])
+            holding, self._collecting = self._collecting, None
+            if holding is not None:
+                self._leave(holding)  # its modules join this batch's walk (or their own)
 
     def unseen_modules(self) -> list[str]:
         """Modules in scope that are imported but were never instrumented."""
@@ -226,17 +259,24 @@ class Instrumenter:
         thread's batches are its own). Their seams are wrapped
         at once as before, so a module importing them meanwhile takes the wrappers."""
         ident = get_ident()
-        self._deferring[ident] = self._deferring.get(ident, 0) + 1
+        self._enter(ident)
         try:
             yield
         finally:
-            left = self._deferring.pop(ident) - 1
-            if left:
-                self._deferring[ident] = left
-            else:
-                pending = self._pending.pop(ident, None)
-                if pending:
-                    self._redirect_pending(pending)
+            self._leave(ident)
+
+    def _enter(self, ident: int) -> None:
+        self._deferring[ident] = self._deferring.get(ident, 0) + 1
+
+    def _leave(self, ident: int) -> None:
+        """Close one batch of thread `ident`; the last one redirects what it deferred."""
+        left = self._deferring.pop(ident) - 1
+        if left:
+            self._deferring[ident] = left
+        else:
+            pending = self._pending.pop(ident, None)
+            if pending:
+                self._redirect_pending(pending)
 
     def _redirect_pending(self, pending: list[_Pending]) -> None:
         """Redirect the references to the seams of the pending modules (one walk), then
@@ -254,20 +294,22 @@ class Instrumenter:
                     f"references to its seams could not be redirected: {exc!r}"
                 )
             return
+        hidden: list[types.FunctionType] = []
         for item in pending:
             if item.namespace is not None:
                 taken = {c.qualname for c in item.candidates}
-                self._wrap_hidden(item.module, functions.get(id(item.namespace), []), taken)
+                found = functions.get(id(item.namespace), [])
+                hidden += self._hidden(item.module, found, taken)
+        self._wrap_hidden(hidden, {id(functions), *map(id, functions.values())})
 
-    def _wrap_hidden(
+    def _hidden(
         self, module: types.ModuleType, functions: list[types.FunctionType], taken: set[str]
-    ) -> None:
-        """Wrap the public functions of `module` that no global or class attribute holds,
-        only a registry (DRF's `@api_view` keeps the view in a closure of the class it
-        builds). Each is kept only if a holder could be pointed at its wrapper."""
+    ) -> list[types.FunctionType]:
+        """The public functions of `module` that no global or class attribute holds, only
+        a registry (DRF's `@api_view` keeps the view in a closure of the class it builds)."""
         namespace = vars(module)
         home = module.__name__
-        hidden = [
+        return [
             referrer
             for referrer in functions
             if referrer.__globals__ is namespace
@@ -276,30 +318,66 @@ class Instrumenter:
             and referrer.__qualname__ not in taken
             and self.settings.is_seam(home, referrer.__qualname__)
         ]
+
+    def _wrap_hidden(self, hidden: list[types.FunctionType], ours: set[int]) -> None:
+        """Wrap the `hidden` functions, their holders redirected in one walk over the heap;
+        each is kept only if a holder could be pointed at its wrapper. A second function
+        of the same seam id (rare: a qualname defined twice) waits for the first's verdict
+        in a walk of its own, as when each had its own walk."""
+        batch: list[tuple[types.FunctionType, Seam, Any]] = []
+        later: list[types.FunctionType] = []
+        ids: set[str] = set()
         for function in hidden:
-            seam_id = f"{home}:{function.__qualname__}"
+            seam_id = f"{function.__module__}:{function.__qualname__}"
+            if seam_id in ids:
+                later.append(function)
+                continue
             try:
-                self._wrap_held(function, seam_id, {id(hidden), id(functions)})
+                held = self._held_wrapper(function, seam_id)
             except Exception as exc:  # this seam is lost, the others are wrapped
                 self.report.seams.pop(seam_id, None)
                 self.report.lost[seam_id] = f"could not be wrapped: {exc!r}"
+                continue
+            if held is not None:
+                batch.append(held)
+                ids.add(seam_id)
+        if batch:
+            self._wrap_held(batch, ours | {id(hidden), id(later)})
+        for function in later:
+            self._wrap_hidden([function], ours | {id(hidden), id(later)})
 
-    def _wrap_held(self, function: types.FunctionType, seam_id: str, ours: set[int]) -> None:
+    def _held_wrapper(
+        self, function: types.FunctionType, seam_id: str
+    ) -> tuple[types.FunctionType, Seam, Any] | None:
+        """The seam of a hidden function and its wrapper (None: not a seam, or wrapped)."""
         seam = describe(function.__module__, function.__qualname__, function, function, False)
         if seam is None or seam_id in self.report.seams:
-            return
-        wrapper = self._wrapper_of(function, seam, function.__globals__, False)
-        redirector = Redirector({id(function): (function, wrapper)}, ours)
+            return None
+        return function, seam, self._wrapper_of(function, seam, function.__globals__, False)
+
+    def _wrap_held(self, batch: list[tuple[types.FunctionType, Seam, Any]], ours: set[int]) -> None:
+        wrapped: dict[int, tuple[object, Any]] = {
+            id(function): (function, wrapper) for function, _, wrapper in batch
+        }
+        ours = ours | {id(batch), *map(id, batch)}
+        redirector = Redirector(wrapped, ours)
         try:
             redirector.run()
+        except Exception as exc:  # the seams of this walk are lost, the others are wrapped
+            for _, seam, _ in batch:
+                self.report.lost[seam.id] = f"could not be wrapped: {exc!r}"
+            return
         finally:
             self._undo.extend(redirector.undo)
-        if not redirector.redirected:
-            return  # nothing reaches it through seamrec's wrapper: not counted as a seam
-        self.report.seams[seam.id] = seam
-        self.report.redirected += redirector.redirected
-        for holders in redirector.holders.values():
-            self.report.unredirected.setdefault(seam.id, set()).update(holders)
+        for function, seam, _ in batch:
+            redirected = redirector.credited.get(id(function), 0)
+            if not redirected:
+                continue  # nothing reaches it through seamrec's wrapper: not counted as a seam
+            self.report.seams[seam.id] = seam
+            self.report.redirected += redirected
+            holders = redirector.holders.get(id(function), set())
+            if holders:
+                self.report.unredirected.setdefault(seam.id, set()).update(holders)
 
     def _candidates(self, module: types.ModuleType) -> Iterator[Candidate]:
         home = module.__name__

@@ -141,20 +141,29 @@ class Rebuilder:
     def __init__(self, resolver: TypeResolver) -> None:
         self._resolver = resolver
         self._copies: dict[Any, Any] = {}  # key of a payload (see `replay`) -> its copier
+        # id of a payload tree replayed before -> (that tree, its copier): the same tree
+        # again (a cassette's trees are read, never changed; `store.load(shared=True)`
+        # gives the same tree for the same bytes in every test) is answered by one lookup
+        self._by_tree: dict[int, tuple[Any, Callable[[], Any]]] = {}
 
     def replay(self, tree: Any, where: str = "") -> Any:
         """`rebuild` of a recorded result given back to a caller. A value built only of
         standard data types is built once per distinct payload (its packed bytes, or the
         ext value that holds them) and then handed out as a fresh copy (immutable parts
         shared, containers copied, so no caller sees another's changes); any other value
-        is rebuilt each time. A recorded scalar is its own value."""
+        is rebuilt each time. A recorded scalar is its own value. A tree object replayed
+        before is found by its identity, before any key is made."""
         kind = type(tree)
         if kind in _SCALAR_TREES:
             return tree  # what the decoder builds from its bytes: immutable, nothing to copy
+        known = self._by_tree.get(id(tree))
+        if known is not None and known[0] is tree:
+            return known[1]()
         key: Any = tree if kind is msgpack.ExtType else _tree_key(tree)
         if key is not None:  # a key without packing: the ext value's bytes, or C's key
             copy = self._copies.get(key, _UNKNOWN)
             if copy is not _UNKNOWN and copy is not None:
+                self._know(tree, copy)
                 return copy()
             packed = pack(tree)
         else:
@@ -168,10 +177,28 @@ class Rebuilder:
             if len(self._copies) >= _COPIES_MAX:
                 self._copies.clear()
             self._copies[key] = copy
-            return value if copy is None else copy()  # the kept value is never handed out
+            if copy is None:
+                return value
+            self._know(tree, copy)
+            return copy()  # the kept value is never handed out
         if copy is None:
             return self._built(packed, tree, where)
+        self._know(tree, copy)
         return copy()
+
+    @property
+    def known_trees(self) -> dict[int, tuple[Any, Callable[[], Any]]]:
+        """The trees replayed before whose values are copied, by id: `(tree, copier)`,
+        where `copier()` is what `replay(tree)` hands out (the entry is for `tree` only
+        when its first item is that very object). Read it; only `replay` fills it."""
+        return self._by_tree
+
+    def _know(self, tree: Any, copy: Callable[[], Any]) -> None:
+        """Remember the copier of `tree` by its identity (the tree is held, so its id is
+        not given to another object while the entry lives)."""
+        if len(self._by_tree) >= _TREES_MAX:
+            self._by_tree.clear()  # (in place: `known_trees` is this dict)
+        self._by_tree[id(tree)] = (tree, copy)
 
     def rebuild(self, tree: Any, where: str = "") -> Any:
         """A fresh value equal in type and content to what was recorded; `where` names the
@@ -531,6 +558,7 @@ _SCALAR_TREES = frozenset({str, int, float, bool, type(None), bytes})
 _SHARE: Any = object()  # a plan: the value is immutable, handed out as it is
 _COPIED_BYTES = 16 * 1024  # larger payloads are rebuilt each time (bounds the memory held)
 _COPIES_MAX = 128
+_TREES_MAX = 512  # trees held by identity (each at most _COPIED_BYTES packed)
 _MAX_DEPTH = 32
 _IMMUTABLE = frozenset(
     {

@@ -3,8 +3,10 @@ and which call each call was made in; a passed test's tape becomes its cassette.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from threading import get_ident
 from typing import Any
 
 from seamrec.cassette.store import Cassette
@@ -36,13 +38,16 @@ class _LastShapes:
 
 
 class _RecordedSeam(SeamState):
-    """A seam's state while recording: its state in the test and its last shapes."""
+    """A seam's state while recording: its state in the test, its last shapes, and the
+    first position whose call keeps no payload and builds no `LiveCall` (a plain
+    function's call past the tape's `payload_calls`; never, for other kinds)."""
 
-    __slots__ = ("last",)
+    __slots__ = ("last", "shapes_only_from")
 
     def __init__(self, seam: Seam, tape: Tape, last: _LastShapes) -> None:
         super().__init__(seam, tape.positions(seam.id))
         self.last = last
+        self.shapes_only_from = tape.payload_calls if self.function else sys.maxsize
 
 
 class RecordStrategy(Strategy):
@@ -72,12 +77,16 @@ class RecordStrategy(Strategy):
             self.stats.calls_outside += 1
             return wrapped(*args, **kwargs)
         call: LiveCall | None = None
+        sid = seam.id
         try:
-            state = tape.states.get(seam.id)
+            state = tape.states.get(sid)
             if state is None:
                 state = self._seam_state(tape, seam)
-            index, sequence = tape.allocate(seam.id, ENCLOSING.get())
-            if seam.kind == "function" and index >= tape.payload_calls:
+            parent = ENCLOSING.get()  # None: made by the test itself, no lock (`Tape.nest`)
+            index = next(state.positions) if parent is None else tape.nest(sid, parent)
+            if get_ident() != tape.owner:  # a worker thread's call
+                tape.pooled.add(sid)
+            if index >= state.shapes_only_from:
                 if kwargs or len(args) != state.arity:
                     names, values = seam.bind(instance, args, kwargs)
                 elif state.has_self:
@@ -89,17 +98,19 @@ class RecordStrategy(Strategy):
                 if fits is None or not fits(names, values):
                     shape = self._args_shape(seam, names, values)
             else:
+                sequence = next(tape.sequence())
                 call = self._started(tape, seam, caller, index, sequence, instance, args, kwargs)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.internal_error(exc, f"a call of {seam.id}")
             return wrapped(*args, **kwargs)
         if call is not None:
             return self._run_started(tape, seam, call, wrapped, args, kwargs)
-        inside = ENCLOSING.set((seam.id, index))
+        inside = ENCLOSING.set((sid, index))
         try:
             result = wrapped(*args, **kwargs)
         except Exception as exc:
-            call = LiveCall(seam.id, caller, index, sequence, shape, None, None)
+            sequence = next(tape.sequence())  # only a kept payload's order reads it
+            call = LiveCall(sid, caller, index, sequence, shape, None, None)
             self.end(tape, call, "raise", exc)
             raise
         finally:
@@ -110,10 +121,12 @@ class RecordStrategy(Strategy):
         try:
             result_shape, fits_result = last.result
             if fits_result is None or not fits_result([result]):
-                result_shape = self._result_shape(seam.id, result)
-            tape.commit(seam.id, index, shape, "return", result_shape)
+                result_shape = self._result_shape(sid, result)
+            steady = tape.steady
+            if steady is None or not steady(sid, index, shape, result_shape):
+                tape.commit(sid, index, shape, "return", result_shape)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
-            self.internal_error(exc, f"the outcome of a call of {seam.id}")
+            self.internal_error(exc, f"the outcome of a call of {sid}")
         return result
 
     def _seam_state(self, tape: Tape, seam: Seam) -> _RecordedSeam:
@@ -253,7 +266,9 @@ class RecordStrategy(Strategy):
             call.result_shape = shape
             if call.args_payload is not None:
                 call.result_payload = self.pack(value)
-            tape.commit(call.seam, call.index, call.args_shape, outcome, shape)
+            steady = tape.steady if outcome == "return" else None
+            if steady is None or not steady(call.seam, call.index, call.args_shape, shape):
+                tape.commit(call.seam, call.index, call.args_shape, outcome, shape)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.internal_error(exc, f"the result of a query of {call.seam}")
 

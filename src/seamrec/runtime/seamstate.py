@@ -29,6 +29,7 @@ class SeamState:
     `Seam.bind`. `window` is replaced as one tuple, so threads never mix two windows."""
 
     __slots__ = (
+        "answers",
         "arity",
         "function",
         "has_self",
@@ -48,6 +49,8 @@ class SeamState:
         self.arity = len(seam.positional) - 1 if seam.has_self else len(seam.positional)
         self.window: Window = UNKNOWN
         self.replayed = False  # its calls are answered from the cassette (checking)
+        # replayed: the recorded calls answering its calls, by position (`_answers`)
+        self.answers: list[Any] | None = None
 
     def bind(
         self, instance: object, args: tuple[Any, ...], kwargs: dict[str, Any]

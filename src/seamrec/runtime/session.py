@@ -92,9 +92,13 @@ class SeamSession:
 
     # ---------------------------------------------------------------- lifecycle
 
-    def start(self) -> None:
-        """Wrap the seams (call before conftest.py imports the app)."""
+    def start(self, *, collecting: bool = False) -> None:
+        """Wrap the seams (call before conftest.py imports the app). `collecting`: the
+        references to the seams of the modules imported until `catch_up` (the end of
+        collection) are redirected then, in one walk over the heap."""
         self.instrumenter.install()
+        if collecting:
+            self.instrumenter.hold()
         settings = self.settings
         if self._strategy.events and settings.boundaries and settings.databases:
             from seamrec.runtime.adapters.dbapi import DatabaseSeams
@@ -109,7 +113,8 @@ class SeamSession:
             self.http.install()
 
     def catch_up(self) -> None:
-        """Wrap modules in scope that were imported behind seamrec's import hook."""
+        """Wrap modules in scope that were imported behind seamrec's import hook, and
+        redirect the references `start(collecting=True)` kept waiting."""
         self.instrumenter.catch_up()
 
     def stop(self) -> None:
@@ -132,21 +137,29 @@ class SeamSession:
         if self.http is not None:
             self.http.uninstall()
 
+    def release(self) -> None:
+        """The run is over: the strategy drops what it kept for the calls."""
+        self._strategy.release()
+
     def warnings(self) -> list[str]:
         """Configuration that wrapped nothing, and modules seamrec never got to see."""
         return config_warnings(self.settings, self.instrumenter, self.mode is not Mode.REPLAY)
 
     def pause(self) -> None:
-        """Stop attributing calls to the running test (e.g. in shared fixtures)."""
+        """Stop attributing calls to the running test (e.g. in shared fixtures). What is
+        imported meanwhile has the references to its seams redirected at `resume`, in one
+        walk over the heap."""
         with self._routing:
             self._paused += 1
             self._route()
+        self.instrumenter.defer()
 
     def resume(self) -> None:
         """Undo one `pause`."""
         with self._routing:
             self._paused -= 1
             self._route()
+        self.instrumenter.settle()
 
     @contextlib.contextmanager
     def importing(self) -> Iterator[None]:

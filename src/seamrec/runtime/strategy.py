@@ -73,6 +73,10 @@ class Strategy:
         """Drop the running test's tape; `outcome` is "passed", "failed" or "skipped"."""
         self.tape = None
 
+    def release(self) -> None:
+        """The run is over: drop what was kept for its calls (pytest's last garbage
+        collections walk whatever is still alive, several times)."""
+
     def settled_cassettes(self) -> dict[Path, Cassette]:
         """The cassettes this run wrote or found unchanged, by path (shapes only)."""
         return {}

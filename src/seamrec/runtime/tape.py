@@ -4,8 +4,9 @@ A ``Tape`` is fed from inside the seam wrappers, possibly from several threads a
 no call is lost and each call of a seam has its own position. A seam's positions come
 from its own ``itertools.count``: ``next()`` on it is one call into C that holds the GIL
 from reading the count to storing the next one, so two threads never get the same
-position and no lock is taken. When recording, a call's position and its parent are
-noted together under the tape's lock (the nesting is kept in position order). Shapes
+position and no lock is taken. When recording, a call made inside another call takes
+its position and notes its parent together under the tape's lock (the nesting is kept
+in position order); a call made by the test itself takes no lock. Shapes
 of every call are kept run-length encoded as the calls end (a hot seam with 100,000
 calls of one shape holds one run); full payloads are kept only for the first
 ``payload_calls`` calls of each seam.
@@ -14,6 +15,7 @@ calls of one shape holds one run); full payloads are kept only for the first
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -29,6 +31,21 @@ __all__ = ["UNFINISHED", "Finding", "LiveCall", "Tape", "yield_shape"]
 _thread_id = threading.get_ident
 
 
+def _steady_commit_type() -> Any:
+    """The compiled steady commit (`_seamcall.SteadyCommit`), None when pure Python runs
+    (`SEAMREC_PURE=1`, or not built): then every commit takes `Tape.commit`."""
+    if os.environ.get("SEAMREC_PURE", "") not in ("", "0"):
+        return None
+    try:
+        from seamrec.runtime._seamcall import SteadyCommit  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return SteadyCommit
+
+
+_STEADY_COMMIT = _steady_commit_type()
+
+
 class Tape:
     """Calls of one test, in order, per seam."""
 
@@ -41,7 +58,16 @@ class Tape:
         self.runs: dict[str, list[Run]] = {}
         self._positions: dict[str, Iterator[int]] = {}  # seam -> its next positions
         self._committed: dict[str, int] = {}
-        self._waiting: dict[str, dict[int, Run]] = {}
+        self._waiting: dict[str, dict[int, Run]] = {}  # seam -> calls ended out of order
+        self._last_runs: dict[str, Run] = {}  # seam -> its last run (`runs[seam][-1]`)
+        # `steady(seam, index, args, result)`: commits a call that returned with the shapes
+        # of its seam's last run, in position order, in one C call without the lock (True),
+        # or changes nothing (False: `commit` it); None without the compiled path
+        self.steady: Any = (
+            None
+            if _STEADY_COMMIT is None
+            else _STEADY_COMMIT(self._last_runs, self._committed, self._waiting, Run)
+        )
         self._sequence = itertools.count()
         self._lock = threading.Lock()
         self._nesting = NestingRecorder() if nesting else None
@@ -53,28 +79,32 @@ class Tape:
 
     def allocate(self, seam: str, parent: Parent | None = None) -> tuple[int, int]:
         """Next position of `seam` in this test and the global sequence number; when
-        recording, `parent` is the call this one is made in."""
-        if self._nesting is None:
-            if _thread_id() != self.owner:
-                self.pooled.add(seam)
+        recording, `parent` is the call this one is made in (see `nest`)."""
+        if _thread_id() != self.owner:
+            self.pooled.add(seam)
+        if parent is None or self._nesting is None:
             return next(self.positions(seam)), next(self._sequence)
-        with self._lock:
-            positions = self._positions.get(seam)
-            if positions is None:
-                positions = self._positions[seam] = itertools.count()
+        return self.nest(seam, parent), next(self._sequence)
+
+    def nest(self, seam: str, parent: Parent) -> int:
+        """Next position of `seam`, for a call made inside call `parent` (recording): the
+        position and the parent are noted together under the lock, so the nesting is
+        kept in position order; a call made by the test itself takes its position with
+        `next()` alone and is noted as such from the gap (`NestingRecorder.add_at`)."""
+        positions = self.positions(seam)
+        lock = self._lock
+        lock.acquire()
+        try:
             index = next(positions)
-            if _thread_id() != self.owner:
-                self.pooled.add(seam)
-            nest = self._nesting.top_level.get(seam) if parent is None else None
-            if nest is None:
-                self._nesting.add(seam, parent)
-            else:  # one more call made by the test itself, after others
-                nest[3] += 1
-            return index, next(self._sequence)
+            self._nesting.add_at(seam, parent, index)  # type: ignore[union-attr]
+        finally:
+            lock.release()
+        return index
 
     def positions(self, seam: str) -> Iterator[int]:
-        """The positions of `seam`'s calls, each taken by `next()` (not when recording:
-        see `allocate`); made on the seam's first call, in the order of first calls."""
+        """The positions of `seam`'s calls, each taken by `next()` (when recording, not by
+        a call made inside another call: see `nest`); made on the seam's first call, in
+        the order of first calls."""
         positions = self._positions.get(seam)
         if positions is None:
             with self._lock:
@@ -108,36 +138,58 @@ class Tape:
 
     def commit(self, seam: str, index: int, args: Shape, outcome: str, result: Shape) -> None:
         """Add the shapes of call `index` of `seam` to its runs, in position order."""
-        with self._lock:
-            done = self._committed.get(seam, 0)
-            if index == done and not self._waiting.get(seam):
-                runs = self.runs.get(seam)
-                if runs:  # the steady state: one more call of the last run, in order
-                    last = runs[-1]
-                    if (
-                        last.args_shape is args
-                        and last.result_shape is result
-                        and last.outcome == outcome
-                    ):
-                        last.count += 1
-                        self._committed[seam] = index + 1
-                        return
-            if index != done:
-                self._waiting.setdefault(seam, {})[index] = Run(args, outcome, result, 1)
+        lock = self._lock
+        lock.acquire()  # not `with`: its bound __enter__/__exit__ cost more than the rest
+        try:
+            last = self._last_runs.get(seam)
+            if (
+                last is not None  # the steady state: one more call of the last run, in order
+                and last.args_shape is args
+                and last.result_shape is result
+                and index == self._committed[seam]
+                and last.outcome == outcome
+                and seam not in self._waiting
+            ):
+                last.count += 1
+                self._committed[seam] = index + 1
                 return
+            self._commit(seam, index, args, outcome, result)
+        finally:
+            lock.release()
+
+    def _commit(self, seam: str, index: int, args: Shape, outcome: str, result: Shape) -> None:
+        """`commit` beyond the steady state (under the lock): a call out of order waits
+        for the calls before it. `steady` commits without the lock, but never while a
+        call of the seam waits, and reads `_committed` before `_waiting` is emptied."""
+        done = self._committed.get(seam, 0)
+        waiting = self._waiting.get(seam)
+        if index != done:
+            if waiting is None:
+                waiting = self._waiting[seam] = {}
+            waiting[index] = Run(args, outcome, result, 1)
+            done = self._committed.get(seam, 0)  # `steady` may have reached it meanwhile
+            if index != done:
+                return
+        else:
             self._append(seam, args, outcome, result)
             done += 1
-            waiting = self._waiting.get(seam)
-            while waiting and done in waiting:
+        if waiting is not None:
+            while done in waiting:
                 run = waiting.pop(done)
                 self._append(seam, run.args_shape, run.outcome, run.result_shape)
                 done += 1
             self._committed[seam] = done
+            if not waiting:
+                del self._waiting[seam]
+            return
+        self._committed[seam] = done
 
     def _append(self, seam: str, args: Shape, outcome: str, result: Shape) -> None:
         runs = self.runs.get(seam)
         if runs is None:
-            self.runs[seam] = [Run(args, outcome, result, 1)]
+            run = Run(args, outcome, result, 1)
+            self.runs[seam] = [run]
+            self._last_runs[seam] = run
             return
         last = runs[-1]
         if (
@@ -147,7 +199,9 @@ class Tape:
         ):
             last.count += 1
         else:
-            runs.append(Run(args, outcome, result, 1))
+            run = Run(args, outcome, result, 1)
+            runs.append(run)
+            self._last_runs[seam] = run
 
     def count(self, seam: str) -> int:
         """How many calls of `seam` this test made."""
@@ -174,10 +228,16 @@ class Tape:
                 self._append(seam, run.args_shape, run.outcome, run.result_shape)
             self._committed[seam] = count
         cassette = Cassette(test=self.nodeid)
-        for seam in sorted(self.runs, key=self._first_sequence):
+        first: dict[str, int] = {}  # each seam's first kept call, in one pass over them
+        for call in self.details:
+            known = first.get(call.seam)
+            if known is None or call.sequence < known:
+                first[call.seam] = call.sequence
+        for seam in sorted(self.runs, key=lambda seam: first.get(seam, 1 << 62)):
             cassette.runs[seam] = list(self.runs[seam])
         if self._nesting is not None:
-            cassette.nesting = self._nesting.nesting(list(cassette.runs))
+            counts = {seam: self.count(seam) for seam in cassette.runs}
+            cassette.nesting = self._nesting.nesting(list(cassette.runs), counts)
         for call in sorted(self.details, key=lambda c: c.sequence):
             result: Any = None
             if call.outcome == "yield":
@@ -198,9 +258,6 @@ class Tape:
             )
         cassette.keep_consistent_formats()
         return cassette
-
-    def _first_sequence(self, seam: str) -> int:
-        return min((c.sequence for c in self.details if c.seam == seam), default=1 << 62)
 
     def call_count(self) -> int:
         """How many crossing calls this test made."""

@@ -17,6 +17,7 @@ from seamrec.model.shape import compatible
 from seamrec.runtime.align import Alignment, align
 from seamrec.runtime.calls import Finding, LiveCall
 from seamrec.runtime.expected import Expected
+from seamrec.runtime.repeats import drop_repeat_counts, fits_shapes
 from seamrec.runtime.tape import Tape, yield_shape
 
 EXTRAS_KEPT = 1000  # calls beyond the recording kept per seam to align them; then by position
@@ -115,7 +116,9 @@ class Verdict:
         A seam whose calls all fit their positions costs nothing here. Otherwise its live
         calls are aligned with the recorded ones like lines in a diff (`seamrec.runtime.align`),
         so one extra or missing call is reported once as itself; calls that only changed
-        places (threads, a changed order) fit a different recorded call and pass. A seam
+        places (threads, a changed order) fit a different recorded call and pass, and so
+        do calls that only change how often a repeated kind of call repeats
+        (`seamrec.runtime.repeats`). A seam
         too long to align falls back to matching by position, the held calls matched as a
         multiset."""
         by_seam: dict[str, list[LiveCall]] = {}
@@ -186,13 +189,14 @@ class Verdict:
         alignment = align(
             live,
             recorded,
-            lambda i, j: _fits_shapes(rec[j], shapes[i]),
+            lambda i, j: fits_shapes(rec[j], shapes[i]),
             head=min(odd, default=live),
         )
         if alignment is None:
             return False
         if self._scheduled_count(seam, alignment, shapes, rec):
             return True
+        drop_repeat_counts(alignment, shapes, rec)
         for i, j in alignment.changed:
             self._report_pair(seam, odd.get(i), shapes[i], j, rec[j], recorded)
         for first, count in _blocks(alignment.extra):
@@ -226,8 +230,8 @@ class Verdict:
             return False
         kinds = list({id(run): run for run in recorded}.values())  # a run of calls: one Run
         live_kinds = list({id(run): run for run in live}.values())
-        return all(any(_fits_shapes(r, live[i]) for r in kinds) for i in extra) and all(
-            any(_fits_shapes(recorded[j], shape) for shape in live_kinds) for j in missing
+        return all(any(fits_shapes(r, live[i]) for r in kinds) for i in extra) and all(
+            any(fits_shapes(recorded[j], shape) for shape in live_kinds) for j in missing
         )
 
     def _report_pair(
@@ -313,23 +317,6 @@ class Verdict:
                     context=call.args_payload or call.args_context,
                 )
             )
-
-
-def _fits_shapes(expected: Run | None, live: Run | None) -> bool:
-    """Whether a live call's shapes fit a recorded call (an unfinished call: its args)."""
-    if expected is None or live is None:
-        return False
-    if expected is live or (
-        expected.args_shape == live.args_shape
-        and expected.outcome == live.outcome
-        and expected.result_shape == live.result_shape
-    ):
-        return True
-    if not compatible(expected.args_shape, live.args_shape):
-        return False
-    if not live.outcome:
-        return True
-    return live.outcome == expected.outcome and compatible(expected.result_shape, live.result_shape)
 
 
 def _blocks(indices: list[int]) -> list[tuple[int, int]]:

@@ -14,6 +14,7 @@ from seamrec.cassette.store import (
     cassette_path,
     dump,
     loads,
+    same_but_payloads,
     shapes_only,
     write_atomic,
 )
@@ -21,6 +22,7 @@ from seamrec.config import Settings
 from seamrec.model.codec import pack, raw_tree
 from seamrec.runtime.calls import Finding
 from seamrec.runtime.instrument import Report
+from seamrec.runtime.repeats import same_but_repeats
 from seamrec.runtime.stats import Stats
 from seamrec.runtime.tape import Tape
 
@@ -47,13 +49,27 @@ class CassetteWriter:
             if path.exists():
                 self._remove(path, tape.nodeid)
             return
+        cassette = tape.to_cassette(raw_tree)
+        old = _read(path)
+        if old is not None and not self.settings.redact_paths:
+            # A re-record: compared with the file by everything but the payloads first,
+            # so an unchanged cassette's payloads are never scrubbed. Redaction leaves
+            # every cut payload in place (no `redact_paths` rule may replace one) and
+            # gives these shapes, so this says what the full way below would.
+            shaped = Redactor.from_settings(self.settings).shapes_redacted(cassette, self._clean)
+            data = dump(shaped)
+            if old == data or same_but_payloads(old, data):
+                if _BUDGET in data:  # the shapes and cut payloads the full way would write
+                    self._count_budget_cut(shaped)
+                self.stats.unchanged += 1
+                self.settled[path] = shapes_only(shaped)
+                return
         redactor = Redactor.from_settings(self.settings)
-        cassette = redactor.redact(tape.to_cassette(raw_tree), self._scrubbed, self._clean)
+        cassette = redactor.redact(cassette, self._scrubbed, self._clean)
         data = dump(cassette)
         if _BUDGET in data:  # a budget cut shows its reason in the bytes, shape or payload
-            cut = [s for s in budget_cut_seams(cassette) if s not in self.stats.budget_cut]
-            self.stats.budget_cut.extend(cut)
-        on_disk = self._on_disk(path, data, cassette)
+            self._count_budget_cut(cassette)
+        on_disk = None if old is None else self._on_disk(path, old, data, cassette, tape.pooled)
         if on_disk is not None:
             self.stats.unchanged += 1
             self.settled[path] = shapes_only(on_disk)
@@ -69,21 +85,28 @@ class CassetteWriter:
         self.stats.written += 1
         self.settled[path] = shapes_only(cassette)
 
+    def _count_budget_cut(self, cassette: Cassette) -> None:
+        cut = [s for s in budget_cut_seams(cassette) if s not in self.stats.budget_cut]
+        self.stats.budget_cut.extend(cut)
+
     @staticmethod
-    def _on_disk(path: Path, data: bytes, cassette: Cassette) -> Cassette | None:
-        """The cassette at `path` when it already holds these shapes (only values changed,
-        the file stays as it is): `cassette` itself for the same bytes, else the file's
-        if its signature is the same; None when it must be written. A broken cassette,
-        however broken, is simply replaced."""
-        try:
-            old = path.read_bytes()
-        except OSError:
-            return None
-        if old == data:
+    def _on_disk(
+        path: Path, old: bytes, data: bytes, cassette: Cassette, pooled: set[str]
+    ) -> Cassette | None:
+        """The cassette at `path` (bytes `old`) when it already holds these shapes (only
+        values changed, or only how often a repeated call repeats, as a check would let
+        pass: the file stays as it is): `cassette` itself for the same bytes or the same
+        bytes but for payload values (`same_but_payloads`), else the file's if its
+        signature is the same or `settles_as` it; None when it must be written. A broken
+        cassette, however broken, is simply replaced. `pooled`: the seams called from
+        worker threads."""
+        if old == data or same_but_payloads(old, data):
             return cassette
         try:
             found = loads(old, path=path)
-            return found if found.signature() == cassette.signature() else None
+            if found.signature() == cassette.signature() or settles_as(cassette, found, pooled):
+                return found
+            return None
         except Exception:
             return None
 
@@ -105,7 +128,38 @@ class CassetteWriter:
         self.stats.removed.append(nodeid)
 
 
+def _read(path: Path) -> bytes | None:
+    """The bytes of the cassette at `path`, None if there is none (or it cannot be read)."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
 _BUDGET = b"budget"  # CutShape and CutNode reason of the per-call budget, as msgpack holds it
+
+
+def settles_as(new: Cassette, old: Cassette, pooled: set[str]) -> bool:
+    """Whether a re-recorded cassette (`new`) differs from the one on disk (`old`) only in
+    how often repeated calls repeat (`repeats.same_but_repeats`), with the same seams,
+    callers, nesting parents and budget cuts: a check of the same code against `old`
+    is clean, so an unchanged re-record rewrites nothing."""
+    if new.test != old.test or new.runs.keys() != old.runs.keys():
+        return False
+    if {(c.seam, c.caller) for c in new.calls} != {(c.seam, c.caller) for c in old.calls}:
+        return False
+    if _parents(new) != _parents(old) or new.signature()[3] != old.signature()[3]:
+        return False
+    return all(
+        same_but_repeats(runs, old.runs[seam], seam in pooled) for seam, runs in new.runs.items()
+    )
+
+
+def _parents(cassette: Cassette) -> set[tuple[str, str]] | None:
+    """Which seam's calls were made inside which seam's (None when not kept)."""
+    if cassette.nesting is None:
+        return None
+    return {(seam, nest.parent) for seam, nests in cassette.nesting.items() for nest in nests}
 
 
 def redacted_findings(settings: Settings, findings: list[Finding]) -> list[Finding]:

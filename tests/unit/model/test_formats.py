@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import email.utils
-import os
 import random
 import secrets
 import string
@@ -144,7 +143,10 @@ def base58(data: bytes) -> str:
 
 def test_generated_values_always_keep_their_recorded_class() -> None:
     """Recorded from one generated value, a class accepts every other one: no false
-    alarm from data that varies between the recording and the check."""
+    alarm from data that varies between the recording and the check. Random bytes come
+    from a seeded generator: base58 of 16 random bytes is 19 characters about once in
+    100,000 values, beyond the documented tolerance of a token's length (a character or
+    two), and a test that fails once in a few hundred runs makes CI flaky."""
     rng = random.Random(7)
     alphabet = string.ascii_letters + string.digits
     generators: list[Any] = [
@@ -152,10 +154,10 @@ def test_generated_values_always_keep_their_recorded_class() -> None:
         lambda: secrets.token_hex(8),
         lambda: secrets.token_urlsafe(16),
         lambda: secrets.token_urlsafe(32),
-        lambda: base64.b64encode(os.urandom(18)).decode(),
-        lambda: base58(os.urandom(16)),
-        lambda: base58(os.urandom(1024)),
-        lambda: os.urandom(rng.randint(100, 200)).hex(),
+        lambda: base64.b64encode(rng.randbytes(18)).decode(),
+        lambda: base58(rng.randbytes(16)),
+        lambda: base58(rng.randbytes(1024)),
+        lambda: rng.randbytes(rng.randint(100, 200)).hex(),
         lambda: str(uuid.uuid4()),
         lambda: uuid.uuid4().hex,
         lambda: "".join(rng.choices(alphabet, k=20)),

@@ -4,15 +4,18 @@ the real seams were recorded with.
 The cassettes are recorded for real, in-process, the way
 tests/unit/runtime/test_instrument.py drives a session: a throwaway package is wrapped
 by a recording `SeamSession`, a "test" calls it from this module (so the calls cross a
-seam), and the session writes one cassette per test under the cassette directory. The
-`seams` fixture is exercised in a pytester subprocess.
+seam), and the session writes one cassette per test under the cassette directory (once
+for the module; each test that only reads them gets a copy). The `seams` fixture is
+exercised in a pytester subprocess.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
 import re
+import shutil
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
@@ -120,29 +123,59 @@ def write_package(root: Path) -> None:
     importlib.invalidate_caches()
 
 
-@pytest.fixture
-def recorder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
-    """A recording session over the throwaway package, with its cassettes in tmp_path."""
-    monkeypatch.syspath_prepend(str(tmp_path))
-    write_package(tmp_path)
-    settings = settings_from_table({"boundaries": [PACKAGE]}, rootdir=tmp_path)
-    session = SeamSession(settings, Mode.RECORD)
-    session.start()
-    yield Recorder(settings, session)
-    session.stop()
+def forget_package() -> None:
+    """Unload the throwaway package (the next test writes and imports its own)."""
     for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
         del sys.modules[name]
 
 
+@contextlib.contextmanager
+def recording_session(root: Path) -> Iterator[Recorder]:
+    """A recording session over the throwaway package, with its cassettes below `root`."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.syspath_prepend(str(root))
+        write_package(root)
+        settings = settings_from_table({"boundaries": [PACKAGE]}, rootdir=root)
+        session = SeamSession(settings, Mode.RECORD)
+        session.start()
+        try:
+            yield Recorder(settings, session)
+        finally:
+            session.stop()
+            forget_package()
+
+
 @pytest.fixture
-def recorded(recorder: Recorder) -> Settings:
-    """Cassettes of tests/test_a.py::test_plain, tests/test_b.py::test_detailed and
-    tests/test_c.py::test_names."""
-    recorder.plain()
-    recorder.detailed()
-    recorder.names()
+def recorder(tmp_path: Path) -> Iterator[Recorder]:
+    """A recording session over the throwaway package, with its cassettes in tmp_path."""
+    with recording_session(tmp_path) as recorder:
+        yield recorder
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The cassette dir of tests/test_a.py::test_plain, tests/test_b.py::test_detailed and
+    tests/test_c.py::test_names, recorded once for the module."""
+    with recording_session(tmp_path_factory.mktemp("matching")) as recorder:
+        recorder.plain()
+        recorder.detailed()
+        recorder.names()
     assert 3 == len(list(recorder.settings.cassette_dir.rglob("*.msgpack")))
-    return recorder.settings
+    return recorder.settings.cassette_dir
+
+
+@pytest.fixture
+def recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recording: Path
+) -> Iterator[Settings]:
+    """The cassettes of `recording`, copied into tmp_path (a test may add files), next to
+    the throwaway package (importable, not wrapped)."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    write_package(tmp_path)
+    settings = settings_from_table({"boundaries": [PACKAGE]}, rootdir=tmp_path)
+    shutil.copytree(recording, settings.cassette_dir)
+    yield settings
+    forget_package()
 
 
 def mismatch(value: object, seam: str, part: str, settings: Settings) -> list[str]:
@@ -396,8 +429,7 @@ def test_the_seams_fixture_checks_fakes_with_the_runs_configuration(
         Recorder(settings, session).plain()
     finally:
         session.stop()
-        for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
-            del sys.modules[name]
+        forget_package()
     (root / "tests").mkdir()
     (root / "tests" / "test_fakes.py").write_text(
         INNER_TEST.format(

@@ -1,16 +1,17 @@
 """`assert_matches` on HTTP seams: fake JSON bodies, fake response objects and fake
 request bodies checked against what the real API answered and received.
 
-The cassettes are recorded for real, in-process, the way test_matching.py does it: a
-recording `SeamSession` over a throwaway package whose Flask app is called through its
-test client (inbound) and whose client module calls a real HTTP server on 127.0.0.1
-through `requests` (outbound).
+The cassettes are recorded for real, in-process, once for the module (each test reads a
+copy), the way test_matching.py does it: a recording `SeamSession` over a throwaway
+package whose Flask app is called through its test client (inbound) and whose client
+module calls a real HTTP server on 127.0.0.1 through `requests` (outbound).
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import shutil
 import sys
 import textwrap
 import threading
@@ -111,39 +112,49 @@ def service() -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture
-def recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, service: str) -> Settings:
-    """Cassettes of one test calling the service (200, 404, 201, text/html) and one test
-    calling the Flask app through its test client."""
-    monkeypatch.syspath_prepend(str(tmp_path))
-    package = tmp_path / PACKAGE
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory, service: str) -> Path:
+    """The cassette dir of one test calling the service (200, 404, 201, text/html) and one
+    test calling the Flask app through its test client, recorded once for the module."""
+    root = tmp_path_factory.mktemp("matching_http")
+    package = root / PACKAGE
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "client.py").write_text(textwrap.dedent(CLIENT))
     (package / "app.py").write_text(textwrap.dedent(APP))
     importlib.invalidate_caches()
-    settings = settings_from_table({"boundaries": [PACKAGE], "databases": []}, rootdir=tmp_path)
+    settings = settings_from_table({"boundaries": [PACKAGE], "databases": []}, rootdir=root)
     session = SeamSession(settings, Mode.RECORD)
-    session.start()
-    try:
-        client = importlib.import_module(f"{PACKAGE}.client")
-        session.begin_test("tests/test_client.py::test_users")
-        assert 200 == client.get_user(service, 3).status_code
-        assert 404 == client.get_user(service, 404).status_code
-        assert 201 == client.sign_up(service, "Bob", "bob@example.org").status_code
-        assert 200 == client.about(service).status_code
-        session.end_test_calls()
-        session.finish_test("passed")
-        app = importlib.import_module(f"{PACKAGE}.app").create_app()
-        session.begin_test("tests/test_api.py::test_order")
-        assert 200 == app.test_client().get("/api/orders/4").status_code
-        session.end_test_calls()
-        session.finish_test("passed")
-    finally:
-        session.stop()
-        for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
-            del sys.modules[name]
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.syspath_prepend(str(root))
+        session.start()
+        try:
+            client = importlib.import_module(f"{PACKAGE}.client")
+            session.begin_test("tests/test_client.py::test_users")
+            assert 200 == client.get_user(service, 3).status_code
+            assert 404 == client.get_user(service, 404).status_code
+            assert 201 == client.sign_up(service, "Bob", "bob@example.org").status_code
+            assert 200 == client.about(service).status_code
+            session.end_test_calls()
+            session.finish_test("passed")
+            app = importlib.import_module(f"{PACKAGE}.app").create_app()
+            session.begin_test("tests/test_api.py::test_order")
+            assert 200 == app.test_client().get("/api/orders/4").status_code
+            session.end_test_calls()
+            session.finish_test("passed")
+        finally:
+            session.stop()
+            for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
+                del sys.modules[name]
     assert 2 == len(list(settings.cassette_dir.rglob("*.msgpack")))
+    return settings.cassette_dir
+
+
+@pytest.fixture
+def recorded(tmp_path: Path, recording: Path) -> Settings:
+    """The cassettes of `recording`, copied into tmp_path (a test may add files)."""
+    settings = settings_from_table({"boundaries": [PACKAGE], "databases": []}, rootdir=tmp_path)
+    shutil.copytree(recording, settings.cassette_dir)
     return settings
 
 

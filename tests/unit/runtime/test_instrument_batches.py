@@ -5,7 +5,6 @@ everything they registered still reaches the wrappers."""
 
 from __future__ import annotations
 
-import gc
 import importlib
 import sys
 import textwrap
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 from seamrec.config import settings_from_table
+from seamrec.runtime import heapwalk
 from seamrec.runtime.session import Mode, SeamSession
 from seamrec.runtime.wrappers import is_seam_wrapper
 
@@ -98,16 +98,16 @@ def session(tmp_path: Path, package: None) -> Iterator[SeamSession]:
     seams.stop()
 
 
-def walks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    """The targets of every walk over the heap (`gc.get_referrers`) from now on."""
-    seen: list[tuple[Any, ...]] = []
-    real = gc.get_referrers
+def walks(monkeypatch: pytest.MonkeyPatch) -> list[list[Any]]:
+    """The targets of every walk over the heap (`heapwalk.referrers`) from now on."""
+    seen: list[list[Any]] = []
+    real = heapwalk.referrers
 
-    def counting(*targets: Any) -> list[Any]:
-        seen.append(targets)
-        return real(*targets)
+    def counting(targets: list[Any], *, pure: bool = False) -> list[Any]:
+        seen.append(targets)  # the walk's own list: one the walk skips
+        return real(targets, pure=pure)
 
-    monkeypatch.setattr(gc, "get_referrers", counting)
+    monkeypatch.setattr(heapwalk, "referrers", counting)
     return seen
 
 

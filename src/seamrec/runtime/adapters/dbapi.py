@@ -31,7 +31,7 @@ from seamrec.model.shape_types import (
     view,
     view_as,
 )
-from seamrec.runtime.adapters.dbproxy import Connect, CursorProxy
+from seamrec.runtime.adapters.dbproxy import AsyncConnect, Connect, ConnectMethod, CursorProxy
 from seamrec.runtime.adapters.sqlstatement import SEAM_PREFIX, Statement, parse
 from seamrec.runtime.instrument import Seam
 from seamrec.runtime.tape import Finding
@@ -84,6 +84,18 @@ _LEAF_UNIONS = {cls: (shape,) for cls, shape in LEAF_SHAPES.items()}
 SIMILAR = 0.6  # how alike two statements' texts are to be one query that was edited
 WAS = "statement changed, was: "
 _MAX_STATEMENTS = 4096
+
+
+def _greenlet_frame(frame: FrameType) -> FrameType | None:
+    """The frame where the greenlet that SQLAlchemy's `greenlet_spawn` runs (its local
+    `context`) is suspended, read through the greenlet type's own descriptor."""
+    module = sys.modules.get("greenlet")
+    greenlet_type = vars(module).get("greenlet") if module is not None else None
+    context = frame.f_locals.get("context")
+    if not isinstance(greenlet_type, type) or not issubclass(type(context), greenlet_type):
+        return None
+    found = vars(greenlet_type)["gr_frame"].__get__(context, greenlet_type)
+    return found if type(found) is FrameType else None
 
 
 class Events(Protocol):
@@ -140,21 +152,34 @@ class DatabaseSeams:
     # ---------------------------------------------------------------- install
 
     def install(self) -> None:
-        """Wrap `sqlite3.connect` and `psycopg.connect` (the drivers chosen and installed)."""
+        """Wrap `sqlite3.connect` and psycopg's `connect`, `Connection.connect` (pools)
+        and `AsyncConnection.connect` (the drivers chosen and installed)."""
         if "sqlite3" in self.drivers:
             import sqlite3.dbapi2
 
             for module in (sqlite3, sqlite3.dbapi2):
                 self._patch(module, "connect")
         if "psycopg" in self.drivers and importlib.util.find_spec("psycopg") is not None:
-            self._patch(importlib.import_module("psycopg"), "connect")
+            psycopg = importlib.import_module("psycopg")
+            self._patch(psycopg, "connect")
+            self._patch_class(getattr(psycopg, "Connection", None), Connect)
+            self._patch_class(getattr(psycopg, "AsyncConnection", None), AsyncConnect)
 
     def _patch(self, module: ModuleType, name: str) -> None:
         original = vars(module).get(name)
-        if original is None or type(original) is Connect:
+        if original is None or isinstance(original, Connect):
             return
         self._patched.append((module, name, original))
         setattr(module, name, Connect(original, self))
+
+    def _patch_class(self, cls: Any, kind: type[Connect]) -> None:
+        """Wrap the `connect` classmethod of a driver's connection class (read from the
+        class's own `__dict__`; a subclass of the driver's inherits it)."""
+        original = vars(cls).get("connect") if isinstance(cls, type) else None
+        if type(original) is not classmethod:
+            return
+        self._patched.append((cls, "connect", original))
+        cls.connect = ConnectMethod(original, self, kind)
 
     def uninstall(self) -> None:
         """Give the drivers their own `connect` back (connections made stay proxies)."""
@@ -373,6 +398,13 @@ class DatabaseSeams:
 
         A frame's verdict depends only on its code and its globals, so it is worked out
         once per code object (`_verdict`) and the walk is one lookup a frame."""
+        verdict = self._walk(frame)
+        return None if verdict is _LAYER else verdict  # type: ignore[return-value]
+
+    def _walk(self, frame: FrameType | None) -> object:
+        """The first verdict other than _LAYER up from `frame` (_LAYER if none). Through
+        SQLAlchemy's asyncio bridge the sync code that sent the query runs in a greenlet
+        of its own: its frames are read first, where `greenlet_spawn` awaits it."""
         depth = 0
         verdicts = self._verdicts
         while frame is not None and depth < _MAX_FRAMES:
@@ -382,10 +414,16 @@ class DatabaseSeams:
                 entry = self._verdict(frame)
             verdict = entry[2]
             if verdict is not _LAYER:
-                return verdict  # type: ignore[return-value]  # the module name or None
+                return verdict  # the module name or None
+            if code.co_name == "greenlet_spawn":
+                inner = _greenlet_frame(frame)
+                if inner is not None:
+                    verdict = self._walk(inner)
+                    if verdict is not _LAYER:
+                        return verdict
             frame = frame.f_back
             depth += 1
-        return None
+        return _LAYER
 
     def _verdict(self, frame: FrameType) -> tuple[CodeType, dict[str, Any], object]:
         """What `frame` says of the query's caller: its boundary module's name, None (a

@@ -1,5 +1,7 @@
 """The DB-API proxies of the database seam: a driver's `connect`, its connections and
-cursors, wrapped with `wrapt` so that queries and fetched rows reach `DatabaseSeams`.
+cursors, wrapped with `wrapt` so that queries and fetched rows reach `DatabaseSeams`;
+psycopg's `AsyncConnection` and `AsyncCursor` get awaitable twins (`AsyncConnect`,
+`AsyncConnectionProxy`, `AsyncCursorProxy`).
 
 A proxy is transparent: `isinstance(conn, sqlite3.Connection)` holds, and every
 attribute, setting and context manager of the driver's object passes through. seamrec's
@@ -8,8 +10,8 @@ own failures inside a proxy are counted, never raised.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import wrapt
 
@@ -47,12 +49,43 @@ class Connect:
         self.__name__ = "connect"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        connection = self.__wrapped__(*args, **kwargs)
-        try:
-            return dressed(ConnectionProxy, connection)(connection, self._seams)
-        except Exception as exc:  # seamrec's own failure: the app gets its connection
-            self._seams.recorder.internal_error(exc, "the queries of a new connection")
-            return connection
+        return _connection_proxy(ConnectionProxy, self.__wrapped__(*args, **kwargs), self._seams)
+
+
+class AsyncConnect(Connect):
+    """psycopg's `AsyncConnection.connect`: awaited, it hands back a proxy of the
+    connection it made."""
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        connection = await self.__wrapped__(*args, **kwargs)
+        return _connection_proxy(AsyncConnectionProxy, connection, self._seams)
+
+
+class ConnectMethod:
+    """A driver class's `connect` classmethod (psycopg's `Connection.connect`, which pools
+    and `Connection.connect(...)` callers use, and `AsyncConnection.connect`): bound to
+    the class it is read from, it is a `Connect` (or `AsyncConnect`) of the original."""
+
+    def __init__(self, original: Any, seams: DatabaseSeams, kind: type[Connect]) -> None:
+        self.__wrapped__ = original  # the classmethod object, put back by `uninstall`
+        self._seams = seams
+        self._kind = kind
+
+    def __get__(self, instance: object, owner: type | None = None) -> Connect:
+        return self._kind(self.__wrapped__.__get__(instance, owner), self._seams)
+
+
+def _connection_proxy(
+    proxy: type[ConnectionProxy | AsyncConnectionProxy], connection: Any, seams: DatabaseSeams
+) -> Any:
+    """`connection` behind a proxy of `proxy`'s kind (once: a proxy is handed back as it is)."""
+    if issubclass(type(connection), (ConnectionProxy, AsyncConnectionProxy)):
+        return connection  # `psycopg.connect` reached through a patched classmethod
+    try:
+        return dressed(proxy, connection)(connection, seams)
+    except Exception as exc:  # seamrec's own failure: the app gets its connection
+        seams.recorder.internal_error(exc, "the queries of a new connection")
+        return connection
 
 
 class ConnectionProxy(_Proxy):
@@ -242,24 +275,35 @@ def _lost(seams: DatabaseSeams, exc: Exception) -> Query | None:
     return None
 
 
-def _cursor_of(seams: DatabaseSeams, query: Query | None, cursor: Any) -> Any:
-    """The cursor an `execute` shortcut gave back, as a proxy that reports its rows."""
+def _cursor_of(
+    seams: DatabaseSeams,
+    query: Query | None,
+    cursor: Any,
+    base: type[CursorProxy] | None = None,
+) -> Any:
+    """The cursor an `execute` shortcut gave back, as a proxy that reports its rows
+    (of `base`, `CursorProxy` unless said)."""
     if cursor is None or type(cursor) is bool:
         if query is not None:
             seams.described(query, cursor)  # no description: counted as seamrec's failure
         return cursor
     cls = seams.cursor_classes.get(type(cursor))
-    proxy = cls(cursor) if cls is not None else cursor_proxy(seams, cursor, None)
+    proxy = cls(cursor) if cls is not None else cursor_proxy(seams, cursor, None, base)
     if query is not None:
         proxy._self_query = query
         seams.described(query, cursor)
     return proxy
 
 
-def cursor_proxy(seams: DatabaseSeams, cursor: Any, query: Query | None) -> CursorProxy:
+def cursor_proxy(
+    seams: DatabaseSeams,
+    cursor: Any,
+    query: Query | None,
+    base: type[CursorProxy] | None = None,
+) -> CursorProxy:
     """A proxy of `cursor` reporting to `seams`, its rows those of `query` (if any); of
-    a subclass of `CursorProxy` named like the cursor's class (see `dressed`), one per
-    cursor class and `seams`."""
+    a subclass of `base` (`CursorProxy` unless said) named like the cursor's class (see
+    `dressed`), one per cursor class and `seams`."""
     cls = seams.cursor_classes.get(type(cursor))
     if cls is None:
         named = type(cursor)
@@ -268,7 +312,8 @@ def cursor_proxy(seams: DatabaseSeams, cursor: Any, query: Query | None) -> Curs
             "__qualname__": named.__qualname__,
             "_self_seams": seams,
         }
-        cls = seams.cursor_classes[named] = type(named.__name__, (CursorProxy,), namespace)
+        parent = base or CursorProxy
+        cls = seams.cursor_classes[named] = type(named.__name__, (parent,), namespace)
     proxy = cls(cursor)
     if query is not None:
         proxy._self_query = query
@@ -287,3 +332,134 @@ def _guarded(seams: DatabaseSeams, query: Query | None, rows: list[Any] | None) 
     except Exception as exc:  # seamrec's own failure: reported, never raised
         query.done = True
         seams.recorder.internal_error(exc, "the rows of a query")
+
+
+class AsyncConnectionProxy(_Proxy):
+    """A psycopg `AsyncConnection` whose `execute` shortcut and cursors record queries."""
+
+    def __init__(self, wrapped: Any, seams: DatabaseSeams) -> None:
+        super().__init__(wrapped)
+        self._self_seams = seams
+
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
+        cursor = self.__wrapped__.cursor(*args, **kwargs)
+        return cursor_proxy(self._self_seams, cursor, None, AsyncCursorProxy)
+
+    async def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
+        seams: DatabaseSeams = self._self_seams
+        try:
+            params = args[0] if args else _named_params(kwargs)
+            query = seams.start(sql, params, False)  # the caller: the awaiting frame
+        except Exception as exc:  # seamrec's own failure: reported, never raised
+            query = _lost(seams, exc)
+        try:
+            cursor = await self.__wrapped__.execute(sql, *args, **kwargs)
+        except Exception as exc:
+            if query is not None:
+                seams.fail(query, exc)
+            raise
+        return _cursor_of(seams, query, cursor, AsyncCursorProxy)
+
+    async def __aenter__(self) -> Any:
+        entered = await self.__wrapped__.__aenter__()
+        return self if entered is self.__wrapped__ else entered
+
+    async def __aexit__(self, *exc: Any) -> Any:
+        return await self.__wrapped__.__aexit__(*exc)
+
+
+class AsyncCursorProxy(CursorProxy):
+    """A psycopg `AsyncCursor` that records what it executes and the rows the caller
+    fetches; made by `cursor_proxy` like `CursorProxy`, whose bookkeeping it shares."""
+
+    async def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
+        seams: DatabaseSeams = self._self_seams
+        seams.finish(self._self_query)
+        try:
+            params = args[0] if args else _named_params(kwargs)
+            query = seams.start(sql, params, False)  # the caller: the awaiting frame
+        except Exception as exc:  # seamrec's own failure: reported, never raised
+            query = _lost(seams, exc)
+        self._self_query = query
+        wrapped = self.__wrapped__
+        try:
+            result = await wrapped.execute(sql, *args, **kwargs)
+        except Exception as exc:
+            if query is not None:
+                seams.fail(query, exc)
+            raise
+        if query is not None:
+            seams.described(query, wrapped)
+        return self if result is wrapped else result
+
+    async def executemany(self, sql: Any, seq: Any, *args: Any, **kwargs: Any) -> Any:
+        seams: DatabaseSeams = self._self_seams
+        seams.finish(self._self_query)
+        if type(seq) not in (list, tuple):
+            seq = list(seq)  # the driver reads every item anyway
+        try:
+            query = seams.start(sql, seq, True)  # the caller: the awaiting frame
+        except Exception as exc:  # seamrec's own failure: reported, never raised
+            query = _lost(seams, exc)
+        self._self_query = query
+        wrapped = self.__wrapped__
+        try:
+            result = await wrapped.executemany(sql, seq, *args, **kwargs)
+        except Exception as exc:
+            if query is not None:
+                seams.fail(query, exc)
+            raise
+        if query is not None:
+            seams.described(query, wrapped)
+        return self if result is wrapped else result
+
+    async def fetchone(self) -> Any:
+        row = await self.__wrapped__.fetchone()
+        query = self._self_query
+        if query is not None and not query.done:
+            if row is None:
+                self._self_seams.finish(query)
+            else:
+                self._self_seams.note_row(query, row)
+        return row
+
+    async def fetchmany(self, *args: Any, **kwargs: Any) -> Any:
+        rows = await self.__wrapped__.fetchmany(*args, **kwargs)
+        query = self._self_query
+        if query is not None:
+            _guarded(self._self_seams, query, rows if rows else None)
+        return rows
+
+    async def fetchall(self) -> Any:
+        rows = await self.__wrapped__.fetchall()
+        query = self._self_query
+        if query is not None:
+            _guarded(self._self_seams, query, rows)
+            self._self_seams.finish(query)
+        return rows
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        query = self._self_query
+        if query is None:
+            return cast("AsyncIterator[Any]", self.__wrapped__.__aiter__())
+        return self._async_rows(query)
+
+    async def _async_rows(self, query: Query) -> AsyncIterator[Any]:
+        seams: DatabaseSeams = self._self_seams
+        async for row in self.__wrapped__:
+            if not query.done:
+                seams.note_row(query, row)
+            yield row
+        seams.finish(query)
+
+    async def close(self) -> Any:
+        self._self_seams.finish(self._self_query)
+        return await self.__wrapped__.close()
+
+    async def __aenter__(self) -> Any:
+        entered = await self.__wrapped__.__aenter__()
+        return self if entered is self.__wrapped__ else entered
+
+    async def __aexit__(self, *exc: Any) -> Any:
+        self._self_seams.finish(self._self_query)
+        return await self.__wrapped__.__aexit__(*exc)

@@ -61,6 +61,9 @@ def catch_up(seams: HttpSeams) -> None:
         client = vars(django).get("Client")
         if type(client) is type:
             seams.patch(client, "request", _django_request)
+        client = vars(django).get("AsyncClient")
+        if type(client) is type:
+            seams.patch(client, "request", _django_async_request)
 
 
 # ---------------------------------------------------------------- Django
@@ -82,14 +85,32 @@ def _django_request(original: Callable[..., Any], seams: HttpSeams) -> Callable[
     return request
 
 
+def _django_async_request(original: Callable[..., Any], seams: HttpSeams) -> Callable[..., Any]:
+    @functools.wraps(original)
+    async def request(client: Any, **scope: Any) -> Any:
+        if not seams.recorder.event_wanted():
+            return await original(client, **scope)
+        caller = seams.test_caller(sys._getframe(1))
+        response = await original(client, **scope)
+        try:
+            _django_event(seams, response, caller)
+        except Exception as exc:  # seamrec's own failure: report it, never raise it
+            seams.recorder.internal_error(exc, "a request sent through Django's AsyncClient")
+        return response
+
+    return request
+
+
 def _django_event(seams: HttpSeams, response: Any, caller: str) -> None:
-    """Record one request of Django's test client (DRF's `APIClient` included)."""
+    """Record one request of Django's test client (DRF's `APIClient` included) or of its
+    `AsyncClient` (the request is the response's `wsgi_request` or `asgi_request`)."""
     from django.http import HttpResponseBase  # type: ignore[import-untyped]
     from django.urls import Resolver404  # type: ignore[import-untyped]
 
     if not isinstance(response, HttpResponseBase):
         return
-    wsgi = vars(response).get("wsgi_request")
+    held_by_response = vars(response)
+    wsgi = held_by_response.get("wsgi_request", held_by_response.get("asgi_request"))
     if wsgi is None:
         return
     meta = wsgi.META

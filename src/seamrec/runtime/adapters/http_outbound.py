@@ -36,6 +36,7 @@ from seamrec.runtime.adapters.httpseams import (
 from seamrec.runtime.wrappers import Seam
 
 _ASGI_TRANSPORTS = ("starlette.testclient", "httpx._transports.asgi", "httpx._transports.wsgi")
+_HTTPX_IN_PROCESS = ("ASGITransport", "WSGITransport")  # as httpx names them (module httpx)
 
 
 def install(seams: HttpSeams) -> None:
@@ -169,9 +170,18 @@ def _requests_response(request: Any, recorded: object) -> Any:
 
 
 def _in_process(client: Any) -> bool:
-    """True for an httpx client that talks to an app in this process (a test client)."""
+    """True for an httpx client that talks to an app in this process (a test client, or
+    an app's own client of itself such as datasette's `DatasetteClient`): the inbound
+    seam (`http_inbound`) records that exchange, so it is not recorded a second time as
+    outbound. httpx names its transports' module `httpx`, so their classes are compared
+    (statically: the transport's type and its bases, never its attributes)."""
     transport = vars(client).get("_transport")
-    return type(transport).__module__.startswith(_ASGI_TRANSPORTS)
+    for kind in type(transport).__mro__:
+        if kind.__module__.startswith(_ASGI_TRANSPORTS):
+            return True
+        if kind.__module__ == "httpx" and kind.__qualname__ in _HTTPX_IN_PROCESS:
+            return True
+    return False
 
 
 def _httpx_send(original: Any, seams: HttpSeams) -> Any:
