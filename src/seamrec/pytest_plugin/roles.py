@@ -17,7 +17,7 @@ import pytest
 
 from seamrec.config import SeamPattern, check_importable, replay_patterns
 from seamrec.exceptions import ConfigError, ReplayError
-from seamrec.pytest_plugin.report import safe_failure_text, summary_lines
+from seamrec.pytest_plugin.report import summary_lines
 from seamrec.pytest_plugin.run_end import (
     CHANGES_ATTRIBUTE,
     RecordEnd,
@@ -194,6 +194,8 @@ class Role:
             if outcome.findings and self.config.getoption("seams_report") is not None:
                 setattr(report, CHANGES_ATTRIBUTE, safe_change_records(outcome.findings))
             if outcome.findings or outcome.cassette_error is not None:
+                from seamrec.pytest_plugin.failure import safe_failure_text  # a drift: now
+
                 text = safe_failure_text(outcome)
                 replay_failed = call.excinfo is not None and call.excinfo.errisinstance(ReplayError)
                 if report.passed or replay_failed:  # a replay failure is said once, by seamrec

@@ -4,6 +4,8 @@ written as JSON or Markdown, grouped like `seamrec diff`.
 
 `RunObserver` gathers what this needs from the test reports, which also reach the xdist
 controller: which tests ran, whether any were deselected, and each test's seam changes.
+The review code (contracts, stale cassettes, changes) is imported when the run needs it:
+a check run that found nothing never does.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -19,12 +21,13 @@ from seamrec.cassette.store import Cassette, read_cassettes, write_atomic
 from seamrec.exceptions import CassetteError
 from seamrec.pytest_plugin.options import report_format
 from seamrec.pytest_plugin.stash import run_settings
-from seamrec.review.changes import Change, finding_changes, group_reported
-from seamrec.review.contract import ContractUpdate, write_contracts
-from seamrec.review.render import render
-from seamrec.review.stale import StaleReport, stale_in_run
-from seamrec.runtime.session import Mode, Stats
-from seamrec.runtime.tape import Finding
+from seamrec.runtime.stats import Mode, Stats
+
+if TYPE_CHECKING:
+    from seamrec.review.changes import Change
+    from seamrec.review.contract import ContractUpdate
+    from seamrec.review.stale import StaleReport
+    from seamrec.runtime.tape import Finding
 
 CHANGES_ATTRIBUTE = "seamrec_changes"  # on a test report; xdist carries it to the controller
 # Options that run part of the suite: with any of them, a missing test is not evidence.
@@ -59,6 +62,8 @@ class RunObserver:
         self.ran.add(report.nodeid)
         records = getattr(report, CHANGES_ATTRIBUTE, None)
         if isinstance(records, list):
+            from seamrec.review.changes import Change
+
             self.changes += [(report.nodeid, Change.from_record(r)) for r in records]
 
     def pytest_itemcollected(self, item: pytest.Item) -> None:
@@ -76,8 +81,8 @@ class RecordEnd:
     """What the end of a recording run did, for the terminal summary."""
 
     rootdir: Path
-    contracts: ContractUpdate = field(default_factory=ContractUpdate)
-    stale: StaleReport = field(default_factory=StaleReport)
+    contracts: ContractUpdate
+    stale: StaleReport
     full_run: bool = False
     unreadable: list[CassetteError] = field(default_factory=list)
 
@@ -150,18 +155,24 @@ def after_recording(
     """Rewrite the contract files from every cassette, unless one cannot be read (then a
     contract would silently lose its lines); find stale cassettes if the run was full.
     The cassettes in `settled` are taken from memory, the others read from disk."""
+    from seamrec.review.contract import ContractUpdate, write_contracts
+    from seamrec.review.stale import StaleReport, stale_in_run
+
     cassettes, errors = read_cassettes(cassette_dir, payloads=False, known=settled)
-    end = RecordEnd(rootdir, unreadable=errors, full_run=scopes is not None)
+    contracts = ContractUpdate()
     if not errors:
-        end.contracts = write_contracts(cassette_dir, [c for _, c in cassettes])
+        contracts = write_contracts(cassette_dir, [c for _, c in cassettes])
+    stale = StaleReport()
     if scopes is not None:
-        end.stale = stale_in_run(rootdir, cassettes, ran, scopes)
-    return end
+        stale = stale_in_run(rootdir, cassettes, ran, scopes)
+    return RecordEnd(rootdir, contracts, stale, full_run=scopes is not None, unreadable=errors)
 
 
 def safe_change_records(findings: list[Finding]) -> list[dict[str, Any]]:
     """The changes of a test's findings as plain data; a finding seamrec cannot describe
     becomes a plain "drift" entry rather than an error in the run."""
+    from seamrec.review.changes import Change, finding_changes
+
     records = []
     for finding in findings:
         try:
@@ -174,6 +185,9 @@ def safe_change_records(findings: list[Finding]) -> list[dict[str, Any]]:
 
 def write_report(target: Path, observer: RunObserver, mode: Mode | None) -> None:
     """Write the report atomically (a half-written report is never left behind)."""
+    from seamrec.review.changes import group_reported
+    from seamrec.review.render import render
+
     fmt = report_format(str(target)) or "json"
     run = f"{mode.value} run" if mode is not None else "no seamrec option: replay markers only"
     title = f"seamrec: seam changes found by pytest ({run})"

@@ -22,7 +22,6 @@ import importlib
 import inspect
 import sqlite3
 import uuid
-import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
@@ -508,14 +507,21 @@ def _orm_collection(tree: Any) -> str | None:
     return ORM_COLLECTIONS.get(path) if type(path) is str else None
 
 
+def _zone(key: str) -> dt.tzinfo:
+    """The recorded IANA zone; zoneinfo is imported by the first value that has one."""
+    import zoneinfo
+
+    return zoneinfo.ZoneInfo(key)
+
+
 def _datetime(clock: ClockNode, _: Callable[[Any], Any]) -> dt.datetime:
     value = dt.datetime.fromisoformat(clock.iso)  # carries the recorded UTC offset
-    return value.astimezone(zoneinfo.ZoneInfo(clock.zone)) if clock.zone else value
+    return value.astimezone(_zone(clock.zone)) if clock.zone else value
 
 
 def _time(clock: ClockNode, _: Callable[[Any], Any]) -> dt.time:
     value = dt.time.fromisoformat(clock.iso)
-    return value.replace(tzinfo=zoneinfo.ZoneInfo(clock.zone)) if clock.zone else value
+    return value.replace(tzinfo=_zone(clock.zone)) if clock.zone else value
 
 
 _SIMPLE: dict[Ext, Callable[[Any, Callable[[Any], Any]], Any]] = {

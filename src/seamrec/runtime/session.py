@@ -22,29 +22,36 @@ from typing import TYPE_CHECKING, Any
 
 from seamrec.cassette.store import Cassette, cassette_path
 from seamrec.config import SeamPattern, Settings
-from seamrec.model.shape import Shape
-from seamrec.runtime.calls import LiveCall
-from seamrec.runtime.checking import CheckStrategy
 from seamrec.runtime.config_warnings import config_warnings
 from seamrec.runtime.instrument import Instrumenter, Report, Seam
-from seamrec.runtime.recording import RecordStrategy
-from seamrec.runtime.replaying import ReplayStrategy
 from seamrec.runtime.stats import Mode, Stats, TestOutcome
 from seamrec.runtime.strategy import Crossing, Strategy
-from seamrec.runtime.tape import Tape
 
 if TYPE_CHECKING:
+    from seamrec.model.shape import Shape
     from seamrec.runtime.adapters.dbapi import DatabaseSeams
     from seamrec.runtime.adapters.httpseams import HttpSeams
+    from seamrec.runtime.calls import LiveCall
+    from seamrec.runtime.tape import Tape
 
 __all__ = ["Mode", "SeamSession", "Stats", "TestOutcome"]
 __tracebackhide__ = True  # pytest shows no frame of this module in a test's traceback
 
-_STRATEGIES: dict[Mode, Callable[[Settings, Stats, Report], Strategy]] = {
-    Mode.RECORD: RecordStrategy,
-    Mode.CHECK: CheckStrategy,
-    Mode.REPLAY: ReplayStrategy,
-}
+
+def _strategy_class(mode: Mode) -> Callable[[Settings, Stats, Report], Strategy]:
+    """The strategy of `mode`; only the run's own is imported (a check run never loads the
+    recording and cassette-writing code, a record run never the check)."""
+    if mode is Mode.RECORD:
+        from seamrec.runtime.recording import RecordStrategy
+
+        return RecordStrategy
+    if mode is Mode.CHECK:
+        from seamrec.runtime.checking import CheckStrategy
+
+        return CheckStrategy
+    from seamrec.runtime.replaying import ReplayStrategy
+
+    return ReplayStrategy
 
 
 def _wrapping_scope(settings: Settings, mode: Mode, replay: tuple[SeamPattern, ...]) -> Settings:
@@ -74,7 +81,7 @@ class SeamSession:
         self.instrumenter = Instrumenter(
             _wrapping_scope(settings, mode, replay), self, settings.boundaries
         )
-        self._strategy = _STRATEGIES[mode](settings, self.stats, self.instrumenter.report)
+        self._strategy = _strategy_class(mode)(settings, self.stats, self.instrumenter.report)
         self.database: DatabaseSeams | None = None
         self.http: HttpSeams | None = None
 

@@ -1,0 +1,102 @@
+"""A seamrec run imports the code of its own mode only: a clean check loads neither the
+recording and cassette-writing code nor the change engine that explains a drift, a
+record run never the check, and no run imports `unittest.mock` to recognise a mock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpers import LayeredApp, fresh_project
+
+PYPROJECT = """\
+[tool.pytest.ini_options]
+pythonpath = ["."]
+
+[tool.seamrec]
+boundaries = ["app"]
+cassette_dir = "cassettes"
+"""
+# Writes what the run imported when pytest is done.
+CONFTEST = """\
+import sys
+from pathlib import Path
+
+
+def pytest_unconfigure(config):
+    Path(__file__).with_name("modules.txt").write_text("\\n".join(sorted(sys.modules)))
+"""
+APP = """\
+def greeting(name):
+    return {"text": "hello " + name}
+"""
+TESTS = """\
+from app import greeting
+
+
+def test_greeting():
+    assert "hello Ada" == greeting("Ada")["text"]
+"""
+pytestmark = pytest.mark.subprocess_runs  # what a fresh pytest process imports
+EXPLAINING = (  # what a drift's failure message is made with
+    "seamrec.review.change_model",
+    "seamrec.review.explain",
+    "seamrec.pytest_plugin.failure",
+)
+CHANGE_ENGINE = (*EXPLAINING, "seamrec.review.changes", "seamrec.review.render")
+RECORDING = (
+    "seamrec.runtime.recording",
+    "seamrec.runtime.writer",
+    "seamrec.cassette.redact",
+    "seamrec.cassette.secrets",
+    "seamrec.review.contract",
+)
+CHECKING = ("seamrec.runtime.checking", "seamrec.runtime.verdict", "seamrec.runtime.rebuild")
+
+
+@pytest.fixture
+def app(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> LayeredApp:
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "conftest.py": CONFTEST,
+        "app/__init__.py": APP,
+        "test_app.py": TESTS,
+    }
+    return fresh_project(pytester, monkeypatch, files)
+
+
+def imported(root: Path, among: tuple[str, ...]) -> list[str]:
+    modules = set((root / "modules.txt").read_text().split())
+    return [name for name in among if name in modules]
+
+
+def test_a_clean_check_imports_neither_the_recording_nor_the_change_engine(
+    app: LayeredApp,
+) -> None:
+    app.record().assert_outcomes(passed=1)
+
+    result = app.check()
+
+    result.assert_outcomes(passed=1)
+    assert [] == imported(app.root, RECORDING + CHANGE_ENGINE + ("unittest.mock",))
+    assert list(CHECKING[:2]) == imported(app.root, CHECKING[:2])
+
+
+def test_a_record_run_imports_neither_the_check_nor_the_change_engine(app: LayeredApp) -> None:
+    result = app.record()
+
+    result.assert_outcomes(passed=1)
+    assert [] == imported(app.root, CHECKING + CHANGE_ENGINE + ("unittest.mock",))
+    assert list(RECORDING) == imported(app.root, RECORDING)
+
+
+def test_a_drift_loads_the_change_engine_to_explain_itself(app: LayeredApp) -> None:
+    app.record().assert_outcomes(passed=1)
+    app.edit("app/__init__.py", '{"text": "hello " + name}', '{"text": "hello " + name, "n": 1}')
+
+    result = app.check()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*seam drift in test_app.py::test_greeting*", "*key added*"])
+    assert list(EXPLAINING) == imported(app.root, EXPLAINING)
