@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -138,3 +139,17 @@ def postgres_dsn() -> str:
     if os.environ.get("CI"):
         pytest.fail("SEAMREC_PG_DSN is not set in CI: .ci/run must start PostgreSQL first")
     pytest.skip('no PostgreSQL server: run eval "$(.ci/postgres.sh start)" to test against one')
+
+
+@pytest.fixture
+def schema_dsn(postgres_dsn: str) -> Iterator[str]:
+    """The server's DSN with a fresh schema of its own first on the search path (so
+    parallel tests never share a table); the schema is dropped afterwards."""
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    yield f"{postgres_dsn} options='-c search_path={schema}'"
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -391,6 +391,18 @@ def sql_contract_text(cassettes: Path) -> str:
     return "\n".join(p.read_text() for p in sorted(folder.glob("*.txt")))
 
 
+def sql_sections(cassettes: Path) -> dict[str, list[str]]:
+    """Each statement's contract lines (stripped), by statement (`sql:...`)."""
+    found: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in sql_contract_text(cassettes).splitlines():
+        if line.startswith("## "):
+            current = found.setdefault(line[3:], [])
+        elif line.startswith("  "):
+            current.append(line.strip())
+    return found
+
+
 def crossings(cassette: Path) -> list[tuple[str, str, str]]:
     """(seam, caller, outcome) of every call recorded in a cassette, in call order."""
     return [(call.seam, call.caller, call.outcome) for call in load(cassette).calls]

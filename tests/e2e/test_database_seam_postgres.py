@@ -6,13 +6,9 @@ Each test gets its own PostgreSQL schema, so parallel runs never share a table.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
-import psycopg
 import pytest
 
-from helpers import LayeredApp, fresh_project, seamrec_summary, sql_contract_text
+from helpers import LayeredApp, fresh_project, seamrec_summary, sql_contract_text, sql_sections
 
 # The apps leave psycopg connections open for the end of the process to close (a subprocess
 # each; in-process they would be collected during a later test, which warns).
@@ -134,17 +130,6 @@ def test_raw():
 
 
 @pytest.fixture
-def schema_dsn(postgres_dsn: str) -> Iterator[str]:
-    """The server's DSN with a fresh schema of its own first on the search path."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    yield f"{postgres_dsn} options='-c search_path={schema}'"
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
-@pytest.fixture
 def shop(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, schema_dsn: str) -> LayeredApp:
     """The shop on SQLAlchemy (SQLite and PostgreSQL) and on psycopg, nothing recorded."""
     monkeypatch.setenv("SHOP_PG_DSN", schema_dsn)
@@ -161,18 +146,6 @@ def shop(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, schema_dsn:
     )
 
 
-def sections(app: LayeredApp) -> dict[str, list[str]]:
-    """Each statement's contract lines, by statement."""
-    found: dict[str, list[str]] = {}
-    current: list[str] = []
-    for line in sql_contract_text(app.cassettes).splitlines():
-        if line.startswith("## "):
-            current = found.setdefault(line[3:], [])
-        elif line.startswith("  "):
-            current.append(line.strip())
-    return found
-
-
 def test_sqlalchemy_and_psycopg_queries_record_and_check_clean(shop: LayeredApp) -> None:
     record = shop.record()
     check = shop.check()
@@ -182,7 +155,7 @@ def test_sqlalchemy_and_psycopg_queries_record_and_check_clean(shop: LayeredApp)
     assert ["0 tests drifted, 0 unrecorded, 0 with unusable cassettes"] == [
         line for line in seamrec_summary(check) if "drifted" in line
     ]
-    contract = sections(shop)
+    contract = sql_sections(shop.cassettes)
     internal = ("pg_catalog", "current_schema", "version()", "standard_conforming", "PRAGMA")
     assert [] == [seam for seam in contract if any(word in seam for word in internal)]
     orm = [lines for seam, lines in contract.items() if "WHERE items.price < ?" in seam]
@@ -204,7 +177,7 @@ def test_generated_parameter_names_never_become_keys_and_hand_written_ones_do(
 
     text = sql_contract_text(shop.cassettes)
     assert [] == [name for name in ("price_1", "id_1", "__0", "%(") if name in text]
-    stock = sections(shop)["sql:SELECT id, sku, price FROM stock WHERE sku = :sku"]
+    stock = sql_sections(shop.cassettes)["sql:SELECT id, sku, price FROM stock WHERE sku = :sku"]
     assert [
         "args.params: dict",
         "args.params['sku']: str",

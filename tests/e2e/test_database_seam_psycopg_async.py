@@ -9,13 +9,9 @@ Each test gets its own PostgreSQL schema, so parallel runs never share a table.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
-import psycopg
 import pytest
 
-from helpers import LayeredApp, fresh_project, seamrec_summary, sql_contract_text
+from helpers import LayeredApp, fresh_project, seamrec_summary, sql_contract_text, sql_sections
 
 # The apps leave psycopg connections open for the end of the process to close (a subprocess
 # each; in-process they would be collected during a later test, which warns).
@@ -121,17 +117,6 @@ def test_async_engine():
 
 
 @pytest.fixture
-def schema_dsn(postgres_dsn: str) -> Iterator[str]:
-    """The server's DSN with a fresh schema of its own first on the search path."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    yield f"{postgres_dsn} options='-c search_path={schema}'"
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
-@pytest.fixture
 def shop(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, schema_dsn: str) -> LayeredApp:
     """The shop on psycopg's async API and SQLAlchemy's async engine, nothing recorded."""
     monkeypatch.setenv("SHOP_PG_DSN", schema_dsn)
@@ -148,18 +133,6 @@ def shop(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, schema_dsn:
     )
 
 
-def sections(app: LayeredApp) -> dict[str, list[str]]:
-    """Each statement's contract lines, by statement."""
-    found: dict[str, list[str]] = {}
-    current: list[str] = []
-    for line in sql_contract_text(app.cassettes).splitlines():
-        if line.startswith("## "):
-            current = found.setdefault(line[3:], [])
-        elif line.startswith("  "):
-            current.append(line.strip())
-    return found
-
-
 def test_async_queries_record_with_their_rows_and_check_clean(shop: LayeredApp) -> None:
     record = shop.record()
     check = shop.check()
@@ -169,7 +142,7 @@ def test_async_queries_record_with_their_rows_and_check_clean(shop: LayeredApp) 
     assert ["0 tests drifted, 0 unrecorded, 0 with unusable cassettes"] == [
         line for line in seamrec_summary(check) if "drifted" in line
     ]
-    contract = sections(shop)
+    contract = sql_sections(shop.cassettes)
     one = contract["sql:SELECT id, sku, price FROM stock WHERE sku = :sku"]
     assert "args.params['sku']: str" in one  # awaited cursor.execute + fetchone
     assert "return.rows[*]['price']: Decimal" in one

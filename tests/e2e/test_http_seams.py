@@ -481,13 +481,13 @@ def test_items():
 """
 
 
-@pytest.mark.subprocess_runs  # Django is configured once per process
-def test_django_test_client_requests_are_seams(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def django_app(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tests: str
+) -> LayeredApp:
+    """The small Django app (two JSON views) with `tests` as its test module."""
     pytest.importorskip("django")
     monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
-    app = fresh_project(
+    return fresh_project(
         pytester,
         monkeypatch,
         {
@@ -497,9 +497,16 @@ def test_django_test_client_requests_are_seams(
             "djapp/urls.py": DJANGO_URLS,
             "djapp/views.py": DJANGO_VIEWS,
             "tests/conftest.py": DJANGO_CONFTEST,
-            "tests/test_items.py": DJANGO_TESTS,
+            "tests/test_items.py": tests,
         },
     )
+
+
+@pytest.mark.subprocess_runs  # Django is configured once per process
+def test_django_test_client_requests_are_seams(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = django_app(pytester, monkeypatch, DJANGO_TESTS)
     app.record().assert_outcomes(passed=1)
     contract = (app.cassettes / "contracts" / "http.txt").read_text()
     assert "## http:GET /api/items/<int:item_id>\n" in contract
@@ -535,21 +542,7 @@ def test_items_async():
 def test_django_async_client_requests_are_seams(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("django")
-    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
-    app = fresh_project(
-        pytester,
-        monkeypatch,
-        {
-            "pyproject.toml": FASTAPI_PYPROJECT.replace('["items"]', '["djapp"]'),
-            "djapp/__init__.py": "",
-            "djapp/settings.py": DJANGO_SETTINGS,
-            "djapp/urls.py": DJANGO_URLS,
-            "djapp/views.py": DJANGO_VIEWS,
-            "tests/conftest.py": DJANGO_CONFTEST,
-            "tests/test_items.py": DJANGO_ASYNC_TESTS,
-        },
-    )
+    app = django_app(pytester, monkeypatch, DJANGO_ASYNC_TESTS)
     app.record().assert_outcomes(passed=1)
     contract = (app.cassettes / "contracts" / "http.txt").read_text()
     assert "## http:GET /api/items/<int:item_id>\n" in contract
