@@ -79,6 +79,9 @@ _SETUP_MODULES = ("sqlalchemy.dialects.", "sqlalchemy.engine.reflection")
 _MAX_FRAMES = 400
 _UNKNOWN = object()
 _LAYER = object()  # a frame's verdict: a database layer's, look further up
+# ...a layer's frame awaiting sync code run in a greenlet of its own (SQLAlchemy's
+# `greenlet_spawn`): that greenlet's frames first, then further up
+_BRIDGE = object()
 _MAX_VERDICTS = 8192  # frames' verdicts kept (code objects of a run: a few thousand)
 _LEAF_UNIONS = {cls: (shape,) for cls, shape in LEAF_SHAPES.items()}
 SIMILAR = 0.6  # how alike two statements' texts are to be one query that was edited
@@ -413,14 +416,11 @@ class DatabaseSeams:
             if entry is None or entry[0] is not code or entry[1] is not frame.f_globals:
                 entry = self._verdict(frame)
             verdict = entry[2]
+            if verdict is _BRIDGE:
+                inner = _greenlet_frame(frame)
+                verdict = _LAYER if inner is None else self._walk(inner)
             if verdict is not _LAYER:
                 return verdict  # the module name or None
-            if code.co_name == "greenlet_spawn":
-                inner = _greenlet_frame(frame)
-                if inner is not None:
-                    verdict = self._walk(inner)
-                    if verdict is not _LAYER:
-                        return verdict
             frame = frame.f_back
             depth += 1
         return _LAYER
@@ -445,6 +445,8 @@ class DatabaseSeams:
                 function.startswith(_SETUP_PREFIXES) and str(name).startswith(_SETUP_MODULES)
             ):
                 verdict = None
+            elif function == "greenlet_spawn":
+                verdict = _BRIDGE
         if len(self._verdicts) >= _MAX_VERDICTS:
             self._verdicts.clear()
         entry = self._verdicts[id(code)] = (code, globals_, verdict)
