@@ -502,11 +502,10 @@ def django_app(
     )
 
 
-@pytest.mark.subprocess_runs  # Django is configured once per process
-def test_django_test_client_requests_are_seams(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    app = django_app(pytester, monkeypatch, DJANGO_TESTS)
+def record_and_check_clean(app: LayeredApp) -> str:
+    """Record the Django app's one test, check that its two endpoints are in the HTTP
+    contract with their query, body and response shapes, and that a check passes; the
+    contract text."""
     app.record().assert_outcomes(passed=1)
     contract = (app.cassettes / "contracts" / "http.txt").read_text()
     assert "## http:GET /api/items/<int:item_id>\n" in contract
@@ -514,6 +513,15 @@ def test_django_test_client_requests_are_seams(
     assert "  request.json['name']: str\n" in contract
     assert "  response[201].json['id']: int\n" in contract
     app.check().assert_outcomes(passed=1)
+    return contract
+
+
+@pytest.mark.subprocess_runs  # Django is configured once per process
+def test_django_test_client_requests_are_seams(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = django_app(pytester, monkeypatch, DJANGO_TESTS)
+    record_and_check_clean(app)
     app.edit("djapp/views.py", "status=201", "status=200")
     app.edit("tests/test_items.py", "== 201", "== 200")
     result = app.check()
@@ -543,14 +551,8 @@ def test_django_async_client_requests_are_seams(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = django_app(pytester, monkeypatch, DJANGO_ASYNC_TESTS)
-    app.record().assert_outcomes(passed=1)
-    contract = (app.cassettes / "contracts" / "http.txt").read_text()
-    assert "## http:GET /api/items/<int:item_id>\n" in contract
-    assert "  request.query['page']: int\n" in contract
-    assert "  request.json['name']: str\n" in contract
-    assert "  response[201].json['id']: int\n" in contract
+    contract = record_and_check_clean(app)
     assert "tests: tests/test_items.py (1)" in contract
-    app.check().assert_outcomes(passed=1)
     app.edit("djapp/views.py", '"price": 2.5', '"price": "2.5"')
     app.edit("tests/test_items.py", "(2.5, 201)", '("2.5", 201)')
     result = app.check()
