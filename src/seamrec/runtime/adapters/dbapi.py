@@ -233,7 +233,9 @@ class DatabaseSeams:
         call = self._events.open_event(found.seam, cast("str", caller), args)  # wanted: above
         if call is None:
             return None
-        query = Query(call, found)
+        query = _new_query(Query)  # `Query(call, found)` without a Python `__init__` call
+        query.call, query.statement, query.columns, query.done = call, found, None, False
+        query.shapes, query.rows, query.keep = {}, [], call.args_payload is not None
         self._open[id(query)] = query  # one dict operation: atomic across threads
         return query
 
@@ -674,6 +676,9 @@ class Query:
         self.rows: list[Any] = []
         self.keep = call.args_payload is not None  # a kept payload: its first rows too
         self.done = False
+
+
+_new_query = object.__new__
 
 
 def _as_list(value: object) -> list[Any]:
