@@ -32,7 +32,13 @@ from seamrec.model.shape_types import (
     view_as,
 )
 from seamrec.runtime.adapters.dbproxy import AsyncConnect, Connect, ConnectMethod, CursorProxy
-from seamrec.runtime.adapters.sqlstatement import SEAM_PREFIX, Statement, parse
+from seamrec.runtime.adapters.sqlstatement import (
+    DATA_KEYWORDS,
+    SEAM_PREFIX,
+    Statement,
+    keyword_of,
+    parse,
+)
 from seamrec.runtime.instrument import Seam
 from seamrec.runtime.tape import Finding
 
@@ -194,29 +200,42 @@ class DatabaseSeams:
 
     def start(self, sql: object, value: object, many: bool) -> Query | None:
         """A query about to be sent, if it is a seam crossing of the running test (called
-        by the proxy method the caller called: the frame above it is the caller's)."""
+        by the proxy method the caller called: the frame above it is the caller's). A
+        statement known to carry no data is dismissed before the caller is looked for."""
         if not self.recorder.event_wanted():
             return None
-        caller = self.caller(sys._getframe(2))  # above start and the proxy method
-        if caller is None:
-            return None
         found = (self._many if many else self._single).get(sql) if type(sql) is str else None
+        if found is not None and not found.carries_data:
+            return None  # DDL, PRAGMA, transaction control: no seam, whoever sent it
+        frame = sys._getframe(2)  # above start and the proxy method: the caller's
+        code = frame.f_code
+        entry = self._verdicts.get(id(code))  # the first step of `_walk`, inline
+        if entry is not None and entry[0] is code and entry[1] is frame.f_globals:
+            caller = entry[2]
+            if caller is _LAYER or caller is _BRIDGE:
+                caller = self._walk(frame)
+        else:
+            caller = self._walk(frame)
+        if caller is None or caller is _LAYER:
+            return None
         if found is None:
             found = self._statement(sql, many)
-            if found is None:
+            if found is None or not found.carries_data:
                 return None
-        if not found.carries_data:
-            return None
         if many:
             args: object = [found.statement.parameters(p) for p in _as_list(value)]
         elif type(value) is tuple and len(value) == found.width:
             args = value  # positional `?` placeholders only: the parameters as they are
+        elif value is None:
+            args = ()  # no parameters (`Statement.parameters` says the same)
         else:
             args = found.statement.parameters(value)
-        call = self._events.open_event(found.seam, caller, args)  # wanted: checked above
+        call = self._events.open_event(found.seam, cast("str", caller), args)  # wanted: above
         if call is None:
             return None
-        query = Query(call, found)
+        query = _new_query(Query)  # `Query(call, found)` without a Python `__init__` call
+        query.call, query.statement, query.columns, query.done = call, found, None, False
+        query.shapes, query.rows, query.keep = {}, [], call.args_payload is not None
         self._open[id(query)] = query  # one dict operation: atomic across threads
         return query
 
@@ -465,7 +484,8 @@ class DatabaseSeams:
         return kind
 
     def _statement(self, sql: object, many: bool) -> StatementSeam | None:
-        """The seam of statement `sql`, parsed once per text."""
+        """The seam of statement `sql`, parsed once per text; a text whose leading word
+        says it carries no data (`keyword_of`) is not parsed: it shares `_NO_DATA`."""
         if type(sql) is bytes:
             sql = sql.decode("utf-8", "replace")
         if type(sql) is not str:
@@ -475,7 +495,11 @@ class DatabaseSeams:
         if found is None:
             if len(table) >= _MAX_STATEMENTS:
                 table.clear()
-            found = table[sql] = StatementSeam(parse(sql), many)
+            keyword = keyword_of(sql)
+            if keyword is not None and keyword not in DATA_KEYWORDS:
+                found = table[sql] = _NO_DATA  # DDL, PRAGMA, ...: no seam, nothing to parse
+            else:
+                found = table[sql] = StatementSeam(parse(sql), many)
         return found
 
     def _leaf_row(self, row: Any, columns: tuple[str, ...] | None) -> tuple[Shape, Shape] | None:
@@ -635,6 +659,10 @@ class StatementSeam:
         self.last_result: tuple[tuple[str, ...] | None, tuple[Shape, ...], Shape] = (None, (), ())
 
 
+# the seam of every statement that carries no data (`carries_data` False: never a seam)
+_NO_DATA = StatementSeam(Statement(SEAM_PREFIX, "", (), (), False), False)
+
+
 class Query:
     """One execution being recorded: its call, its columns, the shapes of fetched rows."""
 
@@ -648,6 +676,9 @@ class Query:
         self.rows: list[Any] = []
         self.keep = call.args_payload is not None  # a kept payload: its first rows too
         self.done = False
+
+
+_new_query = object.__new__
 
 
 def _as_list(value: object) -> list[Any]:

@@ -10,6 +10,7 @@ own failures inside a proxy are counted, never raised.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -291,7 +292,12 @@ def _cursor_of(
     proxy = cls(cursor) if cls is not None else cursor_proxy(seams, cursor, None, base)
     if query is not None:
         proxy._self_query = query
-        seams.described(query, cursor)
+        description = cursor.description if type(cursor) is sqlite3.Cursor else None
+        last = query.statement.last_columns  # the steady state of `described`, inline
+        if type(description) is tuple and description == last[0]:
+            query.columns = last[1]
+        else:
+            seams.described(query, cursor)
     return proxy
 
 

@@ -85,7 +85,7 @@ class Statement:
     def numbered(self) -> bool:
         """Whether a placeholder is numbered (`?1`, `$2`): then the parameters are picked
         by number (found once per statement, not per query)."""
-        return any(type(n) is int for n in self.names)
+        return int in set(map(type, self.names))  # one pass in C: a batch has 10⁵ names
 
     def parameters(self, params: Any) -> object:
         """The parameters regrouped by the statement's placeholders (see the module doc)."""
@@ -94,8 +94,8 @@ class Statement:
         cls = type(params)  # classes only: a parameter object is never evaluated
         if cls is dict or issubclass(cls, Mapping):
             return self._named(params)
-        if type(params) is tuple and self.plain and len(params) == len(self.slots):
-            return params
+        if self.plain and (cls is tuple or cls is list) and len(params) == len(self.slots):
+            return params if cls is tuple else tuple(params)  # as `_grouped` would group it
         if issubclass(cls, Sequence) and not issubclass(cls, str | bytes):
             flat = list(params)
             if self.numbered:
@@ -124,11 +124,24 @@ class Statement:
                 at += slot[1]
             elif isinstance(slot, tuple):
                 rows, width = slot[1], slot[2]
-                grouped.append(
-                    [tuple(flat[at + r * width : at + (r + 1) * width]) for r in range(rows)]
-                )
+                part = flat[at : at + rows * width]
+                if len(part) == rows * width:  # `rows` tuples of `width`, made in C
+                    grouped.append(list(zip(*[iter(part)] * width, strict=False)))
+                else:
+                    grouped.append([tuple(part[r * width : (r + 1) * width]) for r in range(rows)])
                 at += rows * width
         return tuple(grouped)
+
+
+_LEADING_WORD = re.compile(r"\s*(?![Ee]')([A-Za-z_][\w$]*)")
+
+
+def keyword_of(sql: str) -> str | None:
+    """The keyword `parse(sql)` finds (its first word, upper case) when the text starts,
+    after whitespace, with a plain word; None when only a full parse can tell (a comment
+    or a literal first). Read without tokenizing the statement."""
+    found = _LEADING_WORD.match(sql)
+    return found.group(1).upper() if found is not None else None
 
 
 def parse(sql: str) -> Statement:
@@ -159,8 +172,11 @@ def _batch(sql: str, run: re.Match[str]) -> Statement | None:
 
 
 def _parse(sql: str) -> Statement:
-    tokens = [(m.lastgroup or "other", m.group()) for m in _TOKEN.finditer(sql)]
-    tokens = [t for t in tokens if t[0] != "comment"]
+    tokens = [
+        (m.lastgroup or "other", m.group())
+        for m in _TOKEN.finditer(sql)
+        if m.lastgroup != "comment"
+    ]
     names = tuple(_placeholder_name(text) for kind, text in tokens if kind == "param")
     by_name = bool(names) and all(type(n) is str and not _GENERATED_NAME.match(n) for n in names)
     out: list[str] = []
