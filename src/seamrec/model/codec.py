@@ -243,7 +243,11 @@ def pack(tree: object) -> bytes:
 
 
 def _ext(code: Ext, inner: object) -> msgpack.ExtType:
-    return msgpack.ExtType(int(code), pack(inner))
+    # built without ExtType's Python-level argument checks: our codes are valid
+    return _new_ext(msgpack.ExtType, (int(code), pack(inner)))
+
+
+_new_ext = tuple.__new__
 
 
 def _is_opaque(encoded: object) -> bool:
@@ -638,7 +642,16 @@ def raw_tree(data: bytes | None) -> Any:
     """Payload bytes as a tree with ext values left packed (what cassettes store)."""
     if data is None:
         return None
-    return msgpack.unpackb(data, raw=False, strict_map_key=False)
+    return msgpack.unpackb(data, raw=False, strict_map_key=False, ext_hook=_raw_ext)
+
+
+def _raw_ext(code: int, data: bytes) -> msgpack.ExtType:
+    """An ext value as the unpacker gives it by default, made without ExtType's
+    Python-level argument checks (the unpacker gives an int code and bytes), except
+    for a code ExtType refuses (it raises as the default does)."""
+    if code < 0:
+        return msgpack.ExtType(code, data)
+    return _new_ext(msgpack.ExtType, (code, data))
 
 
 def unpack(data: bytes) -> Any:
