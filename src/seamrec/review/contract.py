@@ -250,10 +250,14 @@ def _fold_in(
             contract = contracts[seam] = SeamContract(seam)
         contract.tests.add(cassette.test)
         shapes = seen.setdefault(seam, set())
+        met: dict[tuple[str, int], Shape] = {}  # (root, id) of the shapes met in these runs
         for run in runs:
             contract.calls += run.count
             # outcomes are named like the roots: return, raise, yield
             for root, shape in (("args", run.args_shape), (run.outcome, run.result_shape)):
+                if met.get((root, id(shape))) is shape:
+                    continue  # the same object again: looked up (hashed all through) once
+                met[root, id(shape)] = shape
                 if (root, shape) not in shapes:
                     shapes.add((root, shape))
                     contract.add_shape(root, shape)
@@ -411,6 +415,8 @@ def _walk(shape: Shape, key: PathKey, paths: dict[PathKey, PathStat]) -> None:
 def consistent_types(types: set[str]) -> set[str]:
     """The types of a path where a format class is kept only if every value merged there
     had it: ``{"str<uuid>", "str"}`` is ``{"str"}`` (across the tests of a suite)."""
+    if len(types) < 2:
+        return types  # one type cannot disagree with itself
     bases: dict[str, set[str]] = {}
     for text in types:
         kind, _, label = text.partition("<")
