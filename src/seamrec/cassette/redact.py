@@ -533,6 +533,7 @@ class Redactor:
             quiet = [False] * len(quiet)
         else:
             self._memo = memo
+        scrubbed = self._shape_scrubber()
         for index, call in enumerate(cassette.calls):
             if quiet[index]:
                 self._seam = call.seam
@@ -550,8 +551,8 @@ class Redactor:
                     and result == call.result
                 ):
                     clean.remember(packed)
-            args_shape = self.scrub_shape(call.args_shape)
-            result_shape = self.scrub_shape(call.result_shape)
+            args_shape = scrubbed(call.args_shape)
+            result_shape = scrubbed(call.result_shape)
             if (
                 args is not call.args
                 or result is not call.result
@@ -568,8 +569,8 @@ class Redactor:
         for seam, runs in cassette.runs.items():
             self._seam = seam
             for index, run in enumerate(runs):
-                args_shape = self.scrub_shape(run.args_shape)
-                result_shape = self.scrub_shape(run.result_shape)
+                args_shape = scrubbed(run.args_shape)
+                result_shape = scrubbed(run.result_shape)
                 if args_shape is not run.args_shape or result_shape is not run.result_shape:
                     runs[index] = dataclasses.replace(
                         run, args_shape=args_shape, result_shape=result_shape
@@ -584,13 +585,7 @@ class Redactor:
         for call in cassette.calls:
             if not self._unnamed(call.seam, call.args, call.result, clean):
                 self.collect(call.seam, call.args, call.result, call.outcome)
-        # shapes found clean before, by id (what `scrub_shape` looks up first)
-        clean_ids = None if self._secrets else self._clean_shape_ids
-
-        def scrubbed(shape: Any) -> Any:
-            if clean_ids is not None and clean_ids.get(id(shape)) is shape:
-                return shape
-            return self.scrub_shape(shape)
+        scrubbed = self._shape_scrubber()
 
         calls = []
         for call in cassette.calls:
@@ -611,6 +606,28 @@ class Redactor:
                     run = dataclasses.replace(run, args_shape=args_shape, result_shape=result_shape)
                 runs[seam].append(run)
         return Cassette(test=cassette.test, calls=calls, runs=runs, nesting=cassette.nesting)
+
+    def _shape_scrubber(self) -> Any:
+        """`scrub_shape` for the shapes of one cassette: a shape object met before in it is
+        answered by its id (a seam's runs repeat a few tuples; each is held with its
+        answer, so its id is not reused meanwhile), then a shape found clean before in
+        the run, by id (what `scrub_shape` looks up first). The answers are
+        `scrub_shape`'s: it memoises each shape's."""
+        clean_ids = None if self._secrets else self._clean_shape_ids
+        done: dict[int, tuple[Any, Any]] = {}
+
+        def scrubbed(shape: Any) -> Any:
+            known = done.get(id(shape))
+            if known is not None and known[0] is shape:
+                return known[1]
+            if clean_ids is not None and clean_ids.get(id(shape)) is shape:
+                found = shape
+            else:
+                found = self.scrub_shape(shape)
+            done[id(shape)] = (shape, found)
+            return found
+
+        return scrubbed
 
     def _unnamed(self, seam: str, args: Any, result: Any, clean: CleanCalls | None) -> bool:
         """Whether collecting this call's secrets would find none: what `_quiet` says of
@@ -663,6 +680,8 @@ class Redactor:
         return True, packed, True
 
     def _matching(self, seam: str) -> list[PathRule]:
+        if not self._paths:
+            return []  # no `redact_paths` rule (the usual case): nothing to match
         module, _, qualname = seam.partition(":")
         return [rule for rule in self._paths if rule.seam.matches(module, qualname)]
 

@@ -35,7 +35,7 @@ import msgpack
 
 from seamrec.exceptions import CassetteError, CassetteFormatError
 from seamrec.model.codec import decode_ext, pack, unpack
-from seamrec.model.format_agreement import Stripper, inconsistent
+from seamrec.model.format_agreement import Stripper, inconsistent_by_root
 from seamrec.model.nesting import Nest
 from seamrec.model.paths import OUTCOMES
 from seamrec.model.payload import Ext, inner, node
@@ -126,11 +126,16 @@ class Cassette:
         (or saw only an observation): a format is asserted only where every recorded
         value had it. Runs that become equal are merged."""
         for seam, runs in self.runs.items():
-            plain = inconsistent(
-                pair
-                for run in runs
-                for pair in (("args", run.args_shape), (run.outcome, run.result_shape))
-            )
+            args: dict[int, Shape] = {}  # each root's shapes by id (what `inconsistent` takes)
+            by_root = {"args": args}
+            for run in runs:
+                args[id(run.args_shape)] = run.args_shape
+                results = by_root.get(run.outcome)
+                if results is None:
+                    by_root[run.outcome] = {id(run.result_shape): run.result_shape}
+                else:
+                    results[id(run.result_shape)] = run.result_shape
+            plain = inconsistent_by_root(by_root)
             if plain:
                 fixed = Stripper(plain)
                 self.runs[seam] = _merged_runs(
@@ -280,11 +285,17 @@ def dump(cassette: Cassette) -> bytes:
 
 
 def _layout(cassette: Cassette) -> tuple[list[Shape], list[list[Any]], dict[str, list[list[Any]]]]:
-    """The shape table, the kept calls and the runs of a cassette as `dump` writes them."""
+    """The shape table, the kept calls and the runs of a cassette as `dump` writes them.
+    A shape object met before is found by its id (the runs of a seam repeat a few
+    tuples), so a deep tuple is hashed once per object, not once per run."""
     table: dict[Shape, int] = {}
+    by_id: dict[int, int] = {}  # id of a shape met before -> its entry (all alive here)
 
     def ref(shape: Shape) -> int:
-        return table.setdefault(shape, len(table))
+        found = by_id.get(id(shape))
+        if found is None:
+            found = by_id[id(shape)] = table.setdefault(shape, len(table))
+        return found
 
     calls = [
         [
@@ -882,8 +893,11 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that readers see the old file or the new one, never part.
     No fsync: the rename is atomic for readers and for a killed run; surviving a power
     cut is not worth ~4 ms per cassette (a record run writes hundreds; git holds them)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    try:  # the folder is there but for a test file's first cassette: made when missing
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; cassettes are shared files
         with os.fdopen(fd, "wb") as fh:

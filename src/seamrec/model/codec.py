@@ -243,7 +243,11 @@ def pack(tree: object) -> bytes:
 
 
 def _ext(code: Ext, inner: object) -> msgpack.ExtType:
-    return msgpack.ExtType(int(code), pack(inner))
+    # built without ExtType's Python-level argument checks: our codes are valid
+    return _new_ext(msgpack.ExtType, (int(code), pack(inner)))
+
+
+_new_ext = tuple.__new__
 
 
 def _is_opaque(encoded: object) -> bool:
@@ -495,9 +499,24 @@ def make_packer(limits: Limits, classifier: Classifier | None = None) -> Packer:
         classifier,
     )
 
+    kind_of = (classifier or DEFAULT).kind
+    by_class: dict[type, msgpack.ExtType] = {}  # classes recorded by type only: their ext
+    whole_by_class = limits.max_depth > 0  # (a walk cut at depth 0 records a cut instead)
+
     def default(value: object) -> Any:
-        if type(value) is SelfRef:
-            return encode_self(value.value)
+        cls = type(value)
+        if cls is SelfRef:
+            return encode_self(cast(SelfRef, value).value)
+        known = by_class.get(cls)
+        if known is not None:
+            return known
+        if whole_by_class and kind_of(cls) is Kind.OPAQUE and cls not in _WALKED_BY_TYPE:
+            # what `encode_whole` gives a value recorded by its type only, kept per class
+            # (generators, classes, connections...: a suite passes the same few types)
+            if len(by_class) >= _BY_CLASS_MAX:
+                by_class.clear()
+            known = by_class[cls] = _ext(Ext.OPAQUE, type_path(cls))
+            return known
         return encode_whole(value)
 
     packers = PackerPool(default=default, strict_types=True, use_bin_type=True)
@@ -517,6 +536,12 @@ def make_packer(limits: Limits, classifier: Classifier | None = None) -> Packer:
     return accel.payload_packer(
         pack_payload, default, SelfRef, limits.max_depth, ENCODE_BUDGET, kind
     )
+
+
+_BY_CLASS_MAX = 1_024
+# types `encode` reads before it asks the classifier: never recorded by class alone
+_WALKED_BY_TYPE = frozenset({type(None), bool, float, int, str, bytes, dict, list, tuple})
+_WALKED_BY_TYPE |= {set, frozenset}
 
 
 def pure_packer(pack_payload: Packer) -> Packer:
@@ -638,7 +663,16 @@ def raw_tree(data: bytes | None) -> Any:
     """Payload bytes as a tree with ext values left packed (what cassettes store)."""
     if data is None:
         return None
-    return msgpack.unpackb(data, raw=False, strict_map_key=False)
+    return msgpack.unpackb(data, raw=False, strict_map_key=False, ext_hook=_raw_ext)
+
+
+def _raw_ext(code: int, data: bytes) -> msgpack.ExtType:
+    """An ext value as the unpacker gives it by default, made without ExtType's
+    Python-level argument checks (the unpacker gives an int code and bytes), except
+    for a code ExtType refuses (it raises as the default does)."""
+    if code < 0:
+        return msgpack.ExtType(code, data)
+    return _new_ext(msgpack.ExtType, (code, data))
 
 
 def unpack(data: bytes) -> Any:

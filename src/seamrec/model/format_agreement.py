@@ -58,12 +58,23 @@ def inconsistent(rooted: Iterable[tuple[str, Shape]]) -> set[Path]:
     root, then `inconsistent_paths`, would give."""
     by_root: dict[str, dict[int, Shape]] = {}
     for root, shape in rooted:
-        by_root.setdefault(root, {})[id(shape)] = shape
+        shapes = by_root.get(root)
+        if shapes is None:
+            by_root[root] = {id(shape): shape}
+        else:
+            shapes[id(shape)] = shape
+    return inconsistent_by_root(by_root)
+
+
+def inconsistent_by_root(by_root: dict[str, dict[int, Shape]]) -> set[Path]:
+    """`inconsistent` of the shapes under each root, given by their ids."""
     plain: set[Path] = set()
     for root, shapes in by_root.items():
         if len(shapes) == 1:
-            (shape,) = shapes.values()
-            plain.update((root, *path) for path in _formats(shape)[1])
+            for shape in shapes.values():
+                disagree = _formats(shape)[1]
+                if disagree:
+                    plain.update((root, *path) for path in disagree)
             continue
         merged: PathFormats = {}
         for shape in shapes.values():

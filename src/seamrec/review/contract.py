@@ -30,7 +30,9 @@ from seamrec.cassette.store import Cassette, write_atomic
 from seamrec.model.formats import FORMAT_KINDS
 from seamrec.model.paths import ARGS_KEY, PARTS, render_path
 from seamrec.model.shape_types import (
+    POSITIONAL_KINDS,
     RECORD_KINDS,
+    TYPED_KINDS,
     ArgsShape,
     CollShape,
     CutShape,
@@ -41,7 +43,6 @@ from seamrec.model.shape_types import (
     ShapeUnion,
     TypedShape,
     children,
-    shape_kind,
     view,
 )
 from seamrec.review.contract_layout import HEADER as HEADER
@@ -249,10 +250,14 @@ def _fold_in(
             contract = contracts[seam] = SeamContract(seam)
         contract.tests.add(cassette.test)
         shapes = seen.setdefault(seam, set())
+        met: dict[tuple[str, int], Shape] = {}  # (root, id) of the shapes met in these runs
         for run in runs:
             contract.calls += run.count
             # outcomes are named like the roots: return, raise, yield
             for root, shape in (("args", run.args_shape), (run.outcome, run.result_shape)):
+                if met.get((root, id(shape))) is shape:
+                    continue  # the same object again: looked up (hashed all through) once
+                met[root, id(shape)] = shape
                 if (root, shape) not in shapes:
                     shapes.add((root, shape))
                     contract.add_shape(root, shape)
@@ -381,7 +386,9 @@ def _read_text(path: Path) -> str | None:
 def _walk(shape: Shape, key: PathKey, paths: dict[PathKey, PathStat]) -> None:
     stat = paths[key]
     stat.types.add(type_name(shape))
-    kind = shape_kind(shape)
+    if len(shape) < 3:
+        return  # a leaf, a typed value or a cut: no child position
+    kind = shape[0]
     steps: list[tuple[PathKey, ShapeUnion]]
     if kind in RECORD_KINDS or kind == "args":  # names and a union for each
         stat.records += 1
@@ -389,14 +396,18 @@ def _walk(shape: Shape, key: PathKey, paths: dict[PathKey, PathStat]) -> None:
         steps = []
         for name, union in children(shape):
             child = (*key, f".{name}" if dotted else name)
-            paths.setdefault(child, PathStat()).present += 1
+            found = paths.get(child)
+            if found is None:
+                found = paths[child] = PathStat()
+            found.present += 1
             steps.append((child, union))
     elif kind == "exc":
         steps = [((*key, ARGS_KEY, i), u) for i, u in children(shape)]
     else:
         steps = [((*key, step), union) for step, union in children(shape)]
     for child, union in steps:
-        paths.setdefault(child, PathStat())
+        if child not in paths:
+            paths[child] = PathStat()
         for member in union:
             _walk(member, child, paths)
 
@@ -404,6 +415,8 @@ def _walk(shape: Shape, key: PathKey, paths: dict[PathKey, PathStat]) -> None:
 def consistent_types(types: set[str]) -> set[str]:
     """The types of a path where a format class is kept only if every value merged there
     had it: ``{"str<uuid>", "str"}`` is ``{"str"}`` (across the tests of a suite)."""
+    if len(types) < 2:
+        return types  # one type cannot disagree with itself
     bases: dict[str, set[str]] = {}
     for text in types:
         kind, _, label = text.partition("<")
@@ -417,7 +430,36 @@ def consistent_types(types: set[str]) -> set[str]:
 
 def type_name(shape: Shape) -> str:
     """The name a contract shows for one shape: ``str<iso-datetime T +hh:mm>`` for a
-    leaf with its format class."""
+    leaf with its format class. Read by kind and size (what `view` goes by), without
+    building the view; anything else the view's way."""
+    size = len(shape)
+    kind = shape[0] if size else None
+    if size == 1:
+        return str(kind)
+    if size == 2:
+        if kind in FORMAT_KINDS:
+            return leaf_text(shape)
+        if kind == "cut":
+            return f"<cut: {shape[1]}>"
+        if kind in TYPED_KINDS:
+            return f"{shape[1]} ({kind})"
+    elif size == 3:
+        if kind == "args":
+            return "args"
+        if kind == "coll":
+            return "generator" if shape[1] == "yield" else str(shape[1])
+        if kind in POSITIONAL_KINDS:
+            return str(shape[1])
+    elif size == 4:
+        if kind == "map":
+            return f"{shape[1]} (map)"
+        if kind in RECORD_KINDS:
+            return str(shape[1])
+    return _viewed_type_name(shape)
+
+
+def _viewed_type_name(shape: Shape) -> str:
+    """`type_name` through the view (which raises for what is not a shape)."""
     found = view(shape)
     if isinstance(found, LeafShape):
         return found.kind

@@ -218,8 +218,9 @@ class Tape:
             call.result_shape = yield_shape(call.items)
             self.commit(call.seam, call.index, call.args_shape, "yield", call.result_shape)
         started = {(c.seam, c.index): c.args_shape for c in self.details}
-        for seam in list(self._positions):
-            count = self.count(seam)
+        counts: dict[str, int] = {}  # each seam's calls, read once
+        for seam, positions in list(self._positions.items()):
+            count = counts[seam] = _taken(positions)
             waiting = self._waiting.pop(seam, {})
             for index in range(self._committed.get(seam, 0), count):
                 run = waiting.get(index)
@@ -236,7 +237,7 @@ class Tape:
         for seam in sorted(self.runs, key=lambda seam: first.get(seam, 1 << 62)):
             cassette.runs[seam] = list(self.runs[seam])
         if self._nesting is not None:
-            counts = {seam: self.count(seam) for seam in cassette.runs}
+            counts = {seam: counts.get(seam) or self.count(seam) for seam in cassette.runs}
             cassette.nesting = self._nesting.nesting(list(cassette.runs), counts)
         for call in _in_position_order(sorted(self.details, key=lambda c: c.sequence)):
             result: Any = None
@@ -270,6 +271,13 @@ def _in_position_order(kept: list[LiveCall]) -> list[LiveCall]:
     together, so two threads calling one seam may take them crosswise (position 0 with
     the later number); a cassette lists a seam's calls by position, as when the two were
     taken under the tape's lock. Already in order (one thread): the same list."""
+    last: dict[str, int] = {}  # each seam's last position so far: in order, the same list
+    for call in kept:
+        if last.get(call.seam, -1) > call.index:
+            break
+        last[call.seam] = call.index
+    else:
+        return kept
     slots: dict[str, list[int]] = {}
     for slot, call in enumerate(kept):
         slots.setdefault(call.seam, []).append(slot)
