@@ -1,0 +1,162 @@
+"""The compiled record step (`_seamcall.RecordStep`): a plain function's steady call
+recorded with no Python frame. Whatever the calls do (new shapes, raises, calls made
+inside calls, keywords, other threads), the cassette is byte for byte the one
+`RecordStrategy.run` writes, and the callee runs once per call."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seamrec.cassette.store import cassette_path
+from seamrec.config import settings_from_table
+from seamrec.runtime import recording
+from seamrec.runtime.instrument import Report, Seam
+from seamrec.runtime.recording import RecordStrategy
+from seamrec.runtime.stats import Stats
+
+pytestmark = pytest.mark.skipif(
+    recording._RECORD_STEP is None, reason="the compiled record step is not in use"
+)
+
+NODE = "tests/test_app.py::test_it"
+FETCH = Seam("app.repo:fetch", "app.repo", "fetch", "function", False, ("user_id", "q"), None)
+INNER = Seam("app.repo:inner", "app.repo", "inner", "function", False, ("x",), None)
+HOME = {"__name__": "app.repo"}  # the seams' home module: the test module is a caller
+
+values = st.recursive(
+    st.one_of(st.none(), st.integers(-3, 3), st.text(max_size=3), st.booleans(), st.floats(0, 1)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from("abc"), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["call", "call", "call", "raise", "nested", "keywords", "thread"]),
+        values,
+        values,
+    ),
+    max_size=25,
+)
+
+
+class Boom(Exception):
+    """What a raising callee raises."""
+
+
+def record(cassettes: Path, compiled: bool, plan: list[tuple[str, Any, Any]]) -> tuple[bytes, int]:
+    """Record `plan` as one test through `fetch` (the compiled proxy and step, or the
+    strategy's Python `run`); the cassette's bytes and how often the callees ran."""
+    table = {"boundaries": ["app"], "payload_calls": 2, "cassette_dir": str(cassettes)}
+    strategy = RecordStrategy(settings_from_table(table, rootdir=cassettes), Stats(), Report())
+    strategy.begin(NODE, ())
+    if not compiled:
+        strategy.crossing = strategy.run
+    dispatcher = types.SimpleNamespace(crossing=strategy.crossing)
+    ran = 0
+
+    def inner(x: Any) -> Any:
+        nonlocal ran
+        ran += 1
+        return [x]
+
+    def fetch(user_id: Any, q: Any) -> Any:
+        nonlocal ran
+        ran += 1
+        kind, result = q
+        if kind == "raise":
+            raise Boom(result)
+        if kind == "nested":
+            proxied_inner(result)
+            proxied_inner(user_id)
+        return result
+
+    if compiled:
+        from seamrec.runtime._seamcall import SeamCall  # type: ignore[import-not-found]
+
+        proxied_fetch: Any = SeamCall(fetch, HOME, "app.repo", FETCH, dispatcher)
+        proxied_inner: Any = SeamCall(inner, HOME, "app.repo", INNER, dispatcher)
+    else:
+        proxied_fetch = SeamCallPure(fetch, FETCH, dispatcher)
+        proxied_inner = SeamCallPure(inner, INNER, dispatcher)
+    for kind, argument, result in plan:
+        try:
+            if kind == "keywords":
+                proxied_fetch(argument, q=(kind, result))
+            elif kind == "thread":
+                worker = threading.Thread(  # called from this module, as the other calls
+                    target=lambda a=argument, r=result: proxied_fetch(a, ("thread", r))
+                )
+                worker.start()
+                worker.join()
+            else:
+                proxied_fetch(argument, (kind, result))
+        except Boom:
+            assert kind == "raise"
+    strategy.finish("passed")
+    path = cassette_path(cassettes, NODE)
+    return (path.read_bytes() if path.exists() else b""), ran
+
+
+class SeamCallPure:
+    """A crossing through `dispatcher.crossing`, as the pure proxy makes it."""
+
+    def __init__(self, wrapped: Any, seam: Seam, dispatcher: Any) -> None:
+        self.wrapped, self.seam, self.dispatcher = wrapped, seam, dispatcher
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.dispatcher.crossing(self.seam, __name__, self.wrapped, None, args, kwargs)
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps)
+def test_the_compiled_step_writes_the_cassette_the_python_run_writes(
+    plan: list[tuple[str, Any, Any]],
+) -> None:
+    with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+        compiled = record(Path(a), True, plan)
+        reference = record(Path(b), False, plan)
+
+    assert reference == compiled
+
+
+def test_a_steady_call_that_raises_raises_the_callee_s_exception_with_its_traceback() -> None:
+    with tempfile.TemporaryDirectory() as root:
+        table = {"boundaries": ["app"], "payload_calls": 1, "cassette_dir": root}
+        strategy = RecordStrategy(settings_from_table(table, rootdir=Path(root)), Stats(), Report())
+        strategy.begin(NODE, ())
+        error = Boom("gone")
+
+        def failing(user_id: Any, q: Any) -> Any:
+            raise error
+
+        for user_id in range(3):
+            strategy.crossing(FETCH, __name__, lambda u, q: {"id": u}, None, (user_id, 0), {})
+        with pytest.raises(Boom) as raised:
+            strategy.crossing(FETCH, __name__, failing, None, (3, 0), {})
+        strategy.finish("passed")
+
+    assert raised.value is error
+    assert "failing" in [entry.name for entry in raised.traceback]
+    assert [] == strategy.stats.internal_errors
+
+
+def test_the_step_lets_go_of_the_tape_when_the_test_finishes() -> None:
+    with tempfile.TemporaryDirectory() as root:
+        table = {"boundaries": ["app"], "cassette_dir": root}
+        strategy = RecordStrategy(settings_from_table(table, rootdir=Path(root)), Stats(), Report())
+        strategy.begin(NODE, ())
+        compiled_entry = strategy.crossing
+
+        strategy.finish("failed")
+
+        assert compiled_entry != strategy.run
+        assert strategy.crossing == strategy.run
