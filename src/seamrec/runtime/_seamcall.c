@@ -26,11 +26,15 @@ typedef struct {
 } SeamCall;
 
 static PyTypeObject RecordStepType;
+static PyTypeObject CheckStepType;
 /* Record mode's steady call in C (below): the result, NULL on error, or `NOT_HANDLED`
  * when it did nothing and the call takes the strategy's Python entry. */
 #define NOT_HANDLED Py_NotImplemented
 static PyObject *record_fast(PyObject *step, PyObject *seam, PyObject *sid, PyObject *caller,
                              PyObject *wrapped, PyObject *const *args, Py_ssize_t nargs);
+/* Check mode's fitting call in C (below), answering like `record_fast`. */
+static PyObject *check_fast(PyObject *step, PyObject *seam, PyObject *sid, PyObject *caller,
+                            PyObject *wrapped, PyObject *const *args, Py_ssize_t nargs);
 static PyObject *str_id; /* "id" */
 
 static PyObject *str_name;      /* "__name__" */
@@ -98,7 +102,8 @@ dispatch(SeamCall *self, PyObject *caller, PyObject *const *args, size_t nargsf,
     if (crossing == NULL) {
         return NULL;
     }
-    if (Py_IS_TYPE(crossing, &RecordStepType) &&
+    int recording = Py_IS_TYPE(crossing, &RecordStepType);
+    if ((recording || Py_IS_TYPE(crossing, &CheckStepType)) &&
         (kwnames == NULL || PyTuple_GET_SIZE(kwnames) == 0)) {
         if (self->seam_id == NULL) {
             PyObject *sid = PyObject_GetAttr(self->seam, str_id);
@@ -109,8 +114,8 @@ dispatch(SeamCall *self, PyObject *caller, PyObject *const *args, size_t nargsf,
             self->seam_id = sid;
         }
         if (PyUnicode_CheckExact(self->seam_id)) {
-            PyObject *result =
-                record_fast(crossing, self->seam, self->seam_id, caller, self->wrapped, args, nargs);
+            PyObject *result = (recording ? record_fast : check_fast)(
+                crossing, self->seam, self->seam_id, caller, self->wrapped, args, nargs);
             if (result != NOT_HANDLED) {
                 Py_DECREF(crossing);
                 return result;
@@ -643,7 +648,7 @@ static PyObject *str_internal_error; /* "internal_error" */
  * what % sid)`) and clear it: 0. An exception that is not an `Exception` (as `except
  * Exception` would not catch it), or a failure of the report: -1, left raised. */
 static int
-report_internal(RecordStep *self, const char *what, PyObject *sid)
+report_internal(PyObject *strategy, const char *what, PyObject *sid)
 {
     if (!PyErr_ExceptionMatches(PyExc_Exception)) {
         return -1;
@@ -656,8 +661,8 @@ report_internal(RecordStep *self, const char *what, PyObject *sid)
     }
     PyObject *lost = PyUnicode_FromFormat(what, sid);
     PyObject *done = lost == NULL ? NULL
-                                  : PyObject_CallMethodObjArgs(self->strategy, str_internal_error,
-                                                               value, lost, NULL);
+                                  : PyObject_CallMethodObjArgs(strategy, str_internal_error, value,
+                                                               lost, NULL);
     Py_XDECREF(lost);
     Py_XDECREF(type);
     Py_XDECREF(value);
@@ -949,7 +954,7 @@ record_fast(PyObject *op, PyObject *seam, PyObject *sid, PyObject *caller, PyObj
     PyObject *returned = result_shape(self, sid, last, result);
     if (returned == NULL || commit(self, sid, index, shape, returned) < 0) {
         Py_XDECREF(returned);
-        if (report_internal(self, "the outcome of a call of %U", sid) < 0) {
+        if (report_internal(self->strategy, "the outcome of a call of %U", sid) < 0) {
             Py_CLEAR(result);
         }
         goto done;
@@ -958,7 +963,7 @@ record_fast(PyObject *op, PyObject *seam, PyObject *sid, PyObject *caller, PyObj
     goto done;
 
 before_call_failed: /* seamrec's own failure before the call: report it, make the call */
-    if (report_internal(self, "a call of %U", sid) == 0) {
+    if (report_internal(self->strategy, "a call of %U", sid) == 0) {
         result = PyObject_Vectorcall(wrapped, args, nargs, NULL);
     }
 done:
@@ -970,12 +975,15 @@ done:
     return result;
 }
 
-/* Called as the strategy's `crossing(seam, caller, wrapped, instance, args, kwargs)` (by
- * a wrapt wrapper or the session's gate): the steady case as above, else `run`. */
+typedef PyObject *(*fast_step)(PyObject *, PyObject *, PyObject *, PyObject *, PyObject *,
+                               PyObject *const *, Py_ssize_t);
+
+/* A step called as the strategy's `crossing(seam, caller, wrapped, instance, args,
+ * kwargs)` (by a wrapt wrapper or the session's gate): its `fast` case, else `run`. */
 static PyObject *
-step_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+step_entry(PyObject *op, fast_step fast, PyObject *run, PyObject *const *args, size_t nargsf,
+           PyObject *kwnames)
 {
-    RecordStep *self = (RecordStep *)op;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (nargs == 6 && (kwnames == NULL || PyTuple_GET_SIZE(kwnames) == 0) && args[3] == Py_None &&
         PyTuple_CheckExact(args[4]) && PyDict_CheckExact(args[5]) && PyDict_GET_SIZE(args[5]) == 0) {
@@ -986,8 +994,8 @@ step_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kw
         else {
             PyObject *result = NOT_HANDLED;
             if (PyUnicode_CheckExact(sid)) {
-                result = record_fast(op, args[0], sid, args[1], args[2],
-                                     &PyTuple_GET_ITEM(args[4], 0), PyTuple_GET_SIZE(args[4]));
+                result = fast(op, args[0], sid, args[1], args[2], &PyTuple_GET_ITEM(args[4], 0),
+                              PyTuple_GET_SIZE(args[4]));
             }
             Py_DECREF(sid);
             if (result != NOT_HANDLED) {
@@ -995,7 +1003,44 @@ step_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kw
             }
         }
     }
-    return PyObject_Vectorcall(self->run, args, nargsf, kwnames);
+    return PyObject_Vectorcall(run, args, nargsf, kwnames);
+}
+
+static PyObject *
+step_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    return step_entry(op, record_fast, ((RecordStep *)op)->run, args, nargsf, kwnames);
+}
+
+/* What a step reads of its tape and strategy (new references; `steady` may be NULL when
+ * not wanted): 0, or -1 with an error set. */
+static int
+tape_parts(PyObject *strategy, PyObject *tape, PyObject **states, PyObject **pooled,
+           PyObject **steady, PyObject **run, unsigned long *owner)
+{
+    *states = PyObject_GetAttrString(tape, "states");
+    *pooled = *states == NULL ? NULL : PyObject_GetAttrString(tape, "pooled");
+    PyObject *owned = *pooled == NULL ? NULL : PyObject_GetAttrString(tape, "owner");
+    *run = owned == NULL ? NULL : PyObject_GetAttrString(strategy, "run");
+    *owner = owned == NULL ? 0 : PyLong_AsUnsignedLong(owned);
+    Py_XDECREF(owned);
+    if (steady != NULL) {
+        *steady = *run == NULL ? NULL : PyObject_GetAttrString(tape, "steady");
+    }
+    if (*run == NULL || (steady != NULL && *steady == NULL) || PyErr_Occurred() ||
+        !PyDict_CheckExact(*states) || !PySet_Check(*pooled)) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "tape.states must be a dict and tape.pooled a set");
+        }
+        Py_CLEAR(*states);
+        Py_CLEAR(*pooled);
+        Py_CLEAR(*run);
+        if (steady != NULL) {
+            Py_CLEAR(*steady);
+        }
+        return -1;
+    }
+    return 0;
 }
 
 /* Where instances of `type` (or its bases) hold slot `name`; -1 with an error set when
@@ -1049,25 +1094,11 @@ step_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
             return NULL;
         }
     }
-    PyObject *states = PyObject_GetAttrString(tape, "states");
-    PyObject *pooled = states == NULL ? NULL : PyObject_GetAttrString(tape, "pooled");
-    PyObject *steady = pooled == NULL ? NULL : PyObject_GetAttrString(tape, "steady");
-    PyObject *owner = steady == NULL ? NULL : PyObject_GetAttrString(tape, "owner");
-    PyObject *run = owner == NULL ? NULL : PyObject_GetAttrString(strategy, "run");
-    unsigned long owner_id = owner == NULL ? 0 : PyLong_AsUnsignedLong(owner);
-    if (run == NULL || PyErr_Occurred() || !PyDict_CheckExact(states) || !PySet_Check(pooled)) {
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_TypeError, "RecordStep: tape.states must be a dict and "
-                                             "tape.pooled a set");
-        }
-        Py_XDECREF(states);
-        Py_XDECREF(pooled);
-        Py_XDECREF(steady);
-        Py_XDECREF(owner);
-        Py_XDECREF(run);
+    PyObject *states, *pooled, *steady, *run;
+    unsigned long owner_id;
+    if (tape_parts(strategy, tape, &states, &pooled, &steady, &run, &owner_id) < 0) {
         return NULL;
     }
-    Py_DECREF(owner);
     RecordStep *self = (RecordStep *)type->tp_alloc(type, 0);
     if (self == NULL) {
         Py_DECREF(states);
@@ -1153,6 +1184,350 @@ static PyTypeObject RecordStepType = {
     .tp_new = step_new,
 };
 
+/* ------------------------------------------------------------------ CheckStep
+ *
+ * Check mode's call of a plain function seam whose arguments and result fit the
+ * recorded run at its position, in C: what `CheckStrategy.run` (runtime/checking.py)
+ * does on its short path, with no Python frame. Made per tape (`CheckStrategy.begin`,
+ * unless the test replays seams) and called by the SeamCall proxy like the RecordStep.
+ * It takes the call when the seam's state is made, the call is positional and fills the
+ * parameters and the seam is a plain function without `self`; anything else answers
+ * NOT_HANDLED before any effect. After the position is taken, the Python pieces are
+ * called where `run` calls them: `_move` (a position outside the seam's window),
+ * `_check_started` (the args do not fit: the full path), `_check_ended` (the call raised,
+ * or its result does not fit), `internal_error`. */
+
+enum {
+    CSTATE_POSITIONS,
+    CSTATE_FUNCTION,
+    CSTATE_HAS_SELF,
+    CSTATE_ARITY,
+    CSTATE_NAMES,
+    CSTATE_WINDOW,
+    CSTATE_FIELDS
+};
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *strategy;
+    PyObject *tape;
+    PyObject *states; /* tape.states */
+    PyObject *pooled; /* tape.pooled */
+    PyObject *run;    /* strategy.run: every call the step does not take */
+    PyObject *state_type;
+    unsigned long owner; /* tape.owner */
+    Py_ssize_t offsets[CSTATE_FIELDS];
+    vectorcallfunc vectorcall;
+} CheckStep;
+
+static PyObject *str_move;          /* "_move" */
+static PyObject *str_check_started; /* "_check_started" */
+static PyObject *str_check_ended;   /* "_check_ended" */
+static PyObject *str_raise;         /* "raise" */
+
+/* Whether `index` is in the window's [start, end): 1, 0, or -1 on error. */
+static int
+in_window(PyObject *window, PyObject *index)
+{
+    PyObject *start = PyTuple_GET_ITEM(window, 0), *end = PyTuple_GET_ITEM(window, 1);
+    if (PyLong_CheckExact(start) && PyLong_CheckExact(end) && PyLong_CheckExact(index)) {
+        int overflow;
+        long long at = PyLong_AsLongLongAndOverflow(index, &overflow);
+        if (!overflow) {
+            long long low = PyLong_AsLongLongAndOverflow(start, &overflow);
+            if (!overflow) {
+                long long high = PyLong_AsLongLongAndOverflow(end, &overflow);
+                if (!overflow) {
+                    return low <= at && at < high;
+                }
+            }
+        }
+    }
+    int above = PyObject_RichCompareBool(start, index, Py_LE);
+    if (above <= 0) {
+        return above;
+    }
+    return PyObject_RichCompareBool(index, end, Py_LT);
+}
+
+/* `strategy._check_ended(tape, seam, caller, index, expected, names, values, outcome,
+ * value)`: the late `LiveCall` of a call that went the short way, ended. */
+static PyObject *
+check_ended(CheckStep *self, PyObject *seam, PyObject *caller, PyObject *index,
+            PyObject *expected, PyObject *names, PyObject *values, PyObject *outcome,
+            PyObject *value)
+{
+    return PyObject_CallMethodObjArgs(self->strategy, str_check_ended, self->tape, seam, caller,
+                                      index, expected, names, values, outcome, value, NULL);
+}
+
+static PyObject *
+check_fast(PyObject *op, PyObject *seam, PyObject *sid, PyObject *caller, PyObject *wrapped,
+           PyObject *const *args, Py_ssize_t nargs)
+{
+    CheckStep *self = (CheckStep *)op;
+    /* ---- before any effect: NOT_HANDLED when anything is not the short path's case */
+    PyObject *tape = PyObject_GetAttr(self->strategy, str_tape);
+    if (tape == NULL) {
+        PyErr_Clear();
+        return NOT_HANDLED;
+    }
+    Py_DECREF(tape); /* compared by identity only */
+    if (tape != self->tape) {
+        return NOT_HANDLED;
+    }
+    PyObject *state = PyDict_GetItemWithError(self->states, sid);
+    if (state == NULL) {
+        PyErr_Clear();
+        return NOT_HANDLED;
+    }
+    if ((PyObject *)Py_TYPE(state) != self->state_type) {
+        return NOT_HANDLED;
+    }
+    const Py_ssize_t *at = self->offsets;
+    PyObject *positions = SLOT(state, at[CSTATE_POSITIONS]);
+    PyObject *arity = SLOT(state, at[CSTATE_ARITY]);
+    PyObject *names = SLOT(state, at[CSTATE_NAMES]);
+    if (SLOT(state, at[CSTATE_FUNCTION]) != Py_True ||
+        SLOT(state, at[CSTATE_HAS_SELF]) != Py_False || positions == NULL || names == NULL ||
+        arity == NULL || !PyLong_CheckExact(arity)) {
+        return NOT_HANDLED;
+    }
+    Py_ssize_t count = PyLong_AsSsize_t(arity);
+    if (count != nargs) {
+        PyErr_Clear();
+        return NOT_HANDLED;
+    }
+    /* ---- the call is taken: hold what it reads (Python code runs from here on) */
+    Py_INCREF(state);
+    Py_INCREF(seam);
+    Py_INCREF(names);
+    PyObject *values = NULL, *window = NULL, *result = NULL;
+    PyObject *index = PyIter_Next(positions);
+    if (index == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_RuntimeError, "the positions of a seam ran out");
+        }
+        goto before_call_failed;
+    }
+    if (PyThread_get_thread_ident() != self->owner && PySet_Add(self->pooled, sid) < 0) {
+        goto before_call_failed;
+    }
+    values = PyList_New(nargs);
+    if (values == NULL) {
+        goto before_call_failed;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        Py_INCREF(args[i]);
+        PyList_SET_ITEM(values, i, args[i]);
+    }
+    window = SLOT(state, at[CSTATE_WINDOW]);
+    Py_XINCREF(window);
+    int inside = 0;
+    if (window != NULL && PyTuple_CheckExact(window) && PyTuple_GET_SIZE(window) == 5) {
+        inside = in_window(window, index);
+        if (inside < 0) {
+            goto before_call_failed;
+        }
+    }
+    if (!inside) {
+        Py_XDECREF(window);
+        window = PyObject_CallMethodObjArgs(self->strategy, str_move, state, index, NULL);
+        if (window == NULL) {
+            goto before_call_failed;
+        }
+        if (!PyTuple_CheckExact(window) || PyTuple_GET_SIZE(window) != 5) {
+            PyErr_SetString(PyExc_TypeError, "a seam's window is a tuple of 5");
+            goto before_call_failed;
+        }
+    }
+    PyObject *expected = PyTuple_GET_ITEM(window, 2);
+    PyObject *fits_args = PyTuple_GET_ITEM(window, 3);
+    PyObject *fits_result = PyTuple_GET_ITEM(window, 4);
+    int fit = 0;
+    if (fits_args != Py_None) {
+        PyObject *arguments[2] = {names, values};
+        fit = fits(fits_args, arguments, 2);
+        if (fit < 0) {
+            goto before_call_failed;
+        }
+    }
+    if (!fit) { /* the full path: a `LiveCall` from the start */
+        PyObject *positional = args_tuple(args, nargs);
+        if (positional != NULL) {
+            result = PyObject_CallMethodObjArgs(self->strategy, str_check_started, self->tape,
+                                                seam, caller, wrapped, positional, index,
+                                                expected, names, values, NULL);
+            Py_DECREF(positional);
+        }
+        goto done;
+    }
+    result = PyObject_Vectorcall(wrapped, args, nargs, NULL);
+    if (result == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_Exception)) {
+            PyObject *type, *value, *traceback;
+            PyErr_Fetch(&type, &value, &traceback);
+            PyErr_NormalizeException(&type, &value, &traceback);
+            if (traceback != NULL && value != NULL) {
+                PyException_SetTraceback(value, traceback);
+            }
+            PyObject *noted = check_ended(self, seam, caller, index, expected, names, values,
+                                          str_raise, value);
+            if (noted == NULL) { /* as `run` would: the failure of the note is raised */
+                Py_XDECREF(type);
+                Py_XDECREF(value);
+                Py_XDECREF(traceback);
+                goto done;
+            }
+            Py_DECREF(noted);
+            PyErr_Restore(type, value, traceback);
+        }
+        goto done;
+    }
+    if (fits_result != Py_None) {
+        PyObject *results = PyList_New(1);
+        int yes = -1;
+        if (results != NULL) {
+            Py_INCREF(result);
+            PyList_SET_ITEM(results, 0, result);
+            yes = fits(fits_result, &results, 1);
+            Py_DECREF(results);
+        }
+        if (yes > 0) {
+            goto done;
+        }
+        if (yes < 0) {
+            if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+                Py_CLEAR(result);
+                goto done;
+            }
+            PyErr_Clear(); /* the full check below reports it */
+        }
+    }
+    PyObject *noted =
+        check_ended(self, seam, caller, index, expected, names, values, str_return, result);
+    if (noted == NULL) {
+        Py_CLEAR(result);
+    }
+    Py_XDECREF(noted);
+    goto done;
+
+before_call_failed: /* seamrec's own failure before the call: report it, make the call */
+    if (report_internal(self->strategy, "a call of %U", sid) == 0) {
+        result = PyObject_Vectorcall(wrapped, args, nargs, NULL);
+    }
+done:
+    Py_XDECREF(window);
+    Py_XDECREF(values);
+    Py_XDECREF(index);
+    Py_DECREF(names);
+    Py_DECREF(seam);
+    Py_DECREF(state);
+    return result;
+}
+
+/* Called as the strategy's `crossing(seam, caller, wrapped, instance, args, kwargs)`. */
+static PyObject *
+check_step_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    return step_entry(op, check_fast, ((CheckStep *)op)->run, args, nargsf, kwnames);
+}
+
+static PyObject *
+check_step_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"strategy", "tape", "state_type", NULL};
+    PyObject *strategy, *tape, *state_type;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO!:CheckStep", kwlist, &strategy, &tape,
+                                     &PyType_Type, &state_type)) {
+        return NULL;
+    }
+    static const char *fields[CSTATE_FIELDS] = {"positions", "function", "has_self",
+                                                "arity",     "names",    "window"};
+    Py_ssize_t offsets[CSTATE_FIELDS];
+    for (int i = 0; i < CSTATE_FIELDS; i++) {
+        PyObject *name = PyUnicode_FromString(fields[i]);
+        offsets[i] = name == NULL ? -1 : inherited_slot_offset(state_type, name);
+        Py_XDECREF(name);
+        if (offsets[i] < 0) {
+            return NULL;
+        }
+    }
+    PyObject *states, *pooled, *run;
+    unsigned long owner;
+    if (tape_parts(strategy, tape, &states, &pooled, NULL, &run, &owner) < 0) {
+        return NULL;
+    }
+    CheckStep *self = (CheckStep *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        Py_DECREF(states);
+        Py_DECREF(pooled);
+        Py_DECREF(run);
+        return NULL;
+    }
+    Py_INCREF(strategy);
+    self->strategy = strategy;
+    Py_INCREF(tape);
+    self->tape = tape;
+    self->states = states;
+    self->pooled = pooled;
+    self->run = run;
+    Py_INCREF(state_type);
+    self->state_type = state_type;
+    self->owner = owner;
+    for (int i = 0; i < CSTATE_FIELDS; i++) {
+        self->offsets[i] = offsets[i];
+    }
+    self->vectorcall = check_step_vectorcall;
+    return (PyObject *)self;
+}
+
+static int
+check_step_traverse(CheckStep *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->strategy);
+    Py_VISIT(self->tape);
+    Py_VISIT(self->states);
+    Py_VISIT(self->pooled);
+    Py_VISIT(self->run);
+    Py_VISIT(self->state_type);
+    return 0;
+}
+
+static int
+check_step_clear(CheckStep *self)
+{
+    Py_CLEAR(self->strategy);
+    Py_CLEAR(self->tape);
+    Py_CLEAR(self->states);
+    Py_CLEAR(self->pooled);
+    Py_CLEAR(self->run);
+    Py_CLEAR(self->state_type);
+    return 0;
+}
+
+static void
+check_step_dealloc(CheckStep *self)
+{
+    PyObject_GC_UnTrack(self);
+    check_step_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject CheckStepType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "seamrec.runtime._seamcall.CheckStep",
+    .tp_basicsize = sizeof(CheckStep),
+    .tp_dealloc = (destructor)check_step_dealloc,
+    .tp_vectorcall_offset = offsetof(CheckStep, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "Check mode's fitting call of a plain function seam (see _seamcall.c).",
+    .tp_traverse = (traverseproc)check_step_traverse,
+    .tp_clear = (inquiry)check_step_clear,
+    .tp_new = check_step_new,
+};
+
 static struct PyModuleDef seamcall_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "seamrec.runtime._seamcall",
@@ -1185,12 +1560,17 @@ PyInit__seamcall(void)
     str_record_raised = PyUnicode_InternFromString("_record_raised");
     str_commit = PyUnicode_InternFromString("commit");
     str_internal_error = PyUnicode_InternFromString("internal_error");
+    str_move = PyUnicode_InternFromString("_move");
+    str_check_started = PyUnicode_InternFromString("_check_started");
+    str_check_ended = PyUnicode_InternFromString("_check_ended");
+    str_raise = PyUnicode_InternFromString("raise");
     if (!str_id || !str_tape || !str_nest || !str_record_kept || !str_args_shape_of ||
-        !str_result_shape_of || !str_record_raised || !str_commit || !str_internal_error) {
+        !str_result_shape_of || !str_record_raised || !str_commit || !str_internal_error ||
+        !str_move || !str_check_started || !str_check_ended || !str_raise) {
         return NULL;
     }
     if (PyType_Ready(&SeamCallType) < 0 || PyType_Ready(&SteadyCommitType) < 0 ||
-        PyType_Ready(&RecordStepType) < 0) {
+        PyType_Ready(&RecordStepType) < 0 || PyType_Ready(&CheckStepType) < 0) {
         return NULL;
     }
     str_args_shape = PyUnicode_InternFromString("args_shape");
@@ -1229,6 +1609,12 @@ PyInit__seamcall(void)
     Py_INCREF(&RecordStepType);
     if (PyModule_AddObject(module, "RecordStep", (PyObject *)&RecordStepType) < 0) {
         Py_DECREF(&RecordStepType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    Py_INCREF(&CheckStepType);
+    if (PyModule_AddObject(module, "CheckStep", (PyObject *)&CheckStepType) < 0) {
+        Py_DECREF(&CheckStepType);
         Py_DECREF(module);
         return NULL;
     }

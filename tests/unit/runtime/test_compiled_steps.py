@@ -1,7 +1,8 @@
-"""The compiled record step (`_seamcall.RecordStep`): a plain function's steady call
-recorded with no Python frame. Whatever the calls do (new shapes, raises, calls made
-inside calls, keywords, other threads), the cassette is byte for byte the one
-`RecordStrategy.run` writes, and the callee runs once per call."""
+"""The compiled steps of a plain function's crossing call (`_seamcall.RecordStep`,
+`_seamcall.CheckStep`): recorded or checked with no Python frame. Whatever the calls do
+(new shapes, raises, calls made inside calls, keywords, other threads), the cassette is
+byte for byte the one `RecordStrategy.run` writes, the findings are the ones
+`CheckStrategy.run` finds, and the callee runs once per call."""
 
 from __future__ import annotations
 
@@ -17,13 +18,16 @@ from hypothesis import strategies as st
 
 from seamrec.cassette.store import cassette_path
 from seamrec.config import settings_from_table
-from seamrec.runtime import recording
+from seamrec.runtime import checking, recording
+from seamrec.runtime import stats as run_stats
+from seamrec.runtime.checking import CheckStrategy
 from seamrec.runtime.instrument import Report, Seam
 from seamrec.runtime.recording import RecordStrategy
 from seamrec.runtime.stats import Stats
 
 pytestmark = pytest.mark.skipif(
-    recording._RECORD_STEP is None, reason="the compiled record step is not in use"
+    recording._RECORD_STEP is None or checking._CHECK_STEP is None,
+    reason="the compiled steps are not in use",
 )
 
 NODE = "tests/test_app.py::test_it"
@@ -55,9 +59,39 @@ class Boom(Exception):
 def record(cassettes: Path, compiled: bool, plan: list[tuple[str, Any, Any]]) -> tuple[bytes, int]:
     """Record `plan` as one test through `fetch` (the compiled proxy and step, or the
     strategy's Python `run`); the cassette's bytes and how often the callees ran."""
-    table = {"boundaries": ["app"], "payload_calls": 2, "cassette_dir": str(cassettes)}
-    strategy = RecordStrategy(settings_from_table(table, rootdir=cassettes), Stats(), Report())
+    strategy = RecordStrategy(run_settings(cassettes), Stats(), Report())
     strategy.begin(NODE, ())
+    ran = play(strategy, compiled, plan)
+    strategy.finish("passed")
+    path = cassette_path(cassettes, NODE)
+    return (path.read_bytes() if path.exists() else b""), ran
+
+
+def check(
+    cassettes: Path, compiled: bool, plan: list[tuple[str, Any, Any]]
+) -> tuple[list[Any], int, int]:
+    """Check `plan` as the test recorded in `cassettes`: its findings, how many calls
+    were checked, and how often the callees ran."""
+    strategy = CheckStrategy(run_settings(cassettes), Stats(), Report())
+    strategy.begin(NODE, ())
+    ran = play(strategy, compiled, plan)
+    outcome = run_stats.TestOutcome(NODE)
+    strategy.judge(outcome)
+    strategy.finish("passed")
+    assert [] == strategy.stats.internal_errors
+    return outcome.findings, strategy.stats.calls_checked, ran
+
+
+def run_settings(cassettes: Path) -> Any:
+    table = {"boundaries": ["app"], "payload_calls": 2, "cassette_dir": str(cassettes)}
+    return settings_from_table(table, rootdir=cassettes)
+
+
+def play(
+    strategy: RecordStrategy | CheckStrategy, compiled: bool, plan: list[tuple[str, Any, Any]]
+) -> int:
+    """Make the calls of `plan` in the running test of `strategy`; how often the callees
+    ran."""
     if not compiled:
         strategy.crossing = strategy.run
     dispatcher = types.SimpleNamespace(crossing=strategy.crossing)
@@ -101,9 +135,7 @@ def record(cassettes: Path, compiled: bool, plan: list[tuple[str, Any, Any]]) ->
                 proxied_fetch(argument, (kind, result))
         except Boom:
             assert kind == "raise"
-    strategy.finish("passed")
-    path = cassette_path(cassettes, NODE)
-    return (path.read_bytes() if path.exists() else b""), ran
+    return ran
 
 
 class SeamCallPure:
@@ -124,6 +156,21 @@ def test_the_compiled_step_writes_the_cassette_the_python_run_writes(
     with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
         compiled = record(Path(a), True, plan)
         reference = record(Path(b), False, plan)
+
+    assert reference == compiled
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps, steps)
+def test_the_compiled_check_finds_what_the_python_run_finds(
+    recorded: list[tuple[str, Any, Any]], live: list[tuple[str, Any, Any]]
+) -> None:
+    live = recorded[: len(live)] + live[len(recorded) :] if len(live) % 2 else live
+    with tempfile.TemporaryDirectory() as root:
+        record(Path(root), False, recorded)
+
+        compiled = check(Path(root), True, live)
+        reference = check(Path(root), False, live)
 
     assert reference == compiled
 
