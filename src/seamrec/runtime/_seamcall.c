@@ -975,41 +975,19 @@ done:
     return result;
 }
 
-typedef PyObject *(*fast_step)(PyObject *, PyObject *, PyObject *, PyObject *, PyObject *,
-                               PyObject *const *, Py_ssize_t);
-
-/* A step called as the strategy's `crossing(seam, caller, wrapped, instance, args,
- * kwargs)` (by a wrapt wrapper or the session's gate): its `fast` case, else `run`. */
+/* A step called as the strategy's `crossing(seam, caller, wrapped, instance, args, kwargs)`
+ * (by a wrapt wrapper, the session's gate, or Python code) is the strategy's `run`: only
+ * the SeamCall proxy takes the steps' C path, with the caller's argument array. */
 static PyObject *
-step_entry(PyObject *op, fast_step fast, PyObject *run, PyObject *const *args, size_t nargsf,
-           PyObject *kwnames)
+step_entry(PyObject *run, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
-    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    if (nargs == 6 && (kwnames == NULL || PyTuple_GET_SIZE(kwnames) == 0) && args[3] == Py_None &&
-        PyTuple_CheckExact(args[4]) && PyDict_CheckExact(args[5]) && PyDict_GET_SIZE(args[5]) == 0) {
-        PyObject *sid = PyObject_GetAttr(args[0], str_id);
-        if (sid == NULL) {
-            PyErr_Clear();
-        }
-        else {
-            PyObject *result = NOT_HANDLED;
-            if (PyUnicode_CheckExact(sid)) {
-                result = fast(op, args[0], sid, args[1], args[2], &PyTuple_GET_ITEM(args[4], 0),
-                              PyTuple_GET_SIZE(args[4]));
-            }
-            Py_DECREF(sid);
-            if (result != NOT_HANDLED) {
-                return result;
-            }
-        }
-    }
     return PyObject_Vectorcall(run, args, nargsf, kwnames);
 }
 
 static PyObject *
 step_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
-    return step_entry(op, record_fast, ((RecordStep *)op)->run, args, nargsf, kwnames);
+    return step_entry(((RecordStep *)op)->run, args, nargsf, kwnames);
 }
 
 /* What a step reads of its tape and strategy (new references; `steady` may be NULL when
@@ -1426,11 +1404,10 @@ done:
     return result;
 }
 
-/* Called as the strategy's `crossing(seam, caller, wrapped, instance, args, kwargs)`. */
 static PyObject *
 check_step_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
-    return step_entry(op, check_fast, ((CheckStep *)op)->run, args, nargsf, kwnames);
+    return step_entry(((CheckStep *)op)->run, args, nargsf, kwnames);
 }
 
 static PyObject *

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seamrec.cassette.store import cassette_path
+from seamrec.cassette.store import cassette_path, load
 from seamrec.config import settings_from_table
 from seamrec.runtime import checking, recording
 from seamrec.runtime import stats as run_stats
@@ -188,24 +188,34 @@ def test_the_compiled_check_finds_what_the_python_run_finds(
 
 
 def test_a_steady_call_that_raises_raises_the_callee_s_exception_with_its_traceback() -> None:
+    from seamrec.runtime._seamcall import SeamCall
+
     with tempfile.TemporaryDirectory() as root:
         table = {"boundaries": ["app"], "payload_calls": 1, "cassette_dir": root}
         strategy = RecordStrategy(settings_from_table(table, rootdir=Path(root)), Stats(), Report())
         strategy.begin(NODE, ())
+        dispatcher = types.SimpleNamespace(crossing=strategy.crossing)
         error = Boom("gone")
+        failing = False
 
-        def failing(user_id: Any, q: Any) -> Any:
-            raise error
+        def fetch(user_id: Any, q: Any) -> Any:
+            if failing:
+                raise error
+            return {"id": user_id}
 
+        proxied = SeamCall(fetch, HOME, "app.repo", FETCH, dispatcher)
         for user_id in range(3):
-            strategy.crossing(FETCH, __name__, lambda u, q: {"id": u}, None, (user_id, 0), {})
+            proxied(user_id, 0)
+        failing = True
         with pytest.raises(Boom) as raised:
-            strategy.crossing(FETCH, __name__, failing, None, (3, 0), {})
+            proxied(3, 0)
         strategy.finish("passed")
+        runs = load(cassette_path(Path(root), NODE)).runs[FETCH.id]
 
     assert raised.value is error
-    assert "failing" in [entry.name for entry in raised.traceback]
+    assert "fetch" in [entry.name for entry in raised.traceback]
     assert [] == strategy.stats.internal_errors
+    assert [("return", 3), ("raise", 1)] == [(run.outcome, run.count) for run in runs]
 
 
 def test_the_step_lets_go_of_the_tape_when_the_test_finishes() -> None:
