@@ -984,6 +984,24 @@ step_entry(PyObject *run, PyObject *const *args, size_t nargsf, PyObject *kwname
     return PyObject_Vectorcall(run, args, nargsf, kwnames);
 }
 
+static PyObject *step_run(PyObject *op);
+
+/* A step compares and hashes as the strategy's `run`, which it is when called from Python. */
+static PyObject *
+step_richcompare(PyObject *op, PyObject *other, int opid)
+{
+    if (Py_IS_TYPE(other, &RecordStepType) || Py_IS_TYPE(other, &CheckStepType)) {
+        other = step_run(other);
+    }
+    return PyObject_RichCompare(step_run(op), other, opid);
+}
+
+static Py_hash_t
+step_hash(PyObject *op)
+{
+    return PyObject_Hash(step_run(op));
+}
+
 static PyObject *
 step_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
@@ -1151,6 +1169,8 @@ step_dealloc(RecordStep *self)
 static PyTypeObject RecordStepType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "seamrec.runtime._seamcall.RecordStep",
+    .tp_richcompare = step_richcompare,
+    .tp_hash = step_hash,
     .tp_basicsize = sizeof(RecordStep),
     .tp_dealloc = (destructor)step_dealloc,
     .tp_vectorcall_offset = offsetof(RecordStep, vectorcall),
@@ -1404,6 +1424,13 @@ done:
     return result;
 }
 
+/* The strategy's `run` of a RecordStep or CheckStep (borrowed). */
+static PyObject *
+step_run(PyObject *op)
+{
+    return Py_IS_TYPE(op, &RecordStepType) ? ((RecordStep *)op)->run : ((CheckStep *)op)->run;
+}
+
 static PyObject *
 check_step_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
@@ -1494,6 +1521,8 @@ check_step_dealloc(CheckStep *self)
 static PyTypeObject CheckStepType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "seamrec.runtime._seamcall.CheckStep",
+    .tp_richcompare = step_richcompare,
+    .tp_hash = step_hash,
     .tp_basicsize = sizeof(CheckStep),
     .tp_dealloc = (destructor)check_step_dealloc,
     .tp_vectorcall_offset = offsetof(CheckStep, vectorcall),
