@@ -4,6 +4,7 @@ verdict is given when its call phase ends."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from threading import get_ident
 from typing import Any, ClassVar
@@ -27,6 +28,21 @@ from seamrec.runtime.verdict import Verdict
 
 __tracebackhide__ = True  # pytest shows no frame of this module in a test's traceback
 _MAX_BY_OBJECT = 8192  # shape objects whose compiled check is found by identity
+
+
+def _check_step_type() -> Any:
+    """The compiled check step (`_seamcall.CheckStep`: a plain function's fitting call with
+    no Python frame), None when pure Python runs (`SEAMREC_PURE=1`, or not built)."""
+    if os.environ.get("SEAMREC_PURE", "") not in ("", "0"):
+        return None
+    try:
+        from seamrec.runtime._seamcall import CheckStep  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return CheckStep
+
+
+_CHECK_STEP = _check_step_type()
 
 
 class CheckStrategy(Strategy):
@@ -74,7 +90,10 @@ class CheckStrategy(Strategy):
                     self._cassette_error = str(exc)
         self.expected = Expected(nodeid, cassette, replay)
         self.verdict = Verdict(self.tape, self.expected)  # type: ignore[arg-type]
-        self.crossing = self.answer_or_run if replay else self.unreplayed
+        entry = self.answer_or_run if replay else self.unreplayed
+        if _CHECK_STEP is not None and entry == self.run:  # a plain function's short path in C
+            entry = _CHECK_STEP(self, self.tape, SeamState)
+        self.crossing = entry
 
     @property
     def unreplayed(self) -> Callable[..., Any]:
@@ -128,6 +147,8 @@ class CheckStrategy(Strategy):
         """Drop the running test's tape and verdict."""
         super().finish(outcome)
         self.verdict = None
+        if _CHECK_STEP is not None and type(self.crossing) is _CHECK_STEP:
+            self.crossing = self.run  # the compiled step holds the tape
 
     def release(self) -> None:
         """Drop the compiled checks kept by shape (thousands of objects in a large
@@ -200,17 +221,55 @@ class CheckStrategy(Strategy):
         try:
             result = wrapped(*args, **kwargs)
         except Exception as exc:
-            late = _late_call(self, seam, caller, index, expected, names, values)
-            self.end(tape, late, "raise", exc)
+            self._check_ended(tape, seam, caller, index, expected, names, values, "raise", exc)
             raise
         try:
             if fits_result is not None and fits_result([result]):
                 return result
         except Exception:  # the full check below reports it
             pass
-        late = _late_call(self, seam, caller, index, expected, names, values)
-        self.end(tape, late, "return", result)
+        self._check_ended(tape, seam, caller, index, expected, names, values, "return", result)
         return result
+
+    def _check_ended(
+        self,
+        tape: Tape,
+        seam: Seam,
+        caller: str,
+        index: int,
+        expected: Run,
+        names: tuple[str, ...],
+        values: list[Any],
+        outcome: str,
+        value: object,
+    ) -> None:
+        """End a call that went the short way (its args fit `expected`) and then raised, or
+        returned a result that does not fit: its `LiveCall` is made now."""
+        late = _late_call(self, seam, caller, index, expected, names, values)
+        self.end(tape, late, outcome, value)
+
+    def _check_started(
+        self,
+        tape: Tape,
+        seam: Seam,
+        caller: str,
+        wrapped: Callable[..., Any],
+        args: tuple[Any, ...],
+        index: int,
+        expected: Run | None,
+        names: tuple[str, ...],
+        values: list[Any],
+    ) -> Any:
+        """The rest of `run` for a plain function's call at `index` (taken by the
+        compiled step) whose args do not fit `expected`: the full path."""
+        try:
+            started = self._started(
+                seam, caller, index, next(self._sequence), expected, names, values
+            )
+        except Exception as exc:  # seamrec's own failure: report it, never raise it
+            self.internal_error(exc, f"a call of {seam.id}")
+            return wrapped(*args)
+        return self.make(tape, seam, started, wrapped, args, {})
 
     def _seam_state(self, tape: Tape, seam: Seam) -> SeamState:
         """The state of `seam` in the test of `tape`, made on its first call."""

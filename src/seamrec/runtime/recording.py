@@ -3,6 +3,7 @@ and which call each call was made in; a passed test's tape becomes its cassette.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +11,7 @@ from threading import get_ident
 from typing import Any
 
 from seamrec.cassette.store import Cassette
-from seamrec.config import Settings
+from seamrec.config import SeamPattern, Settings
 from seamrec.model.conform import ArgsCheck, Check, compile_args, compile_value
 from seamrec.model.nesting import ENCLOSING
 from seamrec.model.shape import Shape
@@ -24,6 +25,21 @@ from seamrec.runtime.tape import Tape
 from seamrec.runtime.writer import CassetteWriter
 
 __tracebackhide__ = True  # pytest shows no frame of this module in a test's traceback
+
+
+def _record_step_type() -> Any:
+    """The compiled record step (`_seamcall.RecordStep`: a plain function's steady call
+    with no Python frame), None when pure Python runs (`SEAMREC_PURE=1`, or not built)."""
+    if os.environ.get("SEAMREC_PURE", "") not in ("", "0"):
+        return None
+    try:
+        from seamrec.runtime._seamcall import RecordStep  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return RecordStep
+
+
+_RECORD_STEP = _record_step_type()
 
 
 class _LastShapes:
@@ -59,6 +75,13 @@ class RecordStrategy(Strategy):
         super().__init__(settings, stats, report)
         self._last: dict[str, _LastShapes] = {}
         self._writer = CassetteWriter(settings, stats, report)
+
+    def begin(self, nodeid: str, replay: tuple[SeamPattern, ...]) -> None:
+        """Start the tape of `nodeid`; with the compiled path, a plain function's steady
+        call is recorded by a `RecordStep` over this tape, which hands `run` the rest."""
+        super().begin(nodeid, replay)
+        if _RECORD_STEP is not None:
+            self.crossing = _RECORD_STEP(self, self.tape, ENCLOSING, _RecordedSeam, _LastShapes)
 
     def run(
         self,
@@ -109,9 +132,7 @@ class RecordStrategy(Strategy):
         try:
             result = wrapped(*args, **kwargs)
         except Exception as exc:
-            sequence = next(tape.sequence())  # only a kept payload's order reads it
-            call = LiveCall(sid, caller, index, sequence, shape, None, None)
-            self.end(tape, call, "raise", exc)
+            self._record_raised(tape, sid, caller, index, shape, exc)
             raise
         finally:
             try:  # noqa: SIM105 - `leave`, without its frame
@@ -128,6 +149,33 @@ class RecordStrategy(Strategy):
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.internal_error(exc, f"the outcome of a call of {sid}")
         return result
+
+    def _record_raised(
+        self, tape: Tape, sid: str, caller: str, index: int, shape: Shape, exc: Exception
+    ) -> None:
+        """Commit call `index` (no payload kept) that raised `exc`."""
+        sequence = next(tape.sequence())  # only a kept payload's order reads it
+        call = LiveCall(sid, caller, index, sequence, shape, None, None)
+        self.end(tape, call, "raise", exc)
+
+    def _record_kept(
+        self,
+        tape: Tape,
+        seam: Seam,
+        caller: str,
+        wrapped: Callable[..., Any],
+        args: tuple[Any, ...],
+        index: int,
+    ) -> Any:
+        """The rest of `run` for a plain function's call at `index` (taken by the
+        compiled step) that keeps its payload."""
+        try:
+            sequence = next(tape.sequence())
+            call = self._started(tape, seam, caller, index, sequence, None, args, {})
+        except Exception as exc:  # seamrec's own failure: report it, never raise it
+            self.internal_error(exc, f"a call of {seam.id}")
+            return wrapped(*args)
+        return self._run_started(tape, seam, call, wrapped, args, {})
 
     def _seam_state(self, tape: Tape, seam: Seam) -> _RecordedSeam:
         """The state of `seam` in the test of `tape`, made on its first call."""
@@ -275,6 +323,7 @@ class RecordStrategy(Strategy):
     def finish(self, outcome: str) -> None:
         """Write the cassette of a passed test; a failed one keeps its old cassette."""
         tape, self.tape = self.tape, None
+        self.crossing = self.run  # the step holds the tape
         if tape is None:
             return
         if outcome != "passed":
