@@ -99,6 +99,7 @@ def shape_function(
         return pure(value) if shape is None else shape
 
     shape_of.pure = pure  # type: ignore[attr-defined]
+    shape_of.kind_of_class = kind  # type: ignore[attr-defined]  # read by `objectfit`
     return shape_of
 
 
@@ -210,7 +211,12 @@ def _per_value(union: Shape, shape_of: ShapeFunction) -> Any:
     if conform.fits_anything(union):
         return compiled.always()
     return _python(
-        conform._per_value_check(union, shape_of, lambda member: _union((member,), shape_of, False))
+        conform._per_value_check(
+            union,
+            shape_of,
+            lambda member: _union((member,), shape_of, False),
+            lambda fields: _union(fields, shape_of, False),
+        )
     )
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from itertools import chain
 from typing import Any
 
+from seamrec.model import objectfit
 from seamrec.model.formats import FORMAT_KINDS, asserted, label_fits, value_check
 from seamrec.model.shape import (
     FORMAT_CLASSIFIERS,
@@ -261,26 +262,38 @@ def _tzinfo(value: Any) -> object:
 
 
 def _per_value_check(
-    union: Shape, shape_of: ShapeFunction, compile_member: CompileMember | None = None
+    union: Shape,
+    shape_of: ShapeFunction,
+    compile_member: CompileMember | None = None,
+    compile_union: CompileMember | None = None,
 ) -> Check:
     """Every value of a column fits a member of `union` (shapes of several kinds, or one
     no direct check covers): a value one of the members' own fit checks accepts fits
     that member (a fit check accepts only what `compatible` accepts), so only the values
     none of them accepts are shaped and compared. `compile_member` compiles a member's
-    fit check (C when built; conform's closures by default); the member that fitted last
-    is tried first. The verdicts of the comparison are kept per live shape (by value).
-    A union holding a cut fits every value (a cut recorded nothing to compare with)."""
+    fit check (C when built; conform's closures by default); an object, a mapping of
+    another class, a named tuple... is read field by field (`objectfit`), its fields'
+    unions compiled by `compile_union` (conform's by default). The member that fitted
+    last is tried first. The verdicts of the comparison are kept per live shape (by
+    value). A union holding a cut fits every value (a cut recorded nothing to compare
+    with)."""
     if fits_anything(union):
         return _always
     if compile_member is None:
         compile_member = _pure_member(shape_of)
+    kind_of = objectfit.kind_function(shape_of)
     members: list[Check] = []
     for member in union:
-        if _directly_checked(member):
-            try:
+        try:
+            if _directly_checked(member):
                 members.append(compile_member(member))
-            except Exception:  # no fit check of its own: its values are compared by shape
-                continue
+            elif kind_of is not None:
+                fields = compile_union or _pure_union(shape_of)
+                found = objectfit.member_check(member, kind_of, fields)
+                if found is not None:
+                    members.append(found)
+        except Exception:  # no fit check of its own: its values are compared by shape
+            continue
     verdicts: dict[Shape, bool] = {}
 
     def shaped_fits(value: Any) -> bool:
@@ -338,6 +351,15 @@ def _pure_member(shape_of: ShapeFunction) -> CompileMember:
         return _union((member,), shape_of, False)
 
     return compile_member
+
+
+def _pure_union(shape_of: ShapeFunction) -> CompileMember:
+    """conform's fit check of a union (the reference)."""
+
+    def compile_union(union: Shape) -> Check:
+        return _union(union, shape_of, False)
+
+    return compile_union
 
 
 def _directly_checked(member: Shape) -> bool:
