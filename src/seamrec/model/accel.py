@@ -12,6 +12,7 @@ cuts, cycles), where the Python walker takes over; compiled checks are built her
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Callable
 from types import ModuleType
@@ -212,12 +213,19 @@ def _per_value(union: Shape, shape_of: ShapeFunction) -> Any:
         return compiled.always()
     return _python(
         conform._per_value_check(
-            union,
-            shape_of,
-            lambda member: _union((member,), shape_of, False),
-            lambda fields: _union(fields, shape_of, False),
+            union, shape_of, lambda member: _union((member,), shape_of, False), _fields(shape_of)
         )
     )
+
+
+@functools.lru_cache(maxsize=64)  # one per walker: `objectfit` keeps checks by it
+def _fields(shape_of: ShapeFunction) -> conform.CompileMember:
+    """The compiled fit check of a union (of an object's field)."""
+
+    def compile_union(union: Shape) -> Any:
+        return _union(union, shape_of, False)
+
+    return compile_union
 
 
 class _Twin:

@@ -15,6 +15,7 @@ call's shape) accepts only values whose shape is exactly the compiled one, and g
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from itertools import chain
 from typing import Any
@@ -353,6 +354,7 @@ def _pure_member(shape_of: ShapeFunction) -> CompileMember:
     return compile_member
 
 
+@functools.lru_cache(maxsize=64)  # one per walker: `objectfit` keeps checks by it
 def _pure_union(shape_of: ShapeFunction) -> CompileMember:
     """conform's fit check of a union (the reference)."""
 

@@ -58,7 +58,33 @@ def kind_function(shape_of: Callable[[object], Shape]) -> KindOf | None:
 
 
 def member_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion) -> Check | None:
-    """The fit check of one union member of a kind named above (None: none here)."""
+    """The fit check of one union member of a kind named above (None: none here), made
+    once per member shape and `compile_union` (a walker's: the same object for every
+    check of a run), however many recorded shapes hold the member."""
+    key = (member, compile_union)
+    try:
+        return _made[key]
+    except KeyError:
+        pass
+    except TypeError:  # a member that cannot be a key: made each time
+        return _member_check(member, kind_of, compile_union)
+    found = _member_check(member, kind_of, compile_union)
+    if len(_made) >= _MADE_MAX:
+        _made.clear()
+    _made[key] = found
+    return found
+
+
+_made: dict[tuple[Shape, CompileUnion], Check | None] = {}
+_MADE_MAX = 2048  # member checks kept
+
+
+def forget() -> None:
+    """Drop the kept member checks (a run's end: see `CheckStrategy.release`)."""
+    _made.clear()
+
+
+def _member_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion) -> Check | None:
     kind = member[0]
     if kind == "obj" and len(member) == 4:
         return _object_check(member, kind_of, compile_union)
