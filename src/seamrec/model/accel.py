@@ -211,10 +211,15 @@ def _per_value(union: Shape, shape_of: ShapeFunction) -> Any:
     assert compiled is not None
     if conform.fits_anything(union):
         return compiled.always()
-    return _python(
-        conform._per_value_check(
-            union, shape_of, lambda member: _union((member,), shape_of, False), _fields(shape_of)
-        )
+    fields = _fields(shape_of)
+    return conform.per_value_kept(
+        union,
+        fields,  # stands for the walker: the compiled checks' key differs from conform's
+        lambda: _python(
+            conform._per_value_check(
+                union, shape_of, lambda member: _union((member,), shape_of, False), fields
+            )
+        ),
     )
 
 

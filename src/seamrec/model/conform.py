@@ -18,7 +18,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from itertools import chain
-from typing import Any
+from typing import Any, TypeVar
 
 from seamrec.model import objectfit
 from seamrec.model.formats import FORMAT_KINDS, asserted, label_fits, value_check
@@ -33,6 +33,7 @@ from seamrec.model.shape import (
 )
 
 Check = Callable[[list[Any]], bool]
+_C = TypeVar("_C")
 Classify = Callable[[Any], str | None]
 ArgsCheck = Callable[[tuple[str, ...], list[Any]], bool]
 
@@ -130,7 +131,7 @@ def _union(union: Shape, shape_of: ShapeFunction, strict: bool) -> Check:
         return _shape(others[0], shape_of, strict)
     if strict:
         raise _Undecidable
-    return _per_value_check(union, shape_of)
+    return per_value_kept(union, shape_of, lambda: _per_value_check(union, shape_of))
 
 
 def _shape(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Check:
@@ -149,7 +150,7 @@ def _shape(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Check:
         return lambda column: all(type_path(type(v)) == name for v in column)
     if strict:
         raise _Undecidable
-    return _per_value_check((shape,), shape_of)
+    return per_value_kept((shape,), shape_of, lambda: _per_value_check((shape,), shape_of))
 
 
 def _is_leaf(shape: Shape) -> bool:
@@ -260,6 +261,35 @@ def _clock_check(kind: str) -> Check:
 
 def _tzinfo(value: Any) -> object:
     return value.tzinfo
+
+
+def per_value_kept(union: Shape, owner: object, make: Callable[[], _C]) -> _C:
+    """`make()`, a per-value check of `union`, made once per union and `owner` (the
+    walker the check shapes with, or what stands for it): a union of objects appears in
+    many recorded shapes (every call passing a request), and its check holds only what
+    any of them may share (the members' checks, the verdicts by live shape)."""
+    key = (union, owner)
+    try:
+        found: _C = _per_values[key]
+        return found
+    except KeyError:
+        pass
+    except TypeError:  # a union that cannot be a key: made each time
+        return make()
+    made = _per_values[key] = make()
+    if len(_per_values) > _PER_VALUES_MAX:
+        _per_values.clear()
+    return made
+
+
+_per_values: dict[tuple[Shape, object], Any] = {}
+_PER_VALUES_MAX = 2048  # per-value checks kept (see `per_value_kept`)
+
+
+def forget() -> None:
+    """Drop the kept per-value and member checks (a run's end)."""
+    _per_values.clear()
+    objectfit.forget()
 
 
 def _per_value_check(

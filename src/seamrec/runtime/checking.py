@@ -12,7 +12,7 @@ from seamrec.cassette.store import Call, Cassette, Run, cassette_path, load_pres
 from seamrec.commands import rerecord_command
 from seamrec.config import SeamPattern, Settings
 from seamrec.exceptions import CassetteError, ReplayError
-from seamrec.model import objectfit
+from seamrec.model import conform
 from seamrec.model.conform import ArgsCheck, Check, compile_args, compile_value
 from seamrec.model.shape import Shape, compatible
 from seamrec.runtime.calls import LiveCall
@@ -137,7 +137,7 @@ class CheckStrategy(Strategy):
         self._args_by_object.clear()
         self._values_by_object.clear()
         self._fitting_events = ((), ())
-        objectfit.forget()
+        conform.forget()  # the per-value and member checks kept by shape
 
     def _note_lost(self, expected: Cassette) -> None:
         """Seams this test's cassette has calls of, that could not be wrapped this run:
