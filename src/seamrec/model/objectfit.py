@@ -61,14 +61,16 @@ def member_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion) ->
     """The fit check of one union member of a kind named above (None: none here), made
     once per member shape and `compile_union` (a walker's: the same object for every
     check of a run), however many recorded shapes hold the member."""
+    if not _handled(member):
+        return None
     key = (member, compile_union)
     try:
         return _made[key]
     except KeyError:
         pass
     except TypeError:  # a member that cannot be a key: made each time
-        return _member_check(member, kind_of, compile_union)
-    found = _member_check(member, kind_of, compile_union)
+        return _tiered(member, kind_of, compile_union)
+    found = _tiered(member, kind_of, compile_union)
     if len(_made) >= _MADE_MAX:
         _made.clear()
     _made[key] = found
@@ -77,6 +79,43 @@ def member_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion) ->
 
 _made: dict[tuple[Shape, CompileUnion], Check | None] = {}
 _MADE_MAX = 2048  # member checks kept
+HOT_CALLS = 3  # values compared by shape before the member's own check is built
+
+
+def _tiered(member: Shape, kind_of: KindOf, compile_union: CompileUnion) -> Check:
+    """The member's check, built at its `HOT_CALLS`-th value: until then it says False
+    (the value is shaped and compared, as before). Building it compiles a check of
+    every field, which costs more than shaping one value: a member met once or twice
+    in a run (a response whose data only one test returns) is never built."""
+    built: list[Check] = []
+    calls = [0]
+
+    def check(column: list[Any]) -> bool:
+        if built:
+            return built[0](column)
+        calls[0] += 1
+        if calls[0] < HOT_CALLS:
+            return False
+        made = _member_check(member, kind_of, compile_union)
+        assert made is not None  # `_handled` said there is one
+        built.append(made)
+        return made(column)
+
+    return check
+
+
+def _handled(member: Shape) -> bool:
+    """Whether `_member_check` makes a check of `member` (without making it)."""
+    kind, size = member[0], len(member)
+    if kind in ("obj", "ntuple", "map"):
+        return size == 4
+    if kind == "dict":
+        return size == 4 and member[1] != "dict"
+    if kind == "coll":
+        return size == 3 and member[1] != "list"
+    if kind in ("tuple", "exc"):
+        return size == 3 and member[:2] != ("tuple", "tuple")
+    return size == 1 and ":" in kind
 
 
 def forget() -> None:

@@ -123,6 +123,15 @@ def values() -> st.SearchStrategy[Any]:
     )
 
 
+@pytest.fixture(autouse=True, scope="module")
+def members_checked_from_the_first_value() -> Iterator[None]:
+    """Each member's own check is built at its first value here (a run builds it at its
+    `HOT_CALLS`-th: until then the value is shaped, which these tests hold it to)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(objectfit, "HOT_CALLS", 1)
+        yield
+
+
 PROPERTIES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -174,7 +183,7 @@ def test_the_field_checks_alone_never_accept_what_the_comparison_rejects(
     union = recorded_union(recorded)
     shape_of = accel.pure_walker(walker())
     for member in union:
-        check = objectfit.member_check(member, APP.kind, conform._pure_union(shape_of))
+        check = objectfit._member_check(member, APP.kind, conform._pure_union(shape_of))
         if check is None:
             continue
         for value in live + recorded:
@@ -183,7 +192,8 @@ def test_the_field_checks_alone_never_accept_what_the_comparison_rejects(
 
 
 def shaped_while_checking(recorded: object, live: object) -> list[object]:
-    """The values the per-value check shapes while checking `live` (it must fit)."""
+    """The values the per-value check shapes while checking `live` (it must fit) once
+    the member's own check is built (before that, values are shaped)."""
     shape_of = walker()
     union = (shape_of(recorded),)
     shaped: list[object] = []
@@ -193,8 +203,26 @@ def shaped_while_checking(recorded: object, live: object) -> list[object]:
         return shape_of(value)
 
     counting.kind_of_class = APP.kind  # type: ignore[attr-defined]
-    assert conform._per_value_check(union, counting)([live])
+    check = conform._per_value_check(union, counting)
+    for _ in range(objectfit.HOT_CALLS - 1):
+        assert check([live])
+    assert shaped == [live] * (objectfit.HOT_CALLS - 1)
+    shaped.clear()
+    assert check([live])
+    assert check([live])
     return shaped
+
+
+def test_a_member_met_less_often_than_hot_calls_has_no_check_of_its_own() -> None:
+    member = walker()(Pair(1, "a"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(objectfit, "HOT_CALLS", 3)
+        check = objectfit.member_check(member, APP.kind, conform._pure_union(walker()))
+        assert check is not None
+
+        verdicts = [check([Pair(2, "b")]) for _ in range(4)]
+
+    assert [False, False, True, True] == verdicts
 
 
 def request(parsers: list[Any], name: str) -> Service:
