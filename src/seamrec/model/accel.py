@@ -12,6 +12,7 @@ cuts, cycles), where the Python walker takes over; compiled checks are built her
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Callable
 from types import ModuleType
@@ -99,6 +100,7 @@ def shape_function(
         return pure(value) if shape is None else shape
 
     shape_of.pure = pure  # type: ignore[attr-defined]
+    shape_of.kind_of_class = kind  # type: ignore[attr-defined]  # read by `objectfit`
     return shape_of
 
 
@@ -209,9 +211,26 @@ def _per_value(union: Shape, shape_of: ShapeFunction) -> Any:
     assert compiled is not None
     if conform.fits_anything(union):
         return compiled.always()
-    return _python(
-        conform._per_value_check(union, shape_of, lambda member: _union((member,), shape_of, False))
+    fields = _fields(shape_of)
+    return conform.per_value_kept(
+        union,
+        fields,  # stands for the walker: the compiled checks' key differs from conform's
+        lambda: _python(
+            conform._per_value_check(
+                union, shape_of, lambda member: _union((member,), shape_of, False), fields
+            )
+        ),
     )
+
+
+@functools.lru_cache(maxsize=64)  # one per walker: `objectfit` keeps checks by it
+def _fields(shape_of: ShapeFunction) -> conform.CompileMember:
+    """The compiled fit check of a union (of an object's field)."""
+
+    def compile_union(union: Shape) -> Any:
+        return _union(union, shape_of, False)
+
+    return compile_union
 
 
 class _Twin:

@@ -15,10 +15,12 @@ call's shape) accepts only values whose shape is exactly the compiled one, and g
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from itertools import chain
-from typing import Any
+from typing import Any, TypeVar
 
+from seamrec.model import objectfit
 from seamrec.model.formats import FORMAT_KINDS, asserted, label_fits, value_check
 from seamrec.model.shape import (
     FORMAT_CLASSIFIERS,
@@ -31,6 +33,7 @@ from seamrec.model.shape import (
 )
 
 Check = Callable[[list[Any]], bool]
+_C = TypeVar("_C")
 Classify = Callable[[Any], str | None]
 ArgsCheck = Callable[[tuple[str, ...], list[Any]], bool]
 
@@ -128,7 +131,7 @@ def _union(union: Shape, shape_of: ShapeFunction, strict: bool) -> Check:
         return _shape(others[0], shape_of, strict)
     if strict:
         raise _Undecidable
-    return _per_value_check(union, shape_of)
+    return per_value_kept(union, shape_of, lambda: _per_value_check(union, shape_of))
 
 
 def _shape(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Check:
@@ -147,7 +150,7 @@ def _shape(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Check:
         return lambda column: all(type_path(type(v)) == name for v in column)
     if strict:
         raise _Undecidable
-    return _per_value_check((shape,), shape_of)
+    return per_value_kept((shape,), shape_of, lambda: _per_value_check((shape,), shape_of))
 
 
 def _is_leaf(shape: Shape) -> bool:
@@ -260,27 +263,68 @@ def _tzinfo(value: Any) -> object:
     return value.tzinfo
 
 
+def per_value_kept(union: Shape, owner: object, make: Callable[[], _C]) -> _C:
+    """`make()`, a per-value check of `union`, made once per union and `owner` (the
+    walker the check shapes with, or what stands for it): a union of objects appears in
+    many recorded shapes (every call passing a request), and its check holds only what
+    any of them may share (the members' checks, the verdicts by live shape)."""
+    key = (union, owner)
+    try:
+        found: _C = _per_values[key]
+        return found
+    except KeyError:
+        pass
+    except TypeError:  # a union that cannot be a key: made each time
+        return make()
+    made = _per_values[key] = make()
+    if len(_per_values) > _PER_VALUES_MAX:
+        _per_values.clear()
+    return made
+
+
+_per_values: dict[tuple[Shape, object], Any] = {}
+_PER_VALUES_MAX = 2048  # per-value checks kept (see `per_value_kept`)
+
+
+def forget() -> None:
+    """Drop the kept per-value and member checks (a run's end)."""
+    _per_values.clear()
+    objectfit.forget()
+
+
 def _per_value_check(
-    union: Shape, shape_of: ShapeFunction, compile_member: CompileMember | None = None
+    union: Shape,
+    shape_of: ShapeFunction,
+    compile_member: CompileMember | None = None,
+    compile_union: CompileMember | None = None,
 ) -> Check:
     """Every value of a column fits a member of `union` (shapes of several kinds, or one
     no direct check covers): a value one of the members' own fit checks accepts fits
     that member (a fit check accepts only what `compatible` accepts), so only the values
     none of them accepts are shaped and compared. `compile_member` compiles a member's
-    fit check (C when built; conform's closures by default); the member that fitted last
-    is tried first. The verdicts of the comparison are kept per live shape (by value).
-    A union holding a cut fits every value (a cut recorded nothing to compare with)."""
+    fit check (C when built; conform's closures by default); an object, a mapping of
+    another class, a named tuple... is read field by field (`objectfit`), its fields'
+    unions compiled by `compile_union` (conform's by default). The member that fitted
+    last is tried first. The verdicts of the comparison are kept per live shape (by
+    value). A union holding a cut fits every value (a cut recorded nothing to compare
+    with)."""
     if fits_anything(union):
         return _always
     if compile_member is None:
         compile_member = _pure_member(shape_of)
+    kind_of = objectfit.kind_function(shape_of)
     members: list[Check] = []
     for member in union:
-        if _directly_checked(member):
-            try:
+        try:
+            if _directly_checked(member):
                 members.append(compile_member(member))
-            except Exception:  # no fit check of its own: its values are compared by shape
-                continue
+            elif kind_of is not None:
+                fields = compile_union or _pure_union(shape_of)
+                found = objectfit.member_check(member, kind_of, fields)
+                if found is not None:
+                    members.append(found)
+        except Exception:  # no fit check of its own: its values are compared by shape
+            continue
     verdicts: dict[Shape, bool] = {}
 
     def shaped_fits(value: Any) -> bool:
@@ -338,6 +382,16 @@ def _pure_member(shape_of: ShapeFunction) -> CompileMember:
         return _union((member,), shape_of, False)
 
     return compile_member
+
+
+@functools.lru_cache(maxsize=64)  # one per walker: `objectfit` keeps checks by it
+def _pure_union(shape_of: ShapeFunction) -> CompileMember:
+    """conform's fit check of a union (the reference)."""
+
+    def compile_union(union: Shape) -> Check:
+        return _union(union, shape_of, False)
+
+    return compile_union
 
 
 def _directly_checked(member: Shape) -> bool:

@@ -198,6 +198,7 @@ def make_shape_function(
             active.clear()
         return shape
 
+    shape_of.kind_of_class = kind  # type: ignore[attr-defined]  # read by `objectfit`
     from seamrec.model.accel import shape_function  # the compiled walker, when built
 
     return shape_function(shape_of, max_depth, max_nodes, kind)

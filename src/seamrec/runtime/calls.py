@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
     from seamrec.runtime.wrappers import Seam
 
 UNFINISHED: Shape = CutShape.build("unfinished")
+NO_ITEMS: tuple[()] = ()  # the items of a call that yielded none (never appended to)
 
 
 @dataclass
@@ -82,8 +84,10 @@ class LiveCall:
         self.outcome = ""
         self.result_shape: Shape = UNFINISHED
         self.result_payload: bytes | None = None
-        self.items: list[Shape] = []
-        self.item_payloads: list[bytes] = []
+        # a generator's yielded shapes and payloads: a list of its own from the first
+        # item on (`proxies.observed`); most calls yield nothing and share `NO_ITEMS`
+        self.items: Sequence[Shape] = NO_ITEMS
+        self.item_payloads: Sequence[bytes] = NO_ITEMS
         self.args_drift = False
         # A checked call keeps its arguments as bound (`bound_seam`, then `bound_names` and
         # `bound_values`, set together only when there is a recording to check against);

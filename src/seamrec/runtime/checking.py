@@ -9,10 +9,11 @@ from collections.abc import Callable, Iterator
 from threading import get_ident
 from typing import Any, ClassVar
 
-from seamrec.cassette.store import Call, Cassette, Run, cassette_path, load
+from seamrec.cassette.store import Call, Cassette, Run, cassette_path, load_present
 from seamrec.commands import rerecord_command
 from seamrec.config import SeamPattern, Settings
 from seamrec.exceptions import CassetteError, ReplayError
+from seamrec.model import conform
 from seamrec.model.conform import ArgsCheck, Check, compile_args, compile_value
 from seamrec.model.shape import Shape, compatible
 from seamrec.runtime.calls import LiveCall
@@ -81,13 +82,12 @@ class CheckStrategy(Strategy):
         cassette: Cassette | None = None
         if self.everything or replay:
             path = cassette_path(self.settings.cassette_dir, nodeid)
-            if path.exists():
-                try:
-                    # a test that replays reads its results' trees shared (`Rebuilder`
-                    # knows a tree replayed before by its identity)
-                    cassette = load(path, shared=bool(replay))
-                except CassetteError as exc:
-                    self._cassette_error = str(exc)
+            try:
+                # a test that replays reads its results' trees shared (`Rebuilder`
+                # knows a tree replayed before by its identity)
+                cassette = load_present(path, shared=bool(replay))
+            except CassetteError as exc:
+                self._cassette_error = str(exc)
         self.expected = Expected(nodeid, cassette, replay)
         self.verdict = Verdict(self.tape, self.expected)  # type: ignore[arg-type]
         entry = self.answer_or_run if replay else self.unreplayed
@@ -158,6 +158,7 @@ class CheckStrategy(Strategy):
         self._args_by_object.clear()
         self._values_by_object.clear()
         self._fitting_events = ((), ())
+        conform.forget()  # the per-value and member checks kept by shape
 
     def _note_lost(self, expected: Cassette) -> None:
         """Seams this test's cassette has calls of, that could not be wrapped this run:

@@ -97,10 +97,17 @@ def observed(
             return
         try:
             shape = ender.shape_of(item)
-            if not call.items or call.items[-1] != shape:
-                call.items.append(shape)
+            items = call.items
+            if not items:
+                call.items = [shape]  # the call's own list (`LiveCall.items`)
+            elif items[-1] != shape:
+                items.append(shape)  # type: ignore[attr-defined]  # its own list
             if keep_payload and len(call.item_payloads) < max_items:
-                call.item_payloads.append(ender.pack(item))
+                payloads = call.item_payloads
+                if payloads:
+                    payloads.append(ender.pack(item))  # type: ignore[attr-defined]
+                else:
+                    call.item_payloads = [ender.pack(item)]
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             ender.internal_error(exc, f"an item yielded by {call.seam}")
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from seamrec.cassette.store import Call, Cassette, Run
@@ -106,11 +106,8 @@ class Tape:
         a call made inside another call: see `nest`); made on the seam's first call, in
         the order of first calls."""
         positions = self._positions.get(seam)
-        if positions is None:
-            with self._lock:
-                positions = self._positions.get(seam)
-                if positions is None:
-                    positions = self._positions[seam] = itertools.count()
+        if positions is None:  # one atomic setdefault: two threads get the same counter
+            positions = self._positions.setdefault(seam, itertools.count())
         return positions
 
     def sequence(self) -> Iterator[int]:
@@ -296,6 +293,6 @@ def _taken(positions: Iterator[int]) -> int:
     return int(text[text.index("(") + 1 : -1])
 
 
-def yield_shape(items: list[Shape]) -> Shape:
+def yield_shape(items: Sequence[Shape]) -> Shape:
     """The result shape of a generator call: the union of the items it yielded."""
     return CollShape.build("yield", tuple(dict.fromkeys(items)))
