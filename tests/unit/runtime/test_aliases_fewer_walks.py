@@ -18,11 +18,11 @@ from seamrec.runtime import heapwalk
 from seamrec.runtime.aliases import Redirector
 
 
-def original() -> str:
+def original(**_: object) -> str:
     return "original"
 
 
-def wrapper() -> str:
+def wrapper(**_: object) -> str:
     return "wrapper"
 
 
@@ -44,7 +44,7 @@ def walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return seen
 
 
-def redirect(target: Callable[[], str], substitute: Callable[[], str]) -> Redirector:
+def redirect(target: Callable[..., str], substitute: Callable[..., str]) -> Redirector:
     redirector = Redirector({id(target): (target, substitute)}, set())
     redirector.run()
     return redirector

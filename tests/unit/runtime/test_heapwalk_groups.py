@@ -21,6 +21,9 @@ from seamrec.runtime import heapwalk
 class Holder:
     """An object holding values in its instance `__dict__`."""
 
+    both: tuple[object, object]
+    kept: list[Any]
+
 
 @contextmanager
 def no_collection() -> Iterator[None]:
@@ -60,7 +63,7 @@ def heap(sizes: list[int]) -> list[list[Any]]:
         holder.both = (target, neighbour)
         kept += [[target], {"value": target, "other": neighbour}, (target,), holder]
         kept.append(weakref.ref(target))
-    Holder.kept = kept  # type: ignore[attr-defined]
+    Holder.kept = kept
     return groups
 
 
@@ -84,7 +87,7 @@ def test_weak_references_and_functions_of_the_real_heap_give_the_same_referrers(
 ) -> None:
     functions = [held for held in gc.get_objects() if type(held) is types.FunctionType]
     refs = [held for held in gc.get_objects() if type(held) is weakref.ReferenceType]
-    groups = [functions[::97][:40], refs[::13][:40], []]
+    groups: list[list[Any]] = [functions[::97][:40], refs[::13][:40], []]
 
     together, alone = grouped_and_alone(groups, pure=pure)
 
