@@ -9,21 +9,13 @@ from __future__ import annotations
 
 import functools
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from seamrec.runtime import heapwalk
 from seamrec.runtime.aliases import Redirector
-
-
-def original(**_: object) -> str:
-    return "original"
-
-
-def wrapper(**_: object) -> str:
-    return "wrapper"
 
 
 def walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -44,8 +36,32 @@ def walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return seen
 
 
-def redirect(target: Callable[..., str], substitute: Callable[..., str]) -> Redirector:
+def pair() -> tuple[Callable[..., str], Callable[..., str]]:
+    """An original and its wrapper, held by no module (a module would be redirected)."""
+
+    def original(**_: object) -> str:
+        return "original"
+
+    def wrapper(**_: object) -> str:
+        return "wrapper"
+
+    return original, wrapper
+
+
+@pytest.fixture
+def redirected() -> Iterator[list[Redirector]]:
+    """The redirectors of the test, undone after it."""
+    done: list[Redirector] = []
+    yield done
+    for redirector in done:
+        undo(redirector)
+
+
+def redirect(
+    done: list[Redirector], target: Callable[..., str], substitute: Callable[..., str]
+) -> Redirector:
     redirector = Redirector({id(target): (target, substitute)}, set())
+    done.append(redirector)
     redirector.run()
     return redirector
 
@@ -53,18 +69,20 @@ def redirect(target: Callable[..., str], substitute: Callable[..., str]) -> Redi
 def undo(redirector: Redirector) -> None:
     for step in reversed(redirector.undo):
         step()
+    redirector.undo.clear()
 
 
 def test_weak_references_and_tuples_are_redirected_in_two_walks(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, redirected: list[Redirector]
 ) -> None:
+    original, wrapper = pair()
     registry = {"view": original}
     receivers = [(("key", 1), weakref.ref(original), False)]  # Django's signal receivers
     direct = [weakref.ref(original, lambda _: None)]
     cache = {"key": (original, "args")}
     seen = walks(monkeypatch)
 
-    redirector = redirect(original, wrapper)
+    redirector = redirect(redirected, original, wrapper)
 
     assert [2, 2] == seen
     assert registry["view"] is wrapper
@@ -80,21 +98,27 @@ def test_weak_references_and_tuples_are_redirected_in_two_walks(
     assert cache["key"] == (original, "args")
 
 
-def test_weak_references_alone_take_one_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_weak_references_alone_take_one_walk(
+    monkeypatch: pytest.MonkeyPatch, redirected: list[Redirector]
+) -> None:
+    original, wrapper = pair()
     direct = [weakref.ref(original, lambda _: None)]
     seen = walks(monkeypatch)
 
-    redirect(original, wrapper)
+    redirect(redirected, original, wrapper)
 
     assert [2] == seen
     assert direct[0]() is wrapper
 
 
-def test_a_tuple_holding_an_original_and_its_weak_reference_is_redirected_in_both() -> None:
+def test_a_tuple_holding_an_original_and_its_weak_reference_is_redirected_in_both(
+    redirected: list[Redirector],
+) -> None:
+    original, wrapper = pair()
     ref = weakref.ref(original, lambda _: None)
     mixed = [(original, ref)]
 
-    redirector = redirect(original, wrapper)
+    redirector = redirect(redirected, original, wrapper)
 
     assert mixed[0][0] is wrapper
     assert mixed[0][1]() is wrapper  # the copy's holder was found after the copy was made
@@ -102,21 +126,28 @@ def test_a_tuple_holding_an_original_and_its_weak_reference_is_redirected_in_bot
     assert mixed[0] == (original, ref)
 
 
-def test_a_partial_holding_a_weak_reference_in_its_keywords_is_redirected_in_both() -> None:
-    held = [functools.partial(original, ref=weakref.ref(original, lambda _: None))]
+def test_a_partial_holding_a_tuple_of_weak_references_in_its_keywords_is_redirected_in_both(
+    redirected: list[Redirector],
+) -> None:
+    original, wrapper = pair()
+    receiver = (weakref.ref(original, lambda _: None), "receiver")
+    held = [functools.partial(original, receiver=receiver)]
 
-    redirect(original, wrapper)
+    redirect(redirected, original, wrapper)
 
     assert held[0].func is wrapper
-    assert held[0].keywords["ref"]() is wrapper  # the copy's keywords are a new holder
+    assert held[0].keywords["receiver"][0]() is wrapper  # the copy's keywords: a new holder
 
 
-def test_a_tuple_holding_an_original_and_a_tuple_of_weak_references() -> None:
+def test_a_tuple_holding_an_original_and_a_tuple_of_weak_references(
+    redirected: list[Redirector],
+) -> None:
+    original, wrapper = pair()
     inner = (weakref.ref(original, lambda _: None), "receiver")
     outer = [(original, inner)]
     receivers = [inner]
 
-    redirect(original, wrapper)
+    redirect(redirected, original, wrapper)
 
     assert outer[0][0] is wrapper
     assert receivers[0][0]() is wrapper
