@@ -26,7 +26,7 @@ def _load() -> tuple[Any, Any]:
         from seamrec.runtime import _heapwalk  # type: ignore[attr-defined]
     except ImportError:
         return None, None
-    return _heapwalk.in_heap, _heapwalk.in_heap_groups
+    return _heapwalk.in_heap, getattr(_heapwalk, "in_heap_groups", None)  # None: built before it
 
 
 _walks = _load()
