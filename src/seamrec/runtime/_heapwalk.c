@@ -6,6 +6,8 @@
  * reference costs one lookup in a hash set of the targets' addresses instead of a scan of
  * all the targets, so one walk redirecting 200 seams costs what a walk for one does. (A
  * walk over `gc.get_objects()` would pay for building that list as much as for the walk.)
+ * `in_heap_groups(groups)` does the walks for several groups of targets in one: a list per
+ * group, each what `in_heap(group)` would give (the containers left out).
  * `seamrec.runtime.heapwalk` has the pure fallback (`gc.get_referrers`). */
 
 #define PY_SSIZE_T_CLEAN
@@ -26,9 +28,13 @@
  * where in a pymalloc pool the object sits, the same for many objects. */
 typedef struct {
     PyObject **slots;
+    uint64_t *groups; /* per slot: a bit for each group holding that address */
     size_t mask;
     int shift;
 } AddressSet;
+
+/* The most groups `in_heap_groups` takes (a bit each in a mask). */
+#define MAX_GROUPS 64
 
 static size_t
 address_slot(const AddressSet *set, const void *address)
@@ -47,7 +53,10 @@ address_set_init(AddressSet *set, Py_ssize_t count)
         power++;
     }
     set->slots = PyMem_Calloc(size, sizeof(PyObject *));
-    if (set->slots == NULL) {
+    set->groups = PyMem_Calloc(size, sizeof(uint64_t));
+    if (set->slots == NULL || set->groups == NULL) {
+        PyMem_Free(set->slots);
+        PyMem_Free(set->groups);
         PyErr_NoMemory();
         return -1;
     }
@@ -57,55 +66,80 @@ address_set_init(AddressSet *set, Py_ssize_t count)
 }
 
 static void
-address_set_add(AddressSet *set, PyObject *address)
+address_set_free(AddressSet *set)
+{
+    PyMem_Free(set->slots);
+    PyMem_Free(set->groups);
+}
+
+static void
+address_set_add(AddressSet *set, PyObject *address, uint64_t group)
 {
     size_t index = address_slot(set, address);
-    while (set->slots[index] != NULL) {
-        if (set->slots[index] == address) {
-            return;
-        }
+    while (set->slots[index] != NULL && set->slots[index] != address) {
         index = (index + 1) & set->mask;
     }
     set->slots[index] = address;
+    set->groups[index] |= group;
 }
 
-/* The visitproc: 1 (stop the traversal) at the first reference to a target. */
+/* What a walk hands each object of the heap to; `hit` gathers the groups the object
+ * being traversed refers to (its traversal stops once it refers to every group). */
+typedef struct {
+    AddressSet *set;
+    PyObject **skip; /* the containers of the targets and the result lists: left out */
+    Py_ssize_t skipped;
+    PyObject **found; /* a list per group */
+    Py_ssize_t count;
+    uint64_t every;
+    uint64_t hit;
+} HeapVisit;
+
+/* The visitproc: 1 (stop the traversal) once the object refers to every group. */
 static int
 visit_target(PyObject *referent, void *arg)
 {
-    AddressSet *set = (AddressSet *)arg;
+    HeapVisit *visit = (HeapVisit *)arg;
+    AddressSet *set = visit->set;
     size_t index = address_slot(set, referent);
     PyObject *slot;
     while ((slot = set->slots[index]) != NULL) {
         if (slot == referent) {
-            return 1;
+            visit->hit |= set->groups[index];
+            return visit->hit == visit->every;
         }
         index = (index + 1) & set->mask;
     }
     return 0;
 }
 
-/* What `in_heap` hands each object of the heap to. */
-typedef struct {
-    AddressSet *set;
-    PyObject *targets;
-    PyObject *fast;
-    PyObject *found;
-} HeapVisit;
-
 /* 1 to go on, 0 to stop (a failed append). */
 static int
 visit_heap_object(PyObject *obj, void *arg)
 {
     HeapVisit *visit = (HeapVisit *)arg;
-    if (obj == visit->targets || obj == visit->fast || obj == visit->found) {
-        return 1;
+    for (Py_ssize_t i = 0; i < visit->skipped; i++) {
+        if (obj == visit->skip[i]) {
+            return 1;
+        }
     }
     traverseproc traverse = Py_TYPE(obj)->tp_traverse;
-    if (traverse == NULL || !traverse(obj, visit_target, visit->set)) {
+    if (traverse == NULL) {
         return 1;
     }
-    return PyList_Append(visit->found, obj) == 0;
+    visit->hit = 0;
+    traverse(obj, visit_target, visit);
+    if (visit->hit == 0) {
+        return 1;
+    }
+    for (Py_ssize_t group = 0; group < visit->count; group++) {
+        if ((visit->hit >> group) & 1) {
+            if (PyList_Append(visit->found[group], obj) < 0) {
+                return 0;
+            }
+        }
+    }
+    return 1;
 }
 
 #if PY_VERSION_HEX < 0x030C0000
@@ -145,25 +179,109 @@ heapwalk_in_heap(PyObject *Py_UNUSED(module), PyObject *targets)
     }
     PyObject **items = PySequence_Fast_ITEMS(fast);
     for (Py_ssize_t i = 0; i < count; i++) {
-        address_set_add(&set, items[i]);
+        address_set_add(&set, items[i], 1);
     }
     PyObject *found = PyList_New(0);
     if (found != NULL && count > 0) {
-        HeapVisit visit = {&set, targets, fast, found};
+        PyObject *skip[] = {targets, fast, found};
+        HeapVisit visit = {&set, skip, 3, &found, 1, 1, 0};
         visit_heap(&visit);
         if (PyErr_Occurred()) {
             Py_CLEAR(found);
         }
     }
-    PyMem_Free(set.slots);
+    address_set_free(&set);
     Py_DECREF(fast);
     return found;
+}
+
+static PyObject *
+heapwalk_in_heap_groups(PyObject *Py_UNUSED(module), PyObject *groups)
+{
+    if (!PyList_Check(groups)) {
+        PyErr_SetString(PyExc_TypeError, "in_heap_groups: groups must be a list of lists");
+        return NULL;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(groups);
+    if (count > MAX_GROUPS) {
+        PyErr_Format(PyExc_ValueError, "in_heap_groups: at most %d groups", MAX_GROUPS);
+        return NULL;
+    }
+    Py_ssize_t total = 0;
+    for (Py_ssize_t group = 0; group < count; group++) {
+        PyObject *targets = PyList_GET_ITEM(groups, group);
+        if (!PyList_Check(targets)) {
+            PyErr_SetString(PyExc_TypeError, "in_heap_groups: each group must be a list");
+            return NULL;
+        }
+        total += PyList_GET_SIZE(targets);
+    }
+    PyObject *result = PyList_New(count);
+    if (result == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t group = 0; group < count; group++) {
+        PyObject *found = PyList_New(0);
+        if (found == NULL) {
+            Py_DECREF(result);
+            return NULL;
+        }
+        PyList_SET_ITEM(result, group, found);
+    }
+    if (total == 0) {
+        return result;
+    }
+    AddressSet set;
+    PyObject **skip = PyMem_Calloc((size_t)(2 * count + 2), sizeof(PyObject *));
+    if (skip == NULL || address_set_init(&set, total) < 0) {
+        PyMem_Free(skip);
+        Py_DECREF(result);
+        return skip == NULL ? PyErr_NoMemory() : NULL;
+    }
+    /* Hold the target lists: the walk appends to lists, which may run the collector. */
+    PyObject *held = PyList_GetSlice(groups, 0, count);
+    if (held == NULL) {
+        address_set_free(&set);
+        PyMem_Free(skip);
+        Py_DECREF(result);
+        return NULL;
+    }
+    skip[0] = groups;
+    skip[1] = result;
+    for (Py_ssize_t group = 0; group < count; group++) {
+        PyObject *targets = PyList_GET_ITEM(held, group);
+        skip[2 + 2 * group] = targets;
+        skip[3 + 2 * group] = PyList_GET_ITEM(result, group);
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(targets); i++) {
+            address_set_add(&set, PyList_GET_ITEM(targets, i), (uint64_t)1 << group);
+        }
+    }
+    uint64_t every = 0;
+    for (Py_ssize_t group = 0; group < count; group++) {
+        if (PyList_GET_SIZE(PyList_GET_ITEM(held, group)) > 0) {
+            every |= (uint64_t)1 << group;
+        }
+    }
+    HeapVisit visit = {&set, skip, 2 * count + 2, &PySequence_Fast_ITEMS(result)[0], count,
+                       every, 0};
+    visit_heap(&visit);
+    Py_DECREF(held);
+    address_set_free(&set);
+    PyMem_Free(skip);
+    if (PyErr_Occurred()) {
+        Py_DECREF(result);
+        return NULL;
+    }
+    return result;
 }
 
 static PyMethodDef heapwalk_methods[] = {
     {"in_heap", (PyCFunction)heapwalk_in_heap, METH_O,
      "in_heap(targets): gc.get_referrers(*targets), the targets container left out, in one "
      "walk over the collector's lists whose cost does not grow with the number of targets."},
+    {"in_heap_groups", (PyCFunction)heapwalk_in_heap_groups, METH_O,
+     "in_heap_groups(groups): for a list of lists of targets, a list per group of what "
+     "in_heap(group) gives, in one walk over the heap."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -81,14 +81,25 @@ class Redirector:
     tuples: list[Any] = field(default_factory=list)  # tuples and partials holding originals
 
     def run(self) -> None:
-        """Redirect every referrer of the originals, then their weak references."""
+        """Redirect every referrer of the originals, then the tuples holding them, then
+        their weak references. The holders of the weak references are found by the walk
+        for the originals, and those of the tuples with those of the tuples of weak
+        references, unless a tuple to rebuild holds one (its copy is a holder to find)."""
         originals = [original for original, _ in self.wrapped.values()]
         self.ours |= {id(self.wrapped), id(originals), *map(id, self.wrapped.values())}
         namespaces = {id(namespace) for namespace in self.namespaces}
         targets = [*originals, *self.namespaces]
         self.ours |= {id(targets), id(self.functions), id(self.tuples), id(namespaces)}
         self.ours |= {id(self.namespaces)}
-        for referrer in heapwalk.referrers(targets):
+        weak = self._weak_replacements()
+        refs = [ref for ref, _, _ in weak.values()]
+        self.ours |= {id(weak), id(refs), *map(id, weak.values())}
+        if refs:
+            found, ref_holders = heapwalk.referrers_by_group([targets, refs])
+        else:
+            found, ref_holders = heapwalk.referrers(targets), []
+        self.ours |= {id(found), id(ref_holders)}  # they hold tuples the later walks look for
+        for referrer in found:
             if id(referrer) in self.ours:
                 continue
             kind = type(referrer)
@@ -103,19 +114,55 @@ class Redirector:
                 self._redirect(referrer, kind)
             except Exception as exc:  # a holder that refused: its seams are named
                 self._note(referrer, f"{_describe_holder(referrer)} ({exc!r})")
-        if self.tuples:
-            self._redirect_tuples()
-        self._redirect_weak_references()
+        if not refs:
+            if self.tuples:
+                self._redirect_tuples(heapwalk.referrers(self.tuples))
+            return
+        tuples_left = bool(self.tuples)
+        if tuples_left and self._rebuilds_holding(set(weak)):
+            self._redirect_tuples(heapwalk.referrers(self.tuples))
+            tuples_left = False
+            ref_holders = heapwalk.referrers(refs)  # the copies hold them too
+            self.ours.add(id(ref_holders))
+        seen, weak_tuples = self._swap_weak_holders(weak, ref_holders)
+        if tuples_left and weak_tuples and not self._rebuilds_holding(set(map(id, weak_tuples))):
+            tuple_holders, outers = heapwalk.referrers_by_group([self.tuples, weak_tuples])
+            self._redirect_tuples(tuple_holders)
+        else:
+            if tuples_left:
+                self._redirect_tuples(heapwalk.referrers(self.tuples))
+            outers = heapwalk.referrers(weak_tuples) if weak_tuples else []
+        seen |= self._swap_weak_tuples(weak, weak_tuples, outers)
+        for ref_id, (_, _, original) in weak.items():
+            if ref_id not in seen:
+                holder = "a weak reference (seamrec could not reach its holder)"
+                self.holders.setdefault(id(original), set()).add(holder)
 
-    def _redirect_tuples(self) -> None:
+    def _rebuilds_holding(self, ids: set[int]) -> bool:
+        """Whether a tuple or `functools.partial` to rebuild holds one of `ids`, itself or
+        in a partial's arguments, keywords or attributes: its copy holds it too."""
+        for held in self.tuples:
+            parts = gc.get_referents(held)
+            if type(held) is functools.partial:
+                parts += [
+                    inner
+                    for part in parts
+                    if type(part) is tuple or type(part) is dict
+                    for inner in gc.get_referents(part)
+                ]
+            if any(id(part) in ids for part in parts):
+                return True
+        return False
+
+    def _redirect_tuples(self, holders: list[Any]) -> None:
         """Replace each tuple or `functools.partial` holding an original, where a list, a
         dict value or an object's instance `__dict__` holds it, by one holding the
         wrapper; a tuple held as a dict key only is a lookup key. Any other holder is
-        named."""
+        named. `holders`: the referrers of `self.tuples`."""
         tuples = {id(t): t for t in self.tuples}
         done: set[int] = set()
         own = self.ours | {id(tuples), id(done)}
-        for holder in heapwalk.referrers(self.tuples):
+        for holder in holders:
             kind = type(holder)
             if kind is types.FrameType or kind is Restore or id(holder) in own:
                 continue
@@ -257,10 +304,10 @@ class Redirector:
             self._credit(value)
             self.undo.append(Restore(obj, "slot", descriptor, value))
 
-    def _redirect_weak_references(self) -> None:
-        """Weak references to an original (Django signal receivers, blinker) are replaced
-        by weak references to the wrapper where they sit in a list, a dict value or a
-        tuple inside one of those; a weak reference anywhere else is named."""
+    def _weak_replacements(self) -> dict[int, tuple[weakref.ReferenceType[Any], Any, object]]:
+        """The weak references to the originals (Django signal receivers, blinker), each
+        with its replacement, a weak reference to the wrapper (by the id of the old one);
+        a weak reference of another kind is named."""
         replacements: dict[int, tuple[weakref.ReferenceType[Any], Any, object]] = {}
         for key, (original, wrapper) in self.wrapped.items():
             for ref in weakref.getweakrefs(original):  # the list is freed after the loop
@@ -272,14 +319,19 @@ class Redirector:
                 else:
                     holder = f"a {statics.type_path(type(ref))}"
                     self.holders.setdefault(key, set()).add(holder)
-        if not replacements:
-            return
-        refs_list = [ref for ref, _, _ in replacements.values()]
+        return replacements
+
+    def _swap_weak_holders(
+        self,
+        replacements: dict[int, tuple[weakref.ReferenceType[Any], Any, object]],
+        holders: list[Any],
+    ) -> tuple[set[int], list[tuple[Any, ...]]]:
+        """Replace the weak references in a list or a dict value among their `holders` (a
+        dict key is a cache); the ids of those reached, and the tuples holding them."""
         tuples: list[tuple[Any, ...]] = []
         seen: set[int] = set()
-        own = {id(replacements), id(refs_list), id(tuples), *map(id, replacements.values())}
-        own |= self.ours
-        for holder in heapwalk.referrers(refs_list):
+        own = {id(tuples), *map(id, replacements.values())} | self.ours
+        for holder in holders:
             kind = type(holder)
             if kind is types.FrameType or id(holder) in own:
                 continue
@@ -290,18 +342,27 @@ class Redirector:
                 seen |= self._swap_refs(holder, replacements, {})
             elif kind is list:
                 seen |= self._swap_refs(holder, replacements, {})
-        if tuples:
-            swappable = {id(t): t for t in tuples}
-            own |= {id(swappable)}
-            for outer in heapwalk.referrers(tuples):
-                if id(outer) in own:
-                    continue
-                if type(outer) is list or type(outer) is dict:
-                    seen |= self._swap_refs(outer, replacements, swappable)
-        for ref_id, (_, _, original) in replacements.items():
-            if ref_id not in seen:
-                holder = "a weak reference (seamrec could not reach its holder)"
-                self.holders.setdefault(id(original), set()).add(holder)
+        return seen, tuples
+
+    def _swap_weak_tuples(
+        self,
+        replacements: dict[int, tuple[weakref.ReferenceType[Any], Any, object]],
+        tuples: list[tuple[Any, ...]],
+        outers: list[Any],
+    ) -> set[int]:
+        """Replace the `tuples` holding weak references where a list or a dict value among
+        `outers` (their referrers) holds them; the ids of the weak references reached."""
+        seen: set[int] = set()
+        if not tuples:
+            return seen
+        swappable = {id(t): t for t in tuples}
+        own = {id(swappable), id(tuples), *map(id, replacements.values())} | self.ours
+        for outer in outers:
+            if id(outer) in own:
+                continue
+            if type(outer) is list or type(outer) is dict:
+                seen |= self._swap_refs(outer, replacements, swappable)
+        return seen
 
     def _swap_refs(
         self,

@@ -99,15 +99,22 @@ def session(tmp_path: Path, package: None) -> Iterator[SeamSession]:
 
 
 def walks(monkeypatch: pytest.MonkeyPatch) -> list[list[Any]]:
-    """The targets of every walk over the heap (`heapwalk.referrers`) from now on."""
+    """The targets of every walk over the heap (`heapwalk.referrers`; each group of a
+    `heapwalk.referrers_by_group`) from now on."""
     seen: list[list[Any]] = []
     real = heapwalk.referrers
+    real_groups = heapwalk.referrers_by_group
 
     def counting(targets: list[Any], *, pure: bool = False) -> list[Any]:
         seen.append(targets)  # the walk's own list: one the walk skips
         return real(targets, pure=pure)
 
+    def counting_groups(groups: list[list[Any]], *, pure: bool = False) -> list[list[Any]]:
+        seen.extend(groups)  # the walk's own lists: ones the walk skips
+        return real_groups(groups, pure=pure)
+
     monkeypatch.setattr(heapwalk, "referrers", counting)
+    monkeypatch.setattr(heapwalk, "referrers_by_group", counting_groups)
     return seen
 
 
