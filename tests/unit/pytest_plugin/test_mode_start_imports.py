@@ -100,3 +100,42 @@ def test_a_drift_loads_the_change_engine_to_explain_itself(app: LayeredApp) -> N
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*seam drift in test_app.py::test_greeting*", "*key added*"])
     assert list(EXPLAINING) == imported(app.root, EXPLAINING)
+
+
+DRIVERS_AND_CLIENTS = ("psycopg", "httpx", "requests", "werkzeug.test")  # installed here
+# A test that imports them itself, after seamrec started: they are patched on import.
+LATE_IMPORT_TEST = """\
+
+def test_clients_imported_late_are_patched():
+    import httpx
+    import psycopg
+    import requests
+
+    assert type(psycopg.connect).__name__ == "Connect"
+    assert type(vars(psycopg.Connection)["connect"]).__name__ == "ConnectMethod"
+    assert vars(requests.Session)["send"].__seamrec__
+    assert vars(httpx.Client)["send"].__seamrec__
+    assert vars(httpx.ASGITransport)["handle_async_request"].__seamrec__
+"""
+
+
+@pytest.mark.parametrize("mode", ["record", "check"])
+def test_a_run_imports_no_driver_or_client_the_tests_do_not_use(
+    app: LayeredApp, mode: str
+) -> None:
+    app.record().assert_outcomes(passed=1)
+    assert [] == imported(app.root, DRIVERS_AND_CLIENTS)
+
+    result = app.record() if mode == "record" else app.check()
+
+    result.assert_outcomes(passed=1)
+    assert [] == imported(app.root, DRIVERS_AND_CLIENTS)
+
+
+def test_a_driver_or_client_imported_by_a_test_is_patched_on_import(app: LayeredApp) -> None:
+    (app.root / "test_late.py").write_text(LATE_IMPORT_TEST)
+
+    result = app.record()
+
+    result.assert_outcomes(passed=2)
+    assert list(DRIVERS_AND_CLIENTS[:3]) == imported(app.root, DRIVERS_AND_CLIENTS[:3])

@@ -10,7 +10,6 @@ The request is recorded after the app answered it, so its queries come first.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import io
 import sys
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -35,16 +34,11 @@ ASGIApp = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
 
 
 def install(seams: HttpSeams) -> None:
-    """Wrap werkzeug's test client (light to import) and the ASGI clients of httpx if
-    installed; Starlette's and Django's test clients once imported (see `catch_up`)."""
-    if importlib.util.find_spec("werkzeug") is not None:
-        from werkzeug.test import Client
-
-        seams.patch(Client, "open", _werkzeug_open)
-    if importlib.util.find_spec("httpx") is not None:
-        from httpx import ASGITransport
-
-        seams.patch(ASGITransport, "handle_async_request", _asgi_handle)
+    """Wrap werkzeug's test client and the ASGI transport of httpx once they are imported
+    (now if they are); Starlette's and Django's test clients once imported (see
+    `catch_up`)."""
+    seams.when_imported("werkzeug.test", (("Client", "open", _werkzeug_open),))
+    seams.when_imported("httpx", (("ASGITransport", "handle_async_request", _asgi_handle),))
     catch_up(seams)
 
 

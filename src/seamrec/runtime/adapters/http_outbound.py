@@ -11,7 +11,6 @@ port) and the path with numeric and UUID segments normalized:
 from __future__ import annotations
 
 import functools
-import importlib.util
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -40,16 +39,11 @@ _HTTPX_IN_PROCESS = ("ASGITransport", "WSGITransport")  # as httpx names them (m
 
 
 def install(seams: HttpSeams) -> None:
-    """Wrap `requests` and `httpx` when installed."""
-    if importlib.util.find_spec("requests") is not None:
-        import requests
-
-        seams.patch(requests.Session, "send", _requests_send)
-    if importlib.util.find_spec("httpx") is not None:
-        import httpx
-
-        seams.patch(httpx.Client, "send", _httpx_send)
-        seams.patch(httpx.AsyncClient, "send", _httpx_async_send)
+    """Wrap `requests` and `httpx` once they are imported (now if they are)."""
+    seams.when_imported("requests", (("Session", "send", _requests_send),))
+    seams.when_imported(
+        "httpx", (("Client", "send", _httpx_send), ("AsyncClient", "send", _httpx_async_send))
+    )
 
 
 def outbound_seam(seams: HttpSeams, method: str, url: str) -> Seam:

@@ -24,13 +24,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from types import FrameType
+from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
 from seamrec.config import in_packages
 from seamrec.model.shape import compatible
 from seamrec.model.shape_types import CollShape, RecordShape, shape_kind, view
+from seamrec.runtime.adapters.imports import after_import
 from seamrec.runtime.wrappers import Seam
 
 if TYPE_CHECKING:
@@ -98,9 +99,12 @@ class HttpSeams:
         self._patched: list[tuple[type, str, Any]] = []
         self._seams: dict[str, Seam] = {}
         self._modules: dict[str, bool | None] = {}
+        self._installed = False
 
     def install(self) -> None:
-        """Patch the test clients (inbound) and `requests`/`httpx` (outbound) installed."""
+        """Patch the test clients (inbound) and `requests`/`httpx` (outbound), now if
+        imported, else when they are."""
+        self._installed = True
         if "inbound" in self.sides:
             from seamrec.runtime.adapters.http_inbound import install
 
@@ -117,6 +121,21 @@ class HttpSeams:
 
             catch_up(self)
 
+    def when_imported(self, module: str, patches: tuple[tuple[str, str, Any], ...]) -> None:
+        """Make each `(class, method, make)` of `patches` on `module` (see `patch`) once
+        the module is imported, now if it is (`adapters.imports`): a run never imports an
+        HTTP client the tests do not use. After `uninstall` it patches nothing."""
+
+        def patch_classes(loaded: ModuleType) -> None:
+            for class_name, method, make in patches:
+                owner = vars(loaded).get(class_name)
+                if self._installed and type(owner) is type:
+                    self.patch(owner, method, make)
+
+        after_import(
+            module, patch_classes, self.recorder.internal_error, f"requests sent through {module}"
+        )
+
     def patch(self, owner: type, name: str, make: Any) -> None:
         """Replace `owner.name` by `make(original, self)` until `uninstall`."""
         original = vars(owner).get(name)
@@ -129,6 +148,7 @@ class HttpSeams:
 
     def uninstall(self) -> None:
         """Give the clients their own methods back."""
+        self._installed = False
         while self._patched:
             owner, name, original = self._patched.pop()
             setattr(owner, name, original)
