@@ -120,9 +120,7 @@ def test_clients_imported_late_are_patched():
 
 
 @pytest.mark.parametrize("mode", ["record", "check"])
-def test_a_run_imports_no_driver_or_client_the_tests_do_not_use(
-    app: LayeredApp, mode: str
-) -> None:
+def test_a_run_imports_no_driver_or_client_the_tests_do_not_use(app: LayeredApp, mode: str) -> None:
     app.record().assert_outcomes(passed=1)
     assert [] == imported(app.root, DRIVERS_AND_CLIENTS)
 
