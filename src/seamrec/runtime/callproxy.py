@@ -149,6 +149,17 @@ def _load() -> tuple[type | None, str]:
 compiled, missing = _load()
 """The compiled SeamCall (None: the pure class stands in) and why it is missing."""
 
+
+def compiled_part(name: str) -> Any:
+    """Another type of `_seamcall` (`SteadyCommit`, `RecordStep`, `CheckStep`), None when
+    pure Python runs (`SEAMREC_PURE=1`, or not built, or built before it existed)."""
+    if compiled is None:
+        return None
+    from seamrec.runtime import _seamcall
+
+    return getattr(_seamcall, name, None)
+
+
 CALL_TYPES: tuple[type, ...] = (SeamCall,) if compiled is None else (SeamCall, compiled)
 """Every type of plain function seam wrapper."""
 

@@ -4,7 +4,6 @@ verdict is given when its call phase ends."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from threading import get_ident
 from typing import Any, ClassVar
@@ -16,6 +15,7 @@ from seamrec.exceptions import CassetteError, ReplayError
 from seamrec.model import conform
 from seamrec.model.conform import ArgsCheck, Check, compile_args, compile_value
 from seamrec.model.shape import Shape, compatible
+from seamrec.runtime.callproxy import compiled_part
 from seamrec.runtime.calls import LiveCall
 from seamrec.runtime.expected import Expected
 from seamrec.runtime.instrument import Report, Seam
@@ -31,19 +31,7 @@ __tracebackhide__ = True  # pytest shows no frame of this module in a test's tra
 _MAX_BY_OBJECT = 8192  # shape objects whose compiled check is found by identity
 
 
-def _check_step_type() -> Any:
-    """The compiled check step (`_seamcall.CheckStep`: a plain function's fitting call with
-    no Python frame), None when pure Python runs (`SEAMREC_PURE=1`, or not built)."""
-    if os.environ.get("SEAMREC_PURE", "") not in ("", "0"):
-        return None
-    try:
-        from seamrec.runtime._seamcall import CheckStep  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return CheckStep
-
-
-_CHECK_STEP = _check_step_type()
+_CHECK_STEP = compiled_part("CheckStep")  # None: pure Python
 
 
 class CheckStrategy(Strategy):

@@ -3,7 +3,6 @@ and which call each call was made in; a passed test's tape becomes its cassette.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +14,7 @@ from seamrec.config import SeamPattern, Settings
 from seamrec.model.conform import ArgsCheck, Check, compile_args, compile_value
 from seamrec.model.nesting import ENCLOSING
 from seamrec.model.shape import Shape
+from seamrec.runtime.callproxy import compiled_part
 from seamrec.runtime.calls import LiveCall
 from seamrec.runtime.instrument import Report, Seam
 from seamrec.runtime.proxies import awaited, leave
@@ -27,19 +27,7 @@ from seamrec.runtime.writer import CassetteWriter
 __tracebackhide__ = True  # pytest shows no frame of this module in a test's traceback
 
 
-def _record_step_type() -> Any:
-    """The compiled record step (`_seamcall.RecordStep`: a plain function's steady call
-    with no Python frame), None when pure Python runs (`SEAMREC_PURE=1`, or not built)."""
-    if os.environ.get("SEAMREC_PURE", "") not in ("", "0"):
-        return None
-    try:
-        from seamrec.runtime._seamcall import RecordStep  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return RecordStep
-
-
-_RECORD_STEP = _record_step_type()
+_RECORD_STEP = compiled_part("RecordStep")  # None: pure Python
 
 
 class _LastShapes:

@@ -15,7 +15,6 @@ calls of one shape holds one run); full payloads are kept only for the first
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -24,6 +23,7 @@ from seamrec.cassette.store import Call, Cassette, Run
 from seamrec.model.nesting import NestingRecorder, Parent
 from seamrec.model.shape import Shape
 from seamrec.model.shape_types import CollShape
+from seamrec.runtime.callproxy import compiled_part
 from seamrec.runtime.calls import UNFINISHED, Finding, LiveCall
 
 __all__ = ["UNFINISHED", "Finding", "LiveCall", "Tape", "yield_shape"]
@@ -31,19 +31,7 @@ __all__ = ["UNFINISHED", "Finding", "LiveCall", "Tape", "yield_shape"]
 _thread_id = threading.get_ident
 
 
-def _steady_commit_type() -> Any:
-    """The compiled steady commit (`_seamcall.SteadyCommit`), None when pure Python runs
-    (`SEAMREC_PURE=1`, or not built): then every commit takes `Tape.commit`."""
-    if os.environ.get("SEAMREC_PURE", "") not in ("", "0"):
-        return None
-    try:
-        from seamrec.runtime._seamcall import SteadyCommit  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return SteadyCommit
-
-
-_STEADY_COMMIT = _steady_commit_type()
+_STEADY_COMMIT = compiled_part("SteadyCommit")  # None: pure Python
 
 
 class Tape:
