@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from seamrec.cassette.store import Cassette, cassette_path
 from seamrec.config import SeamPattern, Settings
+from seamrec.runtime.adapters import imports
 from seamrec.runtime.config_warnings import config_warnings
 from seamrec.runtime.instrument import Instrumenter, Report, Seam
 from seamrec.runtime.stats import Mode, Stats, TestOutcome
@@ -190,6 +191,8 @@ class SeamSession:
         self._strategy.begin(nodeid, self.replay + replay)
         with self._routing:
             self._route()
+        if self.database is not None or self.http is not None:
+            self._strategy.guarded(imports.catch_up, None, "the wrapping of drivers and clients")
         if self.http is not None:
             self._strategy.guarded(self.http.catch_up, None, "the wrapping of HTTP test clients")
         if self.database is not None:

@@ -137,3 +137,37 @@ def test_a_driver_or_client_imported_by_a_test_is_patched_on_import(app: Layered
 
     result.assert_outcomes(passed=2)
     assert list(DRIVERS_AND_CLIENTS[:3]) == imported(app.root, DRIVERS_AND_CLIENTS[:3])
+
+
+# wrapt's import finder taken off sys.meta_path after seamrec started (as pytester's
+# in-process runs do when they restore it): the next test's start patches what the
+# previous one imported.
+WITHOUT_WRAPT_FINDER = """
+
+def pytest_configure(config):
+    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__module__ != "wrapt.importer"]
+"""
+FINDER_GONE_TESTS = """\\
+
+def test_imports_requests():
+    import requests
+
+    assert "send" in vars(requests.Session)
+
+
+def test_then_requests_is_patched():
+    import requests
+
+    assert vars(requests.Session)["send"].__seamrec__
+"""
+
+
+def test_a_driver_imported_while_wrapts_finder_is_gone_is_patched_at_the_next_test(
+    app: LayeredApp,
+) -> None:
+    (app.root / "conftest.py").write_text(CONFTEST + WITHOUT_WRAPT_FINDER)
+    (app.root / "test_late.py").write_text(FINDER_GONE_TESTS)
+
+    result = app.record("test_late.py")
+
+    result.assert_outcomes(passed=2)

@@ -3,15 +3,50 @@
 The adapters patch database drivers and HTTP clients that may be installed but never
 used by the suite (psycopg and httpx each take 0.1-0.2 s to import): each patch waits
 for its module through wrapt's post-import hooks, which run it at once when the module is
-already imported and otherwise right after the module's first import.
+already imported and otherwise right after the module's first import. wrapt finds those
+imports through a finder it puts on `sys.meta_path`; where something takes it off again
+(pytester's in-process runs restore `sys.meta_path`), `catch_up` at each test's start
+runs the patches whose module was imported without them.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from types import ModuleType
 
 import wrapt
+
+
+class _Waiting:
+    """One patch waiting for its module; it runs once."""
+
+    __slots__ = ("lost", "name", "patch", "ran", "report")
+
+    def __init__(
+        self,
+        name: str,
+        patch: Callable[[ModuleType], None],
+        report: Callable[[Exception, str], None],
+        lost: str,
+    ) -> None:
+        self.name = name
+        self.patch = patch
+        self.report = report
+        self.lost = lost
+        self.ran = False
+
+    def __call__(self, module: ModuleType) -> None:
+        if self.ran:
+            return
+        self.ran = True
+        try:
+            self.patch(module)
+        except Exception as exc:  # seamrec's own failure: report it, never raise it
+            self.report(exc, self.lost)
+
+
+_waiting: list[_Waiting] = []
 
 
 def after_import(
@@ -23,11 +58,13 @@ def after_import(
     """Run `patch(module)` once module `name` is imported (now if it is); a failure is
     passed to `report` with `lost` (what goes unrecorded), never raised into the import
     that ran the hook."""
+    waiting = _Waiting(name, patch, report, lost)
+    _waiting.append(waiting)
+    wrapt.register_post_import_hook(waiting, name)
 
-    def hook(module: ModuleType) -> None:
-        try:
-            patch(module)
-        except Exception as exc:  # seamrec's own failure: report it, never raise it
-            report(exc, lost)
 
-    wrapt.register_post_import_hook(hook, name)
+def catch_up() -> None:
+    """Run the patches whose module has been imported without their hook running."""
+    for waiting in [w for w in _waiting if not w.ran and w.name in sys.modules]:
+        waiting(sys.modules[waiting.name])
+    _waiting[:] = [w for w in _waiting if not w.ran]
