@@ -30,7 +30,7 @@ from seamrec.model.shape_types import (
     view_as,
 )
 from seamrec.runtime.adapters.dbproxy import AsyncConnect, Connect, ConnectMethod, CursorProxy
-from seamrec.runtime.adapters.imports import after_import
+from seamrec.runtime.adapters.imports import PendingPatch, after_import
 from seamrec.runtime.adapters.sqlstatement import (
     DATA_KEYWORDS,
     SEAM_PREFIX,
@@ -156,29 +156,28 @@ class DatabaseSeams:
         self._names: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self._results: dict[tuple[Any, ...], Shape] = {}
         self._rows: dict[tuple[Any, ...], Shape] = {}
-        self._installed = False
+        self._pending: list[PendingPatch] = []  # patches waiting for their driver
 
     # ---------------------------------------------------------------- install
 
     def install(self) -> None:
         """Wrap `sqlite3.connect` and psycopg's `connect`, `Connection.connect` (pools)
         and `AsyncConnection.connect` (the drivers chosen and installed)."""
-        self._installed = True
         if "sqlite3" in self.drivers:
             import sqlite3.dbapi2
 
             for module in (sqlite3, sqlite3.dbapi2):
                 self._patch(module, "connect")
         if "psycopg" in self.drivers:  # once the suite imports it (adapters.imports)
-            after_import(
+            pending = after_import(
                 "psycopg", self._patch_psycopg, self.recorder.internal_error, "psycopg's queries"
             )
+            self._pending.append(pending)
 
     def _patch_psycopg(self, psycopg: ModuleType) -> None:
-        if self._installed:
-            self._patch(psycopg, "connect")
-            self._patch_class(vars(psycopg).get("Connection"), Connect)
-            self._patch_class(vars(psycopg).get("AsyncConnection"), AsyncConnect)
+        self._patch(psycopg, "connect")
+        self._patch_class(vars(psycopg).get("Connection"), Connect)
+        self._patch_class(vars(psycopg).get("AsyncConnection"), AsyncConnect)
 
     def _patch(self, module: ModuleType, name: str) -> None:
         original = vars(module).get(name)
@@ -198,7 +197,8 @@ class DatabaseSeams:
 
     def uninstall(self) -> None:
         """Give the drivers their own `connect` back (connections made stay proxies)."""
-        self._installed = False
+        while self._pending:
+            self._pending.pop().cancel()
         while self._patched:
             module, name, original = self._patched.pop()
             setattr(module, name, original)

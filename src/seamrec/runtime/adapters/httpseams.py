@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl
 from seamrec.config import in_packages
 from seamrec.model.shape import compatible
 from seamrec.model.shape_types import CollShape, RecordShape, shape_kind, view
-from seamrec.runtime.adapters.imports import after_import
+from seamrec.runtime.adapters.imports import PendingPatch, after_import
 from seamrec.runtime.wrappers import Seam
 
 if TYPE_CHECKING:
@@ -99,12 +99,11 @@ class HttpSeams:
         self._patched: list[tuple[type, str, Any]] = []
         self._seams: dict[str, Seam] = {}
         self._modules: dict[str, bool | None] = {}
-        self._installed = False
+        self._pending: list[PendingPatch] = []  # patches waiting for their client
 
     def install(self) -> None:
         """Patch the test clients (inbound) and `requests`/`httpx` (outbound), now if
         imported, else when they are."""
-        self._installed = True
         if "inbound" in self.sides:
             from seamrec.runtime.adapters.http_inbound import install
 
@@ -129,12 +128,11 @@ class HttpSeams:
         def patch_classes(loaded: ModuleType) -> None:
             for class_name, method, make in patches:
                 owner = vars(loaded).get(class_name)
-                if self._installed and type(owner) is type:
+                if type(owner) is type:
                     self.patch(owner, method, make)
 
-        after_import(
-            module, patch_classes, self.recorder.internal_error, f"requests sent through {module}"
-        )
+        report, lost = self.recorder.internal_error, f"requests sent through {module}"
+        self._pending.append(after_import(module, patch_classes, report, lost))
 
     def patch(self, owner: type, name: str, make: Any) -> None:
         """Replace `owner.name` by `make(original, self)` until `uninstall`."""
@@ -148,7 +146,8 @@ class HttpSeams:
 
     def uninstall(self) -> None:
         """Give the clients their own methods back."""
-        self._installed = False
+        while self._pending:
+            self._pending.pop().cancel()
         while self._patched:
             owner, name, original = self._patched.pop()
             setattr(owner, name, original)

@@ -18,8 +18,8 @@ from types import ModuleType
 import wrapt
 
 
-class _Waiting:
-    """One patch waiting for its module; it runs once."""
+class PendingPatch:
+    """One patch waiting for its module; it runs once, or never once cancelled."""
 
     __slots__ = ("lost", "name", "patch", "ran", "report")
 
@@ -45,8 +45,14 @@ class _Waiting:
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.report(exc, self.lost)
 
+    def cancel(self) -> None:
+        """Never run (the adapter that asked for it was uninstalled)."""
+        self.ran = True
+        if self in _waiting:
+            _waiting.remove(self)
 
-_waiting: list[_Waiting] = []
+
+_waiting: list[PendingPatch] = []
 
 
 def after_import(
@@ -54,13 +60,14 @@ def after_import(
     patch: Callable[[ModuleType], None],
     report: Callable[[Exception, str], None],
     lost: str,
-) -> None:
-    """Run `patch(module)` once module `name` is imported (now if it is); a failure is
-    passed to `report` with `lost` (what goes unrecorded), never raised into the import
-    that ran the hook."""
-    waiting = _Waiting(name, patch, report, lost)
+) -> PendingPatch:
+    """Run `patch(module)` once module `name` is imported (now if it is), unless cancelled
+    first; a failure is passed to `report` with `lost` (what goes unrecorded), never
+    raised into the import that ran the hook."""
+    waiting = PendingPatch(name, patch, report, lost)
     _waiting.append(waiting)
     wrapt.register_post_import_hook(waiting, name)
+    return waiting
 
 
 def catch_up() -> None:
