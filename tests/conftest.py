@@ -18,6 +18,7 @@ import pytest
 import requests  # noqa: F401
 import sqlalchemy.orm  # noqa: F401
 import werkzeug.test  # noqa: F401
+from hypothesis import settings
 
 # `seamrec.SeamMismatch` is imported lazily and then kept in `seamrec`'s namespace: were
 # its module first imported inside an inner run, the next inner run would raise a fresh
@@ -35,6 +36,10 @@ from helpers import (
     layered_files,
     record_project,
 )
+
+# `pytest --hypothesis-profile=thorough` (a nightly run, or before a release): every
+# property test draws ten times its everyday number of examples (helpers.examples).
+settings.register_profile("thorough", max_examples=1000)
 
 
 @pytest.fixture(autouse=True)

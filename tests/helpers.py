@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from seamrec.cassette.store import load
 from seamrec.model.codec import pack, unpack
@@ -411,6 +412,13 @@ def crossings(cassette: Path) -> list[tuple[str, str, str]]:
 def payload(tree: object) -> Any:
     """A recorded argument or result as a Python value (views for non-plain types)."""
     return unpack(pack(tree))
+
+
+def examples(count: int) -> int:
+    """A property test's number of examples: `count` in the everyday run (the README's
+    command, CI), ten times as many under `--hypothesis-profile=thorough` (conftest.py), or
+    scaled likewise by any profile whose `max_examples` is not hypothesis' default of 100."""
+    return max(1, count * settings.default.max_examples // 100)
 
 
 ROOT = Path(__file__).resolve().parents[1]  # the seamrec project this suite tests
