@@ -418,7 +418,7 @@ def examples(count: int) -> int:
     """A property test's number of examples: `count` in the everyday run (the README's
     command, CI), ten times as many under `--hypothesis-profile=thorough` (conftest.py), or
     scaled likewise by any profile whose `max_examples` is not hypothesis' default of 100."""
-    return max(1, count * settings.default.max_examples // 100)
+    return max(1, count * settings().max_examples // 100)
 
 
 ROOT = Path(__file__).resolve().parents[1]  # the seamrec project this suite tests
