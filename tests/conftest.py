@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import pytest
 import requests  # noqa: F401
 import sqlalchemy.orm  # noqa: F401
 import werkzeug.test  # noqa: F401
+from hypothesis import settings
 
 # `seamrec.SeamMismatch` is imported lazily and then kept in `seamrec`'s namespace: were
 # its module first imported inside an inner run, the next inner run would raise a fresh
@@ -33,8 +32,14 @@ from helpers import (
     LayeredApp,
     fresh_project,
     layered_files,
+    postgres_schema,
+    postgres_server_dsn,
     record_project,
 )
+
+# `pytest --hypothesis-profile=thorough` (a nightly run, or before a release): every
+# property test draws ten times its everyday number of examples (helpers.examples).
+settings.register_profile("thorough", max_examples=1000)
 
 
 @pytest.fixture(autouse=True)
@@ -129,27 +134,14 @@ def leaky_app(
 
 @pytest.fixture
 def postgres_dsn() -> str:
-    """The DSN of a throwaway PostgreSQL server (`.ci/postgres.sh start` exports it).
-
-    Outside CI a missing server skips the test; in CI (`CI` set) it fails the test, so the
-    PostgreSQL tests can never silently stop running there."""
-    dsn = os.environ.get("SEAMREC_PG_DSN", "")
-    if dsn:
-        return dsn
-    if os.environ.get("CI"):
-        pytest.fail("SEAMREC_PG_DSN is not set in CI: .ci/run must start PostgreSQL first")
-    pytest.skip('no PostgreSQL server: run eval "$(.ci/postgres.sh start)" to test against one')
+    """The DSN of a throwaway PostgreSQL server (helpers.postgres_server_dsn: skipped
+    without one, failed in CI)."""
+    return postgres_server_dsn()
 
 
 @pytest.fixture
 def schema_dsn(postgres_dsn: str) -> Iterator[str]:
     """The server's DSN with a fresh schema of its own first on the search path (so
     parallel tests never share a table); the schema is dropped afterwards."""
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    yield f"{postgres_dsn} options='-c search_path={schema}'"
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_schema(postgres_dsn) as dsn:
+        yield dsn

@@ -22,12 +22,15 @@ import sys
 import textwrap
 import threading
 import time
+import uuid
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from seamrec.cassette.store import load
 from seamrec.model.codec import pack, unpack
@@ -411,6 +414,42 @@ def crossings(cassette: Path) -> list[tuple[str, str, str]]:
 def payload(tree: object) -> Any:
     """A recorded argument or result as a Python value (views for non-plain types)."""
     return unpack(pack(tree))
+
+
+def postgres_server_dsn() -> str:
+    """The DSN of a throwaway PostgreSQL server (`.ci/postgres.sh start` exports it).
+
+    Outside CI a missing server skips the test; in CI (`CI` set) it fails the test, so the
+    PostgreSQL tests can never silently stop running there."""
+    dsn = os.environ.get("SEAMREC_PG_DSN", "")
+    if dsn:
+        return dsn
+    if os.environ.get("CI"):
+        pytest.fail("SEAMREC_PG_DSN is not set in CI: .ci/run must start PostgreSQL first")
+    pytest.skip('no PostgreSQL server: run eval "$(.ci/postgres.sh start)" to test against one')
+
+
+@contextlib.contextmanager
+def postgres_schema(server_dsn: str) -> Iterator[str]:
+    """The server's DSN with a fresh schema of its own first on the search path (so
+    parallel tests never share a table); the schema is dropped afterwards."""
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{server_dsn} options='-c search_path={schema}'"
+    finally:
+        with psycopg.connect(server_dsn, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def examples(count: int) -> int:
+    """A property test's number of examples: `count` in the everyday run (the README's
+    command, CI), ten times as many under `--hypothesis-profile=thorough` (conftest.py), or
+    scaled likewise by any profile whose `max_examples` is not hypothesis' default of 100."""
+    return max(1, count * settings().max_examples // 100)
 
 
 ROOT = Path(__file__).resolve().parents[1]  # the seamrec project this suite tests

@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import LayeredApp, seamrec_summary
+from helpers import LayeredApp, examples, seamrec_summary
 from seamrec.cassette.store import FORMAT, Call, Cassette, Run, dump, loads
 from seamrec.config import Limits, settings_from_table
 from seamrec.exceptions import CassetteFormatError, SeamrecError
@@ -39,7 +39,7 @@ PATH = Path("cassettes/tests/test_fuzz/test_fuzzed[case].msgpack")
 MAX_INPUT = 64 * 1024
 MAX_PEAK = 16 * 1024 * 1024  # bytes traced while loading an input under 64 KiB
 FUZZ = settings(
-    max_examples=200,
+    max_examples=examples(200),
     deadline=2000,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import LayeredApp, seamrec_summary
+from helpers import LayeredApp, examples, seamrec_summary
 from seamrec.cassette.store import Call, Cassette, Run
 from seamrec.model.shape import Shape, args_shape, canonical, make_shape_function
 from seamrec.review.contract import (
@@ -40,6 +40,7 @@ USER_OBJ: Shape = (
     ("name", "tags"),
     ((STR,), (("coll", "list", (STR,)),)),
 )
+
 # (root, shape) pairs of one seam, each a different call; the order tests shuffle them.
 SHAPES: list[tuple[str, Shape]] = [
     ("args", args_shape(("user_id",), [INT])),
@@ -157,7 +158,7 @@ def test_a_lines_block_names_the_seam_and_its_tests_sorted_but_not_its_callers()
     ] == contract.lines()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(order=st.permutations(SHAPES), cut=st.integers(0, len(SHAPES)))
 def test_the_lines_do_not_depend_on_the_order_the_shapes_came_in(
     order: list[tuple[str, Shape]], cut: int

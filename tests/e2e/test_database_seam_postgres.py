@@ -6,9 +6,21 @@ Each test gets its own PostgreSQL schema, so parallel runs never share a table.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
-from helpers import LayeredApp, fresh_project, seamrec_summary, sql_contract_text, sql_sections
+from helpers import (
+    LayeredApp,
+    fresh_project,
+    postgres_schema,
+    postgres_server_dsn,
+    record_project,
+    seamrec_summary,
+    sql_contract_text,
+    sql_sections,
+)
 
 # The apps leave psycopg connections open for the end of the process to close (a subprocess
 # each; in-process they would be collected during a later test, which warns).
@@ -129,28 +141,49 @@ def test_raw():
 """
 
 
+FILES = {
+    "pyproject.toml": PYPROJECT,
+    "shop/__init__.py": "",
+    "shop/store.py": STORE,
+    "shop/raw.py": RAW,
+    "tests/test_shop.py": TESTS,
+}
+
+
 @pytest.fixture
 def shop(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, schema_dsn: str) -> LayeredApp:
     """The shop on SQLAlchemy (SQLite and PostgreSQL) and on psycopg, nothing recorded."""
     monkeypatch.setenv("SHOP_PG_DSN", schema_dsn)
-    return fresh_project(
-        pytester,
-        monkeypatch,
-        {
-            "pyproject.toml": PYPROJECT,
-            "shop/__init__.py": "",
-            "shop/store.py": STORE,
-            "shop/raw.py": RAW,
-            "tests/test_shop.py": TESTS,
-        },
-    )
+    return fresh_project(pytester, monkeypatch, FILES)
 
 
-def test_sqlalchemy_and_psycopg_queries_record_and_check_clean(shop: LayeredApp) -> None:
-    record = shop.record()
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The cassette dir of one record run of the shop (in a fresh process, on a schema of
+    its own), shared by the tests that start by recording it."""
+    project = tmp_path_factory.mktemp("shop")
+    with (
+        postgres_schema(postgres_server_dsn()) as dsn,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        patch.setenv("SHOP_PG_DSN", dsn)
+        result = record_project(project, FILES)
+    assert 0 == result.ret, "\n".join(result.outlines + result.errlines)
+    result.assert_outcomes(passed=5)
+    return project / "cassettes"
+
+
+@pytest.fixture
+def recorded_shop(shop: LayeredApp, recording: Path) -> LayeredApp:
+    """The shop as right after `shop.record()`: the shared recording's cassettes."""
+    shutil.copytree(recording, shop.cassettes)
+    return shop
+
+
+def test_sqlalchemy_and_psycopg_queries_record_and_check_clean(recorded_shop: LayeredApp) -> None:
+    shop = recorded_shop  # recorded: 5 passed (the fixture asserts it)
     check = shop.check()
 
-    record.assert_outcomes(passed=5)
     check.assert_outcomes(passed=5)
     assert ["0 tests drifted, 0 unrecorded, 0 with unusable cassettes"] == [
         line for line in seamrec_summary(check) if "drifted" in line
@@ -171,13 +204,11 @@ def test_sqlalchemy_and_psycopg_queries_record_and_check_clean(shop: LayeredApp)
 
 
 def test_generated_parameter_names_never_become_keys_and_hand_written_ones_do(
-    shop: LayeredApp,
+    recording: Path,
 ) -> None:
-    shop.record().assert_outcomes(passed=5)
-
-    text = sql_contract_text(shop.cassettes)
+    text = sql_contract_text(recording)
     assert [] == [name for name in ("price_1", "id_1", "__0", "%(") if name in text]
-    stock = sql_sections(shop.cassettes)["sql:SELECT id, sku, price FROM stock WHERE sku = :sku"]
+    stock = sql_sections(recording)["sql:SELECT id, sku, price FROM stock WHERE sku = :sku"]
     assert [
         "args.params: dict",
         "args.params['sku']: str",
@@ -188,9 +219,9 @@ def test_generated_parameter_names_never_become_keys_and_hand_written_ones_do(
 
 
 def test_a_decimal_column_turned_float_by_the_query_is_caught_on_postgresql(
-    shop: LayeredApp,
+    recorded_shop: LayeredApp,
 ) -> None:
-    shop.record().assert_outcomes(passed=5)
+    shop = recorded_shop
     shop.edit(
         "shop/raw.py", "SELECT id, sku, price FROM", "SELECT id, sku, price::float8 AS price FROM"
     )
@@ -208,9 +239,9 @@ def test_a_decimal_column_turned_float_by_the_query_is_caught_on_postgresql(
 
 
 def test_a_decimal_turned_float_through_sqlalchemy_is_caught_in_the_driver_rows(
-    shop: LayeredApp,
+    recorded_shop: LayeredApp,
 ) -> None:
-    shop.record().assert_outcomes(passed=5)
+    shop = recorded_shop
     shop.edit(
         "shop/store.py",
         "select(Item.id, Item.price)",

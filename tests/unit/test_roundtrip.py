@@ -21,6 +21,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import examples
 from seamrec.cassette.store import Call, Cassette, Run, dump, loads
 from seamrec.config import Limits
 from seamrec.exceptions import ReplayError
@@ -187,7 +188,7 @@ def assert_readable(cassette: Cassette) -> None:
 
 
 ROUNDTRIP = settings(
-    max_examples=300,
+    max_examples=examples(100),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import examples
 from seamrec.cassette import store
 from seamrec.cassette.store import FORMAT, VERSION, loads
 from seamrec.exceptions import CassetteFormatError
@@ -23,6 +24,7 @@ ATOMS = st.one_of(
     st.binary(max_size=2),
     st.just(msgpack.ExtType(1, b"x")),
 )
+
 ENTRIES = st.recursive(ATOMS, lambda inner: st.lists(inner, max_size=4), max_leaves=12)
 VALID = [
     ["int"],
@@ -83,7 +85,7 @@ def test_an_invalid_entry_is_the_full_reads_error(entry: Any) -> None:
     assert isinstance(read(entry), str)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ENTRIES)
 def test_any_entry_reads_as_the_full_read_does(entry: Any) -> None:
     assert read(entry) == full_read(entry)

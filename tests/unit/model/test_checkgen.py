@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import examples
 from seamrec.model import accel, checkgen, checksource, conform
 from seamrec.model.shape import Shape, ShapeFunction, args_shape, make_shape_function
 
@@ -193,7 +194,9 @@ def assert_same_verdicts(shape: Shape, shape_of: ShapeFunction, columns: list[li
             assert outcome(generated, list(column)) == outcome(reference, list(column))
 
 
-PROPERTIES = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+PROPERTIES = settings(
+    max_examples=examples(150), deadline=None, suppress_health_check=list(HealthCheck)
+)
 
 
 @PROPERTIES

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import examples
 from seamrec.config import Limits
 from seamrec.model.codec import (
     CutView,
@@ -677,7 +678,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.dictionaries(st.text(max_size=8), json_values, max_size=6))
 def test_json_like_values_roundtrip_unchanged(value: dict[str, Any]) -> None:
     assert value == roundtrip(value)

@@ -22,6 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import examples
 from seamrec.model.conform import compile_args, compile_value
 from seamrec.model.shape import args_shape, compatible, make_shape_function, self_shape
 
@@ -240,7 +241,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(json_values, json_values)
 def test_a_fit_is_never_looser_and_a_strict_match_never_other_than_the_shapes(
     recorded: object, live: object

@@ -10,6 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import examples
 from seamrec.model.format_agreement import Stripper, inconsistent
 from seamrec.model.shape import (
     PathFormats,
@@ -108,7 +109,7 @@ def _shapes(depth: int = 2) -> st.SearchStrategy[Shape]:
     return st.one_of(_LEAVES, records, unions.map(lambda items: ("coll", "list", items)))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.lists(
         st.tuples(st.sampled_from(["args", "return", "raise"]), _shapes()), min_size=1, max_size=5

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import examples
 from seamrec.model import accel, checkgen, conform, objectfit
 from seamrec.model.classify import Classifier
 from seamrec.model.shape import Shape, ShapeFunction, compatible, make_shape_function
@@ -132,7 +133,9 @@ def members_checked_from_the_first_value() -> Iterator[None]:
         yield
 
 
-PROPERTIES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTIES = settings(
+    max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def walker() -> ShapeFunction:

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import examples
 from seamrec.config import Limits
 from seamrec.model import accel
 from seamrec.model.classify import Classifier
@@ -183,13 +184,13 @@ def test_every_packer_here_is_compiled() -> None:
     assert all(pure_packer(p) is not p for p in PACKERS)
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=list(HealthCheck))
 @given(value=payloads(), index=st.integers(min_value=0, max_value=len(PACKERS) - 1))
 def test_any_payload_packs_to_the_reference_bytes(value: object, index: int) -> None:
     assert_same_bytes(PACKERS[index], value)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     bound=st.dictionaries(st.text(max_size=3), payloads(), min_size=1, max_size=4),
     index=st.integers(min_value=0, max_value=len(PACKERS) - 1),

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import examples
 from seamrec.model import accel, checkgen, conform
 from seamrec.model.shape import Shape, ShapeFunction, compatible, make_shape_function
 
@@ -59,7 +60,9 @@ def values() -> st.SearchStrategy[Any]:
     )
 
 
-PROPERTIES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTIES = settings(
+    max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def reference(union: Shape, shape_of: ShapeFunction, column: list[Any]) -> bool:

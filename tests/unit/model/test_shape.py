@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import examples
 from seamrec.model.shape import (
     Shape,
     args_shape,
@@ -731,7 +732,7 @@ json_like = st.recursive(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(json_like)
 def test_shape_of_json_like_values_is_deterministic_and_self_compatible(value: object) -> None:
     shape = shape_of(value)

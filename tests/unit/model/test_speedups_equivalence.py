@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import LayeredApp
+from helpers import LayeredApp, examples
 from seamrec.model import accel, conform
 from seamrec.model.classify import Classifier
 from seamrec.model.shape import Shape, args_shape, make_shape_function
@@ -117,7 +117,9 @@ def values() -> st.SearchStrategy[Any]:
     )
 
 
-PROPERTIES = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTIES = settings(
+    max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def walkers(max_depth: int = 32) -> tuple[Any, Any]:

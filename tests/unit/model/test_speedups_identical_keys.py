@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import examples
 from seamrec.model import accel, conform
 from seamrec.model.shape import make_shape_function
 
@@ -70,7 +71,9 @@ RECORDED = [
     [{copied(k): v for k, v in ROW.items()}, {copied(k): v for k, v in ROW.items()}],
 ]
 
-PROPERTIES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTIES = settings(
+    max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def verdicts(recorded: Any, live: list[Any], strict: bool) -> tuple[Any, Any]:

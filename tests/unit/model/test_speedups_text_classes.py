@@ -12,12 +12,15 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from helpers import examples
 from seamrec.model import accel, conform, formats
 from seamrec.model.shape import make_shape_function
 
 pytestmark = pytest.mark.skipif(accel.compiled is None, reason=f"no accelerator: {accel.missing}")
 
-PROPERTIES = settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+PROPERTIES = settings(
+    max_examples=examples(400), deadline=None, suppress_health_check=list(HealthCheck)
+)
 
 # characters formats' branches look at, and a few it does not
 MARKS = "0123456789abcdefxyzABCDEFXYZ :@._-/+<=,eyJT\u00e9\u0663\udc80"

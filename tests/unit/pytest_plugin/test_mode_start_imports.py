@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import LayeredApp, fresh_project
+from helpers import LayeredApp, fresh_project, record_project
 
 PYPROJECT = """\
 [tool.pytest.ini_options]
@@ -55,15 +55,34 @@ RECORDING = (
 CHECKING = ("seamrec.runtime.checking", "seamrec.runtime.verdict", "seamrec.runtime.rebuild")
 
 
+FILES = {
+    "pyproject.toml": PYPROJECT,
+    "conftest.py": CONFTEST,
+    "app/__init__.py": APP,
+    "test_app.py": TESTS,
+}
+
+
 @pytest.fixture
 def app(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> LayeredApp:
-    files = {
-        "pyproject.toml": PYPROJECT,
-        "conftest.py": CONFTEST,
-        "app/__init__.py": APP,
-        "test_app.py": TESTS,
-    }
-    return fresh_project(pytester, monkeypatch, files)
+    return fresh_project(pytester, monkeypatch, FILES)
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One record run of the app in a fresh process: its cassettes and what it imported
+    (modules.txt), shared by the tests that start from a recording."""
+    project = tmp_path_factory.mktemp("recorded")
+    record_project(project, FILES).assert_outcomes(passed=1)
+    return project
+
+
+@pytest.fixture
+def recorded_app(app: LayeredApp, recording: Path) -> LayeredApp:
+    """The app as right after `app.record()`: the shared recording's cassettes and
+    modules.txt."""
+    app.copy_from(recording)
+    return app
 
 
 def imported(root: Path, among: tuple[str, ...]) -> list[str]:
@@ -72,9 +91,9 @@ def imported(root: Path, among: tuple[str, ...]) -> list[str]:
 
 
 def test_a_clean_check_imports_neither_the_recording_nor_the_change_engine(
-    app: LayeredApp,
+    recorded_app: LayeredApp,
 ) -> None:
-    app.record().assert_outcomes(passed=1)
+    app = recorded_app
 
     result = app.check()
 
@@ -83,16 +102,15 @@ def test_a_clean_check_imports_neither_the_recording_nor_the_change_engine(
     assert list(CHECKING[:2]) == imported(app.root, CHECKING[:2])
 
 
-def test_a_record_run_imports_neither_the_check_nor_the_change_engine(app: LayeredApp) -> None:
-    result = app.record()
+def test_a_record_run_imports_neither_the_check_nor_the_change_engine(recording: Path) -> None:
+    app = recording  # its record run passed (the fixture asserts it)
 
-    result.assert_outcomes(passed=1)
-    assert [] == imported(app.root, CHECKING + CHANGE_ENGINE + ("unittest.mock",))
-    assert list(RECORDING) == imported(app.root, RECORDING)
+    assert [] == imported(app, CHECKING + CHANGE_ENGINE + ("unittest.mock",))
+    assert list(RECORDING) == imported(app, RECORDING)
 
 
-def test_a_drift_loads_the_change_engine_to_explain_itself(app: LayeredApp) -> None:
-    app.record().assert_outcomes(passed=1)
+def test_a_drift_loads_the_change_engine_to_explain_itself(recorded_app: LayeredApp) -> None:
+    app = recorded_app
     app.edit("app/__init__.py", '{"text": "hello " + name}', '{"text": "hello " + name, "n": 1}')
 
     result = app.check()
@@ -120,9 +138,12 @@ def test_clients_imported_late_are_patched():
 
 
 @pytest.mark.parametrize("mode", ["record", "check"])
-def test_a_run_imports_no_driver_or_client_the_tests_do_not_use(app: LayeredApp, mode: str) -> None:
-    app.record().assert_outcomes(passed=1)
-    assert [] == imported(app.root, DRIVERS_AND_CLIENTS)
+def test_a_run_imports_no_driver_or_client_the_tests_do_not_use(
+    recorded_app: LayeredApp, mode: str
+) -> None:
+    app = recorded_app
+    assert [] == imported(app.root, DRIVERS_AND_CLIENTS)  # the shared record run's
+    (app.root / "modules.txt").unlink()  # the next run writes its own
 
     result = app.record() if mode == "record" else app.check()
 

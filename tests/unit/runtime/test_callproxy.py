@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import examples
 from seamrec.config import settings_from_table
 from seamrec.runtime import callproxy
 from seamrec.runtime.instrument import SeamWrapper
@@ -163,7 +164,7 @@ def decisions(pure: bool, caller: object, args: tuple[int, ...], verbose: bool) 
 
 
 @pytest.mark.skipif(callproxy.compiled is None, reason=f"not compiled: {callproxy.missing}")
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(CALLER_NAMES, st.tuples(st.integers()), st.booleans())
 def test_the_compiled_and_the_pure_proxy_make_the_same_decisions(
     caller: object, args: tuple[int, ...], verbose: bool

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import examples
 from seamrec.cassette.store import cassette_path, load
 from seamrec.config import settings_from_table
 from seamrec.runtime import checking, recording
@@ -150,7 +151,7 @@ class SeamCallPure:
         return self.dispatcher.crossing(self.seam, __name__, self.wrapped, None, args, kwargs)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(steps)
 def test_the_compiled_step_writes_the_cassette_the_python_run_writes(
     plan: list[tuple[str, Any, Any]],
@@ -162,7 +163,7 @@ def test_the_compiled_step_writes_the_cassette_the_python_run_writes(
     assert reference == compiled
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(steps, st.data())
 def test_the_compiled_check_finds_what_the_python_run_finds(
     recorded: list[tuple[str, Any, Any]], data: st.DataObject

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import examples
 from seamrec.runtime import heapwalk
 
 pytestmark = pytest.mark.skipif(
@@ -149,7 +150,7 @@ def both_walks(targets: list[Any]) -> tuple[list[int], list[int]]:
     )
 
 
-@settings(max_examples=60, deadline=None)  # two walks over the whole heap each
+@settings(max_examples=examples(20), deadline=None)  # two walks over the whole heap each
 @given(NODES, st.lists(st.integers(0, 40), min_size=1, max_size=6))
 def test_the_compiled_walk_finds_what_gc_get_referrers_finds(
     recipe: list[tuple[str, list[int], int]], picks: list[int]

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import examples
 from seamrec.runtime import heapwalk
 
 
@@ -70,7 +71,7 @@ def heap(sizes: list[int]) -> list[list[Any]]:
 MODES = [False, True] if heapwalk.compiled_groups is not None else [True]
 
 
-@settings(max_examples=25, deadline=None)  # several walks over the whole heap each
+@settings(max_examples=examples(10), deadline=None)  # several walks over the whole heap each
 @given(st.lists(st.integers(0, 5), min_size=1, max_size=4), st.sampled_from(MODES))
 def test_each_group_gets_what_a_walk_for_it_alone_gets(sizes: list[int], pure: bool) -> None:
     groups = heap(sizes)

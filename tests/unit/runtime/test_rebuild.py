@@ -38,6 +38,7 @@ from sqlalchemy.orm import (
     selectinload,
 )
 
+from helpers import examples
 from seamrec.config import Limits
 from seamrec.exceptions import ReplayError
 from seamrec.model.codec import make_packer, raw_tree
@@ -431,7 +432,7 @@ def test_a_sqlalchemy_row_mapping_is_rebuilt_as_a_row_mapping() -> None:
     assert make_shape_function()(mapping) == make_shape_function()(result)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     st.recursive(
         st.none()

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import examples
 from seamrec.config import Limits
 from seamrec.model import accel
 from seamrec.model.codec import make_packer, pack, raw_tree
@@ -52,13 +53,13 @@ def key(tree: Any) -> Any:
     return accel.tree_key(tree)
 
 
-@settings(max_examples=400)
+@settings(max_examples=examples(150))
 @given(TREES, TREES)
 def test_two_trees_have_equal_keys_exactly_when_they_pack_alike(first: Any, second: Any) -> None:
     assert (pack(first) == pack(second)) == (key(first) == key(second))
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(100))
 @given(TREES)
 def test_a_tree_and_its_decoded_bytes_have_equal_keys_and_hashes(tree: Any) -> None:
     again = raw_tree(pack(tree))

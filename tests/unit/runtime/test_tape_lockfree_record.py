@@ -12,6 +12,7 @@ import threading
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import examples
 from seamrec.cassette.store import Run
 from seamrec.model.nesting import Nest, NestingRecorder, Parent
 from seamrec.model.shape import Shape
@@ -27,7 +28,7 @@ def parents() -> st.SearchStrategy[list[Parent | None]]:
     return st.lists(st.one_of(st.none(), st.tuples(st.just("p"), st.integers(0, 3))), max_size=30)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(parents())
 def test_the_nesting_is_what_noting_every_call_in_order_gives(calls: list[Parent | None]) -> None:
     tape = Tape(NODE, 10, nesting=True)
@@ -42,7 +43,7 @@ def test_the_nesting_is_what_noting_every_call_in_order_gives(calls: list[Parent
     assert reference.nesting(["s"]) == found
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(parents())
 def test_noting_only_the_nested_calls_at_their_positions_gives_the_same_nesting(
     calls: list[Parent | None],
@@ -87,7 +88,7 @@ def test_threads_of_the_test_and_nested_calls_share_one_seam_without_losing_a_ca
     assert {"s"} == tape.pooled
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(st.sampled_from([(A, B), (B, A), (A, A)]), max_size=25), st.randoms())
 def test_commits_in_any_order_give_the_runs_of_commits_in_position_order(
     shapes: list[tuple[Shape, Shape]], order: random.Random
@@ -126,7 +127,7 @@ def runs_of(shapes: list[tuple[Shape, Shape]]) -> list[Run]:
     return runs
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(st.sampled_from([(A, B), (B, A), (A, A)]), max_size=25), st.randoms())
 def test_the_steady_commit_gives_the_runs_of_the_locked_commit_in_any_order(
     shapes: list[tuple[Shape, Shape]], order: random.Random
