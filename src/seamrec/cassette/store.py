@@ -254,14 +254,20 @@ _CUT_CODE = bytes([Ext.CUT])
 def cassette_path(cassette_dir: Path, nodeid: str) -> Path:
     """Where the cassette of a test lives: mirrors the test file's path, one file per test."""
     file_part, _, rest = nodeid.partition("::")
-    stem = file_part[:-3] if file_part.endswith(".py") else file_part
-    folder = cassette_dir.joinpath(*[_safe(p) for p in stem.split("/") if p not in ("", ".", "..")])
+    folder = _cassette_folder(cassette_dir, file_part)
     name = rest.replace("::", ".") or "module"
     safe = _safe(name)
     if safe != name or len(safe) > 120:
         digest = hashlib.sha1(name.encode()).hexdigest()[:8]
         safe = f"{safe[:100]}-{digest}"
     return folder / f"{safe}{SUFFIX}"
+
+
+@functools.lru_cache(maxsize=64)  # the tests of a file are run one after another
+def _cassette_folder(cassette_dir: Path, file_part: str) -> Path:
+    """The folder of the cassettes of the tests in the test file `file_part`."""
+    stem = file_part[:-3] if file_part.endswith(".py") else file_part
+    return cassette_dir.joinpath(*[_safe(p) for p in stem.split("/") if p not in ("", ".", "..")])
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]]")
@@ -611,10 +617,13 @@ def _fast_body(
         key = unpacker.unpack()
         if key == "shapes" and key not in body:
             shapes = []
+            tell, skip, known = unpacker.tell, unpacker.skip, _READ.get
             for _ in range(unpacker.read_array_header()):
-                first = unpacker.tell()
-                unpacker.skip()
-                shapes.append(_shape_from_bytes(data[first : unpacker.tell()]))
+                first = tell()
+                skip()
+                raw = data[first : tell()]
+                shape = known(raw)  # (`_shape_from_bytes` looks first, too)
+                shapes.append(_shape_from_bytes(raw) if shape is None else shape)
             body[key] = shapes
         elif key == "calls" and lazy and checked is not None and shapes is not None:
             if key in body:
@@ -732,7 +741,7 @@ def _from_body(
         calls = _valid_calls(body["calls"], shapes, payloads)
     runs: dict[str, list[Run]] = {}
     for seam, seam_runs in _typed(body["runs"], dict).items():
-        runs[_typed(seam, str)] = _valid_runs(seam_runs, shapes)
+        runs[seam if type(seam) is str else _typed(seam, str)] = _valid_runs(seam_runs, shapes)
     nesting = body.get("nesting")
     return Cassette(
         test=test, calls=calls, runs=runs, nesting=None if nesting is None else _nesting(nesting)
@@ -832,7 +841,7 @@ def _valid_runs(entries: Any, shapes: list[Shape]) -> list[Run]:
 def _nesting(value: Any) -> dict[str, list[Nest]]:
     nesting: dict[str, list[Nest]] = {}
     for seam, nests in _typed(value, dict).items():
-        nesting[_typed(seam, str)] = _valid_nests(nests)
+        nesting[seam if type(seam) is str else _typed(seam, str)] = _valid_nests(nests)
     return nesting
 
 
