@@ -131,13 +131,12 @@ def read_lazy_calls(
         middle = tell()
         skip()
         raw_args, raw_result = data[start:middle], data[middle : tell()]
-        if raw_args in valid:
+        # a tree built to check it is dropped (but a shared one): the test rarely reads
+        # it, and trees held through a test are what the collector walks
+        if raw_args in valid or _checked_tree(raw_args, checked) is not _UNREAD:
             held["_raw_args"] = raw_args
         else:
-            tree = _checked_tree(raw_args, checked)
-            if tree is _UNREAD:
-                return None
-            held["args"] = tree
+            return None
         if shared and raw_result in shared_trees:
             held["result"] = shared_trees[raw_result]
         elif raw_result in valid:
@@ -148,7 +147,9 @@ def read_lazy_calls(
                 return None
             if shared:
                 _share(raw_result, tree)
-            held["result"] = tree
+                held["result"] = tree
+            else:
+                held["_raw_result"] = raw_result
         calls.append(call)
     return calls
 
