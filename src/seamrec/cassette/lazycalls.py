@@ -8,21 +8,20 @@ turned into trees when first read (`LazyCall`), giving the trees the eager read 
 Nothing that the eager read rejects is accepted: a payload's bytes are checked as the
 eager read checks them (every ext value decodes) unless the same bytes were checked
 before in this run (`_VALID`, bounded); a payload that fails sends the whole body to the
-eager read, which raises the same error, naming the same file.
+eager read, which raises the same error, naming the same file. A tree built to check
+new bytes is dropped (a shared result's is kept, as `loads` keeps it): the test keeps the
+bytes, which the garbage collector does not walk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import msgpack
 
-from seamrec.cassette.store import _SHARED, _UNREAD, Call, _ext_value, _share
+from seamrec.cassette.store import _SHARED, _UNREAD, Call, _ext_value, _ExtCheck, _share
 from seamrec.model.paths import OUTCOMES
 from seamrec.model.shape import Shape
-
-_ExtHook = Callable[[int, bytes], Any]
 
 
 class LazyCall(Call):
@@ -38,7 +37,7 @@ class LazyCall(Call):
             raise AttributeError(name)
         tree = _decoded(raw, shared=name == "result" and held["_shared"])
         held[name] = tree
-        del held[f"_raw_{name}"]
+        held.pop(f"_raw_{name}", None)  # (another thread may have read it meanwhile)
         return tree
 
     def __eq__(self, other: object) -> bool:
@@ -80,7 +79,7 @@ def _decoded(raw: bytes, *, shared: bool) -> Any:
 def read_lazy_calls(
     unpacker: msgpack.Unpacker,
     data: bytes,
-    checked: _ExtHook,
+    checked: _ExtCheck,
     shapes: list[Shape],
     shared: bool,
 ) -> list[Call] | None:
@@ -154,7 +153,7 @@ def read_lazy_calls(
     return calls
 
 
-def _checked_tree(raw: bytes, checked: Any) -> Any:
+def _checked_tree(raw: bytes, checked: _ExtCheck) -> Any:
     """The tree of payload bytes read for the first time in the run, its ext values
     decoded through the body's hook (`_UNREAD` when one fails); bytes that pass are
     known to be valid from now on."""
