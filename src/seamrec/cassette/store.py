@@ -565,18 +565,19 @@ class _ExtCheck:
         self.failed = False
 
     def __call__(self, code: int, data: bytes) -> msgpack.ExtType:
-        key = (code, data)
-        if key not in _DECODED:
+        # the value is its own key: an ExtType is the tuple (code, data)
+        value = _ext_value(code, data) if code < 0 else _new_ext(msgpack.ExtType, (code, data))
+        if value not in _DECODED:
             try:
                 decode_ext(code, data)
             except Exception:
                 self.failed = True
-                return _ext_value(code, data)
+                return value
             if len(data) <= _DECODED_BYTES:
                 if len(_DECODED) >= _DECODED_MAX:
                     _DECODED.clear()
-                _DECODED[key] = None
-        return _ext_value(code, data)
+                _DECODED[value] = None
+        return value
 
 
 def _ext_value(code: int, data: bytes) -> msgpack.ExtType:
