@@ -254,14 +254,20 @@ _CUT_CODE = bytes([Ext.CUT])
 def cassette_path(cassette_dir: Path, nodeid: str) -> Path:
     """Where the cassette of a test lives: mirrors the test file's path, one file per test."""
     file_part, _, rest = nodeid.partition("::")
-    stem = file_part[:-3] if file_part.endswith(".py") else file_part
-    folder = cassette_dir.joinpath(*[_safe(p) for p in stem.split("/") if p not in ("", ".", "..")])
+    folder = _cassette_folder(cassette_dir, file_part)
     name = rest.replace("::", ".") or "module"
     safe = _safe(name)
     if safe != name or len(safe) > 120:
         digest = hashlib.sha1(name.encode()).hexdigest()[:8]
         safe = f"{safe[:100]}-{digest}"
     return folder / f"{safe}{SUFFIX}"
+
+
+@functools.lru_cache(maxsize=64)  # the tests of a file are run one after another
+def _cassette_folder(cassette_dir: Path, file_part: str) -> Path:
+    """The folder of the cassettes of the tests in the test file `file_part`."""
+    stem = file_part[:-3] if file_part.endswith(".py") else file_part
+    return cassette_dir.joinpath(*[_safe(p) for p in stem.split("/") if p not in ("", ".", "..")])
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]]")
@@ -337,18 +343,35 @@ def load(path: Path, *, payloads: bool = True, shared: bool = False) -> Cassette
     return loads(data, path=path, payloads=payloads, shared=shared)
 
 
-def load_present(path: Path, *, shared: bool = False) -> Cassette | None:
+def load_present(path: Path, *, shared: bool = False, lazy: bool = False) -> Cassette | None:
     """`load(path)`, or None where `path.exists()` says there is no file (one read of
-    the file instead of a look and a read: a check run starts every test so)."""
+    the file instead of a look and a read: a check run starts every test so; `shared`
+    and `lazy`: see `loads`)."""
     try:
-        data = path.read_bytes()
+        data = _read_bytes(path)
     except OSError as exc:
         if exc.errno in _ABSENT or getattr(exc, "winerror", None) in _ABSENT_WINDOWS:
             return None
         raise CassetteFormatError(f"cannot be read ({exc.strerror})", path=path) from exc
     except ValueError:  # a path the file system cannot name
         return None
-    return loads(data, path=path, shared=shared)
+    return loads(data, path=path, shared=shared, lazy=lazy)
+
+
+def _read_bytes(path: Path) -> bytes:
+    """`path.read_bytes()` without the file object (what it raises, it raises)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        size = os.fstat(fd).st_size
+        data = os.read(fd, size + 1)
+        if len(data) <= size:  # all of it: the file ends there
+            return data
+        chunks = [data]  # grown since: read to its end
+        while more := os.read(fd, 1 << 20):
+            chunks.append(more)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 # the errors for which `Path.exists` says False (pathlib's `_ignore_error`)
@@ -465,26 +488,24 @@ def shapes_only(cassette: Cassette) -> Cassette:
     return Cassette(test=cassette.test, calls=calls, runs=cassette.runs, nesting=cassette.nesting)
 
 
-def loads(data: bytes, *, path: Path, payloads: bool = True, shared: bool = False) -> Cassette:
+def loads(
+    data: bytes, *, path: Path, payloads: bool = True, shared: bool = False, lazy: bool = False
+) -> Cassette:
     """Parse cassette bytes; every problem becomes a CassetteFormatError. With
     `payloads=False` the payload trees are not decoded to check them (contracts, diffs and
     maps read only shapes, runs and callers: several times faster on a large suite).
     With `shared=True` a kept call's result whose bytes were read before in this run
     (in any cassette loaded so) is the tree they gave, the same object, not decoded
     again: such a cassette's payload trees are to be read, never changed (check and
-    replay read them; a replayed tree is then known by its identity)."""
+    replay read them; a replayed tree is then known by its identity). With `lazy=True`
+    the kept calls' payloads are checked as above but their trees are built when first
+    read (`seamrec.cassette.lazycalls`: a check run reads few of them)."""
     if not data:
         raise CassetteFormatError("is empty", path=path)
     if len(data) > MAX_FILE_BYTES:
         raise CassetteFormatError(f"is larger than {MAX_FILE_BYTES} bytes", path=path)
     checked = _ExtCheck() if payloads else None
-    unpacker = msgpack.Unpacker(
-        raw=False,
-        strict_map_key=False,
-        max_buffer_size=len(data),
-        ext_hook=_ext_value if checked is None else checked,
-    )
-    unpacker.feed(data)
+    unpacker = _unpacker(data, checked)
     try:
         header = unpacker.unpack()
     except Exception as exc:
@@ -497,13 +518,14 @@ def loads(data: bytes, *, path: Path, payloads: bool = True, shared: bool = Fals
             f"has format version {header.get('version')!r}; this seamrec reads version {VERSION}",
             path=path,
         )
-    body_start = unpacker.tell()
     try:
-        fast = _fast_body(data, body_start, checked, shared and payloads)
+        fast = _fast_body(unpacker, data, checked, shared and payloads, lazy and payloads)
     except Exception:  # any doubt: the full read below says what is wrong, and where
         fast = None
     if fast is not None:
         return fast
+    unpacker = _unpacker(data, checked)  # read again from the start
+    unpacker.skip()  # the header, checked above
     try:
         body = unpacker.unpack()
     except Exception as exc:
@@ -514,6 +536,19 @@ def loads(data: bytes, *, path: Path, payloads: bool = True, shared: bool = Fals
         return _from_body(body, payloads and checked is not None and checked.failed)
     except Exception as exc:  # any way a hand-edited or damaged body fails to be ours
         raise CassetteFormatError(f"has an invalid structure ({_why(exc)})", path=path) from exc
+
+
+def _unpacker(data: bytes, checked: _ExtCheck | None) -> msgpack.Unpacker:
+    """An unpacker of a cassette's bytes; `checked` decodes its ext values (else they
+    are left packed)."""
+    unpacker = msgpack.Unpacker(
+        raw=False,
+        strict_map_key=False,
+        max_buffer_size=len(data),
+        ext_hook=_ext_value if checked is None else checked,
+    )
+    unpacker.feed(data)
+    return unpacker
 
 
 def _why(exc: BaseException) -> str:
@@ -530,18 +565,19 @@ class _ExtCheck:
         self.failed = False
 
     def __call__(self, code: int, data: bytes) -> msgpack.ExtType:
-        key = (code, data)
-        if key not in _DECODED:
+        # the value is its own key: an ExtType is the tuple (code, data)
+        value = _ext_value(code, data) if code < 0 else _new_ext(msgpack.ExtType, (code, data))
+        if value not in _DECODED:
             try:
                 decode_ext(code, data)
             except Exception:
                 self.failed = True
-                return _ext_value(code, data)
+                return value
             if len(data) <= _DECODED_BYTES:
                 if len(_DECODED) >= _DECODED_MAX:
                     _DECODED.clear()
-                _DECODED[key] = None
-        return _ext_value(code, data)
+                _DECODED[value] = None
+        return value
 
 
 def _ext_value(code: int, data: bytes) -> msgpack.ExtType:
@@ -560,36 +596,43 @@ _DECODED_BYTES = 2_048  # larger ext values are decoded each time (bounds the me
 
 
 def _fast_body(
-    data: bytes, start: int, checked: _ExtCheck | None, shared: bool = False
+    unpacker: msgpack.Unpacker,
+    data: bytes,
+    checked: _ExtCheck | None,
+    shared: bool = False,
+    lazy: bool = False,
 ) -> Cassette | None:
-    """The cassette of a well-formed body at `data[start:]`, its shape table read entry
+    """The cassette of a well-formed body, read by `unpacker` (of `data`, past the
+    header; its ext hook is `checked`, else `_ext_value`), its shape table read entry
     by entry: an entry whose bytes were read before (in any cassette of the run) is the
     checked shape they gave, found by those bytes without being unpacked or packed again
     (so identical shapes are the same object across a suite's cassettes); with `shared`,
-    the kept calls' results likewise (`_shared_calls`). Raises (or gives None) on
+    the kept calls' results likewise (`_shared_calls`); with `lazy`, the kept calls
+    as `LazyCall`s (`lazycalls.read_lazy_calls`). Raises (or gives None) on
     anything else; `loads` then reads the body the full way, which gives the same
     cassette or says what is wrong."""
-    unpacker = msgpack.Unpacker(
-        raw=False,
-        strict_map_key=False,
-        max_buffer_size=len(data),
-        ext_hook=_ext_value if checked is None else checked,
-    )
-    unpacker.feed(data)
-    unpacker.skip()  # the header, checked by `loads`
-    if unpacker.tell() != start:
-        return None
     body: dict[Any, Any] = {}
     shapes: list[Shape] | None = None
+    calls: list[Call] | None = None
     for _ in range(unpacker.read_map_header()):
         key = unpacker.unpack()
         if key == "shapes" and key not in body:
             shapes = []
+            tell, skip, known = unpacker.tell, unpacker.skip, _READ.get
             for _ in range(unpacker.read_array_header()):
-                first = unpacker.tell()
-                unpacker.skip()
-                shapes.append(_shape_from_bytes(data[first : unpacker.tell()]))
+                first = tell()
+                skip()
+                raw = data[first : tell()]
+                shape = known(raw)  # (`_shape_from_bytes` looks first, too)
+                shapes.append(_shape_from_bytes(raw) if shape is None else shape)
             body[key] = shapes
+        elif key == "calls" and lazy and checked is not None and shapes is not None:
+            if key in body:
+                return None
+            calls = _lazy_reader()(unpacker, data, checked, shapes, shared)
+            if calls is None:
+                return None
+            body[key] = calls
         elif key == "calls" and shared and checked is not None and key not in body:
             found = _shared_calls(unpacker, data, checked)
             if found is None:
@@ -601,7 +644,18 @@ def _fast_body(
             body[key] = unpacker.unpack()
     if unpacker.tell() != len(data) or shapes is None:
         return None
-    return _from_body(body, checked is not None and checked.failed, shapes)
+    failed = checked is not None and checked.failed
+    if calls is not None and failed:
+        return None  # the full read checks the payloads again, to say what is wrong
+    return _from_body(body, failed, shapes, calls)
+
+
+def _lazy_reader() -> Any:
+    """`lazycalls.read_lazy_calls` (imported by the first lazy load: it imports this
+    module)."""
+    from seamrec.cassette.lazycalls import read_lazy_calls
+
+    return read_lazy_calls
 
 
 def _shared_calls(unpacker: msgpack.Unpacker, data: bytes, checked: _ExtCheck) -> Any:
@@ -673,16 +727,22 @@ def _shape_from_bytes(raw: bytes) -> Shape:
     return known
 
 
-def _from_body(body: Any, payloads: bool = True, shapes: list[Shape] | None = None) -> Cassette:
+def _from_body(
+    body: Any,
+    payloads: bool = True,
+    shapes: list[Shape] | None = None,
+    calls: list[Call] | None = None,
+) -> Cassette:
     if not isinstance(body, dict):
         raise TypeError("body is not a map")
     test = _typed(body["test"], str)
     if shapes is None:  # else read and checked already
         shapes = [_valid_shape(s) for s in _typed(body["shapes"], list)]
-    calls = _valid_calls(body["calls"], shapes, payloads)
+    if calls is None:  # else read and checked already (`_fast_body`, lazy)
+        calls = _valid_calls(body["calls"], shapes, payloads)
     runs: dict[str, list[Run]] = {}
     for seam, seam_runs in _typed(body["runs"], dict).items():
-        runs[_typed(seam, str)] = _valid_runs(seam_runs, shapes)
+        runs[seam if type(seam) is str else _typed(seam, str)] = _valid_runs(seam_runs, shapes)
     nesting = body.get("nesting")
     return Cassette(
         test=test, calls=calls, runs=runs, nesting=None if nesting is None else _nesting(nesting)
@@ -782,7 +842,7 @@ def _valid_runs(entries: Any, shapes: list[Shape]) -> list[Run]:
 def _nesting(value: Any) -> dict[str, list[Nest]]:
     nesting: dict[str, list[Nest]] = {}
     for seam, nests in _typed(value, dict).items():
-        nesting[_typed(seam, str)] = _valid_nests(nests)
+        nesting[seam if type(seam) is str else _typed(seam, str)] = _valid_nests(nests)
     return nesting
 
 

@@ -72,8 +72,9 @@ class CheckStrategy(Strategy):
             path = cassette_path(self.settings.cassette_dir, nodeid)
             try:
                 # a test that replays reads its results' trees shared (`Rebuilder`
-                # knows a tree replayed before by its identity)
-                cassette = load_present(path, shared=bool(replay))
+                # knows a tree replayed before by its identity); a payload's tree is
+                # built when read (to replay it, or to show it in a drift report)
+                cassette = load_present(path, shared=bool(replay), lazy=True)
             except CassetteError as exc:
                 self._cassette_error = str(exc)
         self.expected = Expected(nodeid, cassette, replay)
