@@ -27,8 +27,24 @@ if TYPE_CHECKING:
     from seamrec.pytest_plugin.matching import SeamsFixture
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     add_options(parser)
+    _load_unrewritten(pluginmanager)
+
+
+def _load_unrewritten(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Let seamrec's modules import the normal way. pytest marks every module of an
+    installed plugin's distribution for assertion rewriting, and a marked module is
+    loaded by pytest's own import hook, which costs a run tens of milliseconds;
+    seamrec's asserts are for its own invariants and need no rewritten messages. Done
+    through the rewrite hook's state as pytest 7-9 keep it, and left alone otherwise."""
+    hook = getattr(pluginmanager, "rewrite_hook", None)
+    marked = getattr(hook, "_must_rewrite", None)
+    if type(marked) is set and "seamrec" in marked:
+        marked.discard("seamrec")
+        cache = getattr(hook, "_marked_for_rewrite_cache", None)
+        if type(cache) is dict:
+            cache.clear()
 
 
 @pytest.hookimpl
