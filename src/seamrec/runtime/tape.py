@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from seamrec.cassette.store import Call, Cassette, Run
+from seamrec.cassette.store import Cassette, Run, new_call
 from seamrec.model.nesting import NestingRecorder, Parent
 from seamrec.model.shape import Shape
 from seamrec.model.shape_types import CollShape
@@ -231,7 +231,7 @@ class Tape:
             elif call.result_payload is not None:
                 result = decode(call.result_payload)
             cassette.calls.append(
-                Call(
+                new_call(
                     call.seam,
                     call.caller,
                     call.index,
