@@ -675,13 +675,19 @@ class Redactor:
         neither quiet nor unnamed: the same calls)."""
         if self._matching(seam):
             return False
+        names = self._names
+        if names is not None and names.cleared_trees(args, result):
+            return True  # these very trees were found so before (see `cleared_trees`)
         try:
             packed = pack([args, result])
         except Exception:  # not plain msgpack data: collected the full way
             return False
         if clean is not None and packed in clean:
             return True  # a walk found it clean: nothing to collect
-        return self._names is not None and self._names.clears(packed)
+        if names is not None and names.clears(packed):
+            names.remember_trees(args, result, len(packed))
+            return True
+        return False
 
     def _collect_calls(
         self, cassette: Cassette, clean: CleanCalls | None
@@ -751,12 +757,33 @@ class _NameBytes:
         # the same seams test after test (one finder per set of names, for the run)
         self._known: dict[bytes, bool] = {}
         self._known_bytes = 0
+        # the payload trees (args, result) of calls cleared before, by identity: a record
+        # run's writer decodes the same bytes into the same trees (`writer.SharedTrees`),
+        # so a recurring call is known without being packed; each pair is held here, so
+        # its ids are not reused meanwhile (trees are read, never changed)
+        self._trees: dict[tuple[int, int], tuple[Any, Any]] = {}
+        self._trees_bytes = 0
 
     @classmethod
     @functools.lru_cache(maxsize=8)
     def of(cls, user_names: tuple[str, ...]) -> _NameBytes | None:
         """The finder for these configured names; None if one is not ASCII."""
         return cls(user_names) if all(n.isascii() for n in user_names) else None
+
+    def cleared_trees(self, args: Any, result: Any) -> bool:
+        """Whether `clears` said True of these very payload trees (`remember_trees`)."""
+        known = self._trees.get((id(args), id(result)))
+        return known is not None and known[0] is args and known[1] is result
+
+    def remember_trees(self, args: Any, result: Any, size: int) -> None:
+        """Note that `clears` said True of the bytes of these trees (`size` long)."""
+        if size > _NAMES_MEMO_ONE:
+            return
+        if len(self._trees) >= _NAMES_MEMO_MAX or self._trees_bytes > _TREES_MEMO_TOTAL:
+            self._trees.clear()
+            self._trees_bytes = 0
+        self._trees[id(args), id(result)] = (args, result)
+        self._trees_bytes += size
 
     def clears(self, packed: bytes) -> bool:
         """True when no key in `packed` can fall under a name rule."""
@@ -784,6 +811,7 @@ class _NameBytes:
 _NAMES_MEMO_MAX = 20_000
 _NAMES_MEMO_ONE = 65_536  # larger bytes are searched each time
 _NAMES_MEMO_TOTAL = 16_000_000
+_TREES_MEMO_TOTAL = 1_000_000  # (the trees held take ~10x their bytes)
 
 
 @functools.lru_cache(maxsize=65536)

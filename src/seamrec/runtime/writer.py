@@ -179,7 +179,7 @@ def _read(path: Path) -> bytes | None:
         return None
     try:
         wanted = os.fstat(fd).st_size + 1  # then one more read finds the end
-        chunks = []
+        chunks: list[bytes] = []
         while True:  # to the end, however much the size said
             chunk = os.read(fd, wanted)
             if not chunk:
