@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 import msgpack
 
 from seamrec.cassette.secrets import Detector, detector, secret_like
-from seamrec.cassette.store import Cassette, Run
+from seamrec.cassette.store import Call, Cassette, Run
 from seamrec.config import SeamPattern, Settings
 from seamrec.model.codec import pack
 from seamrec.model.paths import PARTS, REDACTED, render_path
@@ -194,15 +194,19 @@ class Redactor:
         self._user_names = tuple(n.lower().replace("-", "_") for n in names)
         self._paths = tuple(paths)
         self._detector = detector(tuple(patterns)) if values else None
+        self._names = _NameBytes.of(self._user_names)
+        self._texts = _TEXTS.setdefault(self._detector, _TextMemo())  # see `_detect`
+        self._clean_shape_ids = _CLEAN_SHAPE_IDS.setdefault(self._detector, {})
+        self._start()
+
+    def _start(self) -> None:
+        """What one cassette's redaction collects and reports: nothing yet."""
         self._secrets: set[str] = set()
         self._ordered: list[str] | None = []
         self._shapes: dict[Any, Any] = {}
         self.redactions: list[Redaction] = []
         self._where: list[Any] = []
         self._seam = ""
-        self._names = _NameBytes.of(self._user_names)
-        self._texts = _TEXTS.setdefault(self._detector, _TextMemo())  # see `_detect`
-        self._clean_shape_ids = _CLEAN_SHAPE_IDS.setdefault(self._detector, {})
         self._memo: dict[msgpack.ExtType, msgpack.ExtType] | None = None  # see `redact`
 
     @classmethod
@@ -210,6 +214,20 @@ class Redactor:
         """A fresh redactor with the project's rules (one per cassette)."""
         rules = [PathRule.parse(text) for text in settings.redact_paths]
         return cls(settings.redact, rules, settings.redact_values, settings.redact_patterns)
+
+    def fresh(self) -> Redactor:
+        """A redactor with this one's rules and nothing collected: what `from_settings`
+        gives, without reading the settings again (a record run's writer makes one per
+        cassette)."""
+        new = _new_object(type(self))
+        new._user_names = self._user_names
+        new._paths = self._paths
+        new._detector = self._detector
+        new._names = self._names
+        new._texts = self._texts
+        new._clean_shape_ids = self._clean_shape_ids
+        new._start()
+        return new
 
     # ------------------------------------------------------------------ names
 
@@ -581,31 +599,53 @@ class Redactor:
         """A copy of `cassette` whose shapes are those `redact` gives (the same secrets of
         its payloads collected first) and whose payloads are left as they are: what a
         re-record compares with the file on disk, by everything but the payloads, before
-        it scrubs a payload (`cassette` itself is not changed)."""
+        it scrubs a payload (`cassette` itself is not changed; it is the answer when
+        redaction changes none of its shapes, as for most cassettes)."""
         for call in cassette.calls:
             if not self._unnamed(call.seam, call.args, call.result, clean):
                 self.collect(call.seam, call.args, call.result, call.outcome)
         scrubbed = self._shape_scrubber()
 
-        calls = []
-        for call in cassette.calls:
+        calls = cassette.calls
+        changed_calls: list[Call] | None = None  # a copy, made at the first change
+        for index, call in enumerate(calls):
             self._seam = call.seam
             args_shape = scrubbed(call.args_shape)
             result_shape = scrubbed(call.result_shape)
             if args_shape is not call.args_shape or result_shape is not call.result_shape:
-                call = dataclasses.replace(call, args_shape=args_shape, result_shape=result_shape)
-            calls.append(call)
-        runs: dict[str, list[Run]] = {}
+                if changed_calls is None:
+                    changed_calls = list(calls)
+                changed_calls[index] = dataclasses.replace(
+                    call, args_shape=args_shape, result_shape=result_shape
+                )
+        changed_runs: dict[str, list[Run]] | None = None  # likewise
         for seam, seam_runs in cassette.runs.items():
             self._seam = seam
-            runs[seam] = []
-            for run in seam_runs:
+            copied: list[Run] | None = None
+            for index, run in enumerate(seam_runs):
                 args_shape = scrubbed(run.args_shape)
                 result_shape = scrubbed(run.result_shape)
                 if args_shape is not run.args_shape or result_shape is not run.result_shape:
-                    run = dataclasses.replace(run, args_shape=args_shape, result_shape=result_shape)
-                runs[seam].append(run)
-        return Cassette(test=cassette.test, calls=calls, runs=runs, nesting=cassette.nesting)
+                    if copied is None:
+                        copied = list(seam_runs)
+                        if changed_runs is None:
+                            changed_runs = dict(cassette.runs)
+                        changed_runs[seam] = copied
+                    copied[index] = dataclasses.replace(
+                        run, args_shape=args_shape, result_shape=result_shape
+                    )
+        if changed_calls is None and changed_runs is None:
+            return cassette
+        runs = changed_runs or cassette.runs
+        return Cassette(
+            test=cassette.test,
+            calls=list(calls) if changed_calls is None else changed_calls,
+            runs={
+                seam: list(seam_runs) if seam_runs is cassette.runs[seam] else seam_runs
+                for seam, seam_runs in runs.items()
+            },
+            nesting=cassette.nesting,
+        )
 
     def _shape_scrubber(self) -> Any:
         """`scrub_shape` for the shapes of one cassette: a shape object met before in it is
@@ -635,13 +675,19 @@ class Redactor:
         neither quiet nor unnamed: the same calls)."""
         if self._matching(seam):
             return False
+        names = self._names
+        if names is not None and names.cleared_trees(args, result):
+            return True  # these very trees were found so before (see `cleared_trees`)
         try:
             packed = pack([args, result])
         except Exception:  # not plain msgpack data: collected the full way
             return False
         if clean is not None and packed in clean:
             return True  # a walk found it clean: nothing to collect
-        return self._names is not None and self._names.clears(packed)
+        if names is not None and names.clears(packed):
+            names.remember_trees(args, result, len(packed))
+            return True
+        return False
 
     def _collect_calls(
         self, cassette: Cassette, clean: CleanCalls | None
@@ -686,6 +732,8 @@ class Redactor:
         return [rule for rule in self._paths if rule.seam.matches(module, qualname)]
 
 
+_new_object = object.__new__
+
 _DEFAULT_WORDS = tuple(
     "".join(key_words(name)) for name in sorted(DEFAULT_NAMES, key=len, reverse=True)
 )
@@ -705,6 +753,16 @@ class _NameBytes:
         self._user = (
             re.compile(b"|".join(re.escape(n.encode()) for n in user_names)) if user_names else None
         )
+        # the verdicts on bytes judged before: a suite's tests pass the same payloads to
+        # the same seams test after test (one finder per set of names, for the run)
+        self._known: dict[bytes, bool] = {}
+        self._known_bytes = 0
+        # the payload trees (args, result) of calls cleared before, by identity: a record
+        # run's writer decodes the same bytes into the same trees (`writer.SharedTrees`),
+        # so a recurring call is known without being packed; each pair is held here, so
+        # its ids are not reused meanwhile (trees are read, never changed)
+        self._trees: dict[tuple[int, int], tuple[Any, Any]] = {}
+        self._trees_bytes = 0
 
     @classmethod
     @functools.lru_cache(maxsize=8)
@@ -712,14 +770,48 @@ class _NameBytes:
         """The finder for these configured names; None if one is not ASCII."""
         return cls(user_names) if all(n.isascii() for n in user_names) else None
 
+    def cleared_trees(self, args: Any, result: Any) -> bool:
+        """Whether `clears` said True of these very payload trees (`remember_trees`)."""
+        known = self._trees.get((id(args), id(result)))
+        return known is not None and known[0] is args and known[1] is result
+
+    def remember_trees(self, args: Any, result: Any, size: int) -> None:
+        """Note that `clears` said True of the bytes of these trees (`size` long)."""
+        if size > _NAMES_MEMO_ONE:
+            return
+        if len(self._trees) >= _NAMES_MEMO_MAX or self._trees_bytes > _TREES_MEMO_TOTAL:
+            self._trees.clear()
+            self._trees_bytes = 0
+        self._trees[id(args), id(result)] = (args, result)
+        self._trees_bytes += size
+
     def clears(self, packed: bytes) -> bool:
         """True when no key in `packed` can fall under a name rule."""
+        known = self._known.get(packed)
+        if known is None:
+            known = self._clears(packed)
+            size = len(packed)
+            if size <= _NAMES_MEMO_ONE:
+                if len(self._known) >= _NAMES_MEMO_MAX or self._known_bytes > _NAMES_MEMO_TOTAL:
+                    self._known.clear()
+                    self._known_bytes = 0
+                self._known[packed] = known
+                self._known_bytes += size
+        return known
+
+    def _clears(self, packed: bytes) -> bool:
         lowered = packed.lower()
         for text, ascii_lower in self._ASCII_LOWER:
             lowered = lowered.replace(text, ascii_lower)
         if self._user is not None and self._user.search(lowered.replace(b"-", b"_")):
             return False
         return self._words.search(lowered.translate(None, self._NOT_LETTERS)) is None
+
+
+_NAMES_MEMO_MAX = 20_000
+_NAMES_MEMO_ONE = 65_536  # larger bytes are searched each time
+_NAMES_MEMO_TOTAL = 16_000_000
+_TREES_MEMO_TOTAL = 1_000_000  # (the trees held take ~10x their bytes)
 
 
 @functools.lru_cache(maxsize=65536)

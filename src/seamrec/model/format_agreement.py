@@ -23,8 +23,9 @@ from seamrec.model.shape import PathFormats, Shape, collect_formats, strip_forma
 Path = tuple[Any, ...]
 
 _MEMO_MAX = 8_192
-# (each path below a shape with its format leaves, the paths where those disagree)
-_Formats = tuple[tuple[tuple[Path, tuple[Shape, ...]], ...], tuple[Path, ...]]
+# (each path below a shape with its format leaves, the paths where those disagree,
+# whether a leaf has a format class: without one, no two leaves of a path can differ)
+_Formats = tuple[tuple[tuple[Path, tuple[Shape, ...]], ...], tuple[Path, ...], bool]
 _FORMATS: dict[Shape, _Formats] = {}
 _FORMATS_BY_ID: dict[int, tuple[Shape, _Formats]] = {}  # the same, by id(shape)
 # (paths to strip, root, shape) -> the stripped shape, None when nothing was stripped
@@ -32,8 +33,8 @@ _STRIPPED: dict[tuple[frozenset[Path], str, Shape], Shape | None] = {}
 
 
 def _formats(shape: Shape) -> _Formats:
-    """The format leaves of `shape` by path (relative to it), and the paths where they
-    disagree within the shape itself."""
+    """The format leaves of `shape` by path (relative to it), the paths where they
+    disagree within the shape itself, and whether a leaf has a format class."""
     by_id = _FORMATS_BY_ID.get(id(shape))
     if by_id is not None and by_id[0] is shape:
         return by_id[1]
@@ -42,7 +43,11 @@ def _formats(shape: Shape) -> _Formats:
         found: PathFormats = {}
         collect_formats(shape, (), found)
         leaves = tuple((path, tuple(of_path)) for path, of_path in found.items())
-        known = (leaves, tuple(path for path, of_path in leaves if len(of_path) > 1))
+        known = (
+            leaves,
+            tuple(path for path, of_path in leaves if len(of_path) > 1),
+            any(len(leaf) != 1 for _, of_path in leaves for leaf in of_path),
+        )
         if len(_FORMATS) >= _MEMO_MAX:
             _FORMATS.clear()
         _FORMATS[shape] = known
@@ -50,6 +55,16 @@ def _formats(shape: Shape) -> _Formats:
         _FORMATS_BY_ID.clear()
     _FORMATS_BY_ID[id(shape)] = (shape, known)
     return known
+
+
+def formatted(shape: Shape) -> bool:
+    """Whether a leaf of `shape` has a format class (``("str", "email")``): shapes
+    without one never disagree (each path's leaves are the one bare kind), so
+    `inconsistent` of shapes none of which is formatted is empty."""
+    by_id = _FORMATS_BY_ID.get(id(shape))
+    if by_id is not None and by_id[0] is shape:
+        return by_id[1][2]
+    return _formats(shape)[2]
 
 
 def inconsistent(rooted: Iterable[tuple[str, Shape]]) -> set[Path]:

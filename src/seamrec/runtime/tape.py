@@ -15,11 +15,12 @@ calls of one shape holds one run); full payloads are kept only for the first
 from __future__ import annotations
 
 import itertools
+import operator
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from seamrec.cassette.store import Call, Cassette, Run
+from seamrec.cassette.store import Cassette, Run, new_call
 from seamrec.model.nesting import NestingRecorder, Parent
 from seamrec.model.shape import Shape
 from seamrec.model.shape_types import CollShape
@@ -202,7 +203,7 @@ class Tape:
         for call in self.generators:
             call.result_shape = yield_shape(call.items)
             self.commit(call.seam, call.index, call.args_shape, "yield", call.result_shape)
-        started = {(c.seam, c.index): c.args_shape for c in self.details}
+        started: dict[tuple[str, int], Shape] | None = None  # made for an unfinished call
         counts: dict[str, int] = {}  # each seam's calls, read once
         for seam, positions in list(self._positions.items()):
             count = counts[seam] = _taken(positions)
@@ -210,6 +211,8 @@ class Tape:
             for index in range(self._committed.get(seam, 0), count):
                 run = waiting.get(index)
                 if run is None:
+                    if started is None:
+                        started = {(c.seam, c.index): c.args_shape for c in self.details}
                     run = Run(started.get((seam, index), UNFINISHED), "return", UNFINISHED, 1)
                 self._append(seam, run.args_shape, run.outcome, run.result_shape)
             self._committed[seam] = count
@@ -224,14 +227,14 @@ class Tape:
         if self._nesting is not None:
             counts = {seam: counts.get(seam) or self.count(seam) for seam in cassette.runs}
             cassette.nesting = self._nesting.nesting(list(cassette.runs), counts)
-        for call in _in_position_order(sorted(self.details, key=lambda c: c.sequence)):
+        for call in _in_position_order(sorted(self.details, key=_by_sequence)):
             result: Any = None
             if call.outcome == "yield":
                 result = [decode(item) for item in call.item_payloads]
             elif call.result_payload is not None:
                 result = decode(call.result_payload)
             cassette.calls.append(
-                Call(
+                new_call(
                     call.seam,
                     call.caller,
                     call.index,
@@ -248,6 +251,9 @@ class Tape:
     def call_count(self) -> int:
         """How many crossing calls this test made."""
         return sum(map(_taken, list(self._positions.values())))
+
+
+_by_sequence = operator.attrgetter("sequence")
 
 
 def _in_position_order(kept: list[LiveCall]) -> list[LiveCall]:

@@ -3,7 +3,9 @@ drift reports whose example payloads cannot show a secret in a CI log."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 from msgpack import ExtType
 
@@ -39,6 +41,8 @@ class CassetteWriter:
         self.settled: dict[Path, Cassette] = {}
         self._scrubbed: dict[ExtType, ExtType] = {}  # redaction's memo for the whole run
         self._clean = CleanCalls()  # and the calls it found clean
+        self._rules: Redactor | None = None  # the project's redaction rules, read once
+        self._trees = SharedTrees()  # payload bytes -> their tree, for the whole run
 
     def write(self, tape: Tape) -> None:
         """Write `tape` as its test's cassette (unless only values changed), or remove
@@ -49,14 +53,14 @@ class CassetteWriter:
             if path.exists():
                 self._remove(path, tape.nodeid)
             return
-        cassette = tape.to_cassette(raw_tree)
+        cassette = tape.to_cassette(self._trees)
         old = _read(path)
         if old is not None and not self.settings.redact_paths:
             # A re-record: compared with the file by everything but the payloads first,
             # so an unchanged cassette's payloads are never scrubbed. Redaction leaves
             # every cut payload in place (no `redact_paths` rule may replace one) and
             # gives these shapes, so this says what the full way below would.
-            shaped = Redactor.from_settings(self.settings).shapes_redacted(cassette, self._clean)
+            shaped = self._redactor().shapes_redacted(cassette, self._clean)
             data = dump(shaped)
             if old == data or same_but_payloads(old, data):
                 if _BUDGET in data:  # the shapes and cut payloads the full way would write
@@ -64,7 +68,7 @@ class CassetteWriter:
                 self.stats.unchanged += 1
                 self.settled[path] = shapes_only(shaped)
                 return
-        redactor = Redactor.from_settings(self.settings)
+        redactor = self._redactor()
         cassette = redactor.redact(cassette, self._scrubbed, self._clean)
         data = dump(cassette)
         if _BUDGET in data:  # a budget cut shows its reason in the bytes, shape or payload
@@ -84,6 +88,12 @@ class CassetteWriter:
             return
         self.stats.written += 1
         self.settled[path] = shapes_only(cassette)
+
+    def _redactor(self) -> Redactor:
+        """A fresh redactor (one per cassette) with the project's rules."""
+        if self._rules is None:
+            self._rules = Redactor.from_settings(self.settings)
+        return self._rules.fresh()
 
     def _count_budget_cut(self, cassette: Cassette) -> None:
         cut = [s for s in budget_cut_seams(cassette) if s not in self.stats.budget_cut]
@@ -128,12 +138,62 @@ class CassetteWriter:
         self.stats.removed.append(nodeid)
 
 
+class SharedTrees:
+    """`raw_tree` of payload bytes, the same tree for bytes decoded before in the run: a
+    suite's tests pass the same payloads to the same seams test after test. A written
+    cassette's trees are read, never changed (redaction builds new ones), so one tree
+    may stand in several cassettes. Small payloads only; bounded."""
+
+    def __init__(self) -> None:
+        self._known: dict[bytes, Any] = {}
+        self._bytes = 0  # what `_known` holds as keys
+
+    def __call__(self, data: bytes | None) -> Any:
+        if data is None:
+            return None
+        tree = self._known.get(data, _UNREAD)
+        if tree is _UNREAD:
+            tree = raw_tree(data)
+            size = len(data)
+            if size <= _SHARED_TREE_BYTES:
+                if self._bytes + size > _SHARED_TREES_BYTES:
+                    self._known.clear()
+                    self._bytes = 0
+                self._known[data] = tree
+                self._bytes += size
+        return tree
+
+
+_UNREAD: Any = object()
+_SHARED_TREE_BYTES = 16 * 1024  # larger payloads are decoded each time
+_SHARED_TREES_BYTES = 1024 * 1024  # then it starts again (the trees take ~10x their bytes)
+
+
 def _read(path: Path) -> bytes | None:
-    """The bytes of the cassette at `path`, None if there is none (or it cannot be read)."""
+    """The bytes of the cassette at `path`, None if there is none (or it cannot be read):
+    read with `os` calls, without the buffered file object `Path.read_bytes` builds (a
+    record run reads every test's cassette back)."""
     try:
-        return path.read_bytes()
+        fd = os.open(path, _READ_FLAGS)
     except OSError:
         return None
+    try:
+        wanted = os.fstat(fd).st_size + 1  # then one more read finds the end
+        chunks: list[bytes] = []
+        while True:  # to the end, however much the size said
+            chunk = os.read(fd, wanted)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            wanted = _READ_CHUNK
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+_READ_CHUNK = 65_536
 
 
 _BUDGET = b"budget"  # CutShape and CutNode reason of the per-call budget, as msgpack holds it
