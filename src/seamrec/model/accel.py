@@ -339,9 +339,9 @@ def payload_packer(
 
     def pack_payload(value: object) -> bytes:
         data = fast(value)
-        if data is None:
-            return pure(value)
-        return over_limit(value) if data is False else data
+        if type(data) is bytes:
+            return data
+        return pure(value) if data is None else over_limit(value)  # False: over the limit
 
     pack_payload.pure = pure  # type: ignore[attr-defined]
     return pack_payload
