@@ -7,8 +7,10 @@
  * data, tuples, sets, frozensets, datetimes, dates and Decimals and needs no cut;
  * otherwise the node goes to the Python `default` and its ext value is written as it
  * comes back. Whatever the reference would not pack the fast way (a str that is not
- * UTF-8, a deep nest, more than 64 KiB, a bytearray or memoryview outside a node, a
- * failing hook) makes the call give back None: the caller runs the reference.
+ * UTF-8, a deep nest, a bytearray or memoryview outside a node, a failing hook) makes
+ * the call give back None: the caller runs the reference. More than 64 KiB gives back
+ * False: the reference would pack the same bytes, find them over its limit and cut the
+ * payload (`encode_tree`), so the caller runs that cut alone.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -35,6 +37,7 @@ typedef struct {
     char *data;
     Py_ssize_t len;
     Py_ssize_t cap;
+    int over; /* the bytes passed the fast path's limit: the reference cuts the payload */
 } Buffer;
 
 typedef struct {
@@ -66,8 +69,10 @@ reserve(Buffer *b, Py_ssize_t extra)
 {
     if (b->len + extra <= b->cap)
         return 0;
-    if (b->len + extra > MAX_FAST_PAYLOAD + 1024)
+    if (b->len + extra > MAX_FAST_PAYLOAD + 1024) {
+        b->over = 1;
         return -1; /* over the fast path's limit: the reference cuts it */
+    }
     Py_ssize_t cap = b->cap ? b->cap : 1024;
     while (cap < b->len + extra)
         cap *= 2;
@@ -730,6 +735,7 @@ Packer_call(PackerObject *self, PyObject *args, PyObject *kwargs)
     walk.packer = self;
     walk.buf.data = NULL;
     walk.buf.len = walk.buf.cap = 0;
+    walk.buf.over = 0;
     walk.budget = 0;
     walk.path_len = 0;
     Py_INCREF(self); /* a hook may drop the last other reference */
@@ -739,9 +745,12 @@ Packer_call(PackerObject *self, PyObject *args, PyObject *kwargs)
         result = PyBytes_FromStringAndSize(walk.buf.data ? walk.buf.data : "", walk.buf.len);
     PyMem_Free(walk.buf.data);
     Py_DECREF(self);
+    int over = walk.buf.over || (r == DONE && walk.buf.len > MAX_FAST_PAYLOAD);
     if (result != NULL)
         return result;
     PyErr_Clear(); /* the reference packs it (and raises what it raises) */
+    if (over)
+        Py_RETURN_FALSE; /* the same bytes pass the reference's limit: it cuts them */
     Py_RETURN_NONE;
 }
 

@@ -309,13 +309,15 @@ def payload_packer(
     max_depth: int,
     max_nodes: int,
     kind: Callable[[type], Kind],
+    cut: PayloadPacker | None = None,
 ) -> PayloadPacker:
     """`pure` (`codec.make_packer`'s packer, the reference) with payloads packed in C
     where C gives the same bytes; `pure` itself without C. `default` is the reference's
     hook for a value msgpack has no word for (C calls it for the values it does not
     encode; a `self_type` value's ext, which depends on its class only, is kept per
     class); `kind` the classifier's: C encodes a set, datetime, date or Decimal itself
-    only where the classifier walks it as the standard type."""
+    only where the classifier walks it as the standard type. `cut`: what `pure` gives a
+    payload over its size limit (C finds that limit without the reference's whole walk)."""
     if packer_module is None or max_depth > MAX_C_DEPTH:
         return pure
     import decimal
@@ -329,13 +331,17 @@ def payload_packer(
         | _NATIVE_DATE * (kind(dt.date) is Kind.LEAF)
         | _NATIVE_DECIMAL * (kind(decimal.Decimal) is Kind.LEAF)
     )
-    fast: Callable[[object], bytes | None] = packer_module.Packer(
+    fast: Callable[[object], bytes | bool | None] = packer_module.Packer(
         default, msgpack.ExtType, decimal.Decimal, self_type, max_depth, max_nodes, native
     )
 
+    over_limit = cut or pure
+
     def pack_payload(value: object) -> bytes:
         data = fast(value)
-        return pure(value) if data is None else data
+        if type(data) is bytes:
+            return data
+        return pure(value) if data is None else over_limit(value)  # False: over the limit
 
     pack_payload.pure = pure  # type: ignore[attr-defined]
     return pack_payload

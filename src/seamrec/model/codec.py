@@ -533,8 +533,12 @@ def make_packer(limits: Limits, classifier: Classifier | None = None) -> Packer:
     from seamrec.model import accel  # the compiled twin; accel imports the shape modules
 
     kind = (classifier or DEFAULT).kind
+
+    def cut_payload(value: object) -> bytes:
+        return pack(encode_tree(value))  # what `pack_payload` gives a payload over its limit
+
     return accel.payload_packer(
-        pack_payload, default, SelfRef, limits.max_depth, ENCODE_BUDGET, kind
+        pack_payload, default, SelfRef, limits.max_depth, ENCODE_BUDGET, kind, cut_payload
     )
 
 

@@ -54,7 +54,20 @@ class NestingRecorder:
     def add_at(self, seam: str, parent: Parent, position: int) -> None:
         """Note the parent of call `position` of `seam`; the calls before it that were
         not noted were made by the test itself."""
-        gap = position - self._noted.get(seam, 0)
+        noted = self._noted.get(seam, 0)
+        if position == noted:  # the steady case of `add`: one more call inside one call
+            nests = self._nests.get(seam)
+            last = nests[-1] if nests else None
+            if (
+                last is not None
+                and last[2] == 0
+                and last[0] == parent[0] != ""
+                and last[1] == parent[1]
+            ):
+                last[3] += 1
+                self._noted[seam] = noted + 1
+                return
+        gap = position - noted
         if gap > 0:
             self._add_top_level(seam, gap)
         self.add(seam, parent)

@@ -20,7 +20,7 @@ from seamrec.runtime.instrument import Report, Seam
 from seamrec.runtime.proxies import awaited, leave
 from seamrec.runtime.seamstate import SeamState
 from seamrec.runtime.stats import Stats
-from seamrec.runtime.strategy import Strategy
+from seamrec.runtime.strategy import EVENT_MODULES_HTTP, Strategy
 from seamrec.runtime.tape import Tape
 from seamrec.runtime.writer import CassetteWriter
 
@@ -269,27 +269,40 @@ class RecordStrategy(Strategy):
 
     def open_event(self, seam: Seam, caller: str, value: object) -> LiveCall | None:
         """Start a database or HTTP crossing: `start` for a seam whose one argument is
-        `value` (no binding), its args shape reused like a call's."""
+        `value` (no binding), its position taken like a call's in `run` (the seam's
+        state in the test) and its args shape reused like a call's."""
         tape = self.tape
         if tape is None:
             return None
+        sid = seam.id
         try:
-            index, sequence = tape.allocate(seam.id, ENCLOSING.get())
+            state = tape.states.get(sid)
+            if state is None:
+                state = self._seam_state(tape, seam)
+            parent = ENCLOSING.get()  # None: made by the test itself, no lock (`Tape.nest`)
+            index = next(state.positions) if parent is None else tape.nest(sid, parent)
+            if get_ident() != tape.owner:  # a worker thread's call
+                tape.pooled.add(sid)
+            sequence = next(tape.sequence())
             names, values = seam.positional, [value]
-            last = self._last.get(seam.id)
-            shape, check = last.args if last is not None else ((), None)  # one pair: atomic
+            shape, check = state.last.args  # one pair: atomic
             if check is None or not check(names, values):
                 shape = self._args_shape(seam, names, values)
             if index < tape.payload_calls:
                 payload = self.pack_args(seam, names, values)
-                call = LiveCall(seam.id, caller, index, sequence, shape, payload, None)
+                call = LiveCall(sid, caller, index, sequence, shape, payload, None)
                 tape.keep_detail(call)
             else:
-                call = LiveCall(seam.id, caller, index, sequence, shape, None, None)
+                call = LiveCall(sid, caller, index, sequence, shape, None, None)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
-            self.internal_error(exc, f"a query of {seam.id}")
+            self.internal_error(exc, f"a query of {sid}")
             return None
-        self._count_event(seam)
+        if seam.module in EVENT_MODULES_HTTP:  # `_count_event`, inline
+            self._http_calls += 1
+        else:
+            self._db_calls += 1
+        if sid not in self._events_named:
+            self._name_event(seam, seam.module in EVENT_MODULES_HTTP)
         return call
 
     def close_event(self, call: LiveCall, outcome: str, value: object, shape: Shape) -> None:

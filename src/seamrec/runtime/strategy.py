@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from seamrec.runtime.adapters.dbapi import DatabaseSeams
 
 _T = TypeVar("_T")
+EVENT_MODULES_HTTP = ("http", "http-out")  # the modules of HTTP seams; other events are queries
 Crossing = Callable[[Seam, str, Callable[..., Any], object, tuple[Any, ...], dict[str, Any]], Any]
 """`crossing(seam, caller, wrapped, instance, args, kwargs)`: one call of the running test;
 behaves exactly like `wrapped(*args, **kwargs)`."""
@@ -172,7 +173,7 @@ class Strategy:
         return call
 
     def _count_event(self, seam: Seam) -> None:
-        http = seam.module in ("http", "http-out")
+        http = seam.module in EVENT_MODULES_HTTP
         if http:
             self._http_calls += 1
         else:

@@ -80,14 +80,10 @@ class Tape:
         position and the parent are noted together under the lock, so the nesting is
         kept in position order; a call made by the test itself takes its position with
         `next()` alone and is noted as such from the gap (`NestingRecorder.add_at`)."""
-        positions = self.positions(seam)
-        lock = self._lock
-        lock.acquire()
-        try:
+        positions = self._positions.get(seam) or self.positions(seam)
+        with self._lock:
             index = next(positions)
             self._nesting.add_at(seam, parent, index)  # type: ignore[union-attr]
-        finally:
-            lock.release()
         return index
 
     def positions(self, seam: str) -> Iterator[int]:

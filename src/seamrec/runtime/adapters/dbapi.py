@@ -152,6 +152,7 @@ class DatabaseSeams:
         self._many: dict[str, StatementSeam] = {}  # the same, for `executemany`
         self._open: dict[int, Query] = {}
         self.cursor_classes: dict[type, type[CursorProxy]] = {}  # see `cursor_proxy`
+        self.proxy_classes: dict[tuple[type, type], type] = {}  # see `dbproxy.dressed`
         self.unmatched: list[LiveCall] = []  # checked queries whose statement is new
         self._names: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self._results: dict[tuple[Any, ...], Shape] = {}
@@ -237,7 +238,7 @@ class DatabaseSeams:
             args = ()  # no parameters (`Statement.parameters` says the same)
         else:
             args = found.statement.parameters(value)
-        call = self._events.open_event(found.seam, cast("str", caller), args)  # wanted: above
+        call = self._events.open_event(found.seam, caller, args)  # type: ignore[arg-type]
         if call is None:
             return None
         query = _new_query(Query)  # `Query(call, found)` without a Python `__init__` call

@@ -10,9 +10,10 @@ own failures inside a proxy are counted, never raised.
 
 from __future__ import annotations
 
+import operator
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import wrapt
 
@@ -24,20 +25,35 @@ else:
     _Proxy = wrapt.ObjectProxy
 
 
-_P = TypeVar("_P", bound=type)
-_DRESSED: dict[tuple[type, type], type] = {}
+def _slot_reader(cls: type, name: str) -> Callable[[Any], Any]:
+    """`name`'s value read through its descriptor on `cls` (a slot or wrapt's
+    `__wrapped__`), bound once: an attribute read through a proxy subclass goes through
+    CPython's `__getattr__` hook and wrapt's lookup, several times slower."""
+    for klass in cls.__mro__:
+        found = vars(klass).get(name)
+        if found is not None and hasattr(type(found), "__get__"):
+            return cast("Callable[[Any], Any]", found.__get__)
+    return operator.attrgetter(name)  # wrapt without its C extension: a plain attribute
 
 
-def dressed(proxy: _P, wrapped: object) -> _P:
-    """A subclass of `proxy` named like the class of `wrapped` (module and qualname), so
-    that a connection passed through a seam is recorded as `sqlite3.Connection`, never as
-    seamrec's proxy, whether the database seam is on or off."""
-    cls = type(wrapped)
-    found = _DRESSED.get((proxy, cls))
+_wrapped_of = _slot_reader(_Proxy, "__wrapped__")
+
+
+def dressed(proxy: type[_Proxy], named: type, seams: DatabaseSeams) -> type[Any]:
+    """A subclass of `proxy` reporting to `seams` (its class attribute `_self_seams`: a
+    proxy is made without a Python `__init__`) and named like `named` (module and
+    qualname), so that a connection or cursor passed through a seam is recorded as
+    `sqlite3.Connection`, never as seamrec's proxy, whether the database seam is on or
+    off; one per proxy kind, class and `seams`."""
+    found = seams.proxy_classes.get((proxy, named))
     if found is None:
-        namespace = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
-        found = _DRESSED[(proxy, cls)] = type(cls.__name__, (proxy,), namespace)
-    return found  # type: ignore[return-value]
+        namespace = {
+            "__module__": named.__module__,
+            "__qualname__": named.__qualname__,
+            "_self_seams": seams,
+        }
+        found = seams.proxy_classes[(proxy, named)] = type(named.__name__, (proxy,), namespace)
+    return found
 
 
 class Connect:
@@ -83,32 +99,32 @@ def _connection_proxy(
     if issubclass(type(connection), (ConnectionProxy, AsyncConnectionProxy)):
         return connection  # `psycopg.connect` reached through a patched classmethod
     try:
-        return dressed(proxy, connection)(connection, seams)
+        return dressed(proxy, type(connection), seams)(connection)
     except Exception as exc:  # seamrec's own failure: the app gets its connection
         seams.recorder.internal_error(exc, "the queries of a new connection")
         return connection
 
 
 class ConnectionProxy(_Proxy):
-    """A DB-API connection whose `execute` shortcuts and cursors record queries."""
+    """A DB-API connection whose `execute` shortcuts and cursors record queries. Made
+    by `dressed` (its seams are an attribute of its class), its methods read their state
+    through `_wrapped_of` and its class."""
 
-    def __init__(self, wrapped: Any, seams: DatabaseSeams) -> None:
-        super().__init__(wrapped)
-        self._self_seams = seams
+    _self_seams: DatabaseSeams  # set on the class `dressed` makes for them
 
     def cursor(self, *args: Any, **kwargs: Any) -> Any:
-        cursor = self.__wrapped__.cursor(*args, **kwargs)
-        return cursor_proxy(self._self_seams, cursor, None)
+        cursor = _wrapped_of(self).cursor(*args, **kwargs)
+        return cursor_proxy(type(self)._self_seams, cursor, None)
 
     def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
-        seams: DatabaseSeams = self._self_seams
+        seams: DatabaseSeams = type(self)._self_seams
         try:
             params = args[0] if args else _named_params(kwargs)
             query = seams.start(sql, params, False)  # the caller: one frame up
         except Exception as exc:  # seamrec's own failure: reported, never raised
             query = _lost(seams, exc)
         try:
-            cursor = self.__wrapped__.execute(sql, *args, **kwargs)
+            cursor = _wrapped_of(self).execute(sql, *args, **kwargs)
         except Exception as exc:
             if query is not None:
                 seams.fail(query, exc)
@@ -116,7 +132,7 @@ class ConnectionProxy(_Proxy):
         return _cursor_of(seams, query, cursor)
 
     def executemany(self, sql: Any, seq: Any, *args: Any, **kwargs: Any) -> Any:
-        seams: DatabaseSeams = self._self_seams
+        seams: DatabaseSeams = type(self)._self_seams
         if type(seq) not in (list, tuple):
             seq = list(seq)  # the driver reads every item anyway
         try:
@@ -124,7 +140,7 @@ class ConnectionProxy(_Proxy):
         except Exception as exc:  # seamrec's own failure: reported, never raised
             query = _lost(seams, exc)
         try:
-            cursor = self.__wrapped__.executemany(sql, seq, *args, **kwargs)
+            cursor = _wrapped_of(self).executemany(sql, seq, *args, **kwargs)
         except Exception as exc:
             if query is not None:
                 seams.fail(query, exc)
@@ -147,21 +163,22 @@ class ConnectionProxy(_Proxy):
 class CursorProxy(_Proxy):
     """A DB-API cursor that records what it executes and the rows the caller fetches.
     Made by `cursor_proxy`: its seams are an attribute of its class, so making one runs
-    no Python `__init__` (a cursor per query)."""
+    no Python `__init__` (a cursor per query). Its query is a slot, set when it is made;
+    its methods read their state through `_query_of`, `_wrapped_of` and its class."""
 
+    __slots__ = ("_self_query",)  # the query whose rows this cursor fetches (None: none)
     _self_seams: DatabaseSeams  # set on the class `cursor_proxy` makes for them
-    _self_query: Query | None = None  # the query whose rows this cursor fetches
 
     def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
-        seams: DatabaseSeams = self._self_seams
-        seams.finish(self._self_query)
+        seams: DatabaseSeams = type(self)._self_seams
+        seams.finish(_query_of(self))
         try:
             params = args[0] if args else _named_params(kwargs)
             query = seams.start(sql, params, False)  # the caller: one frame up
         except Exception as exc:  # seamrec's own failure: reported, never raised
             query = _lost(seams, exc)
         self._self_query = query
-        wrapped = self.__wrapped__
+        wrapped = _wrapped_of(self)
         try:
             result = wrapped.execute(sql, *args, **kwargs)
         except Exception as exc:
@@ -173,8 +190,8 @@ class CursorProxy(_Proxy):
         return self if result is wrapped else result
 
     def executemany(self, sql: Any, seq: Any, *args: Any, **kwargs: Any) -> Any:
-        seams: DatabaseSeams = self._self_seams
-        seams.finish(self._self_query)
+        seams: DatabaseSeams = type(self)._self_seams
+        seams.finish(_query_of(self))
         if type(seq) not in (list, tuple):
             seq = list(seq)  # the driver reads every item anyway
         try:
@@ -182,7 +199,7 @@ class CursorProxy(_Proxy):
         except Exception as exc:  # seamrec's own failure: reported, never raised
             query = _lost(seams, exc)
         self._self_query = query
-        wrapped = self.__wrapped__
+        wrapped = _wrapped_of(self)
         try:
             result = wrapped.executemany(sql, seq, *args, **kwargs)
         except Exception as exc:
@@ -194,39 +211,40 @@ class CursorProxy(_Proxy):
         return self if result is wrapped else result
 
     def fetchone(self) -> Any:
-        row = self.__wrapped__.fetchone()
-        query = self._self_query
+        row = _wrapped_of(self).fetchone()
+        query = _query_of(self)
         if query is not None and not query.done:
             if row is None:
-                self._self_seams.finish(query)
+                type(self)._self_seams.finish(query)
             else:
-                self._self_seams.note_row(query, row)
+                type(self)._self_seams.note_row(query, row)
         return row
 
     def fetchmany(self, *args: Any, **kwargs: Any) -> Any:
-        rows = self.__wrapped__.fetchmany(*args, **kwargs)
-        query = self._self_query
+        rows = _wrapped_of(self).fetchmany(*args, **kwargs)
+        query = _query_of(self)
         if query is not None:
-            _guarded(self._self_seams, query, rows if rows else None)
+            _guarded(type(self)._self_seams, query, rows if rows else None)
         return rows
 
     def fetchall(self) -> Any:
-        rows = self.__wrapped__.fetchall()
-        query = self._self_query
+        rows = _wrapped_of(self).fetchall()
+        query = _query_of(self)
         if query is not None:
-            _guarded(self._self_seams, query, rows)
-            self._self_seams.finish(query)
+            seams: DatabaseSeams = type(self)._self_seams
+            _guarded(seams, query, rows)
+            seams.finish(query)
         return rows
 
     def __iter__(self) -> Iterator[Any]:
-        query = self._self_query
+        query = _query_of(self)
         if query is None:
-            return iter(self.__wrapped__)
+            return iter(_wrapped_of(self))
         return self._rows(query)
 
     def _rows(self, query: Query) -> Iterator[Any]:
-        seams: DatabaseSeams = self._self_seams
-        for row in self.__wrapped__:
+        seams: DatabaseSeams = type(self)._self_seams
+        for row in _wrapped_of(self):
             if not query.done:
                 seams.note_row(query, row)
             yield row
@@ -234,35 +252,39 @@ class CursorProxy(_Proxy):
 
     def __next__(self) -> Any:
         try:
-            row = next(self.__wrapped__)
+            row = next(_wrapped_of(self))
         except StopIteration:
-            self._self_seams.finish(self._self_query)
+            type(self)._self_seams.finish(_query_of(self))
             raise
-        query = self._self_query
+        query = _query_of(self)
         if query is not None and not query.done:
-            self._self_seams.note_row(query, row)
+            type(self)._self_seams.note_row(query, row)
         return row
 
     def close(self) -> Any:
-        self._self_seams.finish(self._self_query)
-        return self.__wrapped__.close()
+        type(self)._self_seams.finish(_query_of(self))
+        return _wrapped_of(self).close()
 
     def __del__(self) -> None:
         """A cursor dropped unexhausted (`conn.execute(...).fetchone()`) ends its query."""
         try:
-            query = self._self_query
+            query = _query_of(self)
             if query is not None and not query.done:
-                self._self_seams.finish(query)
+                type(self)._self_seams.finish(query)
         except Exception:  # at interpreter exit the module may be half torn down
             return
 
     def __enter__(self) -> Any:
-        entered = self.__wrapped__.__enter__()
-        return self if entered is self.__wrapped__ else entered
+        wrapped = _wrapped_of(self)
+        entered = wrapped.__enter__()
+        return self if entered is wrapped else entered
 
     def __exit__(self, *exc: Any) -> Any:
-        self._self_seams.finish(self._self_query)
-        return self.__wrapped__.__exit__(*exc)
+        type(self)._self_seams.finish(_query_of(self))
+        return _wrapped_of(self).__exit__(*exc)
+
+
+_query_of = _slot_reader(CursorProxy, "_self_query")
 
 
 def _named_params(kwargs: dict[str, Any]) -> Any:
@@ -289,9 +311,12 @@ def _cursor_of(
             seams.described(query, cursor)  # no description: counted as seamrec's failure
         return cursor
     cls = seams.cursor_classes.get(type(cursor))
-    proxy = cls(cursor) if cls is not None else cursor_proxy(seams, cursor, None, base)
-    if query is not None:
+    if cls is None:
+        proxy = cursor_proxy(seams, cursor, query, base)
+    else:
+        proxy = cls(cursor)
         proxy._self_query = query
+    if query is not None:
         description = cursor.description if type(cursor) is sqlite3.Cursor else None
         last = query.statement.last_columns  # the steady state of `described`, inline
         if type(description) is tuple and description == last[0]:
@@ -313,16 +338,9 @@ def cursor_proxy(
     cls = seams.cursor_classes.get(type(cursor))
     if cls is None:
         named = type(cursor)
-        namespace = {
-            "__module__": named.__module__,
-            "__qualname__": named.__qualname__,
-            "_self_seams": seams,
-        }
-        parent = base or CursorProxy
-        cls = seams.cursor_classes[named] = type(named.__name__, (parent,), namespace)
+        cls = seams.cursor_classes[named] = dressed(base or CursorProxy, named, seams)
     proxy = cls(cursor)
-    if query is not None:
-        proxy._self_query = query
+    proxy._self_query = query  # always set: a slot
     return proxy
 
 
@@ -341,11 +359,10 @@ def _guarded(seams: DatabaseSeams, query: Query | None, rows: list[Any] | None) 
 
 
 class AsyncConnectionProxy(_Proxy):
-    """A psycopg `AsyncConnection` whose `execute` shortcut and cursors record queries."""
+    """A psycopg `AsyncConnection` whose `execute` shortcut and cursors record queries;
+    made by `dressed` like `ConnectionProxy`."""
 
-    def __init__(self, wrapped: Any, seams: DatabaseSeams) -> None:
-        super().__init__(wrapped)
-        self._self_seams = seams
+    _self_seams: DatabaseSeams  # set on the class `dressed` makes for them
 
     def cursor(self, *args: Any, **kwargs: Any) -> Any:
         cursor = self.__wrapped__.cursor(*args, **kwargs)
