@@ -8,6 +8,7 @@ from pathlib import Path
 from msgpack import ExtType
 
 from seamrec.cassette.redact import CleanCalls, Redactor
+from seamrec.cassette.settled import SettledCassettes
 from seamrec.cassette.store import (
     Cassette,
     budget_cut_seams,
@@ -15,7 +16,6 @@ from seamrec.cassette.store import (
     dump,
     loads,
     same_but_payloads,
-    shapes_only,
     write_atomic,
 )
 from seamrec.config import Settings
@@ -36,7 +36,7 @@ class CassetteWriter:
         self.settings = settings
         self.stats = stats
         self.report = report
-        self.settled: dict[Path, Cassette] = {}
+        self.settled = SettledCassettes()
         self._scrubbed: dict[ExtType, ExtType] = {}  # redaction's memo for the whole run
         self._clean = CleanCalls()  # and the calls it found clean
 
@@ -44,7 +44,7 @@ class CassetteWriter:
         """Write `tape` as its test's cassette (unless only values changed), or remove
         the cassette of a test that crosses no seam any more."""
         path = cassette_path(self.settings.cassette_dir, tape.nodeid)
-        self.settled.pop(path, None)
+        self.settled.drop(path)
         if not tape.call_count():
             if path.exists():
                 self._remove(path, tape.nodeid)
@@ -62,7 +62,7 @@ class CassetteWriter:
                 if _BUDGET in data:  # the shapes and cut payloads the full way would write
                     self._count_budget_cut(shaped)
                 self.stats.unchanged += 1
-                self.settled[path] = shapes_only(shaped)
+                self.settled.keep(path, shaped)
                 return
         redactor = Redactor.from_settings(self.settings)
         cassette = redactor.redact(cassette, self._scrubbed, self._clean)
@@ -72,7 +72,7 @@ class CassetteWriter:
         on_disk = None if old is None else self._on_disk(path, old, data, cassette, tape.pooled)
         if on_disk is not None:
             self.stats.unchanged += 1
-            self.settled[path] = shapes_only(on_disk)
+            self.settled.keep(path, on_disk)
             return
         try:
             write_atomic(path, data)
@@ -83,7 +83,7 @@ class CassetteWriter:
             )
             return
         self.stats.written += 1
-        self.settled[path] = shapes_only(cassette)
+        self.settled.keep(path, cassette)
 
     def _count_budget_cut(self, cassette: Cassette) -> None:
         cut = [s for s in budget_cut_seams(cassette) if s not in self.stats.budget_cut]
