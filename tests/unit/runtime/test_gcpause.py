@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -42,7 +43,7 @@ def collections_inside(*steps: Callable[..., Any]) -> Iterator[list[int]]:
     started: list[int] = []
 
     def note(phase: str, info: dict[str, Any]) -> None:
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         while phase == "start" and frame is not None:
             if frame.f_code in codes:
                 started.append(info["generation"])
