@@ -1062,7 +1062,6 @@ Walker_call(WalkerObject *w, PyObject *args, PyObject *kwargs)
     PyObject *shape = PyTuple_GET_ITEM(u, 0);
     Py_INCREF(shape);
     Py_DECREF(u);
-    untrack_tree(shape, 0);
     return shape;
 }
 
