@@ -757,11 +757,18 @@ def _shape_from_bytes(raw: bytes) -> Shape:
         if len(_CHECKED) >= _CHECKED_MAX:
             _CHECKED.clear()
             _READ.clear()
-        known = _CHECKED[value] = value
+        known = _CHECKED[value] = _untracked(value)  # msgpack made it parent first
     if len(_READ) >= _CHECKED_MAX:
         _READ.clear()
     _READ[raw] = known
     return known
+
+
+def _untracked(shape: Shape) -> Shape:
+    """`model.accel.untrack`: imported when the first new shape is read."""
+    from seamrec.model.accel import untrack
+
+    return untrack(shape)
 
 
 def _from_body(

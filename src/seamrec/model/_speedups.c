@@ -1002,6 +1002,46 @@ w_single(WalkerObject *w, PyObject *value, Py_ssize_t depth)
     return NULL;
 }
 
+/* Untracking shapes. A shape is made of exact tuples of strings and shapes, which the
+ * collector stops tracking once it sees that a tuple's items are all untracked; but it
+ * looks at the tuples of a generation in the order they were made, and a shape's tuples
+ * are made parent first (PyTuple_New, then its items: here and in msgpack), so a deep
+ * shape kept for the run would lose one level per full collection and be walked by
+ * every collection until then. `untrack_tree` does at once, items first, what the
+ * collector does (CPython's _PyTuple_MaybeUntrack): an exact tuple whose items are all
+ * untracked or not collected at all is untracked. It says whether `o` is now so. */
+#define UNTRACK_MAX_DEPTH 256
+
+static int
+untrack_tree(PyObject *o, int depth)
+{
+    if (!PyObject_IS_GC(o))
+        return 1;
+    if (!PyTuple_CheckExact(o))
+        return 0;
+    if (!PyObject_GC_IsTracked(o))
+        return 1; /* the collector or this function found its items untracked */
+    if (depth >= UNTRACK_MAX_DEPTH)
+        return 0;
+    int all = 1;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(o); i++) {
+        PyObject *item = PyTuple_GET_ITEM(o, i);
+        if (item == NULL || !untrack_tree(item, depth + 1))
+            all = 0;
+    }
+    if (all)
+        PyObject_GC_UnTrack(o);
+    return all;
+}
+
+static PyObject *
+py_untrack(PyObject *m, PyObject *shape)
+{
+    untrack_tree(shape, 0);
+    Py_INCREF(shape);
+    return shape;
+}
+
 static PyObject *
 Walker_call(WalkerObject *w, PyObject *args, PyObject *kwargs)
 {
@@ -2420,6 +2460,9 @@ static PyMethodDef methods[] = {
      "classify_text(text): formats.classify(text) as the compiled checks and walker get it."},
     {"surely_plain", surely_plain_text, METH_O,
      "surely_plain(text): C decides that formats.classify(text) is None, without the cache."},
+    {"untrack", py_untrack, METH_O,
+     "untrack(shape): shape, its tuples untracked by the garbage collector where a "
+     "collection would untrack them (items first)."},
     {"fresh_copy", fresh_copy, METH_O,
      "fresh_copy(value): runtime.rebuild's copy plan of a replayed value, made in C."},
     {NULL, NULL, 0, NULL},

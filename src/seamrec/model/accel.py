@@ -16,7 +16,7 @@ import functools
 import os
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from seamrec.model import conform, formats
 from seamrec.model.classify import Kind, type_path
@@ -70,6 +70,22 @@ fresh_copy: Callable[[Any], Any] | None = None if compiled is None else compiled
 """`fresh_copy(value)`: a replayed value copied the way `runtime.rebuild`'s copy plan
 copies it (lists, dicts, sets and bytearrays new, the rest shared), in C; None without
 C, where the plan's own Python copy runs."""
+
+
+_T = TypeVar("_T")
+
+
+def _as_is(value: _T) -> _T:
+    return value
+
+
+untrack: Callable[[_T], _T] = _as_is if compiled is None else compiled.untrack
+"""`untrack(value)`: `value`, its exact tuples untracked by the garbage collector where a
+collection would untrack them (items first) when C is built; as it is without C. A
+tuple's items are made after it (a shape walked in C, one unpacked by msgpack), so the
+collector, which looks at a generation in the order its objects were made, would
+untrack a deep tuple kept for the run one level per full collection and walk the rest
+every time until then."""
 
 
 def notice(module: ModuleType | None = None, reason: str | None = None) -> str | None:

@@ -17,6 +17,7 @@ along the MRO and ``issubclass`` against concrete classes."""
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import datetime as dt
 import decimal
@@ -26,9 +27,10 @@ import os
 import sqlite3
 import sys
 import uuid
+import weakref
 from collections.abc import Callable, Mapping
 from types import FunctionType, MappingProxyType, ModuleType
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from seamrec.config import in_packages
 
@@ -52,16 +54,79 @@ LEAF_TYPES: tuple[type, ...] = (
 )
 
 
+class ClassMemo(Generic[_T]):
+    """Values kept per class without keeping a class alive: `held` (a plain dict, read
+    first by the caller) has the classes their module holds, which live as long as it;
+    any other class (a test's model made in a function, a factory's class) is kept by a
+    weak reference, so that a cache never keeps it, and all it refers to, alive."""
+
+    __slots__ = ("_weak", "held")
+
+    def __init__(self) -> None:
+        self.held: dict[type, _T] = {}
+        self._weak: weakref.WeakKeyDictionary[type, _T] = weakref.WeakKeyDictionary()
+
+    def missed(self, cls: type, compute: Callable[[type], _T]) -> _T:
+        """The value of a class not in `held`: the one kept weakly, else `compute`d
+        and kept."""
+        try:
+            return self._weak[cls]
+        except (KeyError, TypeError):  # TypeError: a class without weak references
+            pass
+        value = compute(cls)
+        if held_by_module(cls):
+            self.held[cls] = value
+        else:
+            with contextlib.suppress(TypeError):
+                self._weak[cls] = value
+        return value
+
+    def clear(self) -> None:
+        """Forget every class."""
+        self.held.clear()
+        self._weak.clear()
+
+    def __len__(self) -> int:
+        return len(self.held) + len(self._weak)
+
+
+def held_by_module(cls: type) -> bool:
+    """Whether the namespace of `cls`'s module names it by its qualified name (a class
+    of the module, or nested in one); a class defined in a function, or made by a
+    factory, is not. Read from `__dict__`s only (type's own `__qualname__` descriptor:
+    a metaclass's attribute could run code). A static type (a builtin's, a C
+    extension's) lives as long as the process: held too."""
+    if not _FLAGS.__get__(cls) & _HEAP_TYPE:
+        return True
+    module = sys.modules.get(module_of(cls))
+    qualname = _QUALNAME.__get__(cls)
+    if module is None or type(qualname) is not str:
+        return False
+    parts = qualname.split(".")
+    found: object = vars(module).get(parts[0])
+    for part in parts[1:]:
+        if not isinstance(found, type):
+            return False
+        found = vars(found).get(part)
+    return found is cls
+
+
+_QUALNAME: Any = vars(type)["__qualname__"]
+_FLAGS: Any = vars(type)["__flags__"]
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made at run time, which can die
+
+
 def per_type(compute: Callable[[type], _T]) -> Callable[[type], _T]:
-    """Cache a fact about a class (classes are few; instances are many)."""
-    cache: dict[type, _T] = {}
+    """Cache a fact about a class (classes are few; instances are many), in a
+    `ClassMemo` (which keeps no class alive)."""
+    memo: ClassMemo[_T] = ClassMemo()
+    held = memo.held
 
     def lookup(cls: type) -> _T:
         try:
-            return cache[cls]
+            return held[cls]
         except KeyError:
-            value = cache[cls] = compute(cls)
-            return value
+            return memo.missed(cls, compute)
 
     lookup.__doc__ = compute.__doc__
     return lookup
@@ -138,7 +203,8 @@ class Classifier:
         self.boundaries = boundaries
         self.record_types = record_types
         self.opaque_types = opaque_types
-        self._kinds: dict[type, Kind] = {}
+        self._memo: ClassMemo[Kind] = ClassMemo()
+        self._kinds = self._memo.held
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Classifier:
@@ -150,8 +216,7 @@ class Classifier:
         try:
             return self._kinds[cls]
         except KeyError:
-            found = self._kinds[cls] = self._classify(cls)
-            return found
+            return self._memo.missed(cls, self._classify)
 
     def in_boundaries(self, cls: type) -> bool:
         """True when `cls` is defined in a boundary module."""

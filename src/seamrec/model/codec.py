@@ -30,6 +30,7 @@ from seamrec.config import Limits
 from seamrec.model.classify import (
     DEFAULT,
     Classifier,
+    ClassMemo,
     Kind,
     declared_fields,
     instance_fields,
@@ -500,7 +501,8 @@ def make_packer(limits: Limits, classifier: Classifier | None = None) -> Packer:
     )
 
     kind_of = (classifier or DEFAULT).kind
-    by_class: dict[type, msgpack.ExtType] = {}  # classes recorded by type only: their ext
+    by_class_memo: ClassMemo[msgpack.ExtType] = ClassMemo()  # keeps no class alive
+    by_class = by_class_memo.held  # classes recorded by type only: their ext
     whole_by_class = limits.max_depth > 0  # (a walk cut at depth 0 records a cut instead)
 
     def default(value: object) -> Any:
@@ -513,10 +515,9 @@ def make_packer(limits: Limits, classifier: Classifier | None = None) -> Packer:
         if whole_by_class and kind_of(cls) is Kind.OPAQUE and cls not in _WALKED_BY_TYPE:
             # what `encode_whole` gives a value recorded by its type only, kept per class
             # (generators, classes, connections...: a suite passes the same few types)
-            if len(by_class) >= _BY_CLASS_MAX:
-                by_class.clear()
-            known = by_class[cls] = _ext(Ext.OPAQUE, type_path(cls))
-            return known
+            if len(by_class_memo) >= _BY_CLASS_MAX:
+                by_class_memo.clear()
+            return by_class_memo.missed(cls, _opaque_ext)
         return encode_whole(value)
 
     packers = PackerPool(default=default, strict_types=True, use_bin_type=True)
@@ -543,6 +544,13 @@ def make_packer(limits: Limits, classifier: Classifier | None = None) -> Packer:
 
 
 _BY_CLASS_MAX = 1_024
+
+
+def _opaque_ext(cls: type) -> msgpack.ExtType:
+    """What `encode_whole` gives a value of `cls` recorded by its type only."""
+    return _ext(Ext.OPAQUE, type_path(cls))
+
+
 # types `encode` reads before it asks the classifier: never recorded by class alone
 _WALKED_BY_TYPE = frozenset({type(None), bool, float, int, str, bytes, dict, list, tuple})
 _WALKED_BY_TYPE |= {set, frozenset}

@@ -28,6 +28,7 @@ from itertools import chain
 from typing import Any
 
 from seamrec.model.classify import (
+    ClassMemo,
     Kind,
     instance_fields,
     lazy_description,
@@ -145,13 +146,17 @@ def _member_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion) -
 def _classes(name: str, kind_of: KindOf, kinds: frozenset[Kind]) -> Callable[[type], Kind | None]:
     """The kind of a class named `name` (by `type_path`) whose kind is one of `kinds`;
     None for any other class. Decided once per class."""
-    known: dict[type, Kind | None] = {}
+    memo: ClassMemo[Kind | None] = ClassMemo()  # keeps no class alive
+    known = memo.held
+
+    def decide(cls: type) -> Kind | None:
+        kind = kind_of(cls)
+        return kind if kind in kinds and type_path(cls) == name else None
 
     def kind_for(cls: type) -> Kind | None:
         found = known.get(cls, _MISSING)
         if found is _MISSING:
-            kind = kind_of(cls)
-            found = known[cls] = kind if kind in kinds and type_path(cls) == name else None
+            found = memo.missed(cls, decide)
         return found  # type: ignore[return-value]
 
     return kind_for
@@ -408,13 +413,17 @@ def _by_type(name: str, kind_of: KindOf) -> FieldFit:
     builtin container of that type with such an object among its items, keys or values
     (its shape held an object, so the field was recorded by type)."""
     never = frozenset(LEAF_SHAPES) | frozenset(FORMAT_CLASSIFIERS) | frozenset(_CONTAINERS)
-    kinds: dict[type, Kind | None] = {}
+    memo: ClassMemo[Kind | None] = ClassMemo()  # keeps no class alive
+    kinds = memo.held
+
+    def decide(cls: type) -> Kind | None:
+        kind = None if cls in never else kind_of(cls)
+        return kind if kind in _BY_TYPE else None
 
     def kind_by_type(cls: type) -> Kind | None:
         found = kinds.get(cls, _MISSING)
         if found is _MISSING:
-            kind = None if cls in never else kind_of(cls)
-            found = kinds[cls] = kind if kind in _BY_TYPE else None
+            found = memo.missed(cls, decide)
         return found  # type: ignore[return-value]
 
     def fits(column: list[Any]) -> bool:

@@ -26,6 +26,7 @@ from seamrec.pytest_plugin.run_end import (
     safe_change_records,
 )
 from seamrec.pytest_plugin.stash import ROLE_KEY, run_settings
+from seamrec.runtime.gcpause import CollectorPaused
 from seamrec.runtime.session import Mode, SeamSession, Stats
 
 STATS_ATTRIBUTE = "seamrec_stats"  # a test report's seamrec counts (xdist workers)
@@ -225,7 +226,8 @@ class Role:
                 stats = Stats()
                 self.plain_errors = stats.write_errors
             settled = self.session.settled_cassettes() if self.session is not None else None
-            self.end = finish_run(session, self.mode, stats, self.observer, settled)
+            with CollectorPaused():  # seamrec's own work: contracts, stale cassettes, report
+                self.end = finish_run(session, self.mode, stats, self.observer, settled)
         self._fail_on_lost_records(session, stats)
         if self.session is not None:
             self.session.stop()

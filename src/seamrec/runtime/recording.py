@@ -4,7 +4,7 @@ and which call each call was made in; a passed test's tape becomes its cassette.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from threading import get_ident
 from typing import Any
@@ -335,5 +335,10 @@ class RecordStrategy(Strategy):
         self.count_events()
         self.guarded(lambda: self._writer.write(tape), None, f"the cassette of {tape.nodeid}")
 
-    def settled_cassettes(self) -> dict[Path, Cassette]:
+    def settled_cassettes(self) -> Mapping[Path, Cassette]:
         return self._writer.settled
+
+    def release(self) -> None:
+        """Drop each seam's last shapes and their strict checks (thousands of objects in
+        a large suite, walked by each of pytest's last garbage collections)."""
+        self._last.clear()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from threading import Lock, get_ident
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ from seamrec.cassette.store import Cassette, cassette_path
 from seamrec.config import SeamPattern, Settings
 from seamrec.runtime.adapters import imports
 from seamrec.runtime.config_warnings import config_warnings
+from seamrec.runtime.gcpause import CollectorPaused
 from seamrec.runtime.instrument import Instrumenter, Report, Seam
 from seamrec.runtime.stats import Mode, Stats, TestOutcome
 from seamrec.runtime.strategy import Crossing, Strategy
@@ -188,7 +189,8 @@ class SeamSession:
         if self._test_paused:  # the previous test never finished (an internal error)
             self._test_paused = False
             self.resume()
-        self._strategy.begin(nodeid, self.replay + replay)
+        with CollectorPaused():  # seamrec's own work: the cassette loaded (checking)
+            self._strategy.begin(nodeid, self.replay + replay)
         with self._routing:
             self._route()
         if self.database is not None or self.http is not None:
@@ -208,7 +210,8 @@ class SeamSession:
             self.pause()
         self._flush_databases()
         outcome = TestOutcome(tape.nodeid, cassette=self.cassette_path(tape.nodeid))
-        self._strategy.judge(outcome)
+        with CollectorPaused():  # the check's verdict
+            self._strategy.judge(outcome)
         return outcome
 
     def finish_test(self, outcome: str) -> None:
@@ -217,12 +220,13 @@ class SeamSession:
         self._flush_databases()
         with self._routing:
             self.crossing = self.gated_crossing  # before the tape goes
-        self._strategy.finish(outcome)
+        with CollectorPaused():  # the cassette written (recording)
+            self._strategy.finish(outcome)
         if self._test_paused:
             self._test_paused = False
             self.resume()
 
-    def settled_cassettes(self) -> dict[Path, Cassette]:
+    def settled_cassettes(self) -> Mapping[Path, Cassette]:
         """The cassettes this run wrote or found unchanged, by path (shapes only): the end
         of a record run reads the other files only."""
         return self._strategy.settled_cassettes()

@@ -10,7 +10,7 @@ the counts of database and HTTP crossings, and the reporting of seamrec's own fa
 from __future__ import annotations
 
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -78,7 +78,7 @@ class Strategy:
         """The run is over: drop what was kept for its calls (pytest's last garbage
         collections walk whatever is still alive, several times)."""
 
-    def settled_cassettes(self) -> dict[Path, Cassette]:
+    def settled_cassettes(self) -> Mapping[Path, Cassette]:
         """The cassettes this run wrote or found unchanged, by path (shapes only)."""
         return {}
 

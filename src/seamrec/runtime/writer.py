@@ -10,6 +10,7 @@ from typing import Any
 from msgpack import ExtType
 
 from seamrec.cassette.redact import CleanCalls, Redactor
+from seamrec.cassette.settled import SettledCassettes
 from seamrec.cassette.store import (
     Cassette,
     budget_cut_seams,
@@ -17,7 +18,6 @@ from seamrec.cassette.store import (
     dump,
     loads,
     same_but_payloads,
-    shapes_only,
     write_atomic,
 )
 from seamrec.config import Settings
@@ -38,7 +38,7 @@ class CassetteWriter:
         self.settings = settings
         self.stats = stats
         self.report = report
-        self.settled: dict[Path, Cassette] = {}
+        self.settled = SettledCassettes()
         self._scrubbed: dict[ExtType, ExtType] = {}  # redaction's memo for the whole run
         self._clean = CleanCalls()  # and the calls it found clean
         self._rules: Redactor | None = None  # the project's redaction rules, read once
@@ -48,7 +48,7 @@ class CassetteWriter:
         """Write `tape` as its test's cassette (unless only values changed), or remove
         the cassette of a test that crosses no seam any more."""
         path = cassette_path(self.settings.cassette_dir, tape.nodeid)
-        self.settled.pop(path, None)
+        self.settled.drop(path)
         if not tape.call_count():
             if path.exists():
                 self._remove(path, tape.nodeid)
@@ -66,7 +66,7 @@ class CassetteWriter:
                 if _BUDGET in data:  # the shapes and cut payloads the full way would write
                     self._count_budget_cut(shaped)
                 self.stats.unchanged += 1
-                self.settled[path] = shapes_only(shaped)
+                self.settled.keep(path, shaped)
                 return
         redactor = self._redactor()
         cassette = redactor.redact(cassette, self._scrubbed, self._clean)
@@ -76,7 +76,7 @@ class CassetteWriter:
         on_disk = None if old is None else self._on_disk(path, old, data, cassette, tape.pooled)
         if on_disk is not None:
             self.stats.unchanged += 1
-            self.settled[path] = shapes_only(on_disk)
+            self.settled.keep(path, on_disk)
             return
         try:
             write_atomic(path, data)
@@ -87,7 +87,7 @@ class CassetteWriter:
             )
             return
         self.stats.written += 1
-        self.settled[path] = shapes_only(cassette)
+        self.settled.keep(path, cassette)
 
     def _redactor(self) -> Redactor:
         """A fresh redactor (one per cassette) with the project's rules."""
