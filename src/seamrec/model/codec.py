@@ -70,7 +70,9 @@ def _compared(view: Any) -> tuple[dataclasses.Field[Any], ...]:
     return tuple(f for f in dataclasses.fields(view) if f.compare)
 
 
-@dataclasses.dataclass(frozen=True)
+# Each view writes its own __repr__: `repr=False` spares dataclasses compiling one that
+# would never be used (each generated method is compiled when the module is imported).
+@dataclasses.dataclass(frozen=True, repr=False)
 class ObjectView:
     """A recorded dataclass, plain object or namedtuple: its type path and fields."""
 
@@ -89,7 +91,7 @@ class ObjectView:
         return f"{self.type_path}({inner})"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)
 class RowView:
     """A recorded database row: its type path, column names and values."""
 
@@ -104,7 +106,7 @@ class RowView:
         return f"{self.type_path}({inner})"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)
 class TypedCollectionView:
     """A recorded subclass of dict/list/set/tuple (OrderedDict, deque, Counter...)."""
 
@@ -122,7 +124,7 @@ class TypedCollectionView:
         return f"{self.type_path}({self.items!r})"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)
 class EnumView:
     """A recorded Enum member."""
 
@@ -136,7 +138,7 @@ class EnumView:
         return f"{self.type_path}.{self.name}"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)
 class ExceptionView:
     """A recorded exception: type path, args and message."""
 
@@ -150,7 +152,7 @@ class ExceptionView:
         return f"{self.type_path}({', '.join(map(repr, self.args))})"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)
 class OpaqueView:
     """A value recorded by type only (connections, files, functions, mocks...)."""
 
@@ -160,7 +162,7 @@ class OpaqueView:
         return f"<{self.type_path}>"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)
 class SelfView:
     """The `self`/`cls` argument, recorded as its type name."""
 
@@ -170,7 +172,7 @@ class SelfView:
         return f"<self: {self.type_path}>"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)
 class LeafSubclassView:
     """A value of a subclass of str/int/float/bytes, with its type path."""
 
@@ -183,7 +185,7 @@ class LeafSubclassView:
         return f"{self.type_path}({self.value!r})"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)
 class CutView:
     """Where a value was cut by a limit: reason ('depth', 'cycle', 'items', 'str'...)."""
 
@@ -200,7 +202,7 @@ class CutView:
         )
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)
 class RedactedView:
     """A value replaced at write time; keeps its type path so shapes still compare."""
 
