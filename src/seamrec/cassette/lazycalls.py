@@ -19,8 +19,15 @@ from typing import Any
 
 import msgpack
 
-from seamrec.cassette.store import _SHARED, _UNREAD, Call, _ext_value, _ExtCheck, _share
-from seamrec.model.paths import OUTCOMES
+from seamrec.cassette.store import (
+    _SHARED,
+    _UNREAD,
+    Call,
+    _ext_value,
+    _ExtCheck,
+    _share,
+    well_typed_entry,
+)
 from seamrec.model.shape import Shape
 
 
@@ -102,17 +109,7 @@ def read_lazy_calls(
             unpack(),
             unpack(),
         )
-        if not (
-            type(seam) is str
-            and type(caller) is str
-            and type(index) is int
-            and type(args_ref) is int
-            and 0 <= args_ref < count
-            and type(outcome) is str
-            and outcome in OUTCOMES
-            and type(result_ref) is int
-            and 0 <= result_ref < count
-        ):
+        if not well_typed_entry(seam, caller, index, args_ref, outcome, result_ref, count):
             return None
         call = new(LazyCall)
         held = call.__dict__

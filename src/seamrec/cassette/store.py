@@ -803,17 +803,7 @@ def _valid_calls(entries: Any, shapes: list[Shape], payloads: bool) -> list[Call
         for entry in entries:
             if type(entry) is list and len(entry) == 8:
                 seam, caller, index, args_ref, outcome, result_ref, args, result = entry
-                if (
-                    type(seam) is str
-                    and type(caller) is str
-                    and type(index) is int
-                    and type(args_ref) is int
-                    and 0 <= args_ref < count
-                    and type(outcome) is str
-                    and outcome in OUTCOMES
-                    and type(result_ref) is int
-                    and 0 <= result_ref < count
-                ):
+                if well_typed_entry(seam, caller, index, args_ref, outcome, result_ref, count):
                     found.append(
                         Call(
                             seam,
@@ -831,6 +821,30 @@ def _valid_calls(entries: Any, shapes: list[Shape], payloads: bool) -> list[Call
         else:
             return found
     return _checked_calls(entries, shapes, payloads)
+
+
+def well_typed_entry(
+    seam: object,
+    caller: object,
+    index: object,
+    args_ref: object,
+    outcome: object,
+    result_ref: object,
+    count: int,
+) -> bool:
+    """Whether a kept call's fields but its payloads are of their types, its shape
+    references inside a table of `count` shapes (else the full read says what is wrong)."""
+    return (
+        type(seam) is str
+        and type(caller) is str
+        and type(index) is int
+        and type(args_ref) is int
+        and 0 <= args_ref < count
+        and type(outcome) is str
+        and outcome in OUTCOMES
+        and type(result_ref) is int
+        and 0 <= result_ref < count
+    )
 
 
 def _checked_calls(entries: Any, shapes: list[Shape], payloads: bool) -> list[Call]:
