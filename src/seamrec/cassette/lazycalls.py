@@ -41,6 +41,8 @@ class LazyCall(Call):
         held = self.__dict__
         raw = held.get(f"_raw_{name}")
         if raw is None:
+            if name in held:  # another thread decoded it since this lookup missed
+                return held[name]
             raise AttributeError(name)
         tree = _decoded(raw, shared=name == "result" and held["_shared"])
         held[name] = tree

@@ -401,12 +401,12 @@ def _read_bytes(path: Path) -> bytes:
     try:
         size = os.fstat(fd).st_size
         data = os.read(fd, size + 1)
-        if len(data) <= size:  # all of it: the file ends there
+        if not data:  # empty: the end of the file
             return data
-        chunks = [data]  # grown since: read to its end
-        while more := os.read(fd, 1 << 20):
+        chunks = [data]  # a read may give less than asked (a grown file, some file
+        while more := os.read(fd, max(size + 1 - len(data), 1 << 16)):  # systems): to the end
             chunks.append(more)
-        return b"".join(chunks)
+        return data if len(chunks) == 1 else b"".join(chunks)
     finally:
         os.close(fd)
 

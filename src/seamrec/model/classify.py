@@ -64,22 +64,35 @@ class ClassMemo(Generic[_T]):
 
     def __init__(self) -> None:
         self.held: dict[type, _T] = {}
-        self._weak: weakref.WeakKeyDictionary[type, _T] = weakref.WeakKeyDictionary()
+        # by id, with the weak reference that proves it (a class's `__eq__`, which a
+        # WeakKeyDictionary's lookup would run, is never asked)
+        self._weak: dict[int, tuple[weakref.ref[type], _T]] = {}
 
     def missed(self, cls: type, compute: Callable[[type], _T]) -> _T:
         """The value of a class not in `held`: the one kept weakly, else `compute`d
         and kept."""
-        try:
-            return self._weak[cls]
-        except (KeyError, TypeError):  # TypeError: a class without weak references
-            pass
+        kept = self._weak.get(id(cls))
+        if kept is not None and kept[0]() is cls:
+            return kept[1]
         value = compute(cls)
         if held_by_module(cls):
             self.held[cls] = value
         else:
-            with contextlib.suppress(TypeError):
-                self._weak[cls] = value
+            with contextlib.suppress(TypeError):  # a class without weak references
+                self._weak[id(cls)] = (weakref.ref(cls, self._forget(id(cls))), value)
         return value
+
+    def _forget(self, key: int) -> Callable[[weakref.ref[type]], None]:
+        """The callback dropping the entry of a dead class (not a later class's that
+        took its id)."""
+        weak = self._weak
+
+        def forget(ref: weakref.ref[type]) -> None:
+            kept = weak.get(key)
+            if kept is not None and kept[0] is ref:
+                weak.pop(key, None)
+
+        return forget
 
     def clear(self) -> None:
         """Forget every class."""
@@ -102,16 +115,21 @@ def held_by_module(cls: type) -> bool:
     qualname = _QUALNAME.__get__(cls)
     if module is None or type(qualname) is not str:
         return False
+    namespace = _MODULE_DICT.__get__(module) if issubclass(type(module), ModuleType) else None
+    if type(namespace) is not dict:
+        return False  # a stand-in for a module in sys.modules: not read
     parts = qualname.split(".")
-    found: object = vars(module).get(parts[0])
+    found: object = namespace.get(parts[0])
     for part in parts[1:]:
-        if not isinstance(found, type):
+        if not issubclass(type(found), type):  # (its type only: a proxy is not asked)
             return False
-        found = vars(found).get(part)
+        found = _TYPE_DICT.__get__(found).get(part)
     return found is cls
 
 
 _QUALNAME: Any = vars(type)["__qualname__"]
+_TYPE_DICT: Any = vars(type)["__dict__"]
+_MODULE_DICT: Any = vars(ModuleType)["__dict__"]
 _FLAGS: Any = vars(type)["__flags__"]
 _HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made at run time, which can die
 

@@ -244,3 +244,15 @@ def test_decimals_and_sets_survive_a_lazy_load() -> None:
     loads(data, path=PATH, lazy=True)
 
     assert value == unpack(pack(loads(data, path=PATH, lazy=True).calls[0].result))
+
+
+def test_a_field_another_thread_decoded_meanwhile_is_read_not_refused() -> None:
+    """Two threads read one payload: the second one's normal lookup missed, then the
+    first stored the tree; the second gets that tree, never an AttributeError."""
+    loaded = loads(dump(cassette(call(0, {"id": 7}))), path=PATH, lazy=True)
+    lazy = loaded.calls[0]
+    assert type(lazy) is LazyCall
+    decoded = lazy.result  # the first thread's read
+    assert LazyCall.__getattr__(lazy, "result") is decoded  # the second's, after its miss
+    with pytest.raises(AttributeError):
+        LazyCall.__getattr__(lazy, "no_such_field")

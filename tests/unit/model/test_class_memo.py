@@ -122,3 +122,59 @@ def test_a_dropped_class_is_computed_again_if_it_comes_back_by_name() -> None:
         memo.missed(first, compute),
         memo.missed(again, compute),
     ]
+
+
+def test_a_memo_never_asks_a_class_whether_it_equals_another() -> None:
+    """A class made by a factory is found by identity: its metaclass's `__eq__` (app
+    code, which may raise) is never run by a lookup."""
+    asked: list[object] = []
+
+    class Meta(type):
+        def __eq__(cls, other: object) -> bool:
+            asked.append(other)
+            raise RuntimeError("a metaclass that refuses comparisons")
+
+        __hash__ = type.__hash__
+
+    def factory() -> type:
+        return Meta("Made", (), {})
+
+    made = factory()
+    memo: ClassMemo[str] = ClassMemo()
+    assert memo.missed(made, lambda cls: "computed") == "computed"
+    assert memo.missed(made, lambda cls: "again") == "computed"
+    assert memo.missed(made, lambda cls: "again") == "computed"
+    assert asked == []
+
+
+class _NoDict:
+    __slots__ = ()
+
+
+class _RefusesClass:
+    """A module attribute that runs code when asked for its class (a LocalProxy's way)."""
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        raise RuntimeError("Working outside of application context.")
+
+
+def test_held_by_module_reads_module_namespaces_only() -> None:
+    """A stand-in without `__dict__` in sys.modules, or a proxy on the way to a nested
+    class, answers False (not held) without an error and without running the proxy."""
+    import sys
+
+    stand_in = types.new_class("Stand", (), {})
+    stand_in.__module__ = "seamrec_test_stand_in"
+    sys.modules["seamrec_test_stand_in"] = _NoDict()  # type: ignore[assignment]
+    proxied = types.new_class("Inner", (), {})
+    proxied.__module__ = "seamrec_test_proxied"
+    proxied.__qualname__ = "outer.Inner"
+    module = types.ModuleType("seamrec_test_proxied")
+    module.outer = _RefusesClass()  # type: ignore[attr-defined]
+    sys.modules["seamrec_test_proxied"] = module
+    try:
+        assert held_by_module(stand_in) is False
+        assert held_by_module(proxied) is False
+    finally:
+        del sys.modules["seamrec_test_stand_in"], sys.modules["seamrec_test_proxied"]
