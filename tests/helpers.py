@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from seamrec.cassette.store import load
+from seamrec.cassette.store import Call, Cassette, load
 from seamrec.model.codec import pack, unpack
 
 PYPROJECT = """\
@@ -658,3 +658,13 @@ LEAKS = [
 
 def cassette_bytes(app: LayeredApp) -> dict[str, bytes]:
     return {name: (app.root / name).read_bytes() for name in (SETTINGS_CASSETTE, LOG_CASSETTE)}
+
+
+def shapes_only(cassette: Cassette) -> Cassette:
+    """The reference for what a record run keeps of a cassette for its end (contracts,
+    stale cassettes): its test, runs, nesting, and each kept call without its payloads."""
+    calls = [
+        Call(c.seam, c.caller, c.index, c.args_shape, c.outcome, c.result_shape, None, None)
+        for c in cassette.calls
+    ]
+    return Cassette(test=cassette.test, calls=calls, runs=cassette.runs, nesting=cassette.nesting)

@@ -7,8 +7,8 @@ than read back. Kept as `Cassette` objects (a `Call` per kept call, a `Run` per 
 `Nest` per nest, lists around them), a suite's worth of them doubled the objects every
 full collection of the run walks. Kept here as nested plain tuples of strings, ints and
 shapes (themselves such tuples), the collector untracks them after their first
-collection; a `Cassette` (shapes only, as `store.shapes_only` gives) is made again when
-the run's end asks for it.
+collection; a `Cassette` of the shapes only (each kept call without its payloads) is made
+again when the run's end asks for it.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def compact(cassette: Cassette) -> Compact:
 
 
 def expand(kept: Compact) -> Cassette:
-    """The cassette `compact` was given, without its payloads (`store.shapes_only`)."""
+    """The cassette `compact` was given, its kept calls without their payloads."""
     test, calls, runs, nesting = kept
     return Cassette(
         test=test,

@@ -515,16 +515,6 @@ def _sections(data: bytes, hook: Any) -> _Sections | None:
     return header, sections, len(kept), b"".join(kept), cut
 
 
-def shapes_only(cassette: Cassette) -> Cassette:
-    """What contracts, diffs and stale detection read of a cassette (its test, runs,
-    nesting, and each kept call's seam, caller and shapes), without the payloads."""
-    calls = [
-        new_call(c.seam, c.caller, c.index, c.args_shape, c.outcome, c.result_shape, None, None)
-        for c in cassette.calls
-    ]
-    return Cassette(test=cassette.test, calls=calls, runs=cassette.runs, nesting=cassette.nesting)
-
-
 def loads(
     data: bytes, *, path: Path, payloads: bool = True, shared: bool = False, lazy: bool = False
 ) -> Cassette:

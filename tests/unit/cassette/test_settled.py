@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from helpers import shapes_only
 from seamrec.cassette.settled import SettledCassettes, compact, expand
-from seamrec.cassette.store import Call, Cassette, Run, read_cassettes, shapes_only, write_atomic
+from seamrec.cassette.store import Call, Cassette, Run, read_cassettes, write_atomic
 from seamrec.model import accel
 from seamrec.model.codec import pack
 from seamrec.model.nesting import Nest

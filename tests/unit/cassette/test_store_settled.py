@@ -9,6 +9,7 @@ from pathlib import Path
 import msgpack
 import pytest
 
+from seamrec.cassette.settled import compact, expand
 from seamrec.cassette.store import (
     Call,
     Cassette,
@@ -16,7 +17,6 @@ from seamrec.cassette.store import (
     dump,
     loads,
     read_cassettes,
-    shapes_only,
     write_atomic,
 )
 from seamrec.exceptions import CassetteFormatError
@@ -42,10 +42,10 @@ def cassette(test: str = "tests/test_orders.py::test_create") -> Cassette:
     )
 
 
-def test_shapes_only_keeps_what_contracts_read_and_drops_the_payloads() -> None:
+def test_the_kept_shapes_hold_what_contracts_read_and_drop_the_payloads() -> None:
     full = cassette()
 
-    slim = shapes_only(full)
+    slim = expand(compact(full))  # what a record run keeps for its end
 
     assert [(SEAM, "shop.api", 0, None, None)] == [
         (c.seam, c.caller, c.index, c.args, c.result) for c in slim.calls
