@@ -154,6 +154,8 @@ class SeamSession:
         with self._routing:
             self._paused += 1
             self._route()
+            if self.database is not None:  # read by each query (`DatabaseSeams.start`)
+                self.database.paused = self._paused
         self.instrumenter.defer()
 
     def resume(self) -> None:
@@ -161,6 +163,8 @@ class SeamSession:
         with self._routing:
             self._paused -= 1
             self._route()
+            if self.database is not None:  # read by each query (`DatabaseSeams.start`)
+                self.database.paused = self._paused
         self.instrumenter.settle()
 
     @contextlib.contextmanager

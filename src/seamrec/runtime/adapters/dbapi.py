@@ -158,6 +158,7 @@ class DatabaseSeams:
         self._results: dict[tuple[Any, ...], Shape] = {}
         self._rows: dict[tuple[Any, ...], Shape] = {}
         self._pending: list[PendingPatch] = []  # patches waiting for their driver
+        self.paused = 0  # the session's pauses (shared fixtures, teardown): no query is a seam
 
     # ---------------------------------------------------------------- install
 
@@ -210,7 +211,8 @@ class DatabaseSeams:
         """A query about to be sent, if it is a seam crossing of the running test (called
         by the proxy method the caller called: the frame above it is the caller's). A
         statement known to carry no data is dismissed before the caller is looked for."""
-        if not self.recorder.event_wanted():
+        events = self._events  # `recorder.event_wanted()`, inline (`paused`: the session's)
+        if events.tape is None or self.paused or not events.events:
             return None
         found = (self._many if many else self._single).get(sql) if type(sql) is str else None
         if found is not None and not found.carries_data:

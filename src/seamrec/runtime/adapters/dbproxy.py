@@ -129,7 +129,18 @@ class ConnectionProxy(_Proxy):
             if query is not None:
                 seams.fail(query, exc)
             raise
-        return _cursor_of(seams, query, cursor)
+        cls = seams.cursor_classes.get(type(cursor))  # `_cursor_of`'s steady state, inline
+        if cls is None or query is None:
+            return _cursor_of(seams, query, cursor)
+        proxy = cls(cursor)
+        proxy._self_query = query
+        description = cursor.description if type(cursor) is sqlite3.Cursor else None
+        last = query.statement.last_columns
+        if type(description) is tuple and description == last[0]:
+            query.columns = last[1]
+        else:
+            seams.described(query, cursor)
+        return proxy
 
     def executemany(self, sql: Any, seq: Any, *args: Any, **kwargs: Any) -> Any:
         seams: DatabaseSeams = type(self)._self_seams
@@ -216,7 +227,7 @@ class CursorProxy(_Proxy):
         if query is not None and not query.done:
             if row is None:
                 type(self)._self_seams.finish(query)
-            else:
+            elif not _steady_row(query, row):
                 type(self)._self_seams.note_row(query, row)
         return row
 
@@ -245,7 +256,7 @@ class CursorProxy(_Proxy):
     def _rows(self, query: Query) -> Iterator[Any]:
         seams: DatabaseSeams = type(self)._self_seams
         for row in _wrapped_of(self):
-            if not query.done:
+            if not query.done and not _steady_row(query, row):
                 seams.note_row(query, row)
             yield row
         seams.finish(query)
@@ -285,6 +296,21 @@ class CursorProxy(_Proxy):
 
 
 _query_of = _slot_reader(CursorProxy, "_self_query")
+
+
+def _steady_row(query: Query, row: Any) -> bool:
+    """Whether `row` was noted the short way: a row like the statement's last one
+    (`DatabaseSeams.note_row`'s steady state, for a query that keeps no payload rows and
+    has no other row shape yet); False: `note_row` is to note it."""
+    last = query.statement.last_row  # one tuple: another thread replaces it whole
+    return (
+        type(row) is last[0]
+        and query.columns is last[1]
+        and last[1] is not None
+        and not query.keep
+        and tuple(map(type, row)) == last[2]
+        and query.shapes.setdefault(last[4], last[3]) is last[3]
+    )
 
 
 def _named_params(kwargs: dict[str, Any]) -> Any:
