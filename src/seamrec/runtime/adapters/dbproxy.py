@@ -227,7 +227,16 @@ class CursorProxy(_Proxy):
         if query is not None and not query.done:
             if row is None:
                 type(self)._self_seams.finish(query)
-            elif not _steady_row(query, row):
+                return row
+            last = query.statement.last_row  # `_steady_row`, inline
+            if not (
+                type(row) is last[0]
+                and query.columns is last[1]
+                and last[1] is not None
+                and not query.keep
+                and tuple(map(type, row)) == last[2]
+                and query.shapes.setdefault(last[4], last[3]) is last[3]
+            ):
                 type(self)._self_seams.note_row(query, row)
         return row
 
