@@ -150,7 +150,7 @@ class DatabaseSeams:
         self._verdicts: dict[int, tuple[CodeType, dict[str, Any], object]] = {}
         self._single: dict[str, StatementSeam] = {}  # statement text -> its seam
         self._many: dict[str, StatementSeam] = {}  # the same, for `executemany`
-        self._open: dict[int, Query] = {}
+        self._open: dict[Query, None] = {}  # the queries not finished, in order
         self.cursor_classes: dict[type, type[CursorProxy]] = {}  # see `cursor_proxy`
         self.proxy_classes: dict[tuple[type, type], type] = {}  # see `dbproxy.dressed`
         self.unmatched: list[LiveCall] = []  # checked queries whose statement is new
@@ -246,7 +246,7 @@ class DatabaseSeams:
         query = _new_query(Query)  # `Query(call, found)` without a Python `__init__` call
         query.call, query.statement, query.columns, query.done = call, found, None, False
         query.shapes, query.rows, query.keep = {}, [], call.args_payload is not None
-        self._open[id(query)] = query  # one dict operation: atomic across threads
+        self._open[query] = None  # one dict operation: atomic across threads
         return query
 
     def described(self, query: Query, cursor: Any) -> None:
@@ -332,7 +332,7 @@ class DatabaseSeams:
             return
         query.done = True
         try:
-            self._open.pop(id(query), None)
+            self._open.pop(query, None)
             if query.columns is None:
                 self.recorder.close_event(query.call, "return", None)
             else:
@@ -373,12 +373,12 @@ class DatabaseSeams:
         if query is None or query.done:
             return
         query.done = True
-        self._open.pop(id(query), None)
+        self._open.pop(query, None)
         self.recorder.close_event(query.call, "raise", error)
 
     def flush(self) -> None:
         """Complete every query still open (the test ends)."""
-        queries = list(self._open.values())
+        queries = list(self._open)
         for query in queries:
             self.finish(query)
 

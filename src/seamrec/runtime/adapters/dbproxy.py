@@ -182,7 +182,9 @@ class CursorProxy(_Proxy):
 
     def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
         seams: DatabaseSeams = type(self)._self_seams
-        seams.finish(_query_of(self))
+        previous = _query_of(self)
+        if previous is not None:
+            seams.finish(previous)
         try:
             params = args[0] if args else _named_params(kwargs)
             query = seams.start(sql, params, False)  # the caller: one frame up
@@ -196,8 +198,13 @@ class CursorProxy(_Proxy):
             if query is not None:
                 seams.fail(query, exc)
             raise
-        if query is not None:
-            seams.described(query, wrapped)
+        if query is not None:  # `described`'s steady state, inline (as `_cursor_of`'s)
+            description = wrapped.description if type(wrapped) is sqlite3.Cursor else None
+            last = query.statement.last_columns
+            if type(description) is tuple and description == last[0]:
+                query.columns = last[1]
+            else:
+                seams.described(query, wrapped)
         return self if result is wrapped else result
 
     def executemany(self, sql: Any, seq: Any, *args: Any, **kwargs: Any) -> Any:
@@ -250,9 +257,14 @@ class CursorProxy(_Proxy):
     def fetchall(self) -> Any:
         rows = _wrapped_of(self).fetchall()
         query = _query_of(self)
-        if query is not None:
+        if query is not None and not query.done:
             seams: DatabaseSeams = type(self)._self_seams
-            _guarded(seams, query, rows)
+            if rows is not None:  # `_guarded`, inline
+                try:
+                    seams.note(query, rows if type(rows) is list else list(rows))
+                except Exception as exc:  # seamrec's own failure: reported, never raised
+                    query.done = True
+                    seams.recorder.internal_error(exc, "the rows of a query")
             seams.finish(query)
         return rows
 
