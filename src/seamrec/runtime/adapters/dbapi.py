@@ -109,6 +109,14 @@ def _greenlet_frame(frame: FrameType) -> FrameType | None:
 class Events(Protocol):
     """Where a query is recorded or checked once the session said it is wanted."""
 
+    @property
+    def tape(self) -> object:
+        """The running test's tape (None: no test runs)."""
+
+    @property
+    def events(self) -> bool:
+        """Whether database and HTTP crossings are recorded or checked (not replayed)."""
+
     def open_event(self, seam: Seam, caller: str, value: object) -> LiveCall | None: ...
 
     def close_event(self, call: LiveCall, outcome: str, value: object, shape: Shape) -> None: ...

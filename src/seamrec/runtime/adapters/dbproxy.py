@@ -324,8 +324,9 @@ def _steady_row(query: Query, row: Any) -> bool:
     (`DatabaseSeams.note_row`'s steady state, for a query that keeps no payload rows and
     has no other row shape yet); False: `note_row` is to note it."""
     last = query.statement.last_row  # one tuple: another thread replaces it whole
+    cls = type(row)
     return (
-        type(row) is last[0]
+        cls is last[0]
         and query.columns is last[1]
         and last[1] is not None
         and not query.keep
