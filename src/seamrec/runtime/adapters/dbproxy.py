@@ -130,10 +130,12 @@ class ConnectionProxy(_Proxy):
                 seams.fail(query, exc)
             raise
         cls = seams.cursor_classes.get(type(cursor))  # `_cursor_of`'s steady state, inline
-        if cls is None or query is None:
+        if cls is None:
             return _cursor_of(seams, query, cursor)
         proxy = cls(cursor)
         proxy._self_query = query
+        if query is None:
+            return proxy
         description = cursor.description if type(cursor) is sqlite3.Cursor else None
         last = query.statement.last_columns
         if type(description) is tuple and description == last[0]:
@@ -259,7 +261,7 @@ class CursorProxy(_Proxy):
         query = _query_of(self)
         if query is not None and not query.done:
             seams: DatabaseSeams = type(self)._self_seams
-            if rows is not None:  # `_guarded`, inline
+            if rows:  # `_guarded`, inline (no rows: nothing to note)
                 try:
                     seams.note(query, rows if type(rows) is list else list(rows))
                 except Exception as exc:  # seamrec's own failure: reported, never raised
