@@ -106,6 +106,7 @@ class SeamSession:
             from seamrec.runtime.adapters.dbapi import DatabaseSeams
 
             self.database = DatabaseSeams(self, settings.databases, settings.boundaries)
+            self.database.paused = self._paused
             self.database.install()
             self._strategy.database = self.database
         if settings.boundaries and settings.http:
