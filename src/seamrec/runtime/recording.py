@@ -28,6 +28,7 @@ __tracebackhide__ = True  # pytest shows no frame of this module in a test's tra
 
 
 _RECORD_STEP = compiled_part("RecordStep")  # None: pure Python
+_UNORDERED = -1  # the sequence number of a call that keeps no payload: never read
 
 
 class _LastShapes:
@@ -283,12 +284,14 @@ class RecordStrategy(Strategy):
             index = next(state.positions) if parent is None else tape.nest(sid, parent)
             if get_ident() != tape.owner:  # a worker thread's call
                 tape.pooled.add(sid)
-            sequence = next(tape.sequence())
+            kept = index < tape.payload_calls
+            # only a kept payload's order reads a sequence number (`Tape.end`)
+            sequence = next(tape.sequence()) if kept else _UNORDERED
             names, values = seam.positional, [value]
             shape, check = state.last.args  # one pair: atomic
             if check is None or not check(names, values):
                 shape = self._args_shape(seam, names, values)
-            if index < tape.payload_calls:
+            if kept:
                 payload = self.pack_args(seam, names, values)
                 call = LiveCall(sid, caller, index, sequence, shape, payload, None)
                 tape.keep_detail(call)

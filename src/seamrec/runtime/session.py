@@ -106,6 +106,7 @@ class SeamSession:
             from seamrec.runtime.adapters.dbapi import DatabaseSeams
 
             self.database = DatabaseSeams(self, settings.databases, settings.boundaries)
+            self.database.paused = self._paused
             self.database.install()
             self._strategy.database = self.database
         if settings.boundaries and settings.http:
@@ -154,6 +155,8 @@ class SeamSession:
         with self._routing:
             self._paused += 1
             self._route()
+            if self.database is not None:  # read by each query (`DatabaseSeams.start`)
+                self.database.paused = self._paused
         self.instrumenter.defer()
 
     def resume(self) -> None:
@@ -161,6 +164,8 @@ class SeamSession:
         with self._routing:
             self._paused -= 1
             self._route()
+            if self.database is not None:  # read by each query (`DatabaseSeams.start`)
+                self.database.paused = self._paused
         self.instrumenter.settle()
 
     @contextlib.contextmanager

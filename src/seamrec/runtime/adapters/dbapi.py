@@ -109,6 +109,14 @@ def _greenlet_frame(frame: FrameType) -> FrameType | None:
 class Events(Protocol):
     """Where a query is recorded or checked once the session said it is wanted."""
 
+    @property
+    def tape(self) -> object:
+        """The running test's tape (None: no test runs)."""
+
+    @property
+    def events(self) -> bool:
+        """Whether database and HTTP crossings are recorded or checked (not replayed)."""
+
     def open_event(self, seam: Seam, caller: str, value: object) -> LiveCall | None: ...
 
     def close_event(self, call: LiveCall, outcome: str, value: object, shape: Shape) -> None: ...
@@ -150,7 +158,7 @@ class DatabaseSeams:
         self._verdicts: dict[int, tuple[CodeType, dict[str, Any], object]] = {}
         self._single: dict[str, StatementSeam] = {}  # statement text -> its seam
         self._many: dict[str, StatementSeam] = {}  # the same, for `executemany`
-        self._open: dict[int, Query] = {}
+        self._open: dict[Query, None] = {}  # the queries not finished, in order
         self.cursor_classes: dict[type, type[CursorProxy]] = {}  # see `cursor_proxy`
         self.proxy_classes: dict[tuple[type, type], type] = {}  # see `dbproxy.dressed`
         self.unmatched: list[LiveCall] = []  # checked queries whose statement is new
@@ -158,6 +166,7 @@ class DatabaseSeams:
         self._results: dict[tuple[Any, ...], Shape] = {}
         self._rows: dict[tuple[Any, ...], Shape] = {}
         self._pending: list[PendingPatch] = []  # patches waiting for their driver
+        self.paused = 0  # the session's pauses (shared fixtures, teardown): no query is a seam
 
     # ---------------------------------------------------------------- install
 
@@ -210,7 +219,8 @@ class DatabaseSeams:
         """A query about to be sent, if it is a seam crossing of the running test (called
         by the proxy method the caller called: the frame above it is the caller's). A
         statement known to carry no data is dismissed before the caller is looked for."""
-        if not self.recorder.event_wanted():
+        events = self._events  # `recorder.event_wanted()`, inline (`paused`: the session's)
+        if events.tape is None or self.paused or not events.events:
             return None
         found = (self._many if many else self._single).get(sql) if type(sql) is str else None
         if found is not None and not found.carries_data:
@@ -244,7 +254,7 @@ class DatabaseSeams:
         query = _new_query(Query)  # `Query(call, found)` without a Python `__init__` call
         query.call, query.statement, query.columns, query.done = call, found, None, False
         query.shapes, query.rows, query.keep = {}, [], call.args_payload is not None
-        self._open[id(query)] = query  # one dict operation: atomic across threads
+        self._open[query] = None  # one dict operation: atomic across threads
         return query
 
     def described(self, query: Query, cursor: Any) -> None:
@@ -330,7 +340,7 @@ class DatabaseSeams:
             return
         query.done = True
         try:
-            self._open.pop(id(query), None)
+            self._open.pop(query, None)
             if query.columns is None:
                 self.recorder.close_event(query.call, "return", None)
             else:
@@ -371,12 +381,12 @@ class DatabaseSeams:
         if query is None or query.done:
             return
         query.done = True
-        self._open.pop(id(query), None)
+        self._open.pop(query, None)
         self.recorder.close_event(query.call, "raise", error)
 
     def flush(self) -> None:
         """Complete every query still open (the test ends)."""
-        queries = list(self._open.values())
+        queries = list(self._open)
         for query in queries:
             self.finish(query)
 

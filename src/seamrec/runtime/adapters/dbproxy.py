@@ -129,7 +129,20 @@ class ConnectionProxy(_Proxy):
             if query is not None:
                 seams.fail(query, exc)
             raise
-        return _cursor_of(seams, query, cursor)
+        cls = seams.cursor_classes.get(type(cursor))  # `_cursor_of`'s steady state, inline
+        if cls is None:
+            return _cursor_of(seams, query, cursor)
+        proxy = cls(cursor)
+        proxy._self_query = query
+        if query is None:
+            return proxy
+        description = cursor.description if type(cursor) is sqlite3.Cursor else None
+        last = query.statement.last_columns
+        if type(description) is tuple and description == last[0]:
+            query.columns = last[1]
+        else:
+            seams.described(query, cursor)
+        return proxy
 
     def executemany(self, sql: Any, seq: Any, *args: Any, **kwargs: Any) -> Any:
         seams: DatabaseSeams = type(self)._self_seams
@@ -171,7 +184,9 @@ class CursorProxy(_Proxy):
 
     def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
         seams: DatabaseSeams = type(self)._self_seams
-        seams.finish(_query_of(self))
+        previous = _query_of(self)
+        if previous is not None:
+            seams.finish(previous)
         try:
             params = args[0] if args else _named_params(kwargs)
             query = seams.start(sql, params, False)  # the caller: one frame up
@@ -185,8 +200,13 @@ class CursorProxy(_Proxy):
             if query is not None:
                 seams.fail(query, exc)
             raise
-        if query is not None:
-            seams.described(query, wrapped)
+        if query is not None:  # `described`'s steady state, inline (as `_cursor_of`'s)
+            description = wrapped.description if type(wrapped) is sqlite3.Cursor else None
+            last = query.statement.last_columns
+            if type(description) is tuple and description == last[0]:
+                query.columns = last[1]
+            else:
+                seams.described(query, wrapped)
         return self if result is wrapped else result
 
     def executemany(self, sql: Any, seq: Any, *args: Any, **kwargs: Any) -> Any:
@@ -216,7 +236,16 @@ class CursorProxy(_Proxy):
         if query is not None and not query.done:
             if row is None:
                 type(self)._self_seams.finish(query)
-            else:
+                return row
+            last = query.statement.last_row  # `_steady_row`, inline
+            if not (
+                type(row) is last[0]
+                and query.columns is last[1]
+                and last[1] is not None
+                and not query.keep
+                and tuple(map(type, row)) == last[2]
+                and query.shapes.setdefault(last[4], last[3]) is last[3]
+            ):
                 type(self)._self_seams.note_row(query, row)
         return row
 
@@ -230,9 +259,14 @@ class CursorProxy(_Proxy):
     def fetchall(self) -> Any:
         rows = _wrapped_of(self).fetchall()
         query = _query_of(self)
-        if query is not None:
+        if query is not None and not query.done:
             seams: DatabaseSeams = type(self)._self_seams
-            _guarded(seams, query, rows)
+            if rows:  # `_guarded`, inline (no rows: nothing to note)
+                try:
+                    seams.note(query, rows if type(rows) is list else list(rows))
+                except Exception as exc:  # seamrec's own failure: reported, never raised
+                    query.done = True
+                    seams.recorder.internal_error(exc, "the rows of a query")
             seams.finish(query)
         return rows
 
@@ -245,7 +279,7 @@ class CursorProxy(_Proxy):
     def _rows(self, query: Query) -> Iterator[Any]:
         seams: DatabaseSeams = type(self)._self_seams
         for row in _wrapped_of(self):
-            if not query.done:
+            if not query.done and not _steady_row(query, row):
                 seams.note_row(query, row)
             yield row
         seams.finish(query)
@@ -285,6 +319,22 @@ class CursorProxy(_Proxy):
 
 
 _query_of = _slot_reader(CursorProxy, "_self_query")
+
+
+def _steady_row(query: Query, row: Any) -> bool:
+    """Whether `row` was noted the short way: a row like the statement's last one
+    (`DatabaseSeams.note_row`'s steady state, for a query that keeps no payload rows and
+    has no other row shape yet); False: `note_row` is to note it."""
+    last = query.statement.last_row  # one tuple: another thread replaces it whole
+    cls = type(row)
+    return (
+        cls is last[0]
+        and query.columns is last[1]
+        and last[1] is not None
+        and not query.keep
+        and tuple(map(type, row)) == last[2]
+        and query.shapes.setdefault(last[4], last[3]) is last[3]
+    )
 
 
 def _named_params(kwargs: dict[str, Any]) -> Any:
