@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 
 import msgpack
 
+from seamrec.cassette.scan import item_spans
 from seamrec.exceptions import CassetteError, CassetteFormatError
 from seamrec.model.codec import decode_ext, pack, unpack
 from seamrec.model.format_agreement import Stripper, formatted, inconsistent_by_root
@@ -645,11 +646,8 @@ def _fast_body(
         key = unpacker.unpack()
         if key == "shapes" and key not in body:
             shapes = []
-            tell, skip, known = unpacker.tell, unpacker.skip, _READ.get
-            for _ in range(unpacker.read_array_header()):
-                first = tell()
-                skip()
-                raw = data[first : tell()]
+            known = _READ.get
+            for raw in _entry_bytes(unpacker, data):
                 shape = known(raw)  # (`_shape_from_bytes` looks first, too)
                 shapes.append(_shape_from_bytes(raw) if shape is None else shape)
             body[key] = shapes
@@ -675,6 +673,25 @@ def _fast_body(
     if calls is not None and failed:
         return None  # the full read checks the payloads again, to say what is wrong
     return _from_body(body, failed, shapes, calls)
+
+
+def _entry_bytes(unpacker: msgpack.Unpacker, data: bytes) -> list[bytes]:
+    """The bytes of each entry of the array at the unpacker, which moves past it (the
+    compiled scan's slices when built; msgpack reads the array either way)."""
+    if item_spans is not None:
+        spans = item_spans(data, unpacker.tell())
+        if spans is not None:
+            unpacker.skip()
+            if unpacker.tell() != spans[1]:
+                raise ValueError("the scan and msgpack disagree")  # the full read decides
+            return spans[0]
+    entries = []
+    tell, skip = unpacker.tell, unpacker.skip
+    for _ in range(unpacker.read_array_header()):
+        first = tell()
+        skip()
+        entries.append(data[first : tell()])
+    return entries
 
 
 def _lazy_reader() -> Any:
