@@ -34,8 +34,10 @@ item_spans: Callable[[bytes, int], tuple[list[bytes], int] | None] | None = (
 """`item_spans(data, start)`: the bytes of each item of the msgpack array at `start` and
 the offset after it; None if the bytes there are not a well-formed array."""
 
-lazy_calls: Callable[..., tuple[list[Any], list[tuple[dict[str, Any], int, bytes]], int] | None]
-lazy_calls = None if _compiled is None else _compiled.lazy_calls
+_Scanned = tuple[list[Any], list[tuple[dict[str, Any], int, bytes]], int]
+lazy_calls: Callable[..., _Scanned | None] | None = (
+    None if _compiled is None else _compiled.lazy_calls
+)
 """`lazy_calls(data, start, shapes, outcomes, call_type, shared, valid, shared_trees)`:
 the kept calls at `start` as `call_type` objects, their fields in their `__dict__` as
 `lazycalls.read_lazy_calls` sets them, but for the payloads whose bytes are not known
