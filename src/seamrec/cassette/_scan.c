@@ -14,6 +14,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <structmember.h>
 
 typedef struct {
     const unsigned char *p;
@@ -251,7 +252,7 @@ item_spans(PyObject *self, PyObject *args)
 }
 
 static PyObject *str_seam, *str_caller, *str_index, *str_args_shape, *str_outcome,
-    *str_result_shape, *str_shared, *str_raw_args, *str_raw_result, *str_result;
+    *str_result_shape, *str_shared, *str_raw_args, *str_raw_result, *str_result, *str_count;
 static PyObject *empty_tuple;
 
 /* lazy_calls(data, start, shapes, outcomes, call_type, shared, valid, shared_trees)
@@ -405,11 +406,182 @@ error:
     return NULL;
 }
 
+/* An exact int's value: 0 and `*value` set, or -1 (no error set) if `item` is not an
+ * exact int that fits 64 signed bits. */
+static int
+exact_int(PyObject *item, int64_t *value)
+{
+    if (!PyLong_CheckExact(item))
+        return -1;
+    int overflow;
+    long long found = PyLong_AsLongLongAndOverflow(item, &overflow);
+    if (overflow || (found == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return -1;
+    }
+    *value = found;
+    return 0;
+}
+
+/* Where instances of `type` hold field `name`: the offset of its object slot, -1 (no
+ * error set) when it has none. */
+static Py_ssize_t
+slot_offset(PyObject *type, PyObject *name)
+{
+    PyObject *descr = PyDict_GetItemWithError(((PyTypeObject *)type)->tp_dict, name);
+    if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type) ||
+        ((PyMemberDescrObject *)descr)->d_member->type != T_OBJECT_EX) {
+        PyErr_Clear();
+        return -1;
+    }
+    return ((PyMemberDescrObject *)descr)->d_member->offset;
+}
+
+/* runs_of(runs, shapes, outcomes, run_type) -> {seam: [run_type, ...]} | None
+ * A body's `runs` as `store._valid_runs` makes them, seam by seam (each a `run_type`:
+ * a slotted class of the fields args_shape, outcome, result_shape, count, made without
+ * its __init__); None where the reference must decide (anything not plainly valid). */
+static PyObject *
+runs_of(PyObject *self, PyObject *args)
+{
+    PyObject *runs, *shapes, *outcomes, *run_type;
+    if (!PyArg_ParseTuple(args, "OO!OO!", &runs, &PyList_Type, &shapes, &outcomes, &PyType_Type,
+                          &run_type))
+        return NULL;
+    if (!PyDict_CheckExact(runs))
+        Py_RETURN_NONE;
+    Py_ssize_t offsets[4];
+    PyObject *names[4] = {str_args_shape, str_outcome, str_result_shape, str_count};
+    for (int i = 0; i < 4; i++)
+        if ((offsets[i] = slot_offset(run_type, names[i])) < 0)
+            Py_RETURN_NONE;
+    PyTypeObject *type = (PyTypeObject *)run_type;
+    Py_ssize_t table = PyList_GET_SIZE(shapes);
+    PyObject *found = PyDict_New();
+    if (found == NULL)
+        return NULL;
+    PyObject *seam, *entries;
+    Py_ssize_t at = 0;
+    while (PyDict_Next(runs, &at, &seam, &entries)) {
+        if (!PyUnicode_CheckExact(seam) || !PyList_CheckExact(entries))
+            goto none;
+        Py_ssize_t count = PyList_GET_SIZE(entries);
+        PyObject *list = PyList_New(count);
+        if (list == NULL)
+            goto error;
+        if (PyDict_SetItem(found, seam, list) < 0) {
+            Py_DECREF(list);
+            goto error;
+        }
+        Py_DECREF(list); /* held by `found` */
+        for (Py_ssize_t i = 0; i < count; i++) {
+            PyObject *entry = PyList_GET_ITEM(entries, i);
+            if (!PyList_CheckExact(entry) || PyList_GET_SIZE(entry) != 4)
+                goto none;
+            int64_t args_ref, result_ref, calls;
+            PyObject *outcome = PyList_GET_ITEM(entry, 1);
+            if (exact_int(PyList_GET_ITEM(entry, 0), &args_ref) < 0 || args_ref < 0 ||
+                args_ref >= table || !PyUnicode_CheckExact(outcome) ||
+                exact_int(PyList_GET_ITEM(entry, 2), &result_ref) < 0 || result_ref < 0 ||
+                result_ref >= table || exact_int(PyList_GET_ITEM(entry, 3), &calls) < 0 ||
+                calls < 1)
+                goto none;
+            int known = PySequence_Contains(outcomes, outcome);
+            if (known < 0)
+                goto error;
+            if (!known)
+                goto none;
+            PyObject *run = type->tp_alloc(type, 0);
+            if (run == NULL)
+                goto error;
+            PyObject *fields[4] = {PyList_GET_ITEM(shapes, args_ref), outcome,
+                                   PyList_GET_ITEM(shapes, result_ref),
+                                   PyList_GET_ITEM(entry, 3)};
+            for (int f = 0; f < 4; f++) {
+                Py_INCREF(fields[f]);
+                *(PyObject **)((char *)run + offsets[f]) = fields[f];
+            }
+            PyList_SET_ITEM(list, i, run);
+        }
+    }
+    return found;
+none:
+    Py_DECREF(found);
+    Py_RETURN_NONE;
+error:
+    Py_DECREF(found);
+    return NULL;
+}
+
+/* nests_of(nesting, nest_type) -> {seam: [nest_type, ...]} | None
+ * A body's `nesting` as `store._valid_nests` makes it (each nest a `nest_type`, a named
+ * tuple of parent, first, step, calls, made without its __new__); None where the
+ * reference must decide. */
+static PyObject *
+nests_of(PyObject *self, PyObject *args)
+{
+    PyObject *nesting, *nest_type;
+    if (!PyArg_ParseTuple(args, "OO!", &nesting, &PyType_Type, &nest_type))
+        return NULL;
+    if (!PyDict_CheckExact(nesting))
+        Py_RETURN_NONE;
+    PyTypeObject *type = (PyTypeObject *)nest_type;
+    if (!PyType_IsSubtype(type, &PyTuple_Type))
+        Py_RETURN_NONE;
+    PyObject *found = PyDict_New();
+    if (found == NULL)
+        return NULL;
+    PyObject *seam, *entries;
+    Py_ssize_t at = 0;
+    while (PyDict_Next(nesting, &at, &seam, &entries)) {
+        if (!PyUnicode_CheckExact(seam) || !PyList_CheckExact(entries))
+            goto none;
+        Py_ssize_t count = PyList_GET_SIZE(entries);
+        PyObject *list = PyList_New(count);
+        if (list == NULL)
+            goto error;
+        if (PyDict_SetItem(found, seam, list) < 0) {
+            Py_DECREF(list);
+            goto error;
+        }
+        Py_DECREF(list);
+        for (Py_ssize_t i = 0; i < count; i++) {
+            PyObject *entry = PyList_GET_ITEM(entries, i);
+            if (!PyList_CheckExact(entry) || PyList_GET_SIZE(entry) != 4)
+                goto none;
+            int64_t first, step, calls;
+            if (!PyUnicode_CheckExact(PyList_GET_ITEM(entry, 0)) ||
+                exact_int(PyList_GET_ITEM(entry, 1), &first) < 0 || first < 0 ||
+                exact_int(PyList_GET_ITEM(entry, 2), &step) < 0 || (step != 0 && step != 1) ||
+                exact_int(PyList_GET_ITEM(entry, 3), &calls) < 0 || calls < 1)
+                goto none;
+            PyObject *nest = type->tp_alloc(type, 4);
+            if (nest == NULL)
+                goto error;
+            for (int f = 0; f < 4; f++) {
+                PyObject *item = PyList_GET_ITEM(entry, f);
+                Py_INCREF(item);
+                PyTuple_SET_ITEM(nest, f, item);
+            }
+            PyList_SET_ITEM(list, i, nest);
+        }
+    }
+    return found;
+none:
+    Py_DECREF(found);
+    Py_RETURN_NONE;
+error:
+    Py_DECREF(found);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"item_spans", item_spans, METH_VARARGS,
      "item_spans(data, start): the bytes of each item of the array at start, and its end."},
     {"lazy_calls", lazy_calls, METH_VARARGS,
      "lazy_calls(data, start, shapes, outcomes, call_type, shared, valid, shared_trees)."},
+    {"runs_of", runs_of, METH_VARARGS, "runs_of(runs, shapes, outcomes, run_type)."},
+    {"nests_of", nests_of, METH_VARARGS, "nests_of(nesting, nest_type)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -434,6 +606,7 @@ PyInit__scan(void)
     INTERN(str_raw_args, "_raw_args")
     INTERN(str_raw_result, "_raw_result")
     INTERN(str_result, "result")
+    INTERN(str_count, "count")
 #undef INTERN
     if ((empty_tuple = PyTuple_New(0)) == NULL)
         return NULL;

@@ -45,3 +45,15 @@ good (not in `valid`, nor a result in `shared_trees` when `shared`): those are l
 order as (the call's `__dict__`, 0 for args or 1 for the result, the bytes), for the
 caller to check. The offset after the list comes last. None wherever the reference must
 decide (a kept call not plainly valid, bytes that are not msgpack)."""
+
+runs_of: Callable[..., dict[str, list[Any]] | None] | None = (
+    None if _compiled is None else _compiled.runs_of
+)
+"""`runs_of(runs, shapes, outcomes, run_type)`: a body's unpacked `runs` as
+`store._valid_runs` makes them, seam by seam; None unless every entry is plainly valid."""
+
+nests_of: Callable[..., dict[str, list[Any]] | None] | None = (
+    None if _compiled is None else _compiled.nests_of
+)
+"""`nests_of(nesting, nest_type)`: a body's unpacked `nesting` as `store._valid_nests`
+makes it; None unless every entry is plainly valid."""

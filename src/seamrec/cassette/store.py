@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 import msgpack
 
-from seamrec.cassette.scan import item_spans
+from seamrec.cassette.scan import item_spans, nests_of, runs_of
 from seamrec.exceptions import CassetteError, CassetteFormatError
 from seamrec.model.codec import decode_ext, pack, unpack
 from seamrec.model.format_agreement import Stripper, formatted, inconsistent_by_root
@@ -791,13 +791,19 @@ def _from_body(
         shapes = [_valid_shape(s) for s in _typed(body["shapes"], list)]
     if calls is None:  # else read and checked already (`_fast_body`, lazy)
         calls = _valid_calls(body["calls"], shapes, payloads)
-    runs: dict[str, list[Run]] = {}
-    for seam, seam_runs in _typed(body["runs"], dict).items():
-        runs[seam if type(seam) is str else _typed(seam, str)] = _valid_runs(seam_runs, shapes)
-    nesting = body.get("nesting")
-    return Cassette(
-        test=test, calls=calls, runs=runs, nesting=None if nesting is None else _nesting(nesting)
-    )
+    value = body["runs"]
+    runs = None if runs_of is None else runs_of(value, shapes, OUTCOMES, Run)
+    if runs is None:  # not built, or not plainly valid: checked (and its error raised) here
+        runs = {}
+        for seam, seam_runs in _typed(value, dict).items():
+            runs[seam if type(seam) is str else _typed(seam, str)] = _valid_runs(seam_runs, shapes)
+    value = body.get("nesting")
+    nesting = None
+    if value is not None:
+        nesting = None if nests_of is None else nests_of(value, Nest)
+        if nesting is None:
+            nesting = _nesting(value)
+    return Cassette(test=test, calls=calls, runs=runs, nesting=nesting)
 
 
 def _valid_calls(entries: Any, shapes: list[Shape], payloads: bool) -> list[Call]:
