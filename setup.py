@@ -71,4 +71,7 @@ packer = Extension(
     extra_compile_args=[] if os.name == "nt" else ["-O2"],
 )
 
-setup(ext_modules=[speedups, seamcall, heapwalk, packer, scan], cmdclass={"build_ext": OptionalBuildExt})
+setup(
+    ext_modules=[speedups, seamcall, heapwalk, packer, scan],
+    cmdclass={"build_ext": OptionalBuildExt},
+)
