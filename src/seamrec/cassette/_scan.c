@@ -575,11 +575,131 @@ error:
     return NULL;
 }
 
+#define MAX_SHAPE_DEPTH 200 /* deeper: the Python check decides */
+
+typedef struct {
+    PyObject *named_only, *format_kinds, *record_kinds, *positional_kinds;
+} Kinds;
+
+static int shape_ok(PyObject *shape, Kinds *kinds, int depth);
+
+/* 1 if `union` is an exact tuple of shapes that pass, 0 if not plainly, -1 on error */
+static int
+union_ok(PyObject *union_, Kinds *kinds, int depth)
+{
+    if (!PyTuple_CheckExact(union_))
+        return 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(union_); i++) {
+        int ok = shape_ok(PyTuple_GET_ITEM(union_, i), kinds, depth + 1);
+        if (ok != 1)
+            return ok;
+    }
+    return 1;
+}
+
+static int
+unions_ok(PyObject *unions, Kinds *kinds, int depth)
+{
+    if (!PyTuple_CheckExact(unions))
+        return 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(unions); i++) {
+        int ok = union_ok(PyTuple_GET_ITEM(unions, i), kinds, depth);
+        if (ok != 1)
+            return ok;
+    }
+    return 1;
+}
+
+static int
+names_ok(PyObject *names, PyObject *unions)
+{
+    if (!PyTuple_CheckExact(names) || !PyTuple_CheckExact(unions) ||
+        PyTuple_GET_SIZE(names) != PyTuple_GET_SIZE(unions))
+        return 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++)
+        if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(names, i)))
+            return 0;
+    return 1;
+}
+
+static int
+in_set(PyObject *set, PyObject *key)
+{
+    return PySequence_Contains(set, key);
+}
+
+/* 1 if `shape` plainly follows `shape_types.check_shape`'s grammar (exact tuples and
+ * strs), 0 if the Python check must decide, -1 on error */
+static int
+shape_ok(PyObject *shape, Kinds *kinds, int depth)
+{
+    if (depth > MAX_SHAPE_DEPTH || !PyTuple_CheckExact(shape))
+        return 0;
+    Py_ssize_t size = PyTuple_GET_SIZE(shape);
+    if (size == 0 || !PyUnicode_CheckExact(PyTuple_GET_ITEM(shape, 0)))
+        return 0;
+    if (size == 1)
+        return 1;
+    PyObject *kind = PyTuple_GET_ITEM(shape, 0);
+    int named = PyUnicode_CheckExact(PyTuple_GET_ITEM(shape, 1));
+    int found;
+    if (size == 2 && named) {
+        if ((found = in_set(kinds->named_only, kind)) != 0)
+            return found;
+        return in_set(kinds->format_kinds, kind);
+    }
+    if (size == 4 && named) {
+        if ((found = in_set(kinds->record_kinds, kind)) < 0)
+            return -1;
+        if (found) {
+            if (!names_ok(PyTuple_GET_ITEM(shape, 2), PyTuple_GET_ITEM(shape, 3)))
+                return 0;
+            return unions_ok(PyTuple_GET_ITEM(shape, 3), kinds, depth);
+        }
+        if (PyUnicode_CompareWithASCIIString(kind, "map") == 0) {
+            found = union_ok(PyTuple_GET_ITEM(shape, 2), kinds, depth);
+            return found != 1 ? found : union_ok(PyTuple_GET_ITEM(shape, 3), kinds, depth);
+        }
+        return 0;
+    }
+    if (size == 3 && PyUnicode_CompareWithASCIIString(kind, "args") == 0) {
+        if (!names_ok(PyTuple_GET_ITEM(shape, 1), PyTuple_GET_ITEM(shape, 2)))
+            return 0;
+        return unions_ok(PyTuple_GET_ITEM(shape, 2), kinds, depth);
+    }
+    if (size == 3 && named) {
+        if (PyUnicode_CompareWithASCIIString(kind, "coll") == 0)
+            return union_ok(PyTuple_GET_ITEM(shape, 2), kinds, depth);
+        if ((found = in_set(kinds->positional_kinds, kind)) != 1)
+            return found;
+        return unions_ok(PyTuple_GET_ITEM(shape, 2), kinds, depth);
+    }
+    return 0;
+}
+
+/* plain_shape(value, named_only, format_kinds, record_kinds, positional_kinds) -> bool
+ * True only where `shape_types.check_shape(value)` passes; False where it must decide. */
+static PyObject *
+plain_shape(PyObject *self, PyObject *args)
+{
+    PyObject *value;
+    Kinds kinds;
+    if (!PyArg_ParseTuple(args, "OOOOO", &value, &kinds.named_only, &kinds.format_kinds,
+                          &kinds.record_kinds, &kinds.positional_kinds))
+        return NULL;
+    int ok = shape_ok(value, &kinds, 0);
+    if (ok < 0)
+        return NULL;
+    return PyBool_FromLong(ok);
+}
+
 static PyMethodDef methods[] = {
     {"item_spans", item_spans, METH_VARARGS,
      "item_spans(data, start): the bytes of each item of the array at start, and its end."},
     {"lazy_calls", lazy_calls, METH_VARARGS,
      "lazy_calls(data, start, shapes, outcomes, call_type, shared, valid, shared_trees)."},
+    {"plain_shape", plain_shape, METH_VARARGS,
+     "plain_shape(value, named_only, format_kinds, record_kinds, positional_kinds)."},
     {"runs_of", runs_of, METH_VARARGS, "runs_of(runs, shapes, outcomes, run_type)."},
     {"nests_of", nests_of, METH_VARARGS, "nests_of(nesting, nest_type)."},
     {NULL, NULL, 0, NULL},

@@ -57,3 +57,8 @@ nests_of: Callable[..., dict[str, list[Any]] | None] | None = (
 )
 """`nests_of(nesting, nest_type)`: a body's unpacked `nesting` as `store._valid_nests`
 makes it; None unless every entry is plainly valid."""
+
+plain_shape: Callable[..., bool] | None = None if _compiled is None else _compiled.plain_shape
+"""`plain_shape(value, named_only, format_kinds, record_kinds, positional_kinds)`: True
+only where `shape_types.check_shape(value)` passes (exact tuples and strs in its
+grammar); False where that check must decide."""

@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 import msgpack
 
-from seamrec.cassette.scan import item_spans, nests_of, runs_of
+from seamrec.cassette.scan import item_spans, nests_of, plain_shape, runs_of
 from seamrec.exceptions import CassetteError, CassetteFormatError
 from seamrec.model.codec import decode_ext, pack, unpack
 from seamrec.model.format_agreement import Stripper, formatted, inconsistent_by_root
@@ -42,7 +42,14 @@ from seamrec.model.nesting import Nest
 from seamrec.model.paths import OUTCOMES
 from seamrec.model.payload import Ext, inner, node
 from seamrec.model.shape import Shape, canonical
-from seamrec.model.shape_types import CutShape, check_shape
+from seamrec.model.shape_types import (
+    FORMAT_KINDS,
+    POSITIONAL_KINDS,
+    RECORD_KINDS,
+    TYPED_KINDS,
+    CutShape,
+    check_shape,
+)
 
 FORMAT = "seamrec-cassette"
 VERSION = 1
@@ -760,7 +767,8 @@ def _shape_from_bytes(raw: bytes) -> Shape:
         raise TypeError(f"bad shape {type(value).__name__}")
     known = _CHECKED.get(value)
     if known is None:
-        check_shape(value)
+        if plain_shape is None or not plain_shape(value, *_KINDS):
+            check_shape(value)  # (raises where the grammar is not followed)
         if len(_CHECKED) >= _CHECKED_MAX:
             _CHECKED.clear()
             _READ.clear()
@@ -769,6 +777,10 @@ def _shape_from_bytes(raw: bytes) -> Shape:
         _READ.clear()
     _READ[raw] = known
     return known
+
+
+# the kinds `check_shape` knows, as `scan.plain_shape` takes them
+_KINDS = (TYPED_KINDS | {"cut"}, FORMAT_KINDS, RECORD_KINDS, POSITIONAL_KINDS)
 
 
 def _untracked(shape: Shape) -> Shape:

@@ -24,6 +24,7 @@ from seamrec.model.codec import make_packer, pack, raw_tree
 from seamrec.model.nesting import Nest
 from seamrec.model.paths import OUTCOMES
 from seamrec.model.shape import args_shape, make_shape_function
+from seamrec.model.shape_types import check_shape
 
 pytestmark = pytest.mark.skipif(scan.lazy_calls is None, reason="the C scan is not built")
 
@@ -283,3 +284,39 @@ def test_a_scanned_load_runs_no_python_code_per_kept_call() -> None:
 
     assert calls[0] == calls[1]
     assert reference > calls[1] + 300  # the Python reading calls per kept call
+
+
+SHAPE_NAMES = st.sampled_from(
+    ["int", "str", "dict", "obj", "coll", "tuple", "exc", "args", "map", "enum", "cut", "x", ""]
+)
+SHAPE_ATOMS = SHAPE_NAMES | st.integers(-1, 1) | st.none() | st.binary(max_size=1)
+SHAPE_LIKE = st.recursive(SHAPE_ATOMS, lambda inner: st.lists(inner, max_size=4), max_leaves=14)
+
+
+def as_tuples(value: Any) -> Any:
+    """`value` with its lists as tuples (how a shape-table entry is unpacked)."""
+    return tuple(as_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def grammar_passes(value: Any) -> bool:
+    try:
+        check_shape(value)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+@settings(max_examples=400, deadline=None)
+@given(entry=SHAPE_LIKE)
+def test_a_shape_passes_the_compiled_check_exactly_where_the_grammar_passes(entry: Any) -> None:
+    value = as_tuples(entry)  # exact tuples, strs and other atoms: nothing left to Python
+
+    assert grammar_passes(value) is scan.plain_shape(value, *store._KINDS)  # type: ignore[misc]
+
+
+@given(value=payloads)
+def test_walked_shapes_pass_the_compiled_check(value: Any) -> None:
+    shape = SHAPE_OF(value)
+
+    assert scan.plain_shape(shape, *store._KINDS) is grammar_passes(shape) is True  # type: ignore[misc]
+    assert scan.plain_shape(args_shape(("a",), [shape]), *store._KINDS) is True  # type: ignore[misc]
