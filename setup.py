@@ -1,6 +1,7 @@
 """Build the optional C accelerators (seamrec.model._speedups, the shape walk and checks;
 seamrec.model._packer, payloads to msgpack; seamrec.runtime._seamcall, the plain-function
-seam wrapper; seamrec.runtime._heapwalk, the referrers of many seams in one heap walk);
+seam wrapper; seamrec.runtime._heapwalk, the referrers of many seams in one heap walk;
+seamrec.cassette._scan, a cassette body's lists read by their bytes);
 everything else is in pyproject.toml. Without a compiler the build goes on and seamrec
 runs in pure Python."""
 
@@ -56,6 +57,13 @@ heapwalk = Extension(
     extra_compile_args=[] if os.name == "nt" else ["-O2"],
 )
 
+scan = Extension(
+    "seamrec.cassette._scan",
+    sources=["src/seamrec/cassette/_scan.c"],
+    optional=True,
+    extra_compile_args=[] if os.name == "nt" else ["-O2"],
+)
+
 packer = Extension(
     "seamrec.model._packer",
     sources=["src/seamrec/model/_packer.c"],
@@ -63,4 +71,7 @@ packer = Extension(
     extra_compile_args=[] if os.name == "nt" else ["-O2"],
 )
 
-setup(ext_modules=[speedups, seamcall, heapwalk, packer], cmdclass={"build_ext": OptionalBuildExt})
+setup(
+    ext_modules=[speedups, seamcall, heapwalk, packer, scan],
+    cmdclass={"build_ext": OptionalBuildExt},
+)

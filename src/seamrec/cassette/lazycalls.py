@@ -19,6 +19,7 @@ from typing import Any
 
 import msgpack
 
+from seamrec.cassette.scan import lazy_calls
 from seamrec.cassette.store import (
     _SHARED,
     _UNREAD,
@@ -28,6 +29,7 @@ from seamrec.cassette.store import (
     _share,
     well_typed_entry,
 )
+from seamrec.model.paths import OUTCOMES
 from seamrec.model.shape import Shape
 
 
@@ -95,11 +97,26 @@ def read_lazy_calls(
     """The kept calls of a body, the unpacker at their array: each entry read field by
     field, its payloads left as bytes once known to decode. None where the eager read
     must decide (an entry not plainly valid, a payload whose ext values do not decode:
-    it raises the error that names what is wrong, or reads what this does not)."""
+    it raises the error that names what is wrong, or reads what this does not). The
+    compiled scan (`scan.lazy_calls`) reads the entries when built; what it leaves
+    pending is checked here, in order, as the loop below checks it."""
+    if lazy_calls is not None:
+        scanned = lazy_calls(
+            data, unpacker.tell(), shapes, OUTCOMES, LazyCall, shared, _VALID, _SHARED
+        )
+        if scanned is not None:
+            found, pending, end = scanned
+            unpacker.skip()  # past the calls, by msgpack's own reading of them
+            if unpacker.tell() != end:
+                return None
+            for held, part, raw in pending:
+                if not (_result_held if part else _args_held)(held, raw, checked, shared):
+                    return None
+            return found
     calls: list[Call] = []
     count = len(shapes)
     tell, skip, unpack = unpacker.tell, unpacker.skip, unpacker.unpack
-    new, valid, shared_trees = object.__new__, _VALID, _SHARED
+    new = object.__new__
     for _ in range(unpacker.read_array_header()):
         if unpacker.read_array_header() != 8:
             return None
@@ -128,28 +145,41 @@ def read_lazy_calls(
         skip()
         middle = tell()
         skip()
-        raw_args, raw_result = data[start:middle], data[middle : tell()]
-        # a tree built to check it is dropped (but a shared one): the test rarely reads
-        # it, and trees held through a test are what the collector walks
-        if raw_args in valid or _checked_tree(raw_args, checked) is not _UNREAD:
-            held["_raw_args"] = raw_args
-        else:
+        if not _args_held(held, data[start:middle], checked, shared):
             return None
-        if shared and raw_result in shared_trees:
-            held["result"] = shared_trees[raw_result]
-        elif raw_result in valid:
-            held["_raw_result"] = raw_result
-        else:
-            tree = _checked_tree(raw_result, checked)
-            if tree is _UNREAD:
-                return None
-            if shared:
-                _share(raw_result, tree)
-                held["result"] = tree
-            else:
-                held["_raw_result"] = raw_result
+        if not _result_held(held, data[middle : tell()], checked, shared):
+            return None
         calls.append(call)
     return calls
+
+
+def _args_held(held: dict[str, Any], raw: bytes, checked: _ExtCheck, shared: bool) -> bool:
+    """Keep a kept call's args bytes in its `__dict__` once known to decode (False: they
+    do not). A tree built to check them is dropped: the test rarely reads it, and trees
+    held through a test are what the collector walks."""
+    if raw in _VALID or _checked_tree(raw, checked) is not _UNREAD:
+        held["_raw_args"] = raw
+        return True
+    return False
+
+
+def _result_held(held: dict[str, Any], raw: bytes, checked: _ExtCheck, shared: bool) -> bool:
+    """Keep a kept call's result as `_args_held` keeps its args, or (`shared`) as the
+    tree those bytes gave before in the run (False: they do not decode)."""
+    if shared and raw in _SHARED:
+        held["result"] = _SHARED[raw]
+    elif raw in _VALID:
+        held["_raw_result"] = raw
+    else:
+        tree = _checked_tree(raw, checked)
+        if tree is _UNREAD:
+            return False
+        if shared:
+            _share(raw, tree)
+            held["result"] = tree
+        else:
+            held["_raw_result"] = raw
+    return True
 
 
 def _checked_tree(raw: bytes, checked: _ExtCheck) -> Any:

@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 
 import msgpack
 
+from seamrec.cassette.scan import item_spans, nests_of, plain_shape, runs_of
 from seamrec.exceptions import CassetteError, CassetteFormatError
 from seamrec.model.codec import decode_ext, pack, unpack
 from seamrec.model.format_agreement import Stripper, formatted, inconsistent_by_root
@@ -41,7 +42,14 @@ from seamrec.model.nesting import Nest
 from seamrec.model.paths import OUTCOMES
 from seamrec.model.payload import Ext, inner, node
 from seamrec.model.shape import Shape, canonical
-from seamrec.model.shape_types import CutShape, check_shape
+from seamrec.model.shape_types import (
+    FORMAT_KINDS,
+    POSITIONAL_KINDS,
+    RECORD_KINDS,
+    TYPED_KINDS,
+    CutShape,
+    check_shape,
+)
 
 FORMAT = "seamrec-cassette"
 VERSION = 1
@@ -645,11 +653,8 @@ def _fast_body(
         key = unpacker.unpack()
         if key == "shapes" and key not in body:
             shapes = []
-            tell, skip, known = unpacker.tell, unpacker.skip, _READ.get
-            for _ in range(unpacker.read_array_header()):
-                first = tell()
-                skip()
-                raw = data[first : tell()]
+            known = _READ.get
+            for raw in _entry_bytes(unpacker, data):
                 shape = known(raw)  # (`_shape_from_bytes` looks first, too)
                 shapes.append(_shape_from_bytes(raw) if shape is None else shape)
             body[key] = shapes
@@ -675,6 +680,25 @@ def _fast_body(
     if calls is not None and failed:
         return None  # the full read checks the payloads again, to say what is wrong
     return _from_body(body, failed, shapes, calls)
+
+
+def _entry_bytes(unpacker: msgpack.Unpacker, data: bytes) -> list[bytes]:
+    """The bytes of each entry of the array at the unpacker, which moves past it (the
+    compiled scan's slices when built; msgpack reads the array either way)."""
+    if item_spans is not None:
+        spans = item_spans(data, unpacker.tell())
+        if spans is not None:
+            unpacker.skip()
+            if unpacker.tell() != spans[1]:
+                raise ValueError("the scan and msgpack disagree")  # the full read decides
+            return spans[0]
+    entries = []
+    tell, skip = unpacker.tell, unpacker.skip
+    for _ in range(unpacker.read_array_header()):
+        first = tell()
+        skip()
+        entries.append(data[first : tell()])
+    return entries
 
 
 def _lazy_reader() -> Any:
@@ -743,7 +767,8 @@ def _shape_from_bytes(raw: bytes) -> Shape:
         raise TypeError(f"bad shape {type(value).__name__}")
     known = _CHECKED.get(value)
     if known is None:
-        check_shape(value)
+        if plain_shape is None or not plain_shape(value, *_KINDS):
+            check_shape(value)  # (raises where the grammar is not followed)
         if len(_CHECKED) >= _CHECKED_MAX:
             _CHECKED.clear()
             _READ.clear()
@@ -752,6 +777,10 @@ def _shape_from_bytes(raw: bytes) -> Shape:
         _READ.clear()
     _READ[raw] = known
     return known
+
+
+# the kinds `check_shape` knows, as `scan.plain_shape` takes them
+_KINDS = (TYPED_KINDS | {"cut"}, FORMAT_KINDS, RECORD_KINDS, POSITIONAL_KINDS)
 
 
 def _untracked(shape: Shape) -> Shape:
@@ -774,13 +803,19 @@ def _from_body(
         shapes = [_valid_shape(s) for s in _typed(body["shapes"], list)]
     if calls is None:  # else read and checked already (`_fast_body`, lazy)
         calls = _valid_calls(body["calls"], shapes, payloads)
-    runs: dict[str, list[Run]] = {}
-    for seam, seam_runs in _typed(body["runs"], dict).items():
-        runs[seam if type(seam) is str else _typed(seam, str)] = _valid_runs(seam_runs, shapes)
-    nesting = body.get("nesting")
-    return Cassette(
-        test=test, calls=calls, runs=runs, nesting=None if nesting is None else _nesting(nesting)
-    )
+    value = body["runs"]
+    runs = None if runs_of is None else runs_of(value, shapes, OUTCOMES, Run)
+    if runs is None:  # not built, or not plainly valid: checked (and its error raised) here
+        runs = {}
+        for seam, seam_runs in _typed(value, dict).items():
+            runs[seam if type(seam) is str else _typed(seam, str)] = _valid_runs(seam_runs, shapes)
+    value = body.get("nesting")
+    nesting = None
+    if value is not None:
+        nesting = None if nests_of is None else nests_of(value, Nest)
+        if nesting is None:
+            nesting = _nesting(value)
+    return Cassette(test=test, calls=calls, runs=runs, nesting=nesting)
 
 
 def _valid_calls(entries: Any, shapes: list[Shape], payloads: bool) -> list[Call]:

@@ -1,0 +1,64 @@
+"""The compiled reading of a cassette body's lists (``_scan.c``), when it was built.
+
+`store._fast_body` reads the shape table and `lazycalls.read_lazy_calls` the kept calls
+one msgpack field at a time, a Python call to the unpacker each; the compiled twins walk
+the bytes of a whole list in one call and give back None wherever the Python reading
+(the reference, and the fallback: `SEAMREC_PURE=1` forces it) must decide.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+PURE_VARIABLE = "SEAMREC_PURE"
+
+
+def _load() -> Any:
+    """The compiled module, None when pure Python is asked for or it was not built."""
+    if os.environ.get(PURE_VARIABLE, "") not in ("", "0"):
+        return None
+    try:
+        from seamrec.cassette import _scan  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return _scan
+
+
+_compiled = _load()
+
+item_spans: Callable[[bytes, int], tuple[list[bytes], int] | None] | None = (
+    None if _compiled is None else _compiled.item_spans
+)
+"""`item_spans(data, start)`: the bytes of each item of the msgpack array at `start` and
+the offset after it; None if the bytes there are not a well-formed array."""
+
+_Scanned = tuple[list[Any], list[tuple[dict[str, Any], int, bytes]], int]
+lazy_calls: Callable[..., _Scanned | None] | None = (
+    None if _compiled is None else _compiled.lazy_calls
+)
+"""`lazy_calls(data, start, shapes, outcomes, call_type, shared, valid, shared_trees)`:
+the kept calls at `start` as `call_type` objects, their fields in their `__dict__` as
+`lazycalls.read_lazy_calls` sets them, but for the payloads whose bytes are not known
+good (not in `valid`, nor a result in `shared_trees` when `shared`): those are listed in
+order as (the call's `__dict__`, 0 for args or 1 for the result, the bytes), for the
+caller to check. The offset after the list comes last. None wherever the reference must
+decide (a kept call not plainly valid, bytes that are not msgpack)."""
+
+runs_of: Callable[..., dict[str, list[Any]] | None] | None = (
+    None if _compiled is None else _compiled.runs_of
+)
+"""`runs_of(runs, shapes, outcomes, run_type)`: a body's unpacked `runs` as
+`store._valid_runs` makes them, seam by seam; None unless every entry is plainly valid."""
+
+nests_of: Callable[..., dict[str, list[Any]] | None] | None = (
+    None if _compiled is None else _compiled.nests_of
+)
+"""`nests_of(nesting, nest_type)`: a body's unpacked `nesting` as `store._valid_nests`
+makes it; None unless every entry is plainly valid."""
+
+plain_shape: Callable[..., bool] | None = None if _compiled is None else _compiled.plain_shape
+"""`plain_shape(value, named_only, format_kinds, record_kinds, positional_kinds)`: True
+only where `shape_types.check_shape(value)` passes (exact tuples and strs in its
+grammar); False where that check must decide."""
