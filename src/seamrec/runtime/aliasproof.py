@@ -1,0 +1,109 @@
+"""Reference counts that prove a walk over the heap would find nothing to redirect.
+
+`sys.getrefcount(x)` counts every strong reference to `x`, from the heap, from the frames
+running and from C. A batch's walk (`aliases.Redirector.run`) looks for the holders of its
+originals (to redirect them) and for the functions defined in its module namespaces (the
+referrers of each namespace, through `__globals__`). When every reference to an original
+comes from an object that walk would leave alone (seamrec's own lists, tuples and undo
+steps, the wrappers), no alias exists; when every reference to a namespace comes from an
+object reached statically from it (its module, its functions, the class dicts defined
+there, closure cells, the wrappers), the functions defined in it are all known. Then the
+walk is skipped, with the same outcome. The references are counted with
+`gc.get_referents` (each `tp_traverse` visits the references its object owns): a count
+that falls short (a holder nobody reached, a frame's local) means the walk runs, never
+that a holder is missed. Foreign objects are only read statically.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import sys
+import types
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from seamrec.runtime import statics
+
+EXPLORED_AT_MOST = 4000
+"""The objects read from the namespaces before the proof gives up (the walk runs)."""
+
+# Looked through for the functions of a namespace: their references are all owned ones.
+_CONTAINERS = (
+    types.FunctionType,
+    types.CellType,
+    types.MethodType,
+    tuple,
+    list,
+    set,
+    frozenset,
+    classmethod,
+    staticmethod,
+    property,
+    functools.partial,
+    functools.cached_property,
+)
+
+
+def references_to(holders: dict[int, object], wanted: Iterable[object]) -> dict[int, int]:
+    """How many references to each of `wanted` (by id) the `holders` (by id) and their
+    dict own. Called in a frame of its own: no reference of its loop outlives it."""
+    counts = dict.fromkeys(map(id, wanted), 0)
+    for holder in [holders, *holders.values()]:
+        for referent in gc.get_referents(holder):
+            key = id(referent)
+            if key in counts:
+                counts[key] += 1
+    return counts
+
+
+def all_counted(targets: list[Any], counts: dict[int, int]) -> bool:
+    """Whether each of `targets` has exactly the references `counts` found, besides the
+    two of this check (the loop's variable and `getrefcount`'s argument); `targets`
+    itself must be among the holders counted."""
+    for target in targets:  # noqa: SIM110 (a plain loop: the references it adds are plain)
+        if sys.getrefcount(target) - 2 != counts[id(target)]:
+            return False
+    return True
+
+
+def reached_from(
+    namespaces: list[dict[str, Any]], roots: list[object], is_wrapper: Callable[[object], bool]
+) -> dict[int, object] | None:
+    """The objects reached statically from the `namespaces` and the wrappers `roots` (by
+    id): through functions (their globals left out), closure cells, containers, method
+    descriptors and the classes defined in those namespaces. A dict is followed only
+    from a namespace, a container or a function (a cell or a wrapper may hold another
+    module's globals). None: more than `EXPLORED_AT_MOST` objects."""
+    names = {id(namespace.get("__name__")) for namespace in namespaces}
+    reached: dict[int, object] = {}
+    stack: list[object] = [*namespaces, *roots]
+    while stack:
+        value = stack.pop()
+        if id(value) in reached:
+            continue
+        reached[id(value)] = value
+        if len(reached) > EXPLORED_AT_MOST:
+            return None
+        kind = type(value)
+        if statics.is_class(value):
+            members = statics.class_dict(value)  # type: ignore[arg-type]
+            if id(members.get("__module__")) in names:
+                stack += [v for v in members.values() if _followed(v, is_wrapper, dicts=True)]
+            continue
+        referents = gc.get_referents(value)
+        if kind is types.FunctionType:
+            function: Any = value
+            globals_, builtins = function.__globals__, function.__builtins__
+            referents = [r for r in referents if r is not globals_ and r is not builtins]
+        dicts = kind is not types.CellType and not is_wrapper(value)
+        stack += [r for r in referents if _followed(r, is_wrapper, dicts=dicts)]
+    return reached
+
+
+def _followed(value: object, is_wrapper: Callable[[object], bool], *, dicts: bool) -> bool:
+    """Whether the walk through a namespace goes on into `value` (its type only read)."""
+    kind = type(value)
+    if kind is dict:
+        return dicts
+    return kind in _CONTAINERS or statics.is_class(value) or is_wrapper(value)
