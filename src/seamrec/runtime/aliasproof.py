@@ -29,20 +29,9 @@ EXPLORED_AT_MOST = 4000
 """The objects read from the namespaces before the proof gives up (the walk runs)."""
 
 # Looked through for the functions of a namespace: their references are all owned ones.
-_CONTAINERS = (
-    types.FunctionType,
-    types.CellType,
-    types.MethodType,
-    tuple,
-    list,
-    set,
-    frozenset,
-    classmethod,
-    staticmethod,
-    property,
-    functools.partial,
-    functools.cached_property,
-)
+_CONTAINERS = (types.FunctionType, types.CellType, types.MethodType, tuple, list, set, frozenset)
+# Looked through, subclasses too (seamrec's SeamProperty and SeamCachedProperty).
+_DESCRIPTORS = (classmethod, staticmethod, property, functools.partial, functools.cached_property)
 
 
 def references_to(holders: dict[int, object], wanted: Iterable[object]) -> dict[int, int]:
@@ -106,4 +95,6 @@ def _followed(value: object, is_wrapper: Callable[[object], bool], *, dicts: boo
     kind = type(value)
     if kind is dict:
         return dicts
-    return kind in _CONTAINERS or statics.is_class(value) or is_wrapper(value)
+    if kind in _CONTAINERS or issubclass(kind, _DESCRIPTORS):
+        return True
+    return statics.is_class(value) or is_wrapper(value)
