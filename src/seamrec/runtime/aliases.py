@@ -99,7 +99,8 @@ class Redirector:
         weak = self._weak_replacements()
         refs = [ref for ref, _, _ in weak.values()]
         self.ours |= {id(weak), id(refs), *map(id, weak.values())}
-        if not refs and self.own is not None and self._proven_alone(originals, targets):
+        alone = not refs and self.own is not None and aliasproof.USABLE
+        if alone and self._proven_alone(originals, targets):
             self.walk_skipped = True
             return
         if refs:

@@ -56,6 +56,27 @@ def all_counted(targets: list[Any], counts: dict[int, int]) -> bool:
     return True
 
 
+def _counts_as_assumed() -> bool:
+    """Whether reference counts behave here as this module assumes: CPython with its GIL,
+    where a loop's variable and `getrefcount`'s argument each count once (a build that
+    borrows references on its stack, or defers them, makes every proof fail safe)."""
+    gil_enabled = getattr(sys, "_is_gil_enabled", None)
+    if sys.implementation.name != "cpython" or (gil_enabled is not None and not gil_enabled()):
+        return False
+    probe: list[Any] = [object()]
+    counts = references_to({id(probe): probe}, probe)
+    if not all_counted(probe, counts):
+        return False
+    hidden = probe[0]  # a reference no holder accounts for: the proof must fail
+    proven = all_counted(probe, counts)
+    del hidden
+    return not proven
+
+
+USABLE = _counts_as_assumed()
+"""Whether the proofs may be tried at all (else every batch walks)."""
+
+
 def reached_from(
     namespaces: list[dict[str, Any]], roots: list[object], is_wrapper: Callable[[object], bool]
 ) -> dict[int, object] | None:
