@@ -25,7 +25,7 @@ from typing import Any
 import wrapt
 
 from seamrec.runtime import aliasproof, heapwalk, statics
-from seamrec.runtime.callproxy import is_call_proxy
+from seamrec.runtime.callproxy import CALL_TYPES, is_call_proxy
 
 _PROXY_TYPES = (wrapt.ObjectProxy, wrapt.FunctionWrapper, wrapt.BoundFunctionWrapper)
 
@@ -160,7 +160,7 @@ class Redirector:
         counts = aliasproof.references_to(holders, originals)
         if not aliasproof.all_counted(originals, counts):
             return False
-        reached = aliasproof.reached_from(self.namespaces, wrappers, _is_wrapper)
+        reached = aliasproof.reached_from(self.namespaces, wrappers, _is_wrapper_type)
         if reached is None:
             return False
         holders.update(reached)
@@ -467,9 +467,9 @@ def _is_benign(referrer: object, kind: type) -> bool:
     return False
 
 
-def _is_wrapper(value: object) -> bool:
-    """seamrec's wrappers and other wrapt proxies (their type only is read)."""
-    return issubclass(type(value), _PROXY_TYPES) or is_call_proxy(value)
+def _is_wrapper_type(kind: type) -> bool:
+    """seamrec's wrappers and other wrapt proxies."""
+    return issubclass(kind, _PROXY_TYPES) or kind in CALL_TYPES
 
 
 def _holds(referrer: object, original: object) -> bool:

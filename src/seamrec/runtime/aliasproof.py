@@ -20,6 +20,7 @@ import functools
 import gc
 import sys
 import types
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -36,14 +37,9 @@ _DESCRIPTORS = (classmethod, staticmethod, property, functools.partial, functool
 
 def references_to(holders: dict[int, object], wanted: Iterable[object]) -> dict[int, int]:
     """How many references to each of `wanted` (by id) the `holders` (by id) and their
-    dict own. Called in a frame of its own: no reference of its loop outlives it."""
-    counts = dict.fromkeys(map(id, wanted), 0)
-    for holder in [holders, *holders.values()]:
-        for referent in gc.get_referents(holder):
-            key = id(referent)
-            if key in counts:
-                counts[key] += 1
-    return counts
+    dict own. Called in a frame of its own: no reference it takes outlives it."""
+    found = Counter(map(id, gc.get_referents(holders, *holders.values())))
+    return {id(target): found[id(target)] for target in wanted}
 
 
 def all_counted(targets: list[Any], counts: dict[int, int]) -> bool:
@@ -78,14 +74,16 @@ USABLE = _counts_as_assumed()
 
 
 def reached_from(
-    namespaces: list[dict[str, Any]], roots: list[object], is_wrapper: Callable[[object], bool]
+    namespaces: list[dict[str, Any]], roots: list[object], is_wrapper: Callable[[type], bool]
 ) -> dict[int, object] | None:
     """The objects reached statically from the `namespaces` and the wrappers `roots` (by
     id): through functions (their globals left out), closure cells, containers, method
     descriptors and the classes defined in those namespaces. A dict is followed only
     from a namespace, a container or a function (a cell or a wrapper may hold another
-    module's globals). None: more than `EXPLORED_AT_MOST` objects."""
+    module's globals). `is_wrapper(kind)`: whether instances of `kind` are wrappers.
+    None: more than `EXPLORED_AT_MOST` objects."""
     names = {id(namespace.get("__name__")) for namespace in namespaces}
+    verdicts: dict[type, int] = {}  # by type: how the walk treats its instances
     reached: dict[int, object] = {}
     stack: list[object] = [*namespaces, *roots]
     while stack:
@@ -96,26 +94,43 @@ def reached_from(
         if len(reached) > EXPLORED_AT_MOST:
             return None
         kind = type(value)
-        if statics.is_class(value):
+        verdict = verdicts.get(kind)
+        if verdict is None:
+            verdict = verdicts[kind] = _verdict(kind, is_wrapper)
+        if verdict == _CLASS:
             members = statics.class_dict(value)  # type: ignore[arg-type]
-            if id(members.get("__module__")) in names:
-                stack += [v for v in members.values() if _followed(v, is_wrapper, dicts=True)]
-            continue
-        referents = gc.get_referents(value)
-        if kind is types.FunctionType:
-            function: Any = value
-            globals_, builtins = function.__globals__, function.__builtins__
-            referents = [r for r in referents if r is not globals_ and r is not builtins]
-        dicts = kind is not types.CellType and not is_wrapper(value)
-        stack += [r for r in referents if _followed(r, is_wrapper, dicts=dicts)]
+            if id(members.get("__module__")) not in names:
+                continue
+            referents = list(members.values())
+            dicts = True
+        else:
+            referents = gc.get_referents(value)
+            if kind is types.FunctionType:
+                function: Any = value
+                globals_, builtins = function.__globals__, function.__builtins__
+                referents = [r for r in referents if r is not globals_ and r is not builtins]
+            dicts = kind is not types.CellType and verdict != _WRAPPER
+        for referent in referents:
+            referent_kind = type(referent)
+            followed = verdicts.get(referent_kind)
+            if followed is None:
+                followed = verdicts[referent_kind] = _verdict(referent_kind, is_wrapper)
+            if followed and (dicts or followed != _DICT) and id(referent) not in reached:
+                stack.append(referent)
     return reached
 
 
-def _followed(value: object, is_wrapper: Callable[[object], bool], *, dicts: bool) -> bool:
-    """Whether the walk through a namespace goes on into `value` (its type only read)."""
-    kind = type(value)
+_FOLLOWED, _DICT, _CLASS, _WRAPPER = 1, 2, 3, 4
+
+
+def _verdict(kind: type, is_wrapper: Callable[[type], bool]) -> int:
+    """How the walk through a namespace treats an instance of `kind`: 0 (not followed),
+    `_FOLLOWED`, `_DICT` (followed from where a dict is), `_CLASS` (its own namespace
+    followed if defined in one of the namespaces) or `_WRAPPER`."""
     if kind is dict:
-        return dicts
+        return _DICT
     if kind in _CONTAINERS or issubclass(kind, _DESCRIPTORS):
-        return True
-    return statics.is_class(value) or is_wrapper(value)
+        return _FOLLOWED
+    if issubclass(kind, type):
+        return _CLASS
+    return _WRAPPER if is_wrapper(kind) else 0
