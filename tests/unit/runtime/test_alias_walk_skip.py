@@ -330,3 +330,10 @@ def test_the_counts_are_exact_for_objects_only_a_list_holds() -> None:
     assert not aliasproof.all_counted(targets, counts)
     del extra
     assert aliasproof.all_counted(targets, counts)
+
+
+def test_reference_counts_behave_as_the_proof_assumes_on_cpython_with_its_gil() -> None:
+    gil_enabled = getattr(sys, "_is_gil_enabled", lambda: True)()
+    expected = sys.implementation.name == "cpython" and gil_enabled
+
+    assert expected == aliasproof.USABLE
