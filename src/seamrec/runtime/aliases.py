@@ -100,6 +100,7 @@ class Redirector:
         refs = [ref for ref, _, _ in weak.values()]
         self.ours |= {id(weak), id(refs), *map(id, weak.values())}
         alone = not refs and self.own is not None and aliasproof.USABLE
+        alone = alone and len(targets) <= aliasproof.TRIED_AT_MOST
         if alone and self._proven_alone(originals, targets):
             self.walk_skipped = True
             return

@@ -337,3 +337,13 @@ def test_reference_counts_behave_as_the_proof_assumes_on_cpython_with_its_gil() 
     expected = sys.implementation.name == "cpython" and gil_enabled
 
     assert expected == aliasproof.USABLE
+
+
+def test_a_batch_larger_than_the_proofs_limit_walks(monkeypatch: pytest.MonkeyPatch) -> None:
+    keep: list[Any] = []
+    redirector = alone_redirector(keep)
+    monkeypatch.setattr(aliasproof, "TRIED_AT_MOST", 0)
+
+    redirector.run()
+
+    assert not redirector.walk_skipped
