@@ -31,8 +31,8 @@ EXPLORED_AT_MOST = 4000
 
 TRIED_AT_MOST = 64
 """The largest batch (originals and namespaces) a proof is tried for. A large batch is
-the collection's: its modules' registries alias its seams anyway, and its namespaces take
-longer to explore in Python than the walk takes (sqlite-utils: 198 targets)."""
+the collection's: its modules' registries alias its seams anyway, and exploring its
+namespaces in Python costs about what the walk does (sqlite-utils: 198 targets)."""
 
 # Looked through for the functions of a namespace: their references are all owned ones.
 _CONTAINERS = (types.FunctionType, types.CellType, types.MethodType, tuple, list, set, frozenset)
