@@ -31,6 +31,8 @@ typedef struct {
     uint64_t *groups; /* per slot: a bit for each group holding that address */
     size_t mask;
     int shift;
+    uintptr_t low;  /* the lowest address in the set */
+    uintptr_t span; /* the highest minus the lowest: an address outside is a miss */
 } AddressSet;
 
 /* The most groups `in_heap_groups` takes (a bit each in a mask). */
@@ -62,6 +64,8 @@ address_set_init(AddressSet *set, Py_ssize_t count)
     }
     set->mask = size - 1;
     set->shift = 64 - power;
+    set->low = UINTPTR_MAX;
+    set->span = 0;
     return 0;
 }
 
@@ -83,6 +87,22 @@ address_set_add(AddressSet *set, PyObject *address, uint64_t group)
     set->groups[index] |= group;
 }
 
+/* Record the addresses' range once they are all added (the walk's first test). */
+static void
+address_set_close(AddressSet *set)
+{
+    uintptr_t low = UINTPTR_MAX, high = 0;
+    for (size_t index = 0; index <= set->mask; index++) {
+        uintptr_t address = (uintptr_t)set->slots[index];
+        if (address != 0) {
+            low = address < low ? address : low;
+            high = address > high ? address : high;
+        }
+    }
+    set->low = low;
+    set->span = high >= low ? high - low : 0;
+}
+
 /* What a walk hands each object of the heap to; `hit` gathers the groups the object
  * being traversed refers to (its traversal stops once it refers to every group). */
 typedef struct {
@@ -101,6 +121,9 @@ visit_target(PyObject *referent, void *arg)
 {
     HeapVisit *visit = (HeapVisit *)arg;
     AddressSet *set = visit->set;
+    if ((uintptr_t)referent - set->low > set->span) {
+        return 0; /* below the lowest target (wrapping around) or above the highest */
+    }
     size_t index = address_slot(set, referent);
     PyObject *slot;
     while ((slot = set->slots[index]) != NULL) {
@@ -113,16 +136,12 @@ visit_target(PyObject *referent, void *arg)
     return 0;
 }
 
-/* 1 to go on, 0 to stop (a failed append). */
+/* 1 to go on, 0 to stop (a failed append). The containers to leave out are looked for
+ * among the objects that refer to a target only (they all do): most objects do not. */
 static int
 visit_heap_object(PyObject *obj, void *arg)
 {
     HeapVisit *visit = (HeapVisit *)arg;
-    for (Py_ssize_t i = 0; i < visit->skipped; i++) {
-        if (obj == visit->skip[i]) {
-            return 1;
-        }
-    }
     traverseproc traverse = Py_TYPE(obj)->tp_traverse;
     if (traverse == NULL) {
         return 1;
@@ -131,6 +150,11 @@ visit_heap_object(PyObject *obj, void *arg)
     traverse(obj, visit_target, visit);
     if (visit->hit == 0) {
         return 1;
+    }
+    for (Py_ssize_t i = 0; i < visit->skipped; i++) {
+        if (obj == visit->skip[i]) {
+            return 1;
+        }
     }
     for (Py_ssize_t group = 0; group < visit->count; group++) {
         if ((visit->hit >> group) & 1) {
@@ -181,6 +205,7 @@ heapwalk_in_heap(PyObject *Py_UNUSED(module), PyObject *targets)
     for (Py_ssize_t i = 0; i < count; i++) {
         address_set_add(&set, items[i], 1);
     }
+    address_set_close(&set);
     PyObject *found = PyList_New(0);
     if (found != NULL && count > 0) {
         PyObject *skip[] = {targets, fast, found};
@@ -256,6 +281,7 @@ heapwalk_in_heap_groups(PyObject *Py_UNUSED(module), PyObject *groups)
             address_set_add(&set, PyList_GET_ITEM(targets, i), (uint64_t)1 << group);
         }
     }
+    address_set_close(&set);
     uint64_t every = 0;
     for (Py_ssize_t group = 0; group < count; group++) {
         if (PyList_GET_SIZE(PyList_GET_ITEM(held, group)) > 0) {

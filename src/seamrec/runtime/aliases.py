@@ -24,8 +24,8 @@ from typing import Any
 
 import wrapt
 
-from seamrec.runtime import heapwalk, statics
-from seamrec.runtime.callproxy import is_call_proxy
+from seamrec.runtime import aliasproof, heapwalk, statics
+from seamrec.runtime.callproxy import CALL_TYPES, is_call_proxy
 
 _PROXY_TYPES = (wrapt.ObjectProxy, wrapt.FunctionWrapper, wrapt.BoundFunctionWrapper)
 
@@ -79,6 +79,11 @@ class Redirector:
     namespaces: list[dict[str, Any]] = field(default_factory=list)
     functions: dict[int, list[types.FunctionType]] = field(default_factory=dict)
     tuples: list[Any] = field(default_factory=list)  # tuples and partials holding originals
+    # seamrec's own objects that hold originals or namespaces (their ids in `ours`, or
+    # undo steps, or modules): with them, reference counts may prove the walk useless
+    # (`aliasproof`). None: the walk always runs.
+    own: list[Any] | None = None
+    walk_skipped: bool = False  # the reference counts proved the walk would find nothing
 
     def run(self) -> None:
         """Redirect every referrer of the originals, then the tuples holding them, then
@@ -94,6 +99,11 @@ class Redirector:
         weak = self._weak_replacements()
         refs = [ref for ref, _, _ in weak.values()]
         self.ours |= {id(weak), id(refs), *map(id, weak.values())}
+        alone = not refs and self.own is not None and aliasproof.USABLE
+        alone = alone and len(targets) <= aliasproof.TRIED_AT_MOST
+        if alone and self._proven_alone(originals, targets):
+            self.walk_skipped = True
+            return
         if refs:
             found, ref_holders = heapwalk.referrers_by_group([targets, refs])
         else:
@@ -137,6 +147,44 @@ class Redirector:
             if ref_id not in seen:
                 holder = "a weak reference (seamrec could not reach its holder)"
                 self.holders.setdefault(id(original), set()).add(holder)
+
+    def _proven_alone(self, originals: list[object], targets: list[Any]) -> bool:
+        """Whether reference counts prove that a walk for `targets` would redirect
+        nothing and find no function in the namespaces but those reached statically
+        (then in `self.functions`, in the order reached)."""
+        wrappers = [wrapper for _, wrapper in self.wrapped.values()]
+        own = [*(self.own or []), *self.wrapped.values(), originals, targets, self.namespaces]
+        for held in [*own, *wrappers]:
+            if not (id(held) in self.ours or type(held) is Restore or _is_benign(held, type(held))):
+                return False  # a holder the walk would not leave alone
+        holders = {id(held): held for held in [*own, *wrappers]}
+        counts = aliasproof.references_to(holders, originals)
+        if not aliasproof.all_counted(originals, counts):
+            return False
+        reached = aliasproof.reached_from(self.namespaces, wrappers, _is_wrapper_type)
+        if reached is None:
+            return False
+        holders.update(reached)
+        del reached  # it holds the namespaces too
+        counts = aliasproof.references_to(holders, self.namespaces)
+        if not aliasproof.all_counted(self.namespaces, counts):
+            return False
+        namespaces = {id(namespace) for namespace in self.namespaces}
+        functions: dict[int, list[types.FunctionType]] = {}
+        named: set[tuple[int, str]] = set()
+        for value in holders.values():
+            if type(value) is not types.FunctionType or id(value) in self.ours:
+                continue
+            home = id(value.__globals__)
+            if home not in namespaces:
+                continue
+            qualname = value.__qualname__
+            if "<" not in qualname and (home, qualname) in named:
+                return False  # which of two comes first is the walk's order: walk
+            named.add((home, qualname))
+            functions.setdefault(home, []).append(value)
+        self.functions.update(functions)
+        return True
 
     def _rebuilds_holding(self, ids: set[int]) -> bool:
         """Whether a tuple or `functools.partial` to rebuild holds one of `ids`, itself or
@@ -418,6 +466,11 @@ def _is_benign(referrer: object, kind: type) -> bool:
     if issubclass(kind, tuple):
         return all(statics.is_class(item) for item in gc.get_referents(referrer))
     return False
+
+
+def _is_wrapper_type(kind: type) -> bool:
+    """seamrec's wrappers and other wrapt proxies."""
+    return issubclass(kind, _PROXY_TYPES) or kind in CALL_TYPES
 
 
 def _holds(referrer: object, original: object) -> bool:

@@ -76,6 +76,7 @@ class Report:
     seams: dict[str, Seam] = field(default_factory=dict)
     unredirected: dict[str, set[str]] = field(default_factory=dict)
     redirected: int = 0
+    walks_skipped: int = 0  # walks over the heap that reference counts proved useless
     errors: list[str] = field(default_factory=list)
     considered: set[tuple[str, str]] = field(default_factory=set)
     # type path -> "module.name" of each value never evaluated (proxies, lazy objects)
@@ -220,6 +221,7 @@ class Instrumenter:
             self.report.lost[name] = f"the module could not be searched for seams: {exc!r}"
             return
         replaced: list[tuple[Candidate, Any]] = []
+        restores: list[Restore] = []
         taken: set[int] = set()
         candidates.sort(key=lambda c: c.how != "attr")  # a registry entry may be a global too
         for candidate in candidates:
@@ -235,16 +237,21 @@ class Instrumenter:
                     else:
                         setattr(candidate.owner, candidate.name, wrapper)
                     replaced.append((candidate, wrapper))
-                    self._undo.append(
-                        Restore(candidate.owner, candidate.how, candidate.name, candidate.value)
+                    restore = Restore(
+                        candidate.owner, candidate.how, candidate.name, candidate.value
                     )
+                    self._undo.append(restore)
+                    restores.append(restore)
             except Exception as exc:  # this seam is lost, the others are wrapped
                 self.report.seams.pop(seam_id, None)
                 self.report.lost[seam_id] = f"could not be wrapped: {exc!r}"
         callables = [(c.value, w) for c, w in replaced if c.kind == "callable"]
-        namespace = None if self.is_library(name) else vars(module)
-        if callables or namespace is not None:
-            item = _Pending(module, candidates, replaced, callables, namespace)
+        library = self.is_library(name)  # no local holds the namespace: its count is exact
+        if callables or not library:
+            item = _Pending(
+                module, candidates, replaced, callables, None if library else vars(module)
+            )
+            item.restores = restores
             ident = get_ident()
             if self._deferring.get(ident):
                 self._pending.setdefault(ident, []).append(item)
@@ -285,9 +292,11 @@ class Instrumenter:
             callables = [pair for item in pending for pair in item.callables]
             namespaces = [item.namespace for item in pending if item.namespace is not None]
             ours = {id(pending), id(callables)}
+            own: list[object] = [pending, callables]
             for item in pending:
                 ours |= item.ours()
-            functions = self._redirect_aliases(callables, ours, namespaces)
+                own += item.own()
+            functions = self._redirect_aliases(callables, ours | {id(own)}, namespaces, own)
         except Exception as exc:  # never break the import of the user's module
             for item in pending:
                 self.report.lost[item.module.__name__] = (
@@ -501,14 +510,18 @@ class Instrumenter:
         replaced: list[tuple[object, Any]],
         ours: set[int],
         namespaces: list[dict[str, Any]],
+        own: list[object],
     ) -> dict[int, list[types.FunctionType]]:
         """Point the aliases of the originals at their wrappers; the functions defined in
-        each of `namespaces` (by its id) come back from the same walk over the heap."""
+        each of `namespaces` (by its id) come back from the same walk over the heap, or
+        from reference counts that prove it useless (`own`: seamrec's objects holding
+        the originals or the namespaces, see `Redirector.own`)."""
         wrapped = {id(original): (original, wrapper) for original, wrapper in replaced}
-        redirector = Redirector(wrapped, ours, namespaces=namespaces)
+        redirector = Redirector(wrapped, ours, namespaces=namespaces, own=own)
         try:
             redirector.run()
         finally:
+            self.report.walks_skipped += redirector.walk_skipped
             self._undo.extend(redirector.undo)
             self.report.redirected += redirector.redirected
             for key, holders in redirector.holders.items():
@@ -528,13 +541,30 @@ class _Pending:
     replaced: list[tuple[Candidate, Any]]
     callables: list[tuple[object, Any]]
     namespace: dict[str, Any] | None
+    restores: list[Restore] = field(default_factory=list)  # the undo steps of `replaced`
 
     def ours(self) -> set[int]:
         """The ids of seamrec's own objects that hold the originals."""
         ours = {id(self), id(self.candidates), id(self.replaced), id(self.callables)}
-        ours |= {id(c) for c in self.candidates}
+        ours |= {id(c) for c in self.candidates} | {id(self.restores)}
         ours |= {id(pair) for pair in self.replaced} | {id(pair) for pair in self.callables}
         return ours
+
+    def own(self) -> list[object]:
+        """seamrec's own objects that hold the originals or the namespace (the module
+        too): the holders a reference count of them accounts for."""
+        return [
+            self,
+            self.module,
+            self.candidates,
+            *self.candidates,
+            self.replaced,
+            *self.replaced,
+            self.callables,
+            *self.callables,
+            self.restores,
+            *self.restores,
+        ]
 
 
 class _SeamFinder(importlib.abc.MetaPathFinder):
