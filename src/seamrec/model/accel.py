@@ -18,7 +18,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any, TypeVar
 
-from seamrec.model import conform, formats
+from seamrec.model import conform, formats, objectfit, strictobjects
 from seamrec.model.classify import Kind, type_path
 from seamrec.model.formats import FORMAT_KINDS, asserted
 from seamrec.model.shape import (
@@ -30,6 +30,7 @@ from seamrec.model.shape import (
     format_union,
     sort_keysets,
 )
+from seamrec.model.shape_types import children
 
 PURE_VARIABLE = "SEAMREC_PURE"
 MAX_C_DEPTH = 64  # deeper walks stay in Python (C stack frames; default max_depth is 32)
@@ -117,6 +118,7 @@ def shape_function(
 
     shape_of.pure = pure  # type: ignore[attr-defined]
     shape_of.kind_of_class = kind  # type: ignore[attr-defined]  # read by `objectfit`
+    shape_of.max_depth = max_depth  # type: ignore[attr-defined]  # read by `strictobjects`
     return shape_of
 
 
@@ -135,6 +137,8 @@ def compile_value(
 ) -> conform.Check | None:
     """`conform.compile_value`, compiled (None when no cheap strict check exists)."""
     try:
+        if strict:
+            _objects_reusable((shape,), shape_of)
         check: conform.Check = _union((shape,), shape_of, strict)
     except _Undecidable:
         return None
@@ -149,6 +153,9 @@ def compile_args(
     if shape[:1] != ("args",):
         return None
     try:
+        if strict:
+            for union in shape[2]:
+                _objects_reusable(union, shape_of)
         checks = tuple(
             compiled.self_check(u[0][1]) if u and u[0][0] == "self" else _union(u, shape_of, strict)
             for u in shape[2]
@@ -157,6 +164,20 @@ def compile_args(
         return None
     check: conform.ArgsCheck = compiled.args_check(shape[1], checks)
     return check
+
+
+def _objects_reusable(union: Shape, shape_of: ShapeFunction) -> None:
+    """Raise `_Undecidable` when `union` holds a member only `strictobjects` checks
+    strictly and is too deep for its checks (see `strictobjects.reusable_height`)."""
+    if _holds_strict_objects(union) and not strictobjects.reusable_height(union, shape_of):
+        raise _Undecidable
+
+
+def _holds_strict_objects(union: Shape) -> bool:
+    return any(
+        strictobjects.handled(member) or any(_holds_strict_objects(u) for _, u in children(member))
+        for member in union
+    )
 
 
 def _python(check: conform.Check) -> Any:
@@ -218,7 +239,18 @@ def _shape(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Any:
     if kind in ("enum", "opaque"):
         return _python(conform._shape(shape, shape_of, strict))
     if strict:
-        raise _Undecidable
+        if not strictobjects.handled(shape):
+            raise _Undecidable
+        kind_of = objectfit.kind_function(shape_of)
+        if kind_of is None:
+            raise _Undecidable
+        try:
+            member = strictobjects.member_check(
+                shape, kind_of, lambda union: _union(union, shape_of, True)
+            )
+        except strictobjects.Undecidable:
+            raise _Undecidable from None
+        return _python(member)
     return _per_value((shape,), shape_of)
 
 
@@ -259,8 +291,15 @@ class _Twin:
 
     def __call__(self, column: list[Any]) -> bool:
         if self.check is None:
-            self.check = conform._dict_check(*self.args)
+            try:
+                self.check = conform._dict_check(*self.args)
+            except conform._Undecidable:  # a member only the compiled strict checks take
+                self.check = _never
         return self.check(column)
+
+
+def _never(column: list[Any]) -> bool:
+    return False
 
 
 def _dict(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Any:

@@ -1,0 +1,321 @@
+"""Strict checks (record mode's reuse of the last shape) of the members a plain dict,
+list or tuple check does not cover: class instances (a service's fields too), mappings
+of other classes, named collections and subclasses of leaf types.
+
+Before, such a member made the strict check undecidable, so a seam taking a DRF
+``Request`` or returning a ``QueryDict`` walked its value on every call. A check here
+reads the value the way the walker reads it (its class's kind, its fields through
+``classify``, never a property) and says True only where the walker would give exactly
+the recorded member; any doubt says False (the value is walked, as before):
+
+- every value of a column is of one class, of the recorded type path and kind;
+- a service's field recorded by type (``shape.plain_fields``) is a service or foreign
+  object of that type, or a builtin container of that type holding one directly; any
+  other field of a service is checked only where its recorded shape names no object
+  (then the shallow walk inside a service gives what the deep one gives);
+- a collection recorded with items is not empty, and one recorded empty is empty.
+
+The walker cuts a cycle only between values at depth `shape.CYCLE_CHECK_DEPTH` or
+deeper, so these members are compiled only in a shape whose composites all lie above
+that depth (`reusable_height`): a value fitting it can hold no cycle the walker cuts.
+Like every strict check, the node budget of the walker is not counted.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable
+from itertools import chain
+from typing import Any
+
+from seamrec.model.classify import (
+    ClassMemo,
+    Kind,
+    instance_fields,
+    mapping_items,
+    orm_fields,
+    read_fields,
+    type_path,
+)
+from seamrec.model.shape import (
+    CYCLE_CHECK_DEPTH,
+    FORMAT_CLASSIFIERS,
+    LEAF_SHAPES,
+    dataclass_fields,
+    leaf_of_subclass,
+)
+from seamrec.model.shape_types import FORMAT_KINDS, Shape, children
+
+Check = Callable[[list[Any]], bool]
+CompileUnion = Callable[[Shape], Check]
+KindOf = Callable[[type], Kind]
+
+_OBJECT_KINDS = frozenset({Kind.OBJECT, Kind.SLOTS, Kind.SERVICE, Kind.DATACLASS, Kind.ORM})
+_BY_TYPE = frozenset({Kind.SERVICE, Kind.OPAQUE})  # ("opaque", type path) in a service
+_CONTAINERS = (list, tuple, dict, set, frozenset)  # by type in a service when holding one
+_NEVER_BY_TYPE = frozenset(LEAF_SHAPES) | frozenset(FORMAT_CLASSIFIERS) | frozenset(_CONTAINERS)
+_MIN_DEPTH = CYCLE_CHECK_DEPTH + 2  # a walker this shallow cuts where these checks read
+_MISSING = object()
+
+
+class Undecidable(Exception):
+    """No exact strict check of a member is made here."""
+
+
+def handled(member: Shape) -> bool:
+    """Whether `member_check` makes a check of `member` (without making it)."""
+    kind, size = member[0], len(member)
+    if kind == "obj":
+        return size == 4
+    if kind == "dict":
+        return size == 4 and member[1] != "dict"
+    if kind == "coll":
+        return size == 3 and member[1] != "list"
+    return size == 1 and ":" in kind
+
+
+def reusable_height(union: Shape, shape_of: Callable[[object], Shape]) -> bool:
+    """Whether a union holding members of `handled` kinds may get their checks: its
+    composites lie above the walker's cycle check and its depth limit."""
+    max_depth = getattr(shape_of, "max_depth", None)
+    if type(max_depth) is not int or max_depth < _MIN_DEPTH:
+        return False
+    return _height(union) <= CYCLE_CHECK_DEPTH
+
+
+def _height(union: Shape) -> int:
+    """The levels of composites (members with child positions) in `union`."""
+    tallest = 0
+    for member in union:
+        steps = children(member)
+        if steps or member[0] in ("dict", "obj", "coll", "tuple", "ntuple", "row", "map"):
+            below = max((_height(u) for _, u in steps), default=0)
+            tallest = max(tallest, 1 + below)
+    return tallest
+
+
+def member_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion) -> Check:
+    """The strict check of one member of a `handled` kind; `compile_union` compiles a
+    strict check of a union (raising when it cannot). Raises `Undecidable`."""
+    kind = member[0]
+    if kind == "obj" and len(member) == 4:
+        return _object_check(member, kind_of, compile_union)
+    if kind == "dict" and len(member) == 4 and member[1] != "dict":
+        return _mapping_check(member, kind_of, compile_union)
+    if kind == "coll" and len(member) == 3 and member[1] != "list":
+        return _collection_check(member, kind_of, compile_union)
+    if len(member) == 1 and ":" in kind:
+        return _leaf_subclass_check(member, kind_of)
+    raise Undecidable
+
+
+def _one_class(column: list[Any]) -> type | None:
+    """The class of every value of a non-empty column (None: several, or none)."""
+    if not column:
+        return None
+    cls = type(column[0])
+    for value in column:
+        if type(value) is not cls:
+            return None
+    return cls
+
+
+def _classes(name: str, kind_of: KindOf, kinds: frozenset[Kind]) -> Callable[[type], Kind | None]:
+    """The kind of a class named `name` whose kind is one of `kinds` (None for any
+    other class), decided once per class."""
+    memo: ClassMemo[Kind | None] = ClassMemo()  # keeps no class alive
+    known = memo.held
+
+    def decide(cls: type) -> Kind | None:
+        kind = kind_of(cls)
+        return kind if kind in kinds and type_path(cls) == name else None
+
+    def kind_for(cls: type) -> Kind | None:
+        found = known.get(cls, _MISSING)
+        if found is _MISSING:
+            found = memo.missed(cls, decide)
+        return found  # type: ignore[return-value]
+
+    return kind_for
+
+
+def _object_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion) -> Check:
+    """("obj", type, names, unions): one class's instances, their fields (read as the
+    walker reads them) in order, each column fitting its union strictly."""
+    names: tuple[str, ...] = member[2]
+    unions: tuple[Shape, ...] = member[3]
+    kind_for = _classes(member[1], kind_of, _OBJECT_KINDS)
+    compiled: dict[bool, list[Check] | None] = {}  # service? -> the field checks
+
+    def field_checks(service: bool) -> list[Check] | None:
+        if service not in compiled:
+            try:
+                if service:
+                    made = [_service_field(u, kind_of, compile_union) for u in unions]
+                else:
+                    made = [compile_union(u) for u in unions]
+            except Exception:  # a field without an exact strict check: never reused
+                compiled[service] = None
+            else:
+                compiled[service] = made
+        return compiled[service]
+
+    def check(column: list[Any]) -> bool:
+        cls = _one_class(column)
+        kind = None if cls is None else kind_for(cls)
+        if cls is None or kind is None:
+            return False
+        rows: list[list[Any]] = []
+        for value in column:
+            if kind is Kind.DATACLASS:
+                declared = dataclass_fields(cls)
+                if declared != names:
+                    return False
+                rows.append(read_fields(value, declared))
+            else:
+                fields = orm_fields(value) if kind is Kind.ORM else instance_fields(value, kind)
+                if tuple(fields) != names:
+                    return False
+                rows.append(list(fields.values()))
+        if not names:
+            return True
+        checks = field_checks(kind is Kind.SERVICE)
+        if checks is None:
+            return False
+        if len(rows) == 1:
+            return all(fits([field]) for fits, field in zip(checks, rows[0], strict=True))
+        columns = zip(*rows, strict=True)
+        return all(fits(list(values)) for fits, values in zip(checks, columns, strict=True))
+
+    return check
+
+
+def _service_field(union: Shape, kind_of: KindOf, compile_union: CompileUnion) -> Check:
+    """A service's field as `shape.plain_fields` recorded it from the shallow walk:
+    leaves; one type recorded by type only; or one shape naming no object."""
+    if all(_is_plain_leaf(m) for m in union):
+        return compile_union(union)
+    if len(union) != 1:
+        raise Undecidable
+    (member,) = union
+    if len(member) == 2 and member[0] == "opaque":
+        return _by_type(member[1], kind_of)
+    if _names_objects(member):
+        raise Undecidable
+    return compile_union(union)
+
+
+def _is_plain_leaf(member: Shape) -> bool:
+    """A builtin leaf, or a format-bearing one."""
+    kind = member[0]
+    return kind in _LEAF_KINDS and (len(member) == 1 or kind in FORMAT_KINDS)
+
+
+_LEAF_KINDS = frozenset(shape[0] for shape in LEAF_SHAPES.values())
+
+
+def _names_objects(member: Shape) -> bool:
+    """A shape naming an object, a cut or anything walked only by class anywhere."""
+    kind = member[0]
+    if kind in ("obj", "opaque", "self", "cut", "row", "exc", "ntuple"):
+        return True
+    if kind in ("dict", "coll", "map", "tuple") and member[1] not in ("dict", "list", "tuple"):
+        return True  # a mapping or collection of another class
+    if len(member) == 1 and ":" in kind:
+        return True
+    return any(_names_objects(m) for _, u in children(member) for m in u)
+
+
+def _by_type(name: str, kind_of: KindOf) -> Check:
+    """("opaque", `name`) in a service's field: services or foreign objects of that type
+    (the shallow walk records them by type), or builtin containers of that type each
+    holding one among its items, keys or values (recorded by type for holding it)."""
+    memo: ClassMemo[bool] = ClassMemo()  # keeps no class alive
+    known = memo.held
+
+    def decide(cls: type) -> bool:
+        return cls not in _NEVER_BY_TYPE and kind_of(cls) in _BY_TYPE
+
+    def is_object(cls: type) -> bool:
+        found = known.get(cls, _MISSING)
+        if found is _MISSING:
+            found = memo.missed(cls, decide)
+        return found is True
+
+    def holds_object(value: Any) -> bool:
+        items = chain(value, value.values()) if type(value) is dict else value
+        return any(is_object(type(item)) for item in items)
+
+    def check(column: list[Any]) -> bool:
+        cls = _one_class(column)
+        if cls is None:
+            return False
+        if cls in _CONTAINERS:
+            return cls.__name__ == name and any(map(holds_object, column))
+        return is_object(cls) and type_path(cls) == name
+
+    return check
+
+
+def _mapping_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion) -> Check:
+    """("dict", type, keys, unions) of a class other than dict: one class's mappings,
+    read as the walker reads them, checked as plain dicts of these keys."""
+    kind_for = _classes(member[1], kind_of, frozenset({Kind.DICT, Kind.MAPPING}))
+    plain = compile_union((("dict", "dict", member[2], member[3]),))
+
+    def check(column: list[Any]) -> bool:
+        cls = _one_class(column)
+        kind = None if cls is None else kind_for(cls)
+        if cls is None or kind is None:
+            return False
+        if kind is Kind.DICT:
+            if issubclass(cls, collections.Counter):
+                return False  # a Counter is always a map
+            return plain([dict(value) for value in column])
+        try:
+            read = [dict(mapping_items(value)) for value in column]
+        except Exception:  # a mapping that cannot be read is recorded by type
+            return False
+        return plain(read)
+
+    return check
+
+
+def _collection_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion) -> Check:
+    """("coll", type, items) of a class other than list: one class's collections, their
+    items together fitting the union (empty exactly when it is empty); a set's items
+    (ordered by canonical_union) only when they are leaves."""
+    name: str = member[1]
+    items_union: Shape = member[2]
+    kind_for = _classes(name, kind_of, frozenset({Kind.COLL}))
+    unordered: dict[type, bool] = {}
+    leaves_only = all(_is_plain_leaf(m) for m in items_union)
+    items_fit = compile_union(items_union)
+
+    def check(column: list[Any]) -> bool:
+        cls = _one_class(column)
+        if cls is None or kind_for(cls) is None:
+            return False
+        is_set = unordered.get(cls)
+        if is_set is None:
+            is_set = unordered[cls] = issubclass(cls, set | frozenset)
+        if is_set and not leaves_only:
+            return False
+        items = list(chain.from_iterable(column))
+        if not items:
+            return not items_union
+        return bool(items_union) and items_fit(items)
+
+    return check
+
+
+def _leaf_subclass_check(member: Shape, kind_of: KindOf) -> Check:
+    """("str:app.Sku",): values of one subclass of a leaf type, of that name."""
+    name = member[0].partition(":")[2]
+    kind_for = _classes(name, kind_of, frozenset({Kind.LEAF}))
+
+    def check(column: list[Any]) -> bool:
+        cls = _one_class(column)
+        return cls is not None and kind_for(cls) is not None and leaf_of_subclass(cls) == member
+
+    return check
