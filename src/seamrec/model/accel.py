@@ -133,31 +133,30 @@ class _Undecidable(Exception):
 
 
 def compile_value(
-    shape: Shape, shape_of: ShapeFunction, *, strict: bool = False
+    shape: Shape, shape_of: ShapeFunction, *, strict: bool = False, objects: bool = False
 ) -> conform.Check | None:
-    """`conform.compile_value`, compiled (None when no cheap strict check exists)."""
+    """`conform.compile_value`, compiled (None when no cheap strict check exists).
+    `objects`: a strict check also takes the members `strictobjects` checks."""
+    objects = objects and strict and _objects_reusable((shape,), shape_of)
     try:
-        if strict:
-            _objects_reusable((shape,), shape_of)
-        check: conform.Check = _union((shape,), shape_of, strict)
+        check: conform.Check = _union((shape,), shape_of, strict, objects)
     except _Undecidable:
         return None
     return check
 
 
 def compile_args(
-    shape: Shape, shape_of: ShapeFunction, *, strict: bool = False
+    shape: Shape, shape_of: ShapeFunction, *, strict: bool = False, objects: bool = False
 ) -> conform.ArgsCheck | None:
-    """`conform.compile_args`, compiled."""
+    """`conform.compile_args`, compiled (`objects`: as in `compile_value`)."""
     assert compiled is not None
     if shape[:1] != ("args",):
         return None
     try:
-        if strict:
-            for union in shape[2]:
-                _objects_reusable(union, shape_of)
         checks = tuple(
-            compiled.self_check(u[0][1]) if u and u[0][0] == "self" else _union(u, shape_of, strict)
+            compiled.self_check(u[0][1])
+            if u and u[0][0] == "self"
+            else _union(u, shape_of, strict, objects and strict and _objects_reusable(u, shape_of))
             for u in shape[2]
         )
     except _Undecidable:
@@ -166,11 +165,10 @@ def compile_args(
     return check
 
 
-def _objects_reusable(union: Shape, shape_of: ShapeFunction) -> None:
-    """Raise `_Undecidable` when `union` holds a member only `strictobjects` checks
-    strictly and is too deep for its checks (see `strictobjects.reusable_height`)."""
-    if _holds_strict_objects(union) and not strictobjects.reusable_height(union, shape_of):
-        raise _Undecidable
+def _objects_reusable(union: Shape, shape_of: ShapeFunction) -> bool:
+    """Whether the members of `union` only `strictobjects` checks strictly may get
+    their checks (see `strictobjects.reusable_height`; False when it holds none)."""
+    return _holds_strict_objects(union) and strictobjects.reusable_height(union, shape_of)
 
 
 def _holds_strict_objects(union: Shape) -> bool:
@@ -185,7 +183,7 @@ def _python(check: conform.Check) -> Any:
     return compiled.python_check(check)
 
 
-def _union(union: Shape, shape_of: ShapeFunction, strict: bool) -> Any:
+def _union(union: Shape, shape_of: ShapeFunction, strict: bool, objects: bool = False) -> Any:
     assert compiled is not None
     if not union:
         return compiled.empty() if strict else compiled.always()
@@ -206,7 +204,7 @@ def _union(union: Shape, shape_of: ShapeFunction, strict: bool) -> Any:
     if not others:
         return compiled.leaf(tuple(leaf_types), strict)
     if not leaf_types and len(others) == 1:
-        return _shape(others[0], shape_of, strict)
+        return _shape(others[0], shape_of, strict, objects)
     if strict:
         raise _Undecidable
     return _per_value(union, shape_of)
@@ -224,29 +222,29 @@ def _format(leaves: list[Shape]) -> Any:
     return compiled.format(tuple(plain), {cls: tuple(found) for cls, found in labels.items()})
 
 
-def _shape(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Any:
+def _shape(shape: Shape, shape_of: ShapeFunction, strict: bool, objects: bool = False) -> Any:
     assert compiled is not None
     kind = shape[0]
     if kind == "dict" and shape[1] == "dict":
-        return _dict(shape, shape_of, strict)
+        return _dict(shape, shape_of, strict, objects)
     if kind == "coll" and shape[1] == "list":
-        items = _union(shape[2], shape_of, strict)
+        items = _union(shape[2], shape_of, strict, objects)
         return compiled.list_check(items, not strict or not shape[2])
     if kind == "tuple" and shape[1] == "tuple":
-        return compiled.tuple_check(tuple(_union(u, shape_of, strict) for u in shape[2]))
+        return compiled.tuple_check(tuple(_union(u, shape_of, strict, objects) for u in shape[2]))
     if kind in conform._CLOCK_TYPES:
         return compiled.clock_check(conform._CLOCK_TYPES[kind], kind.endswith("+tz"))
     if kind in ("enum", "opaque"):
         return _python(conform._shape(shape, shape_of, strict))
     if strict:
-        if not strictobjects.handled(shape):
+        if not objects or not strictobjects.handled(shape):
             raise _Undecidable
         kind_of = objectfit.kind_function(shape_of)
         if kind_of is None:
             raise _Undecidable
         try:
             member = strictobjects.member_check(
-                shape, kind_of, lambda union: _union(union, shape_of, True)
+                shape, kind_of, lambda union: _union(union, shape_of, True, True)
             )
         except strictobjects.Undecidable:
             raise _Undecidable from None
@@ -302,7 +300,7 @@ def _never(column: list[Any]) -> bool:
     return False
 
 
-def _dict(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Any:
+def _dict(shape: Shape, shape_of: ShapeFunction, strict: bool, objects: bool = False) -> Any:
     """conform._dict_check's fields, decided the same way."""
     assert compiled is not None
     keys: tuple[str, ...] = shape[2]
@@ -320,7 +318,9 @@ def _dict(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Any:
             plain.append((index, cls))
     done = {index for index, _ in plain} | {f[0] for f in found}
     deeper = tuple(
-        (index, _union(u, shape_of, strict)) for index, u in enumerate(unions) if index not in done
+        (index, _union(u, shape_of, strict, objects))
+        for index, u in enumerate(unions)
+        if index not in done
     )
     exact = None not in types
     return compiled.dict_check(

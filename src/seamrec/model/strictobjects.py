@@ -51,6 +51,7 @@ CompileUnion = Callable[[Shape], Check]
 KindOf = Callable[[type], Kind]
 
 _OBJECT_KINDS = frozenset({Kind.OBJECT, Kind.SLOTS, Kind.SERVICE, Kind.DATACLASS, Kind.ORM})
+_DATA_KINDS = _OBJECT_KINDS - {Kind.SERVICE}  # walked into inside a service's field
 _BY_TYPE = frozenset({Kind.SERVICE, Kind.OPAQUE})  # ("opaque", type path) in a service
 _CONTAINERS = (list, tuple, dict, set, frozenset)  # by type in a service when holding one
 _NEVER_BY_TYPE = frozenset(LEAF_SHAPES) | frozenset(FORMAT_CLASSIFIERS) | frozenset(_CONTAINERS)
@@ -139,12 +140,18 @@ def _classes(name: str, kind_of: KindOf, kinds: frozenset[Kind]) -> Callable[[ty
     return kind_for
 
 
-def _object_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion) -> Check:
-    """("obj", type, names, unions): one class's instances, their fields (read as the
-    walker reads them) in order, each column fitting its union strictly."""
+def _object_check(
+    member: Shape,
+    kind_of: KindOf,
+    compile_union: CompileUnion,
+    kinds: frozenset[Kind] = _OBJECT_KINDS,
+) -> Check:
+    """("obj", type, names, unions): one class's instances (of one of `kinds`), their
+    fields (read as the walker reads them) in order, each column fitting its union
+    strictly."""
     names: tuple[str, ...] = member[2]
     unions: tuple[Shape, ...] = member[3]
-    kind_for = _classes(member[1], kind_of, _OBJECT_KINDS)
+    kind_for = _classes(member[1], kind_of, kinds)
     compiled: dict[bool, list[Check] | None] = {}  # service? -> the field checks
 
     def field_checks(service: bool) -> list[Check] | None:
@@ -192,7 +199,9 @@ def _object_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion) -
 
 def _service_field(union: Shape, kind_of: KindOf, compile_union: CompileUnion) -> Check:
     """A service's field as `shape.plain_fields` recorded it from the shallow walk:
-    leaves; one type recorded by type only; or one shape naming no object."""
+    leaves; one type recorded by type only; one shape naming no object; or a data
+    object (not a service: the shallow walk records a service by type) whose fields
+    name none."""
     if all(_is_plain_leaf(m) for m in union):
         return compile_union(union)
     if len(union) != 1:
@@ -200,6 +209,8 @@ def _service_field(union: Shape, kind_of: KindOf, compile_union: CompileUnion) -
     (member,) = union
     if len(member) == 2 and member[0] == "opaque":
         return _by_type(member[1], kind_of)
+    if member[0] == "obj" and len(member) == 4 and not _fields_name_objects(member):
+        return _object_check(member, kind_of, compile_union, _DATA_KINDS)
     if _names_objects(member):
         raise Undecidable
     return compile_union(union)
@@ -212,6 +223,11 @@ def _is_plain_leaf(member: Shape) -> bool:
 
 
 _LEAF_KINDS = frozenset(shape[0] for shape in LEAF_SHAPES.values())
+
+
+def _fields_name_objects(member: Shape) -> bool:
+    """Whether a field of an ("obj", ...) shape names an object (`_names_objects`)."""
+    return any(_names_objects(m) for union in member[3] for m in union)
 
 
 def _names_objects(member: Shape) -> bool:

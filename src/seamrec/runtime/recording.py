@@ -274,7 +274,7 @@ class RecordStrategy(Strategy):
                 return pair[0]
         shape = self.args_shape(seam, names, values)
         last.earlier_args = _moved_back(earlier, None, latest)
-        last.args = (shape, compile_args(shape, self.shape_of, strict=True))
+        last.args = (shape, compile_args(shape, self.shape_of, strict=True, objects=True))
         return shape
 
     def _result_shape(self, seam: str, value: object) -> Shape:
@@ -293,7 +293,7 @@ class RecordStrategy(Strategy):
                 return pair[0]
         shape = self.shape_of(value)
         last.earlier_result = _moved_back(earlier, None, latest)
-        last.result = (shape, compile_value(shape, self.shape_of, strict=True))
+        last.result = (shape, compile_value(shape, self.shape_of, strict=True, objects=True))
         return shape
 
     def end(self, tape: Tape, call: LiveCall, outcome: str, value: object) -> None:
