@@ -30,7 +30,6 @@ from seamrec.model.shape import (
     format_union,
     sort_keysets,
 )
-from seamrec.model.shape_types import children
 
 PURE_VARIABLE = "SEAMREC_PURE"
 MAX_C_DEPTH = 64  # deeper walks stay in Python (C stack frames; default max_depth is 32)
@@ -137,9 +136,9 @@ def compile_value(
 ) -> conform.Check | None:
     """`conform.compile_value`, compiled (None when no cheap strict check exists).
     `objects`: a strict check also takes the members `strictobjects` checks."""
-    objects = objects and strict and _objects_reusable((shape,), shape_of)
+    depth = 0 if objects and strict and strictobjects.walker_fits(shape_of) else None
     try:
-        check: conform.Check = _union((shape,), shape_of, strict, objects)
+        check: conform.Check = _union((shape,), shape_of, strict, depth)
     except _Undecidable:
         return None
     return check
@@ -152,11 +151,12 @@ def compile_args(
     assert compiled is not None
     if shape[:1] != ("args",):
         return None
+    depth = 0 if objects and strict and strictobjects.walker_fits(shape_of) else None
     try:
         checks = tuple(
             compiled.self_check(u[0][1])
             if u and u[0][0] == "self"
-            else _union(u, shape_of, strict, objects and strict and _objects_reusable(u, shape_of))
+            else _union(u, shape_of, strict, depth)
             for u in shape[2]
         )
     except _Undecidable:
@@ -165,25 +165,14 @@ def compile_args(
     return check
 
 
-def _objects_reusable(union: Shape, shape_of: ShapeFunction) -> bool:
-    """Whether the members of `union` only `strictobjects` checks strictly may get
-    their checks (see `strictobjects.reusable_height`; False when it holds none)."""
-    return _holds_strict_objects(union) and strictobjects.reusable_height(union, shape_of)
-
-
-def _holds_strict_objects(union: Shape) -> bool:
-    return any(
-        strictobjects.handled(member) or any(_holds_strict_objects(u) for _, u in children(member))
-        for member in union
-    )
-
-
 def _python(check: conform.Check) -> Any:
     assert compiled is not None
     return compiled.python_check(check)
 
 
-def _union(union: Shape, shape_of: ShapeFunction, strict: bool, objects: bool = False) -> Any:
+def _union(union: Shape, shape_of: ShapeFunction, strict: bool, depth: int | None = None) -> Any:
+    """The check of a union; `depth`: where its values lie in the walk when a strict
+    check also takes `strictobjects`' members (None: it does not)."""
     assert compiled is not None
     if not union:
         return compiled.empty() if strict else compiled.always()
@@ -204,7 +193,7 @@ def _union(union: Shape, shape_of: ShapeFunction, strict: bool, objects: bool = 
     if not others:
         return compiled.leaf(tuple(leaf_types), strict)
     if not leaf_types and len(others) == 1:
-        return _shape(others[0], shape_of, strict, objects)
+        return _shape(others[0], shape_of, strict, depth)
     if strict:
         raise _Undecidable
     return _per_value(union, shape_of)
@@ -222,29 +211,31 @@ def _format(leaves: list[Shape]) -> Any:
     return compiled.format(tuple(plain), {cls: tuple(found) for cls, found in labels.items()})
 
 
-def _shape(shape: Shape, shape_of: ShapeFunction, strict: bool, objects: bool = False) -> Any:
+def _shape(shape: Shape, shape_of: ShapeFunction, strict: bool, depth: int | None = None) -> Any:
     assert compiled is not None
     kind = shape[0]
     if kind == "dict" and shape[1] == "dict":
-        return _dict(shape, shape_of, strict, objects)
+        return _dict(shape, shape_of, strict, depth)
     if kind == "coll" and shape[1] == "list":
-        items = _union(shape[2], shape_of, strict, objects)
+        items = _union(shape[2], shape_of, strict, _below(depth))
         return compiled.list_check(items, not strict or not shape[2])
     if kind == "tuple" and shape[1] == "tuple":
-        return compiled.tuple_check(tuple(_union(u, shape_of, strict, objects) for u in shape[2]))
+        return compiled.tuple_check(
+            tuple(_union(u, shape_of, strict, _below(depth)) for u in shape[2])
+        )
     if kind in conform._CLOCK_TYPES:
         return compiled.clock_check(conform._CLOCK_TYPES[kind], kind.endswith("+tz"))
     if kind in ("enum", "opaque"):
         return _python(conform._shape(shape, shape_of, strict))
     if strict:
-        if not objects or not strictobjects.handled(shape):
+        if depth is None or not strictobjects.handled(shape):
             raise _Undecidable
         kind_of = objectfit.kind_function(shape_of)
         if kind_of is None:
             raise _Undecidable
         try:
             member = strictobjects.member_check(
-                shape, kind_of, lambda union: _union(union, shape_of, True, True)
+                shape, kind_of, lambda union, at: _union(union, shape_of, True, at), depth
             )
         except strictobjects.Undecidable:
             raise _Undecidable from None
@@ -300,7 +291,11 @@ def _never(column: list[Any]) -> bool:
     return False
 
 
-def _dict(shape: Shape, shape_of: ShapeFunction, strict: bool, objects: bool = False) -> Any:
+def _below(depth: int | None) -> int | None:
+    return None if depth is None else depth + 1
+
+
+def _dict(shape: Shape, shape_of: ShapeFunction, strict: bool, depth: int | None = None) -> Any:
     """conform._dict_check's fields, decided the same way."""
     assert compiled is not None
     keys: tuple[str, ...] = shape[2]
@@ -318,7 +313,7 @@ def _dict(shape: Shape, shape_of: ShapeFunction, strict: bool, objects: bool = F
             plain.append((index, cls))
     done = {index for index, _ in plain} | {f[0] for f in found}
     deeper = tuple(
-        (index, _union(u, shape_of, strict, objects))
+        (index, _union(u, shape_of, strict, _below(depth)))
         for index, u in enumerate(unions)
         if index not in done
     )

@@ -16,9 +16,12 @@ the recorded member; any doubt says False (the value is walked, as before):
 - a collection recorded with items is not empty, and one recorded empty is empty.
 
 The walker cuts a cycle only between values at depth `shape.CYCLE_CHECK_DEPTH` or
-deeper, so these members are compiled only in a shape whose composites all lie above
-that depth (`reusable_height`): a value fitting it can hold no cycle the walker cuts.
-Like every strict check, the node budget of the walker is not counted.
+deeper. A value fitting a strict check is finite where the check reads it all the way
+down; the checks by type here do not read further, so a service (whose fields may be
+checked by type) is taken only above that depth, where no value of its fields can be
+cut as a cycle: every check is compiled knowing the depth of its values. The walker
+must reach a little deeper than that (`walker_fits`). Like every strict check, the node
+budget of the walker is not counted.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from seamrec.model.shape import (
 from seamrec.model.shape_types import FORMAT_KINDS, Shape, children
 
 Check = Callable[[list[Any]], bool]
-CompileUnion = Callable[[Shape], Check]
+CompileUnion = Callable[[Shape, int], Check]  # a union's strict check at a depth
 KindOf = Callable[[type], Kind]
 
 _OBJECT_KINDS = frozenset({Kind.OBJECT, Kind.SLOTS, Kind.SERVICE, Kind.DATACLASS, Kind.ORM})
@@ -55,7 +58,7 @@ _DATA_KINDS = _OBJECT_KINDS - {Kind.SERVICE}  # walked into inside a service's f
 _BY_TYPE = frozenset({Kind.SERVICE, Kind.OPAQUE})  # ("opaque", type path) in a service
 _CONTAINERS = (list, tuple, dict, set, frozenset)  # by type in a service when holding one
 _NEVER_BY_TYPE = frozenset(LEAF_SHAPES) | frozenset(FORMAT_CLASSIFIERS) | frozenset(_CONTAINERS)
-_MIN_DEPTH = CYCLE_CHECK_DEPTH + 2  # a walker this shallow cuts where these checks read
+_MIN_DEPTH = CYCLE_CHECK_DEPTH + 2  # a service's field's items are walked this deep
 _MISSING = object()
 
 
@@ -75,36 +78,25 @@ def handled(member: Shape) -> bool:
     return size == 1 and ":" in kind
 
 
-def reusable_height(union: Shape, shape_of: Callable[[object], Shape]) -> bool:
-    """Whether a union holding members of `handled` kinds may get their checks: its
-    composites lie above the walker's cycle check and its depth limit."""
+def walker_fits(shape_of: Callable[[object], Shape]) -> bool:
+    """Whether `shape_of` walks deep enough for these checks: below a service taken
+    (above the cycle check's depth), the items of its fields recorded by type."""
     max_depth = getattr(shape_of, "max_depth", None)
-    if type(max_depth) is not int or max_depth < _MIN_DEPTH:
-        return False
-    return _height(union) <= CYCLE_CHECK_DEPTH
+    return type(max_depth) is int and max_depth >= _MIN_DEPTH
 
 
-def _height(union: Shape) -> int:
-    """The levels of composites (members with child positions) in `union`."""
-    tallest = 0
-    for member in union:
-        steps = children(member)
-        if steps or member[0] in ("dict", "obj", "coll", "tuple", "ntuple", "row", "map"):
-            below = max((_height(u) for _, u in steps), default=0)
-            tallest = max(tallest, 1 + below)
-    return tallest
-
-
-def member_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion) -> Check:
-    """The strict check of one member of a `handled` kind; `compile_union` compiles a
-    strict check of a union (raising when it cannot). Raises `Undecidable`."""
+def member_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion, depth: int) -> Check:
+    """The strict check of one member of a `handled` kind, its values at `depth` of the
+    walk; `compile_union` compiles a strict check of a union (raising when it cannot).
+    Raises `Undecidable`."""
     kind = member[0]
     if kind == "obj" and len(member) == 4:
-        return _object_check(member, kind_of, compile_union)
+        kinds = _OBJECT_KINDS if depth < CYCLE_CHECK_DEPTH else _DATA_KINDS
+        return _object_check(member, kind_of, compile_union, depth, kinds)
     if kind == "dict" and len(member) == 4 and member[1] != "dict":
-        return _mapping_check(member, kind_of, compile_union)
+        return _mapping_check(member, kind_of, compile_union, depth)
     if kind == "coll" and len(member) == 3 and member[1] != "list":
-        return _collection_check(member, kind_of, compile_union)
+        return _collection_check(member, kind_of, compile_union, depth)
     if len(member) == 1 and ":" in kind:
         return _leaf_subclass_check(member, kind_of)
     raise Undecidable
@@ -144,7 +136,8 @@ def _object_check(
     member: Shape,
     kind_of: KindOf,
     compile_union: CompileUnion,
-    kinds: frozenset[Kind] = _OBJECT_KINDS,
+    depth: int,
+    kinds: frozenset[Kind],
 ) -> Check:
     """("obj", type, names, unions): one class's instances (of one of `kinds`), their
     fields (read as the walker reads them) in order, each column fitting its union
@@ -158,9 +151,9 @@ def _object_check(
         if service not in compiled:
             try:
                 if service:
-                    made = [_service_field(u, kind_of, compile_union) for u in unions]
+                    made = [_service_field(u, kind_of, compile_union, depth + 1) for u in unions]
                 else:
-                    made = [compile_union(u) for u in unions]
+                    made = [compile_union(u, depth + 1) for u in unions]
             except Exception:  # a field without an exact strict check: never reused
                 compiled[service] = None
             else:
@@ -197,23 +190,23 @@ def _object_check(
     return check
 
 
-def _service_field(union: Shape, kind_of: KindOf, compile_union: CompileUnion) -> Check:
+def _service_field(union: Shape, kind_of: KindOf, compile_union: CompileUnion, depth: int) -> Check:
     """A service's field as `shape.plain_fields` recorded it from the shallow walk:
     leaves; one type recorded by type only; one shape naming no object; or a data
     object (not a service: the shallow walk records a service by type) whose fields
     name none."""
     if all(_is_plain_leaf(m) for m in union):
-        return compile_union(union)
+        return compile_union(union, depth)
     if len(union) != 1:
         raise Undecidable
     (member,) = union
     if len(member) == 2 and member[0] == "opaque":
         return _by_type(member[1], kind_of)
     if member[0] == "obj" and len(member) == 4 and not _fields_name_objects(member):
-        return _object_check(member, kind_of, compile_union, _DATA_KINDS)
+        return _object_check(member, kind_of, compile_union, depth, _DATA_KINDS)
     if _names_objects(member):
         raise Undecidable
-    return compile_union(union)
+    return compile_union(union, depth)
 
 
 def _is_plain_leaf(member: Shape) -> bool:
@@ -273,11 +266,13 @@ def _by_type(name: str, kind_of: KindOf) -> Check:
     return check
 
 
-def _mapping_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion) -> Check:
+def _mapping_check(
+    member: Shape, kind_of: KindOf, compile_union: CompileUnion, depth: int
+) -> Check:
     """("dict", type, keys, unions) of a class other than dict: one class's mappings,
     read as the walker reads them, checked as plain dicts of these keys."""
     kind_for = _classes(member[1], kind_of, frozenset({Kind.DICT, Kind.MAPPING}))
-    plain = compile_union((("dict", "dict", member[2], member[3]),))
+    plain = compile_union((("dict", "dict", member[2], member[3]),), depth)
 
     def check(column: list[Any]) -> bool:
         cls = _one_class(column)
@@ -297,7 +292,9 @@ def _mapping_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion) 
     return check
 
 
-def _collection_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion) -> Check:
+def _collection_check(
+    member: Shape, kind_of: KindOf, compile_union: CompileUnion, depth: int
+) -> Check:
     """("coll", type, items) of a class other than list: one class's collections, their
     items together fitting the union (empty exactly when it is empty); a set's items
     (ordered by canonical_union) only when they are leaves."""
@@ -306,7 +303,7 @@ def _collection_check(member: Shape, kind_of: KindOf, compile_union: CompileUnio
     kind_for = _classes(name, kind_of, frozenset({Kind.COLL}))
     unordered: dict[type, bool] = {}
     leaves_only = all(_is_plain_leaf(m) for m in items_union)
-    items_fit = compile_union(items_union)
+    items_fit = compile_union(items_union, depth + 1)
 
     def check(column: list[Any]) -> bool:
         cls = _one_class(column)
