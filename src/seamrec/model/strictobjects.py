@@ -13,7 +13,8 @@ the recorded member; any doubt says False (the value is walked, as before):
   object of that type, or a builtin container of that type holding one directly; any
   other field of a service is checked only where its recorded shape names no object
   (then the shallow walk inside a service gives what the deep one gives);
-- a collection recorded with items is not empty, and one recorded empty is empty.
+- a collection recorded with items is not empty, and one recorded empty is empty;
+- a named tuple's or an exception's items (its `args`) are checked as a plain tuple.
 
 The walker cuts a cycle only between values at depth `shape.CYCLE_CHECK_DEPTH` or
 deeper. A value fitting a strict check is finite where the check reads it all the way
@@ -29,7 +30,7 @@ from __future__ import annotations
 import collections
 from collections.abc import Callable
 from itertools import chain
-from typing import Any
+from typing import Any, cast
 
 from seamrec.model.classify import (
     ClassMemo,
@@ -75,6 +76,10 @@ def handled(member: Shape) -> bool:
         return size == 4 and member[1] != "dict"
     if kind == "coll":
         return size == 3 and member[1] != "list"
+    if kind == "ntuple":
+        return size == 4
+    if kind == "exc":
+        return size == 3
     return size == 1 and ":" in kind
 
 
@@ -97,6 +102,10 @@ def member_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion, de
         return _mapping_check(member, kind_of, compile_union, depth)
     if kind == "coll" and len(member) == 3 and member[1] != "list":
         return _collection_check(member, kind_of, compile_union, depth)
+    if kind == "ntuple" and len(member) == 4:
+        return _named_tuple_check(member, kind_of, compile_union, depth)
+    if kind == "exc" and len(member) == 3:
+        return _exception_check(member, kind_of, compile_union, depth)
     if len(member) == 1 and ":" in kind:
         return _leaf_subclass_check(member, kind_of)
     raise Undecidable
@@ -320,6 +329,63 @@ def _collection_check(
         return bool(items_union) and items_fit(items)
 
     return check
+
+
+def _named_tuple_check(
+    member: Shape, kind_of: KindOf, compile_union: CompileUnion, depth: int
+) -> Check:
+    """("ntuple", type, fields, unions): one named tuple class of these fields, its
+    items checked as plain tuples of these positions."""
+    names: tuple[str, ...] = member[2]
+    kind_for = _classes(member[1], kind_of, frozenset({Kind.NTUPLE}))
+    plain = compile_union((("tuple", "tuple", member[3]),), depth)
+
+    def check(column: list[Any]) -> bool:
+        cls = _one_class(column)
+        if cls is None or kind_for(cls) is None or tuple(cast(Any, cls)._fields) != names:
+            return False
+        return plain([tuple(value) for value in column])
+
+    return check
+
+
+def _exception_check(
+    member: Shape, kind_of: KindOf, compile_union: CompileUnion, depth: int
+) -> Check:
+    """("exc", type, unions): one exception class whose `args` is the builtin one
+    (what the walker reads, read without running any class's code), checked as plain
+    tuples of these positions."""
+    kind_for = _classes(member[1], kind_of, frozenset({Kind.EXC}))
+    plain = compile_union((("tuple", "tuple", member[2]),), depth)
+    memo: ClassMemo[bool] = ClassMemo()  # keeps no class alive
+    known = memo.held
+
+    def check(column: list[Any]) -> bool:
+        cls = _one_class(column)
+        if cls is None or kind_for(cls) is None:
+            return False
+        builtin = known.get(cls)
+        if builtin is None:
+            builtin = memo.missed(cls, _builtin_args)
+        if not builtin:
+            return False
+        found = [_ARGS.__get__(value) for value in column]
+        return all(type(args) is tuple for args in found) and plain(found)
+
+    return check
+
+
+_ARGS: Any = vars(BaseException)["args"]
+
+
+def _builtin_args(cls: type) -> bool:
+    """Whether `cls.args` is BaseException's own descriptor (read from the classes'
+    `__dict__`s along the MRO)."""
+    for base in cls.__mro__:
+        found = vars(base).get("args", _MISSING)
+        if found is not _MISSING:
+            return found is _ARGS
+    return False
 
 
 def _leaf_subclass_check(member: Shape, kind_of: KindOf) -> Check:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -71,6 +71,23 @@ class Plain:
 
 class Sku(str):
     pass
+
+
+class Column(NamedTuple):
+    name: str
+    default: Any
+
+
+class Refused(Exception):
+    pass
+
+
+class Shouting(Exception):
+    """An exception whose `args` is its own property: never read by a check."""
+
+    @property
+    def args(self) -> tuple[Any, ...]:  # type: ignore[override]
+        return ("LOUD",)
 
 
 class Tags(collections.UserDict[str, Any]):
@@ -170,6 +187,20 @@ def values() -> list[Any]:
         Service(Service()),
         Sku("a"),
         Sku("b"),
+        Column("a", None),
+        Column("b", None),
+        Column("c", 1),
+        [Column("a", None), Column("b", None)],
+        [Column("a", None), Column("b", 2)],
+        [Column("a", Point(1, 2))],
+        Refused("no"),
+        Refused("still no"),
+        Refused(1),
+        Refused("no", 2),
+        Refused(),
+        ValueError("no"),
+        Shouting("a"),
+        Shouting(1),
         "plain",
         Tags({"a": 1}),
         Tags({"a": 2}),
@@ -224,6 +255,8 @@ def test_a_value_passes_the_strict_check_of_a_shape_only_when_it_has_that_shape(
         pytest.param(Request(), Request(), id="service"),
         pytest.param(Request(parsers=(Foreign(),)), Request(parsers=(Foreign(),)), id="tuple"),
         pytest.param(Sku("a"), Sku("b"), id="leaf-subclass"),
+        pytest.param(Column("a", None), Column("b", None), id="named-tuple"),
+        pytest.param(Refused("no"), Refused("still no"), id="exception"),
         pytest.param(Tags({"a": 1}), Tags({"a": 2}), id="mapping"),
         pytest.param(Items([1]), Items([2, 3]), id="collection"),
         pytest.param([Point(1, 2)], [Point(5, 6), Point(7, 8)], id="list-of-objects"),
@@ -261,6 +294,13 @@ def test_a_service_naming_itself_is_its_type_where_no_cycle_check_runs() -> None
     assert SHAPE_OF(Service()) == SHAPE_OF(Service(Service()))
     assert check is not None
     assert check([Service()])
+
+
+def test_an_exception_with_its_own_args_is_walked() -> None:
+    check = compile_value(SHAPE_OF(Shouting("a")), SHAPE_OF, strict=True, objects=True)
+
+    assert check is not None
+    assert not check([Shouting("b")])
 
 
 def test_without_objects_the_strict_check_of_an_object_is_undecided_as_before() -> None:
