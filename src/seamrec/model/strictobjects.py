@@ -310,7 +310,6 @@ def _collection_check(
     name: str = member[1]
     items_union: Shape = member[2]
     kind_for = _classes(name, kind_of, frozenset({Kind.COLL}))
-    unordered: dict[type, bool] = {}
     leaves_only = all(_is_plain_leaf(m) for m in items_union)
     items_fit = compile_union(items_union, depth + 1)
 
@@ -318,10 +317,7 @@ def _collection_check(
         cls = _one_class(column)
         if cls is None or kind_for(cls) is None:
             return False
-        is_set = unordered.get(cls)
-        if is_set is None:
-            is_set = unordered[cls] = issubclass(cls, set | frozenset)
-        if is_set and not leaves_only:
+        if not leaves_only and issubclass(cls, set | frozenset):
             return False
         items = list(chain.from_iterable(column))
         if not items:
