@@ -18,7 +18,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any, TypeVar
 
-from seamrec.model import conform, formats
+from seamrec.model import conform, formats, objectfit, strictobjects
 from seamrec.model.classify import Kind, type_path
 from seamrec.model.formats import FORMAT_KINDS, asserted
 from seamrec.model.shape import (
@@ -117,6 +117,7 @@ def shape_function(
 
     shape_of.pure = pure  # type: ignore[attr-defined]
     shape_of.kind_of_class = kind  # type: ignore[attr-defined]  # read by `objectfit`
+    shape_of.max_depth = max_depth  # type: ignore[attr-defined]  # read by `strictobjects`
     return shape_of
 
 
@@ -131,26 +132,31 @@ class _Undecidable(Exception):
 
 
 def compile_value(
-    shape: Shape, shape_of: ShapeFunction, *, strict: bool = False
+    shape: Shape, shape_of: ShapeFunction, *, strict: bool = False, objects: bool = False
 ) -> conform.Check | None:
-    """`conform.compile_value`, compiled (None when no cheap strict check exists)."""
+    """`conform.compile_value`, compiled (None when no cheap strict check exists).
+    `objects`: a strict check also takes the members `strictobjects` checks."""
+    depth = 0 if objects and strict and strictobjects.walker_fits(shape_of) else None
     try:
-        check: conform.Check = _union((shape,), shape_of, strict)
+        check: conform.Check = _union((shape,), shape_of, strict, depth)
     except _Undecidable:
         return None
     return check
 
 
 def compile_args(
-    shape: Shape, shape_of: ShapeFunction, *, strict: bool = False
+    shape: Shape, shape_of: ShapeFunction, *, strict: bool = False, objects: bool = False
 ) -> conform.ArgsCheck | None:
-    """`conform.compile_args`, compiled."""
+    """`conform.compile_args`, compiled (`objects`: as in `compile_value`)."""
     assert compiled is not None
     if shape[:1] != ("args",):
         return None
+    depth = 0 if objects and strict and strictobjects.walker_fits(shape_of) else None
     try:
         checks = tuple(
-            compiled.self_check(u[0][1]) if u and u[0][0] == "self" else _union(u, shape_of, strict)
+            compiled.self_check(u[0][1])
+            if u and u[0][0] == "self"
+            else _union(u, shape_of, strict, depth)
             for u in shape[2]
         )
     except _Undecidable:
@@ -164,7 +170,9 @@ def _python(check: conform.Check) -> Any:
     return compiled.python_check(check)
 
 
-def _union(union: Shape, shape_of: ShapeFunction, strict: bool) -> Any:
+def _union(union: Shape, shape_of: ShapeFunction, strict: bool, depth: int | None = None) -> Any:
+    """The check of a union; `depth`: where its values lie in the walk when a strict
+    check also takes `strictobjects`' members (None: it does not)."""
     assert compiled is not None
     if not union:
         return compiled.empty() if strict else compiled.always()
@@ -185,7 +193,7 @@ def _union(union: Shape, shape_of: ShapeFunction, strict: bool) -> Any:
     if not others:
         return compiled.leaf(tuple(leaf_types), strict)
     if not leaf_types and len(others) == 1:
-        return _shape(others[0], shape_of, strict)
+        return _shape(others[0], shape_of, strict, depth)
     if strict:
         raise _Undecidable
     return _per_value(union, shape_of)
@@ -203,22 +211,35 @@ def _format(leaves: list[Shape]) -> Any:
     return compiled.format(tuple(plain), {cls: tuple(found) for cls, found in labels.items()})
 
 
-def _shape(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Any:
+def _shape(shape: Shape, shape_of: ShapeFunction, strict: bool, depth: int | None = None) -> Any:
     assert compiled is not None
     kind = shape[0]
     if kind == "dict" and shape[1] == "dict":
-        return _dict(shape, shape_of, strict)
+        return _dict(shape, shape_of, strict, depth)
     if kind == "coll" and shape[1] == "list":
-        items = _union(shape[2], shape_of, strict)
+        items = _union(shape[2], shape_of, strict, _below(depth))
         return compiled.list_check(items, not strict or not shape[2])
     if kind == "tuple" and shape[1] == "tuple":
-        return compiled.tuple_check(tuple(_union(u, shape_of, strict) for u in shape[2]))
+        return compiled.tuple_check(
+            tuple(_union(u, shape_of, strict, _below(depth)) for u in shape[2])
+        )
     if kind in conform._CLOCK_TYPES:
         return compiled.clock_check(conform._CLOCK_TYPES[kind], kind.endswith("+tz"))
     if kind in ("enum", "opaque"):
         return _python(conform._shape(shape, shape_of, strict))
     if strict:
-        raise _Undecidable
+        if depth is None or not strictobjects.handled(shape):
+            raise _Undecidable
+        kind_of = objectfit.kind_function(shape_of)
+        if kind_of is None:
+            raise _Undecidable
+        try:
+            member = strictobjects.member_check(
+                shape, kind_of, lambda union, at: _union(union, shape_of, True, at), depth
+            )
+        except strictobjects.Undecidable:
+            raise _Undecidable from None
+        return _python(member)
     return _per_value((shape,), shape_of)
 
 
@@ -259,11 +280,22 @@ class _Twin:
 
     def __call__(self, column: list[Any]) -> bool:
         if self.check is None:
-            self.check = conform._dict_check(*self.args)
+            try:
+                self.check = conform._dict_check(*self.args)
+            except conform._Undecidable:  # a member only the compiled strict checks take
+                self.check = _never
         return self.check(column)
 
 
-def _dict(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Any:
+def _never(column: list[Any]) -> bool:
+    return False
+
+
+def _below(depth: int | None) -> int | None:
+    return None if depth is None else depth + 1
+
+
+def _dict(shape: Shape, shape_of: ShapeFunction, strict: bool, depth: int | None = None) -> Any:
     """conform._dict_check's fields, decided the same way."""
     assert compiled is not None
     keys: tuple[str, ...] = shape[2]
@@ -281,7 +313,9 @@ def _dict(shape: Shape, shape_of: ShapeFunction, strict: bool) -> Any:
             plain.append((index, cls))
     done = {index for index, _ in plain} | {f[0] for f in found}
     deeper = tuple(
-        (index, _union(u, shape_of, strict)) for index, u in enumerate(unions) if index not in done
+        (index, _union(u, shape_of, strict, _below(depth)))
+        for index, u in enumerate(unions)
+        if index not in done
     )
     exact = None not in types
     return compiled.dict_check(

@@ -51,12 +51,16 @@ class _Undecidable(Exception):
     """Raised while compiling a strict check that cannot be decided cheaply."""
 
 
-def compile_value(shape: Shape, shape_of: ShapeFunction, *, strict: bool = False) -> Check | None:
-    """A check for values of `shape` (None: no cheap strict check exists)."""
+def compile_value(
+    shape: Shape, shape_of: ShapeFunction, *, strict: bool = False, objects: bool = False
+) -> Check | None:
+    """A check for values of `shape` (None: no cheap strict check exists). `objects`:
+    with C, a strict check also takes class instances, mappings of other classes, named
+    collections and leaf subclasses (``seamrec.model.strictobjects``)."""
     from seamrec.model import accel  # the compiled checks, when built
 
     if accel.compiled is not None:
-        return accel.compile_value(shape, shape_of, strict=strict)
+        return accel.compile_value(shape, shape_of, strict=strict, objects=objects)
     from seamrec.model import checkgen  # the closures below, written out per shape
 
     return checkgen.compile_value(shape, shape_of, strict=strict)
@@ -73,13 +77,14 @@ def pure_compile_value(
 
 
 def compile_args(
-    shape: Shape, shape_of: ShapeFunction, *, strict: bool = False
+    shape: Shape, shape_of: ShapeFunction, *, strict: bool = False, objects: bool = False
 ) -> ArgsCheck | None:
-    """A check of bound arguments (names and values) against an ("args", ...) shape."""
+    """A check of bound arguments (names and values) against an ("args", ...) shape
+    (`objects`: as in `compile_value`)."""
     from seamrec.model import accel  # the compiled checks, when built
 
     if accel.compiled is not None:
-        return accel.compile_args(shape, shape_of, strict=strict)
+        return accel.compile_args(shape, shape_of, strict=strict, objects=objects)
     from seamrec.model import checkgen  # the closures below, written out per shape
 
     return checkgen.compile_args(shape, shape_of, strict=strict)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from threading import get_ident
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from seamrec.cassette.store import Cassette
 from seamrec.config import SeamPattern, Settings
@@ -31,15 +31,38 @@ _RECORD_STEP = compiled_part("RecordStep")  # None: pure Python
 _UNORDERED = -1  # the sequence number of a call that keeps no payload: never read
 
 
+KEPT_SHAPES = 4  # distinct shapes (with their strict checks) kept per seam and side
+
+
 class _LastShapes:
     """The previous call's shapes of one seam, each paired with the strict check that
-    reuses it; a pair is replaced as one tuple, so threads never mix two calls' shapes."""
+    reuses it, and a few older pairs (`earlier_args`, `earlier_result`, newest first):
+    a seam whose calls alternate between shapes (a method of several subclasses, a
+    value with or without a format) reuses each. A pair, and each tuple of older
+    pairs, is replaced as one tuple, so threads never mix two calls' shapes."""
 
-    __slots__ = ("args", "result")
+    __slots__ = ("args", "earlier_args", "earlier_result", "result")
 
     def __init__(self) -> None:
         self.args: tuple[Shape, ArgsCheck | None] = ((), None)
         self.result: tuple[Shape, Check | None] = ((), None)
+        self.earlier_args: tuple[tuple[Shape, ArgsCheck], ...] = ()
+        self.earlier_result: tuple[tuple[Shape, Check], ...] = ()
+
+
+_Pair = TypeVar("_Pair", bound=tuple[Any, ...])
+
+
+def _moved_back(
+    earlier: tuple[_Pair, ...], taken: _Pair | None, latest: tuple[Shape, Any]
+) -> tuple[_Pair, ...]:
+    """The older pairs once `taken` (one of them, or None for a new shape) becomes the
+    last: `latest`, the last until now, goes first when it has a check; at most
+    `KEPT_SHAPES - 1` are kept."""
+    kept = tuple(pair for pair in earlier if pair is not taken)
+    if latest[1] is not None:
+        kept = (cast(_Pair, latest), *kept)
+    return kept[: KEPT_SHAPES - 1]
 
 
 class _RecordedSeam(SeamState):
@@ -235,24 +258,43 @@ class RecordStrategy(Strategy):
         return call
 
     def _args_shape(self, seam: Seam, names: tuple[str, ...], values: list[Any]) -> Shape:
-        """The args shape, reused from the last call of the seam while its strict check
-        passes."""
+        """The args shape, reused from the last call of the seam, or one of the few
+        before it, whose strict check passes (that one becomes the last)."""
         last = self._last.get(seam.id)
         if last is None:
             last = self._last[seam.id] = _LastShapes()
-        shape, check = last.args
-        if check is None or not check(names, values):
-            shape = self.args_shape(seam, names, values)
-            last.args = (shape, compile_args(shape, self.shape_of, strict=True))
+        latest = last.args
+        shape, check = latest
+        if check is not None and check(names, values):
+            return shape
+        earlier = last.earlier_args
+        for pair in earlier:
+            if pair[1](names, values):
+                last.earlier_args = _moved_back(earlier, pair, latest)
+                last.args = pair
+                return pair[0]
+        shape = self.args_shape(seam, names, values)
+        last.earlier_args = _moved_back(earlier, None, latest)
+        last.args = (shape, compile_args(shape, self.shape_of, strict=True, objects=True))
         return shape
 
     def _result_shape(self, seam: str, value: object) -> Shape:
         """The result shape, reused like the args shape."""
         last = self._last[seam]
-        shape, check = last.result
-        if check is None or not check([value]):
-            shape = self.shape_of(value)
-            last.result = (shape, compile_value(shape, self.shape_of, strict=True))
+        latest = last.result
+        shape, check = latest
+        column = [value]
+        if check is not None and check(column):
+            return shape
+        earlier = last.earlier_result
+        for pair in earlier:
+            if pair[1](column):
+                last.earlier_result = _moved_back(earlier, pair, latest)
+                last.result = pair
+                return pair[0]
+        shape = self.shape_of(value)
+        last.earlier_result = _moved_back(earlier, None, latest)
+        last.result = (shape, compile_value(shape, self.shape_of, strict=True, objects=True))
         return shape
 
     def end(self, tape: Tape, call: LiveCall, outcome: str, value: object) -> None:
