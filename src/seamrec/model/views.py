@@ -35,15 +35,48 @@ def _compared(view: Any) -> tuple[dataclasses.Field[Any], ...]:
     return tuple(f for f in dataclasses.fields(view) if f.compare)
 
 
-# Each view writes its own __repr__: `repr=False` spares dataclasses compiling one that
-# would never be used (each generated method is compiled when the module is imported).
-@dataclasses.dataclass(frozen=True, repr=False)
-class ObjectView:
+class _FrozenView:
+    """What `dataclass(frozen=True)` would generate for a view, written once: dataclasses
+    compiles each method it generates when the module is imported, and a payload's
+    first decode should not pay for forty of them. Each view is still a dataclass
+    (`fields`, `replace`), writes its own `__init__`, `__repr__` and `__hash__`."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return _values(self) == _values(other)
+        return NotImplemented
+
+
+def _values(view: Any) -> tuple[Any, ...]:
+    return tuple(getattr(view, f.name) for f in _compared(view))
+
+
+# No dataclass-generated methods (see _FrozenView): frozen by the base class.
+_view = dataclasses.dataclass(init=False, repr=False, eq=False)
+
+
+@_view
+class ObjectView(_FrozenView):
     """A recorded dataclass, plain object or namedtuple: its type path and fields."""
 
     type_path: str
     fields: tuple[tuple[str, Any], ...]
     kind: str = "object"
+
+    def __init__(
+        self, type_path: str, fields: tuple[tuple[str, Any], ...], kind: str = "object"
+    ) -> None:
+        object.__setattr__(self, "type_path", type_path)
+        object.__setattr__(self, "fields", fields)
+        object.__setattr__(self, "kind", kind)
 
     def get(self, name: str) -> Any:
         """The recorded value of one field."""
@@ -56,13 +89,18 @@ class ObjectView:
         return f"{self.type_path}({inner})"
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
-class RowView:
+@_view
+class RowView(_FrozenView):
     """A recorded database row: its type path, column names and values."""
 
     type_path: str
     columns: tuple[str, ...]
     values: tuple[Any, ...]
+
+    def __init__(self, type_path: str, columns: tuple[str, ...], values: tuple[Any, ...]) -> None:
+        object.__setattr__(self, "type_path", type_path)
+        object.__setattr__(self, "columns", columns)
+        object.__setattr__(self, "values", values)
 
     __hash__ = _view_hash
 
@@ -71,13 +109,18 @@ class RowView:
         return f"{self.type_path}({inner})"
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
-class TypedCollectionView:
+@_view
+class TypedCollectionView(_FrozenView):
     """A recorded subclass of dict/list/set/tuple (OrderedDict, deque, Counter...)."""
 
     type_path: str
     items: Any
     mapping: bool = dataclasses.field(default=False, compare=False)
+
+    def __init__(self, type_path: str, items: Any, mapping: bool = False) -> None:
+        object.__setattr__(self, "type_path", type_path)
+        object.__setattr__(self, "items", items)
+        object.__setattr__(self, "mapping", mapping)
 
     def as_python(self) -> Any:
         """The items as a dict (for mappings) or as they are."""
@@ -89,13 +132,18 @@ class TypedCollectionView:
         return f"{self.type_path}({self.items!r})"
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
-class EnumView:
+@_view
+class EnumView(_FrozenView):
     """A recorded Enum member."""
 
     type_path: str
     name: str
     value: Any
+
+    def __init__(self, type_path: str, name: str, value: Any) -> None:
+        object.__setattr__(self, "type_path", type_path)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "value", value)
 
     __hash__ = _view_hash
 
@@ -103,13 +151,18 @@ class EnumView:
         return f"{self.type_path}.{self.name}"
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
-class ExceptionView:
+@_view
+class ExceptionView(_FrozenView):
     """A recorded exception: type path, args and message."""
 
     type_path: str
     args: tuple[Any, ...]
     message: str
+
+    def __init__(self, type_path: str, args: tuple[Any, ...], message: str) -> None:
+        object.__setattr__(self, "type_path", type_path)
+        object.__setattr__(self, "args", args)
+        object.__setattr__(self, "message", message)
 
     __hash__ = _view_hash
 
@@ -117,32 +170,48 @@ class ExceptionView:
         return f"{self.type_path}({', '.join(map(repr, self.args))})"
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
-class OpaqueView:
+@_view
+class OpaqueView(_FrozenView):
     """A value recorded by type only (connections, files, functions, mocks...)."""
 
     type_path: str
+
+    def __init__(self, type_path: str) -> None:
+        object.__setattr__(self, "type_path", type_path)
+
+    def __hash__(self) -> int:
+        return hash((self.type_path,))
 
     def __repr__(self) -> str:
         return f"<{self.type_path}>"
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
-class SelfView:
+@_view
+class SelfView(_FrozenView):
     """The `self`/`cls` argument, recorded as its type name."""
 
     type_path: str
+
+    def __init__(self, type_path: str) -> None:
+        object.__setattr__(self, "type_path", type_path)
+
+    def __hash__(self) -> int:
+        return hash((self.type_path,))
 
     def __repr__(self) -> str:
         return f"<self: {self.type_path}>"
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
-class LeafSubclassView:
+@_view
+class LeafSubclassView(_FrozenView):
     """A value of a subclass of str/int/float/bytes, with its type path."""
 
     type_path: str
     value: Any
+
+    def __init__(self, type_path: str, value: Any) -> None:
+        object.__setattr__(self, "type_path", type_path)
+        object.__setattr__(self, "value", value)
 
     __hash__ = _view_hash
 
@@ -150,12 +219,16 @@ class LeafSubclassView:
         return f"{self.type_path}({self.value!r})"
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
-class CutView:
+@_view
+class CutView(_FrozenView):
     """Where a value was cut by a limit: reason ('depth', 'cycle', 'items', 'str'...)."""
 
     reason: str
     detail: Any = None
+
+    def __init__(self, reason: str, detail: Any = None) -> None:
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "detail", detail)
 
     __hash__ = _view_hash
 
@@ -167,11 +240,17 @@ class CutView:
         )
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
-class RedactedView:
+@_view
+class RedactedView(_FrozenView):
     """A value replaced at write time; keeps its type path so shapes still compare."""
 
     type_path: str
+
+    def __init__(self, type_path: str) -> None:
+        object.__setattr__(self, "type_path", type_path)
+
+    def __hash__(self) -> int:
+        return hash((self.type_path,))
 
     def __repr__(self) -> str:
         return f"<redacted {self.type_path}>"
