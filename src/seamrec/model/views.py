@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from seamrec.frozen import FrozenRecord
 from seamrec.model.codec import decode_pairs
 from seamrec.model.payload import Ext
 
@@ -35,36 +36,10 @@ def _compared(view: Any) -> tuple[dataclasses.Field[Any], ...]:
     return tuple(f for f in dataclasses.fields(view) if f.compare)
 
 
-class _FrozenView:
-    """What `dataclass(frozen=True)` would generate for a view, written once: dataclasses
-    compiles each method it generates when the module is imported, and a payload's
-    first decode should not pay for forty of them. Each view is still a dataclass
-    (`fields`, `replace`), writes its own `__init__`, `__repr__` and `__hash__`."""
-
-    __slots__ = ()
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return _values(self) == _values(other)
-        return NotImplemented
-
-
-def _values(view: Any) -> tuple[Any, ...]:
-    return tuple(getattr(view, f.name) for f in _compared(view))
-
-
-# No dataclass-generated methods (see _FrozenView): frozen by the base class.
-_view = dataclasses.dataclass(init=False, repr=False, eq=False)
-
-
-@_view
-class ObjectView(_FrozenView):
+# Views are dataclasses without generated methods (see `seamrec.frozen`); each writes its
+# own `__repr__` and `__hash__`.
+@dataclasses.dataclass(init=False, repr=False, eq=False)
+class ObjectView(FrozenRecord):
     """A recorded dataclass, plain object or namedtuple: its type path and fields."""
 
     type_path: str
@@ -89,8 +64,8 @@ class ObjectView(_FrozenView):
         return f"{self.type_path}({inner})"
 
 
-@_view
-class RowView(_FrozenView):
+@dataclasses.dataclass(init=False, repr=False, eq=False)
+class RowView(FrozenRecord):
     """A recorded database row: its type path, column names and values."""
 
     type_path: str
@@ -109,8 +84,8 @@ class RowView(_FrozenView):
         return f"{self.type_path}({inner})"
 
 
-@_view
-class TypedCollectionView(_FrozenView):
+@dataclasses.dataclass(init=False, repr=False, eq=False)
+class TypedCollectionView(FrozenRecord):
     """A recorded subclass of dict/list/set/tuple (OrderedDict, deque, Counter...)."""
 
     type_path: str
@@ -132,8 +107,8 @@ class TypedCollectionView(_FrozenView):
         return f"{self.type_path}({self.items!r})"
 
 
-@_view
-class EnumView(_FrozenView):
+@dataclasses.dataclass(init=False, repr=False, eq=False)
+class EnumView(FrozenRecord):
     """A recorded Enum member."""
 
     type_path: str
@@ -151,8 +126,8 @@ class EnumView(_FrozenView):
         return f"{self.type_path}.{self.name}"
 
 
-@_view
-class ExceptionView(_FrozenView):
+@dataclasses.dataclass(init=False, repr=False, eq=False)
+class ExceptionView(FrozenRecord):
     """A recorded exception: type path, args and message."""
 
     type_path: str
@@ -170,8 +145,8 @@ class ExceptionView(_FrozenView):
         return f"{self.type_path}({', '.join(map(repr, self.args))})"
 
 
-@_view
-class OpaqueView(_FrozenView):
+@dataclasses.dataclass(init=False, repr=False, eq=False)
+class OpaqueView(FrozenRecord):
     """A value recorded by type only (connections, files, functions, mocks...)."""
 
     type_path: str
@@ -186,8 +161,8 @@ class OpaqueView(_FrozenView):
         return f"<{self.type_path}>"
 
 
-@_view
-class SelfView(_FrozenView):
+@dataclasses.dataclass(init=False, repr=False, eq=False)
+class SelfView(FrozenRecord):
     """The `self`/`cls` argument, recorded as its type name."""
 
     type_path: str
@@ -202,8 +177,8 @@ class SelfView(_FrozenView):
         return f"<self: {self.type_path}>"
 
 
-@_view
-class LeafSubclassView(_FrozenView):
+@dataclasses.dataclass(init=False, repr=False, eq=False)
+class LeafSubclassView(FrozenRecord):
     """A value of a subclass of str/int/float/bytes, with its type path."""
 
     type_path: str
@@ -219,8 +194,8 @@ class LeafSubclassView(_FrozenView):
         return f"{self.type_path}({self.value!r})"
 
 
-@_view
-class CutView(_FrozenView):
+@dataclasses.dataclass(init=False, repr=False, eq=False)
+class CutView(FrozenRecord):
     """Where a value was cut by a limit: reason ('depth', 'cycle', 'items', 'str'...)."""
 
     reason: str
@@ -240,8 +215,8 @@ class CutView(_FrozenView):
         )
 
 
-@_view
-class RedactedView(_FrozenView):
+@dataclasses.dataclass(init=False, repr=False, eq=False)
+class RedactedView(FrozenRecord):
     """A value replaced at write time; keeps its type path so shapes still compare."""
 
     type_path: str
