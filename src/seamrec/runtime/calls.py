@@ -17,8 +17,7 @@ UNFINISHED: Shape = CutShape.build("unfinished")
 NO_ITEMS: tuple[()] = ()  # the items of a call that yielded none (never appended to)
 
 
-# No __eq__ or __repr__ (unused): dataclasses compiles each method it generates on import.
-@dataclass(eq=False, repr=False)
+@dataclass
 class Finding:
     """A drift at one call of one seam (or a run of missing/unrecorded calls)."""
 
