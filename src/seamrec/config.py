@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from seamrec.exceptions import ConfigError
+from seamrec.frozen import FrozenRecord
 
 GLOB_CHARS = frozenset("*?[")
 DATABASES = ("sqlite3", "psycopg")  # DB-API drivers whose queries are seams (`databases`)
@@ -22,13 +23,18 @@ def in_packages(module: str, packages: tuple[str, ...]) -> bool:
     return any(module == p or module.startswith(p + ".") for p in packages)
 
 
-@dataclass(frozen=True)
-class SeamPattern:
+@dataclass(init=False, repr=False, eq=False)  # frozen: see seamrec.frozen
+class SeamPattern(FrozenRecord):
     """A `module:Qualname` pattern; both halves may use `*` globs."""
 
     text: str
     module: str
     qualname: str
+
+    def __init__(self, text: str, module: str, qualname: str) -> None:
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "module", module)
+        object.__setattr__(self, "qualname", qualname)
 
     @classmethod
     def parse(cls, text: str, *, key: str, path: Path | None = None) -> SeamPattern:
@@ -55,8 +61,8 @@ class SeamPattern:
         )
 
 
-@dataclass(frozen=True)
-class Limits:
+@dataclass(init=False, repr=False, eq=False)
+class Limits(FrozenRecord):
     """How much detail of a payload is stored."""
 
     payload_calls: int = 10
@@ -64,9 +70,21 @@ class Limits:
     max_items: int = 100
     max_str: int = 2048
 
+    def __init__(
+        self,
+        payload_calls: int = 10,
+        max_depth: int = 32,
+        max_items: int = 100,
+        max_str: int = 2048,
+    ) -> None:
+        object.__setattr__(self, "payload_calls", payload_calls)
+        object.__setattr__(self, "max_depth", max_depth)
+        object.__setattr__(self, "max_items", max_items)
+        object.__setattr__(self, "max_str", max_str)
 
-@dataclass(frozen=True)
-class Settings:
+
+@dataclass(init=False, repr=False, eq=False)
+class Settings(FrozenRecord):
     """Validated `[tool.seamrec]` settings."""
 
     rootdir: Path
@@ -87,6 +105,46 @@ class Settings:
     redact_patterns: tuple[str, ...] = ()
     databases: tuple[str, ...] = DATABASES
     http: tuple[str, ...] = HTTP_SIDES
+
+    def __init__(
+        self,
+        rootdir: Path,
+        cassette_dir: Path,
+        boundaries: tuple[str, ...] = (),
+        seams: tuple[SeamPattern, ...] = (),
+        exclude: tuple[SeamPattern, ...] = (),
+        limits: Limits | None = None,
+        source: Path | None = None,
+        replay: tuple[SeamPattern, ...] = (),
+        replay_types: tuple[str, ...] = (),
+        replay_missing: str = "fail",
+        redact: tuple[str, ...] = (),
+        redact_paths: tuple[str, ...] = (),
+        redact_values: bool = True,
+        record_types: tuple[str, ...] = (),
+        opaque_types: tuple[str, ...] = (),
+        redact_patterns: tuple[str, ...] = (),
+        databases: tuple[str, ...] = DATABASES,
+        http: tuple[str, ...] = HTTP_SIDES,
+    ) -> None:
+        object.__setattr__(self, "rootdir", rootdir)
+        object.__setattr__(self, "cassette_dir", cassette_dir)
+        object.__setattr__(self, "boundaries", boundaries)
+        object.__setattr__(self, "seams", seams)
+        object.__setattr__(self, "exclude", exclude)
+        object.__setattr__(self, "limits", Limits() if limits is None else limits)
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "replay", replay)
+        object.__setattr__(self, "replay_types", replay_types)
+        object.__setattr__(self, "replay_missing", replay_missing)
+        object.__setattr__(self, "redact", redact)
+        object.__setattr__(self, "redact_paths", redact_paths)
+        object.__setattr__(self, "redact_values", redact_values)
+        object.__setattr__(self, "record_types", record_types)
+        object.__setattr__(self, "opaque_types", opaque_types)
+        object.__setattr__(self, "redact_patterns", redact_patterns)
+        object.__setattr__(self, "databases", databases)
+        object.__setattr__(self, "http", http)
 
     def in_boundaries(self, module: str) -> bool:
         """True when `module` is one of the boundaries or inside one (the app's code)."""

@@ -8,10 +8,11 @@ only data (``__dict__``, slots, items, row columns): no properties, no iterators
 cut deep, cyclic, large and over-budget values with a visible ``CutView`` marker.
 Sets are sorted by their encoded bytes, so the bytes never depend on ``PYTHONHASHSEED``.
 
-Decoding never imports or instantiates anything but the fixed types below: user classes
-come back as ``ObjectView``/``EnumView``/... that carry the recorded type path. Views hash
-by their content, so a recorded object whose fields hold lists or sets still works as a
-set member or a dict key, as the live object did.
+Decoding never imports or instantiates anything but fixed types: user classes come back
+as ``ObjectView``/``EnumView``/... (``seamrec.model.views``, imported on first decode)
+that carry the recorded type path. Views hash by their content, so a recorded object
+whose fields hold lists or sets still works as a set member or a dict key, as the live
+object did.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import decimal
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import msgpack
 
@@ -45,171 +46,20 @@ from seamrec.model.classify import (
 from seamrec.model.payload import Ext as Ext  # the codes live with their layouts
 from seamrec.model.payload import ext_code, node
 
+if TYPE_CHECKING:  # at run time the views are imported on first use (`__getattr__`)
+    from seamrec.model.views import CutView as CutView
+    from seamrec.model.views import EnumView as EnumView
+    from seamrec.model.views import ExceptionView as ExceptionView
+    from seamrec.model.views import LeafSubclassView as LeafSubclassView
+    from seamrec.model.views import ObjectView as ObjectView
+    from seamrec.model.views import OpaqueView as OpaqueView
+    from seamrec.model.views import RedactedView as RedactedView
+    from seamrec.model.views import RowView as RowView
+    from seamrec.model.views import SelfView as SelfView
+    from seamrec.model.views import TypedCollectionView as TypedCollectionView
+
 INT64_MIN = -(2**63)
 UINT64_MAX = 2**64 - 1
-
-
-def _hash_key(value: Any) -> Any:
-    """A hashable stand-in for a decoded value (lists, dicts and sets inside views)."""
-    if isinstance(value, list | tuple):
-        return tuple(map(_hash_key, value))
-    if isinstance(value, dict):
-        return frozenset((_hash_key(k), _hash_key(v)) for k, v in value.items())
-    if isinstance(value, set):
-        return frozenset(value)
-    return value
-
-
-def _view_hash(self: Any) -> int:
-    """Views hash by their content, deeply: a recorded object whose fields hold lists,
-    dicts or sets can be a set member or a dict key, as the live object was."""
-    return hash((type(self).__name__, *(_hash_key(getattr(self, f.name)) for f in _compared(self))))
-
-
-def _compared(view: Any) -> tuple[dataclasses.Field[Any], ...]:
-    return tuple(f for f in dataclasses.fields(view) if f.compare)
-
-
-# Each view writes its own __repr__: `repr=False` spares dataclasses compiling one that
-# would never be used (each generated method is compiled when the module is imported).
-@dataclasses.dataclass(frozen=True, repr=False)
-class ObjectView:
-    """A recorded dataclass, plain object or namedtuple: its type path and fields."""
-
-    type_path: str
-    fields: tuple[tuple[str, Any], ...]
-    kind: str = "object"
-
-    def get(self, name: str) -> Any:
-        """The recorded value of one field."""
-        return dict(self.fields)[name]
-
-    __hash__ = _view_hash
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{k}={v!r}" for k, v in self.fields)
-        return f"{self.type_path}({inner})"
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class RowView:
-    """A recorded database row: its type path, column names and values."""
-
-    type_path: str
-    columns: tuple[str, ...]
-    values: tuple[Any, ...]
-
-    __hash__ = _view_hash
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{c}={v!r}" for c, v in zip(self.columns, self.values, strict=True))
-        return f"{self.type_path}({inner})"
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class TypedCollectionView:
-    """A recorded subclass of dict/list/set/tuple (OrderedDict, deque, Counter...)."""
-
-    type_path: str
-    items: Any
-    mapping: bool = dataclasses.field(default=False, compare=False)
-
-    def as_python(self) -> Any:
-        """The items as a dict (for mappings) or as they are."""
-        return dict(self.items) if self.mapping else self.items
-
-    __hash__ = _view_hash
-
-    def __repr__(self) -> str:
-        return f"{self.type_path}({self.items!r})"
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class EnumView:
-    """A recorded Enum member."""
-
-    type_path: str
-    name: str
-    value: Any
-
-    __hash__ = _view_hash
-
-    def __repr__(self) -> str:
-        return f"{self.type_path}.{self.name}"
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class ExceptionView:
-    """A recorded exception: type path, args and message."""
-
-    type_path: str
-    args: tuple[Any, ...]
-    message: str
-
-    __hash__ = _view_hash
-
-    def __repr__(self) -> str:
-        return f"{self.type_path}({', '.join(map(repr, self.args))})"
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class OpaqueView:
-    """A value recorded by type only (connections, files, functions, mocks...)."""
-
-    type_path: str
-
-    def __repr__(self) -> str:
-        return f"<{self.type_path}>"
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class SelfView:
-    """The `self`/`cls` argument, recorded as its type name."""
-
-    type_path: str
-
-    def __repr__(self) -> str:
-        return f"<self: {self.type_path}>"
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class LeafSubclassView:
-    """A value of a subclass of str/int/float/bytes, with its type path."""
-
-    type_path: str
-    value: Any
-
-    __hash__ = _view_hash
-
-    def __repr__(self) -> str:
-        return f"{self.type_path}({self.value!r})"
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class CutView:
-    """Where a value was cut by a limit: reason ('depth', 'cycle', 'items', 'str'...)."""
-
-    reason: str
-    detail: Any = None
-
-    __hash__ = _view_hash
-
-    def __repr__(self) -> str:
-        return (
-            f"<cut: {self.reason} {self.detail!r}>"
-            if self.detail is not None
-            else (f"<cut: {self.reason}>")
-        )
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class RedactedView:
-    """A value replaced at write time; keeps its type path so shapes still compare."""
-
-    type_path: str
-
-    def __repr__(self) -> str:
-        return f"<redacted {self.type_path}>"
 
 
 class PackerPool:
@@ -622,41 +472,62 @@ def decode_ext(code: int, data: bytes) -> Any:
     if kind is Ext.BYTEARRAY:
         return bytearray(inner)
     if kind is Ext.MAP:
-        return _decode_pairs(inner)
-    if kind is Ext.ENUM:
-        return EnumView(str(found.type_path), str(found.name), found.value)
-    if kind is Ext.TYPED_COLLECTION:
-        if found.layout == "dict":
-            pairs = tuple(_decode_pairs(found.items).items())
-            return TypedCollectionView(str(found.type_path), pairs, mapping=True)
-        return TypedCollectionView(str(found.type_path), tuple(found.items))
-    if kind is Ext.NAMEDTUPLE:
-        fields = tuple(zip(found.names, found.items, strict=True))
-        return ObjectView(str(found.type_path), fields, "namedtuple")
-    if kind is Ext.OBJECT:
-        fields = tuple((str(k), v) for k, v in found.fields.items())
-        return ObjectView(str(found.type_path), fields)
-    if kind is Ext.ROW:
-        return RowView(str(found.type_path), tuple(found.columns), tuple(found.values))
-    if kind is Ext.EXCEPTION:
-        return ExceptionView(str(found.type_path), tuple(found.args), str(found.message))
-    if kind is Ext.OPAQUE:
-        return OpaqueView(str(inner))
-    if kind is Ext.SELF:
-        return SelfView(str(inner))
-    if kind is Ext.CUT:
-        detail = found.detail
-        return CutView(str(found.reason), tuple(detail) if isinstance(detail, list) else detail)
-    if kind is Ext.LEAF_SUBCLASS:
-        return LeafSubclassView(str(found.type_path), found.value)
-    if kind is Ext.REDACTED:
-        return RedactedView(str(inner))
+        return decode_pairs(inner)
+    if kind in VIEW_KINDS:
+        from seamrec.model.views import view_of  # views are built only when decoded
+
+        return view_of(kind, found, inner)
     if kind is Ext.SURROGATE_STR:
         return bytes(inner).decode("utf-8", "surrogatepass")
     raise ValueError(f"unknown ext code {code}")  # pragma: no cover - Ext(code) raised first
 
 
-def _decode_pairs(items: list[list[Any]]) -> dict[Any, Any]:
+# The ext codes decoded into a view of `seamrec.model.views`.
+VIEW_KINDS = frozenset(
+    {
+        Ext.ENUM,
+        Ext.TYPED_COLLECTION,
+        Ext.NAMEDTUPLE,
+        Ext.OBJECT,
+        Ext.ROW,
+        Ext.EXCEPTION,
+        Ext.OPAQUE,
+        Ext.SELF,
+        Ext.CUT,
+        Ext.LEAF_SUBCLASS,
+        Ext.REDACTED,
+    }
+)
+_VIEWS = frozenset(
+    {
+        "CutView",
+        "EnumView",
+        "ExceptionView",
+        "LeafSubclassView",
+        "ObjectView",
+        "OpaqueView",
+        "RedactedView",
+        "RowView",
+        "SelfView",
+        "TypedCollectionView",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    """The view classes, still importable from here, imported on first use: a run
+    that decodes no payload never builds them."""
+    if name not in _VIEWS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from seamrec.model import views
+
+    value = getattr(views, name)
+    globals()[name] = value
+    return value
+
+
+def decode_pairs(items: list[list[Any]]) -> dict[Any, Any]:
+    """Decoded map items as a dict, their keys made hashable."""
     return {_freeze(k): v for k, v in items}
 
 

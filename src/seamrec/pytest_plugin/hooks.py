@@ -52,9 +52,12 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     mode = requested_mode(early_config.known_args_namespace)
     check_report_path(early_config.known_args_namespace.seams_report)  # before wrapping
     if mode is not None:  # the session must wrap the seams before conftest files import
-        from seamrec.pytest_plugin import roles
+        from seamrec.runtime.gcpause import CollectorPaused
 
-        roles.start(early_config, mode)
+        with CollectorPaused():  # seamrec's own start: its modules imported, seams wrapped
+            from seamrec.pytest_plugin import roles
+
+            roles.start(early_config, mode)
 
 
 @pytest.hookimpl(trylast=True)

@@ -76,7 +76,8 @@ class RunObserver:
             self.deselected = True
 
 
-@dataclass
+# No __eq__ or __repr__ (unused): dataclasses compiles each method it generates on import.
+@dataclass(eq=False, repr=False)
 class RecordEnd:
     """What the end of a recording run did, for the terminal summary."""
 

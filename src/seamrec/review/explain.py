@@ -14,15 +14,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from seamrec.model.codec import (
-    ExceptionView,
-    ObjectView,
-    RowView,
-    TypedCollectionView,
-    short_repr,
-)
+from seamrec.model.codec import short_repr
 from seamrec.model.formats import FORMAT_KINDS
 from seamrec.model.shape import Shape
+from seamrec.model.views import ExceptionView, ObjectView, RowView, TypedCollectionView
 from seamrec.review.change_model import RENAMED, Change, compare_shapes, path_change
 from seamrec.review.paths import (
     ARGS_KEY,

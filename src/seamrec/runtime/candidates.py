@@ -17,6 +17,7 @@ from typing import Any
 import wrapt
 
 from seamrec.config import SeamPattern
+from seamrec.frozen import FrozenRecord
 from seamrec.runtime import statics
 from seamrec.runtime.callproxy import is_call_proxy
 from seamrec.runtime.wrappers import (
@@ -28,8 +29,8 @@ from seamrec.runtime.wrappers import (
 )
 
 
-@dataclass(frozen=True)
-class Candidate:
+@dataclass(init=False, repr=False, eq=False)  # frozen: see seamrec.frozen
+class Candidate(FrozenRecord):
     """A callable or property found in a module: where it lives and what it is."""
 
     owner: object  # the module or class holding it
@@ -38,6 +39,22 @@ class Candidate:
     qualname: str  # the seam's qualname
     kind: str  # "callable" | "property" | "cached_property"
     how: str = "attr"  # "attr": an attribute of owner; "item": a key of owner (a dict)
+
+    def __init__(
+        self,
+        owner: object,
+        name: str,
+        value: object,
+        qualname: str,
+        kind: str,
+        how: str = "attr",
+    ) -> None:
+        object.__setattr__(self, "owner", owner)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "qualname", qualname)
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "how", how)
 
 
 _CACHED_PROPERTY: type = functools.cached_property

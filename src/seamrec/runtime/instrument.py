@@ -69,7 +69,8 @@ class Dispatcher(Protocol):
         ...
 
 
-@dataclass
+# No __eq__ or __repr__ (unused): dataclasses compiles each method it generates on import.
+@dataclass(eq=False, repr=False)
 class Report:
     """What instrumentation did, for the terminal summary."""
 
@@ -530,7 +531,8 @@ class Instrumenter:
         return redirector.functions
 
 
-@dataclass
+# No __eq__ or __repr__ (unused): dataclasses compiles each method it generates on import.
+@dataclass(eq=False, repr=False)
 class _Pending:
     """A module whose seams are wrapped, waiting for the walk that redirects references
     to them. It holds the lists whose ids the walk must skip (kept alive until then, so

@@ -18,7 +18,8 @@ class Mode(enum.Enum):
     REPLAY = "replay"  # only replayed seams are touched; the rest run untouched
 
 
-@dataclass
+# No __eq__ or __repr__ (unused): dataclasses compiles each method it generates on import.
+@dataclass(eq=False, repr=False)
 class Stats:
     """Counts for the terminal summary; plain data so xdist workers can send them."""
 
@@ -108,7 +109,8 @@ _INSTRUMENTATION = (
 )
 
 
-@dataclass
+# No __eq__ or __repr__ (unused): dataclasses compiles each method it generates on import.
+@dataclass(eq=False, repr=False)
 class TestOutcome:
     """What seamrec says about one finished test."""
 

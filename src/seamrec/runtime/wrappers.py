@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import wrapt
 
+from seamrec.frozen import FrozenRecord
 from seamrec.runtime.callproxy import CALL_TYPES, is_call_proxy
 
 __tracebackhide__ = True  # pytest shows no frame of the property wrappers in a traceback
 
 
-@dataclass(frozen=True)
-class Seam:
+@dataclass(init=False, repr=False, eq=False)  # frozen: see seamrec.frozen
+class Seam(FrozenRecord):
     """One wrapped callable and how to bind its arguments to parameter names."""
 
     id: str
@@ -31,6 +32,24 @@ class Seam:
     has_self: bool
     positional: tuple[str, ...]
     var_positional: str | None
+
+    def __init__(
+        self,
+        id: str,
+        module: str,
+        qualname: str,
+        kind: str,
+        has_self: bool,
+        positional: tuple[str, ...],
+        var_positional: str | None,
+    ) -> None:
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "module", module)
+        object.__setattr__(self, "qualname", qualname)
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "has_self", has_self)
+        object.__setattr__(self, "positional", positional)
+        object.__setattr__(self, "var_positional", var_positional)
 
     def bind(
         self, instance: object, args: Sequence[object], kwargs: dict[str, object]

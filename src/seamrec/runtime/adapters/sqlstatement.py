@@ -24,6 +24,8 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
+from seamrec.frozen import FrozenRecord
+
 SEAM_PREFIX = "sql:"
 MAX_TEXT = 200
 DATA_KEYWORDS = frozenset(
@@ -65,8 +67,8 @@ _REPEATED_ROWS = re.compile(rf"({_ROW})(?:\s*,\s*\1){{2,}}")
 Slot = int | tuple[str, int, int]  # 1: one placeholder; ("list", n, 0); ("rows", rows, width)
 
 
-@dataclass(frozen=True)
-class Statement:
+@dataclass(init=False, repr=False, eq=False)  # frozen: see seamrec.frozen
+class Statement(FrozenRecord):
     """One normalized statement and how its placeholders group the parameters."""
 
     seam_id: str
@@ -75,6 +77,22 @@ class Statement:
     names: tuple[str | int | None, ...]  # per placeholder: a name, a 0-based number, or None
     by_name: bool  # named parameters recorded as a dict (every name written by hand)
     plain: bool = False  # positional `?` placeholders only, no groups: tuples as they are
+
+    def __init__(
+        self,
+        seam_id: str,
+        keyword: str,
+        slots: tuple[Slot, ...],
+        names: tuple[str | int | None, ...],
+        by_name: bool,
+        plain: bool = False,
+    ) -> None:
+        object.__setattr__(self, "seam_id", seam_id)
+        object.__setattr__(self, "keyword", keyword)
+        object.__setattr__(self, "slots", slots)
+        object.__setattr__(self, "names", names)
+        object.__setattr__(self, "by_name", by_name)
+        object.__setattr__(self, "plain", plain)
 
     @property
     def carries_data(self) -> bool:
