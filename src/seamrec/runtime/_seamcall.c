@@ -1,11 +1,15 @@
-/* seamrec.runtime._seamcall: the compiled stand-in for a plain module-level function seam.
+/* seamrec.runtime._seamcall: the compiled stand-in for a plain function seam: a
+ * module-level function, or a plain method of a boundary class.
  *
  * A SeamCall holds the original function, its home module's globals and name, the seam and
  * the dispatcher. A call reads the calling frame's globals (a C call
  * pushes no frame, so they are the caller's): its home module, or a module named like it or
  * under `seamrec.`, calls the original straight through (vectorcall, no tuple, no dict);
  * any other caller is a crossing, handed to `dispatcher.crossing(seam, caller, wrapped,
- * None, args, kwargs)`. Everything else behaves like the function: attributes read and written on it,
+ * None, args, kwargs)`. A method's SeamCall (`method`) is a method descriptor as a function
+ * is: `obj.method(x)` calls it with (obj, x) and no bound object is made; its crossing is
+ * handed over as wrapt's wrapper hands it, `crossing(seam, caller, <the function bound to
+ * obj>, obj, (x,), kwargs)`. Everything else behaves like the function: attributes read and written on it,
  * `__class__`, equality and hash, binding as a method, pickling by reference, copies that
  * are itself. `seamrec.runtime.callproxy` has the pure Python twin, the reference. */
 
@@ -23,6 +27,7 @@ typedef struct {
     PyObject *seam_id;  /* `seam.id`, read on the first crossing (NULL before) */
     PyObject *weakreflist;
     vectorcallfunc vectorcall;
+    int method;         /* a method's seam: the first positional argument is `self` */
 } SeamCall;
 
 static PyTypeObject RecordStepType;
@@ -31,10 +36,12 @@ static PyTypeObject CheckStepType;
  * when it did nothing and the call takes the strategy's Python entry. */
 #define NOT_HANDLED Py_NotImplemented
 static PyObject *record_fast(PyObject *step, PyObject *seam, PyObject *sid, PyObject *caller,
-                             PyObject *wrapped, PyObject *const *args, Py_ssize_t nargs);
+                             PyObject *wrapped, PyObject *const *args, Py_ssize_t nargs,
+                             int method);
 /* Check mode's fitting call in C (below), answering like `record_fast`. */
 static PyObject *check_fast(PyObject *step, PyObject *seam, PyObject *sid, PyObject *caller,
-                            PyObject *wrapped, PyObject *const *args, Py_ssize_t nargs);
+                            PyObject *wrapped, PyObject *const *args, Py_ssize_t nargs,
+                            int method);
 static PyObject *str_id; /* "id" */
 
 static PyObject *str_name;      /* "__name__" */
@@ -93,11 +100,46 @@ is_own_caller(SeamCall *self, PyObject *caller)
     return found < 0 ? -1 : (int)found;
 }
 
+/* What a Python crossing of a call is handed (new references): the callee and the
+ * positional arguments it takes, `self` bound into the callee for a method (as wrapt's
+ * wrapper hands a method's call); the function and all of them otherwise. 0, or -1. */
+static int
+call_parts(PyObject *wrapped, PyObject *const *args, Py_ssize_t nargs, int method,
+           PyObject **callee, PyObject **positional)
+{
+    Py_ssize_t skip = method ? 1 : 0;
+    *positional = PyTuple_New(nargs - skip);
+    if (*positional == NULL) {
+        *callee = NULL;
+        return -1;
+    }
+    for (Py_ssize_t i = skip; i < nargs; i++) {
+        Py_INCREF(args[i]);
+        PyTuple_SET_ITEM(*positional, i - skip, args[i]);
+    }
+    if (method) {
+        *callee = PyMethod_New(wrapped, args[0]);
+        if (*callee == NULL) {
+            Py_CLEAR(*positional);
+            return -1;
+        }
+    }
+    else {
+        Py_INCREF(wrapped);
+        *callee = wrapped;
+    }
+    return 0;
+}
+
 static PyObject *
 dispatch(SeamCall *self, PyObject *caller, PyObject *const *args, size_t nargsf,
          PyObject *kwnames)
 {
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    int method = self->method;
+    if (method && nargs == 0) { /* no instance to bind: the function answers the call */
+        return PyObject_Vectorcall(self->wrapped, args, nargsf, kwnames);
+    }
     PyObject *crossing = PyObject_GetAttr(self->dispatcher, str_crossing);
     if (crossing == NULL) {
         return NULL;
@@ -115,24 +157,21 @@ dispatch(SeamCall *self, PyObject *caller, PyObject *const *args, size_t nargsf,
         }
         if (PyUnicode_CheckExact(self->seam_id)) {
             PyObject *result = (recording ? record_fast : check_fast)(
-                crossing, self->seam, self->seam_id, caller, self->wrapped, args, nargs);
+                crossing, self->seam, self->seam_id, caller, self->wrapped, args, nargs, method);
             if (result != NOT_HANDLED) {
                 Py_DECREF(crossing);
                 return result;
             }
         }
     }
-    PyObject *positional = PyTuple_New(nargs);
-    if (positional == NULL) {
+    PyObject *callee, *positional;
+    if (call_parts(self->wrapped, args, nargs, method, &callee, &positional) < 0) {
         Py_DECREF(crossing);
         return NULL;
     }
-    for (Py_ssize_t i = 0; i < nargs; i++) {
-        Py_INCREF(args[i]);
-        PyTuple_SET_ITEM(positional, i, args[i]);
-    }
     PyObject *keywords = PyDict_New();
     if (keywords == NULL) {
+        Py_DECREF(callee);
         Py_DECREF(positional);
         Py_DECREF(crossing);
         return NULL;
@@ -141,6 +180,7 @@ dispatch(SeamCall *self, PyObject *caller, PyObject *const *args, size_t nargsf,
         Py_ssize_t count = PyTuple_GET_SIZE(kwnames);
         for (Py_ssize_t i = 0; i < count; i++) {
             if (PyDict_SetItem(keywords, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0) {
+                Py_DECREF(callee);
                 Py_DECREF(positional);
                 Py_DECREF(keywords);
                 Py_DECREF(crossing);
@@ -148,8 +188,10 @@ dispatch(SeamCall *self, PyObject *caller, PyObject *const *args, size_t nargsf,
             }
         }
     }
-    PyObject *stack[6] = {self->seam, caller, self->wrapped, Py_None, positional, keywords};
+    PyObject *instance = method ? args[0] : Py_None;
+    PyObject *stack[6] = {self->seam, caller, callee, instance, positional, keywords};
     PyObject *result = PyObject_Vectorcall(crossing, stack, 6, NULL);
+    Py_DECREF(callee);
     Py_DECREF(positional);
     Py_DECREF(keywords);
     Py_DECREF(crossing);
@@ -185,10 +227,12 @@ seamcall_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject
 static PyObject *
 seamcall_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    static char *names[] = {"wrapped", "home_globals", "home_name", "seam", "dispatcher", NULL};
+    static char *names[] = {"wrapped",    "home_globals", "home_name", "seam",
+                            "dispatcher", "method",       NULL};
     PyObject *wrapped, *home_globals, *home_name, *seam, *dispatcher;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOUOO:SeamCall", names, &wrapped,
-                                     &home_globals, &home_name, &seam, &dispatcher)) {
+    int method = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOUOO|p:SeamCall", names, &wrapped,
+                                     &home_globals, &home_name, &seam, &dispatcher, &method)) {
         return NULL;
     }
     SeamCall *self = (SeamCall *)type->tp_alloc(type, 0);
@@ -208,6 +252,7 @@ seamcall_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->seam_id = NULL;
     self->weakreflist = NULL;
     self->vectorcall = seamcall_vectorcall;
+    self->method = method;
     return (PyObject *)self;
 }
 
@@ -371,7 +416,10 @@ static PyTypeObject SeamCallType = {
     .tp_call = PyVectorcall_Call,
     .tp_getattro = seamcall_getattro,
     .tp_setattro = seamcall_setattro,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    /* a method descriptor, as a function is: `obj.name(x)` calls it as (obj, x), which is
+     * what calling `seamcall_descr_get`'s bound method does */
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL |
+                Py_TPFLAGS_METHOD_DESCRIPTOR,
     .tp_doc = NULL,
     .tp_traverse = (traverseproc)seamcall_traverse,
     .tp_clear = (inquiry)seamcall_clear,
@@ -595,8 +643,10 @@ static PyTypeObject SteadyCommitType = {
  * `RecordStrategy.run` (runtime/recording.py) does for a call past the seam's payload
  * calls, with no Python frame. A RecordStep is made per tape (`RecordStrategy.begin`) and
  * is the strategy's `crossing`; the SeamCall proxy calls `record_fast` with the caller's
- * argument array. It takes the call only when the seam's state is made, the call is
- * positional and fills the parameters, the seam is a plain function without `self` and
+ * argument array (a method's `self` first: the bound values `[instance, *args]` that `run`
+ * binds). It takes the call only when the seam's state is made, the call is
+ * positional and fills the parameters, the seam is a plain function (with `self` exactly
+ * when the proxy's is a method) and
  * the strategy still runs this tape; anything else answers NOT_HANDLED before any effect
  * and the call takes `run`. After the position is taken, the Python pieces are called
  * where `run` calls them: `tape.nest` (a call inside a call), `_record_kept` (a call that
@@ -672,21 +722,6 @@ report_internal(PyObject *strategy, const char *what, PyObject *sid)
     }
     Py_DECREF(done);
     return 0;
-}
-
-/* The tuple of the call's arguments (a new reference). */
-static PyObject *
-args_tuple(PyObject *const *args, Py_ssize_t nargs)
-{
-    PyObject *tuple = PyTuple_New(nargs);
-    if (tuple == NULL) {
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < nargs; i++) {
-        Py_INCREF(args[i]);
-        PyTuple_SET_ITEM(tuple, i, args[i]);
-    }
-    return tuple;
 }
 
 /* `fits(arguments...)` of a strict check: 1, 0, or -1 on error. */
@@ -850,7 +885,7 @@ leave_call(RecordStep *self, PyObject *token)
 
 static PyObject *
 record_fast(PyObject *op, PyObject *seam, PyObject *sid, PyObject *caller, PyObject *wrapped,
-            PyObject *const *args, Py_ssize_t nargs)
+            PyObject *const *args, Py_ssize_t nargs, int method)
 {
     RecordStep *self = (RecordStep *)op;
     /* ---- before any effect: NOT_HANDLED when anything is not the steady case */
@@ -877,14 +912,15 @@ record_fast(PyObject *op, PyObject *seam, PyObject *sid, PyObject *caller, PyObj
     PyObject *names = SLOT(state, at[STATE_NAMES]);
     PyObject *last = SLOT(state, at[STATE_LAST]);
     PyObject *shapes_only_from = SLOT(state, at[STATE_SHAPES_ONLY_FROM]);
-    if (SLOT(state, at[STATE_FUNCTION]) != Py_True || SLOT(state, at[STATE_HAS_SELF]) != Py_False ||
+    PyObject *has_self = method ? Py_True : Py_False;
+    if (SLOT(state, at[STATE_FUNCTION]) != Py_True || SLOT(state, at[STATE_HAS_SELF]) != has_self ||
         positions == NULL || names == NULL || last == NULL || shapes_only_from == NULL ||
         arity == NULL || !PyLong_CheckExact(arity) || !PyLong_CheckExact(shapes_only_from) ||
         (PyObject *)Py_TYPE(last) != self->last_type) {
         return NOT_HANDLED;
     }
     Py_ssize_t count = PyLong_AsSsize_t(arity);
-    if (count != nargs) {
+    if (count == -1 || count + method != nargs) {
         PyErr_Clear();
         return NOT_HANDLED;
     }
@@ -918,10 +954,12 @@ record_fast(PyObject *op, PyObject *seam, PyObject *sid, PyObject *caller, PyObj
         goto before_call_failed;
     }
     if (kept) { /* a call that keeps its payload: the rest of `run`, in Python */
-        PyObject *positional = args_tuple(args, nargs);
-        if (positional != NULL) {
+        PyObject *callee, *positional;
+        if (call_parts(wrapped, args, nargs, method, &callee, &positional) == 0) {
+            PyObject *instance = method ? args[0] : Py_None;
             result = PyObject_CallMethodObjArgs(self->strategy, str_record_kept, self->tape, seam,
-                                                caller, wrapped, positional, index, NULL);
+                                                caller, callee, instance, positional, index, NULL);
+            Py_DECREF(callee);
             Py_DECREF(positional);
         }
         goto done;
@@ -1189,8 +1227,8 @@ static PyTypeObject RecordStepType = {
  * does on its short path, with no Python frame. Made per tape (`CheckStrategy.begin`,
  * unless the test replays seams) and called by the SeamCall proxy like the RecordStep.
  * It takes the call when the seam's state is made, the call is positional and fills the
- * parameters and the seam is a plain function without `self`; anything else answers
- * NOT_HANDLED before any effect. After the position is taken, the Python pieces are
+ * parameters and the seam is a plain function (with `self` exactly when the proxy's is a
+ * method); anything else answers NOT_HANDLED before any effect. After the position is taken, the Python pieces are
  * called where `run` calls them: `_move` (a position outside the seam's window),
  * `_check_started` (the args do not fit: the full path), `_check_ended` (the call raised,
  * or its result does not fit), `internal_error`. */
@@ -1261,7 +1299,7 @@ check_ended(CheckStep *self, PyObject *seam, PyObject *caller, PyObject *index,
 
 static PyObject *
 check_fast(PyObject *op, PyObject *seam, PyObject *sid, PyObject *caller, PyObject *wrapped,
-           PyObject *const *args, Py_ssize_t nargs)
+           PyObject *const *args, Py_ssize_t nargs, int method)
 {
     CheckStep *self = (CheckStep *)op;
     /* ---- before any effect: NOT_HANDLED when anything is not the short path's case */
@@ -1287,12 +1325,12 @@ check_fast(PyObject *op, PyObject *seam, PyObject *sid, PyObject *caller, PyObje
     PyObject *arity = SLOT(state, at[CSTATE_ARITY]);
     PyObject *names = SLOT(state, at[CSTATE_NAMES]);
     if (SLOT(state, at[CSTATE_FUNCTION]) != Py_True ||
-        SLOT(state, at[CSTATE_HAS_SELF]) != Py_False || positions == NULL || names == NULL ||
-        arity == NULL || !PyLong_CheckExact(arity)) {
+        SLOT(state, at[CSTATE_HAS_SELF]) != (method ? Py_True : Py_False) || positions == NULL ||
+        names == NULL || arity == NULL || !PyLong_CheckExact(arity)) {
         return NOT_HANDLED;
     }
     Py_ssize_t count = PyLong_AsSsize_t(arity);
-    if (count != nargs) {
+    if (count == -1 || count + method != nargs) {
         PyErr_Clear();
         return NOT_HANDLED;
     }
@@ -1351,11 +1389,12 @@ check_fast(PyObject *op, PyObject *seam, PyObject *sid, PyObject *caller, PyObje
         }
     }
     if (!fit) { /* the full path: a `LiveCall` from the start */
-        PyObject *positional = args_tuple(args, nargs);
-        if (positional != NULL) {
+        PyObject *callee, *positional;
+        if (call_parts(wrapped, args, nargs, method, &callee, &positional) == 0) {
             result = PyObject_CallMethodObjArgs(self->strategy, str_check_started, self->tape,
-                                                seam, caller, wrapped, positional, index,
+                                                seam, caller, callee, positional, index,
                                                 expected, names, values, NULL);
+            Py_DECREF(callee);
             Py_DECREF(positional);
         }
         goto done;

@@ -251,7 +251,8 @@ class CheckStrategy(Strategy):
         values: list[Any],
     ) -> Any:
         """The rest of `run` for a plain function's call at `index` (taken by the
-        compiled step) whose args do not fit `expected`: the full path."""
+        compiled step) whose args do not fit `expected`: the full path (a method's
+        `wrapped` is bound to its instance, and `args` follow `self`)."""
         try:
             started = self._started(
                 seam, caller, index, next(self._sequence), expected, names, values
