@@ -305,6 +305,47 @@ def test_steady_method_crossings_enter_no_python_of_seamrec_when_recorded_and_ch
     assert ([], 7) == (outcome.findings, checker.stats.calls_checked)
 
 
+@COMPILED
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda base, key: base.describe(key), id="a default"),
+        pytest.param(lambda base, key: base.describe(key, suffix="?"), id="a keyword"),
+        pytest.param(lambda base, key: base.describe(prefix=key, suffix="?"), id="keywords"),
+    ],
+)
+def test_steady_keyword_and_default_crossings_enter_no_python_of_seamrec(
+    call: Callable[[Any, str], Any],
+) -> None:
+    def calls(module: types.ModuleType) -> list[str]:
+        base = module.Base("b")
+        for key in "ab":  # the payload calls
+            call(base, key)
+
+        def steady() -> None:
+            for key in "cdefg":
+                call(base, key)
+
+        return [code.co_qualname for code in entered_code(steady)]
+
+    with tempfile.TemporaryDirectory() as root:
+        strategy = RecordStrategy(run_settings(Path(root)), Stats(), Report())
+        strategy.begin(NODE, ())
+        recorded = calls(shop("compiled", types.SimpleNamespace(crossing=strategy.crossing)))
+        strategy.finish("passed")
+        checker = CheckStrategy(run_settings(Path(root)), Stats(), Report())
+        checker.begin(NODE, ())
+        checked = calls(shop("compiled", types.SimpleNamespace(crossing=checker.crossing)))
+        outcome = run_stats.TestOutcome(NODE)
+        checker.judge(outcome)
+        checker.finish("passed")
+
+    own_calls = ["<lambda>", "Base.describe", "Base.shout"] * 5  # the test's and the app's
+    assert own_calls == [name.rpartition("<locals>.")[2] for name in recorded]
+    assert own_calls == [name.rpartition("<locals>.")[2] for name in checked]
+    assert ([], 7) == (outcome.findings, checker.stats.calls_checked)
+
+
 # ---------------------------------------------------------------- crossings
 
 
