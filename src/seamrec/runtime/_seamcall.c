@@ -1,11 +1,15 @@
-/* seamrec.runtime._seamcall: the compiled stand-in for a plain module-level function seam.
+/* seamrec.runtime._seamcall: the compiled stand-in for a plain function seam: a
+ * module-level function, or a plain method of a boundary class.
  *
  * A SeamCall holds the original function, its home module's globals and name, the seam and
  * the dispatcher. A call reads the calling frame's globals (a C call
  * pushes no frame, so they are the caller's): its home module, or a module named like it or
  * under `seamrec.`, calls the original straight through (vectorcall, no tuple, no dict);
  * any other caller is a crossing, handed to `dispatcher.crossing(seam, caller, wrapped,
- * None, args, kwargs)`. Everything else behaves like the function: attributes read and written on it,
+ * None, args, kwargs)`. A method's SeamCall (`method`) is a method descriptor as a function
+ * is: `obj.method(x)` calls it with (obj, x) and no bound object is made; its crossing is
+ * handed over as wrapt's wrapper hands it, `crossing(seam, caller, <the function bound to
+ * obj>, obj, (x,), kwargs)`. Everything else behaves like the function: attributes read and written on it,
  * `__class__`, equality and hash, binding as a method, pickling by reference, copies that
  * are itself. `seamrec.runtime.callproxy` has the pure Python twin, the reference. */
 
@@ -23,6 +27,7 @@ typedef struct {
     PyObject *seam_id;  /* `seam.id`, read on the first crossing (NULL before) */
     PyObject *weakreflist;
     vectorcallfunc vectorcall;
+    int method;         /* a method's seam: the first positional argument is `self` */
 } SeamCall;
 
 static PyTypeObject RecordStepType;
@@ -31,10 +36,12 @@ static PyTypeObject CheckStepType;
  * when it did nothing and the call takes the strategy's Python entry. */
 #define NOT_HANDLED Py_NotImplemented
 static PyObject *record_fast(PyObject *step, PyObject *seam, PyObject *sid, PyObject *caller,
-                             PyObject *wrapped, PyObject *const *args, Py_ssize_t nargs);
+                             PyObject *wrapped, PyObject *const *args, Py_ssize_t nargs,
+                             PyObject *kwnames, int method);
 /* Check mode's fitting call in C (below), answering like `record_fast`. */
 static PyObject *check_fast(PyObject *step, PyObject *seam, PyObject *sid, PyObject *caller,
-                            PyObject *wrapped, PyObject *const *args, Py_ssize_t nargs);
+                            PyObject *wrapped, PyObject *const *args, Py_ssize_t nargs,
+                            PyObject *kwnames, int method);
 static PyObject *str_id; /* "id" */
 
 static PyObject *str_name;      /* "__name__" */
@@ -93,18 +100,70 @@ is_own_caller(SeamCall *self, PyObject *caller)
     return found < 0 ? -1 : (int)found;
 }
 
+/* What a Python crossing of a call is handed (new references): the callee and the
+ * positional arguments it takes, `self` bound into the callee for a method (as wrapt's
+ * wrapper hands a method's call); the function and all of them otherwise. 0, or -1. */
+static int
+call_parts(PyObject *wrapped, PyObject *const *args, Py_ssize_t nargs, int method,
+           PyObject **callee, PyObject **positional)
+{
+    Py_ssize_t skip = method ? 1 : 0;
+    *positional = PyTuple_New(nargs - skip);
+    if (*positional == NULL) {
+        *callee = NULL;
+        return -1;
+    }
+    for (Py_ssize_t i = skip; i < nargs; i++) {
+        Py_INCREF(args[i]);
+        PyTuple_SET_ITEM(*positional, i - skip, args[i]);
+    }
+    if (method) {
+        *callee = PyMethod_New(wrapped, args[0]);
+        if (*callee == NULL) {
+            Py_CLEAR(*positional);
+            return -1;
+        }
+    }
+    else {
+        Py_INCREF(wrapped);
+        *callee = wrapped;
+    }
+    return 0;
+}
+
+/* The call's keyword arguments as a dict (a new reference; empty without any). */
+static PyObject *
+keywords_of(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *keywords = PyDict_New();
+    if (keywords == NULL || kwnames == NULL) {
+        return keywords;
+    }
+    Py_ssize_t count = PyTuple_GET_SIZE(kwnames);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (PyDict_SetItem(keywords, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0) {
+            Py_DECREF(keywords);
+            return NULL;
+        }
+    }
+    return keywords;
+}
+
 static PyObject *
 dispatch(SeamCall *self, PyObject *caller, PyObject *const *args, size_t nargsf,
          PyObject *kwnames)
 {
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    int method = self->method;
+    if (method && nargs == 0) { /* no instance to bind: the function answers the call */
+        return PyObject_Vectorcall(self->wrapped, args, nargsf, kwnames);
+    }
     PyObject *crossing = PyObject_GetAttr(self->dispatcher, str_crossing);
     if (crossing == NULL) {
         return NULL;
     }
     int recording = Py_IS_TYPE(crossing, &RecordStepType);
-    if ((recording || Py_IS_TYPE(crossing, &CheckStepType)) &&
-        (kwnames == NULL || PyTuple_GET_SIZE(kwnames) == 0)) {
+    if (recording || Py_IS_TYPE(crossing, &CheckStepType)) {
         if (self->seam_id == NULL) {
             PyObject *sid = PyObject_GetAttr(self->seam, str_id);
             if (sid == NULL) {
@@ -115,41 +174,30 @@ dispatch(SeamCall *self, PyObject *caller, PyObject *const *args, size_t nargsf,
         }
         if (PyUnicode_CheckExact(self->seam_id)) {
             PyObject *result = (recording ? record_fast : check_fast)(
-                crossing, self->seam, self->seam_id, caller, self->wrapped, args, nargs);
+                crossing, self->seam, self->seam_id, caller, self->wrapped, args, nargs, kwnames,
+                method);
             if (result != NOT_HANDLED) {
                 Py_DECREF(crossing);
                 return result;
             }
         }
     }
-    PyObject *positional = PyTuple_New(nargs);
-    if (positional == NULL) {
+    PyObject *callee, *positional;
+    if (call_parts(self->wrapped, args, nargs, method, &callee, &positional) < 0) {
         Py_DECREF(crossing);
         return NULL;
     }
-    for (Py_ssize_t i = 0; i < nargs; i++) {
-        Py_INCREF(args[i]);
-        PyTuple_SET_ITEM(positional, i, args[i]);
-    }
-    PyObject *keywords = PyDict_New();
+    PyObject *keywords = keywords_of(args, nargs, kwnames);
     if (keywords == NULL) {
+        Py_DECREF(callee);
         Py_DECREF(positional);
         Py_DECREF(crossing);
         return NULL;
     }
-    if (kwnames != NULL) {
-        Py_ssize_t count = PyTuple_GET_SIZE(kwnames);
-        for (Py_ssize_t i = 0; i < count; i++) {
-            if (PyDict_SetItem(keywords, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0) {
-                Py_DECREF(positional);
-                Py_DECREF(keywords);
-                Py_DECREF(crossing);
-                return NULL;
-            }
-        }
-    }
-    PyObject *stack[6] = {self->seam, caller, self->wrapped, Py_None, positional, keywords};
+    PyObject *instance = method ? args[0] : Py_None;
+    PyObject *stack[6] = {self->seam, caller, callee, instance, positional, keywords};
     PyObject *result = PyObject_Vectorcall(crossing, stack, 6, NULL);
+    Py_DECREF(callee);
     Py_DECREF(positional);
     Py_DECREF(keywords);
     Py_DECREF(crossing);
@@ -185,10 +233,12 @@ seamcall_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject
 static PyObject *
 seamcall_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    static char *names[] = {"wrapped", "home_globals", "home_name", "seam", "dispatcher", NULL};
+    static char *names[] = {"wrapped",    "home_globals", "home_name", "seam",
+                            "dispatcher", "method",       NULL};
     PyObject *wrapped, *home_globals, *home_name, *seam, *dispatcher;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOUOO:SeamCall", names, &wrapped,
-                                     &home_globals, &home_name, &seam, &dispatcher)) {
+    int method = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOUOO|p:SeamCall", names, &wrapped,
+                                     &home_globals, &home_name, &seam, &dispatcher, &method)) {
         return NULL;
     }
     SeamCall *self = (SeamCall *)type->tp_alloc(type, 0);
@@ -208,6 +258,7 @@ seamcall_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->seam_id = NULL;
     self->weakreflist = NULL;
     self->vectorcall = seamcall_vectorcall;
+    self->method = method;
     return (PyObject *)self;
 }
 
@@ -371,7 +422,10 @@ static PyTypeObject SeamCallType = {
     .tp_call = PyVectorcall_Call,
     .tp_getattro = seamcall_getattro,
     .tp_setattro = seamcall_setattro,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    /* a method descriptor, as a function is: `obj.name(x)` calls it as (obj, x), which is
+     * what calling `seamcall_descr_get`'s bound method does */
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL |
+                Py_TPFLAGS_METHOD_DESCRIPTOR,
     .tp_doc = NULL,
     .tp_traverse = (traverseproc)seamcall_traverse,
     .tp_clear = (inquiry)seamcall_clear,
@@ -595,8 +649,11 @@ static PyTypeObject SteadyCommitType = {
  * `RecordStrategy.run` (runtime/recording.py) does for a call past the seam's payload
  * calls, with no Python frame. A RecordStep is made per tape (`RecordStrategy.begin`) and
  * is the strategy's `crossing`; the SeamCall proxy calls `record_fast` with the caller's
- * argument array. It takes the call only when the seam's state is made, the call is
- * positional and fills the parameters, the seam is a plain function without `self` and
+ * argument array (a method's `self` first: the bound values `[instance, *args]` that `run`
+ * binds). It takes the call only when the seam's state is made, its positional
+ * arguments are no more than the parameters (keywords and defaults are bound as
+ * `Seam.bind` binds them: `bind_call`), the seam is a plain function (with `self` exactly
+ * when the proxy's is a method) and
  * the strategy still runs this tape; anything else answers NOT_HANDLED before any effect
  * and the call takes `run`. After the position is taken, the Python pieces are called
  * where `run` calls them: `tape.nest` (a call inside a call), `_record_kept` (a call that
@@ -607,7 +664,6 @@ enum {
     STATE_POSITIONS,
     STATE_FUNCTION,
     STATE_HAS_SELF,
-    STATE_ARITY,
     STATE_NAMES,
     STATE_LAST,
     STATE_SHAPES_ONLY_FROM,
@@ -674,19 +730,50 @@ report_internal(PyObject *strategy, const char *what, PyObject *sid)
     return 0;
 }
 
-/* The tuple of the call's arguments (a new reference). */
-static PyObject *
-args_tuple(PyObject *const *args, Py_ssize_t nargs)
+/* The names and values of a call's arguments as `Seam.bind` gives them (new references):
+ * the first `nargs` of the seam's positional parameter names `params` (`self` first for a
+ * method, whose proxy's `args` hold the instance first), then the keywords, and the
+ * arguments in that order, which is the vectorcall array's. 1; 0 when more positional
+ * arguments came than there are parameters (`*args`: the Python path binds them); -1. */
+static int
+bind_call(PyObject *params, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+          PyObject **names, PyObject **values)
 {
-    PyObject *tuple = PyTuple_New(nargs);
-    if (tuple == NULL) {
-        return NULL;
+    Py_ssize_t count = PyTuple_GET_SIZE(params);
+    Py_ssize_t keywords = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    if (nargs > count) {
+        return 0;
     }
-    for (Py_ssize_t i = 0; i < nargs; i++) {
+    if (nargs == count && keywords == 0) {
+        Py_INCREF(params);
+        *names = params;
+    }
+    else {
+        *names = PyTuple_New(nargs + keywords);
+        if (*names == NULL) {
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < nargs; i++) {
+            PyObject *name = PyTuple_GET_ITEM(params, i);
+            Py_INCREF(name);
+            PyTuple_SET_ITEM(*names, i, name);
+        }
+        for (Py_ssize_t i = 0; i < keywords; i++) {
+            PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+            Py_INCREF(name);
+            PyTuple_SET_ITEM(*names, nargs + i, name);
+        }
+    }
+    *values = PyList_New(nargs + keywords);
+    if (*values == NULL) {
+        Py_CLEAR(*names);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < nargs + keywords; i++) {
         Py_INCREF(args[i]);
-        PyTuple_SET_ITEM(tuple, i, args[i]);
+        PyList_SET_ITEM(*values, i, args[i]);
     }
-    return tuple;
+    return 1;
 }
 
 /* `fits(arguments...)` of a strict check: 1, 0, or -1 on error. */
@@ -705,17 +792,8 @@ fits(PyObject *check, PyObject *const *arguments, Py_ssize_t count)
 /* The args shape of the call (a new reference): the last call's while its strict check
  * passes, else `strategy._args_shape(seam, names, values)`. NULL on error. */
 static PyObject *
-args_shape(RecordStep *self, PyObject *seam, PyObject *last, PyObject *names,
-           PyObject *const *args, Py_ssize_t nargs)
+args_shape(RecordStep *self, PyObject *seam, PyObject *last, PyObject *names, PyObject *values)
 {
-    PyObject *values = PyList_New(nargs);
-    if (values == NULL) {
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < nargs; i++) {
-        Py_INCREF(args[i]);
-        PyList_SET_ITEM(values, i, args[i]);
-    }
     PyObject *pair = SLOT(last, self->last_offsets[LAST_ARGS]);
     PyObject *shape = NULL;
     if (pair != NULL && PyTuple_CheckExact(pair) && PyTuple_GET_SIZE(pair) == 2) {
@@ -726,7 +804,6 @@ args_shape(RecordStep *self, PyObject *seam, PyObject *last, PyObject *names,
             int yes = fits(check, arguments, 2);
             if (yes < 0) {
                 Py_DECREF(pair);
-                Py_DECREF(values);
                 return NULL;
             }
             if (yes) {
@@ -740,7 +817,6 @@ args_shape(RecordStep *self, PyObject *seam, PyObject *last, PyObject *names,
         shape = PyObject_CallMethodObjArgs(self->strategy, str_args_shape_of, seam, names, values,
                                            NULL);
     }
-    Py_DECREF(values);
     return shape;
 }
 
@@ -850,7 +926,7 @@ leave_call(RecordStep *self, PyObject *token)
 
 static PyObject *
 record_fast(PyObject *op, PyObject *seam, PyObject *sid, PyObject *caller, PyObject *wrapped,
-            PyObject *const *args, Py_ssize_t nargs)
+            PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, int method)
 {
     RecordStep *self = (RecordStep *)op;
     /* ---- before any effect: NOT_HANDLED when anything is not the steady case */
@@ -873,24 +949,27 @@ record_fast(PyObject *op, PyObject *seam, PyObject *sid, PyObject *caller, PyObj
     }
     const Py_ssize_t *at = self->state_offsets;
     PyObject *positions = SLOT(state, at[STATE_POSITIONS]);
-    PyObject *arity = SLOT(state, at[STATE_ARITY]);
-    PyObject *names = SLOT(state, at[STATE_NAMES]);
+    PyObject *params = SLOT(state, at[STATE_NAMES]);
     PyObject *last = SLOT(state, at[STATE_LAST]);
     PyObject *shapes_only_from = SLOT(state, at[STATE_SHAPES_ONLY_FROM]);
-    if (SLOT(state, at[STATE_FUNCTION]) != Py_True || SLOT(state, at[STATE_HAS_SELF]) != Py_False ||
-        positions == NULL || names == NULL || last == NULL || shapes_only_from == NULL ||
-        arity == NULL || !PyLong_CheckExact(arity) || !PyLong_CheckExact(shapes_only_from) ||
+    PyObject *has_self = method ? Py_True : Py_False;
+    if (SLOT(state, at[STATE_FUNCTION]) != Py_True || SLOT(state, at[STATE_HAS_SELF]) != has_self ||
+        positions == NULL || params == NULL || !PyTuple_CheckExact(params) || last == NULL ||
+        shapes_only_from == NULL || !PyLong_CheckExact(shapes_only_from) ||
         (PyObject *)Py_TYPE(last) != self->last_type) {
         return NOT_HANDLED;
     }
-    Py_ssize_t count = PyLong_AsSsize_t(arity);
-    if (count != nargs) {
+    PyObject *names, *values;
+    int bound = bind_call(params, args, nargs, kwnames, &names, &values);
+    if (bound <= 0) {
         PyErr_Clear();
         return NOT_HANDLED;
     }
     PyObject *parent;
     if (PyContextVar_Get(self->enclosing, NULL, &parent) < 0) {
         PyErr_Clear();
+        Py_DECREF(names);
+        Py_DECREF(values);
         return NOT_HANDLED;
     }
     /* ---- the call is taken: hold what it reads (Python code runs from here on) */
@@ -918,15 +997,22 @@ record_fast(PyObject *op, PyObject *seam, PyObject *sid, PyObject *caller, PyObj
         goto before_call_failed;
     }
     if (kept) { /* a call that keeps its payload: the rest of `run`, in Python */
-        PyObject *positional = args_tuple(args, nargs);
-        if (positional != NULL) {
-            result = PyObject_CallMethodObjArgs(self->strategy, str_record_kept, self->tape, seam,
-                                                caller, wrapped, positional, index, NULL);
+        PyObject *callee, *positional;
+        if (call_parts(wrapped, args, nargs, method, &callee, &positional) == 0) {
+            PyObject *instance = method ? args[0] : Py_None;
+            PyObject *keywords = keywords_of(args, nargs, kwnames);
+            if (keywords != NULL) {
+                result = PyObject_CallMethodObjArgs(self->strategy, str_record_kept, self->tape,
+                                                    seam, caller, callee, instance, positional,
+                                                    index, keywords, NULL);
+                Py_DECREF(keywords);
+            }
+            Py_DECREF(callee);
             Py_DECREF(positional);
         }
         goto done;
     }
-    shape = args_shape(self, seam, last, names, args, nargs);
+    shape = args_shape(self, seam, last, names, values);
     if (shape == NULL) {
         goto before_call_failed;
     }
@@ -939,7 +1025,7 @@ record_fast(PyObject *op, PyObject *seam, PyObject *sid, PyObject *caller, PyObj
     if (token == NULL) {
         goto before_call_failed;
     }
-    result = PyObject_Vectorcall(wrapped, args, nargs, NULL);
+    result = PyObject_Vectorcall(wrapped, args, nargs, kwnames);
     if (result == NULL) {
         if (PyErr_ExceptionMatches(PyExc_Exception)) {
             note_raised(self, sid, caller, index, shape);
@@ -964,12 +1050,14 @@ record_fast(PyObject *op, PyObject *seam, PyObject *sid, PyObject *caller, PyObj
 
 before_call_failed: /* seamrec's own failure before the call: report it, make the call */
     if (report_internal(self->strategy, "a call of %U", sid) == 0) {
-        result = PyObject_Vectorcall(wrapped, args, nargs, NULL);
+        result = PyObject_Vectorcall(wrapped, args, nargs, kwnames);
     }
 done:
     Py_XDECREF(token);
     Py_XDECREF(shape);
     Py_XDECREF(index);
+    Py_DECREF(names);
+    Py_DECREF(values);
     Py_DECREF(seam);
     Py_DECREF(state);
     return result;
@@ -1071,7 +1159,7 @@ step_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         return NULL;
     }
     static const char *state_fields[STATE_FIELDS] = {
-        "positions", "function", "has_self", "arity", "names", "last", "shapes_only_from"};
+        "positions", "function", "has_self", "names", "last", "shapes_only_from"};
     static const char *last_fields[LAST_FIELDS] = {"args", "result"};
     Py_ssize_t state_offsets[STATE_FIELDS], last_offsets[LAST_FIELDS];
     for (int i = 0; i < STATE_FIELDS; i++) {
@@ -1188,8 +1276,9 @@ static PyTypeObject RecordStepType = {
  * recorded run at its position, in C: what `CheckStrategy.run` (runtime/checking.py)
  * does on its short path, with no Python frame. Made per tape (`CheckStrategy.begin`,
  * unless the test replays seams) and called by the SeamCall proxy like the RecordStep.
- * It takes the call when the seam's state is made, the call is positional and fills the
- * parameters and the seam is a plain function without `self`; anything else answers
+ * It takes the call when the seam's state is made, its positional arguments are no more
+ * than the parameters (bound with its keywords by `bind_call`) and the seam is a plain
+ * function (with `self` exactly when the proxy's is a method); anything else answers
  * NOT_HANDLED before any effect. After the position is taken, the Python pieces are
  * called where `run` calls them: `_move` (a position outside the seam's window),
  * `_check_started` (the args do not fit: the full path), `_check_ended` (the call raised,
@@ -1199,7 +1288,6 @@ enum {
     CSTATE_POSITIONS,
     CSTATE_FUNCTION,
     CSTATE_HAS_SELF,
-    CSTATE_ARITY,
     CSTATE_NAMES,
     CSTATE_WINDOW,
     CSTATE_FIELDS
@@ -1261,7 +1349,7 @@ check_ended(CheckStep *self, PyObject *seam, PyObject *caller, PyObject *index,
 
 static PyObject *
 check_fast(PyObject *op, PyObject *seam, PyObject *sid, PyObject *caller, PyObject *wrapped,
-           PyObject *const *args, Py_ssize_t nargs)
+           PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, int method)
 {
     CheckStep *self = (CheckStep *)op;
     /* ---- before any effect: NOT_HANDLED when anything is not the short path's case */
@@ -1284,23 +1372,22 @@ check_fast(PyObject *op, PyObject *seam, PyObject *sid, PyObject *caller, PyObje
     }
     const Py_ssize_t *at = self->offsets;
     PyObject *positions = SLOT(state, at[CSTATE_POSITIONS]);
-    PyObject *arity = SLOT(state, at[CSTATE_ARITY]);
-    PyObject *names = SLOT(state, at[CSTATE_NAMES]);
+    PyObject *params = SLOT(state, at[CSTATE_NAMES]);
     if (SLOT(state, at[CSTATE_FUNCTION]) != Py_True ||
-        SLOT(state, at[CSTATE_HAS_SELF]) != Py_False || positions == NULL || names == NULL ||
-        arity == NULL || !PyLong_CheckExact(arity)) {
+        SLOT(state, at[CSTATE_HAS_SELF]) != (method ? Py_True : Py_False) || positions == NULL ||
+        params == NULL || !PyTuple_CheckExact(params)) {
         return NOT_HANDLED;
     }
-    Py_ssize_t count = PyLong_AsSsize_t(arity);
-    if (count != nargs) {
+    PyObject *names, *values;
+    int bound = bind_call(params, args, nargs, kwnames, &names, &values);
+    if (bound <= 0) {
         PyErr_Clear();
         return NOT_HANDLED;
     }
     /* ---- the call is taken: hold what it reads (Python code runs from here on) */
     Py_INCREF(state);
     Py_INCREF(seam);
-    Py_INCREF(names);
-    PyObject *values = NULL, *window = NULL, *result = NULL;
+    PyObject *window = NULL, *result = NULL;
     PyObject *index = PyIter_Next(positions);
     if (index == NULL) {
         if (!PyErr_Occurred()) {
@@ -1310,14 +1397,6 @@ check_fast(PyObject *op, PyObject *seam, PyObject *sid, PyObject *caller, PyObje
     }
     if (PyThread_get_thread_ident() != self->owner && PySet_Add(self->pooled, sid) < 0) {
         goto before_call_failed;
-    }
-    values = PyList_New(nargs);
-    if (values == NULL) {
-        goto before_call_failed;
-    }
-    for (Py_ssize_t i = 0; i < nargs; i++) {
-        Py_INCREF(args[i]);
-        PyList_SET_ITEM(values, i, args[i]);
     }
     window = SLOT(state, at[CSTATE_WINDOW]);
     Py_XINCREF(window);
@@ -1351,16 +1430,21 @@ check_fast(PyObject *op, PyObject *seam, PyObject *sid, PyObject *caller, PyObje
         }
     }
     if (!fit) { /* the full path: a `LiveCall` from the start */
-        PyObject *positional = args_tuple(args, nargs);
-        if (positional != NULL) {
-            result = PyObject_CallMethodObjArgs(self->strategy, str_check_started, self->tape,
-                                                seam, caller, wrapped, positional, index,
-                                                expected, names, values, NULL);
+        PyObject *callee, *positional;
+        if (call_parts(wrapped, args, nargs, method, &callee, &positional) == 0) {
+            PyObject *keywords = keywords_of(args, nargs, kwnames);
+            if (keywords != NULL) {
+                result = PyObject_CallMethodObjArgs(self->strategy, str_check_started, self->tape,
+                                                    seam, caller, callee, positional, index,
+                                                    expected, names, values, keywords, NULL);
+                Py_DECREF(keywords);
+            }
+            Py_DECREF(callee);
             Py_DECREF(positional);
         }
         goto done;
     }
-    result = PyObject_Vectorcall(wrapped, args, nargs, NULL);
+    result = PyObject_Vectorcall(wrapped, args, nargs, kwnames);
     if (result == NULL) {
         if (PyErr_ExceptionMatches(PyExc_Exception)) {
             PyObject *type, *value, *traceback;
@@ -1412,11 +1496,11 @@ check_fast(PyObject *op, PyObject *seam, PyObject *sid, PyObject *caller, PyObje
 
 before_call_failed: /* seamrec's own failure before the call: report it, make the call */
     if (report_internal(self->strategy, "a call of %U", sid) == 0) {
-        result = PyObject_Vectorcall(wrapped, args, nargs, NULL);
+        result = PyObject_Vectorcall(wrapped, args, nargs, kwnames);
     }
 done:
     Py_XDECREF(window);
-    Py_XDECREF(values);
+    Py_DECREF(values);
     Py_XDECREF(index);
     Py_DECREF(names);
     Py_DECREF(seam);
@@ -1446,8 +1530,8 @@ check_step_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
                                      &PyType_Type, &state_type)) {
         return NULL;
     }
-    static const char *fields[CSTATE_FIELDS] = {"positions", "function", "has_self",
-                                                "arity",     "names",    "window"};
+    static const char *fields[CSTATE_FIELDS] = {"positions", "function", "has_self", "names",
+                                                "window"};
     Py_ssize_t offsets[CSTATE_FIELDS];
     for (int i = 0; i < CSTATE_FIELDS; i++) {
         PyObject *name = PyUnicode_FromString(fields[i]);

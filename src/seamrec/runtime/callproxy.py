@@ -1,16 +1,21 @@
 """The stand-in for a plain function seam: `SeamCall`, compiled (`_seamcall.c`) when built.
 
-A call of a seam decides "crossing or not" from the caller's module globals: the home
-module's own globals, or a module named like it or under `seamrec.`, call the original
-straight through; any other caller hands the call to `dispatcher.crossing(seam, caller,
-wrapped, None, args, kwargs)`. The compiled type decides without a Python frame (a C
-call pushes none, so the top frame is the caller's); this pure Python class is its twin,
-the reference and the fallback (`SEAMREC_PURE=1` forces it). Both behave like the function
-as wrapt's proxy did: attributes are the function's (read and written through), `__class__`
-is the function's class (so `inspect` sees a function, async or generator), they compare and
-hash as the function, bind as a method on a class, pickle by reference and copy as
-themselves. Methods, class- and staticmethods, properties and library seams keep the wrapt
-wrappers of `seamrec.runtime.wrappers`, which bind `self` and decide by boundaries.
+A plain function seam is a module-level function of the app, or a plain method (a function
+with `self` in a boundary class's `__dict__`). A call of a seam decides "crossing or not"
+from the caller's module globals: the home module's own globals, or a module named like it
+or under `seamrec.`, call the original straight through; any other caller hands the call to
+`dispatcher.crossing(seam, caller, wrapped, None, args, kwargs)`, or for a method (`method`:
+its first positional argument is `self`) to `crossing(seam, caller, <wrapped bound to
+self>, self, args[1:], kwargs)`, as wrapt's wrapper hands a method's call. The compiled type
+decides without a Python frame (a C call pushes none, so the top frame is the caller's) and
+is a method descriptor as a function is (`obj.method(x)` calls it with `(obj, x)`, no bound
+object made); this pure Python class is its twin, the reference and the fallback
+(`SEAMREC_PURE=1` forces it). Both behave like the function as wrapt's proxy did: attributes
+are the function's (read and written through), `__class__` is the function's class (so
+`inspect` sees a function, async or generator), they compare and hash as the function, bind
+as a method on a class (a bound method whose `__func__` is the proxy), pickle by reference
+and copy as themselves. Class- and staticmethods, properties and library seams keep the
+wrapt wrappers of `seamrec.runtime.wrappers`, which bind the class and decide by boundaries.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class SeamCall:
         "_seamrec_dispatcher",
         "_seamrec_globals",
         "_seamrec_home",
+        "_seamrec_method",
         "seam",
     )
 
@@ -55,6 +61,7 @@ class SeamCall:
         home_name: str,
         seam: Seam,
         dispatcher: Any,
+        method: bool = False,
     ) -> None:
         own = object.__setattr__
         own(self, "__wrapped__", wrapped)
@@ -62,6 +69,7 @@ class SeamCall:
         own(self, "_seamrec_home", home_name)
         own(self, "seam", seam)
         own(self, "_seamrec_dispatcher", dispatcher)
+        own(self, "_seamrec_method", method)
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:  # a keyword may be `self`
         try:
@@ -76,6 +84,12 @@ class SeamCall:
         elif caller == self._seamrec_home or caller.startswith("seamrec."):
             return self.__wrapped__(*args, **kwargs)  # seamrec reading a value
         crossing = self._seamrec_dispatcher.crossing
+        if self._seamrec_method:
+            if not args:  # no instance to bind: the function answers the call
+                return self.__wrapped__(*args, **kwargs)
+            instance = args[0]
+            bound = types.MethodType(self.__wrapped__, instance)
+            return crossing(self.seam, caller, bound, instance, args[1:], kwargs)
         return crossing(self.seam, caller, self.__wrapped__, None, args, kwargs)
 
     def __getattr__(self, name: str) -> Any:
@@ -174,10 +188,10 @@ def make_call(
     *,
     pure: bool = False,
 ) -> Any:
-    """The wrapper of the plain function seam `seam`, whose crossing calls go to
-    `dispatcher.crossing` (compiled unless `pure` or not built)."""
+    """The wrapper of the plain function seam `seam` (a method's when it has `self`), whose
+    crossing calls go to `dispatcher.crossing` (compiled unless `pure` or not built)."""
     kind: Any = SeamCall if pure or compiled is None else compiled
-    return kind(wrapped, home_globals, seam.module, seam, dispatcher)
+    return kind(wrapped, home_globals, seam.module, seam, dispatcher, seam.has_self)
 
 
 def is_call_proxy(value: object) -> bool:

@@ -249,17 +249,19 @@ class CheckStrategy(Strategy):
         expected: Run | None,
         names: tuple[str, ...],
         values: list[Any],
+        kwargs: dict[str, Any],
     ) -> Any:
         """The rest of `run` for a plain function's call at `index` (taken by the
-        compiled step) whose args do not fit `expected`: the full path."""
+        compiled step) whose args do not fit `expected`: the full path (a method's
+        `wrapped` is bound to its instance, and `args` follow `self`)."""
         try:
             started = self._started(
                 seam, caller, index, next(self._sequence), expected, names, values
             )
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.internal_error(exc, f"a call of {seam.id}")
-            return wrapped(*args)
-        return self.make(tape, seam, started, wrapped, args, {})
+            return wrapped(*args, **kwargs)
+        return self.make(tape, seam, started, wrapped, args, kwargs)
 
     def _seam_state(self, tape: Tape, seam: Seam) -> SeamState:
         """The state of `seam` in the test of `tape`, made on its first call."""

@@ -433,6 +433,9 @@ class Instrumenter:
         self.report.seams[described.id] = described
         home = home_globals(function)
         if statics.is_class(candidate.owner):
+            if type(original) is types.FunctionType and not library and described.has_self:
+                # a plain method: the call proxy, bound by Python as a function is
+                return make_call(original, cast(dict[str, Any], home), described, self.dispatcher)
             return SeamWrapper(original, self._wrapper_for(described, home, library), described)
         return self._wrapper_of(original, described, home, library)
 

@@ -176,18 +176,21 @@ class RecordStrategy(Strategy):
         seam: Seam,
         caller: str,
         wrapped: Callable[..., Any],
+        instance: object,
         args: tuple[Any, ...],
         index: int,
+        kwargs: dict[str, Any],
     ) -> Any:
         """The rest of `run` for a plain function's call at `index` (taken by the
-        compiled step) that keeps its payload."""
+        compiled step) that keeps its payload (a method's `wrapped` is bound to
+        `instance`, and `args` follow `self`)."""
         try:
             sequence = next(tape.sequence())
-            call = self._started(tape, seam, caller, index, sequence, None, args, {})
+            call = self._started(tape, seam, caller, index, sequence, instance, args, kwargs)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.internal_error(exc, f"a call of {seam.id}")
-            return wrapped(*args)
-        return self._run_started(tape, seam, call, wrapped, args, {})
+            return wrapped(*args, **kwargs)
+        return self._run_started(tape, seam, call, wrapped, args, kwargs)
 
     def _seam_state(self, tape: Tape, seam: Seam) -> _RecordedSeam:
         """The state of `seam` in the test of `tape`, made on its first call."""

@@ -1,8 +1,9 @@
-"""The wrappers seamrec puts in place of a seam: for plain module-level functions the call
-proxy of `seamrec.runtime.callproxy` (compiled when built: no Python frame on a call that
-crosses nothing); for methods, class- and staticmethods and library seams wrapt function
-wrappers (they bind `self` and the class; picklable and copyable like the function); for
-properties, property subclasses. `is_seam_wrapper` and `seam_of` recognise them all."""
+"""The wrappers seamrec puts in place of a seam: for plain module-level functions and the
+plain methods of boundary classes the call proxy of `seamrec.runtime.callproxy` (compiled
+when built: no Python frame on a call that crosses nothing); for class- and staticmethods,
+methods without a `self` parameter and library seams wrapt function wrappers (they bind the
+class; picklable and copyable like the function); for properties, property subclasses.
+`is_seam_wrapper` and `seam_of` recognise them all."""
 
 from __future__ import annotations
 

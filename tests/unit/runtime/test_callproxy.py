@@ -342,7 +342,7 @@ class Repo:
 """
 
 
-def test_plain_functions_get_the_call_proxy_and_methods_keep_wrapt(
+def test_plain_functions_and_methods_get_the_call_proxy_and_staticmethods_keep_wrapt(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -356,7 +356,7 @@ def test_plain_functions_get_the_call_proxy_and_methods_keep_wrapt(
         repo = importlib.import_module("classypkg.repo")
         expected = callproxy.SeamCall if callproxy.compiled is None else callproxy.compiled
         assert expected is type(vars(repo)["helper"])
-        assert SeamWrapper is type(vars(repo.Repo)["get"])
+        assert expected is type(vars(repo.Repo)["get"])
         assert SeamWrapper is type(vars(repo.Repo)["normalize"])
         session.begin_test("tests/test_x.py::test_x")
         assert 8 == repo.Repo().get(7)
