@@ -194,9 +194,8 @@ class Tape:
         """The seams this test called, in the order of their first call."""
         return list(self._positions)
 
-    def to_cassette(self, decode: Any, share: Any = None) -> Cassette:
-        """The cassette of everything recorded; `decode` turns payload bytes into trees,
-        `share` (if given) each shape into the equal one to use (`writer.SharedShapes`)."""
+    def to_cassette(self, decode: Any) -> Cassette:
+        """The cassette of everything recorded; `decode` turns payload bytes into trees."""
         for call in self.generators:
             call.result_shape = yield_shape(call.items)
             self.commit(call.seam, call.index, call.args_shape, "yield", call.result_shape)
@@ -220,9 +219,7 @@ class Tape:
             if known is None or call.sequence < known:
                 first[call.seam] = call.sequence
         for seam in sorted(self.runs, key=lambda seam: first.get(seam, 1 << 62)):
-            cassette.runs[seam] = (
-                list(self.runs[seam]) if share is None else _shared_runs(self.runs[seam], share)
-            )
+            cassette.runs[seam] = list(self.runs[seam])
         if self._nesting is not None:
             counts = {seam: counts.get(seam) or self.count(seam) for seam in cassette.runs}
             cassette.nesting = self._nesting.nesting(list(cassette.runs), counts)
@@ -232,17 +229,14 @@ class Tape:
                 result = [decode(item) for item in call.item_payloads]
             elif call.result_payload is not None:
                 result = decode(call.result_payload)
-            args_shape, result_shape = call.args_shape, call.result_shape
-            if share is not None:
-                args_shape, result_shape = share(args_shape), share(result_shape)
             cassette.calls.append(
                 new_call(
                     call.seam,
                     call.caller,
                     call.index,
-                    args_shape,
+                    call.args_shape,
                     call.outcome or "return",
-                    result_shape,
+                    call.result_shape,
                     decode(call.args_payload),
                     result,
                 )
@@ -256,18 +250,6 @@ class Tape:
 
 
 _by_sequence = operator.attrgetter("sequence")
-
-
-def _shared_runs(runs: list[Run], share: Any) -> list[Run]:
-    """A seam's runs with each shape `share`d: a run whose shapes `share` keeps is the
-    tape's own, another a new `Run` (the tape's runs are never changed)."""
-    shared = []
-    for run in runs:
-        args, result = share(run.args_shape), share(run.result_shape)
-        if args is not run.args_shape or result is not run.result_shape:
-            run = Run(args, run.outcome, result, run.count)
-        shared.append(run)
-    return shared
 
 
 def _in_position_order(kept: list[LiveCall]) -> list[LiveCall]:

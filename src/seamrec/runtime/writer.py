@@ -22,7 +22,6 @@ from seamrec.cassette.store import (
 )
 from seamrec.config import Settings
 from seamrec.model.codec import pack, raw_tree
-from seamrec.model.shape import Shape
 from seamrec.runtime.calls import Finding
 from seamrec.runtime.instrument import Report
 from seamrec.runtime.repeats import same_but_repeats
@@ -44,7 +43,6 @@ class CassetteWriter:
         self._clean = CleanCalls()  # and the calls it found clean
         self._rules: Redactor | None = None  # the project's redaction rules, read once
         self._trees = SharedTrees()  # payload bytes -> their tree, for the whole run
-        self._shapes = SharedShapes()  # a shape -> the equal one met first in the run
 
     def write(self, tape: Tape) -> None:
         """Write `tape` as its test's cassette (unless only values changed), or remove
@@ -55,7 +53,7 @@ class CassetteWriter:
             if path.exists():
                 self._remove(path, tape.nodeid)
             return
-        cassette = tape.to_cassette(self._trees, self._shapes)
+        cassette = tape.to_cassette(self._trees)
         old = _read(path)
         if old is not None and not self.settings.redact_paths:
             # A re-record: compared with the file by everything but the payloads first,
@@ -166,31 +164,6 @@ class SharedTrees:
         return tree
 
 
-class SharedShapes:
-    """Each shape as the equal shape object met first in the run: a suite's tests build
-    equal shapes test after test, each a new tuple; shared, a shape met before is one
-    object, which the writer's memos (redaction's clean shapes, the format agreement)
-    then find by its id instead of hashing and comparing it all through. Shapes are
-    tuples of strings and tuples, so equal shapes pack to the same bytes. Bounded."""
-
-    def __init__(self) -> None:
-        self._known: dict[Shape, Shape] = {}  # a shape -> the object that stands for it
-        self._ids: dict[int, tuple[Shape, Shape]] = {}  # id -> (a shape met, its object)
-
-    def __call__(self, shape: Shape) -> Shape:
-        found = self._ids.get(id(shape))
-        if found is not None and found[0] is shape:
-            return found[1]
-        known = self._known
-        if len(known) >= _SHARED_SHAPES or len(self._ids) >= _SHARED_SHAPES:
-            known.clear()
-            self._ids.clear()
-        shared = known.setdefault(shape, shape)
-        self._ids[id(shape)] = (shape, shared)  # held here, so its id is not reused
-        return shared
-
-
-_SHARED_SHAPES = 8_192  # distinct shapes (and shape objects) held, then it starts again
 _UNREAD: Any = object()
 _SHARED_TREE_BYTES = 16 * 1024  # larger payloads are decoded each time
 _SHARED_TREES_BYTES = 1024 * 1024  # then it starts again (the trees take ~10x their bytes)
