@@ -359,13 +359,20 @@ class Redactor:
         return detector is None or detector.clears_text(repr(shape))
 
     def _scrub_shape(self, shape: Any) -> Any:
+        """`shape` with each string a secret changed replaced by the placeholder: the
+        same object when none is (then the cassette keeps its shapes, and the shape is
+        found clean by identity in later cassettes)."""
         if isinstance(shape, str):
             if shape != REDACTED and self._scrub_text(shape, report=False) != shape:
                 self._report("a secret used as a key (in the shapes)", "shapes")
                 return REDACTED
             return shape
         if isinstance(shape, tuple):
-            return tuple(self._scrub_shape(part) for part in shape)
+            parts = [self._scrub_shape(part) for part in shape]
+            for new, old in zip(parts, shape, strict=True):
+                if new is not old:
+                    return tuple(parts)
+            return shape
         return shape
 
     def _step(self, segment: Any, tree: Any) -> Any:

@@ -233,8 +233,9 @@ def merged(cassettes: Iterable[Cassette]) -> dict[str, SeamContract]:
     optional when some shape lacked it), and a suite's tests share most shapes."""
     contracts: dict[str, SeamContract] = {}
     seen: dict[str, set[tuple[str, Shape]]] = {}
+    folded: dict[tuple[str, str, int], Shape] = {}  # shapes folded in, by object: see below
     for cassette in cassettes:
-        _fold_in(contracts, seen, cassette)
+        _fold_in(contracts, seen, cassette, folded)
     return contracts
 
 
@@ -242,22 +243,26 @@ def _fold_in(
     contracts: dict[str, SeamContract],
     seen: dict[str, set[tuple[str, Shape]]],
     cassette: Cassette,
+    folded: dict[tuple[str, str, int], Shape] | None = None,
 ) -> dict[str, SeamContract]:
-    """Fold one cassette's seams into `contracts`; `seen`: the shapes already added."""
+    """Fold one cassette's seams into `contracts`; `seen`: the shapes already added.
+    `folded` (kept across the cassettes of one `merged`): (seam, root, id) of each shape
+    object met before, held, so a shape object that recurs in later cassettes (the
+    record run's cassettes share theirs) is passed by without being hashed again."""
+    met: dict[tuple[str, str, int], Shape] = {} if folded is None else folded
     for seam, runs in cassette.runs.items():
         contract = contracts.get(seam)
         if contract is None:
             contract = contracts[seam] = SeamContract(seam)
         contract.tests.add(cassette.test)
         shapes = seen.setdefault(seam, set())
-        met: dict[tuple[str, int], Shape] = {}  # (root, id) of the shapes met in these runs
         for run in runs:
             contract.calls += run.count
             # outcomes are named like the roots: return, raise, yield
             for root, shape in (("args", run.args_shape), (run.outcome, run.result_shape)):
-                if met.get((root, id(shape))) is shape:
+                if met.get((seam, root, id(shape))) is shape:
                     continue  # the same object again: looked up (hashed all through) once
-                met[root, id(shape)] = shape
+                met[seam, root, id(shape)] = shape
                 if (root, shape) not in shapes:
                     shapes.add((root, shape))
                     contract.add_shape(root, shape)
