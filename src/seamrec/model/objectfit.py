@@ -143,7 +143,9 @@ def _member_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion) -
     return None
 
 
-def _classes(name: str, kind_of: KindOf, kinds: frozenset[Kind]) -> Callable[[type], Kind | None]:
+def classes_named(
+    name: str, kind_of: KindOf, kinds: frozenset[Kind]
+) -> Callable[[type], Kind | None]:
     """The kind of a class named `name` (by `type_path`) whose kind is one of `kinds`;
     None for any other class. Decided once per class."""
     memo: ClassMemo[Kind | None] = ClassMemo()  # keeps no class alive
@@ -167,7 +169,7 @@ def _object_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion) -
     union (a service's fields as the walker records them: see the module docstring)."""
     names: tuple[str, ...] = member[2]
     unions: tuple[Shape, ...] = member[3]
-    kind_for = _classes(member[1], kind_of, _OBJECT_KINDS)
+    kind_for = classes_named(member[1], kind_of, _OBJECT_KINDS)
     compiled: dict[bool, list[Check] | None] = {}  # service? -> the field checks
 
     def field_checks(service: bool) -> list[Check] | None:
@@ -211,7 +213,7 @@ def _mapping_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion) 
     walker reads it (a dict copy, or its items), checked as a plain dict of these keys."""
     if member[1] == "dict":
         return None  # a plain dict has its own check
-    kind_for = _classes(member[1], kind_of, frozenset({Kind.DICT, Kind.MAPPING}))
+    kind_for = classes_named(member[1], kind_of, frozenset({Kind.DICT, Kind.MAPPING}))
     plain = compile_union((("dict", "dict", member[2], member[3]),))
 
     def check(column: list[Any]) -> bool:
@@ -243,7 +245,7 @@ def _read_mapping(value: Any, kind: Kind) -> dict[Any, Any] | None:
 def _map_check(member: Shape, kind_of: KindOf, compile_union: CompileUnion) -> Check:
     """("map", type, keys, values): a mapping whose keys are not all identifiers (or a
     Counter, or the environment): its keys and its values each fit their union."""
-    kind_for = _classes(member[1], kind_of, frozenset({Kind.DICT, Kind.MAPPING, Kind.ENVIRON}))
+    kind_for = classes_named(member[1], kind_of, frozenset({Kind.DICT, Kind.MAPPING, Kind.ENVIRON}))
     keys_fit = compile_union(member[2]) if member[2] else None
     values_fit = compile_union(member[3]) if member[3] else None
     plain_dict = member[1] == "dict"
@@ -295,7 +297,7 @@ def _collection_check(member: Shape, kind_of: KindOf, compile_union: CompileUnio
     whose items fit the union (an empty one fits)."""
     if member[1] == "list":
         return None  # a plain list has its own check
-    kind_for = _classes(member[1], kind_of, frozenset({Kind.COLL}))
+    kind_for = classes_named(member[1], kind_of, frozenset({Kind.COLL}))
     items_fit = compile_union(member[2]) if member[2] else None
 
     def check(column: list[Any]) -> bool:
@@ -317,7 +319,7 @@ def _positional_check(member: Shape, kind_of: KindOf, compile_union: CompileUnio
     if member[0] == "tuple" and member[1] == "tuple":
         return None  # a plain tuple has its own check
     exception = member[0] == "exc"
-    kind_for = _classes(member[1], kind_of, frozenset({Kind.EXC if exception else Kind.TUPLE}))
+    kind_for = classes_named(member[1], kind_of, frozenset({Kind.EXC if exception else Kind.TUPLE}))
     plain = compile_union((("tuple", "tuple", member[2]),))
 
     def check(column: list[Any]) -> bool:
@@ -336,7 +338,7 @@ def _named_tuple_check(member: Shape, kind_of: KindOf, compile_union: CompileUni
     """("ntuple", type, fields, unions): a named tuple of these fields, its items checked
     as a plain tuple of these positions."""
     names: tuple[str, ...] = member[2]
-    kind_for = _classes(member[1], kind_of, frozenset({Kind.NTUPLE}))
+    kind_for = classes_named(member[1], kind_of, frozenset({Kind.NTUPLE}))
     plain = compile_union((("tuple", "tuple", member[3]),))
 
     def check(column: list[Any]) -> bool:
@@ -354,7 +356,7 @@ def _named_tuple_check(member: Shape, kind_of: KindOf, compile_union: CompileUni
 def _leaf_subclass_check(member: Shape, kind_of: KindOf) -> Check | None:
     """("str:app.Sku",): a value of that subclass of a leaf type."""
     base, _, name = member[0].partition(":")
-    kind_for = _classes(name, kind_of, frozenset({Kind.LEAF}))
+    kind_for = classes_named(name, kind_of, frozenset({Kind.LEAF}))
 
     def check(column: list[Any]) -> bool:
         for value in column:

@@ -41,6 +41,7 @@ from seamrec.model.classify import (
     read_fields,
     type_path,
 )
+from seamrec.model.objectfit import classes_named
 from seamrec.model.shape import (
     CYCLE_CHECK_DEPTH,
     FORMAT_CLASSIFIERS,
@@ -122,25 +123,6 @@ def _one_class(column: list[Any]) -> type | None:
     return cls
 
 
-def _classes(name: str, kind_of: KindOf, kinds: frozenset[Kind]) -> Callable[[type], Kind | None]:
-    """The kind of a class named `name` whose kind is one of `kinds` (None for any
-    other class), decided once per class."""
-    memo: ClassMemo[Kind | None] = ClassMemo()  # keeps no class alive
-    known = memo.held
-
-    def decide(cls: type) -> Kind | None:
-        kind = kind_of(cls)
-        return kind if kind in kinds and type_path(cls) == name else None
-
-    def kind_for(cls: type) -> Kind | None:
-        found = known.get(cls, _MISSING)
-        if found is _MISSING:
-            found = memo.missed(cls, decide)
-        return found  # type: ignore[return-value]
-
-    return kind_for
-
-
 def _object_check(
     member: Shape,
     kind_of: KindOf,
@@ -153,7 +135,7 @@ def _object_check(
     strictly."""
     names: tuple[str, ...] = member[2]
     unions: tuple[Shape, ...] = member[3]
-    kind_for = _classes(member[1], kind_of, kinds)
+    kind_for = classes_named(member[1], kind_of, kinds)
     compiled: dict[bool, list[Check] | None] = {}  # service? -> the field checks
 
     def field_checks(service: bool) -> list[Check] | None:
@@ -280,7 +262,7 @@ def _mapping_check(
 ) -> Check:
     """("dict", type, keys, unions) of a class other than dict: one class's mappings,
     read as the walker reads them, checked as plain dicts of these keys."""
-    kind_for = _classes(member[1], kind_of, frozenset({Kind.DICT, Kind.MAPPING}))
+    kind_for = classes_named(member[1], kind_of, frozenset({Kind.DICT, Kind.MAPPING}))
     plain = compile_union((("dict", "dict", member[2], member[3]),), depth)
 
     def check(column: list[Any]) -> bool:
@@ -309,7 +291,7 @@ def _collection_check(
     (ordered by canonical_union) only when they are leaves."""
     name: str = member[1]
     items_union: Shape = member[2]
-    kind_for = _classes(name, kind_of, frozenset({Kind.COLL}))
+    kind_for = classes_named(name, kind_of, frozenset({Kind.COLL}))
     leaves_only = all(_is_plain_leaf(m) for m in items_union)
     items_fit = compile_union(items_union, depth + 1)
 
@@ -333,7 +315,7 @@ def _named_tuple_check(
     """("ntuple", type, fields, unions): one named tuple class of these fields, its
     items checked as plain tuples of these positions."""
     names: tuple[str, ...] = member[2]
-    kind_for = _classes(member[1], kind_of, frozenset({Kind.NTUPLE}))
+    kind_for = classes_named(member[1], kind_of, frozenset({Kind.NTUPLE}))
     plain = compile_union((("tuple", "tuple", member[3]),), depth)
 
     def check(column: list[Any]) -> bool:
@@ -351,7 +333,7 @@ def _exception_check(
     """("exc", type, unions): one exception class whose `args` is the builtin one
     (what the walker reads, read without running any class's code), checked as plain
     tuples of these positions."""
-    kind_for = _classes(member[1], kind_of, frozenset({Kind.EXC}))
+    kind_for = classes_named(member[1], kind_of, frozenset({Kind.EXC}))
     plain = compile_union((("tuple", "tuple", member[2]),), depth)
     memo: ClassMemo[bool] = ClassMemo()  # keeps no class alive
     known = memo.held
@@ -387,7 +369,7 @@ def _builtin_args(cls: type) -> bool:
 def _leaf_subclass_check(member: Shape, kind_of: KindOf) -> Check:
     """("str:app.Sku",): values of one subclass of a leaf type, of that name."""
     name = member[0].partition(":")[2]
-    kind_for = _classes(name, kind_of, frozenset({Kind.LEAF}))
+    kind_for = classes_named(name, kind_of, frozenset({Kind.LEAF}))
 
     def check(column: list[Any]) -> bool:
         cls = _one_class(column)
