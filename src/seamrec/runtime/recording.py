@@ -65,6 +65,17 @@ def _moved_back(
     return kept[: KEPT_SHAPES - 1]
 
 
+def _earlier_fitting(
+    earlier: tuple[_Pair, ...], latest: tuple[Shape, Any], fits: Callable[[Any], bool]
+) -> tuple[_Pair, tuple[_Pair, ...]] | None:
+    """The first of the older pairs whose check `fits`, with the older pairs once it
+    becomes the last (None: none fits)."""
+    for pair in earlier:
+        if fits(pair[1]):
+            return pair, _moved_back(earlier, pair, latest)
+    return None
+
+
 class _RecordedSeam(SeamState):
     """A seam's state while recording: its state in the test, its last shapes, and the
     first position whose call keeps no payload and builds no `LiveCall` (a plain
@@ -271,11 +282,11 @@ class RecordStrategy(Strategy):
         if check is not None and check(names, values):
             return shape
         earlier = last.earlier_args
-        for pair in earlier:
-            if pair[1](names, values):
-                last.earlier_args = _moved_back(earlier, pair, latest)
-                last.args = pair
-                return pair[0]
+        found = _earlier_fitting(earlier, latest, lambda check: check(names, values))
+        if found is not None:
+            last.earlier_args = found[1]
+            last.args = found[0]
+            return found[0][0]
         shape = self.args_shape(seam, names, values)
         last.earlier_args = _moved_back(earlier, None, latest)
         last.args = (shape, compile_args(shape, self.shape_of, strict=True, objects=True))
@@ -290,11 +301,11 @@ class RecordStrategy(Strategy):
         if check is not None and check(column):
             return shape
         earlier = last.earlier_result
-        for pair in earlier:
-            if pair[1](column):
-                last.earlier_result = _moved_back(earlier, pair, latest)
-                last.result = pair
-                return pair[0]
+        found = _earlier_fitting(earlier, latest, lambda check: check(column))
+        if found is not None:
+            last.earlier_result = found[1]
+            last.result = found[0]
+            return found[0][0]
         shape = self.shape_of(value)
         last.earlier_result = _moved_back(earlier, None, latest)
         last.result = (shape, compile_value(shape, self.shape_of, strict=True, objects=True))
