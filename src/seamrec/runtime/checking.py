@@ -552,11 +552,7 @@ class CheckStrategy(Strategy):
             if not start <= index < end:
                 start, end, expected, fits_args, _ = self._move(state, index)
             if expected is not None and fits_args is not None and fits_args(names, values):
-                sequence = next(self._sequence)  # `_late_call`, inline
-                call = LiveCall(
-                    seam.id, caller, index, sequence, expected.args_shape, None, expected
-                )
-                call.bound_seam, call.bound_names, call.bound_values = seam, names, values
+                call = _late_call(self, seam, caller, index, expected, names, values)
             else:
                 sequence = next(self._sequence)
                 call = self._started(seam, caller, index, sequence, expected, names, values)

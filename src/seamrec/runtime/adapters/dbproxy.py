@@ -129,20 +129,7 @@ class ConnectionProxy(_Proxy):
             if query is not None:
                 seams.fail(query, exc)
             raise
-        cls = seams.cursor_classes.get(type(cursor))  # `_cursor_of`'s steady state, inline
-        if cls is None:
-            return _cursor_of(seams, query, cursor)
-        proxy = cls(cursor)
-        proxy._self_query = query
-        if query is None:
-            return proxy
-        description = cursor.description if type(cursor) is sqlite3.Cursor else None
-        last = query.statement.last_columns
-        if type(description) is tuple and description == last[0]:
-            query.columns = last[1]
-        else:
-            seams.described(query, cursor)
-        return proxy
+        return _cursor_of(seams, query, cursor)
 
     def executemany(self, sql: Any, seq: Any, *args: Any, **kwargs: Any) -> Any:
         seams: DatabaseSeams = type(self)._self_seams
@@ -200,13 +187,8 @@ class CursorProxy(_Proxy):
             if query is not None:
                 seams.fail(query, exc)
             raise
-        if query is not None:  # `described`'s steady state, inline (as `_cursor_of`'s)
-            description = wrapped.description if type(wrapped) is sqlite3.Cursor else None
-            last = query.statement.last_columns
-            if type(description) is tuple and description == last[0]:
-                query.columns = last[1]
-            else:
-                seams.described(query, wrapped)
+        if query is not None:
+            seams.described(query, wrapped)
         return self if result is wrapped else result
 
     def executemany(self, sql: Any, seq: Any, *args: Any, **kwargs: Any) -> Any:
@@ -237,15 +219,7 @@ class CursorProxy(_Proxy):
             if row is None:
                 type(self)._self_seams.finish(query)
                 return row
-            last = query.statement.last_row  # `_steady_row`, inline
-            if not (
-                type(row) is last[0]
-                and query.columns is last[1]
-                and last[1] is not None
-                and not query.keep
-                and tuple(map(type, row)) == last[2]
-                and query.shapes.setdefault(last[4], last[3]) is last[3]
-            ):
+            if not _steady_row(query, row):
                 type(self)._self_seams.note_row(query, row)
         return row
 
@@ -259,14 +233,9 @@ class CursorProxy(_Proxy):
     def fetchall(self) -> Any:
         rows = _wrapped_of(self).fetchall()
         query = _query_of(self)
-        if query is not None and not query.done:
+        if query is not None:
             seams: DatabaseSeams = type(self)._self_seams
-            if rows:  # `_guarded`, inline (no rows: nothing to note)
-                try:
-                    seams.note(query, rows if type(rows) is list else list(rows))
-                except Exception as exc:  # seamrec's own failure: reported, never raised
-                    query.done = True
-                    seams.recorder.internal_error(exc, "the rows of a query")
+            _guarded(seams, query, rows)
             seams.finish(query)
         return rows
 
