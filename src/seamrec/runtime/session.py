@@ -106,7 +106,6 @@ class SeamSession:
             from seamrec.runtime.adapters.dbapi import DatabaseSeams
 
             self.database = DatabaseSeams(self, settings.databases, settings.boundaries)
-            self.database.paused = self._paused
             self.database.install()
             self._strategy.database = self.database
         if settings.boundaries and settings.http:
@@ -155,8 +154,6 @@ class SeamSession:
         with self._routing:
             self._paused += 1
             self._route()
-            if self.database is not None:  # read by each query (`DatabaseSeams.start`)
-                self.database.paused = self._paused
         self.instrumenter.defer()
 
     def resume(self) -> None:
@@ -164,8 +161,6 @@ class SeamSession:
         with self._routing:
             self._paused -= 1
             self._route()
-            if self.database is not None:  # read by each query (`DatabaseSeams.start`)
-                self.database.paused = self._paused
         self.instrumenter.settle()
 
     @contextlib.contextmanager

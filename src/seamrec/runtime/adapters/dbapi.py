@@ -109,14 +109,6 @@ def _greenlet_frame(frame: FrameType) -> FrameType | None:
 class Events(Protocol):
     """Where a query is recorded or checked once the session said it is wanted."""
 
-    @property
-    def tape(self) -> object:
-        """The running test's tape (None: no test runs)."""
-
-    @property
-    def events(self) -> bool:
-        """Whether database and HTTP crossings are recorded or checked (not replayed)."""
-
     def open_event(self, seam: Seam, caller: str, value: object) -> LiveCall | None: ...
 
     def close_event(self, call: LiveCall, outcome: str, value: object, shape: Shape) -> None: ...
@@ -166,7 +158,6 @@ class DatabaseSeams:
         self._results: dict[tuple[Any, ...], Shape] = {}
         self._rows: dict[tuple[Any, ...], Shape] = {}
         self._pending: list[PendingPatch] = []  # patches waiting for their driver
-        self.paused = 0  # the session's pauses (shared fixtures, teardown): no query is a seam
 
     # ---------------------------------------------------------------- install
 
@@ -219,8 +210,7 @@ class DatabaseSeams:
         """A query about to be sent, if it is a seam crossing of the running test (called
         by the proxy method the caller called: the frame above it is the caller's). A
         statement known to carry no data is dismissed before the caller is looked for."""
-        events = self._events  # `recorder.event_wanted()`, inline (`paused`: the session's)
-        if events.tape is None or self.paused or not events.events:
+        if not self.recorder.event_wanted():
             return None
         found = (self._many if many else self._single).get(sql) if type(sql) is str else None
         if found is not None and not found.carries_data:

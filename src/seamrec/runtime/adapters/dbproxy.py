@@ -218,8 +218,7 @@ class CursorProxy(_Proxy):
         if query is not None and not query.done:
             if row is None:
                 type(self)._self_seams.finish(query)
-                return row
-            if not _steady_row(query, row):
+            else:
                 type(self)._self_seams.note_row(query, row)
         return row
 
@@ -248,7 +247,7 @@ class CursorProxy(_Proxy):
     def _rows(self, query: Query) -> Iterator[Any]:
         seams: DatabaseSeams = type(self)._self_seams
         for row in _wrapped_of(self):
-            if not query.done and not _steady_row(query, row):
+            if not query.done:
                 seams.note_row(query, row)
             yield row
         seams.finish(query)
@@ -288,22 +287,6 @@ class CursorProxy(_Proxy):
 
 
 _query_of = _slot_reader(CursorProxy, "_self_query")
-
-
-def _steady_row(query: Query, row: Any) -> bool:
-    """Whether `row` was noted the short way: a row like the statement's last one
-    (`DatabaseSeams.note_row`'s steady state, for a query that keeps no payload rows and
-    has no other row shape yet); False: `note_row` is to note it."""
-    last = query.statement.last_row  # one tuple: another thread replaces it whole
-    cls = type(row)
-    return (
-        cls is last[0]
-        and query.columns is last[1]
-        and last[1] is not None
-        and not query.keep
-        and tuple(map(type, row)) == last[2]
-        and query.shapes.setdefault(last[4], last[3]) is last[3]
-    )
 
 
 def _named_params(kwargs: dict[str, Any]) -> Any:
