@@ -384,6 +384,7 @@ def pytest_run(
     # a cost that falls on whichever mode happens to come next (up to 0.7 s of a run)
     basetemp = REAL / project.name / "tmp" / stem
     shutil.rmtree(basetemp, ignore_errors=True)
+    basetemp.parent.mkdir(parents=True, exist_ok=True)  # pytest makes only the last level
     flag = {"plain": [], "record": ["--record-seams"], "check": ["--check-seams"]}[mode]
     command = [
         str(python),
