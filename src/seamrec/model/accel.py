@@ -101,15 +101,21 @@ def notice(module: ModuleType | None = None, reason: str | None = None) -> str |
 
 
 def shape_function(
-    pure: ShapeFunction, max_depth: int, max_nodes: int, kind: Callable[[type], Kind]
+    pure: ShapeFunction,
+    max_depth: int,
+    max_nodes: int,
+    kind: Callable[[type], Kind],
+    cuts: bool = True,
 ) -> ShapeFunction:
     """`pure` with builtin data walked in C (the same shapes); `pure` itself without C.
     `kind` is the walker's classification: exact datetimes and times are walked in C
-    only where it walks them as clocks (an `opaque_types` entry can say otherwise)."""
+    only where it walks them as clocks (an `opaque_types` entry can say otherwise).
+    `cuts`: C cuts builtin data past `max_nodes` as `pure` does (False: `pure` walks it,
+    for a walker that is told of its cuts)."""
     if compiled is None or max_depth > MAX_C_DEPTH:
         return pure
     clocks = int(kind(dt.datetime) is Kind.DATETIME) | int(kind(dt.time) is Kind.TIME) << 1
-    walk: Callable[[object], Shape | None] = compiled.Walker(max_depth, max_nodes, clocks)
+    walk: Callable[[object], Shape | None] = compiled.Walker(max_depth, max_nodes, clocks, cuts)
 
     def shape_of(value: object) -> Shape:
         shape = walk(value)
