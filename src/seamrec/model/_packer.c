@@ -11,6 +11,13 @@
  * the call give back None: the caller runs the reference. More than 64 KiB gives back
  * False: the reference would pack the same bytes, find them over its limit and cut the
  * payload (`encode_tree`), so the caller runs that cut alone.
+ *
+ * Objects inside a node follow the class's plan, asked of the Python `plan(cls)` (kept
+ * per class there): an object, slots, dataclass or ORM entity is written as its OBJECT ext
+ * with the fields its reader gives, a service as such one level deep (inside its fields,
+ * services are opaque, and a field that held something opaque is its type's opaque
+ * ext: the reference's `plain_fields`), a foreign class as its OPAQUE ext; any other
+ * class hands the node to `default`.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -30,6 +37,11 @@ enum { DONE = 0, GIVE_UP = -1, TO_PYTHON = 1 };
 enum { EXT_TUPLE = 1, EXT_SET = 2, EXT_FROZENSET = 3, EXT_BIGINT = 4, EXT_DECIMAL = 5,
        EXT_DATETIME = 6, EXT_DATE = 7, EXT_SURROGATE_STR = 25 };
 
+enum { EXT_OBJECT = 15, EXT_OPAQUE = 18 };
+
+/* a class's plan (`codec.make_packer`'s `plan_of`): (code, type path, fields reader) */
+enum { PLAN_PYTHON = 0, PLAN_FIELDS = 1, PLAN_SERVICE = 2, PLAN_OPAQUE = 3 };
+
 /* which exact non-builtin classes the classifier lets C encode (bit flags) */
 enum { NATIVE_SET = 1, NATIVE_DATETIME = 2, NATIVE_DATE = 4, NATIVE_DECIMAL = 8 };
 
@@ -47,6 +59,7 @@ typedef struct {
     PyObject *decimal_type;  /* decimal.Decimal */
     PyObject *self_type;     /* codec.SelfRef */
     PyObject *self_packed;   /* {class: its SELF ext bytes} */
+    PyObject *plan;          /* `plan(cls)` of an object inside a node; NULL: to `default` */
     int max_depth;
     long max_nodes;
     int native;
@@ -56,6 +69,8 @@ typedef struct {  /* one call's walk: on the C stack, so hooks may re-enter */
     PackerObject *packer;
     Buffer buf;
     long budget;  /* per node */
+    int shallow;  /* inside a service's fields: services are opaque */
+    long opaques; /* opaque exts written so far (the reference's `opaque_count`) */
     int path_len;
     PyObject *path[MAX_PATH];
 } Walk;
@@ -512,6 +527,165 @@ encode_datetime(Walk *self, PyObject *o)
     return r;
 }
 
+/* The plan of `type` (a new reference to a checked tuple), or NULL with an error set. */
+static PyObject *
+plan_of(Walk *self, PyTypeObject *type)
+{
+    PyObject *plan = PyObject_CallOneArg(self->packer->plan, (PyObject *)type);
+    if (plan == NULL)
+        return NULL;
+    if (!PyTuple_CheckExact(plan) || PyTuple_GET_SIZE(plan) != 3 ||
+        !PyLong_CheckExact(PyTuple_GET_ITEM(plan, 0)) ||
+        !PyUnicode_CheckExact(PyTuple_GET_ITEM(plan, 1))) {
+        Py_DECREF(plan);
+        PyErr_SetString(PyExc_TypeError, "a class plan is (code, type path, reader)");
+        return NULL;
+    }
+    return plan;
+}
+
+/* A str written as msgpack packs it: DONE; TO_PYTHON for one that is not UTF-8. */
+static int
+put_text(Buffer *b, PyObject *text)
+{
+    Py_ssize_t n;
+    const char *data = PyUnicode_AsUTF8AndSize(text, &n);
+    if (data == NULL) {
+        PyErr_Clear();
+        return TO_PYTHON;
+    }
+    return put_str_bytes(b, data, n) < 0 ? GIVE_UP : DONE;
+}
+
+/* The reference's `opaque(name)`: the OPAQUE ext of a type path. */
+static int
+put_opaque(Walk *self, PyObject *name)
+{
+    Buffer *b = &self->buf;
+    Py_ssize_t start = b->len;
+    int r = put_text(b, name);
+    return r == DONE && close_ext(b, start, EXT_OPAQUE) < 0 ? GIVE_UP : r;
+}
+
+/* Whether the value written from `start` is an OPAQUE ext (the reference's `_is_opaque`). */
+static int
+is_opaque_at(Buffer *b, Py_ssize_t start)
+{
+    const unsigned char *d = (const unsigned char *)b->data + start;
+    Py_ssize_t n = b->len - start;
+    int at;
+    if (n < 2)
+        return 0;
+    if (d[0] >= 0xd4 && d[0] <= 0xd8)
+        at = 1;
+    else if (d[0] == 0xc7)
+        at = 2;
+    else if (d[0] == 0xc8)
+        at = 3;
+    else if (d[0] == 0xc9)
+        at = 5;
+    else
+        return 0;
+    return n > at && d[at] == EXT_OPAQUE;
+}
+
+/* An object's fields as the map the reference's `fields` gives; a service's
+ * (`service`) as its `plain_fields`: each walked shallow, and a field in which an opaque
+ * ext was written but that is not one itself becomes its value's type's opaque ext. */
+static int
+encode_fields(Walk *self, PyObject *fields, int depth, int service)
+{
+    Buffer *b = &self->buf;
+    if (!PyDict_CheckExact(fields))
+        return TO_PYTHON;
+    Py_ssize_t n = PyDict_GET_SIZE(fields), pos = 0, seen = 0;
+    if (n > MAX_FAST_PAYLOAD)
+        return TO_PYTHON;
+    if (put_map_header(b, n) < 0)
+        return GIVE_UP;
+    PyObject *key, *value;
+    int shallow = self->shallow, r = DONE;
+    if (service)
+        self->shallow = 1;
+    while (r == DONE && PyDict_Next(fields, &pos, &key, &value)) {
+        if (++seen > n) {
+            r = GIVE_UP;
+            break;
+        }
+        if (!PyUnicode_CheckExact(key)) {
+            r = TO_PYTHON;
+            break;
+        }
+        r = put_text(b, key);
+        if (r != DONE)
+            break;
+        Py_INCREF(value);
+        Py_ssize_t start = b->len;
+        long before = self->opaques;
+        r = encode(self, value, depth);
+        if (r == DONE && service && self->opaques != before && !is_opaque_at(b, start)) {
+            b->len = start; /* `_ext(OPAQUE, type_path(type(value)))`: not counted */
+            PyObject *plan = plan_of(self, Py_TYPE(value));
+            if (plan == NULL) {
+                PyErr_Clear();
+                r = TO_PYTHON;
+            }
+            else {
+                Py_ssize_t at = b->len;
+                r = put_text(b, PyTuple_GET_ITEM(plan, 1));
+                if (r == DONE && close_ext(b, at, EXT_OPAQUE) < 0)
+                    r = GIVE_UP;
+                Py_DECREF(plan);
+            }
+        }
+        Py_DECREF(value);
+    }
+    self->shallow = shallow;
+    return r == DONE && seen != n ? GIVE_UP : r;
+}
+
+/* An object inside a node, as its class's plan says (see the top of this file). */
+static int
+encode_planned(Walk *self, PyObject *o, PyTypeObject *type, int depth)
+{
+    Buffer *b = &self->buf;
+    PyObject *plan = plan_of(self, type);
+    if (plan == NULL) {
+        PyErr_Clear();
+        return TO_PYTHON;
+    }
+    long code = PyLong_AsLong(PyTuple_GET_ITEM(plan, 0));
+    PyObject *name = PyTuple_GET_ITEM(plan, 1), *reader = PyTuple_GET_ITEM(plan, 2);
+    int r = TO_PYTHON;
+    if (code == PLAN_OPAQUE || (code == PLAN_SERVICE && self->shallow)) {
+        r = put_opaque(self, name);
+        if (r == DONE)
+            self->opaques++;
+    }
+    else if (code == PLAN_FIELDS || code == PLAN_SERVICE) {
+        PyObject *fields = PyObject_CallOneArg(reader, o);
+        if (fields == NULL)
+            PyErr_Clear();
+        else {
+            Py_ssize_t start = b->len;
+            if (put_array_header(b, 2) < 0)
+                r = GIVE_UP;
+            else
+                r = put_text(b, name);
+            if (r == DONE)
+                r = encode_fields(self, fields, depth, code == PLAN_SERVICE);
+            if (r == DONE && close_ext(b, start, EXT_OBJECT) < 0)
+                r = GIVE_UP;
+            Py_DECREF(fields);
+        }
+    }
+    else if (PyErr_Occurred()) {
+        PyErr_Clear();
+    }
+    Py_DECREF(plan);
+    return r;
+}
+
 static int
 encode_composite(Walk *self, PyObject *o, PyTypeObject *type, int depth)
 {
@@ -544,6 +718,8 @@ encode_composite(Walk *self, PyObject *o, PyTypeObject *type, int depth)
         r = encode_text_of(self, PyObject_Str(o));
         return r == DONE && close_ext(b, start, EXT_DECIMAL) < 0 ? GIVE_UP : r;
     }
+    if (self->packer->plan != NULL)
+        return encode_planned(self, o, type, depth);
     return TO_PYTHON;
 }
 
@@ -598,6 +774,8 @@ pack_node(Walk *self, PyObject *o)
     Py_ssize_t start = b->len;
     self->budget = 0;
     self->path_len = 0;
+    self->shallow = 0;
+    self->opaques = 0;
     int r = encode(self, o, 0);
     if (r != TO_PYTHON)
         return r;
@@ -737,6 +915,8 @@ Packer_call(PackerObject *self, PyObject *args, PyObject *kwargs)
     walk.buf.len = walk.buf.cap = 0;
     walk.buf.over = 0;
     walk.budget = 0;
+    walk.shallow = 0;
+    walk.opaques = 0;
     walk.path_len = 0;
     Py_INCREF(self); /* a hook may drop the last other reference */
     int r = pack_outer(&walk, value, 0);
@@ -757,11 +937,11 @@ Packer_call(PackerObject *self, PyObject *args, PyObject *kwargs)
 static int
 Packer_init(PackerObject *self, PyObject *args, PyObject *kwargs)
 {
-    PyObject *hook, *ext_type, *decimal_type, *self_type;
+    PyObject *hook, *ext_type, *decimal_type, *self_type, *plan = Py_None;
     int max_depth, native;
     long max_nodes;
-    if (!PyArg_ParseTuple(args, "OOOOili:Packer", &hook, &ext_type, &decimal_type, &self_type,
-                          &max_depth, &max_nodes, &native))
+    if (!PyArg_ParseTuple(args, "OOOOili|O:Packer", &hook, &ext_type, &decimal_type, &self_type,
+                          &max_depth, &max_nodes, &native, &plan))
         return -1;
     if (max_depth < 0 || max_depth > MAX_PATH - 1) {
         PyErr_SetString(PyExc_ValueError, "max_depth out of the C packer's range");
@@ -771,6 +951,7 @@ Packer_init(PackerObject *self, PyObject *args, PyObject *kwargs)
     Py_XSETREF(self->ext_type, Py_NewRef(ext_type));
     Py_XSETREF(self->decimal_type, Py_NewRef(decimal_type));
     Py_XSETREF(self->self_type, Py_NewRef(self_type));
+    Py_XSETREF(self->plan, plan == Py_None ? NULL : Py_NewRef(plan));
     Py_XSETREF(self->self_packed, PyDict_New());
     if (self->self_packed == NULL)
         return -1;
@@ -788,6 +969,7 @@ Packer_dealloc(PackerObject *self)
     Py_XDECREF(self->decimal_type);
     Py_XDECREF(self->self_type);
     Py_XDECREF(self->self_packed);
+    Py_XDECREF(self->plan);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -796,7 +978,8 @@ static PyTypeObject PackerType = {
     .tp_name = "seamrec.model._packer.Packer",
     .tp_basicsize = sizeof(PackerObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Packer(default, ExtType, Decimal, SelfRef, max_depth, max_nodes, native)(value): "
+    .tp_doc = "Packer(default, ExtType, Decimal, SelfRef, max_depth, max_nodes, native, "
+              "plan=None)(value): "
               "the payload's msgpack bytes, or None where the reference must pack it.",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Packer_init,

@@ -366,6 +366,7 @@ def payload_packer(
     max_nodes: int,
     kind: Callable[[type], Kind],
     cut: PayloadPacker | None = None,
+    plan: Callable[[type], Any] | None = None,
 ) -> PayloadPacker:
     """`pure` (`codec.make_packer`'s packer, the reference) with payloads packed in C
     where C gives the same bytes; `pure` itself without C. `default` is the reference's
@@ -373,7 +374,8 @@ def payload_packer(
     encode; a `self_type` value's ext, which depends on its class only, is kept per
     class); `kind` the classifier's: C encodes a set, datetime, date or Decimal itself
     only where the classifier walks it as the standard type. `cut`: what `pure` gives a
-    payload over its size limit (C finds that limit without the reference's whole walk)."""
+    payload over its size limit (C finds that limit without the reference's whole walk).
+    `plan`: how an object inside a node is encoded (`codec.NodePlan`); None: by `default`."""
     if packer_module is None or max_depth > MAX_C_DEPTH:
         return pure
     import decimal
@@ -388,7 +390,7 @@ def payload_packer(
         | _NATIVE_DECIMAL * (kind(decimal.Decimal) is Kind.LEAF)
     )
     fast: Callable[[object], bytes | bool | None] = packer_module.Packer(
-        default, msgpack.ExtType, decimal.Decimal, self_type, max_depth, max_nodes, native
+        default, msgpack.ExtType, decimal.Decimal, self_type, max_depth, max_nodes, native, plan
     )
 
     over_limit = cut or pure

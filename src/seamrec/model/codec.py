@@ -372,6 +372,33 @@ def make_packer(limits: Limits, classifier: Classifier | None = None) -> Packer:
             return by_class_memo.missed(cls, _opaque_ext)
         return encode_whole(value)
 
+    plans: ClassMemo[NodePlan] = ClassMemo()  # keeps no class alive
+
+    def node_plan(cls: type) -> NodePlan:
+        """How `encode_composite` encodes a value of `cls` inside a node, for C."""
+        name = type_path(cls)
+        if cls in _WALKED_BY_TYPE or cls is SelfRef:
+            return (PLAN_PYTHON, name, None)
+        kind = kind_of(cls)
+        if kind is Kind.OPAQUE:
+            return (PLAN_OPAQUE, name, None)
+        if kind is Kind.SERVICE or kind is Kind.OBJECT or kind is Kind.SLOTS:
+            code = PLAN_SERVICE if kind is Kind.SERVICE else PLAN_FIELDS
+            return (code, name, lambda value: instance_fields(value, kind))
+        if kind is Kind.DATACLASS:
+            return (PLAN_FIELDS, name, _declared_found)
+        if kind is Kind.ORM:
+            return (PLAN_FIELDS, name, orm_fields)
+        return (PLAN_PYTHON, name, None)
+
+    def plan_of(cls: type) -> NodePlan:
+        found = plans.held.get(cls)
+        if found is None:
+            if len(plans) >= _BY_CLASS_MAX:
+                plans.clear()
+            found = plans.missed(cls, node_plan)
+        return found
+
     packers = PackerPool(default=default, strict_types=True, use_bin_type=True)
 
     def pack_payload(value: object) -> bytes:
@@ -391,8 +418,20 @@ def make_packer(limits: Limits, classifier: Classifier | None = None) -> Packer:
         return pack(encode_tree(value))  # what `pack_payload` gives a payload over its limit
 
     return accel.payload_packer(
-        pack_payload, default, SelfRef, limits.max_depth, ENCODE_BUDGET, kind, cut_payload
+        pack_payload, default, SelfRef, limits.max_depth, ENCODE_BUDGET, kind, cut_payload, plan_of
     )
+
+
+NodePlan = tuple[int, str, Callable[[Any], dict[str, object]] | None]
+"""How the C packer encodes an object inside a node (`_packer.c`): (code, the class's type
+path, the reader of its fields for `PLAN_FIELDS` and `PLAN_SERVICE`)."""
+PLAN_PYTHON, PLAN_FIELDS, PLAN_SERVICE, PLAN_OPAQUE = 0, 1, 2, 3
+
+
+def _declared_found(value: object) -> dict[str, object]:
+    """A dataclass's fields as `encode_composite` reads them."""
+    declared = declared_fields(type(value)) or ()
+    return dict(zip(declared, read_fields(value, declared), strict=True))
 
 
 _BY_CLASS_MAX = 1_024
