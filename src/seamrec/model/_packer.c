@@ -17,7 +17,8 @@
  * with the fields its reader gives, a service as such one level deep (inside its fields,
  * services are opaque, and a field that held something opaque is its type's opaque
  * ext: the reference's `plain_fields`), a foreign class as its OPAQUE ext; any other
- * class hands the node to `default`.
+ * class hands the node to `default`. With plans, the walk's depth, cycle and budget cuts
+ * are written here too.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -37,7 +38,7 @@ enum { DONE = 0, GIVE_UP = -1, TO_PYTHON = 1 };
 enum { EXT_TUPLE = 1, EXT_SET = 2, EXT_FROZENSET = 3, EXT_BIGINT = 4, EXT_DECIMAL = 5,
        EXT_DATETIME = 6, EXT_DATE = 7, EXT_SURROGATE_STR = 25 };
 
-enum { EXT_OBJECT = 15, EXT_OPAQUE = 18 };
+enum { EXT_OBJECT = 15, EXT_OPAQUE = 18, EXT_CUT = 20 };
 
 /* a class's plan (`codec.make_packer`'s `plan_of`): (code, type path, fields reader) */
 enum { PLAN_PYTHON = 0, PLAN_FIELDS = 1, PLAN_SERVICE = 2, PLAN_OPAQUE = 3 };
@@ -644,6 +645,27 @@ encode_fields(Walk *self, PyObject *fields, int depth, int service)
     return r == DONE && seen != n ? GIVE_UP : r;
 }
 
+/* The reference's `cut(reason, type_path(cls))` of a value at the depth limit, on the
+ * walk's path (a cycle) or past the node budget; with no plans, the hook cuts it. */
+static int
+put_cut(Walk *self, const char *reason, PyTypeObject *type)
+{
+    if (self->packer->plan == NULL)
+        return TO_PYTHON;
+    PyObject *plan = plan_of(self, type);
+    if (plan == NULL) {
+        PyErr_Clear();
+        return TO_PYTHON;
+    }
+    Buffer *b = &self->buf;
+    Py_ssize_t start = b->len;
+    int r = put_array_header(b, 2) < 0 || put_str_bytes(b, reason, (Py_ssize_t)strlen(reason)) < 0
+                ? GIVE_UP
+                : put_text(b, PyTuple_GET_ITEM(plan, 1));
+    Py_DECREF(plan);
+    return r == DONE && close_ext(b, start, EXT_CUT) < 0 ? GIVE_UP : r;
+}
+
 /* An object inside a node, as its class's plan says (see the top of this file). */
 static int
 encode_planned(Walk *self, PyObject *o, PyTypeObject *type, int depth)
@@ -750,12 +772,14 @@ encode(Walk *self, PyObject *o, int depth)
         return put_bin(b, PyBytes_AS_STRING(o), PyBytes_GET_SIZE(o)) < 0 ? GIVE_UP : DONE;
     }
     if (depth >= self->packer->max_depth)
-        return TO_PYTHON; /* a depth cut */
+        return put_cut(self, "depth", type);
     for (int i = 0; i < self->path_len; i++)
         if (self->path[i] == o)
-            return TO_PYTHON; /* a cycle cut */
-    if (++self->budget > self->packer->max_nodes || self->path_len >= MAX_PATH)
-        return TO_PYTHON; /* a budget cut */
+            return put_cut(self, "cycle", type);
+    if (++self->budget > self->packer->max_nodes)
+        return put_cut(self, "budget", type);
+    if (self->path_len >= MAX_PATH)
+        return TO_PYTHON;
     self->path[self->path_len++] = o;
     int r = encode_composite(self, o, type, depth + 1);
     self->path_len--;
@@ -776,7 +800,8 @@ pack_node(Walk *self, PyObject *o)
     self->path_len = 0;
     self->shallow = 0;
     self->opaques = 0;
-    int r = encode(self, o, 0);
+    /* `default` takes `self`/`cls` first, before any cut */
+    int r = (PyObject *)Py_TYPE(o) == self->packer->self_type ? TO_PYTHON : encode(self, o, 0);
     if (r != TO_PYTHON)
         return r;
     b->len = start;

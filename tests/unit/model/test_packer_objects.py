@@ -73,7 +73,12 @@ FOREIGN = threading.Lock()  # a foreign class: recorded by type only
 CLASSIFIER = Classifier(
     boundaries=(__name__,), record_types=(f"{__name__}.Record", f"{__name__}.Slotted")
 )
-LIMITS = [Limits(), Limits(max_depth=3), Limits(max_depth=6, max_items=2, max_str=4)]
+LIMITS = [
+    Limits(),
+    Limits(max_depth=1),
+    Limits(max_depth=3),
+    Limits(max_depth=6, max_items=2, max_str=4),
+]
 PACKERS = [make_packer(limits, CLASSIFIER) for limits in LIMITS]
 
 
@@ -143,6 +148,19 @@ def test_a_cycle_through_objects_is_cut_as_the_reference_cuts_it() -> None:
     service = Service("me")
     service.helper = service
     assert_same_bytes(service)
+
+
+def test_a_service_whose_fields_lead_back_to_it_is_cut_as_the_reference_cuts_it() -> None:
+    request = Service("request")
+    request.helper = {"view": Service("view"), "request": request, "args": (1,)}
+    assert_same_bytes(request)
+    assert_same_bytes({"self": SelfRef(request), "request": request})
+
+
+def test_a_walk_of_no_depth_cuts_every_object_as_the_reference_does() -> None:
+    packer = make_packer(Limits(max_depth=0), CLASSIFIER)
+    for value in (Record(1), Service("s"), SelfRef(Service("s")), [Box(1)], FOREIGN):
+        assert_same_bytes(value, [packer])
 
 
 def test_a_payload_over_the_node_budget_is_cut_as_the_reference_cuts_it() -> None:
