@@ -38,10 +38,12 @@ enum { DONE = 0, GIVE_UP = -1, TO_PYTHON = 1 };
 enum { EXT_TUPLE = 1, EXT_SET = 2, EXT_FROZENSET = 3, EXT_BIGINT = 4, EXT_DECIMAL = 5,
        EXT_DATETIME = 6, EXT_DATE = 7, EXT_SURROGATE_STR = 25 };
 
-enum { EXT_OBJECT = 15, EXT_OPAQUE = 18, EXT_CUT = 20 };
+enum { EXT_TYPED_COLLECTION = 13, EXT_OBJECT = 15, EXT_OPAQUE = 18, EXT_CUT = 20,
+       EXT_LEAF_SUBCLASS = 23 };
 
 /* a class's plan (`codec.make_packer`'s `plan_of`): (code, type path, fields reader) */
-enum { PLAN_PYTHON = 0, PLAN_FIELDS = 1, PLAN_SERVICE = 2, PLAN_OPAQUE = 3 };
+enum { PLAN_PYTHON = 0, PLAN_FIELDS = 1, PLAN_SERVICE = 2, PLAN_OPAQUE = 3, PLAN_PAIRS = 4,
+       PLAN_ITEMS = 5, PLAN_LEAF = 6 };
 
 /* which exact non-builtin classes the classifier lets C encode (bit flags) */
 enum { NATIVE_SET = 1, NATIVE_DATETIME = 2, NATIVE_DATE = 4, NATIVE_DECIMAL = 8 };
@@ -666,6 +668,63 @@ put_cut(Walk *self, const char *reason, PyTypeObject *type)
     return r == DONE && close_ext(b, start, EXT_CUT) < 0 ? GIVE_UP : r;
 }
 
+/* A typed collection's content as the reference's `pairs` (`[[key, value], ...]` from the
+ * reader's (key, value) tuples) or `items` (`[item, ...]`). */
+static int
+encode_read_items(Walk *self, PyObject *found, int depth, int pairs)
+{
+    Buffer *b = &self->buf;
+    if (!PyList_CheckExact(found))
+        return TO_PYTHON;
+    Py_ssize_t n = PyList_GET_SIZE(found);
+    if (n > MAX_FAST_PAYLOAD)
+        return TO_PYTHON; /* cut by the reference */
+    if (put_array_header(b, n) < 0)
+        return GIVE_UP;
+    int r = DONE;
+    for (Py_ssize_t i = 0; i < n && r == DONE; i++) {
+        if (i >= PyList_GET_SIZE(found))
+            return GIVE_UP; /* changed under us */
+        PyObject *item = PyList_GET_ITEM(found, i);
+        Py_INCREF(item);
+        if (!pairs)
+            r = encode(self, item, depth);
+        else if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 2)
+            r = TO_PYTHON;
+        else if (put_array_header(b, 2) < 0)
+            r = GIVE_UP;
+        else {
+            r = encode(self, PyTuple_GET_ITEM(item, 0), depth);
+            if (r == DONE)
+                r = encode(self, PyTuple_GET_ITEM(item, 1), depth);
+        }
+        Py_DECREF(item);
+    }
+    return r;
+}
+
+/* A value the class's reader gives, written as the reference writes that class:
+ * a typed collection `[name, "dict"|"list", content]` or a leaf subclass
+ * `[name, its plain value]`. */
+static int
+encode_read(Walk *self, long code, PyObject *name, PyObject *found, int depth)
+{
+    Buffer *b = &self->buf;
+    Py_ssize_t start = b->len;
+    int r = put_array_header(b, code == PLAN_LEAF ? 2 : 3) < 0 ? GIVE_UP : put_text(b, name);
+    if (r == DONE && code == PLAN_LEAF) {
+        r = encode(self, found, depth);
+        return r == DONE && close_ext(b, start, EXT_LEAF_SUBCLASS) < 0 ? GIVE_UP : r;
+    }
+    if (r == DONE) {
+        const char *word = code == PLAN_PAIRS ? "dict" : "list";
+        r = put_str_bytes(b, word, 4) < 0 ? GIVE_UP : DONE;
+    }
+    if (r == DONE)
+        r = encode_read_items(self, found, depth, code == PLAN_PAIRS);
+    return r == DONE && close_ext(b, start, EXT_TYPED_COLLECTION) < 0 ? GIVE_UP : r;
+}
+
 /* An object inside a node, as its class's plan says (see the top of this file). */
 static int
 encode_planned(Walk *self, PyObject *o, PyTypeObject *type, int depth)
@@ -699,6 +758,15 @@ encode_planned(Walk *self, PyObject *o, PyTypeObject *type, int depth)
             if (r == DONE && close_ext(b, start, EXT_OBJECT) < 0)
                 r = GIVE_UP;
             Py_DECREF(fields);
+        }
+    }
+    else if (code == PLAN_PAIRS || code == PLAN_ITEMS || code == PLAN_LEAF) {
+        PyObject *found = PyObject_CallOneArg(reader, o);
+        if (found == NULL)
+            PyErr_Clear();
+        else {
+            r = encode_read(self, code, name, found, depth);
+            Py_DECREF(found);
         }
     }
     else if (PyErr_Occurred()) {

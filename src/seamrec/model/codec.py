@@ -389,6 +389,16 @@ def make_packer(limits: Limits, classifier: Classifier | None = None) -> Packer:
             return (PLAN_FIELDS, name, _declared_found)
         if kind is Kind.ORM:
             return (PLAN_FIELDS, name, orm_fields)
+        if kind is Kind.DICT or kind is Kind.ENVIRON:
+            return (PLAN_PAIRS, name, mapping_items)
+        if kind is Kind.MAPPING:
+            return (PLAN_PAIRS, name, _readable_items)
+        if kind is Kind.COLL and not issubclass(cls, set | frozenset):
+            return (PLAN_ITEMS, name, list)
+        if kind is Kind.LEAF:
+            for base, plain in _PLAIN_LEAVES:
+                if issubclass(cls, base):
+                    return (PLAN_LEAF, name, plain)
         return (PLAN_PYTHON, name, None)
 
     def plan_of(cls: type) -> NodePlan:
@@ -422,10 +432,25 @@ def make_packer(limits: Limits, classifier: Classifier | None = None) -> Packer:
     )
 
 
-NodePlan = tuple[int, str, Callable[[Any], dict[str, object]] | None]
+NodePlan = tuple[int, str, Callable[[Any], Any] | None]
 """How the C packer encodes an object inside a node (`_packer.c`): (code, the class's type
-path, the reader of its fields for `PLAN_FIELDS` and `PLAN_SERVICE`)."""
+path, the reader of what is encoded: its fields for `PLAN_FIELDS` and `PLAN_SERVICE`, its
+(key, value) items for `PLAN_PAIRS`, its items for `PLAN_ITEMS`, its plain value for
+`PLAN_LEAF`)."""
 PLAN_PYTHON, PLAN_FIELDS, PLAN_SERVICE, PLAN_OPAQUE = 0, 1, 2, 3
+PLAN_PAIRS, PLAN_ITEMS, PLAN_LEAF = 4, 5, 6  # typed dict, typed list, leaf subclass
+# a leaf subclass's plain value, as `_plain_leaf` reads it (the first base that matches)
+_PLAIN_LEAVES: tuple[tuple[type, Callable[[Any], object]], ...] = (
+    (int, int),
+    (float, float),
+    (str, str.__str__),
+)
+
+
+def _readable_items(value: object) -> list[tuple[object, object]]:
+    """A mapping of another class's items as `encode_composite` reads them (a dict of
+    them first: a key seen twice keeps its last value)."""
+    return list(dict(mapping_items(value)).items())
 
 
 def _declared_found(value: object) -> dict[str, object]:

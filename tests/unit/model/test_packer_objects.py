@@ -4,9 +4,12 @@ bytes of the pure Python reference: nested, cyclic, over the depth or the node b
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import decimal
 import threading
+import types
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import msgpack
@@ -68,6 +71,53 @@ class Box:
     label: str = "box"
 
 
+class Headers(dict[str, Any]):
+    """A dict of another class: a typed collection of its items."""
+
+
+class Lookup(Mapping[str, Any]):
+    """A mapping of another class: read through items()."""
+
+    def __init__(self, items: dict[str, Any]) -> None:
+        self._items = items
+
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class Broken(Lookup):
+    """A mapping whose items cannot be read: recorded by type."""
+
+    def items(self) -> Any:
+        raise RuntimeError("unreadable")
+
+
+class Rows(list[Any]):
+    """A list of another class."""
+
+
+class Tags(set[Any]):
+    """A set of another class: its items sorted by bytes, in Python."""
+
+
+class Sku(str):
+    """A str subclass: a leaf of its own."""
+
+
+class Count(int):
+    pass
+
+
+class Ratio(float):
+    pass
+
+
 FOREIGN = threading.Lock()  # a foreign class: recorded by type only
 
 CLASSIFIER = Classifier(
@@ -112,6 +162,10 @@ def objects() -> st.SearchStrategy[Any]:
             st.builds(Slotted, inner),
             st.builds(Box, inner),
             st.builds(SelfRef, inner),
+            st.dictionaries(st.text(max_size=2), inner, max_size=3).map(Headers),
+            st.dictionaries(st.text(max_size=2), inner, max_size=3).map(Lookup),
+            st.lists(inner, max_size=3).map(Rows),
+            st.builds(Sku, st.text(max_size=3)),
         ),
         max_leaves=16,
     )
@@ -155,6 +209,23 @@ def test_a_service_whose_fields_lead_back_to_it_is_cut_as_the_reference_cuts_it(
     request.helper = {"view": Service("view"), "request": request, "args": (1,)}
     assert_same_bytes(request)
     assert_same_bytes({"self": SelfRef(request), "request": request})
+
+
+def test_collections_and_leaves_of_other_classes_pack_to_the_reference_bytes() -> None:
+    service = Service("s")
+    assert_same_bytes(
+        Service(
+            Headers(a=1, b=[Record(2)]),
+            [Lookup({"k": service, "n": None}), Rows([service, Sku("x")]), Tags({1, 2})],
+        )
+    )
+    assert_same_bytes([Broken({"a": 1}), Record(Broken({}))])
+    assert_same_bytes(Record(Count(2**70), Ratio(0.5)))
+    assert_same_bytes(Record(Sku("\ud800"), Sku("y" * 70_000)))
+    assert_same_bytes(Box(collections.OrderedDict(a=1)))
+    assert_same_bytes(Box(types.MappingProxyType({"a": (1,)})))
+    assert_same_bytes(Box(collections.deque([1, Record(3)])))
+    assert_same_bytes(Box(Headers({(1, 2): "tuple key", 3: "int key"})))
 
 
 def test_a_walk_of_no_depth_cuts_every_object_as_the_reference_does() -> None:
