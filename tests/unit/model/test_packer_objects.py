@@ -71,7 +71,7 @@ class Box:
     label: str = "box"
 
 
-class Headers(dict[str, Any]):
+class Headers(dict[Any, Any]):
     """A dict of another class: a typed collection of its items."""
 
 
