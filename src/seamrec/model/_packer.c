@@ -11,6 +11,14 @@
  * the call give back None: the caller runs the reference. More than 64 KiB gives back
  * False: the reference would pack the same bytes, find them over its limit and cut the
  * payload (`encode_tree`), so the caller runs that cut alone.
+ *
+ * Objects inside a node follow the class's plan, asked of the Python `plan(cls)` (kept
+ * per class there): an object, slots, dataclass or ORM entity is written as its OBJECT ext
+ * with the fields its reader gives, a service as such one level deep (inside its fields,
+ * services are opaque, and a field that held something opaque is its type's opaque
+ * ext: the reference's `plain_fields`), a foreign class as its OPAQUE ext; any other
+ * class hands the node to `default`. With plans, the walk's depth, cycle and budget cuts
+ * are written here too.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -30,6 +38,13 @@ enum { DONE = 0, GIVE_UP = -1, TO_PYTHON = 1 };
 enum { EXT_TUPLE = 1, EXT_SET = 2, EXT_FROZENSET = 3, EXT_BIGINT = 4, EXT_DECIMAL = 5,
        EXT_DATETIME = 6, EXT_DATE = 7, EXT_SURROGATE_STR = 25 };
 
+enum { EXT_TYPED_COLLECTION = 13, EXT_OBJECT = 15, EXT_OPAQUE = 18, EXT_CUT = 20,
+       EXT_LEAF_SUBCLASS = 23 };
+
+/* a class's plan (`codec.make_packer`'s `plan_of`): (code, type path, fields reader) */
+enum { PLAN_PYTHON = 0, PLAN_FIELDS = 1, PLAN_SERVICE = 2, PLAN_OPAQUE = 3, PLAN_PAIRS = 4,
+       PLAN_ITEMS = 5, PLAN_LEAF = 6 };
+
 /* which exact non-builtin classes the classifier lets C encode (bit flags) */
 enum { NATIVE_SET = 1, NATIVE_DATETIME = 2, NATIVE_DATE = 4, NATIVE_DECIMAL = 8 };
 
@@ -47,6 +62,7 @@ typedef struct {
     PyObject *decimal_type;  /* decimal.Decimal */
     PyObject *self_type;     /* codec.SelfRef */
     PyObject *self_packed;   /* {class: its SELF ext bytes} */
+    PyObject *plan;          /* `plan(cls)` of an object inside a node; NULL: to `default` */
     int max_depth;
     long max_nodes;
     int native;
@@ -56,6 +72,8 @@ typedef struct {  /* one call's walk: on the C stack, so hooks may re-enter */
     PackerObject *packer;
     Buffer buf;
     long budget;  /* per node */
+    int shallow;  /* inside a service's fields: services are opaque */
+    long opaques; /* opaque exts written so far (the reference's `opaque_count`) */
     int path_len;
     PyObject *path[MAX_PATH];
 } Walk;
@@ -512,6 +530,252 @@ encode_datetime(Walk *self, PyObject *o)
     return r;
 }
 
+/* The plan of `type` (a new reference to a checked tuple), or NULL with an error set. */
+static PyObject *
+plan_of(Walk *self, PyTypeObject *type)
+{
+    PyObject *plan = PyObject_CallOneArg(self->packer->plan, (PyObject *)type);
+    if (plan == NULL)
+        return NULL;
+    if (!PyTuple_CheckExact(plan) || PyTuple_GET_SIZE(plan) != 3 ||
+        !PyLong_CheckExact(PyTuple_GET_ITEM(plan, 0)) ||
+        !PyUnicode_CheckExact(PyTuple_GET_ITEM(plan, 1))) {
+        Py_DECREF(plan);
+        PyErr_SetString(PyExc_TypeError, "a class plan is (code, type path, reader)");
+        return NULL;
+    }
+    return plan;
+}
+
+/* A str written as msgpack packs it: DONE; TO_PYTHON for one that is not UTF-8. */
+static int
+put_text(Buffer *b, PyObject *text)
+{
+    Py_ssize_t n;
+    const char *data = PyUnicode_AsUTF8AndSize(text, &n);
+    if (data == NULL) {
+        PyErr_Clear();
+        return TO_PYTHON;
+    }
+    return put_str_bytes(b, data, n) < 0 ? GIVE_UP : DONE;
+}
+
+/* The reference's `opaque(name)`: the OPAQUE ext of a type path. */
+static int
+put_opaque(Walk *self, PyObject *name)
+{
+    Buffer *b = &self->buf;
+    Py_ssize_t start = b->len;
+    int r = put_text(b, name);
+    return r == DONE && close_ext(b, start, EXT_OPAQUE) < 0 ? GIVE_UP : r;
+}
+
+/* Whether the value written from `start` is an OPAQUE ext (the reference's `_is_opaque`). */
+static int
+is_opaque_at(Buffer *b, Py_ssize_t start)
+{
+    const unsigned char *d = (const unsigned char *)b->data + start;
+    Py_ssize_t n = b->len - start;
+    int at;
+    if (n < 2)
+        return 0;
+    if (d[0] >= 0xd4 && d[0] <= 0xd8)
+        at = 1;
+    else if (d[0] == 0xc7)
+        at = 2;
+    else if (d[0] == 0xc8)
+        at = 3;
+    else if (d[0] == 0xc9)
+        at = 5;
+    else
+        return 0;
+    return n > at && d[at] == EXT_OPAQUE;
+}
+
+/* An object's fields as the map the reference's `fields` gives; a service's
+ * (`service`) as its `plain_fields`: each walked shallow, and a field in which an opaque
+ * ext was written but that is not one itself becomes its value's type's opaque ext. */
+static int
+encode_fields(Walk *self, PyObject *fields, int depth, int service)
+{
+    Buffer *b = &self->buf;
+    if (!PyDict_CheckExact(fields))
+        return TO_PYTHON;
+    Py_ssize_t n = PyDict_GET_SIZE(fields), pos = 0, seen = 0;
+    if (n > MAX_FAST_PAYLOAD)
+        return TO_PYTHON;
+    if (put_map_header(b, n) < 0)
+        return GIVE_UP;
+    PyObject *key, *value;
+    int shallow = self->shallow, r = DONE;
+    if (service)
+        self->shallow = 1;
+    while (r == DONE && PyDict_Next(fields, &pos, &key, &value)) {
+        if (++seen > n) {
+            r = GIVE_UP;
+            break;
+        }
+        if (!PyUnicode_CheckExact(key)) {
+            r = TO_PYTHON;
+            break;
+        }
+        r = put_text(b, key);
+        if (r != DONE)
+            break;
+        Py_INCREF(value);
+        Py_ssize_t start = b->len;
+        long before = self->opaques;
+        r = encode(self, value, depth);
+        if (r == DONE && service && self->opaques != before && !is_opaque_at(b, start)) {
+            b->len = start; /* `_ext(OPAQUE, type_path(type(value)))`: not counted */
+            PyObject *plan = plan_of(self, Py_TYPE(value));
+            if (plan == NULL) {
+                PyErr_Clear();
+                r = TO_PYTHON;
+            }
+            else {
+                Py_ssize_t at = b->len;
+                r = put_text(b, PyTuple_GET_ITEM(plan, 1));
+                if (r == DONE && close_ext(b, at, EXT_OPAQUE) < 0)
+                    r = GIVE_UP;
+                Py_DECREF(plan);
+            }
+        }
+        Py_DECREF(value);
+    }
+    self->shallow = shallow;
+    return r == DONE && seen != n ? GIVE_UP : r;
+}
+
+/* The reference's `cut(reason, type_path(cls))` of a value at the depth limit, on the
+ * walk's path (a cycle) or past the node budget; with no plans, the hook cuts it. */
+static int
+put_cut(Walk *self, const char *reason, PyTypeObject *type)
+{
+    if (self->packer->plan == NULL)
+        return TO_PYTHON;
+    PyObject *plan = plan_of(self, type);
+    if (plan == NULL) {
+        PyErr_Clear();
+        return TO_PYTHON;
+    }
+    Buffer *b = &self->buf;
+    Py_ssize_t start = b->len;
+    int r = put_array_header(b, 2) < 0 || put_str_bytes(b, reason, (Py_ssize_t)strlen(reason)) < 0
+                ? GIVE_UP
+                : put_text(b, PyTuple_GET_ITEM(plan, 1));
+    Py_DECREF(plan);
+    return r == DONE && close_ext(b, start, EXT_CUT) < 0 ? GIVE_UP : r;
+}
+
+/* A typed collection's content as the reference's `pairs` (`[[key, value], ...]` from the
+ * reader's (key, value) tuples) or `items` (`[item, ...]`). */
+static int
+encode_read_items(Walk *self, PyObject *found, int depth, int pairs)
+{
+    Buffer *b = &self->buf;
+    if (!PyList_CheckExact(found))
+        return TO_PYTHON;
+    Py_ssize_t n = PyList_GET_SIZE(found);
+    if (n > MAX_FAST_PAYLOAD)
+        return TO_PYTHON; /* cut by the reference */
+    if (put_array_header(b, n) < 0)
+        return GIVE_UP;
+    int r = DONE;
+    for (Py_ssize_t i = 0; i < n && r == DONE; i++) {
+        if (i >= PyList_GET_SIZE(found))
+            return GIVE_UP; /* changed under us */
+        PyObject *item = PyList_GET_ITEM(found, i);
+        Py_INCREF(item);
+        if (!pairs)
+            r = encode(self, item, depth);
+        else if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 2)
+            r = TO_PYTHON;
+        else if (put_array_header(b, 2) < 0)
+            r = GIVE_UP;
+        else {
+            r = encode(self, PyTuple_GET_ITEM(item, 0), depth);
+            if (r == DONE)
+                r = encode(self, PyTuple_GET_ITEM(item, 1), depth);
+        }
+        Py_DECREF(item);
+    }
+    return r;
+}
+
+/* A value the class's reader gives, written as the reference writes that class:
+ * a typed collection `[name, "dict"|"list", content]` or a leaf subclass
+ * `[name, its plain value]`. */
+static int
+encode_read(Walk *self, long code, PyObject *name, PyObject *found, int depth)
+{
+    Buffer *b = &self->buf;
+    Py_ssize_t start = b->len;
+    int r = put_array_header(b, code == PLAN_LEAF ? 2 : 3) < 0 ? GIVE_UP : put_text(b, name);
+    if (r == DONE && code == PLAN_LEAF) {
+        r = encode(self, found, depth);
+        return r == DONE && close_ext(b, start, EXT_LEAF_SUBCLASS) < 0 ? GIVE_UP : r;
+    }
+    if (r == DONE) {
+        const char *word = code == PLAN_PAIRS ? "dict" : "list";
+        r = put_str_bytes(b, word, 4) < 0 ? GIVE_UP : DONE;
+    }
+    if (r == DONE)
+        r = encode_read_items(self, found, depth, code == PLAN_PAIRS);
+    return r == DONE && close_ext(b, start, EXT_TYPED_COLLECTION) < 0 ? GIVE_UP : r;
+}
+
+/* An object inside a node, as its class's plan says (see the top of this file). */
+static int
+encode_planned(Walk *self, PyObject *o, PyTypeObject *type, int depth)
+{
+    Buffer *b = &self->buf;
+    PyObject *plan = plan_of(self, type);
+    if (plan == NULL) {
+        PyErr_Clear();
+        return TO_PYTHON;
+    }
+    long code = PyLong_AsLong(PyTuple_GET_ITEM(plan, 0));
+    PyObject *name = PyTuple_GET_ITEM(plan, 1), *reader = PyTuple_GET_ITEM(plan, 2);
+    int r = TO_PYTHON;
+    if (code == PLAN_OPAQUE || (code == PLAN_SERVICE && self->shallow)) {
+        r = put_opaque(self, name);
+        if (r == DONE)
+            self->opaques++;
+    }
+    else if (code == PLAN_FIELDS || code == PLAN_SERVICE) {
+        PyObject *fields = PyObject_CallOneArg(reader, o);
+        if (fields == NULL)
+            PyErr_Clear();
+        else {
+            Py_ssize_t start = b->len;
+            if (put_array_header(b, 2) < 0)
+                r = GIVE_UP;
+            else
+                r = put_text(b, name);
+            if (r == DONE)
+                r = encode_fields(self, fields, depth, code == PLAN_SERVICE);
+            if (r == DONE && close_ext(b, start, EXT_OBJECT) < 0)
+                r = GIVE_UP;
+            Py_DECREF(fields);
+        }
+    }
+    else if (code == PLAN_PAIRS || code == PLAN_ITEMS || code == PLAN_LEAF) {
+        PyObject *found = PyObject_CallOneArg(reader, o);
+        if (found == NULL)
+            PyErr_Clear();
+        else {
+            r = encode_read(self, code, name, found, depth);
+            Py_DECREF(found);
+        }
+    }
+    else if (PyErr_Occurred()) {
+        PyErr_Clear();
+    }
+    Py_DECREF(plan);
+    return r;
+}
+
 static int
 encode_composite(Walk *self, PyObject *o, PyTypeObject *type, int depth)
 {
@@ -544,6 +808,8 @@ encode_composite(Walk *self, PyObject *o, PyTypeObject *type, int depth)
         r = encode_text_of(self, PyObject_Str(o));
         return r == DONE && close_ext(b, start, EXT_DECIMAL) < 0 ? GIVE_UP : r;
     }
+    if (self->packer->plan != NULL)
+        return encode_planned(self, o, type, depth);
     return TO_PYTHON;
 }
 
@@ -574,12 +840,14 @@ encode(Walk *self, PyObject *o, int depth)
         return put_bin(b, PyBytes_AS_STRING(o), PyBytes_GET_SIZE(o)) < 0 ? GIVE_UP : DONE;
     }
     if (depth >= self->packer->max_depth)
-        return TO_PYTHON; /* a depth cut */
+        return put_cut(self, "depth", type);
     for (int i = 0; i < self->path_len; i++)
         if (self->path[i] == o)
-            return TO_PYTHON; /* a cycle cut */
-    if (++self->budget > self->packer->max_nodes || self->path_len >= MAX_PATH)
-        return TO_PYTHON; /* a budget cut */
+            return put_cut(self, "cycle", type);
+    if (++self->budget > self->packer->max_nodes)
+        return put_cut(self, "budget", type);
+    if (self->path_len >= MAX_PATH)
+        return TO_PYTHON;
     self->path[self->path_len++] = o;
     int r = encode_composite(self, o, type, depth + 1);
     self->path_len--;
@@ -598,7 +866,10 @@ pack_node(Walk *self, PyObject *o)
     Py_ssize_t start = b->len;
     self->budget = 0;
     self->path_len = 0;
-    int r = encode(self, o, 0);
+    self->shallow = 0;
+    self->opaques = 0;
+    /* `default` takes `self`/`cls` first, before any cut */
+    int r = (PyObject *)Py_TYPE(o) == self->packer->self_type ? TO_PYTHON : encode(self, o, 0);
     if (r != TO_PYTHON)
         return r;
     b->len = start;
@@ -737,6 +1008,8 @@ Packer_call(PackerObject *self, PyObject *args, PyObject *kwargs)
     walk.buf.len = walk.buf.cap = 0;
     walk.buf.over = 0;
     walk.budget = 0;
+    walk.shallow = 0;
+    walk.opaques = 0;
     walk.path_len = 0;
     Py_INCREF(self); /* a hook may drop the last other reference */
     int r = pack_outer(&walk, value, 0);
@@ -757,11 +1030,11 @@ Packer_call(PackerObject *self, PyObject *args, PyObject *kwargs)
 static int
 Packer_init(PackerObject *self, PyObject *args, PyObject *kwargs)
 {
-    PyObject *hook, *ext_type, *decimal_type, *self_type;
+    PyObject *hook, *ext_type, *decimal_type, *self_type, *plan = Py_None;
     int max_depth, native;
     long max_nodes;
-    if (!PyArg_ParseTuple(args, "OOOOili:Packer", &hook, &ext_type, &decimal_type, &self_type,
-                          &max_depth, &max_nodes, &native))
+    if (!PyArg_ParseTuple(args, "OOOOili|O:Packer", &hook, &ext_type, &decimal_type, &self_type,
+                          &max_depth, &max_nodes, &native, &plan))
         return -1;
     if (max_depth < 0 || max_depth > MAX_PATH - 1) {
         PyErr_SetString(PyExc_ValueError, "max_depth out of the C packer's range");
@@ -771,6 +1044,7 @@ Packer_init(PackerObject *self, PyObject *args, PyObject *kwargs)
     Py_XSETREF(self->ext_type, Py_NewRef(ext_type));
     Py_XSETREF(self->decimal_type, Py_NewRef(decimal_type));
     Py_XSETREF(self->self_type, Py_NewRef(self_type));
+    Py_XSETREF(self->plan, plan == Py_None ? NULL : Py_NewRef(plan));
     Py_XSETREF(self->self_packed, PyDict_New());
     if (self->self_packed == NULL)
         return -1;
@@ -788,6 +1062,7 @@ Packer_dealloc(PackerObject *self)
     Py_XDECREF(self->decimal_type);
     Py_XDECREF(self->self_type);
     Py_XDECREF(self->self_packed);
+    Py_XDECREF(self->plan);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -796,7 +1071,8 @@ static PyTypeObject PackerType = {
     .tp_name = "seamrec.model._packer.Packer",
     .tp_basicsize = sizeof(PackerObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Packer(default, ExtType, Decimal, SelfRef, max_depth, max_nodes, native)(value): "
+    .tp_doc = "Packer(default, ExtType, Decimal, SelfRef, max_depth, max_nodes, native, "
+              "plan=None)(value): "
               "the payload's msgpack bytes, or None where the reference must pack it.",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Packer_init,

@@ -211,9 +211,31 @@ typedef struct {
     Py_ssize_t max_nodes;
     Py_ssize_t budget;
     int clocks; /* the classifier walks exact datetime (1) and time (2) as clocks */
+    int cuts;   /* a walk past the budget is cut here as Python cuts it (else: given up) */
+    int cut;    /* per call: the walk ran out of its budget */
+    int deep;   /* per call: a value at CYCLE_CHECK_DEPTH or deeper was walked alone */
 } WalkerObject;
 
+/* shape.CYCLE_CHECK_DEPTH: from there on the Python walker cuts cycles between values it
+ * walks alone. This walker has no cycle set (a cycle runs into max_depth, where it gives
+ * up), so a walk that was cut and went that deep is given up too: Python might have cut
+ * a cycle there before the budget ran out. */
+#define CYCLE_CHECK_DEPTH 4
+
 static PyObject *s_naive_datetime, *s_aware_datetime, *s_naive_time, *s_aware_time;
+static PyObject *s_too_large; /* (shape.TOO_LARGE,): the union of a value past the budget */
+
+/* The budget ran out: (TOO_LARGE,) as Python's `over_budget` gives it, or NULL when this
+ * walker gives up instead. */
+static PyObject *
+over_budget(WalkerObject *w)
+{
+    if (!w->cuts)
+        return NULL;
+    w->cut = 1;
+    Py_INCREF(s_too_large);
+    return s_too_large;
+}
 
 static int
 is_clock(WalkerObject *w, PyTypeObject *cls)
@@ -839,7 +861,7 @@ w_column(WalkerObject *w, PyObject *values, Py_ssize_t depth)
         return NULL;
     w->budget += n;
     if (w->budget > w->max_nodes)
-        return NULL;
+        return over_budget(w);
     PyTypeObject *classes[16];
     Py_ssize_t count = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -935,7 +957,9 @@ w_single(WalkerObject *w, PyObject *value, Py_ssize_t depth)
         return NULL;
     w->budget += 1;
     if (w->budget > w->max_nodes)
-        return NULL;
+        return over_budget(w);
+    if (depth >= CYCLE_CHECK_DEPTH)
+        w->deep = 1;
     /* no cycle set: a cycle runs into max_depth, and Python then walks it */
     if (cls == &PyDict_Type) {
         int identifiers;
@@ -1054,9 +1078,15 @@ Walker_call(WalkerObject *w, PyObject *args, PyObject *kwargs)
     }
     WalkerObject state = *w; /* per call: threads may share a walker */
     state.budget = 0;
+    state.cut = 0;
+    state.deep = 0;
     PyObject *u = w_single(&state, value, 0);
     if (u == NULL) {
         PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    if (state.cut && state.deep) {
+        Py_DECREF(u);
         Py_RETURN_NONE;
     }
     PyObject *shape = PyTuple_GET_ITEM(u, 0);
@@ -1069,8 +1099,8 @@ static PyObject *
 Walker_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     Py_ssize_t max_depth, max_nodes;
-    int clocks = 0;
-    if (!PyArg_ParseTuple(args, "nn|i", &max_depth, &max_nodes, &clocks))
+    int clocks = 0, cuts = 0;
+    if (!PyArg_ParseTuple(args, "nn|ip", &max_depth, &max_nodes, &clocks, &cuts))
         return NULL;
     WalkerObject *w = (WalkerObject *)type->tp_alloc(type, 0);
     if (w == NULL)
@@ -1079,6 +1109,9 @@ Walker_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     w->max_nodes = max_nodes;
     w->budget = 0;
     w->clocks = clocks;
+    w->cuts = cuts;
+    w->cut = 0;
+    w->deep = 0;
     return (PyObject *)w;
 }
 
@@ -1086,7 +1119,8 @@ static PyTypeObject WalkerType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "seamrec.model._speedups.Walker",
     .tp_basicsize = sizeof(WalkerObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Walker(max_depth, max_nodes, clocks=0)(value): the shape of builtin data, or None.",
+    .tp_doc = "Walker(max_depth, max_nodes, clocks=0, cuts=False)(value): the shape of builtin "
+              "data, or None; `cuts`: a walk past the budget is cut as Python cuts it.",
     .tp_new = Walker_new,
     .tp_call = (ternaryfunc)Walker_call,
 };
@@ -2487,7 +2521,8 @@ PyInit__speedups(void)
     s_aware_datetime = Py_BuildValue("(s)", "datetime+tz");
     s_naive_time = Py_BuildValue("(s)", "time");
     s_aware_time = Py_BuildValue("(s)", "time+tz");
-    if (!s_naive_datetime || !s_aware_datetime || !s_naive_time || !s_aware_time)
+    s_too_large = Py_BuildValue("((ss))", "cut", "budget");
+    if (!s_naive_datetime || !s_aware_datetime || !s_naive_time || !s_aware_time || !s_too_large)
         return NULL;
     s_dict = PyUnicode_InternFromString("dict");
     s_coll = PyUnicode_InternFromString("coll");

@@ -101,15 +101,21 @@ def notice(module: ModuleType | None = None, reason: str | None = None) -> str |
 
 
 def shape_function(
-    pure: ShapeFunction, max_depth: int, max_nodes: int, kind: Callable[[type], Kind]
+    pure: ShapeFunction,
+    max_depth: int,
+    max_nodes: int,
+    kind: Callable[[type], Kind],
+    cuts: bool = True,
 ) -> ShapeFunction:
     """`pure` with builtin data walked in C (the same shapes); `pure` itself without C.
     `kind` is the walker's classification: exact datetimes and times are walked in C
-    only where it walks them as clocks (an `opaque_types` entry can say otherwise)."""
+    only where it walks them as clocks (an `opaque_types` entry can say otherwise).
+    `cuts`: C cuts builtin data past `max_nodes` as `pure` does (False: `pure` walks it,
+    for a walker that is told of its cuts)."""
     if compiled is None or max_depth > MAX_C_DEPTH:
         return pure
     clocks = int(kind(dt.datetime) is Kind.DATETIME) | int(kind(dt.time) is Kind.TIME) << 1
-    walk: Callable[[object], Shape | None] = compiled.Walker(max_depth, max_nodes, clocks)
+    walk: Callable[[object], Shape | None] = compiled.Walker(max_depth, max_nodes, clocks, cuts)
 
     def shape_of(value: object) -> Shape:
         shape = walk(value)
@@ -360,6 +366,7 @@ def payload_packer(
     max_nodes: int,
     kind: Callable[[type], Kind],
     cut: PayloadPacker | None = None,
+    plan: Callable[[type], Any] | None = None,
 ) -> PayloadPacker:
     """`pure` (`codec.make_packer`'s packer, the reference) with payloads packed in C
     where C gives the same bytes; `pure` itself without C. `default` is the reference's
@@ -367,7 +374,8 @@ def payload_packer(
     encode; a `self_type` value's ext, which depends on its class only, is kept per
     class); `kind` the classifier's: C encodes a set, datetime, date or Decimal itself
     only where the classifier walks it as the standard type. `cut`: what `pure` gives a
-    payload over its size limit (C finds that limit without the reference's whole walk)."""
+    payload over its size limit (C finds that limit without the reference's whole walk).
+    `plan`: how an object inside a node is encoded (`codec.NodePlan`); None: by `default`."""
     if packer_module is None or max_depth > MAX_C_DEPTH:
         return pure
     import decimal
@@ -382,7 +390,7 @@ def payload_packer(
         | _NATIVE_DECIMAL * (kind(decimal.Decimal) is Kind.LEAF)
     )
     fast: Callable[[object], bytes | bool | None] = packer_module.Packer(
-        default, msgpack.ExtType, decimal.Decimal, self_type, max_depth, max_nodes, native
+        default, msgpack.ExtType, decimal.Decimal, self_type, max_depth, max_nodes, native, plan
     )
 
     over_limit = cut or pure

@@ -372,6 +372,43 @@ def make_packer(limits: Limits, classifier: Classifier | None = None) -> Packer:
             return by_class_memo.missed(cls, _opaque_ext)
         return encode_whole(value)
 
+    plans: ClassMemo[NodePlan] = ClassMemo()  # keeps no class alive
+
+    def node_plan(cls: type) -> NodePlan:
+        """How `encode_composite` encodes a value of `cls` inside a node, for C."""
+        name = type_path(cls)
+        if cls in _WALKED_BY_TYPE or cls is SelfRef:
+            return (PLAN_PYTHON, name, None)
+        kind = kind_of(cls)
+        if kind is Kind.OPAQUE:
+            return (PLAN_OPAQUE, name, None)
+        if kind is Kind.SERVICE or kind is Kind.OBJECT or kind is Kind.SLOTS:
+            code = PLAN_SERVICE if kind is Kind.SERVICE else PLAN_FIELDS
+            return (code, name, lambda value: instance_fields(value, kind))
+        if kind is Kind.DATACLASS:
+            return (PLAN_FIELDS, name, _declared_found)
+        if kind is Kind.ORM:
+            return (PLAN_FIELDS, name, orm_fields)
+        if kind is Kind.DICT or kind is Kind.ENVIRON:
+            return (PLAN_PAIRS, name, mapping_items)
+        if kind is Kind.MAPPING:
+            return (PLAN_PAIRS, name, _readable_items)
+        if kind is Kind.COLL and not issubclass(cls, set | frozenset):
+            return (PLAN_ITEMS, name, list)
+        if kind is Kind.LEAF:
+            for base, plain in _PLAIN_LEAVES:
+                if issubclass(cls, base):
+                    return (PLAN_LEAF, name, plain)
+        return (PLAN_PYTHON, name, None)
+
+    def plan_of(cls: type) -> NodePlan:
+        found = plans.held.get(cls)
+        if found is None:
+            if len(plans) >= _BY_CLASS_MAX:
+                plans.clear()
+            found = plans.missed(cls, node_plan)
+        return found
+
     packers = PackerPool(default=default, strict_types=True, use_bin_type=True)
 
     def pack_payload(value: object) -> bytes:
@@ -391,8 +428,35 @@ def make_packer(limits: Limits, classifier: Classifier | None = None) -> Packer:
         return pack(encode_tree(value))  # what `pack_payload` gives a payload over its limit
 
     return accel.payload_packer(
-        pack_payload, default, SelfRef, limits.max_depth, ENCODE_BUDGET, kind, cut_payload
+        pack_payload, default, SelfRef, limits.max_depth, ENCODE_BUDGET, kind, cut_payload, plan_of
     )
+
+
+NodePlan = tuple[int, str, Callable[[Any], Any] | None]
+"""How the C packer encodes an object inside a node (`_packer.c`): (code, the class's type
+path, the reader of what is encoded: its fields for `PLAN_FIELDS` and `PLAN_SERVICE`, its
+(key, value) items for `PLAN_PAIRS`, its items for `PLAN_ITEMS`, its plain value for
+`PLAN_LEAF`)."""
+PLAN_PYTHON, PLAN_FIELDS, PLAN_SERVICE, PLAN_OPAQUE = 0, 1, 2, 3
+PLAN_PAIRS, PLAN_ITEMS, PLAN_LEAF = 4, 5, 6  # typed dict, typed list, leaf subclass
+# a leaf subclass's plain value, as `_plain_leaf` reads it (the first base that matches)
+_PLAIN_LEAVES: tuple[tuple[type, Callable[[Any], object]], ...] = (
+    (int, int),
+    (float, float),
+    (str, str.__str__),
+)
+
+
+def _readable_items(value: object) -> list[tuple[object, object]]:
+    """A mapping of another class's items as `encode_composite` reads them (a dict of
+    them first: a key seen twice keeps its last value)."""
+    return list(dict(mapping_items(value)).items())
+
+
+def _declared_found(value: object) -> dict[str, object]:
+    """A dataclass's fields as `encode_composite` reads them."""
+    declared = declared_fields(type(value)) or ()
+    return dict(zip(declared, read_fields(value, declared), strict=True))
 
 
 _BY_CLASS_MAX = 1_024

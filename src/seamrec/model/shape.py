@@ -201,7 +201,7 @@ def make_shape_function(
     shape_of.kind_of_class = kind  # type: ignore[attr-defined]  # read by `objectfit`
     from seamrec.model.accel import shape_function  # the compiled walker, when built
 
-    return shape_function(shape_of, max_depth, max_nodes, kind)
+    return shape_function(shape_of, max_depth, max_nodes, kind, cuts=on_cut is None)
 
 
 def _walker(

@@ -97,6 +97,10 @@ class RecordStrategy(Strategy):
     def __init__(self, settings: Settings, stats: Stats, report: Report) -> None:
         super().__init__(settings, stats, report)
         self._last: dict[str, _LastShapes] = {}
+        # the strict checks compiled so far, by shape: a shape seen again (in another seam,
+        # or back after the seam's kept shapes moved on) is not compiled again
+        self._args_checks: dict[Shape, ArgsCheck | None] = {}
+        self._result_checks: dict[Shape, Check | None] = {}
         self._writer = CassetteWriter(settings, stats, report)
 
     def begin(self, nodeid: str, replay: tuple[SeamPattern, ...]) -> None:
@@ -289,8 +293,17 @@ class RecordStrategy(Strategy):
             return found[0][0]
         shape = self.args_shape(seam, names, values)
         last.earlier_args = _moved_back(earlier, None, latest)
-        last.args = (shape, compile_args(shape, self.shape_of, strict=True, objects=True))
+        last.args = (shape, self._args_check(shape))
         return shape
+
+    def _args_check(self, shape: Shape) -> ArgsCheck | None:
+        """The strict check of args `shape`, compiled once per shape."""
+        checks = self._args_checks
+        try:
+            return checks[shape]
+        except KeyError:
+            check = checks[shape] = compile_args(shape, self.shape_of, strict=True, objects=True)
+            return check
 
     def _result_shape(self, seam: str, value: object) -> Shape:
         """The result shape, reused like the args shape."""
@@ -308,8 +321,17 @@ class RecordStrategy(Strategy):
             return found[0][0]
         shape = self.shape_of(value)
         last.earlier_result = _moved_back(earlier, None, latest)
-        last.result = (shape, compile_value(shape, self.shape_of, strict=True, objects=True))
+        last.result = (shape, self._result_check(shape))
         return shape
+
+    def _result_check(self, shape: Shape) -> Check | None:
+        """The strict check of result `shape`, compiled once per shape."""
+        checks = self._result_checks
+        try:
+            return checks[shape]
+        except KeyError:
+            check = checks[shape] = compile_value(shape, self.shape_of, strict=True, objects=True)
+            return check
 
     def end(self, tape: Tape, call: LiveCall, outcome: str, value: object) -> None:
         """Commit the call's shapes (the result's reused like the args'), with its
@@ -401,3 +423,5 @@ class RecordStrategy(Strategy):
         """Drop each seam's last shapes and their strict checks (thousands of objects in
         a large suite, walked by each of pytest's last garbage collections)."""
         self._last.clear()
+        self._args_checks.clear()
+        self._result_checks.clear()
