@@ -25,6 +25,7 @@ from functools import cached_property
 from typing import Any
 
 from seamrec.frozen import FrozenRecord
+from seamrec.runtime.adapters.sqltokens import tokens as _tokens
 
 SEAM_PREFIX = "sql:"
 MAX_TEXT = 200
@@ -32,21 +33,6 @@ DATA_KEYWORDS = frozenset(
     {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "REPLACE", "VALUES", "MERGE", "TABLE"}
 )
 
-_TOKEN = re.compile(
-    r"""
-     (?P<ws>\s+)
-    |(?P<comment>--[^\n]*|/\*.*?\*/)
-    |(?P<str>[Ee]?'(?:[^']|'')*')
-    |(?P<qident>"(?:[^"]|"")*"|`[^`]*`)
-    |(?P<cast>::)
-    |(?P<param>\?\d*|%\([^)]+\)s|%s|\$\d+|:[A-Za-z_]\w*)
-    |(?P<pct>%%)
-    |(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
-    |(?P<word>[A-Za-z_][\w$]*)
-    |(?P<other>.)
-    """,
-    re.S | re.X,
-)
 _GENERATED_NAME = re.compile(r".*_\d+$|^p\d+$")
 # A dashed uuid, six or more hex digits mixing digits and letters, or ten or more digits
 # (an epoch time, a process id with a counter), after an underscore or dash inside an
@@ -58,6 +44,12 @@ _RANDOM_PART = re.compile(
     r"|(?=[0-9]*[a-fA-F])(?=[a-fA-F]*[0-9])[0-9a-fA-F]{6,}|[0-9]{10,})(?![A-Za-z0-9])"
     r"|(?<![0-9a-fA-F])(?=[0-9]*[a-fA-F])(?=[a-fA-F]*[0-9])[0-9a-fA-F]{16,}(?![A-Za-z0-9])"
 )
+# What every match of `_RANDOM_PART` holds: a digit, or the dash of a uuid; and its
+# shortest context is eight characters (two before six hex digits). A word without either
+# is not searched: most words of a statement are short keywords and column names.
+_MAY_BE_RANDOM = re.compile(r"[0-9-]").search
+_SHORTEST_RANDOM = 8
+_SAVEPOINT_STATEMENTS = frozenset({"SAVEPOINT", "RELEASE", "ROLLBACK"})
 _SAVEPOINT_WORDS = frozenset({"SAVEPOINT", "RELEASE", "TO"})
 # Three or more identical rows of `?` placeholders (a batch insert): tokenized as two
 LONG_TEXT = 1000
@@ -103,7 +95,10 @@ class Statement(FrozenRecord):
     def numbered(self) -> bool:
         """Whether a placeholder is numbered (`?1`, `$2`): then the parameters are picked
         by number (found once per statement, not per query)."""
-        return int in set(map(type, self.names))  # one pass in C: a batch has 10⁵ names
+        names = self.names
+        if names.count(None) == len(names):  # a batch's 10⁵ names: one pass, by identity
+            return False
+        return int in set(map(type, names))
 
     def parameters(self, params: Any) -> object:
         """The parameters regrouped by the statement's placeholders (see the module doc)."""
@@ -190,11 +185,7 @@ def _batch(sql: str, run: re.Match[str]) -> Statement | None:
 
 
 def _parse(sql: str) -> Statement:
-    tokens = [
-        (m.lastgroup or "other", m.group())
-        for m in _TOKEN.finditer(sql)
-        if m.lastgroup != "comment"
-    ]
+    tokens = _tokens(sql)
     names = tuple(_placeholder_name(text) for kind, text in tokens if kind == "param")
     by_name = bool(names) and all(type(n) is str and not _GENERATED_NAME.match(n) for n in names)
     out: list[str] = []
@@ -208,10 +199,11 @@ def _parse(sql: str) -> Statement:
             space = bool(out)
             index += 1
             continue
-        if kind == "word" and not keyword:
-            keyword = text.upper()
+        upper = text.upper() if kind == "word" else ""
+        if upper and not keyword:
+            keyword = upper
         piece = text
-        if kind == "word" and text.upper() == "IN":
+        if upper == "IN":
             group = _value_group(tokens, _skip_ws(tokens, index + 1))
             if group is not None:
                 end, count = group
@@ -222,7 +214,7 @@ def _parse(sql: str) -> Statement:
                 out.append((" " if space else "") + piece)
                 space = False
                 continue
-        if kind == "word" and text.upper() == "VALUES":
+        if upper == "VALUES":
             rows = _value_rows(tokens, _skip_ws(tokens, index + 1))
             if rows is not None:
                 end, first_text, count, width = rows
@@ -241,10 +233,11 @@ def _parse(sql: str) -> Statement:
             piece = "?"
         elif kind == "pct":
             piece = "%"
-        elif kind in ("word", "qident") and _names_a_savepoint(tokens, index, keyword):
-            piece = "?"
         elif kind in ("word", "qident"):
-            piece = _RANDOM_PART.sub("*", text)
+            if keyword in _SAVEPOINT_STATEMENTS and _names_a_savepoint(tokens, index, keyword):
+                piece = "?"
+            elif len(text) >= _SHORTEST_RANDOM and _MAY_BE_RANDOM(text) is not None:
+                piece = _RANDOM_PART.sub("*", text)
         out.append((" " if space else "") + piece)
         space = False
         index += 1
@@ -261,7 +254,7 @@ def _names_a_savepoint(tokens: list[tuple[str, str]], index: int, keyword: str) 
     """The token at `index` is the name in `SAVEPOINT x`, `RELEASE [SAVEPOINT] x` or
     `ROLLBACK [TRANSACTION] TO [SAVEPOINT] x` (Django and SQLAlchemy number them per
     process or thread)."""
-    if keyword not in ("SAVEPOINT", "RELEASE", "ROLLBACK"):
+    if keyword not in _SAVEPOINT_STATEMENTS:
         return False
     before = index - 1
     while before >= 0 and tokens[before][0] == "ws":
