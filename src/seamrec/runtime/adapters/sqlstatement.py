@@ -186,61 +186,64 @@ def _batch(sql: str, run: re.Match[str]) -> Statement | None:
 
 def _parse(sql: str) -> Statement:
     tokens = _tokens(sql)
-    names = tuple(_placeholder_name(text) for kind, text in tokens if kind == "param")
+    names = tuple(
+        None if text == "?" else _placeholder_name(text) for kind, text in tokens if kind == "param"
+    )
     by_name = bool(names) and all(type(n) is str and not _GENERATED_NAME.match(n) for n in names)
-    out: list[str] = []
+    out: list[str] = []  # the normalized text's pieces, a space a piece of its own
     slots: list[Slot] = []
     index = 0
+    param = 0  # the next placeholder's position in `names`
     keyword = ""
     space = False
-    while index < len(tokens):
+    count = len(tokens)
+    while index < count:
         kind, text = tokens[index]
+        index += 1
         if kind == "ws":
             space = bool(out)
-            index += 1
             continue
-        upper = text.upper() if kind == "word" else ""
-        if upper and not keyword:
-            keyword = upper
+        if space:
+            out.append(" ")
+            space = False
+        if kind == "other" or kind == "cast":  # punctuation: as written
+            out.append(text)
+            continue
+        if kind == "word":
+            upper = text.upper()
+            if not keyword:
+                keyword = upper
+            if upper == "IN":
+                group = _value_group(tokens, _skip_ws(tokens, index))
+                if group is not None:
+                    index, found = group
+                    out.append(f"{text} (...)")
+                    if found:
+                        slots.append(("list", found, 0))
+                    continue
+            elif upper == "VALUES":
+                rows = _value_rows(tokens, _skip_ws(tokens, index))
+                if rows is not None:
+                    index, first_text, found, width = rows
+                    out.append(f"{text} {first_text}")
+                    if width:
+                        slots.append(("rows", found, width) if found > 1 else ("rows", 1, width))
+                    continue
         piece = text
-        if upper == "IN":
-            group = _value_group(tokens, _skip_ws(tokens, index + 1))
-            if group is not None:
-                end, count = group
-                piece = f"{text} (...)"
-                if count:
-                    slots.append(("list", count, 0))
-                index = end
-                out.append((" " if space else "") + piece)
-                space = False
-                continue
-        if upper == "VALUES":
-            rows = _value_rows(tokens, _skip_ws(tokens, index + 1))
-            if rows is not None:
-                end, first_text, count, width = rows
-                piece = f"{text} {first_text}"
-                if width:
-                    slots.append(("rows", count, width) if count > 1 else ("rows", 1, width))
-                index = end
-                out.append((" " if space else "") + piece)
-                space = False
-                continue
         if kind == "param":
             slots.append(1)
-            name = _placeholder_name(text)
+            name = names[param]
+            param += 1
             piece = f":{name}" if by_name and type(name) is str else "?"
         elif kind in ("str", "num"):
             piece = "?"
         elif kind == "pct":
             piece = "%"
-        elif kind in ("word", "qident"):
-            if keyword in _SAVEPOINT_STATEMENTS and _names_a_savepoint(tokens, index, keyword):
-                piece = "?"
-            elif len(text) >= _SHORTEST_RANDOM and _MAY_BE_RANDOM(text) is not None:
-                piece = _RANDOM_PART.sub("*", text)
-        out.append((" " if space else "") + piece)
-        space = False
-        index += 1
+        elif keyword in _SAVEPOINT_STATEMENTS and _names_a_savepoint(tokens, index - 1, keyword):
+            piece = "?"  # a word or a quoted name
+        elif len(text) >= _SHORTEST_RANDOM and _MAY_BE_RANDOM(text) is not None:
+            piece = _RANDOM_PART.sub("*", text)
+        out.append(piece)
     text = "".join(out).rstrip(";").strip()
     if len(text) > MAX_TEXT:
         digest = hashlib.sha1(text.encode()).hexdigest()[:8]
@@ -348,10 +351,11 @@ def _paren_group(tokens: list[tuple[str, str]], index: int) -> tuple[int, str, i
     if index >= len(tokens) or tokens[index][1] != "(":
         return None
     depth = 0
-    out: list[str] = []
+    out: list[str] = []  # a space a piece of its own
     count = 0
     space = False
-    while index < len(tokens):
+    end = len(tokens)
+    while index < end:
         kind, text = tokens[index]
         index += 1
         if kind == "ws":
@@ -362,7 +366,9 @@ def _paren_group(tokens: list[tuple[str, str]], index: int) -> tuple[int, str, i
             text = "?"
         elif kind in ("str", "num"):
             text = "?"
-        out.append((" " if space and out else "") + text)
+        if space and out:
+            out.append(" ")
+        out.append(text)
         space = False
         if text == "(":
             depth += 1
