@@ -193,12 +193,15 @@ token(const Text *t, Py_ssize_t i, Py_ssize_t *end)
 static PyObject *
 tokens(PyObject *module, PyObject *sql)
 {
+    (void)module;
     if (!PyUnicode_Check(sql)) {
         PyErr_SetString(PyExc_TypeError, "tokens() takes a str");
         return NULL;
     }
-    if (PyUnicode_READY(sql) < 0)
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(sql) < 0) /* a no-op from 3.12 on, and deprecated */
         return NULL;
+#endif
     Text t = {PyUnicode_KIND(sql), PyUnicode_DATA(sql), PyUnicode_GET_LENGTH(sql)};
     PyObject *out = PyList_New(0);
     if (out == NULL)
@@ -231,7 +234,7 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "seamrec.runtime.adapters._sqltokens",
-    "A SQL statement's tokens, in C (see sqltokens.py).", -1, methods,
+    "A SQL statement's tokens, in C (see sqltokens.py).", -1, methods, NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC
