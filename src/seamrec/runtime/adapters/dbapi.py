@@ -209,10 +209,11 @@ class DatabaseSeams:
     def start(self, sql: object, value: object, many: bool) -> Query | None:
         """A query about to be sent, if it is a seam crossing of the running test (called
         by the proxy method the caller called: the frame above it is the caller's). A
-        statement known to carry no data is dismissed before the caller is looked for."""
+        statement known to carry no data is dismissed before the session or the caller is
+        asked."""
         found = (self._many if many else self._single).get(sql) if type(sql) is str else None
         if found is not None and not found.carries_data:
-            return None  # DDL, PRAGMA, transaction control: no seam, whoever sent it, when
+            return None  # DDL, PRAGMA, transaction control: never a seam, whoever sent it
         if not self.recorder.event_wanted():
             return None
         frame = sys._getframe(2)  # above start and the proxy method: the caller's
