@@ -1,7 +1,8 @@
 """Build the optional C accelerators (seamrec.model._speedups, the shape walk and checks;
 seamrec.model._packer, payloads to msgpack; seamrec.runtime._seamcall, the plain-function
 seam wrapper; seamrec.runtime._heapwalk, the referrers of many seams in one heap walk;
-seamrec.cassette._scan, a cassette body's lists read by their bytes);
+seamrec.cassette._scan, a cassette body's lists read by their bytes;
+seamrec.runtime.adapters._sqltokens, a SQL statement's tokens);
 everything else is in pyproject.toml. Without a compiler the build goes on and seamrec
 runs in pure Python."""
 
@@ -64,6 +65,13 @@ scan = Extension(
     extra_compile_args=[] if os.name == "nt" else ["-O2"],
 )
 
+sqltokens = Extension(
+    "seamrec.runtime.adapters._sqltokens",
+    sources=["src/seamrec/runtime/adapters/_sqltokens.c"],
+    optional=True,
+    extra_compile_args=[] if os.name == "nt" else ["-O2"],
+)
+
 packer = Extension(
     "seamrec.model._packer",
     sources=["src/seamrec/model/_packer.c"],
@@ -72,6 +80,6 @@ packer = Extension(
 )
 
 setup(
-    ext_modules=[speedups, seamcall, heapwalk, packer, scan],
+    ext_modules=[speedups, seamcall, heapwalk, packer, scan, sqltokens],
     cmdclass={"build_ext": OptionalBuildExt},
 )

@@ -209,12 +209,13 @@ class DatabaseSeams:
     def start(self, sql: object, value: object, many: bool) -> Query | None:
         """A query about to be sent, if it is a seam crossing of the running test (called
         by the proxy method the caller called: the frame above it is the caller's). A
-        statement known to carry no data is dismissed before the caller is looked for."""
-        if not self.recorder.event_wanted():
-            return None
+        statement known to carry no data is dismissed before the session or the caller is
+        asked."""
         found = (self._many if many else self._single).get(sql) if type(sql) is str else None
         if found is not None and not found.carries_data:
-            return None  # DDL, PRAGMA, transaction control: no seam, whoever sent it
+            return None  # DDL, PRAGMA, transaction control: never a seam, whoever sent it
+        if not self.recorder.event_wanted():
+            return None
         frame = sys._getframe(2)  # above start and the proxy method: the caller's
         code = frame.f_code
         entry = self._verdicts.get(id(code))  # the first step of `_walk`, inline
@@ -323,6 +324,19 @@ class DatabaseSeams:
         room = PAYLOAD_ROWS - len(query.rows)
         if query.keep and room > 0:
             query.rows.extend(rows[:room])
+
+    def fetched_all(self, query: Query, rows: Any) -> None:
+        """The rows of `fetchall`: noted, and the query finished. Never raises."""
+        if query.done:
+            return
+        try:
+            if rows is not None:  # `note` keeps slices of the list, never the list
+                self.note(query, rows if type(rows) is list else list(rows))
+        except Exception as exc:  # seamrec's own failure: reported, never raised
+            query.done = True
+            self.recorder.internal_error(exc, "the rows of a query")
+            return
+        self.finish(query)
 
     def finish(self, query: Query | None) -> None:
         """The query's return is complete: record or check it. Never raises."""

@@ -233,9 +233,7 @@ class CursorProxy(_Proxy):
         rows = _wrapped_of(self).fetchall()
         query = _query_of(self)
         if query is not None:
-            seams: DatabaseSeams = type(self)._self_seams
-            _guarded(seams, query, rows)
-            seams.finish(query)
+            type(self)._self_seams.fetched_all(query, rows)
         return rows
 
     def __iter__(self) -> Iterator[Any]:
@@ -459,8 +457,7 @@ class AsyncCursorProxy(CursorProxy):
         rows = await self.__wrapped__.fetchall()
         query = self._self_query
         if query is not None:
-            _guarded(self._self_seams, query, rows)
-            self._self_seams.finish(query)
+            self._self_seams.fetched_all(query, rows)
         return rows
 
     def __aiter__(self) -> AsyncIterator[Any]:

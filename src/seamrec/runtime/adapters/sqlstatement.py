@@ -25,6 +25,7 @@ from functools import cached_property
 from typing import Any
 
 from seamrec.frozen import FrozenRecord
+from seamrec.runtime.adapters.sqltokens import tokens as _tokens
 
 SEAM_PREFIX = "sql:"
 MAX_TEXT = 200
@@ -32,21 +33,6 @@ DATA_KEYWORDS = frozenset(
     {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "REPLACE", "VALUES", "MERGE", "TABLE"}
 )
 
-_TOKEN = re.compile(
-    r"""
-     (?P<ws>\s+)
-    |(?P<comment>--[^\n]*|/\*.*?\*/)
-    |(?P<str>[Ee]?'(?:[^']|'')*')
-    |(?P<qident>"(?:[^"]|"")*"|`[^`]*`)
-    |(?P<cast>::)
-    |(?P<param>\?\d*|%\([^)]+\)s|%s|\$\d+|:[A-Za-z_]\w*)
-    |(?P<pct>%%)
-    |(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
-    |(?P<word>[A-Za-z_][\w$]*)
-    |(?P<other>.)
-    """,
-    re.S | re.X,
-)
 _GENERATED_NAME = re.compile(r".*_\d+$|^p\d+$")
 # A dashed uuid, six or more hex digits mixing digits and letters, or ten or more digits
 # (an epoch time, a process id with a counter), after an underscore or dash inside an
@@ -58,6 +44,12 @@ _RANDOM_PART = re.compile(
     r"|(?=[0-9]*[a-fA-F])(?=[a-fA-F]*[0-9])[0-9a-fA-F]{6,}|[0-9]{10,})(?![A-Za-z0-9])"
     r"|(?<![0-9a-fA-F])(?=[0-9]*[a-fA-F])(?=[a-fA-F]*[0-9])[0-9a-fA-F]{16,}(?![A-Za-z0-9])"
 )
+# What every match of `_RANDOM_PART` holds: a digit, or the dash of a uuid; and its
+# shortest context is eight characters (two before six hex digits). A word without either
+# is not searched: most words of a statement are short keywords and column names.
+_MAY_BE_RANDOM = re.compile(r"[0-9-]").search
+_SHORTEST_RANDOM = 8
+_SAVEPOINT_STATEMENTS = frozenset({"SAVEPOINT", "RELEASE", "ROLLBACK"})
 _SAVEPOINT_WORDS = frozenset({"SAVEPOINT", "RELEASE", "TO"})
 # Three or more identical rows of `?` placeholders (a batch insert): tokenized as two
 LONG_TEXT = 1000
@@ -103,7 +95,10 @@ class Statement(FrozenRecord):
     def numbered(self) -> bool:
         """Whether a placeholder is numbered (`?1`, `$2`): then the parameters are picked
         by number (found once per statement, not per query)."""
-        return int in set(map(type, self.names))  # one pass in C: a batch has 10⁵ names
+        names = self.names
+        if names.count(None) == len(names):  # a batch's 10⁵ names: one pass, by identity
+            return False
+        return int in set(map(type, names))
 
     def parameters(self, params: Any) -> object:
         """The parameters regrouped by the statement's placeholders (see the module doc)."""
@@ -190,64 +185,65 @@ def _batch(sql: str, run: re.Match[str]) -> Statement | None:
 
 
 def _parse(sql: str) -> Statement:
-    tokens = [
-        (m.lastgroup or "other", m.group())
-        for m in _TOKEN.finditer(sql)
-        if m.lastgroup != "comment"
-    ]
-    names = tuple(_placeholder_name(text) for kind, text in tokens if kind == "param")
+    tokens = _tokens(sql)
+    names = tuple(
+        None if text == "?" else _placeholder_name(text) for kind, text in tokens if kind == "param"
+    )
     by_name = bool(names) and all(type(n) is str and not _GENERATED_NAME.match(n) for n in names)
-    out: list[str] = []
+    out: list[str] = []  # the normalized text's pieces, a space a piece of its own
     slots: list[Slot] = []
     index = 0
+    param = 0  # the next placeholder's position in `names`
     keyword = ""
     space = False
-    while index < len(tokens):
+    count = len(tokens)
+    while index < count:
         kind, text = tokens[index]
+        index += 1
         if kind == "ws":
             space = bool(out)
-            index += 1
             continue
-        if kind == "word" and not keyword:
-            keyword = text.upper()
+        if space:
+            out.append(" ")
+            space = False
+        if kind == "other" or kind == "cast":  # punctuation: as written
+            out.append(text)
+            continue
+        if kind == "word":
+            upper = text.upper()
+            if not keyword:
+                keyword = upper
+            if upper == "IN":
+                group = _value_group(tokens, _skip_ws(tokens, index))
+                if group is not None:
+                    index, found = group
+                    out.append(f"{text} (...)")
+                    if found:
+                        slots.append(("list", found, 0))
+                    continue
+            elif upper == "VALUES":
+                rows = _value_rows(tokens, _skip_ws(tokens, index))
+                if rows is not None:
+                    index, first_text, found, width = rows
+                    out.append(f"{text} {first_text}")
+                    if width:
+                        slots.append(("rows", found, width) if found > 1 else ("rows", 1, width))
+                    continue
         piece = text
-        if kind == "word" and text.upper() == "IN":
-            group = _value_group(tokens, _skip_ws(tokens, index + 1))
-            if group is not None:
-                end, count = group
-                piece = f"{text} (...)"
-                if count:
-                    slots.append(("list", count, 0))
-                index = end
-                out.append((" " if space else "") + piece)
-                space = False
-                continue
-        if kind == "word" and text.upper() == "VALUES":
-            rows = _value_rows(tokens, _skip_ws(tokens, index + 1))
-            if rows is not None:
-                end, first_text, count, width = rows
-                piece = f"{text} {first_text}"
-                if width:
-                    slots.append(("rows", count, width) if count > 1 else ("rows", 1, width))
-                index = end
-                out.append((" " if space else "") + piece)
-                space = False
-                continue
         if kind == "param":
             slots.append(1)
-            name = _placeholder_name(text)
+            name = names[param]
+            param += 1
             piece = f":{name}" if by_name and type(name) is str else "?"
         elif kind in ("str", "num"):
             piece = "?"
         elif kind == "pct":
             piece = "%"
-        elif kind in ("word", "qident") and _names_a_savepoint(tokens, index, keyword):
-            piece = "?"
-        elif kind in ("word", "qident"):
+        elif keyword in _SAVEPOINT_STATEMENTS and _names_a_savepoint(tokens, index - 1, keyword):
+            piece = "?"  # a word or a quoted name
+        elif len(text) >= _SHORTEST_RANDOM and _MAY_BE_RANDOM(text) is not None:
             piece = _RANDOM_PART.sub("*", text)
-        out.append((" " if space else "") + piece)
-        space = False
-        index += 1
+        out.append(piece)
     text = "".join(out).rstrip(";").strip()
     if len(text) > MAX_TEXT:
         digest = hashlib.sha1(text.encode()).hexdigest()[:8]
@@ -261,7 +257,7 @@ def _names_a_savepoint(tokens: list[tuple[str, str]], index: int, keyword: str) 
     """The token at `index` is the name in `SAVEPOINT x`, `RELEASE [SAVEPOINT] x` or
     `ROLLBACK [TRANSACTION] TO [SAVEPOINT] x` (Django and SQLAlchemy number them per
     process or thread)."""
-    if keyword not in ("SAVEPOINT", "RELEASE", "ROLLBACK"):
+    if keyword not in _SAVEPOINT_STATEMENTS:
         return False
     before = index - 1
     while before >= 0 and tokens[before][0] == "ws":
@@ -355,10 +351,11 @@ def _paren_group(tokens: list[tuple[str, str]], index: int) -> tuple[int, str, i
     if index >= len(tokens) or tokens[index][1] != "(":
         return None
     depth = 0
-    out: list[str] = []
+    out: list[str] = []  # a space a piece of its own
     count = 0
     space = False
-    while index < len(tokens):
+    end = len(tokens)
+    while index < end:
         kind, text = tokens[index]
         index += 1
         if kind == "ws":
@@ -369,7 +366,9 @@ def _paren_group(tokens: list[tuple[str, str]], index: int) -> tuple[int, str, i
             text = "?"
         elif kind in ("str", "num"):
             text = "?"
-        out.append((" " if space and out else "") + text)
+        if space and out:
+            out.append(" ")
+        out.append(text)
         space = False
         if text == "(":
             depth += 1
