@@ -19,7 +19,7 @@ from seamrec.model.shape import Shape, compatible
 from seamrec.runtime.callproxy import compiled_part
 from seamrec.runtime.calls import LiveCall
 from seamrec.runtime.expected import Expected
-from seamrec.runtime.firstcall import FirstArgsCheck, FirstValueCheck
+from seamrec.runtime.firstcall import FirstArgsCheck, FirstValueCheck, compiled_walk
 from seamrec.runtime.instrument import Report, Seam
 from seamrec.runtime.proxies import replayed_outcome
 from seamrec.runtime.rebuild import Rebuilder, RebuildError, TypeResolver
@@ -54,6 +54,7 @@ class CheckStrategy(Strategy):
         # (kept with the shape, so the id is not reused): met again, they are compiled
         self._args_met: dict[int, Shape] = {}
         self._values_met: dict[int, Shape] = {}
+        self._walk = compiled_walk(self.shape_of)  # None: every shape is compiled
         # replay patterns -> seam id -> whether the seam is replayed under them
         self._replays: dict[tuple[SeamPattern, ...], dict[str, bool]] = {}
         self._replayed: dict[str, bool] = {}  # the running test's, from `_replays`
@@ -393,12 +394,14 @@ class CheckStrategy(Strategy):
         known = self._args_by_object.get(id(expected))
         if known is not None and known[0] is expected:
             return known[1]
-        if single is not None and self._first_met(expected, self._args_met, self._fit_args):
-            seam = single
+        walk = self._walk
+        if (
+            single is not None
+            and walk is not None
+            and self._first_met(expected, self._args_met, self._fit_args)
+        ):
             return FirstArgsCheck(
-                expected,
-                lambda names, values: self.args_shape(seam, names, values),
-                functools.partial(self._args_check, expected),
+                expected, walk, single.has_self, functools.partial(self._args_check, expected)
             )
         try:
             check = self._fit_args[expected]
@@ -415,10 +418,13 @@ class CheckStrategy(Strategy):
         known = self._values_by_object.get(id(expected))
         if known is not None and known[0] is expected:
             return known[1]
-        if single and self._first_met(expected, self._values_met, self._fit_values):
-            return FirstValueCheck(
-                expected, self.shape_of, functools.partial(self._value_check, expected)
-            )
+        walk = self._walk
+        if (
+            single
+            and walk is not None
+            and self._first_met(expected, self._values_met, self._fit_values)
+        ):
+            return FirstValueCheck(expected, walk, functools.partial(self._value_check, expected))
         try:
             check = self._fit_values[expected]
         except KeyError:

@@ -1,6 +1,6 @@
 """A recorded shape met by a single call of a check run is checked by comparing the live
-shape with it (`runtime.firstcall`), compiling nothing; met again, it is compiled. The
-verdicts are the compiled checks' verdicts."""
+shape with it (`runtime.firstcall`, with the compiled walker), compiling nothing; met
+again, it is compiled. The verdicts are the compiled checks' verdicts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from seamrec.config import Settings, settings_from_table
-from seamrec.model.shape import Shape
+from seamrec.model import accel
+from seamrec.model.shape import Shape, self_shape
 from seamrec.runtime import stats as run_stats
 from seamrec.runtime.checking import CheckStrategy
 from seamrec.runtime.firstcall import FirstArgsCheck, FirstValueCheck
@@ -21,6 +22,7 @@ from seamrec.runtime.stats import Stats
 NODE = "tests/test_app.py::test_it"
 FETCH = Seam("app.repo:fetch", "app.repo", "fetch", "function", False, ("user_id",), None)
 ROW: Shape = ("dict", "dict", ("id",), ((("int",),),))
+needs_c = pytest.mark.skipif(accel.compiled is None, reason="the compiled walker is not built")
 
 
 def settings(tmp_path: Path) -> Settings:
@@ -46,6 +48,7 @@ def check(strategy: CheckStrategy, user_id: Any, result: Any, calls: int = 1) ->
     return sorted(f"{f.index}:{f.part}" for f in outcome.findings)
 
 
+@needs_c
 def test_a_shape_met_by_one_call_is_checked_without_compiling(tmp_path: Path) -> None:
     record(tmp_path, 1, {"id": 1, "name": "Ada"})
     strategy = CheckStrategy(settings(tmp_path), Stats(), Report())
@@ -112,6 +115,27 @@ def test_a_drift_is_still_found_after_a_first_call_fitted(tmp_path: Path) -> Non
     assert check(strategy, "1", {"id": 2}) == ["0:args"]
 
 
+@needs_c
+def test_a_value_the_compiled_walker_leaves_to_python_is_checked_by_the_compiled_check(
+    tmp_path: Path,
+) -> None:
+    record(tmp_path, 1, {"id": 1, "at": Path("a")})
+    strategy = CheckStrategy(settings(tmp_path), Stats(), Report())
+
+    assert check(strategy, 2, {"id": 2, "at": Path("b")}) == []
+    assert len(strategy._fit_values) == 1
+    assert strategy._fit_args == {}  # the args were builtin data: compared
+
+
+def test_without_the_compiled_walker_every_shape_is_compiled(tmp_path: Path) -> None:
+    record(tmp_path, 1, {"id": 1})
+    strategy = CheckStrategy(settings(tmp_path), Stats(), Report())
+    strategy._walk = None  # as under SEAMREC_PURE=1
+
+    assert check(strategy, 2, {"id": 2}) == []
+    assert len(strategy._fit_args) == len(strategy._fit_values) == 1
+
+
 def test_a_first_value_check_compiles_when_the_shapes_differ_or_it_is_called_again() -> None:
     compiled: list[int] = []
 
@@ -119,16 +143,16 @@ def test_a_first_value_check_compiles_when_the_shapes_differ_or_it_is_called_aga
         compiled.append(1)
         return lambda column: all(type(v["id"]) is int for v in column)
 
-    def shape_of(value: object) -> Shape:
+    def walk(value: object) -> Shape | None:
         return ROW if value == {"id": 1} else ("dict", "dict", ("id",), ((("float",),),))
 
-    first = FirstValueCheck(ROW, shape_of, compile_check)
+    first = FirstValueCheck(ROW, walk, compile_check)
     assert first([{"id": 1}])
     assert compiled == []
     assert first([{"id": 2}])  # called again: compiled
     assert compiled == [1]
 
-    other = FirstValueCheck(ROW, shape_of, compile_check)
+    other = FirstValueCheck(ROW, walk, compile_check)
     assert not other([{"id": 2.5}])  # another shape: the compiled check decides
     assert compiled == [1, 1]
 
@@ -138,7 +162,24 @@ def test_a_first_check_whose_shaping_fails_asks_the_compiled_check() -> None:
         raise RuntimeError("cannot shape")
 
     value = FirstValueCheck(ROW, failing, lambda: lambda column: True)
-    args = FirstArgsCheck(("args", ("n",), ((("int",),),)), failing, lambda: None)
+    args = FirstArgsCheck(("args", ("n",), ((("int",),),)), failing, False, lambda: None)
 
     assert value([{"id": 1}])
     assert not args(("n",), [1])  # no compiled check: not a fit (the full path decides)
+
+
+class Repo:
+    """A seam's instance."""
+
+
+def test_a_first_args_check_shapes_the_instance_by_its_type() -> None:
+    shape: Shape = ("args", ("self", "n"), ((self_shape(Repo()),), (("int",),)))
+    compiled: list[int] = []
+
+    def compile_check() -> None:
+        compiled.append(1)
+
+    check = FirstArgsCheck(shape, lambda value: ("int",), True, compile_check)
+
+    assert check(("self", "n"), [Repo(), 1])
+    assert compiled == []
