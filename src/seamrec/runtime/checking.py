@@ -19,7 +19,12 @@ from seamrec.model.shape import Shape, compatible
 from seamrec.runtime.callproxy import compiled_part
 from seamrec.runtime.calls import LiveCall
 from seamrec.runtime.expected import Expected
-from seamrec.runtime.firstcall import FirstArgsCheck, FirstValueCheck, compiled_walk
+from seamrec.runtime.firstcall import (
+    FirstArgsCheck,
+    FirstValueCheck,
+    compiled_walk,
+    worth_comparing,
+)
 from seamrec.runtime.instrument import Report, Seam
 from seamrec.runtime.proxies import replayed_outcome
 from seamrec.runtime.rebuild import Rebuilder, RebuildError, TypeResolver
@@ -439,6 +444,8 @@ class CheckStrategy(Strategy):
         """Whether `expected` (not found compiled by its object) is met for the first time
         in the run: neither met by a single call before nor compiled; noted as met."""
         if met.get(id(expected)) is expected or expected in compiled:
+            return False
+        if not worth_comparing(expected):
             return False
         if len(met) >= _MAX_BY_OBJECT:
             met.clear()

@@ -5,9 +5,10 @@ A check run compiles each distinct recorded shape once into a check (`model.conf
 which pays when many calls are checked against it; but most shapes of a suite's
 cassettes are met by one call in the whole run (each test inserts its own rows, passes
 its own arguments). For a window of one call whose shape the run has not met before,
-the strategy hands out one of these instead: its call walks the live value with the
-compiled walker (builtin data only: it gives up on anything else, cheaply) and compares
-the shape with the recorded one; equal shapes fit (as `shape.compatible` says of equal
+the strategy hands out one of these instead (unless the recorded walk ran out of its
+budget: `worth_comparing`): its call walks the live value with the compiled walker
+(builtin data only: it gives up on anything else, cheaply) and compares the shape with
+the recorded one; equal shapes fit (as `shape.compatible` says of equal
 shapes). Any other answer, and any later call, comes from the compiled check, so the
 verdicts are the compiled path's.
 """
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from seamrec.model.conform import ArgsCheck, Check
-from seamrec.model.shape import Shape, ShapeFunction, args_shape, self_shape
+from seamrec.model.shape import TOO_LARGE, Shape, ShapeFunction, args_shape, self_shape
 
 Walk = Callable[[object], Shape | None]
 """The compiled walker: a value's shape, or None where the Python walker must walk it."""
@@ -29,6 +30,20 @@ def compiled_walk(shape_of: ShapeFunction) -> Walk | None:
     compiled, as before)."""
     walk: Walk | None = getattr(shape_of, "walk", None)
     return walk
+
+
+def worth_comparing(shape: Shape) -> bool:
+    """Whether a live value of `shape` is cheaper to walk than to check compiled: not
+    when the recording ran the walker out of its budget somewhere (a value as large
+    would again be walked to the end of the budget, where the compiled check fits
+    anything under the cut at once)."""
+    pending = [shape]
+    while pending:
+        node = pending.pop()
+        if node == TOO_LARGE:
+            return False
+        pending.extend(part for part in node if type(part) is tuple)
+    return True
 
 
 class FirstValueCheck:
