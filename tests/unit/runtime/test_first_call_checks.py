@@ -11,10 +11,10 @@ import pytest
 
 from seamrec.config import Settings, settings_from_table
 from seamrec.model import accel
-from seamrec.model.shape import Shape, self_shape
+from seamrec.model.shape import TOO_DEEP, TOO_LARGE, Shape, self_shape
 from seamrec.runtime import stats as run_stats
 from seamrec.runtime.checking import CheckStrategy
-from seamrec.runtime.firstcall import FirstArgsCheck, FirstValueCheck
+from seamrec.runtime.firstcall import FirstArgsCheck, FirstValueCheck, worth_comparing
 from seamrec.runtime.instrument import Report, Seam
 from seamrec.runtime.recording import RecordStrategy
 from seamrec.runtime.stats import Stats
@@ -183,3 +183,11 @@ def test_a_first_args_check_shapes_the_instance_by_its_type() -> None:
 
     assert check(("self", "n"), [Repo(), 1])
     assert compiled == []
+
+
+def test_a_shape_the_budget_cut_is_not_worth_comparing() -> None:
+    cut_rows: Shape = ("args", ("rows",), ((("coll", "list", (TOO_LARGE,)),),))
+
+    assert not worth_comparing(cut_rows)
+    assert worth_comparing(ROW)
+    assert worth_comparing(("args", ("rows",), ((("coll", "list", (TOO_DEEP,)),),)))
