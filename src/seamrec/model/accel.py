@@ -116,7 +116,6 @@ def shape_function(
         return pure(value) if shape is None else shape
 
     shape_of.pure = pure  # type: ignore[attr-defined]
-    shape_of.walk = walk  # type: ignore[attr-defined]  # read by `runtime.firstcall`
     shape_of.kind_of_class = kind  # type: ignore[attr-defined]  # read by `objectfit`
     shape_of.max_depth = max_depth  # type: ignore[attr-defined]  # read by `strictobjects`
     return shape_of

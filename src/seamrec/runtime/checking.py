@@ -4,7 +4,6 @@ verdict is given when its call phase ends."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator
 from threading import get_ident
 from typing import Any, ClassVar
@@ -19,12 +18,6 @@ from seamrec.model.shape import Shape, compatible
 from seamrec.runtime.callproxy import compiled_part
 from seamrec.runtime.calls import LiveCall
 from seamrec.runtime.expected import Expected
-from seamrec.runtime.firstcall import (
-    FirstArgsCheck,
-    FirstValueCheck,
-    compiled_walk,
-    worth_comparing,
-)
 from seamrec.runtime.instrument import Report, Seam
 from seamrec.runtime.proxies import replayed_outcome
 from seamrec.runtime.rebuild import Rebuilder, RebuildError, TypeResolver
@@ -55,11 +48,6 @@ class CheckStrategy(Strategy):
         # the same, by id of the shape object (kept with it, so the id is not reused)
         self._args_by_object: dict[int, tuple[Shape, ArgsCheck | None]] = {}
         self._values_by_object: dict[int, tuple[Shape, Check | None]] = {}
-        # shapes met by a window of one call and not compiled (see `firstcall`), by id
-        # (kept with the shape, so the id is not reused): met again, they are compiled
-        self._args_met: dict[int, Shape] = {}
-        self._values_met: dict[int, Shape] = {}
-        self._walk = compiled_walk(self.shape_of)  # None: every shape is compiled
         # replay patterns -> seam id -> whether the seam is replayed under them
         self._replays: dict[tuple[SeamPattern, ...], dict[str, bool]] = {}
         self._replayed: dict[str, bool] = {}  # the running test's, from `_replays`
@@ -158,8 +146,6 @@ class CheckStrategy(Strategy):
         self._fit_values.clear()
         self._args_by_object.clear()
         self._values_by_object.clear()
-        self._args_met.clear()
-        self._values_met.clear()
         self._fitting_events = ((), ())
         conform.forget()  # the per-value and member checks kept by shape
 
@@ -297,11 +283,9 @@ class CheckStrategy(Strategy):
             window: Window = (start, end, None, None, None)
         else:
             fits_result = None
-            single = end - start == 1  # the window of one call
             if expected.outcome == "return" and not state.replayed:  # an answer needs none
-                fits_result = self._value_check(expected.result_shape, single)
-            fits_args = self._args_check(expected.args_shape, state.seam if single else None)
-            window = (start, end, expected, fits_args, fits_result)
+                fits_result = self._value_check(expected.result_shape)
+            window = (start, end, expected, self._args_check(expected.args_shape), fits_result)
         state.window = window
         return window
 
@@ -390,24 +374,13 @@ class CheckStrategy(Strategy):
         if tape is self.tape and self.verdict is not None:
             self.verdict.hold(call)
 
-    def _args_check(self, expected: Shape, single: Seam | None = None) -> ArgsCheck | None:
+    def _args_check(self, expected: Shape) -> ArgsCheck | None:
         """The compiled check of args shape `expected`, compiled once per distinct shape
         in the run: found by the shape object first (cassettes read in one run share one
-        object per distinct shape), else by value (hashing a large shape walks it).
-        `single`: the seam of a window of one call, which checks a shape not met before
-        in the run by comparing shapes (`firstcall.FirstArgsCheck`), compiling nothing."""
+        object per distinct shape), else by value (hashing a large shape walks it)."""
         known = self._args_by_object.get(id(expected))
         if known is not None and known[0] is expected:
             return known[1]
-        walk = self._walk
-        if (
-            single is not None
-            and walk is not None
-            and self._first_met(expected, self._args_met, self._fit_args)
-        ):
-            return FirstArgsCheck(
-                expected, walk, single.has_self, functools.partial(self._args_check, expected)
-            )
         try:
             check = self._fit_args[expected]
         except KeyError:
@@ -417,19 +390,11 @@ class CheckStrategy(Strategy):
         self._args_by_object[id(expected)] = (expected, check)  # holds `expected`: its id stays
         return check
 
-    def _value_check(self, expected: Shape, single: bool = False) -> Check | None:
-        """The compiled check of value shape `expected` (kept like `_args_check`;
-        `single`: for a window of one call, `firstcall.FirstValueCheck` likewise)."""
+    def _value_check(self, expected: Shape) -> Check | None:
+        """The compiled check of value shape `expected` (kept like `_args_check`)."""
         known = self._values_by_object.get(id(expected))
         if known is not None and known[0] is expected:
             return known[1]
-        walk = self._walk
-        if (
-            single
-            and walk is not None
-            and self._first_met(expected, self._values_met, self._fit_values)
-        ):
-            return FirstValueCheck(expected, walk, functools.partial(self._value_check, expected))
         try:
             check = self._fit_values[expected]
         except KeyError:
@@ -438,19 +403,6 @@ class CheckStrategy(Strategy):
             self._values_by_object.clear()
         self._values_by_object[id(expected)] = (expected, check)
         return check
-
-    @staticmethod
-    def _first_met(expected: Shape, met: dict[int, Shape], compiled: dict[Shape, Any]) -> bool:
-        """Whether `expected` (not found compiled by its object) is met for the first time
-        in the run: neither met by a single call before nor compiled; noted as met."""
-        if met.get(id(expected)) is expected or expected in compiled:
-            return False
-        if not worth_comparing(expected):
-            return False
-        if len(met) >= _MAX_BY_OBJECT:
-            met.clear()
-        met[id(expected)] = expected
-        return True
 
     def _args_fit(self, expected: Shape, names: tuple[str, ...], values: list[Any]) -> bool:
         check = self._args_check(expected)
