@@ -6,9 +6,10 @@
  * bytes of a whole list. Anything the reference would not read the plain way (bytes that
  * are not msgpack, truncation, a str that is not UTF-8, a field of another type, a shape
  * reference outside the table, a kept call that is not a list of 8) gives back None: the
- * caller runs the reference, which reads it or says what is wrong. Nothing here checks a
- * payload's ext values: a payload whose bytes are not known good is handed back as
- * pending, for the caller to check as the reference does.
+ * caller runs the reference, which reads it or says what is wrong. A payload's bytes
+ * are taken as good only where msgpack surely reads them and every ext value in them was
+ * decoded before in the run (`good_payload`); any other payload whose bytes are not known
+ * good is handed back as pending, for the caller to check as the reference does.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -251,26 +252,153 @@ item_spans(PyObject *self, PyObject *args)
     return Py_BuildValue("(Nn)", items, (Py_ssize_t)(r.p - base));
 }
 
+/* ---- payloads known good without msgpack's reading (a check run's new payloads) ---- */
+
+#define GOOD_MAX_DEPTH 200 /* deeper payloads are checked the reference way */
+
+static int good_object(Reader *r, PyObject *decoded, int depth, int as_key);
+
+/* A str of `n` bytes at the reader that msgpack (raw=False) decodes: 1, else 0. */
+static int
+good_str(Reader *r, Py_ssize_t n)
+{
+    const unsigned char *at;
+    if (take(r, n, &at) < 0)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (at[i] >= 0x80) { /* not ASCII: Python's strict UTF-8 decoder decides */
+            PyObject *text = PyUnicode_DecodeUTF8((const char *)at, n, NULL);
+            if (text == NULL) {
+                PyErr_Clear();
+                return 0;
+            }
+            Py_DECREF(text);
+            return 1;
+        }
+    }
+    return 1;
+}
+
+/* An ext value of `n` data bytes with `code` at the reader that the body's ext hook
+ * takes without decoding it: a code msgpack's ExtType takes, with (code, data) decoded
+ * before in the run (in `decoded`, `store._DECODED`). 1, 0, or -1 on error. */
+static int
+good_ext(Reader *r, Py_ssize_t n, PyObject *decoded)
+{
+    const unsigned char *at;
+    if (take(r, 1, &at) < 0)
+        return 0;
+    int code = (signed char)at[0];
+    if (code < 0 || take(r, n, &at) < 0)
+        return 0;
+    PyObject *key = Py_BuildValue("(iy#)", code, (const char *)at, n);
+    if (key == NULL)
+        return -1;
+    int found = PyDict_Contains(decoded, key);
+    Py_DECREF(key);
+    return found;
+}
+
+/* `count` objects (`pairs`: key, value pairs) at the reader: 1, 0, or -1 on error. */
+static int
+good_items(Reader *r, PyObject *decoded, Py_ssize_t count, int depth, int pairs)
+{
+    if (count < 0 || count > r->end - r->p)
+        return 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        int good;
+        if (pairs && (good = good_object(r, decoded, depth + 1, 1)) <= 0)
+            return good;
+        if ((good = good_object(r, decoded, depth + 1, 0)) <= 0)
+            return good;
+    }
+    return 1;
+}
+
+/* Whether msgpack.unpackb(raw=False, strict_map_key=False) with the body's ext hook
+ * reads the object at the reader without an error and without decoding an ext value
+ * not decoded before (`as_key`: a map's key, which must be hashable): 1 when it surely
+ * does, 0 where the reference must decide (it may well read it), -1 on error. Every
+ * type msgpack reads as it is is taken; a str must be UTF-8, a key a scalar or a str,
+ * an ext value known (see `good_ext`); deeper than GOOD_MAX_DEPTH is left to the
+ * reference. */
+static int
+good_object(Reader *r, PyObject *decoded, int depth, int as_key)
+{
+    if (depth > GOOD_MAX_DEPTH || r->p >= r->end)
+        return 0;
+    unsigned char b = *r->p++;
+    const unsigned char *at;
+    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+        return 1;
+    if ((b & 0xe0) == 0xa0)
+        return good_str(r, b & 0x1f);
+    if ((b & 0xf0) == 0x90)
+        return as_key ? 0 : good_items(r, decoded, b & 0x0f, depth, 0);
+    if ((b & 0xf0) == 0x80)
+        return as_key ? 0 : good_items(r, decoded, b & 0x0f, depth, 1);
+    switch (b) {
+    case 0xd9: return good_str(r, length(r, 1));
+    case 0xda: return good_str(r, length(r, 2));
+    case 0xdb: return good_str(r, length(r, 4));
+    case 0xc4: return take(r, length(r, 1), &at) == 0;
+    case 0xc5: return take(r, length(r, 2), &at) == 0;
+    case 0xc6: return take(r, length(r, 4), &at) == 0;
+    case 0xca: case 0xce: case 0xd2: return take(r, 4, &at) == 0;
+    case 0xcb: case 0xcf: case 0xd3: return take(r, 8, &at) == 0;
+    case 0xcc: case 0xd0: return take(r, 1, &at) == 0;
+    case 0xcd: case 0xd1: return take(r, 2, &at) == 0;
+    case 0xdc: return as_key ? 0 : good_items(r, decoded, length(r, 2), depth, 0);
+    case 0xdd: return as_key ? 0 : good_items(r, decoded, length(r, 4), depth, 0);
+    case 0xde: return as_key ? 0 : good_items(r, decoded, length(r, 2), depth, 1);
+    case 0xdf: return as_key ? 0 : good_items(r, decoded, length(r, 4), depth, 1);
+    }
+    if (as_key)
+        return 0;
+    switch (b) {
+    case 0xd4: return good_ext(r, 1, decoded);
+    case 0xd5: return good_ext(r, 2, decoded);
+    case 0xd6: return good_ext(r, 4, decoded);
+    case 0xd7: return good_ext(r, 8, decoded);
+    case 0xd8: return good_ext(r, 16, decoded);
+    case 0xc7: return good_ext(r, length(r, 1), decoded);
+    case 0xc8: return good_ext(r, length(r, 2), decoded);
+    case 0xc9: return good_ext(r, length(r, 4), decoded);
+    }
+    return 0; /* 0xc1: never used */
+}
+
+/* Whether the payload bytes [from, to) are known good (see `good_object`): 1, 0, -1. */
+static int
+good_payload(const unsigned char *from, const unsigned char *to, PyObject *decoded)
+{
+    Reader r = {from, to};
+    int good = good_object(&r, decoded, 0, 0);
+    return good <= 0 ? good : r.p == to;
+}
+
 static PyObject *str_seam, *str_caller, *str_index, *str_args_shape, *str_outcome,
     *str_result_shape, *str_shared, *str_raw_args, *str_raw_result, *str_result, *str_count;
 static PyObject *empty_tuple;
 
-/* lazy_calls(data, start, shapes, outcomes, call_type, shared, valid, shared_trees)
- *   -> (calls, pending, end) | None
+/* lazy_calls(data, start, shapes, outcomes, call_type, shared, valid, shared_trees, decoded)
+ *   -> (calls, pending, end, scanned) | None
  * The kept calls of a body whose array starts at `start`, as `lazycalls.read_lazy_calls`
  * makes them (each a `call_type` instance whose fields are in its __dict__): a payload's
- * bytes known good (in `valid`; a result in `shared_trees` when `shared`, given as that
+ * bytes known good (in `valid`, or read surely by msgpack with each ext value in
+ * `decoded` (`good_payload`); a result in `shared_trees` when `shared`, given as that
  * tree) are set; any other payload is left unset and listed in `pending` as
- * (the call's __dict__, 0 for args or 1 for the result, its bytes), in order. */
+ * (the call's __dict__, 0 for args or 1 for the result, its bytes), in order; `scanned`
+ * lists the bytes taken by `good_payload` (for the caller to note as known good). */
 static PyObject *
 lazy_calls(PyObject *self, PyObject *args)
 {
-    PyObject *data, *shapes, *outcomes, *call_type, *valid, *shared_trees;
+    PyObject *data, *shapes, *outcomes, *call_type, *valid, *shared_trees, *decoded;
     Py_ssize_t start;
     int shared;
-    if (!PyArg_ParseTuple(args, "O!nO!OO!pO!O!", &PyBytes_Type, &data, &start, &PyList_Type,
+    if (!PyArg_ParseTuple(args, "O!nO!OO!pO!O!O!", &PyBytes_Type, &data, &start, &PyList_Type,
                           &shapes, &outcomes, &PyType_Type, &call_type, &shared, &PyDict_Type,
-                          &valid, &PyDict_Type, &shared_trees))
+                          &valid, &PyDict_Type, &shared_trees, &PyDict_Type, &decoded))
         return NULL;
     Reader r;
     if (reader_at(data, start, &r) < 0)
@@ -281,9 +409,10 @@ lazy_calls(PyObject *self, PyObject *args)
     Py_ssize_t table = PyList_GET_SIZE(shapes);
     PyObject *calls = PyList_New(0);
     PyObject *pending = PyList_New(0);
+    PyObject *scanned = PyList_New(0); /* the bytes `good_payload` took */
     PyObject *seam = NULL, *caller = NULL, *index = NULL, *outcome = NULL, *call = NULL;
     PyObject *raw_args = NULL, *raw_result = NULL;
-    if (calls == NULL || pending == NULL)
+    if (calls == NULL || pending == NULL || scanned == NULL)
         goto error;
     for (Py_ssize_t i = 0; i < count; i++) {
         int64_t at, args_ref, result_ref;
@@ -331,6 +460,9 @@ lazy_calls(PyObject *self, PyObject *args)
             PyDict_SetItem(held, str_shared, shared ? Py_True : Py_False) < 0)
             goto error;
         int good = PyDict_Contains(valid, raw_args);
+        if (good == 0 && (good = good_payload(from, middle, decoded)) > 0 &&
+            PyList_Append(scanned, raw_args) < 0)
+            goto error;
         if (good < 0)
             goto error;
         if (good) {
@@ -354,6 +486,10 @@ lazy_calls(PyObject *self, PyObject *args)
         }
         else {
             good = PyDict_Contains(valid, raw_result);
+            /* (a shared result's tree is kept: the caller reads it) */
+            if (good == 0 && !shared && (good = good_payload(middle, r.p, decoded)) > 0 &&
+                PyList_Append(scanned, raw_result) < 0)
+                goto error;
             if (good < 0)
                 goto error;
             if (good) {
@@ -380,7 +516,7 @@ lazy_calls(PyObject *self, PyObject *args)
         Py_CLEAR(raw_result);
     }
     const unsigned char *base = (const unsigned char *)PyBytes_AS_STRING(data);
-    return Py_BuildValue("(NNn)", calls, pending, (Py_ssize_t)(r.p - base));
+    return Py_BuildValue("(NNnN)", calls, pending, (Py_ssize_t)(r.p - base), scanned);
 none:
 plain_none:
     Py_XDECREF(seam);
@@ -392,6 +528,7 @@ plain_none:
     Py_XDECREF(raw_result);
     Py_XDECREF(calls);
     Py_XDECREF(pending);
+    Py_XDECREF(scanned);
     Py_RETURN_NONE;
 error:
     Py_XDECREF(seam);
@@ -403,6 +540,7 @@ error:
     Py_XDECREF(raw_result);
     Py_XDECREF(calls);
     Py_XDECREF(pending);
+    Py_XDECREF(scanned);
     return NULL;
 }
 
@@ -697,7 +835,8 @@ static PyMethodDef methods[] = {
     {"item_spans", item_spans, METH_VARARGS,
      "item_spans(data, start): the bytes of each item of the array at start, and its end."},
     {"lazy_calls", lazy_calls, METH_VARARGS,
-     "lazy_calls(data, start, shapes, outcomes, call_type, shared, valid, shared_trees)."},
+     "lazy_calls(data, start, shapes, outcomes, call_type, shared, valid, shared_trees, "
+     "decoded)."},
     {"plain_shape", plain_shape, METH_VARARGS,
      "plain_shape(value, named_only, format_kinds, record_kinds, positional_kinds)."},
     {"runs_of", runs_of, METH_VARARGS, "runs_of(runs, shapes, outcomes, run_type)."},

@@ -7,8 +7,10 @@ turned into trees when first read (`LazyCall`), giving the trees the eager read 
 
 Nothing that the eager read rejects is accepted: a payload's bytes are checked as the
 eager read checks them (every ext value decodes) unless the same bytes were checked
-before in this run (`_VALID`, bounded); a payload that fails sends the whole body to the
-eager read, which raises the same error, naming the same file. A tree built to check
+before in this run (`_VALID`, bounded; the compiled scan also takes bytes that msgpack
+surely reads whose ext values were all decoded before, see `scan.lazy_calls`); a
+payload that fails sends the whole body to the eager read, which raises the same error,
+naming the same file. A tree built to check
 new bytes is dropped (a shared result's is kept, as `loads` keeps it): the test keeps the
 bytes, which the garbage collector does not walk.
 """
@@ -21,6 +23,7 @@ import msgpack
 
 from seamrec.cassette.scan import lazy_calls
 from seamrec.cassette.store import (
+    _DECODED,
     _SHARED,
     _UNREAD,
     Call,
@@ -102,13 +105,15 @@ def read_lazy_calls(
     pending is checked here, in order, as the loop below checks it."""
     if lazy_calls is not None:
         scanned = lazy_calls(
-            data, unpacker.tell(), shapes, OUTCOMES, LazyCall, shared, _VALID, _SHARED
+            data, unpacker.tell(), shapes, OUTCOMES, LazyCall, shared, _VALID, _SHARED, _DECODED
         )
         if scanned is not None:
-            found, pending, end = scanned
+            found, pending, end, good = scanned
             unpacker.skip()  # past the calls, by msgpack's own reading of them
             if unpacker.tell() != end:
                 return None
+            for raw in good:  # known good now, as `_checked_tree` notes what it checked
+                _note_valid(raw)
             for held, part, raw in pending:
                 if not (_result_held if part else _args_held)(held, raw, checked, shared):
                     return None
@@ -189,6 +194,12 @@ def _checked_tree(raw: bytes, checked: _ExtCheck) -> Any:
     tree = msgpack.unpackb(raw, raw=False, strict_map_key=False, ext_hook=checked)
     if checked.failed:
         return _UNREAD
+    _note_valid(raw)
+    return tree
+
+
+def _note_valid(raw: bytes) -> None:
+    """Keep payload bytes as known good for the rest of the run (small ones; bounded)."""
     if len(raw) <= _VALID_MAX_ONE:
         global _VALID_BYTES
         if _VALID_BYTES + len(raw) > _VALID_MAX_BYTES:
@@ -196,7 +207,6 @@ def _checked_tree(raw: bytes, checked: _ExtCheck) -> Any:
             _VALID_BYTES = 0
         _VALID[raw] = None
         _VALID_BYTES += len(raw)
-    return tree
 
 
 _VALID: dict[bytes, None] = {}  # payload bytes whose ext values all decoded this run

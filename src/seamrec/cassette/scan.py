@@ -34,17 +34,20 @@ item_spans: Callable[[bytes, int], tuple[list[bytes], int] | None] | None = (
 """`item_spans(data, start)`: the bytes of each item of the msgpack array at `start` and
 the offset after it; None if the bytes there are not a well-formed array."""
 
-_Scanned = tuple[list[Any], list[tuple[dict[str, Any], int, bytes]], int]
+_Scanned = tuple[list[Any], list[tuple[dict[str, Any], int, bytes]], int, list[bytes]]
 lazy_calls: Callable[..., _Scanned | None] | None = (
     None if _compiled is None else _compiled.lazy_calls
 )
-"""`lazy_calls(data, start, shapes, outcomes, call_type, shared, valid, shared_trees)`:
-the kept calls at `start` as `call_type` objects, their fields in their `__dict__` as
-`lazycalls.read_lazy_calls` sets them, but for the payloads whose bytes are not known
-good (not in `valid`, nor a result in `shared_trees` when `shared`): those are listed in
-order as (the call's `__dict__`, 0 for args or 1 for the result, the bytes), for the
-caller to check. The offset after the list comes last. None wherever the reference must
-decide (a kept call not plainly valid, bytes that are not msgpack)."""
+"""`lazy_calls(data, start, shapes, outcomes, call_type, shared, valid, shared_trees,
+decoded)`: the kept calls at `start` as `call_type` objects, their fields in their
+`__dict__` as `lazycalls.read_lazy_calls` sets them, but for the payloads whose bytes are
+not known good (not in `valid`, nor a result in `shared_trees` when `shared`, nor bytes
+msgpack surely reads whose ext values are all in `decoded`, the ext values decoded
+before in the run; a shared result is never taken so: its tree is kept): those are
+listed in order as (the call's `__dict__`, 0 for args or 1 for the result, the bytes),
+for the caller to check. Then the offset after the list, and the bytes taken as good by
+their ext values (for the caller to note as known good). None wherever the reference
+must decide (a kept call not plainly valid, bytes that are not msgpack)."""
 
 runs_of: Callable[..., dict[str, list[Any]] | None] | None = (
     None if _compiled is None else _compiled.runs_of

@@ -178,7 +178,19 @@ def _python(check: conform.Check) -> Any:
 
 def _union(union: Shape, shape_of: ShapeFunction, strict: bool, depth: int | None = None) -> Any:
     """The check of a union; `depth`: where its values lie in the walk when a strict
-    check also takes `strictobjects`' members (None: it does not)."""
+    check also takes `strictobjects`' members (None: it does not). A fit check is
+    compiled once per union in the run (`conform.fit_kept`)."""
+    if strict:
+        return _compile_union(union, shape_of, strict, depth)
+    return conform.fit_kept(
+        union, _fields(shape_of), lambda: _compile_union(union, shape_of, False, None)
+    )
+
+
+def _compile_union(
+    union: Shape, shape_of: ShapeFunction, strict: bool, depth: int | None = None
+) -> Any:
+    """`_union`, compiled."""
     assert compiled is not None
     if not union:
         return compiled.empty() if strict else compiled.always()

@@ -291,9 +291,35 @@ _per_values: dict[tuple[Shape, object], Any] = {}
 _PER_VALUES_MAX = 2048  # per-value checks kept (see `per_value_kept`)
 
 
+def fit_kept(union: Shape, owner: object, make: Callable[[], _C]) -> _C:
+    """`make()`, the fit check of `union`, made once per union and `owner` (what stands
+    for the walker and the kind of check): the recorded shapes of a suite share most of
+    their unions (the same rows, the same arguments, beside the one that differs), and
+    a fit check holds nothing of the shape it was compiled within. Compiled unions are
+    found by value (hashing a union walks it, much faster than compiling it)."""
+    key = (union, owner)
+    try:
+        found: _C = _fit_unions[key]
+        return found
+    except KeyError:
+        pass
+    except TypeError:  # a union that cannot be a key: made each time
+        return make()
+    made = make()
+    if len(_fit_unions) >= _FIT_UNIONS_MAX:
+        _fit_unions.clear()
+    _fit_unions[key] = made
+    return made
+
+
+_fit_unions: dict[tuple[Shape, object], Any] = {}
+_FIT_UNIONS_MAX = 8192  # compiled fit checks of unions kept (see `fit_kept`)
+
+
 def forget() -> None:
-    """Drop the kept per-value and member checks (a run's end)."""
+    """Drop the kept per-value, union and member checks (a run's end)."""
     _per_values.clear()
+    _fit_unions.clear()
     objectfit.forget()
 
 
