@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from seamrec.cassette.store import Cassette, write_atomic
+from seamrec.frozen import FrozenRecord
 from seamrec.model.formats import FORMAT_KINDS
 from seamrec.model.paths import ARGS_KEY, PARTS, render_path
 from seamrec.model.shape_types import (
@@ -48,29 +49,37 @@ from seamrec.model.shape_types import (
 from seamrec.review.contract_layout import HEADER as HEADER
 from seamrec.review.contract_layout import HTTP_NOTE, SQL_DIR, file_of, is_http, title_of
 from seamrec.review.contract_unions import MIN_UNION, readable_types
-from seamrec.review.http_text import http_contract_line
 from seamrec.review.paths import PathKey, leaf_text, shown_types
 
 CONTRACTS_DIR = "contracts"
 CONTRACT_SUFFIX = ".txt"
 
 
-@dataclass
 class PathStat:
-    """What was seen at one path: its types, and how often it was there when it could be."""
+    """What was seen at one path: its types, and how often it was there when it could be.
+    A plain class (a dataclass compiles its methods on import; a run end makes one per
+    path of every seam)."""
 
-    types: set[str] = field(default_factory=set)
-    present: int = 0  # record values at the parent that had this key or field
-    records: int = 0  # record values (dict, object, row...) seen at this path
+    __slots__ = ("present", "records", "types")
+
+    def __init__(self) -> None:
+        self.types: set[str] = set()
+        self.present = 0  # record values at the parent that had this key or field
+        self.records = 0  # record values (dict, object, row...) seen at this path
 
 
-@dataclass(frozen=True)
-class Entry:
+@dataclass(init=False, repr=False, eq=False)  # frozen: see seamrec.frozen
+class Entry(FrozenRecord):
     """One line of a contract."""
 
     key: PathKey
     types: tuple[str, ...]
     optional: bool
+
+    def __init__(self, key: PathKey, types: tuple[str, ...], optional: bool) -> None:
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "types", types)
+        object.__setattr__(self, "optional", optional)
 
     @property
     def path(self) -> str:
@@ -350,6 +359,8 @@ def render_files(contracts: dict[str, SeamContract]) -> dict[str, str]:
         for contract in seams:
             block = contract.lines(every_test=False)
             if is_http(name):
+                from seamrec.review.http_text import http_contract_line  # HTTP seams only
+
                 block = [text for text in map(http_contract_line, block) if text is not None]
             lines += ["", *block]
         files[name] = "\n".join(lines) + "\n"
