@@ -49,6 +49,7 @@ from seamrec.model.shape_types import (
 from seamrec.review.contract_layout import HEADER as HEADER
 from seamrec.review.contract_layout import HTTP_NOTE, SQL_DIR, file_of, is_http, title_of
 from seamrec.review.contract_unions import MIN_UNION, readable_types
+from seamrec.review.http_text import http_contract_line
 from seamrec.review.paths import PathKey, leaf_text, shown_types
 
 CONTRACTS_DIR = "contracts"
@@ -359,8 +360,6 @@ def render_files(contracts: dict[str, SeamContract]) -> dict[str, str]:
         for contract in seams:
             block = contract.lines(every_test=False)
             if is_http(name):
-                from seamrec.review.http_text import http_contract_line  # HTTP seams only
-
                 block = [text for text in map(http_contract_line, block) if text is not None]
             lines += ["", *block]
         files[name] = "\n".join(lines) + "\n"
