@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from seamrec.cassette.store import Call, Cassette, Run
+from seamrec.cassette.store import Cassette, Run, new_call
 from seamrec.model.accel import untrack
 from seamrec.model.nesting import Nest
 
@@ -51,7 +51,7 @@ def expand(kept: Compact) -> Cassette:
     test, calls, runs, nesting = kept
     return Cassette(
         test=test,
-        calls=[Call(s, c, i, a, o, r, None, None) for s, c, i, a, o, r in calls],
+        calls=[new_call(s, c, i, a, o, r, None, None) for s, c, i, a, o, r in calls],
         runs={seam: [Run(*run) for run in seam_runs] for seam, seam_runs in runs},
         nesting=None
         if nesting is None

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from seamrec.cassette.store import Cassette, write_atomic
+from seamrec.frozen import FrozenRecord
 from seamrec.model.formats import FORMAT_KINDS
 from seamrec.model.paths import ARGS_KEY, PARTS, render_path
 from seamrec.model.shape_types import (
@@ -47,7 +48,7 @@ from seamrec.model.shape_types import (
 )
 from seamrec.review.contract_layout import HEADER as HEADER
 from seamrec.review.contract_layout import HTTP_NOTE, SQL_DIR, file_of, is_http, title_of
-from seamrec.review.contract_unions import readable_types
+from seamrec.review.contract_unions import MIN_UNION, readable_types
 from seamrec.review.http_text import http_contract_line
 from seamrec.review.paths import PathKey, leaf_text, shown_types
 
@@ -55,22 +56,31 @@ CONTRACTS_DIR = "contracts"
 CONTRACT_SUFFIX = ".txt"
 
 
-@dataclass
 class PathStat:
-    """What was seen at one path: its types, and how often it was there when it could be."""
+    """What was seen at one path: its types, and how often it was there when it could be.
+    A plain class (a dataclass compiles its methods on import; a run end makes one per
+    path of every seam)."""
 
-    types: set[str] = field(default_factory=set)
-    present: int = 0  # record values at the parent that had this key or field
-    records: int = 0  # record values (dict, object, row...) seen at this path
+    __slots__ = ("present", "records", "types")
+
+    def __init__(self) -> None:
+        self.types: set[str] = set()
+        self.present = 0  # record values at the parent that had this key or field
+        self.records = 0  # record values (dict, object, row...) seen at this path
 
 
-@dataclass(frozen=True)
-class Entry:
+@dataclass(init=False, repr=False, eq=False)  # frozen: see seamrec.frozen
+class Entry(FrozenRecord):
     """One line of a contract."""
 
     key: PathKey
     types: tuple[str, ...]
     optional: bool
+
+    def __init__(self, key: PathKey, types: tuple[str, ...], optional: bool) -> None:
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "types", types)
+        object.__setattr__(self, "optional", optional)
 
     @property
     def path(self) -> str:
@@ -116,16 +126,26 @@ class SeamContract:
 
     def entries(self, *, ordered: bool = True) -> list[Entry]:
         """The contract's lines, parents before children, in a stable order (`ordered`)."""
-        entries = []
-        for key, stat in self.paths.items():
-            if key == ("args",) or not stat.types:
+        return [_new_entry(key, types, optional) for key, types, optional in self.rows(ordered)]
+
+    def rows(self, ordered: bool = True) -> list[_Row]:
+        """What `entries` holds, as plain (key, types, optional) tuples: the run's end
+        renders every contract from them without making an `Entry` per line."""
+        paths = self.paths
+        rows: list[_Row] = []
+        for key, stat in paths.items():
+            if not stat.types or key == ("args",):
                 continue  # argument names are the lines below; an empty list has no items
-            parent = self.paths.get(key[:-1])
-            keyed = len(key) > 1 and stat.present > 0  # a key or field, not `[*]` or `[0]`
-            optional = keyed and parent is not None and stat.present < parent.records
-            types = consistent_types(stat.types)
-            entries.append(Entry(key, _sorted_types(types), optional))
-        return sorted(entries, key=lambda e: _order(e.key)) if ordered else entries
+            present = stat.present
+            optional = False
+            if present > 0 and len(key) > 1:  # a key or field, not `[*]` or `[0]`
+                parent = paths.get(key[:-1])
+                optional = parent is not None and present < parent.records
+            types = stat.types if len(stat.types) < 2 else consistent_types(stat.types)
+            rows.append((key, _sorted_types(types), optional))
+        if ordered:
+            rows.sort(key=_row_order)
+        return rows
 
     def lines(self, *, every_test: bool = True) -> list[str]:
         """The contract as text lines (a block of a contract file). Callers are left out:
@@ -139,10 +159,28 @@ class SeamContract:
     def path_lines(self) -> list[str]:
         """One indented line per path, numbered siblings of one type folded (`[0..9]`),
         long unions of class names shortened (`contract_unions`)."""
-        entries = [
-            Entry(e.key, readable_types(e.types, self.seam), e.optional) for e in self.entries()
+        seam = self.seam
+        rows = [
+            (key, types if len(types) < MIN_UNION else readable_types(types, seam), optional)
+            for key, types, optional in self.rows()
         ]
-        return [f"  {line}" for line in folded_lines(entries)]
+        return [f"  {line}" for line in _folded(rows)]
+
+
+_Row = tuple[PathKey, tuple[str, ...], bool]  # an `Entry`'s key, types and optional mark
+_new_object = object.__new__
+
+
+def _new_entry(key: PathKey, types: tuple[str, ...], optional: bool) -> Entry:
+    """`Entry(key, types, optional)` without the frozen dataclass's `__init__` (three
+    `object.__setattr__` calls): the same object."""
+    entry = _new_object(Entry)
+    object.__setattr__(entry, "__dict__", {"key": key, "types": types, "optional": optional})
+    return entry
+
+
+def _row_order(row: _Row) -> tuple[Any, ...]:
+    return _order(row[0])
 
 
 def line_of_tests(tests: Iterable[str]) -> str:
@@ -164,26 +202,45 @@ def folded_lines(entries: list[Entry]) -> list[str]:
     same types and `?` that differ only by a number are one line: consecutive tuple
     positions (or int keys) `[0..9]`, string keys `prefix<n>` `['c0'..'c999', 1000 keys]`
     (written where the first of them was)."""
+    return _folded([(e.key, e.types, e.optional) for e in entries])
+
+
+def _folded(rows: list[_Row]) -> list[str]:
+    """`folded_lines` of the entries' (key, types, optional)."""
     groups: dict[tuple[Any, ...], list[int]] = {}
-    for i, entry in enumerate(entries):
-        is_leaf = i + 1 == len(entries) or entries[i + 1].key[: len(entry.key)] != entry.key
-        family = _family(entry) if is_leaf else None
+    last = len(rows) - 1
+    for i, (key, types, optional) in enumerate(rows):
+        if i < last and rows[i + 1][0][: len(key)] == key:
+            continue  # a parent: never folded
+        family = _family(key)
         if family is not None:
-            groups.setdefault((entry.parent, family, entry.types, entry.optional), []).append(i)
+            groups.setdefault((key[:-1], family, types, optional), []).append(i)
     folded: dict[int, str] = {}  # first member -> its line
     skipped: set[int] = set()
     for (_, family, _, _), members in groups.items():
-        for run in _runs(entries, members) if family == "" else [members]:
+        if len(members) < MIN_FOLD:
+            continue  # no run of them can be long enough
+        for run in _runs(rows, members) if family == "" else [members]:
             if len(run) >= MIN_FOLD:
-                folded[run[0]] = _folded_line(entries, run, family)
+                folded[run[0]] = _folded_line(rows, run, family)
                 skipped.update(run[1:])
-    return [folded.get(i, entry.line()) for i, entry in enumerate(entries) if i not in skipped]
+    return [
+        folded.get(i) or _line(key, types, optional)
+        for i, (key, types, optional) in enumerate(rows)
+        if i not in skipped
+    ]
 
 
-def _family(entry: Entry) -> str | None:
+def _line(key: PathKey, types: tuple[str, ...], optional: bool) -> str:
+    """`Entry.line` of a row."""
+    mark = "?" if optional else ""
+    return f"{render_path(key[0], key[1:])}{mark}: {shown_types(' | '.join(types))}"
+
+
+def _family(key: PathKey) -> str | None:
     """ "" for an int position or key, the prefix of a numbered string key, else None."""
-    segment = entry.key[-1]
-    if entry.key[0] == "args" and len(entry.key) == 2:
+    segment = key[-1]
+    if key[0] == "args" and len(key) == 2:
         return None  # an argument's name
     if isinstance(segment, int) and not isinstance(segment, bool):
         return ""
@@ -194,32 +251,31 @@ def _family(entry: Entry) -> str | None:
     return None
 
 
-def _number(entry: Entry) -> int:
-    segment = entry.key[-1]
+def _number(row: _Row) -> int:
+    segment = row[0][-1]
     return segment if isinstance(segment, int) else int(_NUMBERED.fullmatch(segment)[2])  # type: ignore[index]
 
 
-def _runs(entries: list[Entry], members: list[int]) -> list[list[int]]:
+def _runs(rows: list[_Row], members: list[int]) -> list[list[int]]:
     """`members` (int positions, in order) split where their numbers are not consecutive."""
     runs: list[list[int]] = []
     for i in members:
-        if runs and _number(entries[runs[-1][-1]]) + 1 == _number(entries[i]):
+        if runs and _number(rows[runs[-1][-1]]) + 1 == _number(rows[i]):
             runs[-1].append(i)
         else:
             runs.append([i])
     return runs
 
 
-def _folded_line(entries: list[Entry], run: list[int], family: str) -> str:
-    first = entries[run[0]]
-    numbers = sorted(_number(entries[i]) for i in run)
+def _folded_line(rows: list[_Row], run: list[int], family: str) -> str:
+    key, types, optional = rows[run[0]]
+    numbers = sorted(_number(rows[i]) for i in run)
     if family == "":
         span = f"[{numbers[0]}..{numbers[-1]}]"
     else:
         span = f"[{family + str(numbers[0])!r}..{family + str(numbers[-1])!r}, {len(run)} keys]"
-    parent = render_path(first.key[0], first.key[1:-1])
-    optional = "?" if first.optional else ""
-    return f"{parent}{span}{optional}: {shown_types(first.type_text)}"
+    parent = render_path(key[0], key[1:-1])
+    return f"{parent}{span}{'?' if optional else ''}: {shown_types(' | '.join(types))}"
 
 
 def contracts_of(cassette: Cassette) -> dict[str, SeamContract]:
@@ -406,7 +462,11 @@ def _walk(shape: Shape, key: PathKey, paths: dict[PathKey, PathStat]) -> None:
                 found = paths[child] = PathStat()
             found.present += 1
             steps.append((child, union))
-    elif kind == "exc":
+        for child, union in steps:  # each child's stat is there: made above
+            for member in union:
+                _walk(member, child, paths)
+        return
+    if kind == "exc":
         steps = [((*key, ARGS_KEY, i), u) for i, u in children(shape)]
     else:
         steps = [((*key, step), union) for step, union in children(shape)]
@@ -482,9 +542,16 @@ def _viewed_type_name(shape: Shape) -> str:
 
 
 def _sorted_types(types: set[str]) -> tuple[str, ...]:
+    if len(types) == 1:
+        return tuple(types)
     return tuple(sorted(types, key=lambda t: (t == "None", t)))
 
 
+_PART_ORDER = {part: i for i, part in enumerate(PARTS)}
+
+
 def _order(key: PathKey) -> tuple[Any, ...]:
-    head = PARTS.index(key[0]) if key[0] in PARTS else len(PARTS)
-    return (head, *((0, s, "") if isinstance(s, int) else (1, 0, str(s)) for s in key[1:]))
+    head = _PART_ORDER.get(key[0], len(PARTS))
+    if len(key) == 1:
+        return (head,)
+    return (head, *[(0, s, "") if isinstance(s, int) else (1, 0, str(s)) for s in key[1:]])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +19,10 @@ class Mode(enum.Enum):
     REPLAY = "replay"  # only replayed seams are touched; the rest run untouched
 
 
-# No __eq__ or __repr__ (unused): dataclasses compiles each method it generates on import.
-@dataclass(eq=False, repr=False)
+# No __eq__ or __repr__ (unused), and an `__init__` of its own: dataclasses compiles each
+# method it generates on import (this one's, of thirty fields, costs as much as the rest
+# of the module).
+@dataclass(init=False, eq=False, repr=False)
 class Stats:
     """Counts for the terminal summary; plain data so xdist workers can send them."""
 
@@ -50,6 +53,17 @@ class Stats:
     skipped: dict[str, list[str]] = field(default_factory=dict)  # type path -> names
     lost: dict[str, list[str]] = field(default_factory=dict)  # seam id -> why not wrapped
     lost_recorded: list[str] = field(default_factory=list)  # lost seams with cassettes
+
+    def __init__(self, **values: Any) -> None:
+        """The fields' defaults (every count at zero, every list and mapping empty) but
+        those given by name."""
+        for name, default, factory in _defaults():
+            if name in values:
+                setattr(self, name, values.pop(name))
+            else:
+                setattr(self, name, default if factory is None else factory())
+        if values:
+            raise TypeError(f"Stats() got an unexpected keyword argument {next(iter(values))!r}")
 
     def merge(self, other: dict[str, Any]) -> None:
         """Add the counts a worker sent (see `as_dict`)."""
@@ -118,3 +132,15 @@ class TestOutcome:
     findings: list[Finding] = field(default_factory=list)
     cassette_error: str | None = None
     cassette: Path | None = None
+
+
+_DEFAULTS: list[tuple[str, Any, Any]] = []
+
+
+def _defaults() -> list[tuple[str, Any, Any]]:
+    """(name, default, default factory or None) of each field of `Stats`, read once."""
+    if not _DEFAULTS:
+        for f in dataclasses.fields(Stats):
+            factory = None if f.default_factory is dataclasses.MISSING else f.default_factory
+            _DEFAULTS.append((f.name, f.default, factory))
+    return _DEFAULTS
