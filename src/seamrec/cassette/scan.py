@@ -8,22 +8,15 @@ the bytes of a whole list in one call and give back None wherever the Python rea
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
-PURE_VARIABLE = "SEAMREC_PURE"
+from seamrec.compiled import compiled_module
 
 
 def _load() -> Any:
     """The compiled module, None when pure Python is asked for or it was not built."""
-    if os.environ.get(PURE_VARIABLE, "") not in ("", "0"):
-        return None
-    try:
-        from seamrec.cassette import _scan  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return _scan
+    return compiled_module("seamrec.cassette._scan")[0]
 
 
 _compiled = _load()

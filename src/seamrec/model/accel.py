@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any, TypeVar
 
+from seamrec.compiled import PURE_VARIABLE, compiled_module
 from seamrec.model import conform, formats, objectfit, strictobjects
 from seamrec.model.classify import Kind, type_path
 from seamrec.model.formats import FORMAT_KINDS, asserted
@@ -31,18 +31,14 @@ from seamrec.model.shape import (
     sort_keysets,
 )
 
-PURE_VARIABLE = "SEAMREC_PURE"
 MAX_C_DEPTH = 64  # deeper walks stay in Python (C stack frames; default max_depth is 32)
 
 
 def _load() -> tuple[ModuleType | None, str]:
     """The compiled module and why it is missing ("" when loaded)."""
-    if os.environ.get(PURE_VARIABLE, "") not in ("", "0"):
-        return None, f"{PURE_VARIABLE}=1"
-    try:
-        from seamrec.model import _speedups  # type: ignore[attr-defined]
-    except ImportError as exc:
-        return None, f"not built ({exc})"
+    _speedups, missing = compiled_module("seamrec.model._speedups")
+    if _speedups is None:
+        return None, missing
     _speedups.configure(
         formats.classify,
         formats._cache,

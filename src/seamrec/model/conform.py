@@ -268,27 +268,40 @@ def _tzinfo(value: Any) -> object:
     return value.tzinfo
 
 
+class _KeptChecks:
+    """Checks made once per (union, owner) and kept for the run, up to `limit` (then
+    started again); a union that cannot be a key is made each time."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.table: dict[tuple[Shape, object], Any] = {}
+
+    def get(self, union: Shape, owner: object, make: Callable[[], _C]) -> _C:
+        key = (union, owner)
+        try:
+            found: _C = self.table[key]
+            return found
+        except KeyError:
+            pass
+        except TypeError:
+            return make()
+        made = make()
+        if len(self.table) >= self.limit:
+            self.table.clear()
+        self.table[key] = made
+        return made
+
+
+_per_values = _KeptChecks(2048)
+_fit_unions = _KeptChecks(8192)
+
+
 def per_value_kept(union: Shape, owner: object, make: Callable[[], _C]) -> _C:
     """`make()`, a per-value check of `union`, made once per union and `owner` (the
     walker the check shapes with, or what stands for it): a union of objects appears in
     many recorded shapes (every call passing a request), and its check holds only what
     any of them may share (the members' checks, the verdicts by live shape)."""
-    key = (union, owner)
-    try:
-        found: _C = _per_values[key]
-        return found
-    except KeyError:
-        pass
-    except TypeError:  # a union that cannot be a key: made each time
-        return make()
-    made = _per_values[key] = make()
-    if len(_per_values) > _PER_VALUES_MAX:
-        _per_values.clear()
-    return made
-
-
-_per_values: dict[tuple[Shape, object], Any] = {}
-_PER_VALUES_MAX = 2048  # per-value checks kept (see `per_value_kept`)
+    return _per_values.get(union, owner, make)
 
 
 def fit_kept(union: Shape, owner: object, make: Callable[[], _C]) -> _C:
@@ -297,29 +310,13 @@ def fit_kept(union: Shape, owner: object, make: Callable[[], _C]) -> _C:
     their unions (the same rows, the same arguments, beside the one that differs), and
     a fit check holds nothing of the shape it was compiled within. Compiled unions are
     found by value (hashing a union walks it, much faster than compiling it)."""
-    key = (union, owner)
-    try:
-        found: _C = _fit_unions[key]
-        return found
-    except KeyError:
-        pass
-    except TypeError:  # a union that cannot be a key: made each time
-        return make()
-    made = make()
-    if len(_fit_unions) >= _FIT_UNIONS_MAX:
-        _fit_unions.clear()
-    _fit_unions[key] = made
-    return made
-
-
-_fit_unions: dict[tuple[Shape, object], Any] = {}
-_FIT_UNIONS_MAX = 8192  # compiled fit checks of unions kept (see `fit_kept`)
+    return _fit_unions.get(union, owner, make)
 
 
 def forget() -> None:
     """Drop the kept per-value, union and member checks (a run's end)."""
-    _per_values.clear()
-    _fit_unions.clear()
+    _per_values.table.clear()
+    _fit_unions.table.clear()
     objectfit.forget()
 
 

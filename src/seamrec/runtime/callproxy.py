@@ -20,18 +20,18 @@ wrapt wrappers of `seamrec.runtime.wrappers`, which bind the class and decide by
 
 from __future__ import annotations
 
-import os
 import sys
 import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from seamrec.compiled import PURE_VARIABLE, compiled_module
 
 if TYPE_CHECKING:
     from seamrec.runtime.wrappers import Seam
 
 __tracebackhide__ = True  # pytest shows no frame of the pure wrapper in a traceback
 
-PURE_VARIABLE = "SEAMREC_PURE"
 
 _getframe = sys._getframe
 
@@ -150,13 +150,10 @@ SeamCall.__annotations__ = property(  # type: ignore[assignment]
 
 def _load() -> tuple[type | None, str]:
     """The compiled SeamCall and why it is missing ("" when loaded)."""
-    if os.environ.get(PURE_VARIABLE, "") not in ("", "0"):
-        return None, f"{PURE_VARIABLE}=1"
-    try:
-        from seamrec.runtime._seamcall import SeamCall as Compiled  # type: ignore[import-not-found]
-    except ImportError as exc:
-        return None, f"not built ({exc})"
-    compiled_type: type = Compiled
+    module, missing = compiled_module("seamrec.runtime._seamcall")
+    if module is None:
+        return None, missing
+    compiled_type: type = module.SeamCall
     return compiled_type, ""
 
 

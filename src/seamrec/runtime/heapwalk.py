@@ -11,20 +11,16 @@ several groups of targets in one.
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import Callable
 from typing import Any
 
-PURE_VARIABLE = "SEAMREC_PURE"
+from seamrec.compiled import compiled_module
 
 
 def _load() -> tuple[Any, Any]:
     """The compiled walks, or Nones (pure Python asked for, or not built)."""
-    if os.environ.get(PURE_VARIABLE, "") not in ("", "0"):
-        return None, None
-    try:
-        from seamrec.runtime import _heapwalk  # type: ignore[attr-defined]
-    except ImportError:
+    _heapwalk = compiled_module("seamrec.runtime._heapwalk")[0]
+    if _heapwalk is None:
         return None, None
     return _heapwalk.in_heap, getattr(_heapwalk, "in_heap_groups", None)  # None: built before it
 

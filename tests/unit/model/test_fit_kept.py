@@ -78,5 +78,5 @@ def test_forget_drops_the_kept_checks() -> None:
 
     conform.forget()
 
-    assert conform._fit_unions == {}
+    assert conform._fit_unions.table == {}
     assert accel._union(ROWS, shape_of, False) is not kept

@@ -8,12 +8,11 @@ alternatives at every token and makes a match object for each.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from typing import Any
 
-PURE_VARIABLE = "SEAMREC_PURE"
+from seamrec.compiled import compiled_module
 
 TOKEN = re.compile(
     r"""
@@ -41,13 +40,7 @@ def reference_tokens(sql: str) -> list[tuple[str, str]]:
 
 def _load() -> Any:
     """The compiled module, None when pure Python is asked for or it was not built."""
-    if os.environ.get(PURE_VARIABLE, "") not in ("", "0"):
-        return None
-    try:
-        from seamrec.runtime.adapters import _sqltokens  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return _sqltokens
+    return compiled_module("seamrec.runtime.adapters._sqltokens")[0]
 
 
 _compiled = _load()
