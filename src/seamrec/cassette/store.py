@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 import msgpack
 
-from seamrec.cassette.scan import item_spans, nests_of, plain_shape, runs_of
+from seamrec.cassette.scan import item_spans, nests_at, nests_of, plain_shape, runs_at, runs_of
 from seamrec.exceptions import CassetteError, CassetteFormatError
 from seamrec.model.codec import decode_ext, pack, unpack
 from seamrec.model.format_agreement import Stripper, formatted, inconsistent_by_root
@@ -649,6 +649,8 @@ def _fast_body(
     body: dict[Any, Any] = {}
     shapes: list[Shape] | None = None
     calls: list[Call] | None = None
+    runs: dict[str, list[Run]] | None = None  # read from their bytes (`scan.runs_at`)
+    nesting: dict[str, list[Nest]] | None = None
     for _ in range(unpacker.read_map_header()):
         key = unpacker.unpack()
         if key == "shapes" and key not in body:
@@ -670,6 +672,18 @@ def _fast_body(
             if found is None:
                 return None
             body[key] = found
+        elif key == "runs" and key not in body and shapes is not None and runs_at is not None:
+            read = runs_at(data, unpacker.tell(), shapes, OUTCOMES, Run)
+            if read is None:  # not plainly valid: `_from_body` decides on msgpack's reading
+                body[key] = unpacker.unpack()
+            else:
+                runs = body[key] = _past(unpacker, read)
+        elif key == "nesting" and key not in body and nests_at is not None:
+            read = nests_at(data, unpacker.tell(), Nest)
+            if read is None:
+                body[key] = unpacker.unpack()
+            else:
+                nesting = body[key] = _past(unpacker, read)
         elif key in body:
             return None  # a key given twice: the full read keeps the last one
         else:
@@ -679,7 +693,16 @@ def _fast_body(
     failed = checked is not None and checked.failed
     if calls is not None and failed:
         return None  # the full read checks the payloads again, to say what is wrong
-    return _from_body(body, failed, shapes, calls)
+    return _from_body(body, failed, shapes, calls, runs, nesting)
+
+
+def _past(unpacker: msgpack.Unpacker, read: tuple[_T, int]) -> _T:
+    """What the compiled scan read at the unpacker, which moves past the same bytes by
+    msgpack's own reading (raises where the two disagree: the full read decides)."""
+    unpacker.skip()
+    if unpacker.tell() != read[1]:
+        raise ValueError("the scan and msgpack disagree")
+    return read[0]
 
 
 def _entry_bytes(unpacker: msgpack.Unpacker, data: bytes) -> list[bytes]:
@@ -795,6 +818,8 @@ def _from_body(
     payloads: bool = True,
     shapes: list[Shape] | None = None,
     calls: list[Call] | None = None,
+    runs: dict[str, list[Run]] | None = None,
+    nesting: dict[str, list[Nest]] | None = None,
 ) -> Cassette:
     if not isinstance(body, dict):
         raise TypeError("body is not a map")
@@ -804,14 +829,14 @@ def _from_body(
     if calls is None:  # else read and checked already (`_fast_body`, lazy)
         calls = _valid_calls(body["calls"], shapes, payloads)
     value = body["runs"]
-    runs = None if runs_of is None else runs_of(value, shapes, OUTCOMES, Run)
+    if runs is None:  # else read and checked already (`_fast_body`)
+        runs = None if runs_of is None else runs_of(value, shapes, OUTCOMES, Run)
     if runs is None:  # not built, or not plainly valid: checked (and its error raised) here
         runs = {}
         for seam, seam_runs in _typed(value, dict).items():
             runs[seam if type(seam) is str else _typed(seam, str)] = _valid_runs(seam_runs, shapes)
     value = body.get("nesting")
-    nesting = None
-    if value is not None:
+    if value is not None and nesting is None:
         nesting = None if nests_of is None else nests_of(value, Nest)
         if nesting is None:
             nesting = _nesting(value)
