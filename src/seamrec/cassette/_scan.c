@@ -942,6 +942,55 @@ error:
     return NULL;
 }
 
+/* body_fields(data, start) -> [(key, value start, value end), ...] | None
+ * The str keys of the map at `start` (the body) with where each value's bytes start
+ * and end; None unless the map is well formed, its keys UTF-8 strs and it ends where
+ * `data` ends. */
+static PyObject *
+body_fields(PyObject *self, PyObject *args)
+{
+    PyObject *data;
+    Py_ssize_t start;
+    if (!PyArg_ParseTuple(args, "O!n", &PyBytes_Type, &data, &start))
+        return NULL;
+    Reader r;
+    if (reader_at(data, start, &r) < 0)
+        Py_RETURN_NONE;
+    const unsigned char *base = (const unsigned char *)PyBytes_AS_STRING(data);
+    Py_ssize_t count = map_header(&r);
+    if (count < 0 || count > r.end - r.p)
+        Py_RETURN_NONE;
+    PyObject *fields = PyList_New(count);
+    if (fields == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *key = read_str(&r);
+        if (key == NULL) {
+            Py_DECREF(fields);
+            if (PyErr_Occurred())
+                return NULL;
+            Py_RETURN_NONE;
+        }
+        Py_ssize_t first = r.p - base;
+        if (skip_object(&r) < 0) {
+            Py_DECREF(key);
+            Py_DECREF(fields);
+            Py_RETURN_NONE;
+        }
+        PyObject *field = Py_BuildValue("(Nnn)", key, first, (Py_ssize_t)(r.p - base));
+        if (field == NULL) {
+            Py_DECREF(fields);
+            return NULL;
+        }
+        PyList_SET_ITEM(fields, i, field);
+    }
+    if (r.p != r.end) {
+        Py_DECREF(fields);
+        Py_RETURN_NONE;
+    }
+    return fields;
+}
+
 #define MAX_SHAPE_DEPTH 200 /* deeper: the Python check decides */
 
 typedef struct {
@@ -1070,6 +1119,8 @@ static PyMethodDef methods[] = {
      "plain_shape(value, named_only, format_kinds, record_kinds, positional_kinds)."},
     {"runs_of", runs_of, METH_VARARGS, "runs_of(runs, shapes, outcomes, run_type)."},
     {"nests_of", nests_of, METH_VARARGS, "nests_of(nesting, nest_type)."},
+    {"body_fields", body_fields, METH_VARARGS,
+     "body_fields(data, start): the keys of the body map at start, where each value is."},
     {"runs_at", runs_at, METH_VARARGS, "runs_at(data, start, shapes, outcomes, run_type)."},
     {"nests_at", nests_at, METH_VARARGS, "nests_at(data, start, nest_type)."},
     {NULL, NULL, 0, NULL},

@@ -61,6 +61,13 @@ nests_of: Callable[..., dict[str, list[Any]] | None] | None = (
 """`nests_of(nesting, nest_type)`: a body's unpacked `nesting` as `store._valid_nests`
 makes it; None unless every entry is plainly valid."""
 
+body_fields: Callable[[bytes, int], list[tuple[str, int, int]] | None] | None = (
+    None if _compiled is None else _compiled.body_fields
+)
+"""`body_fields(data, start)`: the str keys of the map at `start` (a cassette's body)
+with the offsets where each value's bytes start and end; None unless the map is well
+formed, its keys UTF-8 strs and it ends where `data` ends."""
+
 runs_at: Callable[..., tuple[dict[str, list[Any]], int] | None] | None = (
     None if _compiled is None else _compiled.runs_at
 )

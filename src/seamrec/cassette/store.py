@@ -34,7 +34,15 @@ from typing import Any, TypeVar
 
 import msgpack
 
-from seamrec.cassette.scan import item_spans, nests_at, nests_of, plain_shape, runs_at, runs_of
+from seamrec.cassette.scan import (
+    body_fields,
+    item_spans,
+    nests_at,
+    nests_of,
+    plain_shape,
+    runs_at,
+    runs_of,
+)
 from seamrec.exceptions import CassetteError, CassetteFormatError
 from seamrec.model.codec import decode_ext, pack, unpack
 from seamrec.model.format_agreement import Stripper, formatted, inconsistent_by_root
@@ -540,6 +548,14 @@ def loads(
     if len(data) > MAX_FILE_BYTES:
         raise CassetteFormatError(f"is larger than {MAX_FILE_BYTES} bytes", path=path)
     checked = _ExtCheck() if payloads else None
+    if lazy and checked is not None and body_fields is not None and data.startswith(_header()):
+        try:
+            found = _scanned_body(data, checked, shared)
+        except Exception:  # any doubt: the readings below decide
+            found = None
+        if found is not None:
+            return found
+        checked = _ExtCheck()  # (what the scan's payloads set is not the readings' below)
     unpacker = _unpacker(data, checked)
     try:
         header = unpacker.unpack()
@@ -694,6 +710,69 @@ def _fast_body(
     if calls is not None and failed:
         return None  # the full read checks the payloads again, to say what is wrong
     return _from_body(body, failed, shapes, calls, runs, nesting)
+
+
+def _scanned_body(data: bytes, checked: _ExtCheck, shared: bool) -> Cassette | None:
+    """A lazy load's cassette read from `data` by the compiled scan alone, without an
+    unpacker (a check run starts every test with one): the canonical header (checked by
+    the caller), then a body of the keys `dump` writes, each given once, whose values
+    the compiled readings read whole to where the next begins (`scan.body_fields`);
+    the test's name and each new shape are read by msgpack as `_fast_body` reads them.
+    None (or raises) on anything else: `loads` then reads the body with an unpacker."""
+    fields = body_fields(data, len(_header()))  # type: ignore[misc]  # (built: the caller)
+    if fields is None:
+        return None
+    spans: dict[str, tuple[int, int]] = {}
+    for key, first, end in fields:
+        if key in spans or key not in _BODY_KEYS:
+            return None
+        spans[key] = (first, end)
+    if len(spans) < len(_BODY_KEYS) - ("nesting" not in spans):
+        return None
+    first, end = spans["shapes"]
+    entries = item_spans(data, first) if item_spans is not None else None
+    if entries is None or entries[1] != end:
+        return None
+    known = _READ.get
+    shapes = []
+    for raw in entries[0]:
+        shape = known(raw)
+        shapes.append(_shape_from_bytes(raw) if shape is None else shape)
+    first, end = spans["calls"]
+    calls = _lazy_calls_at()(data, first, end, checked, shapes, shared)
+    if calls is None or checked.failed:
+        return None
+    first, end = spans["runs"]
+    runs = runs_at(data, first, shapes, OUTCOMES, Run) if runs_at is not None else None
+    if runs is None or runs[1] != end:
+        return None
+    nesting = None
+    if "nesting" in spans:
+        first, end = spans["nesting"]
+        nesting = nests_at(data, first, Nest) if nests_at is not None else None
+        if nesting is None or nesting[1] != end:
+            return None
+    first, end = spans["test"]
+    test = msgpack.unpackb(data[first:end], raw=False, strict_map_key=False, ext_hook=checked)
+    if type(test) is not str:
+        return None
+    return Cassette(
+        test=test,
+        calls=calls,
+        runs=runs[0],
+        nesting=None if nesting is None else nesting[0],
+    )
+
+
+_BODY_KEYS = frozenset({"test", "shapes", "calls", "runs", "nesting"})
+
+
+def _lazy_calls_at() -> Any:
+    """`lazycalls.lazy_calls_at` (imported by the first lazy load: it imports this
+    module)."""
+    from seamrec.cassette.lazycalls import lazy_calls_at
+
+    return lazy_calls_at
 
 
 def _past(unpacker: msgpack.Unpacker, read: tuple[_T, int]) -> _T:

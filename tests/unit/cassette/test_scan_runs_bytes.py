@@ -1,7 +1,8 @@
 """A body's runs and nesting read by the compiled scan from their bytes (`runs_at`,
 `nests_at`) are what `runs_of` and `nests_of` make of msgpack's reading of the same
-bytes, or None where those (or the Python checks behind them) must decide; a load gives
-the cassette, or the error, of the Python reading."""
+bytes, or None where those (or the Python checks behind them) must decide; a lazy load
+read by the scan alone (`store._scanned_body`, no unpacker) gives the cassette, or the
+error, of the Python reading."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ PATH = Path("runs.msgpack")
 SHAPES: list[Any] = [("int",), ("str",), ("none",)]
 SEAMS = ["shop.orders:get", "sql:SELECT 1", "é:ü"]
 HOOKS = [
+    (store, "body_fields"),
     (store, "item_spans"),
     (store, "runs_of"),
     (store, "nests_of"),
@@ -185,3 +187,38 @@ def test_a_load_gives_what_the_python_reading_gives(made: Cassette, at: int, val
         assert reference == outcome(data)
     kind, found = outcome(whole)
     assert ("cassette", whole) == (kind, found[-1])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(made=cassettes)
+def test_a_canonical_body_is_read_without_an_unpacker(made: Cassette) -> None:
+    data = dump(made)
+
+    found = store._scanned_body(data, store._ExtCheck(), shared=False)
+
+    assert found is not None
+    with pure():
+        reference = loads(data, path=PATH, lazy=True)
+    assert (typed(reference.runs), typed(reference.nesting), dump(reference)) == (
+        typed(found.runs),
+        typed(found.nesting),
+        dump(found),
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"test": "t", "shapes": [], "calls": [], "runs": {}, "extra": 1},  # a key not ours
+        {"test": "t", "shapes": [], "calls": []},  # no runs
+        {"test": 1, "shapes": [], "calls": [], "runs": {}},  # the test not a str
+        {"test": "t", "shapes": [], "calls": [], "runs": {}, "nesting": None},
+    ],
+)
+def test_a_body_dump_would_not_write_is_left_to_the_unpacker(body: dict[str, Any]) -> None:
+    data = store._header() + msgpack.packb(body)
+
+    assert store._scanned_body(data, store._ExtCheck(), shared=False) is None
+    with pure():
+        reference = outcome(data)
+    assert reference == outcome(data)
