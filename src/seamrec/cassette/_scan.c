@@ -150,6 +150,45 @@ read_str(Reader *r)
     return text;
 }
 
+/* The last str read for one field by `read_str_again`: its msgpack bytes (in the data
+ * being read, alive through the call) and the str they gave (a reference it holds;
+ * `forget` drops it). */
+typedef struct {
+    const unsigned char *at;
+    Py_ssize_t n;
+    PyObject *text;
+} LastStr;
+
+/* `read_str`, but a str whose msgpack bytes equal the last ones read for the same field
+ * is the same str (a new reference), not decoded again: the kept calls of a cassette
+ * repeat a few seams, callers and outcomes. */
+static PyObject *
+read_str_again(Reader *r, LastStr *last)
+{
+    const unsigned char *first = r->p;
+    Py_ssize_t left = r->end - first;
+    if (last->text != NULL && last->n <= left && memcmp(first, last->at, last->n) == 0) {
+        r->p += last->n;
+        Py_INCREF(last->text);
+        return last->text;
+    }
+    PyObject *text = read_str(r);
+    if (text != NULL) {
+        Py_INCREF(text);
+        Py_XDECREF(last->text);
+        last->text = text;
+        last->at = first;
+        last->n = r->p - first;
+    }
+    return text;
+}
+
+static void
+forget(LastStr *last)
+{
+    Py_CLEAR(last->text);
+}
+
 /* The int at the reader: 0 and `*value` set, or -1 if it is not an int or does not fit
  * 64 signed bits (then the reference decides). */
 static int
@@ -412,19 +451,22 @@ lazy_calls(PyObject *self, PyObject *args)
     PyObject *scanned = PyList_New(0); /* the bytes `good_payload` took */
     PyObject *seam = NULL, *caller = NULL, *index = NULL, *outcome = NULL, *call = NULL;
     PyObject *raw_args = NULL, *raw_result = NULL;
+    LastStr last_seam = {NULL, 0, NULL}, last_caller = {NULL, 0, NULL},
+            last_outcome = {NULL, 0, NULL};
     if (calls == NULL || pending == NULL || scanned == NULL)
         goto error;
     for (Py_ssize_t i = 0; i < count; i++) {
         int64_t at, args_ref, result_ref;
         if (array_header(&r) != 8)
             goto plain_none;
-        if ((seam = read_str(&r)) == NULL || (caller = read_str(&r)) == NULL)
+        if ((seam = read_str_again(&r, &last_seam)) == NULL ||
+            (caller = read_str_again(&r, &last_caller)) == NULL)
             goto none;
         if (read_int(&r, &at) < 0 || read_int(&r, &args_ref) < 0)
             goto none;
         if (args_ref < 0 || args_ref >= table)
             goto none;
-        if ((outcome = read_str(&r)) == NULL)
+        if ((outcome = read_str_again(&r, &last_outcome)) == NULL)
             goto none;
         int known = PySequence_Contains(outcomes, outcome);
         if (known < 0)
@@ -515,10 +557,16 @@ lazy_calls(PyObject *self, PyObject *args)
         Py_CLEAR(raw_args);
         Py_CLEAR(raw_result);
     }
+    forget(&last_seam);
+    forget(&last_caller);
+    forget(&last_outcome);
     const unsigned char *base = (const unsigned char *)PyBytes_AS_STRING(data);
     return Py_BuildValue("(NNnN)", calls, pending, (Py_ssize_t)(r.p - base), scanned);
 none:
 plain_none:
+    forget(&last_seam);
+    forget(&last_caller);
+    forget(&last_outcome);
     Py_XDECREF(seam);
     Py_XDECREF(caller);
     Py_XDECREF(index);
@@ -541,6 +589,9 @@ error:
     Py_XDECREF(calls);
     Py_XDECREF(pending);
     Py_XDECREF(scanned);
+    forget(&last_seam);
+    forget(&last_caller);
+    forget(&last_outcome);
     return NULL;
 }
 
