@@ -150,6 +150,45 @@ read_str(Reader *r)
     return text;
 }
 
+/* The last str read for one field by `read_str_again`: its msgpack bytes (in the data
+ * being read, alive through the call) and the str they gave (a reference it holds;
+ * `forget` drops it). */
+typedef struct {
+    const unsigned char *at;
+    Py_ssize_t n;
+    PyObject *text;
+} LastStr;
+
+/* `read_str`, but a str whose msgpack bytes equal the last ones read for the same field
+ * is the same str (a new reference), not decoded again: the kept calls of a cassette
+ * repeat a few seams, callers and outcomes. */
+static PyObject *
+read_str_again(Reader *r, LastStr *last)
+{
+    const unsigned char *first = r->p;
+    Py_ssize_t left = r->end - first;
+    if (last->text != NULL && last->n <= left && memcmp(first, last->at, last->n) == 0) {
+        r->p += last->n;
+        Py_INCREF(last->text);
+        return last->text;
+    }
+    PyObject *text = read_str(r);
+    if (text != NULL) {
+        Py_INCREF(text);
+        Py_XDECREF(last->text);
+        last->text = text;
+        last->at = first;
+        last->n = r->p - first;
+    }
+    return text;
+}
+
+static void
+forget(LastStr *last)
+{
+    Py_CLEAR(last->text);
+}
+
 /* The int at the reader: 0 and `*value` set, or -1 if it is not an int or does not fit
  * 64 signed bits (then the reference decides). */
 static int
@@ -412,19 +451,22 @@ lazy_calls(PyObject *self, PyObject *args)
     PyObject *scanned = PyList_New(0); /* the bytes `good_payload` took */
     PyObject *seam = NULL, *caller = NULL, *index = NULL, *outcome = NULL, *call = NULL;
     PyObject *raw_args = NULL, *raw_result = NULL;
+    LastStr last_seam = {NULL, 0, NULL}, last_caller = {NULL, 0, NULL},
+            last_outcome = {NULL, 0, NULL};
     if (calls == NULL || pending == NULL || scanned == NULL)
         goto error;
     for (Py_ssize_t i = 0; i < count; i++) {
         int64_t at, args_ref, result_ref;
         if (array_header(&r) != 8)
             goto plain_none;
-        if ((seam = read_str(&r)) == NULL || (caller = read_str(&r)) == NULL)
+        if ((seam = read_str_again(&r, &last_seam)) == NULL ||
+            (caller = read_str_again(&r, &last_caller)) == NULL)
             goto none;
         if (read_int(&r, &at) < 0 || read_int(&r, &args_ref) < 0)
             goto none;
         if (args_ref < 0 || args_ref >= table)
             goto none;
-        if ((outcome = read_str(&r)) == NULL)
+        if ((outcome = read_str_again(&r, &last_outcome)) == NULL)
             goto none;
         int known = PySequence_Contains(outcomes, outcome);
         if (known < 0)
@@ -515,10 +557,16 @@ lazy_calls(PyObject *self, PyObject *args)
         Py_CLEAR(raw_args);
         Py_CLEAR(raw_result);
     }
+    forget(&last_seam);
+    forget(&last_caller);
+    forget(&last_outcome);
     const unsigned char *base = (const unsigned char *)PyBytes_AS_STRING(data);
     return Py_BuildValue("(NNnN)", calls, pending, (Py_ssize_t)(r.p - base), scanned);
 none:
 plain_none:
+    forget(&last_seam);
+    forget(&last_caller);
+    forget(&last_outcome);
     Py_XDECREF(seam);
     Py_XDECREF(caller);
     Py_XDECREF(index);
@@ -541,6 +589,9 @@ error:
     Py_XDECREF(calls);
     Py_XDECREF(pending);
     Py_XDECREF(scanned);
+    forget(&last_seam);
+    forget(&last_caller);
+    forget(&last_outcome);
     return NULL;
 }
 
@@ -713,6 +764,284 @@ error:
     return NULL;
 }
 
+/* ---- a body's runs and nesting read from their bytes (no msgpack objects between) ---- */
+
+/* The number of pairs of the map at the reader; -1 if it is not a map. */
+static Py_ssize_t
+map_header(Reader *r)
+{
+    if (r->p >= r->end)
+        return -1;
+    unsigned char b = *r->p++;
+    if ((b & 0xf0) == 0x80)
+        return b & 0x0f;
+    if (b == 0xde)
+        return length(r, 2);
+    if (b == 0xdf)
+        return length(r, 4);
+    return -1;
+}
+
+/* The seam key at the reader, interned as msgpack interns a map's str keys (a new
+ * reference); NULL with no error set where the reference must decide (not a UTF-8 str,
+ * or a key met before in `found`: msgpack would keep the last). */
+static PyObject *
+seam_key(Reader *r, PyObject *found)
+{
+    PyObject *seam = read_str(r);
+    if (seam == NULL)
+        return NULL;
+    PyUnicode_InternInPlace(&seam);
+    int seen = PyDict_Contains(found, seam);
+    if (seen != 0) {
+        Py_DECREF(seam);
+        if (seen < 0)
+            PyErr_Clear();
+        return NULL;
+    }
+    return seam;
+}
+
+/* A 4-item entry's array header at the reader; 0, or -1 if it is something else. */
+static int
+entry_of_four(Reader *r)
+{
+    return array_header(r) == 4 ? 0 : -1;
+}
+
+/* runs_at(data, start, shapes, outcomes, run_type) -> ({seam: [run_type, ...]}, end) | None
+ * The body's `runs` at `start` as `runs_of` makes them from msgpack's reading of those
+ * bytes, and the offset after them; None wherever `runs_of` or msgpack would decide
+ * otherwise (not plainly valid, not msgpack, a seam given twice). */
+static PyObject *
+runs_at(PyObject *self, PyObject *args)
+{
+    PyObject *data, *shapes, *outcomes, *run_type;
+    Py_ssize_t start;
+    if (!PyArg_ParseTuple(args, "O!nO!OO!", &PyBytes_Type, &data, &start, &PyList_Type, &shapes,
+                          &outcomes, &PyType_Type, &run_type))
+        return NULL;
+    Reader r;
+    if (reader_at(data, start, &r) < 0)
+        Py_RETURN_NONE;
+    Py_ssize_t offsets[4];
+    PyObject *names[4] = {str_args_shape, str_outcome, str_result_shape, str_count};
+    for (int i = 0; i < 4; i++)
+        if ((offsets[i] = slot_offset(run_type, names[i])) < 0)
+            Py_RETURN_NONE;
+    PyTypeObject *type = (PyTypeObject *)run_type;
+    Py_ssize_t table = PyList_GET_SIZE(shapes);
+    Py_ssize_t seams = map_header(&r);
+    if (seams < 0 || seams > r.end - r.p)
+        Py_RETURN_NONE;
+    PyObject *found = PyDict_New();
+    if (found == NULL)
+        return NULL;
+    for (Py_ssize_t s = 0; s < seams; s++) {
+        PyObject *seam = seam_key(&r, found);
+        if (seam == NULL) {
+            if (PyErr_Occurred())
+                goto error;
+            goto none;
+        }
+        Py_ssize_t count = array_header(&r);
+        if (count < 0 || count > r.end - r.p) {
+            Py_DECREF(seam);
+            goto none;
+        }
+        PyObject *list = PyList_New(count);
+        if (list == NULL) {
+            Py_DECREF(seam);
+            goto error;
+        }
+        int set = PyDict_SetItem(found, seam, list);
+        Py_DECREF(seam);
+        Py_DECREF(list); /* held by `found` */
+        if (set < 0)
+            goto error;
+        for (Py_ssize_t i = 0; i < count; i++) {
+            int64_t args_ref, result_ref, calls;
+            if (entry_of_four(&r) < 0 || read_int(&r, &args_ref) < 0 || args_ref < 0 ||
+                args_ref >= table)
+                goto none;
+            PyObject *outcome = read_str(&r);
+            if (outcome == NULL) {
+                if (PyErr_Occurred())
+                    goto error;
+                goto none;
+            }
+            int known = PySequence_Contains(outcomes, outcome);
+            if (known <= 0 || read_int(&r, &result_ref) < 0 || result_ref < 0 ||
+                result_ref >= table || read_int(&r, &calls) < 0 || calls < 1) {
+                Py_DECREF(outcome);
+                if (known < 0)
+                    goto error;
+                goto none;
+            }
+            PyObject *number = PyLong_FromLongLong(calls);
+            if (number == NULL) {
+                Py_DECREF(outcome);
+                goto error;
+            }
+            PyObject *run = type->tp_alloc(type, 0);
+            if (run == NULL) {
+                Py_DECREF(outcome);
+                Py_DECREF(number);
+                goto error;
+            }
+            PyObject *fields[4] = {PyList_GET_ITEM(shapes, args_ref), outcome,
+                                   PyList_GET_ITEM(shapes, result_ref), number};
+            Py_INCREF(fields[0]);
+            Py_INCREF(fields[2]);
+            for (int f = 0; f < 4; f++) /* `outcome` and `number`: their references */
+                *(PyObject **)((char *)run + offsets[f]) = fields[f];
+            PyList_SET_ITEM(list, i, run);
+        }
+    }
+    const unsigned char *base = (const unsigned char *)PyBytes_AS_STRING(data);
+    return Py_BuildValue("(Nn)", found, (Py_ssize_t)(r.p - base));
+none:
+    Py_DECREF(found);
+    Py_RETURN_NONE;
+error:
+    Py_DECREF(found);
+    return NULL;
+}
+
+/* nests_at(data, start, nest_type) -> ({seam: [nest_type, ...]}, end) | None
+ * The body's `nesting` at `start` as `nests_of` makes it from msgpack's reading of those
+ * bytes, and the offset after it; None wherever they would decide otherwise. */
+static PyObject *
+nests_at(PyObject *self, PyObject *args)
+{
+    PyObject *data, *nest_type;
+    Py_ssize_t start;
+    if (!PyArg_ParseTuple(args, "O!nO!", &PyBytes_Type, &data, &start, &PyType_Type, &nest_type))
+        return NULL;
+    Reader r;
+    if (reader_at(data, start, &r) < 0)
+        Py_RETURN_NONE;
+    PyTypeObject *type = (PyTypeObject *)nest_type;
+    if (!PyType_IsSubtype(type, &PyTuple_Type))
+        Py_RETURN_NONE;
+    Py_ssize_t seams = map_header(&r);
+    if (seams < 0 || seams > r.end - r.p)
+        Py_RETURN_NONE;
+    PyObject *found = PyDict_New();
+    if (found == NULL)
+        return NULL;
+    for (Py_ssize_t s = 0; s < seams; s++) {
+        PyObject *seam = seam_key(&r, found);
+        if (seam == NULL) {
+            if (PyErr_Occurred())
+                goto error;
+            goto none;
+        }
+        Py_ssize_t count = array_header(&r);
+        if (count < 0 || count > r.end - r.p) {
+            Py_DECREF(seam);
+            goto none;
+        }
+        PyObject *list = PyList_New(count);
+        if (list == NULL) {
+            Py_DECREF(seam);
+            goto error;
+        }
+        int set = PyDict_SetItem(found, seam, list);
+        Py_DECREF(seam);
+        Py_DECREF(list);
+        if (set < 0)
+            goto error;
+        for (Py_ssize_t i = 0; i < count; i++) {
+            int64_t first, step, calls;
+            if (entry_of_four(&r) < 0)
+                goto none;
+            PyObject *parent = read_str(&r);
+            if (parent == NULL) {
+                if (PyErr_Occurred())
+                    goto error;
+                goto none;
+            }
+            if (read_int(&r, &first) < 0 || first < 0 || read_int(&r, &step) < 0 ||
+                (step != 0 && step != 1) || read_int(&r, &calls) < 0 || calls < 1) {
+                Py_DECREF(parent);
+                goto none;
+            }
+            PyObject *nest = type->tp_alloc(type, 4);
+            if (nest == NULL) {
+                Py_DECREF(parent);
+                goto error;
+            }
+            PyList_SET_ITEM(list, i, nest); /* freed with `found` if a field fails */
+            PyTuple_SET_ITEM(nest, 0, parent);
+            int64_t numbers[3] = {first, step, calls};
+            for (int f = 0; f < 3; f++) {
+                PyObject *number = PyLong_FromLongLong(numbers[f]);
+                if (number == NULL)
+                    goto error;
+                PyTuple_SET_ITEM(nest, f + 1, number);
+            }
+        }
+    }
+    const unsigned char *base = (const unsigned char *)PyBytes_AS_STRING(data);
+    return Py_BuildValue("(Nn)", found, (Py_ssize_t)(r.p - base));
+none:
+    Py_DECREF(found);
+    Py_RETURN_NONE;
+error:
+    Py_DECREF(found);
+    return NULL;
+}
+
+/* body_fields(data, start) -> [(key, value start, value end), ...] | None
+ * The str keys of the map at `start` (the body) with where each value's bytes start
+ * and end; None unless the map is well formed, its keys UTF-8 strs and it ends where
+ * `data` ends. */
+static PyObject *
+body_fields(PyObject *self, PyObject *args)
+{
+    PyObject *data;
+    Py_ssize_t start;
+    if (!PyArg_ParseTuple(args, "O!n", &PyBytes_Type, &data, &start))
+        return NULL;
+    Reader r;
+    if (reader_at(data, start, &r) < 0)
+        Py_RETURN_NONE;
+    const unsigned char *base = (const unsigned char *)PyBytes_AS_STRING(data);
+    Py_ssize_t count = map_header(&r);
+    if (count < 0 || count > r.end - r.p)
+        Py_RETURN_NONE;
+    PyObject *fields = PyList_New(count);
+    if (fields == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *key = read_str(&r);
+        if (key == NULL) {
+            Py_DECREF(fields);
+            if (PyErr_Occurred())
+                return NULL;
+            Py_RETURN_NONE;
+        }
+        Py_ssize_t first = r.p - base;
+        if (skip_object(&r) < 0) {
+            Py_DECREF(key);
+            Py_DECREF(fields);
+            Py_RETURN_NONE;
+        }
+        PyObject *field = Py_BuildValue("(Nnn)", key, first, (Py_ssize_t)(r.p - base));
+        if (field == NULL) {
+            Py_DECREF(fields);
+            return NULL;
+        }
+        PyList_SET_ITEM(fields, i, field);
+    }
+    if (r.p != r.end) {
+        Py_DECREF(fields);
+        Py_RETURN_NONE;
+    }
+    return fields;
+}
+
 #define MAX_SHAPE_DEPTH 200 /* deeper: the Python check decides */
 
 typedef struct {
@@ -841,6 +1170,10 @@ static PyMethodDef methods[] = {
      "plain_shape(value, named_only, format_kinds, record_kinds, positional_kinds)."},
     {"runs_of", runs_of, METH_VARARGS, "runs_of(runs, shapes, outcomes, run_type)."},
     {"nests_of", nests_of, METH_VARARGS, "nests_of(nesting, nest_type)."},
+    {"body_fields", body_fields, METH_VARARGS,
+     "body_fields(data, start): the keys of the body map at start, where each value is."},
+    {"runs_at", runs_at, METH_VARARGS, "runs_at(data, start, shapes, outcomes, run_type)."},
+    {"nests_at", nests_at, METH_VARARGS, "nests_at(data, start, nest_type)."},
     {NULL, NULL, 0, NULL},
 };
 

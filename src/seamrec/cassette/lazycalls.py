@@ -108,16 +108,10 @@ def read_lazy_calls(
             data, unpacker.tell(), shapes, OUTCOMES, LazyCall, shared, _VALID, _SHARED, _DECODED
         )
         if scanned is not None:
-            found, pending, end, good = scanned
             unpacker.skip()  # past the calls, by msgpack's own reading of them
-            if unpacker.tell() != end:
+            if unpacker.tell() != scanned[2]:
                 return None
-            for raw in good:  # known good now, as `_checked_tree` notes what it checked
-                _note_valid(raw)
-            for held, part, raw in pending:
-                if not (_result_held if part else _args_held)(held, raw, checked, shared):
-                    return None
-            return found
+            return _settled(scanned, checked, shared)
     calls: list[Call] = []
     count = len(shapes)
     tell, skip, unpack = unpacker.tell, unpacker.skip, unpacker.unpack
@@ -156,6 +150,32 @@ def read_lazy_calls(
             return None
         calls.append(call)
     return calls
+
+
+def lazy_calls_at(
+    data: bytes, start: int, end: int, checked: _ExtCheck, shapes: list[Shape], shared: bool
+) -> list[Call] | None:
+    """The kept calls whose array is `data[start:end]`, read by the compiled scan alone
+    (no unpacker: `store._scanned_body`); None where it cannot read them so (not built,
+    not plainly valid, a payload that does not decode), for the reading above to decide."""
+    if lazy_calls is None:
+        return None
+    scanned = lazy_calls(data, start, shapes, OUTCOMES, LazyCall, shared, _VALID, _SHARED, _DECODED)
+    if scanned is None or scanned[2] != end:
+        return None
+    return _settled(scanned, checked, shared)
+
+
+def _settled(scanned: Any, checked: _ExtCheck, shared: bool) -> list[Call] | None:
+    """The scan's kept calls once the payloads it left pending are checked, in order, as
+    the loop of `read_lazy_calls` checks them (None: one does not decode)."""
+    found, pending, _, good = scanned
+    for raw in good:  # known good now, as `_checked_tree` notes what it checked
+        _note_valid(raw)
+    for held, part, raw in pending:
+        if not (_result_held if part else _args_held)(held, raw, checked, shared):
+            return None
+    return found  # type: ignore[no-any-return]
 
 
 def _args_held(held: dict[str, Any], raw: bytes, checked: _ExtCheck, shared: bool) -> bool:

@@ -54,6 +54,26 @@ nests_of: Callable[..., dict[str, list[Any]] | None] | None = (
 """`nests_of(nesting, nest_type)`: a body's unpacked `nesting` as `store._valid_nests`
 makes it; None unless every entry is plainly valid."""
 
+body_fields: Callable[[bytes, int], list[tuple[str, int, int]] | None] | None = (
+    None if _compiled is None else _compiled.body_fields
+)
+"""`body_fields(data, start)`: the str keys of the map at `start` (a cassette's body)
+with the offsets where each value's bytes start and end; None unless the map is well
+formed, its keys UTF-8 strs and it ends where `data` ends."""
+
+runs_at: Callable[..., tuple[dict[str, list[Any]], int] | None] | None = (
+    None if _compiled is None else _compiled.runs_at
+)
+"""`runs_at(data, start, shapes, outcomes, run_type)`: the body's `runs` at `start` read
+from their bytes, as `runs_of` makes them from msgpack's reading, and the offset after
+them; None unless every entry is plainly valid (and no seam is given twice)."""
+
+nests_at: Callable[..., tuple[dict[str, list[Any]], int] | None] | None = (
+    None if _compiled is None else _compiled.nests_at
+)
+"""`nests_at(data, start, nest_type)`: the body's `nesting` at `start` read from its
+bytes, as `nests_of` makes it, and the offset after it; None unless plainly valid."""
+
 plain_shape: Callable[..., bool] | None = None if _compiled is None else _compiled.plain_shape
 """`plain_shape(value, named_only, format_kinds, record_kinds, positional_kinds)`: True
 only where `shape_types.check_shape(value)` passes (exact tuples and strs in its

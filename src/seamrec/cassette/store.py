@@ -34,7 +34,15 @@ from typing import Any, TypeVar
 
 import msgpack
 
-from seamrec.cassette.scan import item_spans, nests_of, plain_shape, runs_of
+from seamrec.cassette.scan import (
+    body_fields,
+    item_spans,
+    nests_at,
+    nests_of,
+    plain_shape,
+    runs_at,
+    runs_of,
+)
 from seamrec.exceptions import CassetteError, CassetteFormatError
 from seamrec.model.codec import decode_ext, pack, unpack
 from seamrec.model.format_agreement import Stripper, formatted, inconsistent_by_root
@@ -540,6 +548,14 @@ def loads(
     if len(data) > MAX_FILE_BYTES:
         raise CassetteFormatError(f"is larger than {MAX_FILE_BYTES} bytes", path=path)
     checked = _ExtCheck() if payloads else None
+    if lazy and checked is not None and body_fields is not None and data.startswith(_header()):
+        try:
+            found = _scanned_body(data, checked, shared)
+        except Exception:  # any doubt: the readings below decide
+            found = None
+        if found is not None:
+            return found
+        checked = _ExtCheck()  # (what the scan's payloads set is not the readings' below)
     unpacker = _unpacker(data, checked)
     try:
         header = unpacker.unpack()
@@ -649,6 +665,8 @@ def _fast_body(
     body: dict[Any, Any] = {}
     shapes: list[Shape] | None = None
     calls: list[Call] | None = None
+    runs: dict[str, list[Run]] | None = None  # read from their bytes (`scan.runs_at`)
+    nesting: dict[str, list[Nest]] | None = None
     for _ in range(unpacker.read_map_header()):
         key = unpacker.unpack()
         if key == "shapes" and key not in body:
@@ -670,6 +688,18 @@ def _fast_body(
             if found is None:
                 return None
             body[key] = found
+        elif key == "runs" and key not in body and shapes is not None and runs_at is not None:
+            read = runs_at(data, unpacker.tell(), shapes, OUTCOMES, Run)
+            if read is None:  # not plainly valid: `_from_body` decides on msgpack's reading
+                body[key] = unpacker.unpack()
+            else:
+                runs = body[key] = _past(unpacker, read)
+        elif key == "nesting" and key not in body and nests_at is not None:
+            read = nests_at(data, unpacker.tell(), Nest)
+            if read is None:
+                body[key] = unpacker.unpack()
+            else:
+                nesting = body[key] = _past(unpacker, read)
         elif key in body:
             return None  # a key given twice: the full read keeps the last one
         else:
@@ -679,7 +709,79 @@ def _fast_body(
     failed = checked is not None and checked.failed
     if calls is not None and failed:
         return None  # the full read checks the payloads again, to say what is wrong
-    return _from_body(body, failed, shapes, calls)
+    return _from_body(body, failed, shapes, calls, runs, nesting)
+
+
+def _scanned_body(data: bytes, checked: _ExtCheck, shared: bool) -> Cassette | None:
+    """A lazy load's cassette read from `data` by the compiled scan alone, without an
+    unpacker (a check run starts every test with one): the canonical header (checked by
+    the caller), then a body of the keys `dump` writes, each given once, whose values
+    the compiled readings read whole to where the next begins (`scan.body_fields`);
+    the test's name and each new shape are read by msgpack as `_fast_body` reads them.
+    None (or raises) on anything else: `loads` then reads the body with an unpacker."""
+    fields = body_fields(data, len(_header()))  # type: ignore[misc]  # (built: the caller)
+    if fields is None:
+        return None
+    spans: dict[str, tuple[int, int]] = {}
+    for key, first, end in fields:
+        if key in spans or key not in _BODY_KEYS:
+            return None
+        spans[key] = (first, end)
+    if len(spans) < len(_BODY_KEYS) - ("nesting" not in spans):
+        return None
+    first, end = spans["shapes"]
+    entries = item_spans(data, first) if item_spans is not None else None
+    if entries is None or entries[1] != end:
+        return None
+    known = _READ.get
+    shapes = []
+    for raw in entries[0]:
+        shape = known(raw)
+        shapes.append(_shape_from_bytes(raw) if shape is None else shape)
+    first, end = spans["calls"]
+    calls = _lazy_calls_at()(data, first, end, checked, shapes, shared)
+    if calls is None or checked.failed:
+        return None
+    first, end = spans["runs"]
+    runs = runs_at(data, first, shapes, OUTCOMES, Run) if runs_at is not None else None
+    if runs is None or runs[1] != end:
+        return None
+    nesting = None
+    if "nesting" in spans:
+        first, end = spans["nesting"]
+        nesting = nests_at(data, first, Nest) if nests_at is not None else None
+        if nesting is None or nesting[1] != end:
+            return None
+    first, end = spans["test"]
+    test = msgpack.unpackb(data[first:end], raw=False, strict_map_key=False, ext_hook=checked)
+    if type(test) is not str:
+        return None
+    return Cassette(
+        test=test,
+        calls=calls,
+        runs=runs[0],
+        nesting=None if nesting is None else nesting[0],
+    )
+
+
+_BODY_KEYS = frozenset({"test", "shapes", "calls", "runs", "nesting"})
+
+
+def _lazy_calls_at() -> Any:
+    """`lazycalls.lazy_calls_at` (imported by the first lazy load: it imports this
+    module)."""
+    from seamrec.cassette.lazycalls import lazy_calls_at
+
+    return lazy_calls_at
+
+
+def _past(unpacker: msgpack.Unpacker, read: tuple[_T, int]) -> _T:
+    """What the compiled scan read at the unpacker, which moves past the same bytes by
+    msgpack's own reading (raises where the two disagree: the full read decides)."""
+    unpacker.skip()
+    if unpacker.tell() != read[1]:
+        raise ValueError("the scan and msgpack disagree")
+    return read[0]
 
 
 def _entry_bytes(unpacker: msgpack.Unpacker, data: bytes) -> list[bytes]:
@@ -795,6 +897,8 @@ def _from_body(
     payloads: bool = True,
     shapes: list[Shape] | None = None,
     calls: list[Call] | None = None,
+    runs: dict[str, list[Run]] | None = None,
+    nesting: dict[str, list[Nest]] | None = None,
 ) -> Cassette:
     if not isinstance(body, dict):
         raise TypeError("body is not a map")
@@ -804,14 +908,14 @@ def _from_body(
     if calls is None:  # else read and checked already (`_fast_body`, lazy)
         calls = _valid_calls(body["calls"], shapes, payloads)
     value = body["runs"]
-    runs = None if runs_of is None else runs_of(value, shapes, OUTCOMES, Run)
+    if runs is None:  # else read and checked already (`_fast_body`)
+        runs = None if runs_of is None else runs_of(value, shapes, OUTCOMES, Run)
     if runs is None:  # not built, or not plainly valid: checked (and its error raised) here
         runs = {}
         for seam, seam_runs in _typed(value, dict).items():
             runs[seam if type(seam) is str else _typed(seam, str)] = _valid_runs(seam_runs, shapes)
     value = body.get("nesting")
-    nesting = None
-    if value is not None:
+    if value is not None and nesting is None:
         nesting = None if nests_of is None else nests_of(value, Nest)
         if nesting is None:
             nesting = _nesting(value)

@@ -22,10 +22,9 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-import wrapt
-
 from seamrec.runtime import aliasproof, heapwalk, statics
 from seamrec.runtime.callproxy import CALL_TYPES, is_call_proxy
+from seamrec.runtime.wraptimport import wrapt
 
 _PROXY_TYPES = (wrapt.ObjectProxy, wrapt.FunctionWrapper, wrapt.BoundFunctionWrapper)
 

@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import wrapt
-
 from seamrec.config import SeamPattern
 from seamrec.frozen import FrozenRecord
 from seamrec.runtime import statics
@@ -27,6 +25,7 @@ from seamrec.runtime.wrappers import (
     SeamWrapper,
     is_seam_wrapper,
 )
+from seamrec.runtime.wraptimport import wrapt
 
 
 @dataclass(init=False, repr=False, eq=False)  # frozen: see seamrec.frozen

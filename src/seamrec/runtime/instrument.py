@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from threading import get_ident
 from typing import Any, Protocol, cast
 
-import wrapt
-
 from seamrec.config import SeamPattern, Settings, in_packages
 from seamrec.runtime import statics
 from seamrec.runtime.aliases import Redirector, Restore
@@ -45,6 +43,7 @@ from seamrec.runtime.wrappers import (
     SeamWrapper,
     is_seam_wrapper,
 )
+from seamrec.runtime.wraptimport import wrapt
 
 __tracebackhide__ = True  # pytest shows no frame of the seam wrappers in a traceback
 

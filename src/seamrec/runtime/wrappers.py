@@ -14,10 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import wrapt
-
 from seamrec.frozen import FrozenRecord
 from seamrec.runtime.callproxy import CALL_TYPES, is_call_proxy
+from seamrec.runtime.wraptimport import wrapt
 
 __tracebackhide__ = True  # pytest shows no frame of the property wrappers in a traceback
 

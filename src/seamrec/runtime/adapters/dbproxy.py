@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
-import wrapt
+from seamrec.runtime.wraptimport import wrapt
 
 if TYPE_CHECKING:
     from seamrec.runtime.adapters.dbapi import DatabaseSeams, Query

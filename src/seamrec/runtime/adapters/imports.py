@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from types import ModuleType
 
-import wrapt
+from seamrec.runtime.wraptimport import wrapt
 
 
 class PendingPatch:
