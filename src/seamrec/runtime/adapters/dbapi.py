@@ -235,6 +235,8 @@ class DatabaseSeams:
             args: object = [found.statement.parameters(p) for p in _as_list(value)]
         elif type(value) is tuple and len(value) == found.width:
             args = value  # positional `?` placeholders only: the parameters as they are
+        elif type(value) is list and len(value) == found.width:
+            args = tuple(value)  # the same from a list (`Statement.parameters` says so)
         elif value is None:
             args = ()  # no parameters (`Statement.parameters` says the same)
         else:
