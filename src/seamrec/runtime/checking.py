@@ -52,9 +52,10 @@ class CheckStrategy(Strategy):
         self._replays: dict[tuple[SeamPattern, ...], dict[str, bool]] = {}
         self._replayed: dict[str, bool] = {}  # the running test's, from `_replays`
         self._sequence: Iterator[int] = iter(())  # the running test's tape's
-        # the last recorded and live result shapes of a database or HTTP crossing found
-        # compatible: the same pair again (the same objects) is compatible
-        self._fitting_events: tuple[Shape, Shape] = ((), ())
+        # the recorded and live result shapes of database or HTTP crossings found
+        # compatible, by the ids of the pair (kept with it, so the ids are not reused):
+        # the same pair again (the same objects) is compatible
+        self._fitting_events: dict[tuple[int, int], tuple[Shape, Shape]] = {}
         self.expected = Expected("", None)
         self.verdict: Verdict | None = None
         self._cassette_error: str | None = None
@@ -146,7 +147,7 @@ class CheckStrategy(Strategy):
         self._fit_values.clear()
         self._args_by_object.clear()
         self._values_by_object.clear()
-        self._fitting_events = ((), ())
+        self._fitting_events.clear()
         conform.forget()  # the per-value and member checks kept by shape
 
     def _note_lost(self, expected: Cassette) -> None:
@@ -580,22 +581,27 @@ class CheckStrategy(Strategy):
                 call.result_payload = self.pack(value)  # a new statement: kept to compare
                 return
             recorded = expected.result_shape
-            last = self._fitting_events  # `_event_fits`' remembered pair, inline
+            known = self._fitting_events.get((id(recorded), id(shape)))  # `_event_fits`' memo
             if expected.outcome != outcome or not (
-                (recorded is last[0] and shape is last[1]) or self._event_fits(recorded, shape)
+                (known is not None and known[0] is recorded and known[1] is shape)
+                or self._event_fits(recorded, shape)
             ):
                 self._drifted(tape, call, value)
         except Exception as exc:  # seamrec's own failure: report it, never raise it
             self.internal_error(exc, f"the result of a query of {call.seam}")
 
     def _event_fits(self, recorded: Shape, live: Shape) -> bool:
-        """`compatible(recorded, live)`, remembered for the last pair that was."""
-        last = self._fitting_events
-        if recorded is last[0] and live is last[1]:
+        """`compatible(recorded, live)`, remembered for the pairs (the objects) that were:
+        a run's statements interleave, each with its own few pairs."""
+        fitting = self._fitting_events
+        known = fitting.get((id(recorded), id(live)))
+        if known is not None and known[0] is recorded and known[1] is live:
             return True
         if not compatible(recorded, live):
             return False
-        self._fitting_events = (recorded, live)
+        if len(fitting) >= _MAX_BY_OBJECT:
+            fitting.clear()
+        fitting[(id(recorded), id(live))] = (recorded, live)
         return True
 
     def replay_event(self, seam: Seam, caller: str, value: object) -> tuple[bool, object]:

@@ -157,6 +157,8 @@ class DatabaseSeams:
         self._names: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self._results: dict[tuple[Any, ...], Shape] = {}
         self._rows: dict[tuple[Any, ...], Shape] = {}
+        # id(known), id(row shape) -> (known, row shape, merged): see `_merged`
+        self._merges: dict[tuple[int, int], tuple[Shape, Shape, Shape]] = {}
         self._pending: list[PendingPatch] = []  # patches waiting for their driver
 
     # ---------------------------------------------------------------- install
@@ -235,6 +237,8 @@ class DatabaseSeams:
             args: object = [found.statement.parameters(p) for p in _as_list(value)]
         elif type(value) is tuple and len(value) == found.width:
             args = value  # positional `?` placeholders only: the parameters as they are
+        elif type(value) is list and len(value) == found.width:
+            args = tuple(value)  # the same from a list (`Statement.parameters` says so)
         elif value is None:
             args = ()  # no parameters (`Statement.parameters` says the same)
         else:
@@ -302,7 +306,7 @@ class DatabaseSeams:
             if known is None or known is shape:
                 shapes[key] = shape
             elif known != shape:
-                shapes[key] = _merged_rows(known, shape)
+                shapes[key] = self._merged(known, shape)
             if query.keep and len(query.rows) < PAYLOAD_ROWS:
                 query.rows.append(row)
         except Exception as exc:  # seamrec's own failure: reported, never raised
@@ -320,7 +324,7 @@ class DatabaseSeams:
             if known is None or known is shape or known == shape:
                 query.shapes[key] = shape
             else:
-                query.shapes[key] = _merged_rows(known, shape)
+                query.shapes[key] = self._merged(known, shape)
         room = PAYLOAD_ROWS - len(query.rows)
         if query.keep and room > 0:
             query.rows.extend(rows[:room])
@@ -364,6 +368,20 @@ class DatabaseSeams:
                 self.unmatched.append(query.call)  # check mode: a statement not recorded
         except Exception as exc:  # seamrec's own failure: reported, never raised
             self.recorder.internal_error(exc, "the rows of a query")
+
+    def _merged(self, known: Shape, shape: Shape) -> Shape:
+        """`_merged_rows`, made once per pair of shape objects met: a statement's rows
+        alternate between a few value types (a nullable column), so its queries end
+        with the same merged object, which `finish` and `note_row` compare by identity."""
+        key = (id(known), id(shape))
+        found = self._merges.get(key)
+        if found is not None and found[0] is known and found[1] is shape:
+            return found[2]
+        merged = _merged_rows(known, shape)
+        if len(self._merges) >= _MAX_STATEMENTS:
+            self._merges.clear()
+        self._merges[key] = (known, shape, merged)  # holds both: their ids stay theirs
+        return merged
 
     def _result_shape(self, names: tuple[str, ...], row_shapes: tuple[Shape, ...]) -> Shape:
         """A query's return: a record of its columns and the list of its row shapes."""
@@ -592,9 +610,12 @@ def _merge_key(shape: Shape) -> Shape:
 
 
 def _merged_rows(known: Shape, shape: Shape) -> Shape:
-    """One row shape with the column unions of both (first-seen order)."""
+    """One row shape with the column unions of both (first-seen order); `known` itself
+    when `shape` adds nothing to it."""
     old, new = view_as(RecordShape, known), view_as(RecordShape, shape)  # by `_merge_key`
     merged = tuple(tuple(dict.fromkeys(a + b)) for a, b in zip(old.unions, new.unions, strict=True))
+    if merged == old.unions:
+        return known
     return RecordShape.build(new.kind, new.type_name, new.names, merged)
 
 
