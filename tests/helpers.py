@@ -668,3 +668,35 @@ def shapes_only(cassette: Cassette) -> Cassette:
         for c in cassette.calls
     ]
     return Cassette(test=cassette.test, calls=calls, runs=cassette.runs, nesting=cassette.nesting)
+
+
+def boundary_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, package: str, source: str
+) -> Iterator[Any]:
+    """For a fixture to `yield from`: `source` imported as `<package>.repo`, a boundary
+    package under `tmp_path/app`, forgotten by `sys.modules` afterwards."""
+    import importlib
+
+    folder = tmp_path / "app" / package
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text("")
+    (folder / "repo.py").write_text(textwrap.dedent(source))
+    monkeypatch.syspath_prepend(str(tmp_path / "app"))
+    yield importlib.import_module(f"{package}.repo")
+    for name in [package, f"{package}.repo"]:
+        sys.modules.pop(name, None)
+
+
+def sql_findings_of_one_test(session: Any, nodeid: str, body: Any) -> list[str]:
+    """Run `body(session)` as test `nodeid` of a started-then-stopped seam session; its
+    database findings rendered (`seam index part`). No internal error is allowed."""
+    session.start()
+    try:
+        session.begin_test(nodeid)
+        body(session)
+        findings = session.end_test_calls().findings
+        session.finish_test("passed")
+    finally:
+        session.stop()
+    assert not session.stats.internal_errors
+    return [f"{f.seam} {f.index} {f.part}" for f in findings if f.seam.startswith("sql:")]

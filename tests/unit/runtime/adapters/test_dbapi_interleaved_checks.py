@@ -5,15 +5,13 @@ same as when nothing is remembered."""
 
 from __future__ import annotations
 
-import importlib
-import sys
-import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from helpers import boundary_module, sql_findings_of_one_test
 from seamrec.config import settings_from_table
 from seamrec.runtime.checking import CheckStrategy
 from seamrec.runtime.session import Mode, SeamSession
@@ -43,29 +41,13 @@ ROUNDS = 16
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    package = tmp_path / "app" / BOUNDARY
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "repo.py").write_text(textwrap.dedent(REPO))
-    monkeypatch.syspath_prepend(str(tmp_path / "app"))
-    yield importlib.import_module(f"{BOUNDARY}.repo")
-    for name in [BOUNDARY, f"{BOUNDARY}.repo"]:
-        sys.modules.pop(name, None)
+    yield from boundary_module(tmp_path, monkeypatch, BOUNDARY, REPO)
 
 
 def _run(root: Path, mode: Mode, body: Callable[[SeamSession], None]) -> list[str]:
     """One test running `body` in `mode` (cassettes under `root`): its query findings."""
     session = SeamSession(settings_from_table({"boundaries": [BOUNDARY]}, rootdir=root), mode)
-    session.start()
-    try:
-        session.begin_test("test_app.py::test_interleaved")
-        body(session)
-        findings = session.end_test_calls().findings
-        session.finish_test("passed")
-    finally:
-        session.stop()
-    assert not session.stats.internal_errors
-    return [f"{f.seam} {f.index} {f.part}" for f in findings if f.seam.startswith("sql:")]
+    return sql_findings_of_one_test(session, "test_app.py::test_interleaved", body)
 
 
 def _workload(

@@ -6,10 +6,7 @@ query goes the full way; the cassettes must be the same bytes and the findings t
 
 from __future__ import annotations
 
-import importlib
 import sqlite3
-import sys
-import textwrap
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from helpers import boundary_module
 from seamrec.config import Settings, settings_from_table
 from seamrec.runtime.session import Mode, SeamSession
 
@@ -85,14 +83,7 @@ ROUNDS = 12  # past the queries that keep payloads: the steady state
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    package = tmp_path / "app" / BOUNDARY
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "repo.py").write_text(textwrap.dedent(REPO))
-    monkeypatch.syspath_prepend(str(tmp_path / "app"))
-    yield importlib.import_module(f"{BOUNDARY}.repo")
-    for name in [BOUNDARY, f"{BOUNDARY}.repo"]:
-        sys.modules.pop(name, None)
+    yield from boundary_module(tmp_path, monkeypatch, BOUNDARY, REPO)
 
 
 def _settings(root: Path) -> Settings:
