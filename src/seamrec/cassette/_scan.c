@@ -809,6 +809,36 @@ entry_of_four(Reader *r)
     return array_header(r) == 4 ? 0 : -1;
 }
 
+/* The next seam of a `{seam: [...]}` map in `r`: its key (read once per text, see
+ * `seam_key`) set in `found` to a new list of its entry count, handed back borrowed in
+ * `*list` with the count in `*count`. 1 when read; 0 where msgpack's reading could
+ * decide otherwise (the caller answers None); -1 on a Python error. */
+static int
+next_seam_list(Reader *r, PyObject *found, PyObject **list, Py_ssize_t *count)
+{
+    PyObject *seam = seam_key(r, found);
+    if (seam == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    Py_ssize_t n = array_header(r);
+    if (n < 0 || n > r->end - r->p) {
+        Py_DECREF(seam);
+        return 0;
+    }
+    PyObject *made = PyList_New(n);
+    if (made == NULL) {
+        Py_DECREF(seam);
+        return -1;
+    }
+    int set = PyDict_SetItem(found, seam, made);
+    Py_DECREF(seam);
+    Py_DECREF(made); /* held by `found` */
+    if (set < 0)
+        return -1;
+    *list = made;
+    *count = n;
+    return 1;
+}
+
 /* runs_at(data, start, shapes, outcomes, run_type) -> ({seam: [run_type, ...]}, end) | None
  * The body's `runs` at `start` as `runs_of` makes them from msgpack's reading of those
  * bytes, and the offset after them; None wherever `runs_of` or msgpack would decide
@@ -838,27 +868,13 @@ runs_at(PyObject *self, PyObject *args)
     if (found == NULL)
         return NULL;
     for (Py_ssize_t s = 0; s < seams; s++) {
-        PyObject *seam = seam_key(&r, found);
-        if (seam == NULL) {
-            if (PyErr_Occurred())
-                goto error;
-            goto none;
-        }
-        Py_ssize_t count = array_header(&r);
-        if (count < 0 || count > r.end - r.p) {
-            Py_DECREF(seam);
-            goto none;
-        }
-        PyObject *list = PyList_New(count);
-        if (list == NULL) {
-            Py_DECREF(seam);
+        PyObject *list;
+        Py_ssize_t count;
+        int got = next_seam_list(&r, found, &list, &count);
+        if (got < 0)
             goto error;
-        }
-        int set = PyDict_SetItem(found, seam, list);
-        Py_DECREF(seam);
-        Py_DECREF(list); /* held by `found` */
-        if (set < 0)
-            goto error;
+        if (got == 0)
+            goto none;
         for (Py_ssize_t i = 0; i < count; i++) {
             int64_t args_ref, result_ref, calls;
             if (entry_of_four(&r) < 0 || read_int(&r, &args_ref) < 0 || args_ref < 0 ||
@@ -931,27 +947,13 @@ nests_at(PyObject *self, PyObject *args)
     if (found == NULL)
         return NULL;
     for (Py_ssize_t s = 0; s < seams; s++) {
-        PyObject *seam = seam_key(&r, found);
-        if (seam == NULL) {
-            if (PyErr_Occurred())
-                goto error;
-            goto none;
-        }
-        Py_ssize_t count = array_header(&r);
-        if (count < 0 || count > r.end - r.p) {
-            Py_DECREF(seam);
-            goto none;
-        }
-        PyObject *list = PyList_New(count);
-        if (list == NULL) {
-            Py_DECREF(seam);
+        PyObject *list;
+        Py_ssize_t count;
+        int got = next_seam_list(&r, found, &list, &count);
+        if (got < 0)
             goto error;
-        }
-        int set = PyDict_SetItem(found, seam, list);
-        Py_DECREF(seam);
-        Py_DECREF(list);
-        if (set < 0)
-            goto error;
+        if (got == 0)
+            goto none;
         for (Py_ssize_t i = 0; i < count; i++) {
             int64_t first, step, calls;
             if (entry_of_four(&r) < 0)
