@@ -106,20 +106,28 @@ skip_object(Reader *r)
     return 0;
 }
 
-/* The length of the array at the reader; -1 if it is not an array. */
+/* The size of the container at the reader whose fix form's high nibble is `fix` and
+ * whose 16- and 32-bit forms are `wide16` and `wide32`; -1 if it is something else. */
 static Py_ssize_t
-array_header(Reader *r)
+container_header(Reader *r, unsigned char fix, unsigned char wide16, unsigned char wide32)
 {
     if (r->p >= r->end)
         return -1;
     unsigned char b = *r->p++;
-    if ((b & 0xf0) == 0x90)
+    if ((b & 0xf0) == fix)
         return b & 0x0f;
-    if (b == 0xdc)
+    if (b == wide16)
         return length(r, 2);
-    if (b == 0xdd)
+    if (b == wide32)
         return length(r, 4);
     return -1;
+}
+
+/* The length of the array at the reader; -1 if it is not an array. */
+static Py_ssize_t
+array_header(Reader *r)
+{
+    return container_header(r, 0x90, 0xdc, 0xdd);
 }
 
 /* The str at the reader (a new reference), NULL with no error set if it is not a
@@ -770,16 +778,7 @@ error:
 static Py_ssize_t
 map_header(Reader *r)
 {
-    if (r->p >= r->end)
-        return -1;
-    unsigned char b = *r->p++;
-    if ((b & 0xf0) == 0x80)
-        return b & 0x0f;
-    if (b == 0xde)
-        return length(r, 2);
-    if (b == 0xdf)
-        return length(r, 4);
-    return -1;
+    return container_header(r, 0x80, 0xde, 0xdf);
 }
 
 /* The seam key at the reader, interned as msgpack interns a map's str keys (a new
