@@ -289,20 +289,12 @@ def test_steady_method_crossings_enter_no_python_of_seamrec_when_recorded_and_ch
         return entered_code(steady)
 
     with tempfile.TemporaryDirectory() as root:
-        strategy = RecordStrategy(run_settings(Path(root)), Stats(), Report())
-        strategy.begin(NODE, ())
-        recorded = calls(shop("compiled", types.SimpleNamespace(crossing=strategy.crossing)))
-        strategy.finish("passed")
-        checker = CheckStrategy(run_settings(Path(root)), Stats(), Report())
-        checker.begin(NODE, ())
-        checked = calls(shop("compiled", types.SimpleNamespace(crossing=checker.crossing)))
-        outcome = run_stats.TestOutcome(NODE)
-        checker.judge(outcome)
-        checker.finish("passed")
+        recorded = record(Path(root), "compiled", calls)[1]
+        findings, calls_checked, checked = check(Path(root), "compiled", calls)
 
     assert ["Base.shout"] * 5 == [code.co_qualname for code in recorded]
     assert ["Base.shout"] * 5 == [code.co_qualname for code in checked]
-    assert ([], 7) == (outcome.findings, checker.stats.calls_checked)
+    assert ([], 7) == (findings, calls_checked)
 
 
 @COMPILED
@@ -329,21 +321,13 @@ def test_steady_keyword_and_default_crossings_enter_no_python_of_seamrec(
         return [code.co_qualname for code in entered_code(steady)]
 
     with tempfile.TemporaryDirectory() as root:
-        strategy = RecordStrategy(run_settings(Path(root)), Stats(), Report())
-        strategy.begin(NODE, ())
-        recorded = calls(shop("compiled", types.SimpleNamespace(crossing=strategy.crossing)))
-        strategy.finish("passed")
-        checker = CheckStrategy(run_settings(Path(root)), Stats(), Report())
-        checker.begin(NODE, ())
-        checked = calls(shop("compiled", types.SimpleNamespace(crossing=checker.crossing)))
-        outcome = run_stats.TestOutcome(NODE)
-        checker.judge(outcome)
-        checker.finish("passed")
+        recorded = record(Path(root), "compiled", calls)[1]
+        findings, calls_checked, checked = check(Path(root), "compiled", calls)
 
     own_calls = ["<lambda>", "Base.describe", "Base.shout"] * 5  # the test's and the app's
     assert own_calls == [name.rpartition("<locals>.")[2] for name in recorded]
     assert own_calls == [name.rpartition("<locals>.")[2] for name in checked]
-    assert ([], 7) == (outcome.findings, checker.stats.calls_checked)
+    assert ([], 7) == (findings, calls_checked)
 
 
 # ---------------------------------------------------------------- crossings
