@@ -700,3 +700,27 @@ def sql_findings_of_one_test(session: Any, nodeid: str, body: Any) -> list[str]:
         session.stop()
     assert not session.stats.internal_errors
     return [f"{f.seam} {f.index} {f.part}" for f in findings if f.seam.startswith("sql:")]
+
+
+def package_writer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, package: str) -> Iterator[Any]:
+    """For a fixture to `yield from`: a `write(**modules)` that writes each source as a
+    module of the boundary package `package` under `tmp_path` (a name starting with
+    "lib": a top-level module beside it); every module written is forgotten afterwards."""
+    import importlib
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    root = tmp_path / package
+    root.mkdir()
+    (root / "__init__.py").write_text("")
+    written: list[str] = []
+
+    def write(**modules: str) -> None:
+        for name, source in modules.items():
+            path = tmp_path / f"{name}.py" if name.startswith("lib") else root / f"{name}.py"
+            path.write_text(textwrap.dedent(source))
+            written.append(name)
+        importlib.invalidate_caches()
+
+    yield write
+    for name in [m for m in sys.modules if m.startswith(package) or m in written]:
+        del sys.modules[name]

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import importlib
 import sys
-import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from helpers import package_writer
 from seamrec.config import settings_from_table
 from seamrec.runtime.session import Mode, SeamSession
 
@@ -22,22 +22,7 @@ PACKAGE = "regpkg"
 @pytest.fixture
 def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
     """Write modules (top-level or in the boundary package); forget them afterwards."""
-    monkeypatch.syspath_prepend(str(tmp_path))
-    root = tmp_path / PACKAGE
-    root.mkdir()
-    (root / "__init__.py").write_text("")
-    written: list[str] = []
-
-    def write(**modules: str) -> None:
-        for name, source in modules.items():
-            path = tmp_path / f"{name}.py" if name.startswith("lib") else root / f"{name}.py"
-            path.write_text(textwrap.dedent(source))
-            written.append(name)
-        importlib.invalidate_caches()
-
-    yield write
-    for name in [m for m in sys.modules if m.startswith(PACKAGE) or m in written]:
-        del sys.modules[name]
+    yield from package_writer(tmp_path, monkeypatch, PACKAGE)
 
 
 def session_for(tmp_path: Path, **table: object) -> SeamSession:
