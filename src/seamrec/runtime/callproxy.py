@@ -166,9 +166,8 @@ def compiled_part(name: str) -> Any:
     pure Python runs (`SEAMREC_PURE=1`, or not built, or built before it existed)."""
     if compiled is None:
         return None
-    from seamrec.runtime import _seamcall
-
-    return getattr(_seamcall, name, None)
+    module, _ = compiled_module("seamrec.runtime._seamcall")  # imported: read from sys.modules
+    return getattr(module, name, None)
 
 
 CALL_TYPES: tuple[type, ...] = (SeamCall,) if compiled is None else (SeamCall, compiled)
