@@ -112,9 +112,9 @@ class Expected:
         return self._recorded_total(seam) if kept is None else len(kept)
 
     def _recorded_total(self, seam: str) -> int:
-        if self.cassette is None:
-            return 0
-        return sum(run.count for run in self.cassette.runs.get(seam, []))
+        """The cassette's calls of `seam`: the end of its last run (`_ends`, kept)."""
+        ends = self._ends(seam)[0]
+        return ends[-1] if ends else 0
 
     def recorded_payload(self, seam: str, index: int, part: str) -> bytes | None:
         """The recorded args or result of one expected call, packed, when its detail was
