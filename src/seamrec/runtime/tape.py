@@ -81,9 +81,13 @@ class Tape:
         kept in position order; a call made by the test itself takes its position with
         `next()` alone and is noted as such from the gap (`NestingRecorder.add_at`)."""
         positions = self._positions.get(seam) or self.positions(seam)
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not `with` (see `commit`)
+        try:
             index = next(positions)
             self._nesting.add_at(seam, parent, index)  # type: ignore[union-attr]
+        finally:
+            lock.release()
         return index
 
     def positions(self, seam: str) -> Iterator[int]:
