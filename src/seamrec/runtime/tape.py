@@ -198,6 +198,10 @@ class Tape:
         """The seams this test called, in the order of their first call."""
         return list(self._positions)
 
+    def counts(self) -> dict[str, int]:
+        """`count` of every seam this test called, in the order of `seams`."""
+        return {seam: _taken(positions) for seam, positions in list(self._positions.items())}
+
     def to_cassette(self, decode: Any) -> Cassette:
         """The cassette of everything recorded; `decode` turns payload bytes into trees."""
         for call in self.generators:
