@@ -111,10 +111,21 @@ class Expected:
         kept = self._kept.get(seam)
         return self._recorded_total(seam) if kept is None else len(kept)
 
-    def _recorded_total(self, seam: str) -> int:
+    def recorded_counts(self) -> dict[str, int]:
+        """`recorded_count` of every seam of the recording (any other seam's is 0)."""
         if self.cassette is None:
-            return 0
-        return sum(run.count for run in self.cassette.runs.get(seam, []))
+            return {}
+        if self._kept:
+            return {seam: self.recorded_count(seam) for seam in self.cassette.runs}
+        return {
+            seam: runs[0].count if len(runs) == 1 else sum(run.count for run in runs)
+            for seam, runs in self.cassette.runs.items()
+        }
+
+    def _recorded_total(self, seam: str) -> int:
+        """The cassette's calls of `seam`: the end of its last run (`_ends`, kept)."""
+        ends = self._ends(seam)[0]
+        return ends[-1] if ends else 0
 
     def recorded_payload(self, seam: str, index: int, part: str) -> bytes | None:
         """The recorded args or result of one expected call, packed, when its detail was

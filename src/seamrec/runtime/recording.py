@@ -370,7 +370,12 @@ class RecordStrategy(Strategy):
             if check is None or not check(names, values):
                 shape = self._args_shape(seam, names, values)
             if kept:
-                payload = self.pack_args(seam, names, values)
+                # `pack_args` of one argument and no `self`: the same dict, without its zip
+                payload = (
+                    self.pack({names[0]: value})
+                    if len(names) == 1 and not seam.has_self
+                    else self.pack_args(seam, names, values)
+                )
                 call = LiveCall(sid, caller, index, sequence, shape, payload, None)
                 tape.keep_detail(call)
             else:

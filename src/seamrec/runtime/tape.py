@@ -81,9 +81,13 @@ class Tape:
         kept in position order; a call made by the test itself takes its position with
         `next()` alone and is noted as such from the gap (`NestingRecorder.add_at`)."""
         positions = self._positions.get(seam) or self.positions(seam)
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not `with` (see `commit`)
+        try:
             index = next(positions)
             self._nesting.add_at(seam, parent, index)  # type: ignore[union-attr]
+        finally:
+            lock.release()
         return index
 
     def positions(self, seam: str) -> Iterator[int]:
@@ -193,6 +197,10 @@ class Tape:
     def seams(self) -> list[str]:
         """The seams this test called, in the order of their first call."""
         return list(self._positions)
+
+    def counts(self) -> dict[str, int]:
+        """`count` of every seam this test called, in the order of `seams`."""
+        return {seam: _taken(positions) for seam, positions in list(self._positions.items())}
 
     def to_cassette(self, decode: Any) -> Cassette:
         """The cassette of everything recorded; `decode` turns payload bytes into trees."""

@@ -125,15 +125,17 @@ class Verdict:
         for call in self._held:
             by_seam.setdefault(call.seam, []).append(call)
         recorded_order = self.expected.seams()
+        counts = self.tape.counts()  # each seam's live calls, read once
+        totals = self.expected.recorded_counts()  # and recorded calls
         # held seams first: drifts are reported in the order they were seen
-        seams = list(dict.fromkeys([*by_seam, *recorded_order, *self.tape.seams()]))
+        seams = list(dict.fromkeys([*by_seam, *recorded_order, *counts]))
         unrecorded: list[Finding] = []
         missing: list[Finding] = []
         for seam in seams:
             if not everything and not self.expected.replays(seam):
                 continue
             held = by_seam.get(seam, [])
-            live, recorded = self.tape.count(seam), self.expected.recorded_count(seam)
+            live, recorded = counts.get(seam, 0), totals.get(seam, 0)
             if not held and live == recorded:
                 continue
             if recorded and self._aligned(seam, held, live, recorded, unrecorded, missing):
