@@ -107,8 +107,12 @@ def test_the_very_trees_found_quiet_are_not_packed_again(monkeypatch: Any) -> No
     from seamrec.cassette import redact
 
     packed: list[object] = []
-    real_pack = redact.pack
-    monkeypatch.setattr(redact, "pack", lambda tree: packed.append(tree) or real_pack(tree))
+
+    def counted(tree: object) -> bytes:
+        packed.append(tree)
+        return pack(tree)
+
+    monkeypatch.setattr(redact, "pack", counted)
     clean = CleanCalls()
     first, second = shared_trees("t.py::test_one", "t.py::test_two")
 
