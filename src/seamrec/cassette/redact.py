@@ -166,6 +166,15 @@ class CleanCalls(set[bytes]):
 
     size = 0
 
+    def __init__(self) -> None:
+        super().__init__()
+        # the payload trees (args, result) of calls `Redactor._quiet` found quiet, by
+        # identity: a record run's writer decodes the same bytes into the same trees
+        # (`writer.SharedTrees`), so a recurring call is judged without being packed; each
+        # pair is held here, so its ids are not reused meanwhile (trees are never changed)
+        self._quiet: dict[tuple[int, int], tuple[Any, Any]] = {}
+        self._quiet_bytes = 0
+
     def remember(self, packed: bytes) -> None:
         if len(packed) > _CLEAN_CALL_BYTES:
             return
@@ -175,10 +184,27 @@ class CleanCalls(set[bytes]):
         self.add(packed)
         self.size += len(packed)
 
+    def quiet_trees(self, args: Any, result: Any) -> bool:
+        """Whether `Redactor._quiet` found these very payload trees quiet before."""
+        known = self._quiet.get((id(args), id(result)))
+        return known is not None and known[0] is args and known[1] is result
+
+    def remember_quiet(self, args: Any, result: Any, size: int) -> None:
+        """Note that the call of these trees (`size` bytes packed) was found quiet."""
+        if size > _QUIET_TREE_BYTES:
+            return
+        if len(self._quiet) >= _CLEAN_CALLS_MAX or self._quiet_bytes > _QUIET_TREES_TOTAL:
+            self._quiet.clear()
+            self._quiet_bytes = 0
+        self._quiet[id(args), id(result)] = (args, result)
+        self._quiet_bytes += size
+
 
 _CLEAN_CALLS_MAX = 20_000
 _CLEAN_CALL_BYTES = 65_536  # larger calls are walked each time
 _CLEAN_CALLS_TOTAL = 16_000_000
+_QUIET_TREE_BYTES = 16_384  # (the writer shares the trees of small payloads only)
+_QUIET_TREES_TOTAL = 1_000_000  # (the trees held take ~10x their bytes)
 
 
 class Redactor:
@@ -720,16 +746,21 @@ class Redactor:
         in its letters, so collecting its secrets would find none."""
         if self._matching(seam):
             return False, None, False
+        if clean is not None and clean.quiet_trees(args, result):
+            return True, None, True  # these very trees were found quiet before
         try:
             packed = pack([args, result])
         except Exception:  # not plain msgpack data: the full walk judges it
             return False, None, False
         if clean is not None and packed in clean:
+            clean.remember_quiet(args, result, len(packed))
             return True, None, True
         if self._names is None or not self._names.clears(packed):
             return False, packed, False
         if self._detector is not None and not self._detector.clears(packed):
             return False, packed, True
+        if clean is not None:
+            clean.remember_quiet(args, result, len(packed))
         return True, packed, True
 
     def _matching(self, seam: str) -> list[PathRule]:

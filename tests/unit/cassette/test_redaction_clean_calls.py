@@ -86,3 +86,48 @@ def test_a_call_with_a_secret_is_never_remembered_as_clean() -> None:
     Redactor().redact(cassette("t.py::test_named", {"password": HIDDEN, "n": 1}), {}, clean)
 
     assert not clean
+
+
+def shared_trees(*tests: str) -> list[Cassette]:
+    """One cassette per test, each holding the very same payload trees (as a record run's
+    writer gives recurring payloads: `writer.SharedTrees`)."""
+    args = encode({"n": 2, "title": "hello"})
+    shape = args_shape(("n", "title"), [shape_of(2), shape_of("hello")])
+    return [
+        Cassette(
+            test=test,
+            calls=[Call(SEAM, "shop.api", 0, shape, "return", shape_of(None), args, None)],
+            runs={SEAM: [Run(shape, "return", shape_of(None), 1)]},
+        )
+        for test in tests
+    ]
+
+
+def test_the_very_trees_found_quiet_are_not_packed_again(monkeypatch: Any) -> None:
+    from seamrec.cassette import redact
+
+    packed: list[object] = []
+
+    def counted(tree: object) -> bytes:
+        packed.append(tree)
+        return pack(tree)
+
+    monkeypatch.setattr(redact, "pack", counted)
+    clean = CleanCalls()
+    first, second = shared_trees("t.py::test_one", "t.py::test_two")
+
+    assert dump(Redactor().redact(first, {}, clean)) == dump(shared_trees("t.py::test_one")[0])
+    judged = len(packed)
+    assert dump(Redactor().redact(second, {}, clean)) == dump(shared_trees("t.py::test_two")[0])
+    assert judged
+    assert len(packed) == judged  # the second call was known by its trees
+
+
+def test_equal_trees_of_other_objects_are_judged_again() -> None:
+    clean = CleanCalls()
+    (first,) = shared_trees("t.py::test_one")
+    Redactor().redact(first, {}, clean)
+    (other,) = shared_trees("t.py::test_two")  # equal trees, other objects
+
+    assert not clean.quiet_trees(other.calls[0].args, other.calls[0].result)
+    assert clean.quiet_trees(first.calls[0].args, first.calls[0].result)
