@@ -2,7 +2,8 @@
 seamrec.model._packer, payloads to msgpack; seamrec.runtime._seamcall, the plain-function
 seam wrapper; seamrec.runtime._heapwalk, the referrers of many seams in one heap walk;
 seamrec.cassette._scan, a cassette body's lists read by their bytes;
-seamrec.runtime.adapters._sqltokens, a SQL statement's tokens);
+seamrec.runtime.adapters._sqltokens, a SQL statement's tokens;
+seamrec.runtime.adapters._dbforward, the DB-API proxies' attribute forwarding);
 everything else is in pyproject.toml. Without a compiler the build goes on and seamrec
 runs in pure Python."""
 
@@ -72,6 +73,13 @@ sqltokens = Extension(
     extra_compile_args=[] if os.name == "nt" else ["-O2"],
 )
 
+dbforward = Extension(
+    "seamrec.runtime.adapters._dbforward",
+    sources=["src/seamrec/runtime/adapters/_dbforward.c"],
+    optional=True,
+    extra_compile_args=[] if os.name == "nt" else ["-O2"],
+)
+
 packer = Extension(
     "seamrec.model._packer",
     sources=["src/seamrec/model/_packer.c"],
@@ -80,6 +88,6 @@ packer = Extension(
 )
 
 setup(
-    ext_modules=[speedups, seamcall, heapwalk, packer, scan, sqltokens],
+    ext_modules=[speedups, seamcall, heapwalk, packer, scan, sqltokens, dbforward],
     cmdclass={"build_ext": OptionalBuildExt},
 )

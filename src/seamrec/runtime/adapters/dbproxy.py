@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
+from seamrec.compiled import compiled_module
 from seamrec.runtime.wraptimport import wrapt
 
 if TYPE_CHECKING:
@@ -39,20 +40,94 @@ def _slot_reader(cls: type, name: str) -> Callable[[Any], Any]:
 _wrapped_of = _slot_reader(_Proxy, "__wrapped__")
 
 
+class Forward:
+    """One public attribute of the driver's class, read, set and deleted on the proxy's
+    wrapped object: found on the proxy's class, it spares each read wrapt's failed lookup
+    (an `AttributeError` made and cleared) and its `__getattr__` call. Compiled as
+    `_dbforward.Forward` when built."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str, wrapped: object = None) -> None:
+        self.name = name
+
+    def __get__(self, proxy: Any, owner: type | None = None) -> Any:
+        if proxy is None:
+            return self
+        return getattr(_wrapped_of(proxy), self.name)
+
+    def __set__(self, proxy: Any, value: Any) -> None:
+        setattr(_wrapped_of(proxy), self.name, value)
+
+    def __delete__(self, proxy: Any) -> None:
+        delattr(_wrapped_of(proxy), self.name)
+
+
+def _compiled_forwarding() -> tuple[Callable[[str, object], object], Callable[..., Any] | None]:
+    """The forwarding descriptor's type and `direct_getattro` (compiled when built and
+    wrapt's `__wrapped__` is a C getset descriptor), else `Forward` and None."""
+    module = compiled_module("seamrec.runtime.adapters._dbforward")[0]
+    descriptor = _wrapped_descriptor()
+    if module is None or type(descriptor).__name__ != "getset_descriptor":
+        return Forward, None
+    return module.Forward, module.direct_getattro
+
+
+def _wrapped_descriptor() -> object:
+    """wrapt's `__wrapped__` descriptor (None: wrapt without its C extension)."""
+    for klass in _Proxy.__mro__:
+        found = vars(klass).get("__wrapped__")
+        if found is not None:
+            return found
+    return None
+
+
+_FORWARD, _direct_getattro = _compiled_forwarding()
+_WRAPPED = _wrapped_descriptor()
+
+
+def _lookup_base(cls: type) -> type | None:
+    """The class of `cls`'s MRO whose attribute lookup its instances use: the first
+    that defines `__getattr__` or `__getattribute__`, if that is a C slot (wrapt's)."""
+    for klass in cls.__mro__:
+        names = vars(klass)
+        if "__getattr__" in names or "__getattribute__" in names:
+            slot = names.get("__getattribute__")
+            return klass if type(slot).__name__ == "wrapper_descriptor" else None
+    return None
+
+
+def _forwarded(proxy: type[_Proxy], named: type) -> dict[str, object]:
+    """A forwarding descriptor per public name of `named` (its class attributes, without
+    dunders) that `proxy` does not define itself."""
+    own = {name for klass in proxy.__mro__ for name in vars(klass)}
+    return {
+        name: _FORWARD(name, _WRAPPED)
+        for name in dir(named)
+        if not name.startswith("__") and name not in own
+    }
+
+
 def dressed(proxy: type[_Proxy], named: type, seams: DatabaseSeams) -> type[Any]:
     """A subclass of `proxy` reporting to `seams` (its class attribute `_self_seams`: a
     proxy is made without a Python `__init__`) and named like `named` (module and
     qualname), so that a connection or cursor passed through a seam is recorded as
     `sqlite3.Connection`, never as seamrec's proxy, whether the database seam is on or
-    off; one per proxy kind, class and `seams`."""
+    off; one per proxy kind, class and `seams`. The public attributes of `named` are
+    forwarded by descriptors (`Forward`), and, compiled, the class looks attributes up
+    with wrapt's own lookup, without CPython's `__getattr__` hook around it."""
     found = seams.proxy_classes.get((proxy, named))
     if found is None:
         namespace = {
+            **_forwarded(proxy, named),
             "__module__": named.__module__,
             "__qualname__": named.__qualname__,
             "_self_seams": seams,
         }
         found = seams.proxy_classes[(proxy, named)] = type(named.__name__, (proxy,), namespace)
+        base = _lookup_base(found) if _direct_getattro is not None else None
+        if _direct_getattro is not None and base is not None:
+            _direct_getattro(found, base)
     return found
 
 
