@@ -134,10 +134,14 @@ _FLAGS: Any = vars(type)["__flags__"]
 _HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made at run time, which can die
 
 
+_PER_TYPE: list[ClassMemo[Any]] = []  # the memos of `per_type`, for `forget_classes`
+
+
 def per_type(compute: Callable[[type], _T]) -> Callable[[type], _T]:
     """Cache a fact about a class (classes are few; instances are many), in a
     `ClassMemo` (which keeps no class alive)."""
     memo: ClassMemo[_T] = ClassMemo()
+    _PER_TYPE.append(memo)
     held = memo.held
 
     def lookup(cls: type) -> _T:
@@ -148,6 +152,14 @@ def per_type(compute: Callable[[type], _T]) -> Callable[[type], _T]:
 
     lookup.__doc__ = compute.__doc__
     return lookup
+
+
+def forget_classes() -> None:
+    """Empty every `per_type` memo (a run's end: each class not held by its module is
+    kept with a weak reference, its callback and their cells, which pytest's last
+    garbage collections would walk several times). A later run computes them again."""
+    for memo in _PER_TYPE:
+        memo.clear()
 
 
 SHOWN_AS = "__seamrec_shown_as__"

@@ -118,6 +118,7 @@ class Instrumenter:
         self._undo: list[Callable[[], None]] = []
         self._finder: _SeamFinder | None = None
         self._seen: set[str] = set()
+        self._scope: dict[str, bool] = {}  # module name -> `settings.module_in_scope`
         self._depth = caller_frame_depth()
         self._in_boundaries = functools.lru_cache(maxsize=4096)(self._boundary_module)
         # per thread (its id): the modules whose references wait for a walk, and how many
@@ -129,6 +130,15 @@ class Instrumenter:
 
     def _boundary_module(self, module: str) -> bool:
         return in_packages(module, self.boundaries)
+
+    def in_scope(self, module: str) -> bool:
+        """`settings.module_in_scope`, judged once per module name (each import, and every
+        module of `sys.modules` at each catch-up, asks again)."""
+        scope = self._scope
+        inside = scope.get(module)
+        if inside is None:
+            inside = scope[module] = self.settings.module_in_scope(module)
+        return inside
 
     def is_library(self, module: str) -> bool:
         """Whether seams of `module` are library seams (there are boundaries, and the
@@ -147,11 +157,10 @@ class Instrumenter:
         if not fresh:
             return
         self.settings = dataclasses.replace(self.settings, seams=self.settings.seams + fresh)
+        self._scope = {}  # the scope grew with the settings
         with self.batch():
             for name, module in list(sys.modules.items()):
-                if issubclass(type(module), types.ModuleType) and self.settings.module_in_scope(
-                    name
-                ):
+                if issubclass(type(module), types.ModuleType) and self.in_scope(name):
                     self.instrument_module(module)
 
     def hold(self) -> None:
@@ -207,7 +216,7 @@ class Instrumenter:
             for name, module in list(sys.modules.items())
             if issubclass(type(module), types.ModuleType)
             and name not in self._seen
-            and self.settings.module_in_scope(name)
+            and self.in_scope(name)
         )
 
     def instrument_module(self, module: types.ModuleType) -> None:
@@ -580,7 +589,7 @@ class _SeamFinder(importlib.abc.MetaPathFinder):
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if not self._instrumenter.settings.module_in_scope(fullname):
+        if not self._instrumenter.in_scope(fullname):
             return None
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, "find_spec"):

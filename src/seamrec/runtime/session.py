@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from seamrec.cassette.store import Cassette, cassette_path
 from seamrec.config import SeamPattern, Settings
+from seamrec.model.classify import forget_classes
 from seamrec.runtime.adapters import imports
 from seamrec.runtime.config_warnings import config_warnings
 from seamrec.runtime.gcpause import CollectorPaused
@@ -140,8 +141,10 @@ class SeamSession:
             self.http.uninstall()
 
     def release(self) -> None:
-        """The run is over: the strategy drops what it kept for the calls."""
+        """The run is over: the strategy drops what it kept for the calls, and the
+        per-class memos their classes."""
         self._strategy.release()
+        forget_classes()
 
     def warnings(self) -> list[str]:
         """Configuration that wrapped nothing, and modules seamrec never got to see."""

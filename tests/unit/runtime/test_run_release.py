@@ -45,3 +45,25 @@ def test_a_check_is_found_by_its_shape_object_and_by_an_equal_shape(tmp_path: Pa
     assert checker._value_check(VALUE) is first
     assert checker._value_check(equal) is first
     assert checker._args_check(ARGS) is checker._args_check(ARGS[:1] + ARGS[1:])
+
+
+def test_a_released_session_empties_the_per_class_memos_which_fill_again_alike(
+    tmp_path: Path,
+) -> None:
+    from seamrec.model import classify
+    from seamrec.runtime.session import Mode, SeamSession
+
+    def make() -> type:
+        class Local:  # a class no module holds: kept by a weak reference
+            def __init__(self) -> None:
+                self.x = 1
+
+        return Local
+
+    local = make()
+    before = (classify.standard_kind(local), classify.standard_kind(int))
+    assert any(len(memo) for memo in classify._PER_TYPE)
+    settings = settings_from_table({"boundaries": ["app"]}, rootdir=tmp_path)
+    SeamSession(settings, Mode.CHECK).release()
+    assert all(len(memo) == 0 for memo in classify._PER_TYPE)
+    assert (classify.standard_kind(local), classify.standard_kind(int)) == before
