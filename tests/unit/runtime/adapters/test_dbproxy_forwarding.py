@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -55,9 +55,9 @@ def seams(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> It
 
 
 def test_connection_attributes_reach_the_driver(seams: Any) -> None:
-    conn = sqlite3.connect(":memory:")
+    conn: Any = sqlite3.connect(":memory:")  # a proxy: `__wrapped__` is read below
     assert type(conn) is not sqlite3.Connection
-    assert isinstance(conn, sqlite3.Connection)
+    assert isinstance(cast(object, conn), sqlite3.Connection)  # `conn` stays Any
     assert (type(conn).__module__, type(conn).__qualname__) == ("sqlite3", "Connection")
     wrapped = conn.__wrapped__
     conn.execute("CREATE TABLE t (a)")
@@ -80,7 +80,7 @@ def test_connection_attributes_reach_the_driver(seams: Any) -> None:
 
 
 def test_cursor_attributes_reach_the_driver(seams: Any) -> None:
-    conn = sqlite3.connect(":memory:")
+    conn: Any = sqlite3.connect(":memory:")  # a proxy: `__wrapped__` is read below
     conn.execute("CREATE TABLE t (a, b)")
     cursor = conn.execute("INSERT INTO t VALUES (?, ?)", (1, 2))
     assert isinstance(cursor, sqlite3.Cursor)
@@ -96,8 +96,8 @@ def test_cursor_attributes_reach_the_driver(seams: Any) -> None:
 
 
 def test_a_subclass_and_its_python_attributes(seams: Any) -> None:
-    conn = sqlite3.connect(":memory:", factory=Subclassed)
-    assert isinstance(conn, Subclassed)
+    conn: Any = sqlite3.connect(":memory:", factory=Subclassed)  # a proxy of one
+    assert isinstance(cast(object, conn), Subclassed)  # `conn` stays Any
     assert type(conn).__qualname__ == "Subclassed"
     conn.execute("CREATE TABLE t (a)")
     conn.execute("INSERT INTO t VALUES (1)")
