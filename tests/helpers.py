@@ -724,3 +724,15 @@ def package_writer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, package: str
     yield write
     for name in [m for m in sys.modules if m.startswith(package) or m in written]:
         del sys.modules[name]
+
+
+def cassette_files(root: Path) -> dict[str, bytes]:
+    """Every file under a `cassettes` folder below `root`, by its path relative to `root`
+    (at least one must exist)."""
+    found = {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and "cassettes" in path.parts
+    }
+    assert found
+    return found

@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from helpers import boundary_module, sql_findings_of_one_test
+from helpers import boundary_module, cassette_files, sql_findings_of_one_test
 from seamrec.config import settings_from_table
 from seamrec.model.shape import Shape
 from seamrec.runtime.adapters.dbapi import DatabaseSeams, _merged_rows
@@ -80,21 +80,11 @@ def _workload(repo: ModuleType, cold: bool) -> Callable[[SeamSession], None]:
     return body
 
 
-def _cassettes(root: Path) -> dict[str, bytes]:
-    found = {
-        str(path.relative_to(root)): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and "cassettes" in path.parts
-    }
-    assert found
-    return found
-
-
 def test_merged_rows_record_what_fresh_merges_record(tmp_path: Path, repo: ModuleType) -> None:
     steady, cold = tmp_path / "steady", tmp_path / "cold"
     _run(steady, Mode.RECORD, _workload(repo, False))
     _run(cold, Mode.RECORD, _workload(repo, True))
-    assert _cassettes(steady) == _cassettes(cold)
+    assert cassette_files(steady) == cassette_files(cold)
     assert _run(steady, Mode.CHECK, _workload(repo, False)) == []
     assert _run(steady, Mode.CHECK, _workload(repo, True)) == []
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from helpers import boundary_module
+from helpers import boundary_module, cassette_files, sql_findings_of_one_test
 from seamrec.config import Settings, settings_from_table
 from seamrec.runtime.session import Mode, SeamSession
 
@@ -104,16 +104,7 @@ def _run(root: Path, mode: Mode, body: Callable[[SeamSession], None]) -> tuple[l
     """One test running `body` in `mode` (cassettes under `root`): its database
     findings (rendered) and the queries counted."""
     session = SeamSession(_settings(root), mode)
-    session.start()
-    try:
-        session.begin_test("test_app.py::test_steady")
-        body(session)
-        findings = session.end_test_calls().findings
-        session.finish_test("passed")
-    finally:
-        session.stop()
-    assert not session.stats.internal_errors
-    found = [f"{f.seam} {f.index} {f.part}" for f in findings if f.seam.startswith("sql:")]
+    found = sql_findings_of_one_test(session, "test_app.py::test_steady", body)
     return found, session.stats.db_queries
 
 
@@ -129,16 +120,6 @@ def _workload(repo: ModuleType, cold: bool, **table: Any) -> Callable[[SeamSessi
     return body
 
 
-def _cassettes(root: Path) -> dict[str, bytes]:
-    found = {
-        str(path.relative_to(root)): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and "cassettes" in path.parts
-    }
-    assert found
-    return found
-
-
 def test_steady_and_full_paths_record_the_same_cassette(tmp_path: Path, repo: ModuleType) -> None:
     steady, cold = tmp_path / "steady", tmp_path / "cold"
     counted = [
@@ -146,7 +127,7 @@ def test_steady_and_full_paths_record_the_same_cassette(tmp_path: Path, repo: Mo
         for root, is_cold in ((steady, False), (cold, True))
     ]
     assert counted[0] == counted[1] > ROUNDS * len(repo.STEPS)
-    assert _cassettes(steady) == _cassettes(cold)
+    assert cassette_files(steady) == cassette_files(cold)
 
 
 @pytest.mark.parametrize("cold", [False, True], ids=["steady", "cold"])
