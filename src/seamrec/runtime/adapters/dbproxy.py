@@ -26,17 +26,27 @@ else:
     _Proxy = wrapt.ObjectProxy
 
 
-def _slot_reader(cls: type, name: str) -> Callable[[Any], Any]:
-    """`name`'s value read through its descriptor on `cls` (a slot or wrapt's
-    `__wrapped__`), bound once: an attribute read through a proxy subclass goes through
-    CPython's `__getattr__` hook and wrapt's lookup, several times slower."""
+def _descriptor(cls: type, name: str) -> Any:
+    """The descriptor `name` is read through on `cls` (a slot or wrapt's `__wrapped__`),
+    from the class dicts of its MRO; None when it is no descriptor."""
     for klass in cls.__mro__:
         found = vars(klass).get(name)
         if found is not None and hasattr(type(found), "__get__"):
-            return cast("Callable[[Any], Any]", found.__get__)
-    return operator.attrgetter(name)  # wrapt without its C extension: a plain attribute
+            return found
+    return None
 
 
+def _slot_reader(cls: type, name: str) -> Callable[[Any], Any]:
+    """`name`'s value read through its descriptor on `cls`, bound once: an attribute read
+    through a proxy subclass goes through CPython's `__getattr__` hook and wrapt's lookup,
+    several times slower."""
+    found = _descriptor(cls, name)
+    if found is None:
+        return operator.attrgetter(name)  # wrapt without its C extension: a plain attribute
+    return cast("Callable[[Any], Any]", found.__get__)
+
+
+_WRAPPED = _descriptor(_Proxy, "__wrapped__")  # None: wrapt without its C extension
 _wrapped_of = _slot_reader(_Proxy, "__wrapped__")
 
 
@@ -67,23 +77,12 @@ def _compiled_forwarding() -> tuple[Callable[[str, object], object], Callable[..
     """The forwarding descriptor's type and `direct_getattro` (compiled when built and
     wrapt's `__wrapped__` is a C getset descriptor), else `Forward` and None."""
     module = compiled_module("seamrec.runtime.adapters._dbforward")[0]
-    descriptor = _wrapped_descriptor()
-    if module is None or type(descriptor).__name__ != "getset_descriptor":
+    if module is None or type(_WRAPPED).__name__ != "getset_descriptor":
         return Forward, None
     return module.Forward, module.direct_getattro
 
 
-def _wrapped_descriptor() -> object:
-    """wrapt's `__wrapped__` descriptor (None: wrapt without its C extension)."""
-    for klass in _Proxy.__mro__:
-        found = vars(klass).get("__wrapped__")
-        if found is not None:
-            return found
-    return None
-
-
 _FORWARD, _direct_getattro = _compiled_forwarding()
-_WRAPPED = _wrapped_descriptor()
 
 
 def _lookup_base(cls: type) -> type | None:
