@@ -115,12 +115,7 @@ class Expected:
         """`recorded_count` of every seam of the recording (any other seam's is 0)."""
         if self.cassette is None:
             return {}
-        if self._kept:
-            return {seam: self.recorded_count(seam) for seam in self.cassette.runs}
-        return {
-            seam: runs[0].count if len(runs) == 1 else sum(run.count for run in runs)
-            for seam, runs in self.cassette.runs.items()
-        }
+        return {seam: self.recorded_count(seam) for seam in self.cassette.runs}
 
     def _recorded_total(self, seam: str) -> int:
         """The cassette's calls of `seam`: the end of its last run (`_ends`, kept)."""
